@@ -1,0 +1,58 @@
+"""扶贫数据驾驶舱 — entry point: database, sign-in, global filters, navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import bootstrap, filters, nav, theme
+from components.context import PageContext, set_current
+from data_access.db import get_engine
+from data_access.queries import places
+from data_access.scope import Scope
+
+st.set_page_config(page_title="扶贫数据驾驶舱", page_icon="assets/icon.png", layout="wide")
+
+present = st.query_params.get("mode") == "present"
+theme.apply(present=present)
+
+db_url, meta = bootstrap.open_database()
+engine = get_engine(db_url)
+data_version = meta.get("data_version", "0")
+
+user = None  # open demo mode: no sign-in secret configured
+root = Scope.of(places.default_scope_code(engine))
+
+filters.restore_missing_params()
+tree = places.region_tree(engine, root)
+first_year, last_year = places.year_range(engine, root)
+try:
+    scope = filters.parse_region(st.query_params.get("region", ""), root, tree)
+    year = filters.parse_year(st.query_params.get("year", ""), first_year, last_year)
+except filters.BadParameter as exc:
+    bootstrap.show_error("链接参数有误", str(exc))
+    if st.button("回到默认视图"):
+        st.query_params.clear()
+        st.rerun()
+    st.stop()
+filters.remember(scope, year)
+
+if not present:
+    with st.sidebar:
+        st.markdown("### 扶贫数据驾驶舱")
+    filters.sidebar_pickers(tree, root, scope, year, first_year, last_year)
+
+names = dict(zip(tree["code"], tree["name"]))
+set_current(PageContext(
+    db_url=db_url, data_version=data_version, scope=scope, year=year,
+    first_year=first_year, last_year=last_year, as_of=meta.get("data_as_of", "未知"),
+    is_demo=meta.get("is_demo") == "1", region_name=names.get(scope.code, scope.code),
+    lineage=tuple(places.lineage(engine, scope.code)), user=user, present=present,
+    open_mode=user is None,
+))
+
+sections: dict[str, list] = {}
+for spec in nav.available(is_admin=True):
+    page = st.Page(spec.file, title=spec.title, url_path=spec.key, default=spec.key == "overview",
+                   visibility="visible" if spec.visible else "hidden")
+    sections.setdefault(spec.section, []).append(page)
+st.navigation(sections, position="hidden" if present else "sidebar").run()

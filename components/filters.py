@@ -1,0 +1,111 @@
+"""Global filters kept in the URL: ``?region=<12-digit code>&year=<yyyy>``.
+
+The URL is the state: each run reads it, validates it against the user's root
+region and the data's years, and the sidebar pickers write changes back to it,
+so a copied link reopens the same view and the browser's back button works.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from data_access.scope import Scope
+
+LAST_KEY = "_last_view"
+
+
+class BadParameter(ValueError):
+    """A URL parameter that cannot be used (message in Chinese)."""
+
+
+def _clean(value) -> str:
+    return str(value or "").strip()[:64]
+
+
+def parse_region(raw: str, root: Scope, tree: pd.DataFrame) -> Scope:
+    """The region asked for in the URL, or the root. Raises BadParameter if invalid or out of scope."""
+    raw = _clean(raw)
+    if not raw:
+        return root
+    if not re.fullmatch(r"\d{12}", raw):
+        raise BadParameter(f"区划代码应为12位数字,收到的是“{raw[:24]}”。")
+    scope = Scope.of(raw)
+    if not scope.within(root):
+        raise BadParameter(f"区划 {raw} 不在本账号的数据范围({root.code})之内,无法查看。")
+    if raw not in set(tree["code"]):
+        raise BadParameter(f"数据库中没有区划代码 {raw}。")
+    return scope
+
+
+def parse_year(raw: str, first: int, last: int) -> int:
+    raw = _clean(raw)
+    if not raw:
+        return last
+    if not re.fullmatch(r"\d{4}", raw):
+        raise BadParameter(f"年度应为4位数字,收到的是“{raw[:24]}”。")
+    year = int(raw)
+    if not first <= year <= last:
+        raise BadParameter(f"年度 {year} 不在数据年份范围 {first}–{last} 之内。")
+    return year
+
+
+def remember(scope: Scope, year: int) -> None:
+    st.session_state[LAST_KEY] = {"region": scope.code, "year": str(year)}
+
+
+def restore_missing_params() -> None:
+    """After a page switch the URL loses its parameters: put the last view back."""
+    last = st.session_state.get(LAST_KEY)
+    if not last:
+        return
+    for key, value in last.items():
+        if key not in st.query_params:
+            st.query_params[key] = value
+
+
+def sidebar_pickers(tree: pd.DataFrame, root: Scope, scope: Scope, year: int, first: int, last: int) -> None:
+    """乡镇 / 行政村 / 年度 pickers in the sidebar. A change writes the URL and reruns."""
+    names = dict(zip(tree["code"], tree["name"]))
+    with st.sidebar:
+        st.markdown(f"**数据范围**:{names.get(root.code, root.code)}")
+        new_scope = scope
+        if root.level in ("province", "city", "county"):
+            towns = tree[(tree["level"] == "town")]
+            if root.level != "county":
+                counties = tree[tree["level"] == "county"]
+                county_codes = [""] + list(counties["code"])
+                current_county = scope.code[:6] + "000000" if scope.level in ("county", "town", "village") else ""
+                pick = st.selectbox("县(区)", county_codes, index=county_codes.index(current_county)
+                                    if current_county in county_codes else 0,
+                                    format_func=lambda c: "全部" if not c else names.get(c, c))
+                if pick != current_county:
+                    new_scope = Scope.of(pick) if pick else root
+                towns = towns[towns["parent_code"] == (pick or "__none__")]
+            town_codes = [""] + list(towns["code"])
+            current_town = scope.code[:9] + "000" if scope.level in ("town", "village") else ""
+            if len(town_codes) > 1 and new_scope == scope:
+                pick = st.selectbox("乡镇", town_codes, index=town_codes.index(current_town)
+                                    if current_town in town_codes else 0,
+                                    format_func=lambda c: "全部" if not c else names.get(c, c))
+                if pick != current_town:
+                    new_scope = Scope.of(pick) if pick else Scope.of(scope.code[:6] + "000000")
+        if new_scope == scope and scope.level in ("town", "village") or root.level == "town":
+            town = scope.code[:9] + "000" if scope.level != "county" else None
+            villages = tree[(tree["level"] == "village") & (tree["parent_code"] == town)]
+            village_codes = [""] + list(villages["code"])
+            current_village = scope.code if scope.level == "village" else ""
+            if len(village_codes) > 1:
+                pick = st.selectbox("行政村", village_codes, index=village_codes.index(current_village)
+                                    if current_village in village_codes else 0,
+                                    format_func=lambda c: "全部" if not c else names.get(c, c))
+                if pick != current_village:
+                    new_scope = Scope.of(pick) if pick else Scope.of(town)
+        years = list(range(last, first - 1, -1))
+        new_year = st.selectbox("年度", years, index=years.index(year), format_func=lambda y: f"{y}年")
+    if new_scope != scope or new_year != year:
+        st.query_params["region"] = new_scope.code
+        st.query_params["year"] = str(new_year)
+        st.rerun()

@@ -1,0 +1,43 @@
+"""Number formatting the way the reports write it: 户, 人, %, 万元/亿元."""
+
+from __future__ import annotations
+
+YUAN_PER_WAN = 10_000
+YUAN_PER_YI = 100_000_000
+
+
+def count(n, unit: str = "") -> str:
+    """25012 -> '25,012' (with the unit appended when given)."""
+    if n is None:
+        return "—"
+    text = f"{int(n):,}"
+    return f"{text} {unit}".strip()
+
+
+def percent(p, digits: int = 2) -> str:
+    if p is None:
+        return "—"
+    return f"{p:.{digits}f}%"
+
+
+def money_unit(yuan_values) -> tuple[str, int]:
+    """Pick 亿元 when the largest amount reaches 1 亿元, else 万元."""
+    largest = max((abs(v) for v in yuan_values if v is not None), default=0)
+    return ("亿元", YUAN_PER_YI) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN)
+
+
+def money(yuan, unit: str | None = None, digits: int | None = None) -> str:
+    """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included."""
+    if yuan is None:
+        return "—"
+    unit = unit or money_unit([yuan])[0]
+    divisor = YUAN_PER_YI if unit == "亿元" else YUAN_PER_WAN
+    digits = digits if digits is not None else (4 if unit == "亿元" else 2)
+    return f"{yuan / divisor:,.{digits}f} {unit}"
+
+
+def signed(n, digits: int = 0) -> str | None:
+    """A change from last year: '+12', '-3', '+0.50'. None when not applicable."""
+    if n is None:
+        return None
+    return f"{n:+,.{digits}f}"

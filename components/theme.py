@@ -1,0 +1,42 @@
+"""Look and feel: CJK system fonts, large type, a colour-blind-safe palette, presentation mode."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+FONT_STACK = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", sans-serif'
+
+# Okabe–Ito: distinguishable with every common colour-vision deficiency.
+CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# Sequential, light (good) to dark (needs attention); ColorBrewer YlOrRd is CVD-safe in lightness.
+SEQUENTIAL = ["#FFFFB2", "#FECC5C", "#FD8D3C", "#F03B20", "#BD0026"]
+GOOD, BAD, NEUTRAL = "#0072B2", "#D55E00", "#7F7F7F"
+
+_BASE_CSS = f"""
+<style>
+html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK}; }}
+[data-testid="stMetricValue"] {{ font-size: 2.3rem; font-weight: 700; }}
+[data-testid="stMetricLabel"] p {{ font-size: 1.05rem; }}
+.demo-badge {{ display:inline-block; background:#D55E00; color:#fff; font-weight:700;
+  padding:2px 10px; border-radius:4px; margin-left:8px; font-size:0.95rem; }}
+.scope-line {{ color:#333; font-size:1.05rem; margin:-0.4rem 0 0.6rem 0; }}
+.breadcrumb {{ font-size:1.05rem; }}
+</style>
+"""
+
+_PRESENT_CSS = """
+<style>
+html, body { font-size: 21px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important; max-width: 100% !important; }
+[data-testid="stMetricValue"] { font-size: 3.2rem !important; line-height: 1.1; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+p, li, label, .stMarkdown { font-size: 1.25rem; }
+h1 { font-size: 2.2rem !important; padding: 0.2rem 0 !important; }
+</style>
+"""
+
+
+def apply(present: bool = False) -> None:
+    st.html(_BASE_CSS + (_PRESENT_CSS if present else ""))

@@ -1,0 +1,160 @@
+"""The overview (总览): registry counts, exits against targets, incidence, child-region ranking."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy.engine import Engine
+
+from ..schema import exit_target as T
+from ..schema import household as H
+from ..schema import region as R
+from ..scope import Scope
+from .common import (
+    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in,
+    returned_by,
+)
+
+COUNT_COLUMNS = [
+    "registered_households", "registered_persons",
+    "exited_households", "exited_persons",
+    "not_exited_households", "not_exited_persons",
+    "returned_households", "returned_persons",
+    "poor_persons",
+]
+
+
+def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
+    """建档立卡 households/people at the end of ``year`` in the scope, by state.
+
+    Keys: COUNT_COLUMNS (households in 户, persons in 人).
+    """
+    stmt = select(
+        count_if(in_registry(year)), people_if(in_registry(year)),
+        count_if(exited_by(year)), people_if(exited_by(year)),
+        count_if(not_exited_by(year)), people_if(not_exited_by(year)),
+        count_if(returned_by(year)), people_if(returned_by(year)),
+        people_if(poor_at(year)),
+    ).where(scope.where(H))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    return {k: int(v) for k, v in zip(COUNT_COLUMNS, row)}
+
+
+def village_counts(engine: Engine, scope: Scope, year: int) -> dict:
+    """Poor villages (贫困村) in the scope, how many have exited (出列) by ``year``, rural population."""
+    is_village = and_(R.c.level == "village", region_in(scope))
+    stmt = select(
+        count_if(R.c.is_poor_village.is_(True)),
+        count_if(and_(R.c.is_poor_village.is_(True), R.c.poor_village_exit_year <= year)),
+        func.coalesce(func.sum(R.c.rural_population), 0),
+        func.count(),
+    ).where(is_village)
+    with engine.connect() as conn:
+        poor, exited, population, villages = conn.execute(stmt).one()
+    return {
+        "poor_villages": int(poor), "poor_villages_exited": int(exited),
+        "poor_villages_remaining": int(poor) - int(exited),
+        "rural_population": int(population), "villages": int(villages),
+    }
+
+
+def headline(engine: Engine, scope: Scope, year: int) -> dict:
+    """Registry counts, villages and the poverty incidence (贫困发生率, %) at the end of ``year``."""
+    out = registry_counts(engine, scope, year)
+    out.update(village_counts(engine, scope, year))
+    out["incidence"] = pct(out["poor_persons"], out["rural_population"])
+    return out
+
+
+def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """Per year: households/people exited in that year, targets, poor people at year end, incidence.
+
+    Columns: year, exited_households, exited_persons, target_households, target_persons,
+    poor_persons, rural_population, incidence (%), target_pct_households (%), target_pct_persons (%).
+    The target is the scope's own row in exit_target (年度减贫任务).
+    """
+    years = list(range(first_year, last_year + 1))
+    exits = select(
+        H.c.exit_year.label("year"),
+        func.count().label("exited_households"),
+        func.sum(H.c.member_count).label("exited_persons"),
+    ).where(scope.where(H), in_registry(last_year), H.c.exit_year.between(first_year, last_year)
+            ).group_by(H.c.exit_year)
+    poor_cols = [people_if(poor_at(y)).label(f"y{y}") for y in years]
+    poor_stmt = select(*poor_cols).where(scope.where(H))
+    targets = select(T.c.year, T.c.households, T.c.persons).where(
+        T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
+    )
+    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(
+        R.c.level == "village", region_in(scope)
+    )
+    with engine.connect() as conn:
+        exit_rows = {r.year: r for r in conn.execute(exits)}
+        poor_row = conn.execute(poor_stmt).one()
+        target_rows = {r.year: r for r in conn.execute(targets)}
+        rural = int(conn.execute(population).scalar_one())
+    records = []
+    for i, y in enumerate(years):
+        e = exit_rows.get(y)
+        t = target_rows.get(y)
+        eh, ep = (int(e.exited_households), int(e.exited_persons)) if e else (0, 0)
+        th = int(t.households) if t is not None and t.households is not None else None
+        tp = int(t.persons) if t is not None and t.persons is not None else None
+        poor = int(poor_row[i])
+        records.append({
+            "year": y, "exited_households": eh, "exited_persons": ep,
+            "target_households": th, "target_persons": tp,
+            "poor_persons": poor, "rural_population": rural,
+            "incidence": pct(poor, rural),
+            "target_pct_households": pct(eh, th), "target_pct_persons": pct(ep, tp),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+def child_ranking(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Each child region's registry figures and incidence at the end of ``year``.
+
+    Columns: code, name, registered_households, registered_persons, exited_households,
+    poor_persons, rural_population, incidence (%), exit_rate (% of registered households exited).
+    Sorted by incidence, highest (the laggards) first.
+    """
+    key = scope.child_key(H).label("code")
+    per_child = select(
+        key,
+        count_if(in_registry(year)).label("registered_households"),
+        people_if(in_registry(year)).label("registered_persons"),
+        count_if(exited_by(year)).label("exited_households"),
+        people_if(poor_at(year)).label("poor_persons"),
+    ).where(scope.where(H)).group_by(key).subquery()
+    child_level = scope.child_level
+    if child_level == "village":
+        population = R.c.rural_population
+    else:
+        vill = R.alias("v")
+        population = (
+            select(func.coalesce(func.sum(vill.c.rural_population), 0))
+            .where(vill.c.level == "village", vill.c.code.between(
+                R.c.code, func.substr(R.c.code, 1, 6 if child_level == "county" else 9).concat(
+                    literal("9" * (6 if child_level == "county" else 3)))))
+            .scalar_subquery()
+        )
+    stmt = (
+        select(
+            R.c.code, R.c.name,
+            func.coalesce(per_child.c.registered_households, 0).label("registered_households"),
+            func.coalesce(per_child.c.registered_persons, 0).label("registered_persons"),
+            func.coalesce(per_child.c.exited_households, 0).label("exited_households"),
+            func.coalesce(per_child.c.poor_persons, 0).label("poor_persons"),
+            population.label("rural_population"),
+        )
+        .outerjoin(per_child, per_child.c.code == R.c.code)
+        .where(R.c.parent_code == scope.code)
+        .order_by(R.c.code)
+    )
+    df = frame(engine, stmt)
+    if df.empty:
+        return df.assign(incidence=pd.Series(dtype=float), exit_rate=pd.Series(dtype=float))
+    df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population)]
+    df["exit_rate"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
+    return df.sort_values(["incidence", "code"], ascending=[False, True], na_position="last").reset_index(drop=True)

@@ -1,0 +1,136 @@
+"""Places: the region tree, one region's facts, geometry for maps, and the data's dates."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Engine
+
+from ..schema import household as H
+from ..schema import meta as M
+from ..schema import region as R
+from ..scope import Scope
+from .common import frame, region_in
+
+REGION_COLUMNS = ["code", "name", "level", "parent_code", "is_poor_village", "poor_village_exit_year",
+                  "rural_population", "lon", "lat"]
+
+
+def region_info(engine: Engine, scope: Scope) -> dict | None:
+    """The scope's own region row (without geometry), or None if absent."""
+    stmt = select(*[R.c[c] for c in REGION_COLUMNS]).where(R.c.code == scope.code)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def lineage(engine: Engine, code: str) -> list[dict]:
+    """The chain of regions from the top of the tree down to ``code`` (breadcrumb)."""
+    chain: list[dict] = []
+    current = code
+    with engine.connect() as conn:
+        for _ in range(6):
+            row = conn.execute(
+                select(R.c.code, R.c.name, R.c.level, R.c.parent_code).where(R.c.code == current)
+            ).mappings().first()
+            if row is None:
+                break
+            chain.append(dict(row))
+            if not row["parent_code"]:
+                break
+            current = row["parent_code"]
+    return list(reversed(chain))
+
+
+def children(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """The scope's direct child regions (towns of a county, villages of a town), by code."""
+    stmt = (
+        select(*[R.c[c] for c in REGION_COLUMNS])
+        .where(R.c.parent_code == scope.code)
+        .order_by(R.c.code)
+    )
+    return frame(engine, stmt)
+
+
+def region_tree(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Every county, town and village inside the scope (for pickers), by code."""
+    stmt = (
+        select(R.c.code, R.c.name, R.c.level, R.c.parent_code)
+        .where(region_in(scope), R.c.level.in_(("county", "town", "village")))
+        .order_by(R.c.code)
+    )
+    return frame(engine, stmt)
+
+
+def geometries(engine: Engine, scope: Scope, level: str) -> pd.DataFrame:
+    """Regions of ``level`` inside the scope with their GeoJSON geometry text and centroid."""
+    stmt = (
+        select(R.c.code, R.c.name, R.c.parent_code, R.c.is_poor_village, R.c.poor_village_exit_year,
+               R.c.rural_population, R.c.lon, R.c.lat, R.c.geometry)
+        .where(region_in(scope), R.c.level == level)
+        .order_by(R.c.code)
+    )
+    return frame(engine, stmt)
+
+
+def top_regions(engine: Engine) -> pd.DataFrame:
+    """Regions with no parent inside the database (where an open session starts)."""
+    parent = R.alias("parent")
+    stmt = (
+        select(R.c.code, R.c.name, R.c.level)
+        .outerjoin(parent, parent.c.code == R.c.parent_code)
+        .where(parent.c.code.is_(None))
+        .order_by(R.c.code)
+    )
+    return frame(engine, stmt)
+
+
+def default_scope_code(engine: Engine) -> str:
+    """The widest single region at county level or above that holds all data.
+
+    A database of one county starts at that county; one of a whole province at the province.
+    """
+    with engine.connect() as conn:
+        counties = conn.execute(
+            select(func.count()).select_from(R).where(R.c.level == "county")
+        ).scalar_one()
+        level = "county" if counties == 1 else None
+        if level:
+            return conn.execute(select(R.c.code).where(R.c.level == "county")).scalar_one()
+        for lvl in ("province", "city"):
+            rows = conn.execute(select(R.c.code).where(R.c.level == lvl)).scalars().all()
+            if len(rows) == 1:
+                return rows[0]
+        first = conn.execute(select(R.c.code).where(R.c.level == "county").order_by(R.c.code)).scalar()
+    return first
+
+
+def data_meta(engine: Engine) -> dict[str, str]:
+    """The meta table: data_as_of, is_demo, data_version, schema_version, names."""
+    with engine.connect() as conn:
+        return dict(conn.execute(select(M.c.key, M.c.value)).all())
+
+
+def year_range(engine: Engine, scope: Scope) -> tuple[int, int]:
+    """First identification year and the as-of year of the data in the scope."""
+    with engine.connect() as conn:
+        first = conn.execute(
+            select(func.min(H.c.identified_year)).where(scope.where(H))
+        ).scalar()
+        as_of = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+    last = int(as_of[:4]) if as_of else None
+    first = int(first) if first is not None else (last or 2014)
+    return first, (last or first)
+
+
+def region_names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    stmt = select(R.c.code, R.c.name).where(R.c.code.in_(sorted(set(codes))))
+    with engine.connect() as conn:
+        return dict(conn.execute(stmt).all())
+
+
+def region_exists(engine: Engine, code: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(R.c.code).where(and_(R.c.code == code))).first() is not None
