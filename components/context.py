@@ -41,6 +41,11 @@ class PageContext:
     open_mode: bool = True  # no sign-in secret configured
 
     @property
+    def masked(self) -> bool:
+        """Show ID and phone numbers masked: always, unless the user is a 管理员."""
+        return self.user is None or self.user.masked
+
+    @property
     def scope_label(self) -> str:
         return " › ".join(r["name"] for r in self.lineage) or self.region_name
 
