@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Run the whole test suite:  bash scripts/test.sh [pytest arguments]
+#
+# 1. pip requirements (requirements.txt), 2. Debian packages when missing
+# (postgresql, chromium, fonts-noto-cjk; installed when CI=true or when root),
+# 3. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
+# already set), 4. pytest "$@". Exits with pytest's exit code.
+# Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
+# that need them are skipped with the reason shown.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+IN_CI=0
+case "${CI:-}" in true | TRUE | True | 1 | yes) IN_CI=1 ;; esac
+IS_ROOT=0
+[ "$(id -u)" = 0 ] && IS_ROOT=1
+PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+export PYTHON
+
+say() { printf '[test.sh] %s\n' "$*"; }
+die() { printf '[test.sh] ERROR: %s\n' "$*" >&2; exit 2; }
+
+# ---- 1. Python packages ---------------------------------------------------
+say "pip install -r requirements.txt ($("$PYTHON" --version 2>&1))"
+"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt \
+    || die "pip install -r requirements.txt failed"
+
+# ---- 2. Debian packages ---------------------------------------------------
+have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
+missing=()
+have_pg=0
+for d in /usr/lib/postgresql/*/bin/initdb; do [ -x "$d" ] && have_pg=1; done
+[ $have_pg = 1 ] || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+have_pkg fonts-noto-cjk || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ $IN_CI = 1 ] || [ $IS_ROOT = 1 ]; then
+        say "apt-get install ${missing[*]}"
+        SUDO=()
+        [ $IS_ROOT = 1 ] || SUDO=(sudo -n)
+        export DEBIAN_FRONTEND=noninteractive
+        "${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
+        "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            || die "apt-get install ${missing[*]} failed"
+    else
+        say "missing Debian packages: ${missing[*]} (not root: the tests needing them will be skipped)"
+    fi
+fi
+
+# ---- 3. PostgreSQL --------------------------------------------------------
+# shellcheck source=scripts/start_pg.sh
+source "$ROOT/scripts/start_pg.sh"
+PG_SUMMARY=
+if [ -n "${TEST_PG_URL:-}" ]; then
+    PG_SUMMARY="PostgreSQL: using the given TEST_PG_URL"
+elif pg_start; then
+    trap 'pg_stop' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    PG_SUMMARY="PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'): 127.0.0.1:$PG_PORT, data in $PG_DIR (removed on exit)"
+else
+    [ $IN_CI = 1 ] && die "could not start PostgreSQL (required under CI)"
+    PG_SUMMARY="PostgreSQL: not available, PostgreSQL tests will be skipped"
+fi
+
+# ---- 4. pytest ------------------------------------------------------------
+if [ -x /usr/bin/chromium ]; then
+    CHROMIUM_SUMMARY="Chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+else
+    [ $IN_CI = 1 ] && die "/usr/bin/chromium missing (required under CI)"
+    CHROMIUM_SUMMARY="Chromium: missing, browser tests will be skipped"
+fi
+say "$PG_SUMMARY"
+say "$CHROMIUM_SUMMARY"
+[ -n "${TEST_PG_URL:-}" ] && say "TEST_PG_URL=$TEST_PG_URL"
+say "pytest $*"
+
+start=$(date +%s)
+"$PYTHON" -m pytest "$@"
+rc=$?
+say "pytest exit code $rc after $(($(date +%s) - start)) s"
+exit $rc

@@ -1,0 +1,237 @@
+"""Shared fixtures: demo databases on SQLite and PostgreSQL, scope, raw SQL.
+
+Fixtures
+- ``registry_url`` (session, params ``sqlite`` / ``postgresql``): URL of a small
+  demo database, ``data_access.demo.generate(engine, scale="small", seed=7)``,
+  built once per session and backend. Treat it as READ-ONLY; a test that writes
+  makes its own database with ``make_db`` (different seed) or ``empty_url``.
+- ``registry_engine``: ``data_access.db.get_engine(registry_url)``.
+- ``registry_backend``: "sqlite" or "postgresql" (the current param).
+- ``demo_summary``: the dict ``generate`` returned for ``registry_url``.
+- ``county_scope``: ``Scope.of("523199000000")`` (the demo county).
+- ``make_db(scale="small", seed=7, backend="sqlite") -> url``: a demo database,
+  cached per (backend, scale, seed) for the session.
+- ``pg_database() -> url``: a fresh empty PostgreSQL database (dropped at the end).
+- ``empty_url``: URL of an empty SQLite file (function scope).
+- ``sql(engine_or_url)``: raw SQL runner for independent checks::
+
+      q = sql(registry_engine)
+      q.scalar("SELECT count(*) FROM household WHERE town_code = :t", t="523199101000")
+      q.rows("SELECT kind, count(*) FROM household GROUP BY kind")   # list of tuples
+      q.dicts(...)                                                   # list of dicts
+
+Without ``TEST_PG_URL`` the PostgreSQL cases are skipped, except under CI=true
+where they fail (nothing needed may be silently skipped in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+COUNTY_CODE = "523199000000"
+DEMO_SEED = 7
+
+try:  # Slow shared machines: database-backed properties must not trip Hypothesis deadlines.
+    from hypothesis import settings as _hyp_settings
+
+    _hyp_settings.register_profile("registry", deadline=None, print_blob=True)
+    _hyp_settings.load_profile("registry")
+except ImportError:  # pragma: no cover
+    pass
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, where every dependency must be present."""
+    if IN_CI:
+        pytest.fail(f"{reason}(CI=true:不允许跳过)", pytrace=False)
+    pytest.skip(reason)
+
+
+def demo_module():
+    """``data_access.demo``, imported lazily (it may not exist yet)."""
+    try:
+        from data_access import demo
+    except ModuleNotFoundError as exc:
+        if exc.name == "data_access.demo":
+            skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
+        raise
+    return demo
+
+
+def pytest_report_header(config):
+    pg = os.environ.get("TEST_PG_URL")
+    return [
+        f"TEST_PG_URL: {pg or '未设置(PostgreSQL 用例将跳过)'}; CI={'true' if IN_CI else 'false'}",
+    ]
+
+
+# ---- raw SQL ---------------------------------------------------------------
+
+
+class SqlRunner:
+    """Run raw SQL (named ``:params``) against an engine; each call is its own transaction."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def scalar(self, query: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(query), params).scalar()
+
+    def rows(self, query: str, **params) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query), params).all()]
+
+    def dicts(self, query: str, **params) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(text(query), params).mappings().all()]
+
+    def execute(self, query: str, **params) -> int:
+        """Run a statement that changes data (committed); returns the rowcount."""
+        with self.engine.begin() as conn:
+            return conn.execute(text(query), params).rowcount
+
+    __call__ = rows
+
+
+@pytest.fixture(scope="session")
+def sql():
+    from data_access.db import get_engine
+
+    def bind(engine_or_url) -> SqlRunner:
+        engine = get_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+        return SqlRunner(engine)
+
+    return bind
+
+
+# ---- PostgreSQL ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = os.environ.get("TEST_PG_URL", "").strip()
+    if not url:
+        skip_or_fail("PostgreSQL 不可用: 未设置 TEST_PG_URL")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server_url):
+    """Factory: a new empty database on the test server; all are dropped at session end."""
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", pool_size=1)
+    created: list[str] = []
+
+    def create(prefix: str = "registry_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        created.append(name)
+        return make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+
+    from data_access.db import get_engine
+
+    for name in created:
+        url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# ---- demo databases --------------------------------------------------------
+
+
+class DemoDatabases:
+    """Session cache of generated demo databases: (backend, scale, seed) -> url."""
+
+    def __init__(self, request, tmp_path_factory):
+        self._request = request
+        self._tmp = tmp_path_factory
+        self.urls: dict[tuple, str] = {}
+        self.summaries: dict[str, dict] = {}
+
+    def __call__(self, scale: str = "small", seed: int = DEMO_SEED, backend: str = "sqlite") -> str:
+        key = (backend, scale, seed)
+        if key in self.urls:
+            return self.urls[key]
+        demo = demo_module()
+        if backend == "sqlite":
+            path = self._tmp.mktemp(f"demo_{scale}_{seed}") / "registry.db"
+            url = f"sqlite:///{path}"
+        elif backend == "postgresql":
+            url = self._request.getfixturevalue("pg_database")()
+        else:
+            raise ValueError(f"unknown backend {backend!r}")
+        from data_access.db import get_engine
+
+        summary = demo.generate(get_engine(url), scale=scale, seed=seed)
+        self.urls[key] = url
+        self.summaries[url] = summary
+        return url
+
+
+@pytest.fixture(scope="session")
+def make_db(request, tmp_path_factory) -> DemoDatabases:
+    return DemoDatabases(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def registry_backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def registry_url(registry_backend, make_db) -> str:
+    return make_db("small", DEMO_SEED, backend=registry_backend)
+
+
+@pytest.fixture(scope="session")
+def registry_engine(registry_url) -> Engine:
+    from data_access.db import get_engine
+
+    return get_engine(registry_url)
+
+
+@pytest.fixture(scope="session")
+def demo_summary(registry_url, make_db) -> dict:
+    return make_db.summaries[registry_url]
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_url(make_db) -> str:
+    """The small SQLite demo database alone (no backend parametrisation)."""
+    return make_db("small", DEMO_SEED, backend="sqlite")
+
+
+@pytest.fixture(scope="session")
+def county_scope():
+    from data_access.scope import Scope
+
+    return Scope.of(COUNTY_CODE)
+
+
+@pytest.fixture
+def empty_url(tmp_path) -> str:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    return f"sqlite:///{path}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("registry_backend") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
