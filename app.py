@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import bootstrap, filters, nav, theme
+from components import auth, bootstrap, filters, nav, present, theme
 from components.context import PageContext, set_current
 from data_access.db import get_engine
 from data_access.queries import places
@@ -12,18 +12,20 @@ from data_access.scope import Scope
 
 st.set_page_config(page_title="扶贫数据驾驶舱", page_icon="assets/icon.png", layout="wide")
 
-present = st.query_params.get("mode") == "present"
-theme.apply(present=present)
+presenting = present.is_on()
+theme.apply(present=presenting)
 
 db_url, meta = bootstrap.open_database()
 engine = get_engine(db_url)
-data_version = meta.get("data_version", "0")
 
-user = None  # open demo mode: no sign-in secret configured
-root = Scope.of(places.default_scope_code(engine))
+user = auth.sign_in(engine)
+root = user.root if user else Scope.of(places.default_scope_code(engine))
 
 filters.restore_missing_params()
 tree = places.region_tree(engine, root)
+if tree.empty:
+    bootstrap.show_error("无可用数据", f"本账号的数据范围(区划代码 {root.code})在数据库中没有任何区划。")
+    st.stop()
 first_year, last_year = places.year_range(engine, root)
 try:
     scope = filters.parse_region(st.query_params.get("region", ""), root, tree)
@@ -31,28 +33,36 @@ try:
 except filters.BadParameter as exc:
     bootstrap.show_error("链接参数有误", str(exc))
     if st.button("回到默认视图"):
-        st.query_params.clear()
+        for key in ("region", "year"):
+            st.query_params.pop(key, None)
+        st.session_state.pop(filters.LAST_KEY, None)
         st.rerun()
     st.stop()
 filters.remember(scope, year)
 
-if not present:
-    with st.sidebar:
-        st.markdown("### 扶贫数据驾驶舱")
+if not presenting:
+    st.sidebar.markdown("### 扶贫数据驾驶舱")
     filters.sidebar_pickers(tree, root, scope, year, first_year, last_year)
+    present.switch()
 
 names = dict(zip(tree["code"], tree["name"]))
 set_current(PageContext(
-    db_url=db_url, data_version=data_version, scope=scope, year=year,
+    db_url=db_url, data_version=meta.get("data_version", "0"), scope=scope, year=year,
     first_year=first_year, last_year=last_year, as_of=meta.get("data_as_of", "未知"),
     is_demo=meta.get("is_demo") == "1", region_name=names.get(scope.code, scope.code),
-    lineage=tuple(places.lineage(engine, scope.code)), user=user, present=present,
+    lineage=tuple(places.lineage(engine, scope.code)), user=user, present=presenting,
     open_mode=user is None,
 ))
 
+is_admin = user is None or user.role == "管理员"
 sections: dict[str, list] = {}
-for spec in nav.available(is_admin=True):
+for spec in nav.available(is_admin=is_admin):
     page = st.Page(spec.file, title=spec.title, url_path=spec.key, default=spec.key == "overview",
                    visibility="visible" if spec.visible else "hidden")
     sections.setdefault(spec.section, []).append(page)
-st.navigation(sections, position="hidden" if present else "sidebar").run()
+current_page = st.navigation(sections, position="hidden" if presenting else "sidebar")
+if presenting:
+    with st.container(horizontal=True, horizontal_alignment="right"):
+        present.auto_advance(current_page.url_path)
+        present.exit_button()
+current_page.run()

@@ -46,6 +46,11 @@ class PageContext:
         return self.user is None or self.user.masked
 
     @property
+    def can_export(self) -> bool:
+        """工作人员 and 管理员 export lists; 领导 read aggregates and lists only."""
+        return self.user is None or self.user.role in ("工作人员", "管理员")
+
+    @property
     def scope_label(self) -> str:
         return " › ".join(r["name"] for r in self.lineage) or self.region_name
 

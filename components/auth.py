@@ -1,0 +1,49 @@
+"""Sign-in gate: a signed link (?token=) or a trusted proxy header; open demo mode without a secret."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access import auth
+from data_access.scope import Scope
+from data_access.settings import auth_settings
+
+from .context import User
+
+IDENTITY_KEY = "_identity"
+
+
+def _no_access(message: str) -> None:
+    st.error(f"**无权访问**\n\n{message}\n\n请从单位门户重新进入本系统。")
+    st.stop()
+
+
+def sign_in(engine) -> User | None:
+    """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise."""
+    settings = auth_settings()
+    token = st.query_params.get("token")
+    if settings.open_mode:
+        if token:
+            del st.query_params["token"]
+        return None
+    identity = st.session_state.get(IDENTITY_KEY)
+    if token:
+        del st.query_params["token"]  # never leave the token in the visible URL
+        try:
+            identity = auth.verify_token(token, settings.secret)
+        except auth.AuthError as exc:
+            st.session_state.pop(IDENTITY_KEY, None)
+            _no_access(str(exc))
+        st.session_state[IDENTITY_KEY] = identity
+        auth.record(engine, "登录", identity, identity.region, detail="签名链接")
+    if identity is None:
+        try:
+            identity = auth.identity_from_headers(st.context.headers, settings)
+        except auth.AuthError as exc:
+            _no_access(str(exc))
+        if identity is not None:
+            st.session_state[IDENTITY_KEY] = identity
+            auth.record(engine, "登录", identity, identity.region, detail="可信请求头")
+    if identity is None:
+        _no_access("未能确认您的身份。")
+    return User(identity.user_id, identity.name, identity.role, Scope.of(identity.region))

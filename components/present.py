@@ -1,0 +1,69 @@
+"""汇报模式 (presentation mode) switch and the meeting auto-advance (?cycle=<s>&pages=a,b,c)."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from . import nav
+
+
+def is_on() -> bool:
+    return st.query_params.get("mode") == "present"
+
+
+def switch() -> None:
+    """Sidebar toggle that turns presentation mode on."""
+    if st.sidebar.toggle("汇报模式(投影)", value=False, help="大字号、隐藏侧栏,适合会议投影"):
+        st.query_params["mode"] = "present"
+        st.rerun()
+
+
+def exit_button() -> None:
+    if st.button("退出汇报模式", key="exit-present"):
+        del st.query_params["mode"]
+        for key in ("cycle", "pages", "paused"):
+            st.query_params.pop(key, None)
+        st.rerun()
+
+
+def cycle_plan() -> tuple[int, list[str]] | None:
+    """(seconds, page keys) when ?cycle= is set and valid, else None."""
+    raw = st.query_params.get("cycle", "")
+    if not raw:
+        return None
+    if not re.fullmatch(r"\d{1,4}", raw) or not 5 <= int(raw) <= 3600:
+        st.warning("轮播间隔 cycle 应为 5–3600 秒的整数,已停用轮播。")
+        return None
+    keys = [k for k in st.query_params.get("pages", "overview").split(",") if k in nav.BY_KEY]
+    return (int(raw), keys) if keys else None
+
+
+def auto_advance(current_key: str) -> None:
+    """Step to the next page every N seconds, with a visible pause control."""
+    plan = cycle_plan()
+    if plan is None:
+        return
+    seconds, keys = plan
+    paused = st.query_params.get("paused") == "1"
+    label = "继续轮播" if paused else f"暂停轮播(每 {seconds} 秒)"
+    if st.button(label, key="cycle-pause"):
+        if paused:
+            del st.query_params["paused"]
+        else:
+            st.query_params["paused"] = "1"
+        st.rerun()
+    if paused:
+        return
+    following = keys[(keys.index(current_key) + 1) % len(keys)] if current_key in keys else keys[0]
+
+    @st.fragment(run_every=seconds)
+    def _ticker():
+        ticks = st.session_state.get("_cycle_ticks", 0) + 1
+        st.session_state["_cycle_ticks"] = ticks
+        if ticks > 1:  # the first run is the page load itself
+            st.session_state["_cycle_ticks"] = 0
+            nav.go(following)
+
+    _ticker()
