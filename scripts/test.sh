@@ -41,9 +41,13 @@ if [ ${#missing[@]} -gt 0 ]; then
         SUDO=()
         [ $IS_ROOT = 1 ] || SUDO=(sudo -n)
         export DEBIAN_FRONTEND=noninteractive
-        "${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
-        "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-            || die "apt-get install ${missing[*]} failed"
+        apt_log=$(mktemp /tmp/registry-apt.XXXXXX)
+        if ! { "${SUDO[@]}" apt-get update -qq && "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"; } \
+                >"$apt_log" 2>&1; then
+            tail -n 30 "$apt_log" >&2
+            die "apt-get install ${missing[*]} failed"
+        fi
+        rm -f "$apt_log"
     else
         say "missing Debian packages: ${missing[*]} (not root: the tests needing them will be skipped)"
     fi
