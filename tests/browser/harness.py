@@ -14,7 +14,8 @@ frontend bundle.) Nothing here sleeps on the clock: waits are on DOM state, on
 the app's websocket messages or on animation frames.
 
 Helpers for tests: ``open_app``, ``wait_for_app_loaded``, ``wait_for_rerun``,
-``assert_same_origin``, ``assert_no_app_errors``, ``screenshot``.
+``assert_same_origin``, ``assert_no_app_errors``, ``screenshot``, ``expect``
+(playwright's, imported lazily: import it from here, not from playwright).
 """
 
 from __future__ import annotations
@@ -238,6 +239,14 @@ def assert_same_origin(requests, base_url: str) -> None:
     )
 
 
+def expect(*args, **kwargs):
+    """``playwright.sync_api.expect``, imported lazily so that collecting the
+    browser tests never needs playwright (without it they are skipped)."""
+    from playwright.sync_api import expect as _expect
+
+    return _expect(*args, **kwargs)
+
+
 # ---- waiting ---------------------------------------------------------------
 
 _stream_sockets: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -264,8 +273,6 @@ def _next_frames(page) -> None:
 
 def wait_for_app_settled(page, timeout: int = APP_LOAD_TIMEOUT_MS) -> None:
     """Connected, the script run over, and nothing pending on the page."""
-    from playwright.sync_api import expect
-
     page.wait_for_selector(APP_CONNECTED, state="attached", timeout=timeout)
     page.wait_for_selector(APP_SETTLED, state="attached", timeout=timeout)
     expect(page.locator(PENDING)).to_have_count(0, timeout=timeout)

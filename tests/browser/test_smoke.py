@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
-
 from .harness import (
     EXCEPTION,
     VIEWPORT_HD,
     app_errors,
     assert_same_origin,
+    expect,
     open_app,
     screenshot,
 )
