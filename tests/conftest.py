@@ -26,6 +26,7 @@ where they fail (nothing needed may be silently skipped in CI).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import uuid
@@ -60,12 +61,11 @@ def skip_or_fail(reason: str) -> None:
 def demo_module():
     """``data_access.demo``, imported lazily (it may not exist yet)."""
     try:
-        from data_access import demo
+        return importlib.import_module("data_access.demo")
     except ModuleNotFoundError as exc:
         if exc.name == "data_access.demo":
             skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
         raise
-    return demo
 
 
 def pytest_report_header(config):

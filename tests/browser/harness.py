@@ -123,8 +123,10 @@ class AppServer:
         for _ in range(attempts):  # a fresh port each time: another process may win the race
             self.port = free_port()
             self.log_path = LOG_DIR / f"streamlit-{self.name}-{self.port}.log"
-            env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-                   "PYTHONUNBUFFERED": "1", **self.env}
+            # The app's settings come only from ``env``: none of the caller's REGISTRY_*
+            # variables (a sign-in secret, another database) leaks into the test app.
+            env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+            env.update({"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1", **self.env})
             with open(self.log_path, "wb") as log:
                 self.proc = subprocess.Popen(
                     self.command(), cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
