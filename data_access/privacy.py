@@ -1,0 +1,95 @@
+"""Personal data: masking ID and phone numbers, and validating a resident ID number (GB 11643).
+
+Masked forms keep just enough to tell records apart on paper:
+``mask_id("523199199001011234") -> "5231**********1234"``,
+``mask_phone("13812345678") -> "138****5678"``.
+``mask_frame`` masks a table before it is shown or exported: the columns named as
+personal data, and any other text cell that is a whole ID or mobile number (record
+keys such as 户编号 excepted).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+ID_RE = re.compile(r"^\d{17}[\dXx]$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+# Column names (query keys and Chinese headers) that hold ID or phone numbers.
+ID_COLUMNS = frozenset({"id_number", "证件号码", "身份证号", "身份证号码", "户主证件号码"})
+PHONE_COLUMNS = frozenset({
+    "phone", "head_phone", "helper_phone", "联系电话", "户联系电话", "人联系电话", "手机号码",
+    "帮扶责任人电话", "电话",
+})
+# Record keys that may look like an ID or phone number but are not personal data.
+KEY_COLUMNS = frozenset({"hh_id", "person_id", "户编号", "人编号", "code", "区划代码", "village_code",
+                         "town_code", "county_code", "project_id", "项目编号"})
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK[total % 11]
+
+
+def is_valid_id(text: str | None) -> bool:
+    """True for an 18-character resident ID with a correct GB 11643 check digit."""
+    if not isinstance(text, str) or not ID_RE.match(text):
+        return False
+    return id_check_digit(text[:17]) == text[17].upper()
+
+
+def mask_id(value):
+    """Keep the first 4 and last 4 characters: 5231**********1234. Short values become all stars."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return value
+    text = str(value)
+    if not text:
+        return text
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]
+
+
+def mask_phone(value):
+    """Keep the first 3 and last 4 digits: 138****5678. Short values become all stars."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return value
+    text = str(value)
+    if not text:
+        return text
+    if len(text) <= 7:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def mask_text(value):
+    """Mask a cell that is, in its entirety, an ID or a mobile number; leave anything else."""
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if ID_RE.match(stripped):
+        return mask_id(stripped)
+    if MOBILE_RE.match(stripped):
+        return mask_phone(stripped)
+    return value
+
+
+def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with personal data masked (named columns, then any whole-ID/phone text cell)."""
+    out = df.copy()
+    for col in out.columns:
+        name = str(col)
+        series = out[col]
+        if name in ID_COLUMNS:
+            out[col] = series.map(mask_id, na_action="ignore").astype(object)
+        elif name in PHONE_COLUMNS:
+            out[col] = series.map(mask_phone, na_action="ignore").astype(object)
+        elif name in KEY_COLUMNS:
+            continue
+        elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[col] = series.map(mask_text, na_action="ignore")
+    return out
