@@ -119,12 +119,12 @@ def test_places(registry_engine):
 def test_fund_totals(registry_engine, year):
     county, town, _ = scopes(registry_engine)
     got = funds.totals(registry_engine, county, year)
-    allocated = one(registry_engine, "SELECT COALESCE(SUM(amount),0) FROM fund WHERE county_code=:c AND year=:y",
-                    c=county.code, y=year)[0]
-    arranged = one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN fund f ON f.fund_id=a.fund_id "
-                   "WHERE f.county_code=:c AND f.year=:y", c=county.code, y=year)[0]
-    paid, spent = (one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m JOIN fund f ON f.fund_id=m.fund_id "
-                       "WHERE f.county_code=:c AND f.year=:y AND m.kind=:k", c=county.code, y=year, k=k)[0]
+    allocated = int(one(registry_engine, "SELECT COALESCE(SUM(amount),0) FROM fund WHERE county_code=:c AND year=:y",
+                        c=county.code, y=year)[0])
+    arranged = int(one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN fund f ON f.fund_id=a.fund_id "
+                   "WHERE f.county_code=:c AND f.year=:y", c=county.code, y=year)[0])
+    paid, spent = (int(one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m JOIN fund f ON f.fund_id=m.fund_id "
+                       "WHERE f.county_code=:c AND f.year=:y AND m.kind=:k", c=county.code, y=year, k=k)[0])
                    for k in ("拨付", "支出"))
     assert (got["allocated"], got["arranged"], got["paid"], got["spent"]) == (allocated, arranged, paid, spent)
     assert got["paid_rate"] == (round(100 * paid / allocated, 2) if allocated else None)
