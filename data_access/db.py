@@ -92,8 +92,8 @@ def get_engine(url: str) -> Engine:
         raise BadUrl(f"数据库地址格式不正确:{_redact(url)}", str(exc)) from exc
     try:
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if is_default_sqlite(url):
+                DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -127,6 +127,10 @@ def check_database(engine: Engine) -> dict[str, str]:
     Returns the ``meta`` table as a dict. Raises a RegistryError otherwise.
     """
     where = _redact(str(engine.url.render_as_string(hide_password=False)))
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not Path(database).exists():
+        raise Unreachable(f"无法连接数据库 {where}:数据库文件不存在。请检查 REGISTRY_DB_URL 或 secrets.toml 中的地址。")
     try:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())

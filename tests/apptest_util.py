@@ -19,9 +19,11 @@ def open_page(db_url: str, page: str | None = None, timeout: float = 120, **quer
     os.environ["REGISTRY_DB_URL"] = db_url
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update({k: str(v) for k, v in query.items() if v is not None})
-    if page:
-        at.switch_page(page)
-    return at.run()
+    at.run()
+    if page and page != "pages/overview.py" and not at.exception:
+        at.switch_page(page)  # st.navigation registers pages on the first run
+        at.run()
+    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:

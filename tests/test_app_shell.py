@@ -1,0 +1,146 @@
+"""The app shell: every page renders, scope is enforced, bad links and bad databases get Chinese messages."""
+
+import datetime as dt
+import os
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components import nav
+from data_access import auth
+from tests.apptest_util import metrics, open_page
+
+SECRET = "shell-test-secret-shell-test-secret-0123456789abcdef"
+COUNTY = "523199000000"
+PAGES = [p.file for p in nav.available(is_admin=True)]
+
+
+def errors(at):
+    return " ".join(e.value for e in at.error)
+
+
+@pytest.fixture
+def signed_in(monkeypatch):
+    monkeypatch.setenv("REGISTRY_AUTH_SECRET", SECRET)
+
+    def make(region, role="工作人员"):
+        return auth.make_token(SECRET, "t1", "测试用户", region, role)
+
+    return make
+
+
+def towns(engine):
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT code FROM region WHERE level='town' ORDER BY code")).scalars().all()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_the_county(registry_url, page, monkeypatch):
+    monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
+    at = open_page(registry_url, page)
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+
+
+def test_overview_headline_matches_sql(registry_url, registry_engine, sql, monkeypatch):
+    monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
+    town = towns(registry_engine)[0]
+    at = open_page(registry_url, None, region=town, year=2018)
+    shown = metrics(at)
+    q = sql(registry_engine)
+    households = q.scalar("SELECT COUNT(*) FROM household WHERE kind='建档立卡户' AND identified_year <= 2018 "
+                          "AND town_code = :t", t=town)
+    exited = q.scalar("SELECT COUNT(*) FROM household WHERE kind='建档立卡户' AND exit_year <= 2018 "
+                      "AND (returned_year IS NULL OR returned_year > 2018) AND town_code = :t", t=town)
+    assert shown["建档立卡户数(户)"] == f"{households:,}"
+    assert shown["已脱贫户数(户)"] == f"{exited:,}"
+
+
+def test_signed_link_limits_scope_and_clears_token(registry_url, registry_engine, signed_in):
+    town, other = towns(registry_engine)[:2]
+    at = open_page(registry_url, None, token=signed_in(town))
+    assert not at.exception
+    assert "token" not in at.query_params
+    assert not at.error and metrics(at)  # signed in: own township figures shown
+    for target in (COUNTY, other, other[:9] + "201"):
+        at2 = open_page(registry_url, None, token=signed_in(town), region=target)
+        assert not at2.exception
+        assert "不在本账号的数据范围" in errors(at2)
+        assert not at2.metric  # no figures at all
+
+
+def test_township_user_cannot_open_another_townships_household(registry_url, registry_engine, sql, signed_in):
+    town, other = towns(registry_engine)[:2]
+    hh = sql(registry_engine).scalar("SELECT MIN(hh_id) FROM household WHERE town_code = :t", t=other)
+    at = open_page(registry_url, "pages/household.py", token=signed_in(town), hh=hh)
+    assert not at.exception
+    assert not at.dataframe or all(hh not in str(df.value.values) for df in at.dataframe)
+
+
+def test_without_valid_identity_only_no_access(registry_url, signed_in, monkeypatch):
+    at = open_page(registry_url, None)
+    assert "无权访问" in errors(at)
+    assert not at.metric and not at.dataframe
+    expired = jwt_expired()
+    at = open_page(registry_url, None, token=expired)
+    assert "过期" in errors(at) and not at.metric
+
+
+def jwt_expired():
+    import jwt
+
+    return jwt.encode({"sub": "x", "region": COUNTY, "role": "领导",
+                       "exp": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}, SECRET, algorithm="HS256")
+
+
+def test_signin_is_audited(registry_url, registry_engine, sql, signed_in):
+    before = sql(registry_engine).scalar("SELECT COUNT(*) FROM audit_log WHERE action = '登录'")
+    open_page(registry_url, None, token=signed_in(COUNTY, "领导"))
+    after = sql(registry_engine).scalar("SELECT COUNT(*) FROM audit_log WHERE action = '登录'")
+    assert after == before + 1
+
+
+PARAM_VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["' OR 1=1 --", "523199101000'; DROP TABLE household; --", "../../etc/passwd",
+                     "<script>alert(1)</script>", "9" * 12, "0" * 12, "２０１９", "-1", "1e9", "\x00"]),
+)
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(region=PARAM_VALUES, year=PARAM_VALUES)
+def test_garbage_url_parameters_give_a_message_not_a_traceback(registry_url, region, year):
+    os.environ.pop("REGISTRY_AUTH_SECRET", None)
+    at = open_page(registry_url, None, region=region.replace("\x00", ""), year=year.replace("\x00", ""))
+    assert not at.exception
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("sqlite:////nonexistent-dir/xyz/registry.db", "无法连接数据库"),
+    ("postgresql+psycopg://nobody@127.0.0.1:1/none", "无法连接数据库"),
+    ("notadb://x", "不支持的数据库类型"),
+    ("::::", "数据库地址格式不正确"),
+])
+def test_bad_configuration_is_explained(url, expected, monkeypatch):
+    monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
+    at = open_page(url, None)
+    assert not at.exception
+    assert expected in errors(at)
+
+
+def test_empty_and_foreign_databases_are_explained(tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    at = open_page(f"sqlite:///{empty}", None)
+    assert not at.exception and "没有任何数据表" in errors(at)
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '999')")
+    at = open_page(f"sqlite:///{foreign}", None)
+    assert not at.exception and "结构版本" in errors(at)
