@@ -1,0 +1,322 @@
+"""Per-village figures for the village map (村级地图) and one village's file (村档案).
+
+Definitions
+- Registry states, 贫困发生率 and 未脱贫: ``queries.common`` (year-aware, at the end of the year).
+- 脱贫进度 (%): households exited by the end of the year ÷ households in the registry then.
+- 监测对象数: monitoring-object records identified by the end of the year (``at_risk`` = not removed then).
+- 入户率 (%): households with a current assignment (结对帮扶 running at the end of the period) that
+  had at least one visit of kind 入户走访 in the period ÷ those households. The period is the
+  calendar year, or for the as-of year the 12 months up to the data's as-of date (``visit_period``).
+- 资金投入 (元/人): money arranged (安排) to the year's projects placed in the village ÷ the
+  village's registered persons (建档立卡人数) at the end of the year.
+- Late projects (逾期项目): the year's projects placed in the village whose planned end lies before
+  the cut-off (the end of the year, or the as-of date when earlier) and that were not finished
+  (no actual end) or finished after their planned end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy.engine import Engine
+
+from ..codes import HOUSEHOLD_KIND_REGISTERED, MONEY_PAID, MONEY_SPENT, STATUS_EXITED, STATUS_NOT_EXITED, \
+    STATUS_RETURNED
+from ..schema import arrangement as A
+from ..schema import assignment as AS
+from ..schema import help_unit as U
+from ..schema import helper as HP
+from ..schema import household as H
+from ..schema import money_flow as MF
+from ..schema import monitoring_object as MO
+from ..schema import person as PE
+from ..schema import project as P
+from ..schema import region as R
+from ..schema import visit as V
+from ..scope import Scope
+from .common import (
+    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in, returned_by,
+)
+
+VISIT_KINDS_COUNTED = ("入户走访",)
+NOT_REGISTERED = "未纳入建档立卡"
+
+# The indicators the map offers: key -> (中文名, unit, higher_is_worse, digits).
+INDICATORS = {
+    "incidence": ("贫困发生率", "%", True, 2),
+    "not_exited_persons": ("未脱贫人数", "人", True, 0),
+    "exit_progress": ("脱贫进度", "%", False, 1),
+    "monitoring_households": ("监测对象数", "户", True, 0),
+    "visit_rate": ("入户率", "%", False, 1),
+    "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
+    "late_projects": ("逾期项目数", "个", True, 0),
+}
+
+
+def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of 入户率: the calendar year, or the 12 months up to ``as_of`` in the as-of year."""
+    if year >= as_of.year:
+        start = dt.date(as_of.year - 1, as_of.month, as_of.day) + dt.timedelta(days=1) \
+            if not (as_of.month == 2 and as_of.day == 29) else dt.date(as_of.year - 1, 3, 1)
+        return start, as_of
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def late_cutoff(year: int, as_of: dt.date) -> dt.date:
+    """The date a project's planned end is compared with: the end of the year, or ``as_of`` if earlier."""
+    return min(dt.date(year, 12, 31), as_of)
+
+
+def _assigned_at(end: dt.date, a=AS):
+    return and_(a.c.start_date <= end, or_(a.c.end_date.is_(None), a.c.end_date >= end))
+
+
+def _visited(start: dt.date, end: dt.date, hh_id_col):
+    return exists().where(V.c.hh_id == hh_id_col, V.c.visit_date >= start, V.c.visit_date <= end,
+                          V.c.kind.in_(VISIT_KINDS_COUNTED))
+
+
+def _late(cutoff: dt.date, p=P):
+    return and_(p.c.planned_end.is_not(None), p.c.planned_end < cutoff,
+                or_(p.c.actual_end.is_(None), p.c.actual_end > p.c.planned_end))
+
+
+def _villages_in(scope: Scope):
+    return and_(R.c.level == "village", region_in(scope))
+
+
+def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
+    """Every village in the scope with the map's indicators at the end of ``year``.
+
+    Columns: code, name, town_code, town_name, is_poor_village, poor_village_exit_year,
+    rural_population, registered_households, registered_persons, exited_households,
+    not_exited_households, not_exited_persons, returned_persons, poor_persons, incidence (%),
+    exit_progress (%), monitoring_households, monitoring_persons, monitoring_at_risk,
+    assigned_households, visited_households, visit_rate (%), arranged (元), funds_per_person (元/人),
+    projects, late_projects. Ordered by code. Rates are None (NaN) where the base is 0.
+    """
+    end = dt.date(year, 12, 31)
+    v_start, v_end = visit_period(year, as_of)
+    cutoff = late_cutoff(year, as_of)
+    town = R.alias("town")
+    places_stmt = (
+        select(R.c.code, R.c.name, R.c.parent_code.label("town_code"), town.c.name.label("town_name"),
+               R.c.is_poor_village, R.c.poor_village_exit_year, R.c.rural_population)
+        .outerjoin(town, town.c.code == R.c.parent_code)
+        .where(_villages_in(scope)).order_by(R.c.code)
+    )
+    registry_stmt = (
+        select(H.c.village_code.label("code"),
+               count_if(in_registry(year)).label("registered_households"),
+               people_if(in_registry(year)).label("registered_persons"),
+               count_if(exited_by(year)).label("exited_households"),
+               count_if(not_exited_by(year)).label("not_exited_households"),
+               people_if(not_exited_by(year)).label("not_exited_persons"),
+               people_if(returned_by(year)).label("returned_persons"),
+               people_if(poor_at(year)).label("poor_persons"))
+        .where(scope.where(H)).group_by(H.c.village_code)
+    )
+    removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date <= end)
+    monitoring_stmt = (
+        select(MO.c.village_code.label("code"), func.count().label("monitoring_households"),
+               func.coalesce(func.sum(MO.c.persons), 0).label("monitoring_persons"),
+               count_if(~removed).label("monitoring_at_risk"))
+        .where(scope.where(MO), MO.c.identified_date <= end).group_by(MO.c.village_code)
+    )
+    assigned = (
+        select(AS.c.village_code, AS.c.hh_id).distinct()
+        .where(scope.where(AS), _assigned_at(v_end)).subquery()
+    )
+    visits_stmt = (
+        select(assigned.c.village_code.label("code"), func.count().label("assigned_households"),
+               count_if(_visited(v_start, v_end, assigned.c.hh_id)).label("visited_households"))
+        .group_by(assigned.c.village_code)
+    )
+    village_projects = and_(scope.where(P), P.c.year == year, P.c.village_code.is_not(None))
+    arranged_stmt = (
+        select(P.c.village_code.label("code"), func.coalesce(func.sum(A.c.amount), 0).label("arranged"))
+        .select_from(P.join(A, A.c.project_id == P.c.project_id))
+        .where(village_projects).group_by(P.c.village_code)
+    )
+    projects_stmt = (
+        select(P.c.village_code.label("code"), func.count().label("projects"),
+               count_if(_late(cutoff)).label("late_projects"))
+        .where(village_projects).group_by(P.c.village_code)
+    )
+    df = frame(engine, places_stmt)
+    for stmt in (registry_stmt, monitoring_stmt, visits_stmt, arranged_stmt, projects_stmt):
+        part = frame(engine, stmt)
+        df = df.merge(part, on="code", how="left")
+    counts = ["registered_households", "registered_persons", "exited_households", "not_exited_households",
+              "not_exited_persons", "returned_persons", "poor_persons", "monitoring_households",
+              "monitoring_persons", "monitoring_at_risk", "assigned_households", "visited_households",
+              "arranged", "projects", "late_projects"]
+    for col in counts:
+        df[col] = df[col].fillna(0).astype("int64")
+    df["is_poor_village"] = df["is_poor_village"].astype(bool)
+    df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population.fillna(0))]
+    df["exit_progress"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
+    df["visit_rate"] = [pct(v, n) for v, n in zip(df.visited_households, df.assigned_households)]
+    df["funds_per_person"] = [round(a / n, 2) if n else None for a, n in zip(df.arranged, df.registered_persons)]
+    for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df.reset_index(drop=True)
+
+
+# ---- one village's file (村档案) ------------------------------------------------------------
+
+
+def yearly_states(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """Per year: registered, exited, not exited and returned households/persons, poor persons, incidence.
+
+    Columns: year, registered_households, registered_persons, exited_households, exited_persons,
+    not_exited_households, not_exited_persons, returned_households, returned_persons, poor_persons,
+    rural_population, incidence (%). States at the end of each year.
+    """
+    years = list(range(first_year, last_year + 1))
+    cols = []
+    for y in years:
+        cols += [count_if(in_registry(y)), people_if(in_registry(y)), count_if(exited_by(y)), people_if(exited_by(y)),
+                 count_if(not_exited_by(y)), people_if(not_exited_by(y)), count_if(returned_by(y)),
+                 people_if(returned_by(y)), people_if(poor_at(y))]
+    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(_villages_in(scope))
+    with engine.connect() as conn:
+        row = list(conn.execute(select(*cols).where(scope.where(H))).one()) if cols else []
+        rural = int(conn.execute(population).scalar_one())
+    names = ["registered_households", "registered_persons", "exited_households", "exited_persons",
+             "not_exited_households", "not_exited_persons", "returned_households", "returned_persons",
+             "poor_persons"]
+    records = []
+    for i, y in enumerate(years):
+        values = {n: int(v) for n, v in zip(names, row[i * len(names):(i + 1) * len(names)])}
+        records.append({"year": y, **values, "rural_population": rural,
+                        "incidence": pct(values["poor_persons"], rural)})
+    return pd.DataFrame.from_records(records, columns=["year", *names, "rural_population", "incidence"])
+
+
+def status_label(year: int, h=H):
+    """脱贫状态 at the end of ``year``; households not in the registry then get NOT_REGISTERED."""
+    return case(
+        (returned_by(year, h), literal(STATUS_RETURNED)),
+        (exited_by(year, h), literal(STATUS_EXITED)),
+        (not_exited_by(year, h), literal(STATUS_NOT_EXITED)),
+        else_=literal(NOT_REGISTERED),
+    )
+
+
+def households(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Every household of the scope (registered and monitoring-only), with its state at the end of ``year``.
+
+    Columns: hh_id, head_name, head_id_number (personal data: mask before showing), phone (personal
+    data), natural_village, kind, member_count, attribute, main_cause, identified_year, exit_year,
+    returned_year, status, monitoring (监测对象 identified by the end of the year and not removed then:
+    True/False). Ordered by 户编号.
+    """
+    end = dt.date(year, 12, 31)
+    head = (select(PE.c.id_number).where(PE.c.hh_id == H.c.hh_id, PE.c.relation == "户主")
+            .order_by(PE.c.person_id).limit(1).scalar_subquery())
+    watched = exists().where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end,
+                             or_(MO.c.removed_date.is_(None), MO.c.removed_date > end))
+    stmt = (
+        select(H.c.hh_id, H.c.head_name, head.label("head_id_number"), H.c.phone, H.c.natural_village, H.c.kind,
+               H.c.member_count, H.c.attribute, H.c.main_cause, H.c.identified_year, H.c.exit_year,
+               H.c.returned_year, status_label(year).label("status"), watched.label("monitoring"))
+        .where(scope.where(H)).order_by(H.c.hh_id)
+    )
+    df = frame(engine, stmt)
+    df["monitoring"] = df["monitoring"].astype(bool)
+    return df
+
+
+def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
+    """Projects placed in the scope from any year up to ``year``, with their money to date.
+
+    Columns: project_id, name, category, year, status, budget, arranged, paid, spent (元),
+    planned_end, actual_end, late (by ``late_cutoff(year, as_of)``), beneficiary_households.
+    Newest year first.
+    """
+    cutoff = late_cutoff(year, as_of)
+    arranged = select(A.c.project_id, func.sum(A.c.amount).label("arranged")).group_by(A.c.project_id).subquery()
+    flows = (select(MF.c.project_id,
+                    func.sum(case((MF.c.kind == MONEY_PAID, MF.c.amount), else_=0)).label("paid"),
+                    func.sum(case((MF.c.kind == MONEY_SPENT, MF.c.amount), else_=0)).label("spent"))
+             .group_by(MF.c.project_id).subquery())
+    stmt = (
+        select(P.c.project_id, P.c.name, P.c.category, P.c.year, P.c.status, P.c.budget,
+               func.coalesce(arranged.c.arranged, 0).label("arranged"),
+               func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"),
+               P.c.planned_end, P.c.actual_end, _late(cutoff).label("late"), P.c.beneficiary_households)
+        .outerjoin(arranged, arranged.c.project_id == P.c.project_id)
+        .outerjoin(flows, flows.c.project_id == P.c.project_id)
+        .where(scope.where(P), P.c.year <= year)
+        .order_by(P.c.year.desc(), P.c.project_id)
+    )
+    df = frame(engine, stmt)
+    for col in ("budget", "arranged", "paid", "spent"):
+        df[col] = df[col].fillna(0).astype("int64")
+    df["late"] = df["late"].fillna(False).astype(bool)
+    return df
+
+
+def helpers(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
+    """帮扶责任人 with a current assignment in the scope and their visits in ``visit_period``.
+
+    Columns: helper_id, name, unit, phone (personal data), households (assigned), visited_households
+    (≥1 入户走访 in the period), visits (入户走访 visits to those households in the period),
+    last_visit (date of the latest visit of any kind to them up to the period end), visit_rate (%).
+    """
+    start, end = visit_period(year, as_of)
+    mine = and_(scope.where(AS), _assigned_at(end))
+    in_period = and_(V.c.hh_id == AS.c.hh_id, V.c.helper_id == AS.c.helper_id, V.c.visit_date >= start,
+                     V.c.visit_date <= end, V.c.kind.in_(VISIT_KINDS_COUNTED))
+    visits = select(func.count()).where(in_period).correlate(AS).scalar_subquery()
+    last = (select(func.max(V.c.visit_date)).where(V.c.hh_id == AS.c.hh_id, V.c.helper_id == AS.c.helper_id,
+                                                   V.c.visit_date <= end).correlate(AS).scalar_subquery())
+    per_pair = (
+        select(AS.c.helper_id, AS.c.hh_id, visits.label("visits"), last.label("last_visit"))
+        .where(mine).subquery()
+    )
+    stmt = (
+        select(HP.c.helper_id, HP.c.name, U.c.name.label("unit"), HP.c.phone,
+               func.count(distinct(per_pair.c.hh_id)).label("households"),
+               func.count(distinct(case((per_pair.c.visits > 0, per_pair.c.hh_id)))).label("visited_households"),
+               func.coalesce(func.sum(per_pair.c.visits), 0).label("visits"),
+               func.max(per_pair.c.last_visit).label("last_visit"))
+        .select_from(per_pair.join(HP, HP.c.helper_id == per_pair.c.helper_id)
+                     .outerjoin(U, U.c.unit_id == HP.c.unit_id))
+        .group_by(HP.c.helper_id, HP.c.name, U.c.name, HP.c.phone)
+        .order_by(HP.c.helper_id)
+    )
+    df = frame(engine, stmt)
+    for col in ("households", "visited_households", "visits"):
+        df[col] = df[col].fillna(0).astype("int64")
+    df["visit_rate"] = pd.to_numeric(pd.Series([pct(v, n) for v, n in zip(df.visited_households, df.households)],
+                                               dtype="object"), errors="coerce")
+    return df
+
+
+def monitoring_objects(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """监测对象 of the scope identified by the end of ``year``, at-risk ones first.
+
+    Columns: hh_id, head_name, kind, main_risk, identified_date, removed_date (None if not removed by
+    the end of the year), persons, at_risk (True/False).
+    """
+    end = dt.date(year, 12, 31)
+    removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date <= end)
+    stmt = (
+        select(MO.c.hh_id, H.c.head_name, MO.c.kind, MO.c.main_risk, MO.c.identified_date,
+               case((removed, MO.c.removed_date), else_=None).label("removed_date"), MO.c.persons,
+               case((removed, literal(0)), else_=literal(1)).label("at_risk"))
+        .select_from(MO.outerjoin(H, H.c.hh_id == MO.c.hh_id))
+        .where(scope.where(MO), MO.c.identified_date <= end)
+        .order_by(case((removed, 1), else_=0), MO.c.identified_date, MO.c.id)
+    )
+    df = frame(engine, stmt)
+    df["at_risk"] = df["at_risk"].astype(bool)
+    return df
+
+
+__all__ = ["INDICATORS", "VISIT_KINDS_COUNTED", "visit_period", "late_cutoff", "indicators", "yearly_states",
+           "households", "projects", "helpers", "monitoring_objects", "HOUSEHOLD_KIND_REGISTERED"]
