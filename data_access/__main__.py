@@ -65,10 +65,26 @@ def _demo_run(args) -> int:
     return 0
 
 
+# ---- boundaries (data_access/boundaries.py) -----------------------------------
+
+
+def _boundaries_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import boundaries
+
+    boundaries.add_arguments(parser)
+
+
+def _boundaries_run(args) -> int:
+    from . import boundaries
+
+    return boundaries.run(args)
+
+
 # ---- registry ----------------------------------------------------------------
 
 COMMANDS = {
     "demo": ("生成演示数据(虚构的县或省)", _demo_arguments, _demo_run),
+    "boundaries": ("从 GeoJSON 导入村、乡镇边界(按12位区划代码匹配)", _boundaries_arguments, _boundaries_run),
 }
 
 

@@ -31,8 +31,10 @@ LEVELS = ("county", "town", "village")
 _CODE_RE = re.compile(r"^\d{12}$")
 
 
-class BoundaryError(ValueError):
+class BoundaryError(db.RegistryError):
     """The file cannot be used at all (message in Chinese)."""
+
+    title = "边界文件无法使用"
 
 
 @dataclass
@@ -213,31 +215,21 @@ def load(engine: Engine, path: str | Path, *, field_name: str | None = None, cle
     return report
 
 
-def main(args) -> int:
-    """The ``boundaries`` subcommand: ``args`` has file, db, field, clear_missing, dry_run."""
-    url = args.db or db.resolve_url()
-    engine = db.get_engine(url)
-    try:
-        db.check_database(engine)
-        report = load(engine, args.file, field_name=args.field, clear_missing=args.clear_missing,
-                      dry_run=args.dry_run)
-    except BoundaryError as exc:
-        print(f"错误:{exc}")
-        return 2
-    except db.RegistryError as exc:
-        print(f"错误:{exc.title}:{exc.message}")
-        return 2
+def add_arguments(parser) -> None:
+    """Arguments of ``python -m data_access boundaries``."""
+    parser.add_argument("file", help="GeoJSON 文件(经纬度坐标,要素属性中含12位区划代码)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="数据库地址(默认:REGISTRY_DB_URL、secrets.toml 或 data/registry.db)")
+    parser.add_argument("--field", default=None, help="区划代码所在的属性名(默认自动识别 code、区划代码 等)")
+    parser.add_argument("--clear-missing", action="store_true",
+                        help="清除文件中没有的村的原有边界(这些村在地图上画为中心点)")
+    parser.add_argument("--dry-run", action="store_true", help="只检查并报告,不写数据库")
+
+
+def run(args) -> int:
+    """Load the file and print the report; exit code 1 when nothing matched."""
+    engine = db.get_engine(args.db or db.resolve_url())
+    db.check_database(engine)
+    report = load(engine, args.file, field_name=args.field, clear_missing=args.clear_missing, dry_run=args.dry_run)
     print(report.text())
     return 0 if report.written else 1
-
-
-def add_parser(subparsers) -> None:
-    """Register ``boundaries`` on an argparse subparsers object (used by ``python -m data_access``)."""
-    p = subparsers.add_parser("boundaries", help="从 GeoJSON 导入村、乡镇边界(按12位区划代码匹配)")
-    p.add_argument("file", help="GeoJSON 文件(经纬度坐标,要素属性中含12位区划代码)")
-    p.add_argument("--db", help="数据库 URL(默认:REGISTRY_DB_URL 或 secrets.toml 中的设置)")
-    p.add_argument("--field", help="区划代码所在的属性名(默认自动识别 code、区划代码 等)")
-    p.add_argument("--clear-missing", action="store_true",
-                   help="清除文件中没有的村的原有边界(这些村在地图上画为中心点)")
-    p.add_argument("--dry-run", action="store_true", help="只检查并报告,不写数据库")
-    p.set_defaults(func=main)
