@@ -230,8 +230,14 @@ def empty_url(tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("registry_backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
+    # Browser tests last: fast feedback first, and Playwright's event loop
+    # (see tests/browser/conftest.py) never precedes another test.
+    items.sort(key=lambda item: BROWSER_DIR in Path(str(item.path)).parents)

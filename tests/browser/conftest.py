@@ -5,7 +5,7 @@
 - ``base_url``: ``http://127.0.0.1:<port>`` of that server.
 - ``start_app(env=..., name=...)`` (session factory): another server, e.g. on
   an empty database or on PostgreSQL; stopped at session end.
-- ``browser`` (session): Debian's Chromium through Playwright.
+- ``browser`` (module): Debian's Chromium through Playwright.
 - ``page``: a fresh 1280×720 page (zh-CN, Asia/Shanghai) recording every
   request in ``requests_log`` and uncaught JS errors in ``page_errors``. A
   failing test leaves artifacts/screenshots/FAILED-<test>.png.
@@ -35,7 +35,7 @@ from .harness import (
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
 
 
@@ -60,7 +60,10 @@ def _chromium_available():
         skip_or_fail(f"浏览器测试不可用: 没有 {CHROMIUM}(apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API keeps an asyncio loop marked "running" on the main thread
+# while it is started, which breaks asyncio.run() in any later test: so it lives
+# per module (stopped after the module's last test), and browser tests run last.
+@pytest.fixture(scope="module")
 def _playwright(_chromium_available):
     from playwright.sync_api import sync_playwright
 
@@ -69,7 +72,7 @@ def _playwright(_chromium_available):
     pw.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_playwright):
     browser = launch_chromium(_playwright)
     yield browser
