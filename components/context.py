@@ -58,8 +58,19 @@ class PageContext:
 def current() -> PageContext:
     ctx = st.session_state.get(CONTEXT_KEY)
     if ctx is None:
+        _hand_over_to_app()
         raise RuntimeError("页面上下文未设置:请通过 app.py 打开本页面")
     return ctx
+
+
+def _hand_over_to_app() -> None:
+    """A deep link opened before any session ran app.py makes Streamlit run the page alone
+    (its legacy pages/-folder mode). Switch to app.py's st.navigation and run again."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def set_current(ctx: PageContext) -> None:

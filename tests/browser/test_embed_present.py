@@ -1,0 +1,97 @@
+"""Portal embedding (CSP frame-ancestors through serve.py) and presentation mode on a projector."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from components import nav
+
+from .harness import AppServer, assert_same_origin, free_port, open_app, screenshot, wait_for_app_loaded
+
+PRESENT_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and not p.admin_only]
+
+
+@pytest.fixture(scope="module")
+def framed_app(sqlite_demo_url, _chromium_available):
+    portal_port = free_port()
+    server = AppServer({"REGISTRY_DB_URL": sqlite_demo_url,
+                        "REGISTRY_FRAME_ANCESTORS": f"http://localhost:{portal_port}"},
+                       script="serve.py", name="embed").start()
+    page_html = (f'<!doctype html><meta charset="utf-8"><title>门户</title><h1>单位门户</h1>'
+                 f'<iframe id="dash" src="{server.base_url}/?embed=true" width="1200" height="650"></iframe>')
+
+    class Portal(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page_html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    portal = http.server.ThreadingHTTPServer(("127.0.0.1", portal_port), Portal)
+    threading.Thread(target=portal.serve_forever, daemon=True).start()
+    yield server, portal_port
+    portal.shutdown()
+    server.stop()
+
+
+def dashboard_frame(page):
+    return next(f for f in page.frames if f != page.main_frame)
+
+
+def test_allowed_portal_can_frame_the_app(page, framed_app):
+    server, portal_port = framed_app
+    page.goto(f"http://localhost:{portal_port}/", wait_until="load")
+    frame = dashboard_frame(page)
+    frame.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    assert "建档立卡" in frame.locator("[data-testid='stMetric']").first.inner_text()
+    screenshot(page, "embed-allowed-portal")
+
+
+def test_other_origin_cannot_frame_the_app(page, framed_app):
+    server, portal_port = framed_app
+    # Same portal page, served from another origin (127.0.0.1 instead of localhost).
+    page.goto(f"http://127.0.0.1:{portal_port}/", wait_until="load")
+    frame = dashboard_frame(page)
+    assert frame.url.startswith("chrome-error://") or frame.locator("[data-testid='stApp']").count() == 0
+    screenshot(page, "embed-blocked-portal")
+
+
+def test_csp_header_is_sent(framed_app):
+    import urllib.request
+
+    server, portal_port = framed_app
+    with urllib.request.urlopen(server.base_url + "/") as response:
+        csp = response.headers["Content-Security-Policy"]
+    assert csp == f"frame-ancestors 'self' http://localhost:{portal_port}"
+
+
+def _overflow(page) -> dict:
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
+        const doc = document.scrollingElement;
+        return {main: main.scrollHeight - main.clientHeight, doc: doc.scrollHeight - doc.clientHeight,
+                sidebar: !!document.querySelector('[data-testid="stSidebar"]:not([aria-expanded="false"])')
+                          && getComputedStyle(document.querySelector('[data-testid="stSidebar"]')).display !== 'none',
+                body: parseFloat(getComputedStyle(document.querySelector('[data-testid="stMarkdownContainer"] p')
+                          || document.body).fontSize)};
+    }""")
+
+
+@pytest.mark.parametrize("key", PRESENT_PAGES)
+def test_presentation_mode_fits_720p_without_scrolling(page, base_url, requests_log, key):
+    open_app(page, base_url, key, mode="present")
+    wait_for_app_loaded(page)
+    shot = screenshot(page, f"present-{key}-1280x720")
+    measured = _overflow(page)
+    assert not measured["sidebar"], "presentation mode must hide the sidebar"
+    assert measured["body"] >= 20, f"body text {measured['body']}px < 20px"
+    assert measured["main"] <= 2 and measured["doc"] <= 2, f"{key} scrolls in presentation mode: {measured} ({shot})"
+    assert_same_origin(requests_log, base_url)
