@@ -5,7 +5,7 @@
 - A DataFrame (already with Chinese headers and units, as shown): two buttons; the
   file is only built when a button is clicked.
 - A callable ``source(row_cap) -> iterable of DataFrames`` (a large list streamed from
-  the database): a row cap, a format, a "生成导出文件" button that builds the file
+  the database; ``streamed(fn, ctx, ...)`` makes one from a data_access generator): a row cap, a format, a "生成导出文件" button that builds the file
   with a progress bar, then the download button. Give ``total`` (rows expected)
   for an exact progress bar.
 Exports respect ``ctx.masked`` and ``ctx.can_export`` and are written to the audit log.
@@ -44,6 +44,18 @@ def _small_file(df: pd.DataFrame, name: str, fmt: str, ctx: PageContext) -> Call
         return made.data
 
     return build
+
+
+def streamed(fn, ctx: PageContext, *args, **kwargs) -> ChunkSource:
+    """A chunk source for ``export_buttons`` from a data_access generator
+    ``fn(engine, scope, *args, row_cap=..., **kwargs)`` (scope checked as in ``data.fetch``)."""
+    if ctx.user is not None and not ctx.scope.within(ctx.user.root):
+        raise PermissionError("超出本账号的数据范围")
+
+    def source(row_cap: int) -> Iterable[pd.DataFrame]:
+        return fn(engine_of(ctx), ctx.scope, *args, row_cap=row_cap, **kwargs)
+
+    return source
 
 
 def export_buttons(source: pd.DataFrame | ChunkSource, name: str, key: str, ctx: PageContext, *,

@@ -1,0 +1,91 @@
+"""查询: filter the registry's households, see how many, page through the list, open one, export."""
+
+import math
+
+import streamlit as st
+
+from components import format as fmt
+from components import nav
+from components import query_filters as qf
+from components.context import current
+from components.data import fetch
+from components.export import export_buttons, streamed
+from components.header import page_header
+from components.kpi import Kpi, show
+from data_access.queries import households as hq
+
+ctx = current()
+page_header(ctx, "查询")
+
+try:
+    flt = hq.HouseholdFilter.from_params(st.query_params.to_dict())
+except hq.FilterError as exc:
+    st.error("**查询条件有误**\n\n" + "\n".join(f"- {m}" for m in exc.messages))
+    st.button("清除查询条件", on_click=qf.clear_filters, type="primary")
+    st.stop()
+
+search_error = qf.search_box(flt)
+if search_error:
+    st.warning(search_error)
+years = list(range(ctx.first_year, ctx.last_year + 1))
+qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
+
+try:
+    totals = fetch(hq.count_households, ctx, flt.criteria(), ctx.year)
+except hq.FilterError as exc:
+    st.warning("\n".join(exc.messages))
+    st.stop()
+
+show([
+    Kpi("符合条件的户数(户)", fmt.count(totals["households"])),
+    Kpi("符合条件的人数(人)", fmt.count(totals["persons"])),
+], per_row=4)
+notes = [f"脱贫状态、监测与帮扶按 {ctx.year} 年末计"]
+if totals["income_year"] or {"income", "line_margin"} & set(flt.columns):
+    basis = fetch(hq.income_basis, ctx, ctx.year)
+    if basis.income_year:
+        line = f",{basis.line_kind} {basis.line:,} 元" if basis.line else ",该年无标准线数据"
+        notes.append(f"收入为 {basis.income_year} 年年人均纯收入{line}")
+    else:
+        notes.append("本范围没有收入数据")
+st.caption(";".join(notes) + "。")
+
+if totals["households"] == 0:
+    if flt.q:
+        kind, _ = hq.classify_search(flt.q)
+        what = {"hh_id": "户编号", "id_number": "身份证号", "name": "姓名"}[kind]
+        st.info(f"在{ctx.region_name}范围内没有找到{what}为“{flt.q if kind != 'id_number' else '该号码'}”的农户"
+                "(或该户不满足其他筛选条件)。")
+    else:
+        st.info("没有符合条件的农户。可放宽或清除筛选条件。")
+    st.stop()
+
+qf.list_controls(flt, totals["households"])
+pages = max(1, math.ceil(totals["households"] / flt.page_size))
+if flt.page > pages:
+    st.warning(f"第 {flt.page} 页超出范围(共 {pages:,} 页),已显示最后一页。")
+page_no = min(flt.page, pages)
+rows = fetch(hq.list_page, ctx, flt, ctx.year, masked=ctx.masked, page=page_no)
+table = rows.rename(columns=hq.headers(rows.columns))
+
+first = (page_no - 1) * flt.page_size + 1
+st.markdown(f"第 **{first:,}–{first + len(rows) - 1:,}** 户,共 **{totals['households']:,}** 户。"
+            "勾选行首方框打开该户档案。")
+event = st.dataframe(
+    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    key=f"query-list-{page_no}", height=min(38 + 35 * len(table), 720),
+    column_config={"年人均纯收入(元)": st.column_config.NumberColumn(format="%.2f"),
+                   "高于标准线(%)": st.column_config.NumberColumn(format="%.2f")},
+)
+qf.pager(flt, pages)
+picked = event.selection.rows if event is not None else []
+if picked:
+    hh = rows.iloc[picked[0]]["hh_id"]
+    nav.go("household", hh=hh)
+if totals["households"] == 1:
+    nav.link("household", f"打开户档案:{rows.iloc[0].get('head_name') or rows.iloc[0]['hh_id']}",
+             hh=rows.iloc[0]["hh_id"])
+
+st.divider()
+export_buttons(streamed(hq.iter_export, ctx, flt, ctx.year, masked=ctx.masked), "农户查询名单",
+               "query-export", ctx, total=totals["households"])
