@@ -266,7 +266,7 @@ def build_places(seed: int, spec: ScaleSpec) -> Places:
         per_city = [spec.counties // spec.cities + (1 if i < spec.counties % spec.cities else 0)
                     for i in range(spec.cities)]
         city_groups = _order_by_position(tiling, _partition_exact(rng, tiling, all_cells, per_city))
-    other_counties = iter(names.county_names(rng, spec.counties))
+    other_counties = iter(names.county_names(rng, spec.counties + 40))
     cities = []
     county_index = 0
     for ci, cells in enumerate(city_groups):
@@ -610,7 +610,7 @@ class CountyGenerator:
             h.status = codes.STATUS_EXITED
             h.policy = codes.POST2020_POLICY[0] if rng.random() < 0.75 else codes.POST2020_POLICY[1]
             h.exit_step = codes.EXIT_STEPS[-1]
-        h.relocated = rng.random() < (0.12 if v.is_poor else 0.065)
+        h.relocated = rng.random() < (0.105 if v.is_poor else 0.055)
         if h.relocated:
             h.reloc_year = rng.randint(2016, max(2016, min(2019, h.exit_year or 2019)))
             h.reloc_site = rng.choice(sites)
@@ -1070,8 +1070,7 @@ class CountyGenerator:
             done = 0
             for pk, (cat, weight) in enumerate(projs, 1):
                 acc += weight
-                need = round(capacity * acc / wsum) - done
-                done += need
+                need = round(capacity * acc / wsum) - done  # a capped project's shortfall passes on
                 parts = []
                 while need > 0 and fi < len(funds) and len(parts) < 3:
                     take = min(need, left)
@@ -1079,6 +1078,7 @@ class CountyGenerator:
                         parts.append((funds[fi], take))
                         need -= take
                         left -= take
+                        done += take
                     if left <= 0:
                         fi += 1
                         left = funds[fi][4] if fi < len(funds) else 0
@@ -1356,9 +1356,10 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
     db.create_schema(engine)
 
     problems = {}
-    province = scale == "province"
+    bulk = backend == "postgresql"
     with engine.begin() as conn:
-        if province:
+        if bulk:  # load without foreign keys and secondary indexes, then rebuild them in one pass each
+            foreign_keys = _drop_foreign_keys(conn)
             _drop_secondary_indexes(conn)
         writer = {"postgresql": CopyWriter, "sqlite": SqliteWriter}.get(backend, SqlWriter)(conn)
         writer.write(schema.poverty_line, _line_rows())
@@ -1372,10 +1373,10 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
                 problems = gen.problems
             del gen
         writer.write(schema.region, _region_rows(spec, places))
-        if province:
-            report("正在建立索引", 0.96)
+        if bulk:
+            report("正在建立索引与外键", 0.96)
             _create_secondary_indexes(conn)
-        if backend == "postgresql":
+            _restore_foreign_keys(conn, foreign_keys)
             _fix_sequences(conn)
         main = next(c for c in counties if c.code == COUNTY_CODE)
         db.set_meta(
@@ -1414,6 +1415,24 @@ def _drop_secondary_indexes(conn) -> None:
 def _create_secondary_indexes(conn) -> None:
     for ix in _secondary_indexes():
         ix.create(conn)
+
+
+def _drop_foreign_keys(conn) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of our tables (PostgreSQL); returns what to re-create."""
+    names_ = [t.name for t in schema.metadata.sorted_tables]
+    fks = conn.execute(text(
+        "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+        "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE k.contype = 'f' AND n.nspname = current_schema() AND c.relname = ANY(:names) "
+        "ORDER BY c.relname, k.conname"), {"names": names_}).all()
+    for table, name, _ in fks:
+        conn.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    return [tuple(r) for r in fks]
+
+
+def _restore_foreign_keys(conn, fks) -> None:
+    for table, name, definition in fks:
+        conn.execute(text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
 
 
 def _fix_sequences(conn) -> None:
