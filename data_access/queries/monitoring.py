@@ -1,19 +1,75 @@
-"""防返贫动态监测: monitoring objects (监测对象) and the removal of their risk (风险消除)."""
+"""防返贫动态监测: monitoring objects (监测对象), the removal of their risk (风险消除), early warnings.
+
+Definitions (every function here uses them):
+- identified by a date: identified_date <= date;
+- risk removed by a date: removed_date <= date;
+- still at risk at a date (a current monitoring object): identified and not removed by then.
+A year is read at its end (31 December); the as-of year therefore shows the data's latest state.
+Counts of 户 count monitoring-object records (as the national system lists them), 人 their ``persons``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, case, func, select
+import pandas as pd
+from sqlalchemy import Integer, and_, case, exists, false, func, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
+from ..codes import HOUSEHOLD_KIND_MONITORING, MONITORING_KINDS, MONITORING_LINE, MONITORING_RISKS
+from ..schema import household as H
+from ..schema import income as I
 from ..schema import monitoring_object as MO
+from ..schema import person as P
+from ..schema import poverty_line as L
+from ..schema import region as R
 from ..scope import Scope
-from .common import count_if, pct
+from .common import count_if, exited_by, frame, pct, region_in
+
+LIST_LIMIT = 200
+SERIOUS_HEALTH = ("患有大病", "残疾")
+# Removal time classes (days from identification to 风险消除), as leaders ask: within a quarter, half a
+# year, a year, longer.
+REMOVAL_CLASSES = ((0, 90, "3个月以内"), (91, 180, "3–6个月"), (181, 365, "6–12个月"), (366, None, "12个月以上"))
 
 
 def year_end(year: int) -> dt.date:
     return dt.date(year, 12, 31)
+
+
+class days_between(FunctionElement):
+    """Whole days from ``earlier`` to ``later`` (two DATE expressions), on SQLite and PostgreSQL."""
+
+    type = Integer()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between_default(element, compiler, **kw):  # PostgreSQL: date - date is an integer
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (f"CAST(ROUND(julianday({compiler.process(later, **kw)}) - "
+            f"julianday({compiler.process(earlier, **kw)})) AS INTEGER)")
+
+
+def identified_by(end: dt.date, mo=MO):
+    return mo.c.identified_date <= end
+
+
+def removed_by(end: dt.date, mo=MO):
+    return and_(mo.c.identified_date <= end, mo.c.removed_date.is_not(None), mo.c.removed_date <= end)
+
+
+def at_risk_at(end: dt.date, mo=MO):
+    return and_(mo.c.identified_date <= end, or_(mo.c.removed_date.is_(None), mo.c.removed_date > end))
 
 
 def totals(engine: Engine, scope: Scope, year: int) -> dict:
@@ -39,3 +95,309 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
         "at_risk_households": households - removed_households, "at_risk_persons": persons - removed_p,
         "removal_rate": pct(removed_households, households),
     }
+
+
+def _figures(end: dt.date, year: int):
+    """The per-group columns shared by the breakdowns (labels fixed so pages read them alike)."""
+    start = dt.date(year, 1, 1)
+    return [
+        func.count().label("households"),
+        func.coalesce(func.sum(MO.c.persons), 0).label("persons"),
+        count_if(removed_by(end)).label("removed_households"),
+        count_if(at_risk_at(end)).label("at_risk_households"),
+        func.coalesce(func.sum(case((at_risk_at(end), MO.c.persons), else_=0)), 0).label("at_risk_persons"),
+        count_if(MO.c.identified_date >= start).label("new_households"),
+    ]
+
+
+FIGURE_COLUMNS = ["households", "persons", "removed_households", "at_risk_households", "at_risk_persons",
+                  "new_households"]
+
+
+def _with_rate(df: pd.DataFrame) -> pd.DataFrame:
+    for col in FIGURE_COLUMNS:
+        if col in df:
+            df[col] = df[col].fillna(0).astype(int)
+    df["removal_rate"] = [pct(r, n) for r, n in zip(df["removed_households"], df["households"])]
+    return df
+
+
+def breakdown(engine: Engine, scope: Scope, year: int, by: str) -> pd.DataFrame:
+    """Monitoring objects identified by the end of ``year`` by ``by`` = "kind" (监测对象类别) or "risk" (主要风险).
+
+    Columns: label, households, persons, removed_households, at_risk_households, at_risk_persons,
+    new_households (identified during ``year``), removal_rate (%). Every code of the list appears
+    (zeros included) in the code list's order, then any label outside the list.
+    """
+    column, order = {"kind": (MO.c.kind, MONITORING_KINDS), "risk": (MO.c.main_risk, MONITORING_RISKS)}[by]
+    end = year_end(year)
+    stmt = (select(column.label("label"), *_figures(end, year))
+            .where(scope.where(MO), identified_by(end)).group_by(column))
+    got = frame(engine, stmt)
+    labels = list(order) + sorted(set(got["label"]) - set(order)) if not got.empty else list(order)
+    df = pd.DataFrame({"label": labels}).merge(got, on="label", how="left")
+    return _with_rate(df)
+
+
+def by_region(engine: Engine, scope: Scope, year: int, level: str = "child") -> pd.DataFrame:
+    """Monitoring figures per child region of the scope (``level="child"``) or per village (``"village"``).
+
+    Columns: code, name, households, persons, removed_households, at_risk_households, at_risk_persons,
+    new_households, removal_rate (%). Every region of that level in the scope is listed (zeros
+    included), by code. Empty for a village scope asked for its children.
+    """
+    end = year_end(year)
+    if level == "village":
+        key = MO.c.village_code
+        regions = select(R.c.code, R.c.name).where(R.c.level == "village", region_in(scope))
+    else:
+        if scope.child_level is None:
+            return _with_rate(pd.DataFrame(columns=["code", "name", *FIGURE_COLUMNS]))
+        key = scope.child_key(MO)
+        regions = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code)
+    per = (select(key.label("code"), *_figures(end, year))
+           .where(scope.where(MO), identified_by(end)).group_by(key).subquery())
+    regions = regions.subquery()
+    stmt = (select(regions.c.code, regions.c.name, *[per.c[c] for c in FIGURE_COLUMNS])
+            .outerjoin(per, per.c.code == regions.c.code).order_by(regions.c.code))
+    return _with_rate(frame(engine, stmt))
+
+
+def monthly(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Per month of ``year``: objects newly identified (户, 人) and risks removed (户).
+
+    Columns: month (1–12), identified_households, identified_persons, removed_households.
+    """
+    start, end = dt.date(year, 1, 1), year_end(year)
+    ident_month = func.extract("month", MO.c.identified_date)
+    removed_month = func.extract("month", MO.c.removed_date)
+    identified = (select(ident_month.label("month"), func.count().label("identified_households"),
+                         func.sum(MO.c.persons).label("identified_persons"))
+                  .where(scope.where(MO), MO.c.identified_date.between(start, end)).group_by(ident_month))
+    removed = (select(removed_month.label("month"), func.count().label("removed_households"))
+               .where(scope.where(MO), MO.c.removed_date.between(start, end)).group_by(removed_month))
+    df = pd.DataFrame({"month": range(1, 13)})
+    for stmt in (identified, removed):
+        part = frame(engine, stmt)
+        if not part.empty:
+            part["month"] = part["month"].astype(int)
+            df = df.merge(part, on="month", how="left")
+    for col in ("identified_households", "identified_persons", "removed_households"):
+        df[col] = df[col].fillna(0).astype(int) if col in df else 0
+    return df[["month", "identified_households", "identified_persons", "removed_households"]]
+
+
+def removal_time(engine: Engine, scope: Scope, year: int) -> dict:
+    """How long it took to remove the risks removed during ``year`` (days from identification).
+
+    Keys: removed_households, avg_days, max_days (None when none), classes: DataFrame with
+    label, households, share (%) for REMOVAL_CLASSES.
+    """
+    start, end = dt.date(year, 1, 1), year_end(year)
+    days = days_between(MO.c.removed_date, MO.c.identified_date)
+    class_cols = []
+    for lo, hi, label in REMOVAL_CLASSES:
+        cond = days >= lo if hi is None else days.between(lo, hi)
+        class_cols.append(count_if(cond).label(label))
+    stmt = select(func.count(), func.avg(days), func.max(days), *class_cols).where(
+        scope.where(MO), MO.c.removed_date.between(start, end))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    n = int(row[0])
+    counts = [int(v) for v in row[3:]]
+    classes = pd.DataFrame({
+        "label": [c[2] for c in REMOVAL_CLASSES], "households": counts,
+        "share": [pct(c, n) for c in counts],
+    })
+    return {
+        "removed_households": n,
+        "avg_days": round(float(row[1]), 1) if n else None,
+        "max_days": int(row[2]) if n else None,
+        "classes": classes,
+    }
+
+
+def _place_names():
+    """Village and township name columns joined through the household (aliases of region)."""
+    village, town = R.alias("village"), R.alias("town")
+    return village, town
+
+
+def object_list(engine: Engine, scope: Scope, year: int, on: dt.date, only_at_risk: bool = True,
+                limit: int = LIST_LIMIT) -> pd.DataFrame:
+    """Monitoring objects identified by the end of ``year`` (only those still at risk then, or all):
+    still at risk first, longest at risk first; then the removed ones, latest removal first.
+
+    ``on``: the date the time at risk is counted to (the year's end, or the data's as-of date when
+    earlier). Columns: hh_id, head_name, town, village, kind, main_risk, identified_date, persons,
+    removed_date (None while at risk at the year's end), days_at_risk (to ``on`` or to the removal).
+    The number still at risk is ``totals()["at_risk_households"]``, of all ``totals()["households"]``.
+    """
+    end = year_end(year)
+    village, town = _place_names()
+    removed = removed_by(end)
+    removed_date = case((removed, MO.c.removed_date), else_=None)
+    stmt = (
+        select(MO.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+               MO.c.kind, MO.c.main_risk, MO.c.identified_date, MO.c.persons,
+               removed_date.label("removed_date"))
+        .join(H, H.c.hh_id == MO.c.hh_id)
+        .outerjoin(village, village.c.code == MO.c.village_code)
+        .outerjoin(town, town.c.code == H.c.town_code)
+        .where(scope.where(MO), at_risk_at(end) if only_at_risk else identified_by(end))
+        .order_by(case((removed, 1), else_=0), removed_date.desc(), MO.c.identified_date, MO.c.hh_id)
+        .limit(limit)
+    )
+    df = frame(engine, stmt)
+    df["days_at_risk"] = [
+        ((r if r is not None and r == r else on) - d).days if d is not None else None
+        for d, r in zip(df["identified_date"], df["removed_date"])
+    ]
+    return df
+
+
+# ---- early warnings ---------------------------------------------------------
+
+
+def monitoring_line(engine: Engine, scope: Scope, year: int) -> dict | None:
+    """The monitoring line (监测线, 元/人·年) that applies to ``year`` in the scope's province.
+
+    Prefers the province's row of that year, then the national row of that year, then the latest
+    earlier year (province before national). Keys: amount, year, province ("" = national), source,
+    verified, exact (True when the row is of ``year`` itself). None when no line is set up to ``year``.
+    """
+    provinces = (scope.code[:2], scope.code[:2] + "0" * 10, "")
+    stmt = (
+        select(L.c.amount, L.c.year, L.c.province, L.c.source, L.c.verified)
+        .where(L.c.kind == MONITORING_LINE, L.c.year <= year, L.c.province.in_(provinces))
+        .order_by(L.c.year.desc(), L.c.province.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["amount"] = int(out["amount"])
+    out["verified"] = bool(out["verified"])
+    out["exact"] = out["year"] == year
+    return out
+
+
+def _not_monitored(end: dt.date, h=H):
+    """The household is not a current monitoring object at ``end`` (never one, or its risk removed)."""
+    mo = MO.alias("mo_current")
+    return ~exists(select(1).where(mo.c.hh_id == h.c.hh_id, at_risk_at(end, mo)))
+
+
+def _latest_income(scope: Scope, year: int):
+    """Subquery: each household's (in the scope) latest income year up to ``year`` and its 年人均纯收入."""
+    hh = H.alias("hh_scope")
+    later = I.alias("income_latest")
+    latest_year = (select(func.max(later.c.year))
+                   .where(later.c.hh_id == hh.c.hh_id, later.c.year <= year).scalar_subquery())
+    return (select(I.c.hh_id, I.c.year, I.c.per_capita_net)
+            .join(hh, hh.c.hh_id == I.c.hh_id)
+            .where(scope.where(hh), I.c.year == latest_year)
+            .subquery("latest_income"))
+
+
+def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 10,
+                    limit: int = LIST_LIMIT) -> dict:
+    """收入预警: exited households (已脱贫 at the end of ``year``) whose latest 年人均纯收入 (latest
+    income year <= ``year``) is below the monitoring line or within ``margin_pct`` % above it, and
+    who are not current monitoring objects.
+
+    Keys: line (monitoring_line() or None), threshold (元), total, below (under the line), near
+    (between the line and the threshold), rows: DataFrame (lowest income first, at most ``limit``)
+    with hh_id, head_name, town, village, member_count, main_cause, policy_status, income_year,
+    per_capita_net, above_line_pct (% above (+) or below (−) the line), was_monitored (risk removed before).
+    """
+    line = monitoring_line(engine, scope, year)
+    empty = pd.DataFrame(columns=["hh_id", "head_name", "town", "village", "member_count", "main_cause",
+                                  "policy_status", "income_year", "per_capita_net", "above_line_pct",
+                                  "was_monitored"])
+    if line is None:
+        return {"line": None, "threshold": None, "total": 0, "below": 0, "near": 0, "rows": empty}
+    amount = line["amount"]
+    threshold = amount * (100 + margin_pct) / 100.0
+    end = year_end(year)
+    li = _latest_income(scope, year)
+    condition = and_(scope.where(H), exited_by(year), li.c.per_capita_net < threshold, _not_monitored(end))
+    base = select(H.c.hh_id).join(li, li.c.hh_id == H.c.hh_id)
+    count_stmt = (select(func.count(), count_if(li.c.per_capita_net < amount))
+                  .select_from(H).join(li, li.c.hh_id == H.c.hh_id).where(condition))
+    village, town = _place_names()
+    earlier = MO.alias("mo_earlier")
+    was = exists(select(1).where(earlier.c.hh_id == H.c.hh_id, earlier.c.identified_date <= end))
+    rows_stmt = (
+        base.add_columns(H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+                         H.c.member_count, H.c.main_cause, H.c.policy_status, li.c.year.label("income_year"),
+                         li.c.per_capita_net, case((was, True), else_=False).label("was_monitored"))
+        .outerjoin(village, village.c.code == H.c.village_code)
+        .outerjoin(town, town.c.code == H.c.town_code)
+        .where(condition)
+        .order_by(li.c.per_capita_net, H.c.hh_id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        total, below = map(int, conn.execute(count_stmt).one())
+    rows = frame(engine, rows_stmt)
+    rows["per_capita_net"] = rows["per_capita_net"].astype(float).round(0)
+    rows["above_line_pct"] = [round(100.0 * (v / amount - 1), 1) for v in rows["per_capita_net"]]
+    rows["was_monitored"] = rows["was_monitored"].astype(bool)
+    return {"line": line, "threshold": round(threshold, 2), "total": total, "below": below,
+            "near": total - below, "rows": rows}
+
+
+def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 10,
+                    limit: int = LIST_LIMIT) -> dict:
+    """健康预警: households with a member whose 健康状况 is 患有大病 or 残疾 (the latest record) who are
+    not current monitoring objects at the end of ``year`` and not counted as poor then: 已脱贫
+    households and 一般农户 (未脱贫 and 返贫 households are under the poverty policies already).
+
+    Keys: total, with_illness (households with a 患有大病 member), with_disability (with a 残疾
+    member; a household may have both), low_income (of the total, those whose latest 年人均纯收入 is
+    under the income warning's threshold: the line + ``margin_pct`` %; 0 without a line), rows: DataFrame (lowest latest income first, households
+    without income records last; at most ``limit``) with hh_id, head_name, town, village, kind,
+    member_count, ill_persons, disabled_persons, income_year, per_capita_net, was_monitored.
+    """
+    end = year_end(year)
+    per_hh = (select(P.c.hh_id,
+                     count_if(P.c.health == SERIOUS_HEALTH[0]).label("ill_persons"),
+                     count_if(P.c.health == SERIOUS_HEALTH[1]).label("disabled_persons"))
+              .where(scope.where(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
+    eligible = or_(exited_by(year), H.c.kind == HOUSEHOLD_KIND_MONITORING)
+    condition = and_(scope.where(H), eligible, _not_monitored(end))
+    li = _latest_income(scope, year)
+    line = monitoring_line(engine, scope, year)
+    threshold = line["amount"] * (100 + margin_pct) / 100.0 if line else None
+    low = li.c.per_capita_net < threshold if threshold is not None else false()
+    count_stmt = (select(func.count(), count_if(per_hh.c.ill_persons > 0), count_if(per_hh.c.disabled_persons > 0),
+                         count_if(low))
+                  .select_from(H).join(per_hh, per_hh.c.hh_id == H.c.hh_id)
+                  .outerjoin(li, li.c.hh_id == H.c.hh_id).where(condition))
+    village, town = _place_names()
+    earlier = MO.alias("mo_earlier")
+    was = exists(select(1).where(earlier.c.hh_id == H.c.hh_id, earlier.c.identified_date <= end))
+    rows_stmt = (
+        select(H.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+               H.c.kind, H.c.member_count, per_hh.c.ill_persons, per_hh.c.disabled_persons,
+               li.c.year.label("income_year"), li.c.per_capita_net,
+               case((was, True), else_=False).label("was_monitored"))
+        .join(per_hh, per_hh.c.hh_id == H.c.hh_id)
+        .outerjoin(li, li.c.hh_id == H.c.hh_id)
+        .outerjoin(village, village.c.code == H.c.village_code)
+        .outerjoin(town, town.c.code == H.c.town_code)
+        .where(condition)
+        .order_by(case((li.c.per_capita_net.is_(None), 1), else_=0), li.c.per_capita_net,
+                  H.c.hh_id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())
+    rows = frame(engine, rows_stmt)
+    rows["per_capita_net"] = pd.to_numeric(rows["per_capita_net"]).round(0)
+    rows["was_monitored"] = rows["was_monitored"].astype(bool)
+    return {"total": total, "with_illness": ill, "with_disability": disabled, "low_income": low_income,
+            "rows": rows}
