@@ -1,0 +1,168 @@
+"""致贫原因: why registered households are poor, in households and people.
+
+Base population everywhere: households in the registry (建档立卡) at the end of
+``year`` (``common.in_registry``), inside the scope. A household has one main
+cause (主要致贫原因) and zero or more other causes (其他致贫原因, table
+other_cause). An empty main cause is reported as ``NO_CAUSE``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.engine import Engine
+
+from ..codes import CAUSES, STATUS_EXITED, STATUS_NOT_EXITED, STATUS_RETURNED
+from ..schema import household as H
+from ..schema import other_cause as OC
+from ..schema import region as R
+from ..scope import Scope
+from .common import exited_by, frame, in_registry, pct, returned_by
+
+NO_CAUSE = "未填写"
+NO_OTHER_CAUSE = "无"
+
+
+def constant(label: str):
+    """A code label written into the SQL text (not a bound parameter), so that an expression and
+    its GROUP BY read identically on PostgreSQL."""
+    assert "'" not in label
+    return literal_column(f"'{label}'")
+
+
+def main_cause(h=H):
+    return func.coalesce(h.c.main_cause, constant(NO_CAUSE))
+
+
+def status_at(year: int, h=H):
+    """脱贫状态 at the end of ``year`` (for households in the registry then)."""
+    return case(
+        (returned_by(year, h), constant(STATUS_RETURNED)),
+        (exited_by(year, h), constant(STATUS_EXITED)),
+        else_=constant(STATUS_NOT_EXITED),
+    )
+
+
+def cause_order(causes) -> list[str]:
+    """Causes in code-list order, unknown labels after them, 未填写 last."""
+    known = [c for c in CAUSES if c in set(causes)]
+    extra = sorted(c for c in set(causes) if c not in CAUSES and c != NO_CAUSE)
+    return known + extra + ([NO_CAUSE] if NO_CAUSE in set(causes) else [])
+
+
+def _counts(engine: Engine, scope: Scope, year: int, *keys) -> pd.DataFrame:
+    stmt = (
+        select(*keys, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+        .where(scope.where(H), in_registry(year))
+        .group_by(*keys)
+    )
+    df = frame(engine, stmt)
+    for col in ("households", "persons"):
+        df[col] = df[col].fillna(0).astype("int64")
+    return df
+
+
+def cause_mix(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Registered households and people by main cause at the end of ``year``.
+
+    Columns: cause, households (户), persons (人), households_pct, persons_pct (% of the scope's
+    total). Sorted by households, most first.
+    """
+    df = _counts(engine, scope, year, main_cause().label("cause"))
+    total_h, total_p = int(df["households"].sum()), int(df["persons"].sum())
+    df["households_pct"] = [pct(n, total_h) for n in df["households"]]
+    df["persons_pct"] = [pct(n, total_p) for n in df["persons"]]
+    return df.sort_values(["households", "cause"], ascending=[False, True]).reset_index(drop=True)
+
+
+def cause_by_child(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Main-cause counts for each child region (towns of a county, villages of a town).
+
+    Columns: code, name, cause, households, persons. Empty for a village scope.
+    """
+    if scope.child_level is None:
+        return pd.DataFrame(columns=["code", "name", "cause", "households", "persons"])
+    key = scope.child_key(H).label("code")
+    counts = (
+        select(key, main_cause().label("cause"), func.count().label("households"),
+               func.sum(H.c.member_count).label("persons"))
+        .where(scope.where(H), in_registry(year))
+        .group_by(key, main_cause())
+        .subquery()
+    )
+    stmt = (
+        select(counts.c.code, func.coalesce(R.c.name, counts.c.code).label("name"), counts.c.cause,
+               counts.c.households, counts.c.persons)
+        .select_from(counts.outerjoin(R, R.c.code == counts.c.code))
+        .order_by(counts.c.code, counts.c.cause)
+    )
+    df = frame(engine, stmt)
+    for col in ("households", "persons"):
+        df[col] = df[col].astype("int64")
+    return df
+
+
+def cause_by_attribute(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Main cause against 贫困户属性 (一般/低保/特困供养). Columns: cause, attribute, households, persons."""
+    attribute = func.coalesce(H.c.attribute, constant(NO_CAUSE)).label("attribute")
+    return _counts(engine, scope, year, main_cause().label("cause"), attribute)
+
+
+def cause_by_status(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Main cause against 脱贫状态 at the end of ``year`` (未脱贫/已脱贫/返贫).
+
+    Columns: cause, status, households, persons.
+    """
+    return _counts(engine, scope, year, main_cause().label("cause"), status_at(year).label("status"))
+
+
+def cause_by_identified_year(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Main-cause mix by 识别年度 (households identified up to ``year``).
+
+    Columns: identified_year, cause, households, persons.
+    """
+    df = _counts(engine, scope, year, H.c.identified_year.label("identified_year"), main_cause().label("cause"))
+    df["identified_year"] = df["identified_year"].astype("int64")
+    return df.sort_values(["identified_year", "cause"]).reset_index(drop=True)
+
+
+def cause_combinations(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """Main cause against each other cause (其他致贫原因) listed by the same household.
+
+    Columns: main_cause, other_cause, households, persons. A household with no other cause counts
+    once under other_cause = NO_OTHER_CAUSE; one with two other causes counts under both.
+    """
+    other = func.coalesce(OC.c.cause, constant(NO_OTHER_CAUSE))
+    stmt = (
+        select(main_cause().label("main_cause"), other.label("other_cause"),
+               func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+        .select_from(H.outerjoin(OC, OC.c.hh_id == H.c.hh_id))
+        .where(scope.where(H), in_registry(year))
+        .group_by(main_cause(), other)
+    )
+    df = frame(engine, stmt)
+    for col in ("households", "persons"):
+        df[col] = df[col].fillna(0).astype("int64")
+    return df
+
+
+def other_cause_counts(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """How many registered households list each cause as a 其他致贫原因 (secondary cause).
+
+    Columns: cause, households, persons, households_pct (% of registered households in the scope).
+    Sorted by households, most first.
+    """
+    stmt = (
+        select(OC.c.cause, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+        .select_from(OC.join(H, H.c.hh_id == OC.c.hh_id))
+        .where(scope.where(H), in_registry(year))
+        .group_by(OC.c.cause)
+    )
+    total = select(func.count()).where(scope.where(H), in_registry(year))
+    df = frame(engine, stmt)
+    with engine.connect() as conn:
+        registered = int(conn.execute(total).scalar_one())
+    for col in ("households", "persons"):
+        df[col] = df[col].fillna(0).astype("int64")
+    df["households_pct"] = [pct(n, registered) for n in df["households"]]
+    return df.sort_values(["households", "cause"], ascending=[False, True]).reset_index(drop=True)
