@@ -9,6 +9,21 @@
 - ``page``: a fresh 1280×720 page (zh-CN, Asia/Shanghai) recording every
   request in ``requests_log`` and uncaught JS errors in ``page_errors``. A
   failing test leaves artifacts/screenshots/FAILED-<test>.png.
+
+A browser test (tests/browser/test_*.py)::
+
+    from .harness import assert_no_app_errors, assert_same_origin, expect, open_app, screenshot, wait_for_rerun
+
+    def test_funds_page(page, base_url, requests_log):
+        open_app(page, base_url, "funds", year=2020)       # waits until the app has settled
+        assert_no_app_errors(page)
+        wait_for_rerun(page, lambda: page.get_by_role("button", name="下一年").click())
+        expect(page.get_by_test_id("stMetric").first).to_contain_text("资金")
+        screenshot(page, "funds-2021")                      # artifacts/screenshots/funds-2021.png
+        assert_same_origin(requests_log, base_url)
+
+Never sleep: ``open_app``/``wait_for_app_loaded`` after a navigation,
+``wait_for_rerun(page, action)`` around anything that makes the script rerun.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ VIEWPORT = {"width": 1280, "height": 720}
 VIEWPORT_HD = {"width": 1920, "height": 1080}
 
 SERVER_START_TIMEOUT_S = 60
-APP_LOAD_TIMEOUT_MS = 60_000
+APP_LOAD_TIMEOUT_MS = 90_000  # generous: a loaded 2-core machine; waits end as soon as the state is reached
 
 APP_VIEW = "[data-testid='stAppViewContainer']"
 APP_CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
