@@ -1,0 +1,384 @@
+"""脱贫进度: exits against targets, incidence by child region, poor villages, lists and risks.
+
+The yearly exits and targets come from ``overview.yearly`` (one SQL for that figure);
+this module adds what the exit-progress page needs beyond it. Household states are
+the year-aware ones of ``common`` (in_registry / exited_by / not_exited_by / returned_by).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy.engine import Engine
+
+from ..codes import (
+    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, MONITORING_LINE, POVERTY_LINE,
+)
+from ..schema import exit_target as T
+from ..schema import household as H
+from ..schema import income as I
+from ..schema import meta as M
+from ..schema import person as P
+from ..schema import poverty_line as L
+from ..schema import region as R
+from ..scope import Scope
+from . import overview
+from .common import (
+    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in,
+    returned_by,
+)
+
+LAST_POVERTY_LINE_YEAR = 2020  # from 2021 the province's monitoring line (监测线) applies
+VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
+LIST_LIMIT = 200
+
+LIST_COLUMNS = [
+    "hh_id", "head_name", "town_name", "village_name", "village_code", "member_count", "main_cause",
+    "attribute", "identified_year", "exit_year", "returned_year",
+]
+
+
+# ---- yearly progress --------------------------------------------------------
+
+
+def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """``overview.yearly`` plus the cumulative curve.
+
+    Added columns: cum_exited_households, cum_exited_persons (exits from ``first_year`` up to the
+    year), cum_target_households, cum_target_persons (targets summed up to the year; None before
+    the first year with a target).
+    """
+    df = overview.yearly(engine, scope, first_year, last_year)
+    df["cum_exited_households"] = df["exited_households"].cumsum().astype("int64")
+    df["cum_exited_persons"] = df["exited_persons"].cumsum().astype("int64")
+    for col in ("households", "persons"):
+        running, out = None, []
+        for value in df[f"target_{col}"]:
+            if value is not None and value == value:
+                running = (running or 0) + int(value)
+            out.append(running)
+        df[f"cum_target_{col}"] = pd.Series(out, dtype="object")
+    return df
+
+
+def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """贫困发生率 at the end of each year for each child region (towns of a county, villages of a town).
+
+    Columns: code, name, year, poor_persons, rural_population, incidence (%). Empty for a village.
+    """
+    columns = ["code", "name", "year", "poor_persons", "rural_population", "incidence"]
+    child = scope.child_level
+    if child is None:
+        return pd.DataFrame(columns=columns)
+    years = list(range(first_year, last_year + 1))
+    key = scope.child_key(H).label("code")
+    poor = select(key, *[people_if(poor_at(y)).label(f"y{y}") for y in years]).where(
+        scope.where(H)).group_by(key)
+    digits = 9 if child == "town" else 12
+    child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
+    population = (
+        select(child_of_village.label("code"), func.coalesce(func.sum(R.c.rural_population), 0).label("rural"))
+        .where(R.c.level == "village", region_in(scope))
+        .group_by(child_of_village)
+    )
+    children = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).order_by(R.c.code)
+    with engine.connect() as conn:
+        poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
+        rural = {r.code: int(r.rural) for r in conn.execute(population)}
+        kids = conn.execute(children).all()
+    records = []
+    for code, name in kids:
+        counts = poor_rows.get(code, [0] * len(years))
+        for y, n in zip(years, counts):
+            people = int(n or 0)
+            records.append({"code": code, "name": name, "year": y, "poor_persons": people,
+                            "rural_population": rural.get(code, 0),
+                            "incidence": pct(people, rural.get(code, 0))})
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+# ---- poor villages ------------------------------------------------------------
+
+
+def poor_villages(engine: Engine, scope: Scope, year: int, threshold: float = 3.0) -> pd.DataFrame:
+    """Every 贫困村 in the scope: exited (出列) by ``year`` or not, and its incidence against ``threshold``.
+
+    Columns: code, name, town_code, town_name, exit_year (出列年度, None if not by ``year``),
+    exited (bool), poor_persons, rural_population, incidence (%), below_threshold (bool: incidence
+    < threshold %; False when the population is unknown). Sorted: not exited first, by incidence.
+    """
+    town = R.alias("town")
+    poor = (
+        select(H.c.village_code.label("code"), people_if(poor_at(year)).label("poor_persons"))
+        .where(scope.where(H))
+        .group_by(H.c.village_code)
+        .subquery()
+    )
+    stmt = (
+        select(R.c.code, R.c.name, R.c.parent_code.label("town_code"), town.c.name.label("town_name"),
+               R.c.poor_village_exit_year.label("planned_exit_year"),
+               func.coalesce(poor.c.poor_persons, 0).label("poor_persons"),
+               R.c.rural_population)
+        .select_from(R.outerjoin(poor, poor.c.code == R.c.code).outerjoin(town, town.c.code == R.c.parent_code))
+        .where(R.c.level == "village", region_in(scope), R.c.is_poor_village.is_(True))
+        .order_by(R.c.code)
+    )
+    df = frame(engine, stmt)
+    columns = ["code", "name", "town_code", "town_name", "exit_year", "exited", "poor_persons",
+               "rural_population", "incidence", "below_threshold"]
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    exit_years = df.pop("planned_exit_year")
+    df["exited"] = [y is not None and y == y and int(y) <= year for y in exit_years]
+    df["exit_year"] = pd.Series([int(y) if ok else None for y, ok in zip(exit_years, df["exited"])], dtype="object")
+    df["poor_persons"] = df["poor_persons"].astype("int64")
+    df["incidence"] = [pct(p, r) for p, r in zip(df["poor_persons"], df["rural_population"])]
+    df["below_threshold"] = [i is not None and i < threshold for i in df["incidence"]]
+    df = df[columns]
+    order = df.assign(_inc=df["incidence"].fillna(-1.0))
+    order = order.sort_values(["exited", "_inc", "code"], ascending=[True, False, True])
+    return order.drop(columns="_inc").reset_index(drop=True)
+
+
+def village_exits_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """贫困村 exited (出列) in each year against the year's village target (exit_target.villages).
+
+    Columns: year, exited_villages, target_villages (None without a target), target_pct (%).
+    """
+    counts = (
+        select(R.c.poor_village_exit_year.label("year"), func.count().label("n"))
+        .where(R.c.level == "village", region_in(scope), R.c.is_poor_village.is_(True),
+               R.c.poor_village_exit_year.between(first_year, last_year))
+        .group_by(R.c.poor_village_exit_year)
+    )
+    targets = select(T.c.year, T.c.villages).where(
+        T.c.region_code == scope.code, T.c.year.between(first_year, last_year))
+    with engine.connect() as conn:
+        done = {int(r.year): int(r.n) for r in conn.execute(counts)}
+        goal = {int(r.year): r.villages for r in conn.execute(targets)}
+    records = []
+    for y in range(first_year, last_year + 1):
+        target = int(goal[y]) if goal.get(y) is not None else None
+        records.append({"year": y, "exited_villages": done.get(y, 0), "target_villages": target,
+                        "target_pct": pct(done.get(y, 0), target)})
+    return pd.DataFrame.from_records(records)
+
+
+# ---- household lists -------------------------------------------------------------
+
+
+def _household_list(engine: Engine, scope: Scope, condition, limit: int, offset: int) -> dict:
+    village, town = R.alias("village"), R.alias("town_r")
+    where = and_(scope.where(H), condition)
+    totals = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).where(where)
+    rows = (
+        select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]])
+        .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .where(where)
+        .order_by(H.c.village_code, H.c.hh_id).limit(limit).offset(offset)
+    )
+    with engine.connect() as conn:
+        households, persons = conn.execute(totals).one()
+    return {"households": int(households), "persons": int(persons), "rows": frame(engine, rows, LIST_COLUMNS)}
+
+
+def not_exited_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
+    """Households not exited (未脱贫) at the end of ``year``: totals and one page of rows.
+
+    Keys: households, persons (totals of the whole list), rows (DataFrame, LIST_COLUMNS, at most
+    ``limit`` rows from ``offset``, by village then 户编号).
+    """
+    return _household_list(engine, scope, not_exited_by(year), limit, offset)
+
+
+def returned_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
+    """Households returned to poverty (返贫) by the end of ``year``; same shape as ``not_exited_list``."""
+    return _household_list(engine, scope, returned_by(year), limit, offset)
+
+
+# ---- risks among exited households -------------------------------------------------
+
+
+def _line_amounts(conn, scope: Scope, first_year: int, last_year: int) -> dict[int, tuple[int, str]]:
+    """year -> (amount 元, kind): 贫困线 up to 2020, then 监测线 (the other kind where one is missing).
+
+    A provincial row (poverty_line.province = a code prefix of the scope, or the province's name in
+    meta) wins over the national one (province "").
+    """
+    province_name = conn.execute(select(M.c.value).where(M.c.key == "province_name")).scalar() or ""
+    rows = conn.execute(
+        select(L.c.year, L.c.kind, L.c.province, L.c.amount).where(L.c.year.between(first_year, last_year))
+    ).all()
+    best: dict[int, tuple[tuple, int, str]] = {}
+    for year, kind, prov, amount in rows:
+        prov = (prov or "").strip()
+        own = bool(prov) and (scope.code.startswith(prov) or prov == province_name)
+        if prov and not own:
+            continue
+        wanted = POVERTY_LINE if year <= LAST_POVERTY_LINE_YEAR else MONITORING_LINE
+        rank = (kind != wanted, not own)
+        if year not in best or rank < best[year][0]:
+            best[year] = (rank, int(amount), kind)
+    return {y: (amount, kind) for y, (_, amount, kind) in best.items()}
+
+
+def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """The line used for each year's income check. Columns: year, kind (贫困线/监测线), amount (元)."""
+    with engine.connect() as conn:
+        lines = _line_amounts(conn, scope, first_year, last_year)
+    return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
+
+
+NEAR_LINE_EXTRA = ["income_year", "per_capita_net", "line", "line_kind", "above_line_pct"]
+
+
+def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
+              limit: int = LIST_LIMIT, offset: int = 0) -> dict:
+    """Exited households (已脱贫 at the end of ``year``) whose latest 年人均纯收入 (the newest income
+    year up to ``year``) is below that income year's line × (1 + margin %).
+
+    Keys: households, persons (the whole list), below_households (income under the line itself),
+    near_households (line <= income < line × (1 + margin)), unjudged_households (exited, but no
+    income up to ``year`` or no line for its year), rows (DataFrame: LIST_COLUMNS + NEAR_LINE_EXTRA;
+    above_line_pct is % above the line, negative below; lowest first).
+    """
+    factor = 1.0 + float(margin_pct) / 100.0
+    with engine.connect() as conn:
+        lines = _line_amounts(conn, scope, 1900, year)
+    newer = I.alias("newer")
+    latest_year = select(func.max(newer.c.year)).where(
+        newer.c.hh_id == H.c.hh_id, newer.c.year <= year).scalar_subquery()
+    chosen = union_all(*[
+        select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
+        for y, (a, k) in sorted(lines.items())
+    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]).subquery("line")
+    with_income = (H.outerjoin(I, and_(I.c.hh_id == H.c.hh_id, I.c.year == latest_year))
+                   .outerjoin(chosen, chosen.c.year == I.c.year))
+    line = chosen.c.amount
+    at_risk = and_(line.is_not(None), I.c.per_capita_net < line * factor)
+    below = and_(line.is_not(None), I.c.per_capita_net < line)
+    unjudged = or_(I.c.hh_id.is_(None), line.is_(None))
+    where = and_(scope.where(H), exited_by(year))
+    totals = select(count_if(at_risk), people_if(at_risk), count_if(below), count_if(unjudged)).select_from(
+        with_income).where(where)
+    village, town = R.alias("village"), R.alias("town_r")
+    ratio = (I.c.per_capita_net - line) * 100.0 / line
+    rows = (
+        select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]],
+               I.c.year.label("income_year"), I.c.per_capita_net, line.label("line"), chosen.c.kind.label("line_kind"),
+               ratio.label("above_line_pct"))
+        .select_from(with_income.outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .where(where, at_risk)
+        .order_by(ratio, H.c.hh_id).limit(limit).offset(offset)
+    )
+    with engine.connect() as conn:
+        households, persons, below_n, unjudged_n = map(int, conn.execute(totals).one())
+    df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
+    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    return {"households": households, "persons": persons, "below_households": below_n,
+            "near_households": households - below_n, "unjudged_households": unjudged_n, "rows": df}
+
+
+GUARANTEE_ITEMS = {
+    "dangerous_house": "住房不安全(C/D级危房)",
+    "out_of_school": "义务教育阶段失学辍学",
+    "no_insurance": "未参加基本医疗保险",
+    "unsafe_water": "饮水不安全",
+    "food_clothing": "吃穿未达标",
+}
+
+
+def _guarantee_flags(scope: Scope, year: int):
+    """({item: condition}, members subquery) for the 两不愁三保障 items not met.
+
+    ``members`` holds, per household with such a member, children_out (aged 6–15 in ``year`` and
+    非在校生) and uninsured (no basic medical insurance); join it on hh_id.
+    """
+    low, high = COMPULSORY_SCHOOL_AGES
+    age = year - P.c.birth_year
+    out_of_school = and_(P.c.birth_year.is_not(None), age >= low, age <= high, P.c.schooling == "非在校生")
+    uninsured = P.c.medical_insurance.is_(False)
+    members = (
+        select(P.c.hh_id, count_if(out_of_school).label("children_out"), count_if(uninsured).label("uninsured"))
+        .where(scope.where(P), or_(out_of_school, uninsured))
+        .group_by(P.c.hh_id)
+        .subquery()
+    )
+    flags = {
+        "dangerous_house": H.c.house_grade.in_(DANGEROUS_HOUSE_GRADES),
+        "out_of_school": func.coalesce(members.c.children_out, 0) > 0,
+        "no_insurance": func.coalesce(members.c.uninsured, 0) > 0,
+        "unsafe_water": H.c.safe_water.is_(False),
+        "food_clothing": H.c.food_clothing_ok.is_(False),
+    }
+    return flags, members
+
+
+def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
+    """Households counted as exited at the end of ``year`` while a 两不愁三保障 item is not met.
+
+    Items (GUARANTEE_ITEMS): C/D-grade house; a member aged 6–15 in ``year`` (by birth year) who is
+    非在校生; a member without basic medical insurance; unsafe water; food and clothing not assured.
+    House, water, schooling and insurance are the latest recorded facts.
+    Keys: households, persons, by_item ({item: households}), rows (DataFrame: LIST_COLUMNS + one
+    0/1 column per item + children_out, uninsured (members); by village then 户编号).
+    """
+    flags, members = _guarantee_flags(scope, year)
+    any_unmet = or_(*flags.values())
+    where = and_(scope.where(H), exited_by(year))
+    with_members = H.outerjoin(members, members.c.hh_id == H.c.hh_id)
+    totals = select(count_if(any_unmet), people_if(any_unmet), *[count_if(c) for c in flags.values()]).select_from(
+        with_members).where(where)
+    village, town = R.alias("village"), R.alias("town_r")
+    rows = (
+        select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]],
+               *[case((c, 1), else_=0).label(k) for k, c in flags.items()],
+               func.coalesce(members.c.children_out, 0).label("children_out"),
+               func.coalesce(members.c.uninsured, 0).label("uninsured"))
+        .select_from(with_members.outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .where(where, any_unmet)
+        .order_by(H.c.village_code, H.c.hh_id).limit(limit).offset(offset)
+    )
+    with engine.connect() as conn:
+        result = conn.execute(totals).one()
+    df = frame(engine, rows, LIST_COLUMNS + list(flags) + ["children_out", "uninsured"])
+    return {"households": int(result[0]), "persons": int(result[1]),
+            "by_item": {k: int(v) for k, v in zip(flags, result[2:])}, "rows": df}
+
+
+# ---- exit procedure -----------------------------------------------------------------
+
+
+def exit_pipeline(engine: Engine, scope: Scope, year: int, as_of_year: int) -> pd.DataFrame:
+    """The exit procedure (脱贫程序, codes.EXIT_STEPS) for ``year``.
+
+    销号: households whose exit year is ``year``. Earlier steps: households still poor at
+    ``as_of_year`` (未脱贫 or 返贫) whose recorded step (exit_step) is one of them. The registry keeps
+    only the latest step, so earlier steps are known for the current year only: for ``year`` <
+    ``as_of_year`` their counts are None.
+    Columns: step, households, persons, in EXIT_STEPS order.
+    """
+    done = EXIT_STEPS[-1]
+    exited = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).where(
+        scope.where(H), in_registry(year), H.c.exit_year == year)
+    in_steps = (
+        select(H.c.exit_step, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+        .where(scope.where(H), poor_at(as_of_year), H.c.exit_step.in_(EXIT_STEPS[:-1]))
+        .group_by(H.c.exit_step)
+    )
+    with engine.connect() as conn:
+        exited_h, exited_p = conn.execute(exited).one()
+        pending = {r.exit_step: (int(r.households), int(r.persons)) for r in conn.execute(in_steps)} \
+            if year >= as_of_year else None
+    rows = []
+    for step in EXIT_STEPS[:-1]:
+        rows.append((step, *(pending.get(step, (0, 0)) if pending is not None else (None, None))))
+    rows.append((done, int(exited_h), int(exited_p)))
+    return pd.DataFrame(rows, columns=["step", "households", "persons"]).astype(
+        {"households": "object", "persons": "object"})
