@@ -32,7 +32,9 @@ html, body { font-size: 21px; }
 .block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important; max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 3.2rem !important; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
-p, li, label, .stMarkdown { font-size: 1.25rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,
+[data-testid="stCaptionContainer"], .scope-line, [data-testid="stTab"] p { font-size: 21px !important; }
+[data-testid="stDataFrame"] { font-size: 20px; }
 h1 { font-size: 2.2rem !important; padding: 0.2rem 0 !important; }
 </style>
 """

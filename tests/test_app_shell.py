@@ -31,6 +31,15 @@ def signed_in(monkeypatch):
     return make
 
 
+@pytest.fixture
+def auth_db(registry_backend, make_db):
+    """A database of its own for tests whose sign-ins write to audit_log (the shared demo DB is read-only)."""
+    from data_access.db import get_engine
+
+    url = make_db("small", 11, backend=registry_backend)
+    return url, get_engine(url)
+
+
 def towns(engine):
     from sqlalchemy import text
 
@@ -60,7 +69,8 @@ def test_overview_headline_matches_sql(registry_url, registry_engine, sql, monke
     assert shown["已脱贫户数(户)"] == f"{exited:,}"
 
 
-def test_signed_link_limits_scope_and_clears_token(registry_url, registry_engine, signed_in):
+def test_signed_link_limits_scope_and_clears_token(auth_db, signed_in):
+    registry_url, registry_engine = auth_db
     town, other = towns(registry_engine)[:2]
     at = open_page(registry_url, None, token=signed_in(town))
     assert not at.exception
@@ -73,7 +83,8 @@ def test_signed_link_limits_scope_and_clears_token(registry_url, registry_engine
         assert not at2.metric  # no figures at all
 
 
-def test_township_user_cannot_open_another_townships_household(registry_url, registry_engine, sql, signed_in):
+def test_township_user_cannot_open_another_townships_household(auth_db, sql, signed_in):
+    registry_url, registry_engine = auth_db
     town, other = towns(registry_engine)[:2]
     hh = sql(registry_engine).scalar("SELECT MIN(hh_id) FROM household WHERE town_code = :t", t=other)
     at = open_page(registry_url, "pages/household.py", token=signed_in(town), hh=hh)
@@ -97,7 +108,8 @@ def jwt_expired():
                        "exp": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}, SECRET, algorithm="HS256")
 
 
-def test_signin_is_audited(registry_url, registry_engine, sql, signed_in):
+def test_signin_is_audited(auth_db, sql, signed_in):
+    registry_url, registry_engine = auth_db
     before = sql(registry_engine).scalar("SELECT COUNT(*) FROM audit_log WHERE action = '登录'")
     open_page(registry_url, None, token=signed_in(COUNTY, "领导"))
     after = sql(registry_engine).scalar("SELECT COUNT(*) FROM audit_log WHERE action = '登录'")
