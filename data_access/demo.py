@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -102,6 +103,8 @@ SCALES = {
     "small": ScaleSpec("small", 1, 1, 3, 12, 600, 1, (10.0, 8.5)),
     "county": ScaleSpec("county", 1, 1, 20, 250, 25_000, 3, (45.0, 38.0)),
     "province": ScaleSpec("province", 8, 80, 20, 250, 25_000, 3, (290.0, 230.0), (106.6, 26.9)),
+    # Not offered by the CLI: the province code path (several cities and counties, parallel load) in seconds.
+    "test_province": ScaleSpec("test_province", 2, 4, 3, 12, 300, 1, (20.0, 17.0)),
 }
 
 
@@ -131,17 +134,27 @@ def _rng(seed: int, *parts) -> random.Random:
     return random.Random(":".join(str(p) for p in (seed, *parts)))
 
 
+def _ri(rng: random.Random, a: int, b: int) -> int:
+    """Like ``rng.randint(a, b)``, several times faster (a different but deterministic stream)."""
+    return a + int(rng.random() * (b - a + 1))
+
+
+def _ch(rng: random.Random, seq):
+    """Like ``rng.choice(seq)``, faster."""
+    return seq[int(rng.random() * len(seq))]
+
+
 def _day(rng: random.Random, start: date, end: date) -> date:
     """A random date in [start, end]."""
     span = (end - start).days
-    return start + timedelta(days=rng.randint(0, max(0, span)))
+    return start + timedelta(days=_ri(rng, 0, max(0, span)))
 
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     """``total`` split into ``parts`` non-negative integers summing to it."""
     if parts <= 1 or total <= 0:
         return [total] + [0] * (parts - 1) if parts > 1 else [total]
-    cuts = sorted(rng.randint(0, total) for _ in range(parts - 1))
+    cuts = sorted(_ri(rng, 0, total) for _ in range(parts - 1))
     bounds = [0, *cuts, total]
     return [bounds[i + 1] - bounds[i] for i in range(parts)]
 
@@ -555,13 +568,13 @@ class CountyGenerator:
         hh_rows, cause_rows, person_rows = [], [], []
         for v, n_reg, n_mon in zip(villages, counts, mon_counts):
             town = self.town_of[v.code]
-            n_groups = rng.randint(4, 12)
+            n_groups = _ri(rng, 4, 12)
             lst = self.by_village.setdefault(v.code, [])
             for i in range(n_reg + n_mon):
                 h = HH()
                 h.hh_id = f"{v.code}{i + 1:04d}"
                 h.town, h.village = town, v
-                h.group = f"{rng.randint(1, n_groups)}组"
+                h.group = f"{_ri(rng, 1, n_groups)}组"
                 h.helper = None
                 h.below_years = ()
                 h.z = rng.gauss(0, 1)
@@ -585,7 +598,7 @@ class CountyGenerator:
         h.attribute = ATTRIBUTE(rng)
         h.standard = STANDARD(rng)
         h.main_cause = MAIN_CAUSE(rng)
-        n_other = rng.choice((0, 0, 1, 1, 1, 2))
+        n_other = _ch(rng, (0, 0, 1, 1, 1, 2))
         h.others = tuple(rng.sample([c for c in OTHER_CAUSES if c != h.main_cause], n_other))
         h.id_year = IDENTIFIED(rng)
         never = rng.random() < (0.005 if town.lagging else 0.0022)
@@ -599,21 +612,21 @@ class CountyGenerator:
             h.exit_year = min(2020, max(ey, h.id_year + 1))
         h.returned_year = None
         if h.exit_year and rng.random() < 0.005:
-            h.returned_year = rng.randint(max(2017, h.exit_year + 1), 2023)
+            h.returned_year = _ri(rng, max(2017, h.exit_year + 1), 2023)
         if h.exit_year is None:
             h.status, h.policy = codes.STATUS_NOT_EXITED, None
-            h.exit_step = rng.choice(codes.EXIT_STEPS[:-1]) if rng.random() < 0.7 else None
+            h.exit_step = _ch(rng, codes.EXIT_STEPS[:-1]) if rng.random() < 0.7 else None
         elif h.returned_year is not None:
             h.status, h.policy = codes.STATUS_RETURNED, None
-            h.exit_step = rng.choice(codes.EXIT_STEPS[:2]) if rng.random() < 0.4 else None
+            h.exit_step = _ch(rng, codes.EXIT_STEPS[:2]) if rng.random() < 0.4 else None
         else:
             h.status = codes.STATUS_EXITED
             h.policy = codes.POST2020_POLICY[0] if rng.random() < 0.75 else codes.POST2020_POLICY[1]
             h.exit_step = codes.EXIT_STEPS[-1]
         h.relocated = rng.random() < (0.105 if v.is_poor else 0.055)
         if h.relocated:
-            h.reloc_year = rng.randint(2016, max(2016, min(2019, h.exit_year or 2019)))
-            h.reloc_site = rng.choice(sites)
+            h.reloc_year = _ri(rng, 2016, max(2016, min(2019, h.exit_year or 2019)))
+            h.reloc_site = _ch(rng, sites)
         else:
             h.reloc_year = h.reloc_site = None
         exited = h.status == codes.STATUS_EXITED
@@ -644,7 +657,7 @@ class CountyGenerator:
     def _members(self, rng, h: HH, rows: list, used_ids: set) -> None:
         size = HH_SIZE(rng)
         if h.main_cause == "缺劳力":
-            head_age = rng.randint(58, 86)
+            head_age = _ri(rng, 58, 86)
         elif size == 1:
             head_age = int(rng.triangular(30, 92, 70))
         else:
@@ -653,42 +666,42 @@ class CountyGenerator:
         members = [("户主", head_sex, head_age)]
         if size > 1 and rng.random() < (0.88 if head_age < 75 else 0.6):
             if head_sex == "男":
-                members.append(("配偶", "女", min(95, max(19, head_age + rng.randint(-6, 3)))))
+                members.append(("配偶", "女", min(95, max(19, head_age + _ri(rng, -6, 3)))))
             else:
-                members.append(("配偶", "男", min(95, max(20, head_age + rng.randint(-3, 6)))))
+                members.append(("配偶", "男", min(95, max(20, head_age + _ri(rng, -3, 6)))))
         if len(members) < size - 1 and head_age < 45 and rng.random() < 0.3:
             rel, sex = ("之母", "女") if rng.random() < 0.6 else ("之父", "男")
-            members.append((rel, sex, min(95, head_age + rng.randint(22, 32))))
+            members.append((rel, sex, min(95, head_age + _ri(rng, 22, 32))))
         son_age = None
         has_dil = False
         while len(members) < size:
             r = rng.random()
             children = [m for m in members if m[0] in ("之子", "之女")]
             if head_age >= 52 and son_age and son_age >= 20 and not has_dil and r < 0.5:
-                members.append(("之儿媳", "女", max(18, son_age + rng.randint(-4, 2))))
+                members.append(("之儿媳", "女", max(18, son_age + _ri(rng, -4, 2))))
                 has_dil = True
             elif head_age >= 50 and children and r < 0.75:
                 sex = "男" if rng.random() < 0.52 else "女"
-                members.append(("之孙子" if sex == "男" else "之孙女", sex, rng.randint(0, min(20, head_age - 44))))
+                members.append(("之孙子" if sex == "男" else "之孙女", sex, _ri(rng, 0, min(20, head_age - 44))))
             elif r > 0.985:
                 members.append(("之兄弟姐妹" if r > 0.993 else "其他", "男" if rng.random() < 0.5 else "女",
-                                max(0, head_age + rng.randint(-10, 10))))
+                                max(0, head_age + _ri(rng, -10, 10))))
             else:
                 sex = "男" if rng.random() < 0.52 else "女"
-                age = rng.randint(max(0, head_age - 42), max(0, head_age - 20))
+                age = _ri(rng, max(0, head_age - 42), max(0, head_age - 20))
                 members.append(("之子" if sex == "男" else "之女", sex, age))
                 if sex == "男" and (son_age is None or age > son_age):
                     son_age = age
         h.members = len(members)
-        surname = rng.choice(names.SURNAMES)
+        surname = _ch(rng, names.SURNAMES)
         eth = ETHNICITY(rng)
         # health forced by the main cause
         forced = {}
         adults = [i for i, m in enumerate(members) if m[2] >= 16] or [0]
         if h.main_cause == "因病":
-            forced[rng.choice(adults)] = "患有大病" if rng.random() < 0.5 else "长期慢性病"
+            forced[_ch(rng, adults)] = "患有大病" if rng.random() < 0.5 else "长期慢性病"
         elif h.main_cause == "因残":
-            forced[rng.choice(adults)] = "残疾"
+            forced[_ch(rng, adults)] = "残疾"
         n_labour = n_migrant = students = sick = disabled = 0
         head_name = ""
         for i, (rel, sex, age) in enumerate(members):
@@ -714,7 +727,7 @@ class CountyGenerator:
                 elif age <= 14:
                     schooling = ("七年级", "八年级", "九年级")[age - 12]
                 else:
-                    schooling = rng.choice(("高中一年级", "高中一年级", "中职一年级", "九年级"))
+                    schooling = _ch(rng, ("高中一年级", "高中一年级", "中职一年级", "九年级"))
             elif 16 <= age <= 17 and rng.random() < 0.7:
                 k = age - 15
                 schooling = ("高中" if rng.random() < 0.65 else "中职") + ("一", "二", "三")[k] + "年级"
@@ -764,13 +777,13 @@ class CountyGenerator:
                 months = 0
             else:
                 n_migrant += 1
-                months = rng.randint(3, 10) if work == "乡(镇)内务工" else rng.randint(6, 12)
+                months = _ri(rng, 3, 10) if work == "乡(镇)内务工" else _ri(rng, 6, 12)
             med = rng.random() >= 0.0008
             serious = med and rng.random() < 0.995
             sex_parity = 1 if sex == "男" else 0
             ordinal = bd.toordinal()
             while True:
-                seq = rng.randrange(0, 500) * 2 + sex_parity
+                seq = int(rng.random() * 500) * 2 + sex_parity
                 key = ordinal * 1000 + seq
                 if key not in used_ids:
                     used_ids.add(key)
@@ -822,7 +835,7 @@ class CountyGenerator:
             ident = _day(rng, date(year, 1, 1), min(date(year, 12, 31), AS_OF - timedelta(days=7)))
             removed = None
             if rng.random() < 0.82:
-                r = ident + timedelta(days=rng.randint(90, 540))
+                r = ident + timedelta(days=_ri(rng, 90, 540))
                 removed = r if r <= AS_OF else None
             risk = MON_RISK_SUDDEN(rng) if kind == "突发严重困难户" else MON_RISK(rng)
             if kind == "脱贫不稳定户":
@@ -869,7 +882,7 @@ class CountyGenerator:
                     bc = bi - nb
                 else:
                     bi, bc = 0, -nb
-                excluded = rng.randint(200, 3000) if rng.random() < 0.5 else 0
+                excluded = _ri(rng, 200, 3000) if rng.random() < 0.5 else 0
                 pc = (wage + bi - bc + prop + transfer) / m
                 yield (h.hh_id, y, m, wage, bi, bc, prop, transfer, excluded, pc)
 
@@ -926,31 +939,31 @@ class CountyGenerator:
     def _measure_amount(rng, measure: str, h: HH):
         m = h.members
         if measure == "产业帮扶":
-            return rng.randint(10, 80) * 100
+            return _ri(rng, 10, 80) * 100
         if measure == "就业帮扶":
-            return rng.randint(5, 20) * 100 if rng.random() < 0.6 else None
+            return _ri(rng, 5, 20) * 100 if rng.random() < 0.6 else None
         if measure == "公益岗位":
-            return rng.randint(50, 80) * 120
+            return _ri(rng, 50, 80) * 120
         if measure == "教育帮扶":
-            return rng.randint(10, 50) * 100
+            return _ri(rng, 10, 50) * 100
         if measure == "健康帮扶":
-            return rng.randint(5, 200) * 100
+            return _ri(rng, 5, 200) * 100
         if measure == "危房改造":
-            return rng.randint(15, 35) * 1000
+            return _ri(rng, 15, 35) * 1000
         if measure == "易地扶贫搬迁":
             return 20_000 * m
         if measure == "低保兜底":
-            return rng.randint(250, 380) * 12 * max(1, m - rng.randint(0, max(0, m - 1)))
+            return _ri(rng, 250, 380) * 12 * max(1, m - _ri(rng, 0, max(0, m - 1)))
         if measure == "特困供养":
-            return rng.randint(5000, 8000)
+            return _ri(rng, 5000, 8000)
         if measure == "扶贫小额信贷":
-            return rng.choice((10_000, 20_000, 30_000, 50_000))
+            return _ch(rng, (10_000, 20_000, 30_000, 50_000))
         if measure == "资产收益分红":
-            return rng.randint(2, 10) * 100
+            return _ri(rng, 2, 10) * 100
         if measure == "生态护林员":
             return 10_000
         if measure == "技能培训":
-            return rng.randint(5, 15) * 100 if rng.random() < 0.5 else None
+            return _ri(rng, 5, 15) * 100 if rng.random() < 0.5 else None
         return None
 
     # -- help units, cadres, assignments, visits -----------------------------------
@@ -982,14 +995,14 @@ class CountyGenerator:
             hhs = [h for v in t.villages for h in self.by_village[v.code]]
             i = 0
             while i < len(hhs):
-                size = rng.randint(8, 12)
+                size = _ri(rng, 8, 12)
                 group = hhs[i:i + size]
                 i += size
                 hn += 1
                 hid = f"H{county.prefix}{hn:05d}"
                 lvl = level_pick(rng)
                 pool = town_units[t.code] if lvl == "乡镇" else (higher_ids.get(lvl) or county_unit_ids)
-                unit = pool if isinstance(pool, str) else rng.choice(pool)
+                unit = pool if isinstance(pool, str) else _ch(rng, pool)
                 sex = "男" if rng.random() < 0.6 else "女"
                 helpers.append((hid, names.person_name(rng, sex), unit, t.code, names.phone(rng)))
                 for h in group:
@@ -1000,13 +1013,13 @@ class CountyGenerator:
                         lo, hi, skip = 100, 200, 0.15
                     else:
                         lo, hi, skip = 70, 100, 0.04
-                    d = vstart + timedelta(days=rng.randint(0, lo))
+                    d = vstart + timedelta(days=_ri(rng, 0, lo))
                     while d <= AS_OF:
                         if rng.random() >= skip:
                             kind = VISIT_KIND(rng)
                             vid += 1
-                            visits.append((vid, hid, h.hh_id, h.village.code, d, kind, rng.choice(VISIT_NOTES[kind])))
-                        d += timedelta(days=rng.randint(lo, hi))
+                            visits.append((vid, hid, h.hh_id, h.village.code, d, kind, _ch(rng, VISIT_NOTES[kind])))
+                        d += timedelta(days=_ri(rng, lo, hi))
         w.write(schema.helper, helpers)
         w.write(schema.assignment, assigns)
         w.write(schema.visit, visits)
@@ -1046,7 +1059,7 @@ class CountyGenerator:
                     amt = int(round(amount * p / sum(parts), -3))
                     last = min(date(year, 3 * (b + 1) + 3, 28), AS_OF - timedelta(days=60))
                     d = _day(rng, date(year, 1, 10) if b == 0 else date(year, 3 * b + 1, 1), last)
-                    doc_no[source] = doc_no.get(source, rng.randint(1, 20)) + rng.randint(3, 30)
+                    doc_no[source] = doc_no.get(source, _ri(rng, 1, 20)) + _ri(rng, 3, 30)
                     doc = f"{doc_prefix[source]}〔{year}〕{doc_no[source]}号"
                     name = f"{year}年{source}" + (f"(第{b + 1}批)" if batches > 1 else "")
                     share = rng.uniform(0.9, 0.99) if year <= 2024 else rng.uniform(0.85, 0.97) if year == 2025 \
@@ -1087,22 +1100,22 @@ class CountyGenerator:
         lag_towns = {t.code for t in county.towns if t.lagging}
         for year, pk, cat, parts in projects_all:
             pid = f"P{county.prefix}{year}{pk:04d}"
-            sub = rng.choice(SUBCATEGORIES[cat])
+            sub = _ch(rng, SUBCATEGORIES[cat])
             if rng.random() < 0.8 or cat == "农村基础设施":
-                v = rng.choice(villages)
+                v = _ch(rng, villages)
                 town = self.town_of[v.code]
                 place_name, region_code, village_code = v.name, v.code, v.code
                 hh_pool = [h for h in registered[v.code] if h.id_year <= year]
                 rural_hh = v.rural_population / 3.6
             else:
-                town = rng.choice(county.towns)
+                town = _ch(rng, county.towns)
                 v = None
                 place_name, region_code, village_code = town.name, town.code, None
                 hh_pool = [h for vv in town.villages for h in registered[vv.code] if h.id_year <= year]
                 rural_hh = sum(vv.rural_population for vv in town.villages) / 3.6
             lagging = town.code in lag_towns
             arranged = sum(a for _, a in parts)
-            budget = int(round(arranged * rng.uniform(1.0, 1.15), -2)) if arranged else rng.randint(5, 50) * 10_000
+            budget = int(round(arranged * rng.uniform(1.0, 1.15), -2)) if arranged else _ri(rng, 5, 50) * 10_000
             budget = max(budget, arranged)
             if year <= 2023:
                 status = STATUS_BY_YEAR["old"](rng)
@@ -1111,16 +1124,16 @@ class CountyGenerator:
             else:
                 status = STATUS_BY_YEAR[f"{year}lag" if lagging else year](rng)
             ps = _day(rng, date(year, 3, 1), date(year, 6, 30))
-            pe = ps + timedelta(days=rng.randint(90, 270))
+            pe = ps + timedelta(days=_ri(rng, 90, 270))
             a_start = a_end = None
             if status != "计划":
-                a_start = min(ps + timedelta(days=rng.randint(-10, 40)), AS_OF - timedelta(days=30))
+                a_start = min(ps + timedelta(days=_ri(rng, -10, 40)), AS_OF - timedelta(days=30))
                 if status != "在建":
                     late = rng.random() < 0.2
-                    a_end = pe + timedelta(days=rng.randint(15, 120) if late else rng.randint(-30, 10))
-                    a_end = min(max(a_end, a_start + timedelta(days=30)), AS_OF - timedelta(days=rng.randint(1, 20)))
+                    a_end = pe + timedelta(days=_ri(rng, 15, 120) if late else _ri(rng, -30, 10))
+                    a_end = min(max(a_end, a_start + timedelta(days=30)), AS_OF - timedelta(days=_ri(rng, 1, 20)))
             if cat in HOUSEHOLD_TARGETED:
-                households = rng.randint(10, 80)
+                households = _ri(rng, 10, 80)
             else:
                 households = max(10, int(rural_hh * rng.uniform(0.2, 0.9)))
             poor_hh = min(households, max(1, int(len(hh_pool) * rng.uniform(0.3, 1.0))) if hh_pool else 0)
@@ -1140,7 +1153,7 @@ class CountyGenerator:
             # arrangements and flows
             year_end = min(date(year, 12, 31), AS_OF)
             for (fid, _src, _amt, fdate, _t), amount in parts:
-                adate = min(fdate + timedelta(days=rng.randint(5, 40)), year_end - timedelta(days=20))
+                adate = min(fdate + timedelta(days=_ri(rng, 5, 40)), year_end - timedelta(days=20))
                 arr_rows.append((fid, pid, amount, adate))
                 pr, sr = _flow_ratios(rng, status)
                 if lagging and year >= 2025:
@@ -1149,13 +1162,13 @@ class CountyGenerator:
                 spent = int(paid * sr)
                 if paid <= 0:
                     continue
-                pdates = sorted(_day(rng, adate, year_end) for _ in range(rng.randint(1, 3)))
+                pdates = sorted(_day(rng, adate, year_end) for _ in range(_ri(rng, 1, 3)))
                 for part, d in zip(_split(rng, paid, len(pdates)), pdates):
                     if part:
                         flow_id += 1
                         flow_rows.append([flow_id, fid, pid, codes.MONEY_PAID, part, d])
                 if spent > 0:
-                    sdates = sorted(_day(rng, pdates[0], year_end) for _ in range(rng.randint(1, 3)))
+                    sdates = sorted(_day(rng, pdates[0], year_end) for _ in range(_ri(rng, 1, 3)))
                     for part, d in zip(_split(rng, spent, len(sdates)), sdates):
                         if part:
                             flow_id += 1
@@ -1172,7 +1185,7 @@ class CountyGenerator:
         """The documented data problems (see the module docstring)."""
         # 1. two projects without a place (prefer old, finished ones)
         old = [p for p in project_rows if p[8] in (2019, 2023)]
-        chosen = [rng.choice([p for p in old if p[8] == y]) for y in (2019, 2023)]
+        chosen = [_ch(rng, [p for p in old if p[8] == y]) for y in (2019, 2023)]
         for p in chosen:
             p[4] = p[6] = p[7] = None
         gone = {p[0] for p in chosen}
@@ -1188,11 +1201,11 @@ class CountyGenerator:
         ok = [p for p in project_rows if p[0] in with_paid and p[0] not in gone]
         cands = ([p for p in ok if p[8] == CURRENT_YEAR and p[9] == "在建" and p[6] not in lag]
                  or [p for p in ok if p[8] == CURRENT_YEAR] or ok)
-        p = rng.choice(cands)
+        p = _ch(rng, cands)
         key = next(k for k in paid_by_arr if k[1] == p[0])
         over = paid_by_arr[key] - spent_by_arr.get(key, 0) + int(paid_by_arr[key] * rng.uniform(0.05, 0.15)) + 1
         flow_id += 1
-        flow_rows.append([flow_id, key[0], p[0], codes.MONEY_SPENT, over, AS_OF - timedelta(days=rng.randint(3, 20))])
+        flow_rows.append([flow_id, key[0], p[0], codes.MONEY_SPENT, over, AS_OF - timedelta(days=_ri(rng, 3, 20))])
         self.problems = {"no_place": sorted(gone), "spent_over_paid": [p[0]]}
         return flow_id
 
@@ -1209,7 +1222,7 @@ class CountyGenerator:
                 p = sum(h.members for h in hhs if h.exit_year == y)
                 vil = sum(1 for v in t.villages if v.is_poor and v.exit_year == y)
                 f = rng.uniform(0.9, 1.1)
-                tv = max(0, vil + (rng.choice((-1, 1)) if vil and rng.random() < 0.2 else 0))
+                tv = max(0, vil + (_ch(rng, (-1, 1)) if vil and rng.random() < 0.2 else 0))
                 row = (t.code, y, round(n * f), round(p * f), tv)
                 rows.append(row)
                 for i in range(3):
@@ -1328,13 +1341,21 @@ def _region_rows(spec: ScaleSpec, places: Places) -> list[tuple]:
 # entry point
 
 
-def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None) -> dict:
+def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None, workers: int | None = None) -> dict:
     """Replace the database content with a fictional demo registry.
 
     Drops every table of ``schema.metadata``, recreates them and fills them.
-    Returns ``{"scale", "seed", "backend", "rows": {table: count}, "seconds", "problems"}``.
-    Raises :class:`DemoError` (Chinese message) for an unknown scale or the
-    province scale on SQLite.
+    Returns ``{"scale", "seed", "backend", "counties", "rows": {table: count},
+    "problems", "seconds"}``. Raises :class:`DemoError` (Chinese message) for an
+    unknown scale or the province scale on SQLite.
+
+    On SQLite (and at small/county scale everywhere) the whole load is one
+    transaction. On PostgreSQL the big tables are loaded with ``COPY`` with
+    foreign keys and secondary indexes dropped and rebuilt afterwards; at
+    province scale ``workers`` processes (default: up to 4, by CPU count)
+    generate and load counties in parallel, one transaction per county; if
+    anything fails the tables are dropped again, so no half-filled database
+    is left behind.
     """
     started = time.perf_counter()
     if scale not in SCALES:
@@ -1350,29 +1371,32 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
     places = build_places(seed, spec)
     shared = _shared_units(places.cities, spec)
     counties = [c for city in places.cities for c in city.counties]
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if scale == "province" else 1
+    parallel = backend == "postgresql" and workers > 1 and len(counties) > 1
 
     report("正在重建数据表", 0.05)
     schema.metadata.drop_all(engine)
     db.create_schema(engine)
-
-    problems = {}
     bulk = backend == "postgresql"
-    with engine.begin() as conn:
+    rows: dict[str, int] = {}
+    problems: dict = {}
+
+    def prepare(conn) -> list:
+        foreign_keys = []
         if bulk:  # load without foreign keys and secondary indexes, then rebuild them in one pass each
             foreign_keys = _drop_foreign_keys(conn)
             _drop_secondary_indexes(conn)
-        writer = {"postgresql": CopyWriter, "sqlite": SqliteWriter}.get(backend, SqlWriter)(conn)
+        writer = _writer(conn)
         writer.write(schema.poverty_line, _line_rows())
         writer.write(schema.help_unit, [u[:3] for u in shared])
-        for k, county in enumerate(counties):
-            report(f"正在生成 {county.name}({k + 1}/{len(counties)})", 0.07 + 0.88 * k / len(counties))
-            gen = CountyGenerator(seed, county, spec.households, county.code == COUNTY_CODE, shared,
-                                  single_county=len(counties) == 1)
-            gen.run(writer)
-            if gen.problems:
-                problems = gen.problems
-            del gen
+        _add_rows(rows, writer.rows)
+        return foreign_keys
+
+    def finish(conn, foreign_keys) -> None:
+        writer = _writer(conn)
         writer.write(schema.region, _region_rows(spec, places))
+        _add_rows(rows, writer.rows)
         if bulk:
             report("正在建立索引与外键", 0.96)
             _create_secondary_indexes(conn)
@@ -1384,23 +1408,106 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
             demo_seed=str(seed), demo_scale=scale,
         )
         db.bump_data_version(conn)
+
+    if parallel:  # one transaction per step and per county
+        try:
+            with engine.begin() as conn:
+                foreign_keys = prepare(conn)
+            county_rows, problems = _load_parallel(engine, seed, spec, counties, shared, workers, report)
+            _add_rows(rows, county_rows)
+            with engine.begin() as conn:
+                finish(conn, foreign_keys)
+        except BaseException:
+            try:  # counties already committed: leave an empty database, not a half-filled one
+                schema.metadata.drop_all(engine)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+    else:  # everything in one transaction
+        with engine.begin() as conn:
+            foreign_keys = prepare(conn)
+            writer = _writer(conn)
+            for k, county in enumerate(counties):
+                report(f"正在生成 {county.name}({k + 1}/{len(counties)})", 0.07 + 0.88 * k / len(counties))
+                problems = _load_county(writer, seed, spec, county, shared, len(counties)) or problems
+            _add_rows(rows, writer.rows)
+            finish(conn, foreign_keys)
     if backend == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    rows = dict(writer.rows)
     rows["meta"] = len(db.read_meta(engine))
-    for t in schema.metadata.sorted_tables:
-        rows.setdefault(t.name, 0)
     report("完成", 1.0)
     return {
         "scale": scale,
         "seed": seed,
         "backend": backend,
         "counties": len(counties),
-        "rows": {t.name: rows[t.name] for t in schema.metadata.sorted_tables},
+        "rows": {t.name: rows.get(t.name, 0) for t in schema.metadata.sorted_tables},
         "problems": problems,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def _add_rows(total: dict[str, int], more: dict[str, int]) -> None:
+    for table, n in more.items():
+        total[table] = total.get(table, 0) + n
+
+
+def _writer(conn) -> SqlWriter:
+    return {"postgresql": CopyWriter, "sqlite": SqliteWriter}.get(conn.dialect.name, SqlWriter)(conn)
+
+
+def _load_county(writer, seed, spec, county: County, shared, n_counties) -> dict:
+    """Generate and write one county's facts; returns its data problems (云岭县 only)."""
+    gen = CountyGenerator(seed, county, spec.households, county.code == COUNTY_CODE, shared,
+                          single_county=n_counties == 1)
+    gen.run(writer)
+    return gen.problems
+
+
+def _county_worker(url: str, seed: int, spec: ScaleSpec, county: County, shared, n_counties):
+    """Process-pool task: load one county in its own connection and transaction."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            writer = _writer(conn)
+            problems = _load_county(writer, seed, spec, county, shared, n_counties)
+        exits = {v.code: v.exit_year for t in county.towns for v in t.villages}
+        return writer.rows, problems, exits
+    finally:
+        engine.dispose()
+
+
+def _load_parallel(engine, seed, spec, counties, shared, workers, report):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    url = engine.url.render_as_string(hide_password=False)
+    rows: dict[str, int] = {}
+    problems: dict = {}
+    by_code = {c.code: c for c in counties}
+    # fork: the workers need not re-import the caller's main module; each opens its own engine.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_county_worker, url, seed, spec, c, shared, len(counties)): c.code for c in counties}
+        try:
+            for done, fut in enumerate(as_completed(futures), 1):
+                county_rows, county_problems, exits = fut.result()
+                _add_rows(rows, county_rows)
+                problems = county_problems or problems
+                county = by_code[futures[fut]]
+                for t in county.towns:  # the village exit years were set in the worker
+                    for v in t.villages:
+                        v.exit_year = exits[v.code]
+                report(f"已生成 {county.name}({done}/{len(counties)})", 0.07 + 0.88 * done / len(counties))
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return rows, problems
 
 
 def _secondary_indexes():

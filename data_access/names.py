@@ -69,10 +69,14 @@ PROVINCE_UNITS = (
 CENTRAL_UNITS = ("华岚能源集团有限公司", "中国青山建设集团有限公司")
 
 
+def _ch(rng: random.Random, seq):
+    return seq[int(rng.random() * len(seq))]
+
+
 def person_name(rng: random.Random, sex: str, surname: str | None = None) -> str:
     chars = MALE_CHARS if sex == "男" else FEMALE_CHARS
-    given = rng.choice(chars) if rng.random() < 0.25 else rng.choice(chars) + rng.choice(chars)
-    return (surname or rng.choice(SURNAMES)) + given
+    given = _ch(rng, chars) if rng.random() < 0.25 else _ch(rng, chars) + _ch(rng, chars)
+    return (surname or _ch(rng, SURNAMES)) + given
 
 
 def place_stem(rng: random.Random, used: set[str]) -> str:
@@ -97,6 +101,8 @@ def county_names(rng: random.Random, count: int, reserved: tuple[str, ...] = (CO
 
 
 def phone(rng: random.Random) -> str:
-    return "1" + rng.choice(("35", "36", "37", "38", "39", "50", "51", "52", "58", "59", "82", "87", "88",
-                             "30", "31", "32", "55", "56", "85", "86", "33", "53", "80", "89", "99")) + \
-        f"{rng.randrange(100000000):08d}"
+    return "1" + _ch(rng, MOBILE_PREFIXES) + f"{int(rng.random() * 100_000_000):08d}"
+
+
+MOBILE_PREFIXES = ("35", "36", "37", "38", "39", "50", "51", "52", "58", "59", "82", "87", "88",
+                   "30", "31", "32", "55", "56", "85", "86", "33", "53", "80", "89", "99")
