@@ -1,0 +1,61 @@
+"""A clickable heat-map matrix (rows × columns, colour = share, text = count) with its data table."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from . import charts
+from .theme import FONT_STACK, SEQUENTIAL
+
+SELECTION = "cell"
+
+
+def heatmap(df: pd.DataFrame, *, x: str, y: str, count: str, share: str, x_title: str, y_title: str,
+            count_title: str, share_title: str, x_order: list, y_order: list, table: pd.DataFrame,
+            key: str, height: int | None = None, x_angle: int = 0, fields: list[str] | None = None,
+            tooltip_extra: list | None = None, text_fn=None, share_format: str = ".1f") -> dict | None:
+    """Draw the matrix with a 数据表 tab; returns the clicked cell's ``fields`` values, or None.
+
+    ``df`` is long (one row per cell); ``share`` colours the cell (0–100 %), ``count`` is written in it
+    (through ``text_fn`` when given).
+    """
+    fields = fields or [x, y]
+    data = df.copy()
+    data["_label"] = [text_fn(v) if text_fn else f"{int(v):,}" for v in data[count]]
+    picked = alt.selection_point(name=SELECTION, fields=fields, on="click", empty=False)
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:N", sort=x_order, title=x_title,
+                axis=alt.Axis(labelAngle=x_angle, orient="top", labelLimit=160, labelOverlap=False)),
+        y=alt.Y(f"{y}:N", sort=y_order, title=y_title, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+    )
+    top = max(float(data[share].max() or 0), 1.0)
+    rect = base.mark_rect(stroke="#FFFFFF", strokeWidth=1.5).encode(
+        color=alt.Color(f"{share}:Q", title=share_title, scale=alt.Scale(range=SEQUENTIAL, domain=[0, top]),
+                        legend=alt.Legend(orient="bottom", gradientLength=260)),
+        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.85)),
+        tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
+                 alt.Tooltip(f"{count}:Q", title=count_title, format=","),
+                 alt.Tooltip(f"{share}:Q", title=share_title, format=share_format)] + (tooltip_extra or []),
+    ).add_params(picked)
+    text = base.mark_text(fontSize=15, font=FONT_STACK).encode(
+        text="_label:N",
+        color=alt.condition(alt.datum[share] > top * 0.55, alt.value("#FFFFFF"), alt.value("#1A1A1A")),
+    )
+    rows = max(len(y_order), 1)
+    chart_height = height or max(160, 34 * rows + (90 if x_angle else 40))
+    event = charts.with_table(rect + text, table, key, height=chart_height, on_select="rerun")
+    return selected(event)
+
+
+def selected(event) -> dict | None:
+    """The first selected point of a chart event (``SELECTION`` or any other named selection)."""
+    if not event:
+        return None
+    selection = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
+    if not selection:
+        return None
+    for points in selection.values():
+        if isinstance(points, list) and points:
+            return dict(points[0])
+    return None

@@ -1,0 +1,128 @@
+"""致贫原因: why households are poor, where, for whom, and which causes come together."""
+
+import streamlit as st
+
+from components import cause_charts, nav
+from components import format as fmt
+from components.cause_widgets import comparison_scope, drill_link, url_choice
+from components.context import current
+from components.data import fetch
+from components.header import page_header
+from components.kpi import Kpi, show
+from data_access.codes import HOUSEHOLD_ATTRIBUTES, HOUSEHOLD_STATUSES, REGION_LEVEL_LABELS
+from data_access.queries import causes
+
+ctx = current()
+page_header(ctx, "致贫原因")
+
+measure = url_choice("measure", "统计口径", {"households": "按户数", "persons": "按人数"}, "households")
+unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
+mix = fetch(causes.cause_mix, ctx, ctx.year)
+if mix.empty:
+    st.info(f"{ctx.region_name}截至{ctx.year}年没有建档立卡户,无致贫原因可分析。")
+    st.stop()
+
+order = causes.cause_order(mix["cause"])
+top = mix.sort_values(measure, ascending=False).reset_index(drop=True)
+first, second = top.iloc[0], top.iloc[1] if len(top) > 1 else None
+show([
+    Kpi("建档立卡户数(户)", fmt.count(mix["households"].sum())),
+    Kpi("建档立卡人数(人)", fmt.count(mix["persons"].sum())),
+    Kpi(f"第一位:{first['cause']}(占{measure_name}%)", fmt.percent(first[f"{measure}_pct"], 1)),
+    Kpi(f"第二位:{second['cause']}(占{measure_name}%)" if second is not None else "第二位",
+        fmt.percent(second[f"{measure}_pct"], 1) if second is not None else "—"),
+])
+sentence = f"{ctx.region_name}{ctx.year}年主要致贫原因:" + "、".join(
+    f"{c} {fmt.count(n)} {unit}({fmt.percent(p, 1)})" for c, n, p in zip(top["cause"], top[measure], top[f"{measure}_pct"])
+) + "。"
+
+
+def list_link(label: str, **params) -> None:
+    drill_link(f"查看名单:{label}", **params)
+
+
+# ---- the mix, and how it differs from the comparison region ----------------------------------------
+base_scope, base_name = comparison_scope(ctx)
+left, right = st.columns([1, 1] if base_scope else [3, 2])
+with left:
+    st.subheader(f"主要致贫原因构成({measure_name})")
+    hit = cause_charts.cause_bars(mix, measure, key="cause-mix")
+    st.caption(sentence)
+    if hit:
+        row = mix[mix["cause"] == hit["cause"]].iloc[0]
+        list_link(f"{hit['cause']} · {fmt.count(row[measure])} {unit}", main_cause=hit["cause"])
+with right:
+    if base_scope:
+        st.subheader(f"与{base_name}比较(占比)")
+        base_mix = fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope)
+        hit = cause_charts.compare_bars(mix, base_mix, measure, ctx.region_name, base_name, key="cause-compare")
+        if hit:
+            list_link(f"{ctx.region_name} · {hit['cause']}", main_cause=hit["cause"])
+    else:
+        st.subheader("其他致贫原因(兼有)")
+        others = fetch(causes.other_cause_counts, ctx, ctx.year)
+        if others.empty:
+            st.info("没有登记其他致贫原因。")
+        else:
+            hit = cause_charts.other_cause_bars(others, key="other-causes")
+            if hit:
+                list_link(f"其他致贫原因含{hit['cause']}", other_cause=hit["cause"])
+
+# ---- by child region -------------------------------------------------------------------------------------
+child_level = ctx.scope.child_level
+if child_level:
+    child_label = REGION_LEVEL_LABELS[child_level]
+    st.subheader(f"各{child_label}主要致贫原因({measure_name},颜色为该{child_label}内占比)")
+    by_child = fetch(causes.cause_by_child, ctx, ctx.year)
+    if by_child.empty:
+        st.info(f"各{child_label}没有建档立卡户。")
+    else:
+        names = list(by_child.drop_duplicates("code")["name"])
+        hit = cause_charts.cause_matrix(
+            by_child, col="name", measure=measure, col_order=names, row_order=order, col_title=child_label,
+            row_title="主要致贫原因", share_within="name", key="cause-by-child", extra_fields=("code",),
+            x_angle=0 if len(names) <= 16 else -40)
+        if hit:
+            cols = st.columns([3, 2])
+            with cols[0]:
+                list_link(f"{hit['name']} · {hit['cause']}", region=hit["code"], main_cause=hit["cause"])
+            with cols[1]:
+                if st.button(f"进入{hit['name']}查看", key="cause-drill-region"):
+                    nav.set_region(hit["code"])
+
+# ---- against attribute, status, identification year, other causes ------------------------------------
+st.subheader("致贫原因与户属性、脱贫状态、识别年度、其他致贫原因")
+tab_attr, tab_status, tab_year, tab_pairs = st.tabs(["按贫困户属性", "按脱贫状态", "按识别年度", "兼有其他致贫原因"])
+
+
+def cross(df, col, col_title, col_order, key, param):
+    """Cause × ``col`` (colour = share within the column); a click links to the household list."""
+    hit = cause_charts.cause_matrix(df, col=col, measure=measure, col_order=col_order, row_order=order,
+                                    col_title=col_title, row_title="主要致贫原因", share_within=col, key=key)
+    if hit:
+        list_link(f"{col_title}{hit[col]} · {hit['cause']}", main_cause=hit["cause"], **{param: hit[col]})
+
+
+with tab_attr:
+    df = fetch(causes.cause_by_attribute, ctx, ctx.year)
+    cross(df, "attribute", "属性", list(HOUSEHOLD_ATTRIBUTES) + sorted(set(df["attribute"]) - set(HOUSEHOLD_ATTRIBUTES)),
+          "cause-by-attribute", "attribute")
+with tab_status:
+    st.caption(f"脱贫状态为{ctx.year}年末的状态。")
+    df = fetch(causes.cause_by_status, ctx, ctx.year)
+    cross(df, "status", "状态", list(HOUSEHOLD_STATUSES), "cause-by-status", "status")
+with tab_year:
+    df = fetch(causes.cause_by_identified_year, ctx, ctx.year)
+    cross(df.astype({"identified_year": str}), "identified_year", "识别年度",
+          sorted(set(df["identified_year"].astype(str))), "cause-by-year", "identified_year")
+with tab_pairs:
+    st.caption("行:主要致贫原因;列:同一户登记的其他致贫原因(一户可有多项,“无”为未登记其他原因);颜色为该行内占比。")
+    df = fetch(causes.cause_combinations, ctx, ctx.year)
+    others = causes.cause_order(set(df["other_cause"]) - {causes.NO_OTHER_CAUSE}) + [causes.NO_OTHER_CAUSE]
+    hit = cause_charts.cause_matrix(
+        df, col="other_cause", row="main_cause", measure=measure, col_order=others, row_order=order,
+        col_title="其他致贫原因", row_title="主要致贫原因", share_within="main_cause", key="cause-pairs",
+        col_label=lambda c: f"兼{c}", x_title="其他致贫原因", x_angle=-35)
+    if hit and hit["other_cause"] != causes.NO_OTHER_CAUSE:
+        list_link(f"{hit['main_cause']} 兼 {hit['other_cause']}", main_cause=hit["main_cause"],
+                  other_cause=hit["other_cause"])

@@ -1,0 +1,163 @@
+"""脱贫进度: exits against targets, incidence by place, poor villages, warnings and the exit procedure."""
+
+import streamlit as st
+
+from components import cause_charts, nav
+from components import format as fmt
+from components.cause_widgets import drill_link, household_table, pager, url_choice, url_number
+from components.context import current
+from components.data import fetch
+from components.header import page_header
+from components.kpi import Kpi, show
+from data_access.codes import REGION_LEVEL_LABELS
+from data_access.queries import exits
+
+ctx = current()
+page_header(ctx, "脱贫进度")
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    measure = url_choice("measure", "统计口径", {"households": "按户数", "persons": "按人数"}, "households")
+    threshold = url_choice("threshold", "贫困村出列标准(贫困发生率低于)",
+                           {int(t): f"{t:g}%" for t in exits.VILLAGE_THRESHOLDS}, 3,
+                           help="贫困村出列:贫困发生率降至2%以下(西部地区3%以下)。")
+    margin = url_number("margin", "收入临界幅度(高于标准线 %)", 10.0, 0.0, 100.0, 1.0,
+                        help="已脱贫户最新年人均纯收入低于“标准线×(1+幅度)”即列入收入临界预警。")
+unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
+
+# ---- this year against the target ------------------------------------------------------------------------
+progress = fetch(exits.progress, ctx, ctx.first_year, ctx.last_year)
+now = progress[progress["year"] == ctx.year].iloc[0]
+before = progress[progress["year"] == ctx.year - 1]
+before = before.iloc[0] if len(before) else None
+target = now[f"target_{measure}"]
+
+
+def known(value) -> bool:
+    return value is not None and value == value
+
+
+has_target = known(target)
+incidence_change = None
+if before is not None and known(before["incidence"]) and known(now["incidence"]):
+    incidence_change = fmt.signed(now["incidence"] - before["incidence"], 2)
+    incidence_change = None if incidence_change in ("+0.00", "-0.00") else incidence_change
+show([
+    Kpi(f"本年脱贫({unit})", fmt.count(now[f"exited_{measure}"]), help=f"{ctx.year}年脱贫的{measure_name}。"),
+    Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"], 1) if has_target else "无任务",
+        help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
+    Kpi(f"累计脱贫({unit})", fmt.count(now[f"cum_exited_{measure}"]),
+        help=f"{ctx.first_year}年至{ctx.year}年各年脱贫之和(含其后返贫的户)。"),
+    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change, up_is_good=False,
+        help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
+])
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"各年脱贫{measure_name}与年度任务")
+    hit = cause_charts.exits_vs_target(progress, measure, key="exits-target")
+    if hit:
+        drill_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"])
+with right:
+    st.subheader(f"累计脱贫{measure_name}")
+    cause_charts.cumulative_curve(progress, measure, key="exits-cumulative")
+
+# ---- warnings ----------------------------------------------------------------------------------------------
+st.subheader(f"预警({ctx.year}年末)")
+limit = exits.LIST_LIMIT
+lists = {
+    "not_exited": fetch(exits.not_exited_list, ctx, ctx.year, limit=limit),
+    "returned": fetch(exits.returned_list, ctx, ctx.year, limit=limit),
+    "near_line": fetch(exits.near_line, ctx, ctx.year, margin, limit=limit),
+    "unmet": fetch(exits.unmet_guarantees, ctx, ctx.year, limit=limit),
+}
+near, unmet = lists["near_line"], lists["unmet"]
+show([
+    Kpi("未脱贫(户)", fmt.count(lists["not_exited"]["households"]),
+        help=f"{fmt.count(lists['not_exited']['persons'])} 人"),
+    Kpi("返贫(户)", fmt.count(lists["returned"]["households"]),
+        help=f"{fmt.count(lists['returned']['persons'])} 人"),
+    Kpi("收入临界(户)", fmt.count(near["households"]),
+        help=f"已脱贫户中最新年人均纯收入低于标准线或高出不足{margin:g}%:低于标准线 "
+             f"{fmt.count(near['below_households'])} 户,高出不足{margin:g}% {fmt.count(near['near_households'])} 户。"),
+    Kpi("三保障未达标(户)", fmt.count(unmet["households"]),
+        help="已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
+            f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。"),
+])
+if near["unjudged_households"]:
+    st.caption(f"另有 {fmt.count(near['unjudged_households'])} 户已脱贫户缺少收入记录或当年标准线,未作收入判断。")
+
+names = {
+    "not_exited": f"未脱贫({fmt.count(lists['not_exited']['households'])} 户)",
+    "returned": f"返贫({fmt.count(lists['returned']['households'])} 户)",
+    "near_line": f"收入临界({fmt.count(near['households'])} 户)",
+    "unmet": f"三保障未达标({fmt.count(unmet['households'])} 户)",
+}
+shown = url_choice("list", "查看名单", names, None, allow_none=True)
+if shown:
+    query = {"not_exited": exits.not_exited_list, "returned": exits.returned_list,
+             "near_line": exits.near_line, "unmet": exits.unmet_guarantees}[shown]
+    offset = pager(lists[shown]["households"], limit, key=f"pager-{shown}")
+    args = (ctx.year, margin) if shown == "near_line" else (ctx.year,)
+    result = lists[shown] if offset == 0 else fetch(query, ctx, *args, limit=limit, offset=offset)
+    if shown == "near_line":
+        st.caption(f"按{ctx.year}年及以前最近一年的年人均纯收入,对照该收入年度的标准线"
+                   "(2020年及以前为贫困线,2021年起为监测线)判断;最低的排在前面。")
+        household_table(
+            result, "list-near-line",
+            {"income_year": "收入年度", "per_capita_net": "年人均纯收入(元)", "line": "标准线(元/人·年)",
+             "line_kind": "标准线类别", "above_line_pct": "高于标准线(%)"}, limit=limit, offset=offset,
+            formats={"年人均纯收入(元)": lambda v: f"{v:,.0f}", "收入年度": lambda v: str(int(v))})
+    elif shown == "unmet":
+        household_table(
+            result, "list-unmet", {**exits.GUARANTEE_ITEMS, "children_out": "失学辍学儿童(人)", "uninsured": "未参保(人)"},
+            limit=limit, offset=offset,
+            formats={label: (lambda v: "是" if v else "") for label in exits.GUARANTEE_ITEMS.values()})
+    else:
+        household_table(result, f"list-{shown}", limit=limit, offset=offset)
+
+# ---- incidence by child region -------------------------------------------------------------------------------
+child_level = ctx.scope.child_level
+if child_level:
+    child_label = REGION_LEVEL_LABELS[child_level]
+    st.subheader(f"各{child_label}贫困发生率(%)")
+    inc = fetch(exits.child_incidence, ctx, ctx.first_year, ctx.last_year)
+    if not inc.empty:
+        hit = cause_charts.incidence_matrix(inc, child_label, key="exits-child-incidence")
+        if hit and st.button(f"进入{hit['name']}查看", key="exits-drill-region"):
+            nav.set_region(hit["code"])
+
+# ---- poor villages -------------------------------------------------------------------------------------------
+villages = fetch(exits.poor_villages, ctx, ctx.year, threshold)
+st.subheader("贫困村出列")
+if villages.empty:
+    st.info(f"{ctx.region_name}没有贫困村。")
+else:
+    left_v, right_v = st.columns([2, 3])
+    remaining = villages[~villages["exited"]]
+    with left_v:
+        show([
+            Kpi("贫困村(个)", fmt.count(len(villages))),
+            Kpi(f"{ctx.year}年末已出列(个)", fmt.count(int(villages["exited"].sum()))),
+            Kpi("未出列(个)", fmt.count(len(remaining)), up_is_good=False),
+            Kpi(f"未出列中发生率已低于{threshold:g}%(个)", fmt.count(int(remaining["below_threshold"].sum())),
+                help="贫困发生率已达出列标准,可列入出列计划。"),
+        ], per_row=2)
+    with right_v:
+        by_year = fetch(exits.village_exits_by_year, ctx, ctx.first_year, ctx.last_year)
+        cause_charts.village_exits(by_year, key="exits-villages-by-year")
+    table = cause_charts.village_table(villages, threshold)
+    if len(remaining):
+        st.markdown(f"**未出列贫困村的贫困发生率(虚线为出列标准 {threshold:g}%)**")
+        hit = cause_charts.incidence_bars(remaining, threshold, table, key="exits-remaining", label="行政村")
+        if hit and st.button("进入该村查看", key="exits-drill-village"):
+            nav.set_region(hit["code"])
+    else:
+        st.success(f"{ctx.year}年末全部 {len(villages)} 个贫困村均已出列。")
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
+
+# ---- exit procedure -------------------------------------------------------------------------------------------
+st.subheader(f"{ctx.year}年脱贫程序进展")
+pipeline = fetch(exits.exit_pipeline, ctx, ctx.year, ctx.last_year)
+if ctx.year < ctx.last_year:
+    st.caption("系统只保存每户当前所处环节:往年只显示当年销号户数。")
+cause_charts.step_bars(pipeline, key="exits-pipeline")

@@ -1,0 +1,69 @@
+"""The 致贫原因 page in AppTest (the real app.py): opens at every level, shows the database's numbers."""
+
+import pytest
+from sqlalchemy import text
+
+from data_access.db import get_engine
+from tests.apptest_util import metrics, open_page
+
+from test_causes_queries import like, scopes
+
+PAGE = "pages/causes.py"
+
+
+def table_with(at, column):
+    """The first data table having ``column``."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with column {column}")
+
+
+@pytest.fixture(scope="module")
+def levels(sqlite_demo_url):
+    return scopes(get_engine(sqlite_demo_url))
+
+
+@pytest.mark.parametrize("level", [0, 1, 2], ids=["county", "town", "village"])
+def test_cause_page_figures(sqlite_demo_url, levels, level):
+    scope, year = levels[level], 2020
+    at = open_page(sqlite_demo_url, PAGE, region=scope.code, year=year)
+    assert not at.exception, at.exception
+    assert not at.warning
+    with get_engine(sqlite_demo_url).connect() as conn:
+        want = dict(conn.execute(text(
+            "SELECT COALESCE(main_cause, '未填写'), COUNT(*) FROM household WHERE kind = '建档立卡户' "
+            "AND identified_year <= :y AND village_code LIKE :p GROUP BY COALESCE(main_cause, '未填写')"),
+            {"y": year, "p": like(scope)}).all())
+        people = conn.execute(text(
+            "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.kind = '建档立卡户' "
+            "AND h.identified_year <= :y AND h.village_code LIKE :p"), {"y": year, "p": like(scope)}).scalar()
+        children = dict(conn.execute(text(
+            "SELECT r.name, COUNT(*) FROM household h JOIN region r ON h.village_code LIKE substr(r.code, 1, :d) || '%' "
+            "WHERE r.parent_code = :c AND h.kind = '建档立卡户' AND h.identified_year <= :y AND h.main_cause = '因病' "
+            "GROUP BY r.name"), {"d": 9 if scope.level == "county" else 12, "c": scope.code, "y": year}).all())
+    mix = table_with(at, "主要致贫原因")
+    assert dict(zip(mix["主要致贫原因"], mix["户数(户)"])) == want
+    shown = metrics(at)
+    assert shown["建档立卡户数(户)"] == f"{sum(want.values()):,}"
+    assert shown["建档立卡人数(人)"] == f"{people:,}"
+    top = max(want, key=lambda c: (want[c], c))
+    assert f"第一位:{top}(占户数%)" in shown
+    if scope.level == "village":
+        assert not children
+    else:
+        first_child = f"{sorted(children)[0]}(户)"
+        row = table_with(at, first_child).set_index("主要致贫原因").loc["因病"]
+        assert {name: int(row[f"{name}(户)"]) for name in children} == children
+    if scope.level != "county":
+        assert any("差异(百分点)" in f.value.columns for f in at.dataframe)  # compared with the county
+
+
+def test_cause_page_persons_and_bad_parameter(sqlite_demo_url, levels):
+    at = open_page(sqlite_demo_url, PAGE, region=levels[1].code, year=2026, measure="persons")
+    assert not at.exception
+    assert any(label.endswith("(占人数%)") for label in metrics(at))
+    at = open_page(sqlite_demo_url, PAGE, year=2026, measure="人头")
+    assert not at.exception
+    assert any("measure" in w.value and "无效" in w.value for w in at.warning)
+    assert any(label.endswith("(占户数%)") for label in metrics(at))
