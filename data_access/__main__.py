@@ -35,6 +35,8 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=("small", "county", "province"), default="county",
                         help="规模:small(测试用)、county(一个县,默认)、province(一个省,仅 PostgreSQL)")
     parser.add_argument("--seed", type=int, default=1, help="随机种子(相同种子生成相同数据,默认 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="省级规模并行生成的进程数(仅 PostgreSQL;默认按 CPU 数,最多 4)")
 
 
 def _demo_run(args) -> int:
@@ -52,7 +54,7 @@ def _demo_run(args) -> int:
             last[0] = pct
             print(f"  [{pct:3d}%] {message}", flush=True)
 
-    stats = demo.generate(engine, scale=args.scale, seed=args.seed, progress=progress)
+    stats = demo.generate(engine, scale=args.scale, seed=args.seed, progress=progress, workers=args.workers)
     print("已生成演示数据(各表行数):")
     for table, count in stats["rows"].items():
         print(f"  {TABLE_LABELS.get(table, table)}({table}):{count:,} 行")
@@ -80,11 +82,30 @@ def _boundaries_run(args) -> int:
     return boundaries.run(args)
 
 
+# ---- import / template (data_access/importer.py) ---------------------------------
+
+
+def _importer(command: str):
+    def add_arguments(parser):
+        from . import importer
+
+        (importer.add_import_arguments if command == "import" else importer.add_template_arguments)(parser)
+
+    def run(args):
+        from . import importer
+
+        return (importer.run_import_cli if command == "import" else importer.run_template_cli)(args)
+
+    return add_arguments, run
+
+
 # ---- registry ----------------------------------------------------------------
 
 COMMANDS = {
     "demo": ("生成演示数据(虚构的县或省)", _demo_arguments, _demo_run),
     "boundaries": ("从 GeoJSON 导入村、乡镇边界(按12位区划代码匹配)", _boundaries_arguments, _boundaries_run),
+    "import": ("导入国家系统导出的 Excel/CSV(校验后一个事务写入,可重复导入)", *_importer("import")),
+    "template": ("生成导入模板 assets/import_template.xlsx 与列名说明 docs/import.md", *_importer("template")),
 }
 
 

@@ -1,0 +1,604 @@
+"""Importing the national system's exports (.xlsx / .csv): validated, in one transaction, idempotent.
+
+    result = run_import(engine, scope, [("人员名单.xlsx", data)], user="张三", dry_run=False, skip_invalid=False)
+
+1. Read every file (``import_read``), find each sheet's header row and kind
+   (``import_spec``), read its cells (``import_values``).
+2. Validate across rows, sheets, files and the database (``import_build``),
+   in dependency order: places → targets, lines → households and persons →
+   incomes, monitoring, help → funds → projects → arrangements → flows.
+3. By default nothing is written when any row is invalid; with
+   ``skip_invalid`` the valid rows are written and the rest reported.
+   Writing is an upsert by each table's key in ONE transaction: a record is
+   inserted when new, updated only in the columns the file has and only when
+   a value differs, and never deleted because the file does not mention it.
+   Re-importing the same file therefore writes nothing. ``member_count`` is
+   kept equal to the household's person rows. A write bumps
+   ``meta.data_version`` so cached page figures refresh.
+4. Every run is logged in ``import_log`` (who, when, file name and SHA-256,
+   rows read / written / rejected), dry runs included.
+
+``scope`` (or None for no limit) is the region the importing user may write in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import hashlib
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import and_, bindparam, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import db, import_spec, schema
+from .import_build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
+from .import_read import FileError, read
+from .scope import Scope, ScopeError
+
+TABLE_TITLES = {
+    "region": "区划", "exit_target": "年度减贫任务", "poverty_line": "贫困线/监测线", "household": "户",
+    "other_cause": "其他致贫原因", "person": "人", "income": "收入", "monitoring_object": "监测对象",
+    "help_unit": "帮扶单位", "helper": "帮扶责任人", "assignment": "结对帮扶", "visit": "走访记录",
+    "help_measure": "帮扶措施", "fund": "资金", "project": "项目", "arrangement": "资金安排", "money_flow": "拨付支出",
+}
+WRITE_ORDER = ("region", "exit_target", "poverty_line", "household", "other_cause", "person", "income",
+               "monitoring_object", "help_unit", "helper", "assignment", "visit", "help_measure", "fund", "project",
+               "arrangement", "money_flow")
+# Key of each table; tables with a surrogate id are matched on a natural key and updated by id.
+KEYS = {
+    "region": ("code",), "exit_target": ("region_code", "year"), "poverty_line": ("year", "kind", "province"),
+    "household": ("hh_id",), "person": ("person_id",), "income": ("hh_id", "year"),
+    "monitoring_object": ("hh_id", "identified_date"), "help_unit": ("unit_id",), "helper": ("helper_id",),
+    "assignment": ("helper_id", "hh_id", "start_date"), "visit": ("helper_id", "hh_id", "visit_date", "kind"),
+    "help_measure": ("hh_id", "year", "measure"), "fund": ("fund_id",), "project": ("project_id",),
+    "arrangement": ("fund_id", "project_id"), "money_flow": ("fund_id", "project_id", "kind", "flow_date", "amount"),
+}
+SURROGATE = {"monitoring_object": "id", "visit": "visit_id", "help_measure": "id", "money_flow": "id"}
+IGNORED_SHEETS = ("说明", "填表说明", "填报说明", "目录", "封面")
+
+
+@dataclass
+class FileReport:
+    name: str
+    sha256: str
+    size: int
+    format: str = ""
+    encoding: str | None = None
+    sheets: list[dict] = field(default_factory=list)  # name, kind, header_row, rows
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_written: int = 0
+    error: str | None = None
+
+
+@dataclass
+class ImportResult:
+    files: list[FileReport]
+    problems: list[Problem]
+    tables: dict[str, dict[str, int]]  # title -> {"新增": n, "更新": n, "删除": n}
+    dry_run: bool
+    skip_invalid: bool
+    written: bool = False
+    fatal: str | None = None
+    log_ids: list[int] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == ERROR]
+
+    @property
+    def notices(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == NOTICE]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(f.rows_written for f in self.files)
+
+    @property
+    def changes(self) -> int:
+        return sum(sum(c.values()) for c in self.tables.values())
+
+    def summary(self) -> str:
+        if self.fatal:
+            return f"导入失败:{self.fatal}"
+        done = "试导入(未写入数据库)" if self.dry_run else ("已写入数据库" if self.written else "未写入数据库")
+        parts = [f"{done}:读取 {self.rows_read} 行"]
+        if self.dry_run:
+            parts.append(f"可写入(有变化)的 {self.rows_written} 行")
+        else:
+            parts.append(f"写入(有变化)的 {self.rows_written} 行")
+        parts.append(f"拒绝 {self.rows_rejected} 行")
+        text = ",".join(parts)
+        if self.errors and not self.skip_invalid:
+            text += f"。发现 {len(self.errors)} 处错误,按“全部成功才写入”的规则,本次没有写入任何数据"
+        changes = self.change_text()
+        if changes:
+            text += f"。{'将' if self.dry_run or not self.written else ''}{changes}"
+        elif not self.errors or self.skip_invalid:
+            text += "。数据库中的数据与文件一致,没有需要更新的内容"
+        return text + "。"
+
+    def change_text(self) -> str:
+        bits = []
+        for title, counts in self.tables.items():
+            words = [f"{k} {v}" for k, v in counts.items() if v]
+            if words:
+                bits.append(f"{title}({'、'.join(words)})")
+        return ";".join(bits)
+
+
+def _report(progress, fraction: float, message: str) -> None:
+    if progress:
+        progress(min(1.0, max(0.0, fraction)), message)
+
+
+# ---- the run --------------------------------------------------------------------------------------------
+
+
+def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
+               dry_run: bool = False, skip_invalid: bool = False, progress=None,
+               as_of: dt.date | None = None) -> ImportResult:
+    """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction."""
+    reports = [FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
+    result = ImportResult(reports, [], {}, dry_run, skip_invalid)
+    raw_files = []
+    for i, (name, data) in enumerate(files):
+        _report(progress, 0.3 * i / max(1, len(files)), f"读取文件 {name}")
+        try:
+            raw = read(name, data)
+        except FileError as exc:
+            reports[i].error = str(exc)
+            result.problems.append(Problem(name, "", None, "", "", str(exc), ERROR))
+            raw_files.append(None)
+            continue
+        reports[i].format, reports[i].encoding = raw.kind, raw.encoding
+        raw_files.append(raw)
+    _report(progress, 0.3, "识别表头")
+    names = [name for name, _ in files]
+    try:
+        with engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                batch = Batch(conn, scope, names, skip_invalid)
+                batch.problems = result.problems
+                sheets = _parse(batch, raw_files, reports)
+                _report(progress, 0.45, "校验数据")
+                by_kind: dict[str, list] = {}
+                for sheet in sheets:
+                    by_kind.setdefault(sheet.kind.key, []).append(sheet)
+                for n, key in enumerate(ORDER):
+                    if key in by_kind:
+                        _report(progress, 0.45 + 0.25 * n / len(ORDER), f"校验:{import_spec.BY_KEY[key].title}")
+                        BUILDERS[key](batch, by_kind[key])
+                if "persons" in by_kind:
+                    from .import_build import finish_persons
+
+                    finish_persons(batch, by_kind["persons"])
+                all_rows = [r for s in sheets for r in s.rows]
+                bad = {id(r) for r in all_rows if r.bad}
+                for row in all_rows:
+                    if row.bad:
+                        reports[row.file].rows_rejected += 1
+                may_write = not result.errors or skip_invalid
+                if may_write:
+                    batch.plan.drop_rows(bad)
+                    _report(progress, 0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
+                    stats, changed = write_plan(conn, batch.plan, progress)
+                    result.tables = {TABLE_TITLES[t]: c for t, c in stats.items() if any(c.values())}
+                    for row in all_rows:
+                        if id(row) in changed:
+                            reports[row.file].rows_written += 1
+                    if result.changes and not dry_run:
+                        db.bump_data_version(conn)
+                        _stamp_meta(conn, as_of)
+                        result.written = True
+                if result.written:
+                    result.log_ids = _log(conn, result, user)
+                    _audit(conn, result, user, scope)
+                    trans.commit()
+                else:
+                    trans.rollback()
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+            if not result.written:
+                with conn.begin():
+                    result.log_ids = _log(conn, result, user)
+    except SQLAlchemyError as exc:
+        result.fatal = f"写入数据库时出错,本次导入已全部撤销。{str(getattr(exc, 'orig', exc))[:300]}"
+        result.written = False
+        result.tables = {}
+        for report in reports:
+            report.rows_written = 0
+        try:
+            with engine.begin() as conn:
+                result.log_ids = _log(conn, result, user)
+        except SQLAlchemyError:
+            pass
+    _report(progress, 1.0, "完成")
+    return result
+
+
+def _parse(batch: Batch, raw_files, reports: list[FileReport]) -> list:
+    sheets = []
+    for i, raw in enumerate(raw_files):
+        if raw is None:
+            continue
+        found = False
+        for raw_sheet in raw.sheets:
+            header = import_spec.detect_header(raw_sheet.rows, raw_sheet.name)
+            label = raw_sheet.name
+            if header is None:
+                if raw_sheet.rows and raw_sheet.name not in IGNORED_SHEETS:
+                    batch.problems.append(Problem(raw.name, label, None, "", "",
+                                                  "没有找到可识别的表头,此工作表未导入", NOTICE))
+                continue
+            sheet = parse_sheet(batch, i, raw.name, label, raw_sheet.rows, header)
+            found = True
+            reports[i].sheets.append({"name": label or raw.name, "kind": header.kind.title,
+                                      "header_row": raw_sheet.rows[header.row_index][0], "rows": len(sheet.rows)})
+            reports[i].rows_read += len(sheet.rows)
+            sheets.append(sheet)
+        if not found:
+            reports[i].error = "文件中没有可导入的内容:没有找到任何可识别的表头(请对照导入模板的列名)"
+            batch.problems.append(Problem(raw.name, "", None, "", "", reports[i].error, ERROR))
+    return sheets
+
+
+# ---- writing ------------------------------------------------------------------------------------------------
+
+
+def _table(name: str):
+    return schema.metadata.tables[name]
+
+
+def _insert_defaults(table) -> dict:
+    out = {}
+    for col in table.columns:
+        if col.default is not None and getattr(col.default, "is_scalar", False):
+            out[col.name] = col.default.arg
+    return out
+
+
+def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]:
+    first = key_cols[0]
+    wanted = sorted({k[0] for k in keys}, key=str)
+    found: dict[tuple, dict] = {}
+    for i in range(0, len(wanted), 500):
+        stmt = select(table).where(table.c[first].in_(wanted[i:i + 500]))
+        for row in conn.execute(stmt).mappings():
+            key = tuple(row[c] for c in key_cols)
+            found.setdefault(key, dict(row))
+    return found
+
+
+def write_plan(conn, plan, progress=None) -> tuple[dict[str, dict[str, int]], set[int]]:
+    """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data."""
+    stats: dict[str, dict[str, int]] = {}
+    changed: set[int] = set()
+    for n, name in enumerate(WRITE_ORDER):
+        _report(progress, 0.7 + 0.28 * n / len(WRITE_ORDER), f"写入:{TABLE_TITLES[name]}")
+        if name == "other_cause":
+            stats[name] = _write_other_causes(conn, plan.other_causes, changed)
+            continue
+        records = plan.tables.get(name)
+        if not records:
+            continue
+        stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed)
+    return stats, changed
+
+
+def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int]) -> dict[str, int]:
+    existing = _existing(conn, table, key_cols, records.keys())
+    defaults = _insert_defaults(table)
+    inserts: list[dict] = []
+    updates: dict[tuple, list[dict]] = {}
+    for key, rec in records.items():
+        old = existing.get(key)
+        if old is None:
+            inserts.append(rec.defaults | rec.values)
+            changed.update(id(r) for r in rec.rows)
+            continue
+        diff = {c: v for c, v in rec.values.items() if c not in key_cols and not same(old.get(c), v)}
+        if diff:
+            where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
+            cols = tuple(sorted(diff))
+            updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
+                                                {f"v_{c}": v for c, v in diff.items()})
+            changed.update(id(r) for r in rec.rows)
+    if inserts:
+        columns = set().union(*(r.keys() for r in inserts)) | set(defaults)
+        rows = [{c: r.get(c, defaults.get(c)) for c in columns} for r in inserts]
+        for i in range(0, len(rows), 5000):
+            conn.execute(table.insert(), rows[i:i + 5000])
+    match_cols = (surrogate,) if surrogate else key_cols
+    n_updates = 0
+    for cols, params in updates.items():
+        stmt = table.update().where(and_(*[table.c[c] == bindparam(f"k_{c}") for c in match_cols])).values(
+            {c: bindparam(f"v_{c}") for c in cols})
+        for i in range(0, len(params), 5000):
+            conn.execute(stmt, params[i:i + 5000])
+        n_updates += len(params)
+    return {"新增": len(inserts), "更新": n_updates}
+
+
+def _write_other_causes(conn, wanted: dict[str, Record], changed: set[int]) -> dict[str, int]:
+    if not wanted:
+        return {}
+    t = schema.other_cause
+    have: dict[str, set[str]] = {h: set() for h in wanted}
+    ids = sorted(wanted)
+    for i in range(0, len(ids), 500):
+        for hh_id, cause in conn.execute(select(t.c.hh_id, t.c.cause).where(t.c.hh_id.in_(ids[i:i + 500]))):
+            have[hh_id].add(cause)
+    add, remove = [], []
+    for hh_id, rec in wanted.items():
+        new = rec.values["causes"] - have[hh_id]
+        old = have[hh_id] - rec.values["causes"]
+        add += [{"hh_id": hh_id, "cause": c} for c in sorted(new)]
+        remove += [{"k_hh": hh_id, "k_cause": c} for c in sorted(old)]
+        if new or old:
+            changed.update(id(r) for r in rec.rows)
+    if remove:
+        conn.execute(t.delete().where(and_(t.c.hh_id == bindparam("k_hh"), t.c.cause == bindparam("k_cause"))),
+                     remove)
+    if add:
+        conn.execute(t.insert(), add)
+    return {"新增": len(add), "删除": len(remove)}
+
+
+def _stamp_meta(conn, as_of: dt.date | None) -> None:
+    meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
+    if as_of is not None:
+        db.set_meta(conn, data_as_of=as_of.isoformat())
+    elif "data_as_of" not in meta:
+        db.set_meta(conn, data_as_of=dt.date.today().isoformat())
+    if "is_demo" not in meta:
+        db.set_meta(conn, is_demo="0")
+
+
+def _log(conn, result: ImportResult, user: str | None) -> list[int]:
+    now = dt.datetime.now().replace(microsecond=0)
+    ids = []
+    for report in result.files:
+        errors = sum(1 for p in result.errors if p.file == report.name)
+        if result.fatal:
+            message = result.fatal
+        elif report.error:
+            message = report.error
+        elif result.dry_run:
+            message = f"试导入:{errors} 处错误"
+        elif result.written:
+            message = result.change_text() or "无变化"
+        else:
+            message = f"未写入:本批文件共 {len(result.errors)} 处错误" if result.errors else "无变化"
+        row = conn.execute(schema.import_log.insert().values(
+            imported_at=now, user_id=(user or "")[:64] or None, file_name=report.name[:255],
+            file_hash=report.sha256, rows_read=report.rows_read, rows_written=report.rows_written,
+            rows_rejected=report.rows_rejected, dry_run=result.dry_run, message=message[:2000],
+        ))
+        ids.append(row.inserted_primary_key[0])
+    return ids
+
+
+def _audit(conn, result: ImportResult, user: str | None, scope: Scope | None) -> None:
+    conn.execute(schema.audit_log.insert().values(
+        at=dt.datetime.now(), user_id=(user or "")[:64] or None, user_name=(user or "命令行")[:64], action="导入",
+        scope_code=scope.code if scope else None,
+        detail=("、".join(f.name for f in result.files) + ":" + result.change_text())[:2000],
+        row_count=result.rows_written,
+    ))
+
+
+# ---- reading the log (for the 数据管理 page) ---------------------------------------------------------------
+
+
+def history(engine: Engine, scope: Scope, limit: int = 50, run: int = 0) -> pd.DataFrame:
+    """The latest imports, newest first (the log is database-wide: it is shown to 管理员 only).
+
+    ``run`` only distinguishes cache entries: the page passes its count of imports this session.
+    """
+    t = schema.import_log
+    stmt = (select(t.c.id, t.c.imported_at, t.c.user_id, t.c.file_name, t.c.file_hash, t.c.rows_read,
+                   t.c.rows_written, t.c.rows_rejected, t.c.dry_run, t.c.message)
+            .order_by(t.c.id.desc()).limit(limit))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame(rows, columns=["id", "imported_at", "user_id", "file_name", "file_hash", "rows_read",
+                                       "rows_written", "rows_rejected", "dry_run", "message"])
+
+
+# ---- the report as Excel ------------------------------------------------------------------------------------
+
+PROBLEM_COLUMNS = ["文件", "工作表", "行号", "列", "值", "问题", "级别"]
+
+
+def problems_frame(result: ImportResult) -> pd.DataFrame:
+    return pd.DataFrame([p.as_tuple() for p in result.problems], columns=PROBLEM_COLUMNS).astype(
+        {"行号": "Int64"})
+
+
+def report_xlsx(result: ImportResult) -> bytes:
+    """The validation report as an Excel workbook: 问题清单 and 汇总."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    text = book.add_format({"num_format": "@"})
+    sheet = book.add_worksheet("问题清单")
+    sheet.write_row(0, 0, PROBLEM_COLUMNS, bold)
+    for i, p in enumerate(result.problems, 1):
+        sheet.write_string(i, 0, p.file)
+        sheet.write_string(i, 1, p.sheet)
+        if p.row is not None:
+            sheet.write_number(i, 2, p.row)
+        sheet.write_string(i, 3, p.column)
+        sheet.write_string(i, 4, p.value, text)
+        sheet.write_string(i, 5, p.reason)
+        sheet.write_string(i, 6, p.level)
+    for col, width in enumerate((24, 14, 8, 22, 24, 70, 6)):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    if result.problems:
+        sheet.autofilter(0, 0, len(result.problems), len(PROBLEM_COLUMNS) - 1)
+    summary = book.add_worksheet("汇总")
+    summary.write_string(0, 0, result.summary())
+    summary.write_row(2, 0, ["文件", "格式", "编码", "SHA-256", "读取行数", "写入(有变化)行数", "拒绝行数", "文件错误"],
+                      bold)
+    for i, f in enumerate(result.files, 3):
+        summary.write_row(i, 0, [f.name, f.format, f.encoding or "", f.sha256])
+        summary.write_row(i, 4, [f.rows_read, f.rows_written, f.rows_rejected])
+        summary.write_string(i, 7, f.error or "")
+    start = len(result.files) + 5
+    summary.write_row(start, 0, ["数据表", "新增", "更新", "删除"], bold)
+    for i, (title, counts) in enumerate(result.tables.items(), start + 1):
+        summary.write_row(i, 0, [title, counts.get("新增", 0), counts.get("更新", 0), counts.get("删除", 0)])
+    summary.set_column(0, 0, 28)
+    summary.set_column(3, 3, 66)
+    summary.set_column(4, 7, 14)
+    book.close()
+    return out.getvalue()
+
+
+# ---- command line --------------------------------------------------------------------------------------------
+
+
+def _open_for_import(url: str) -> Engine:
+    engine = db.get_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+    except SQLAlchemyError as exc:
+        raise db.Unreachable(f"无法连接数据库:{db._redact(url)}", str(getattr(exc, "orig", exc))[:300]) from exc
+    if not tables:
+        db.create_schema(engine)
+        return engine
+    if "meta" not in tables:
+        raise db.SchemaMismatch("该数据库不是扶贫数据驾驶舱的数据库(缺少 meta 表),不能导入。")
+    version = db.read_meta(engine).get("schema_version")
+    if version != str(schema.SCHEMA_VERSION):
+        raise db.SchemaMismatch(f"数据库结构版本为 {version or '未知'},本程序需要版本 {schema.SCHEMA_VERSION}。")
+    return engine
+
+
+def print_result(result: ImportResult, out=sys.stdout, limit: int = 60) -> None:
+    for f in result.files:
+        where = f"{f.format.upper()}" + (f",编码 {f.encoding}" if f.encoding else "")
+        print(f"文件 {f.name}({where or '无法读取'},SHA-256 {f.sha256[:12]}…)", file=out)
+        if f.error:
+            print(f"  错误:{f.error}", file=out)
+        for s in f.sheets:
+            print(f"  工作表“{s['name']}”→ {s['kind']}:表头在第 {s['header_row']} 行,数据 {s['rows']} 行", file=out)
+        print(f"  读取 {f.rows_read} 行,写入(有变化)的 {f.rows_written} 行,拒绝 {f.rows_rejected} 行", file=out)
+    if result.problems:
+        print(f"\n问题清单(错误 {len(result.errors)} 处,提示 {len(result.notices)} 条):", file=out)
+        shown = sorted(result.problems, key=lambda p: (p.level != ERROR,))[:limit]
+        for p in shown:
+            where = "、".join(x for x in (p.file, f"“{p.sheet}”" if p.sheet else "",
+                                          f"第 {p.row} 行" if p.row else "", f"列“{p.column}”" if p.column else "") if x)
+            value = f" 值“{p.value}”" if p.value else ""
+            print(f"  [{p.level}] {where}{value}:{p.reason}", file=out)
+        if len(result.problems) > limit:
+            print(f"  ……另有 {len(result.problems) - limit} 条,完整清单请用 --report 输出为 Excel", file=out)
+    print("\n" + result.summary(), file=out)
+
+
+def add_import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx 或 .csv 文件(可多个,作为一批校验与写入)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="数据库地址(默认同应用:REGISTRY_DB_URL、secrets.toml 或 data/registry.db);空库会自动建表")
+    parser.add_argument("--dry-run", action="store_true", help="只校验,不写入")
+    parser.add_argument("--skip-invalid", action="store_true", help="写入正确的行,跳过有错误的行(默认:有错误就不写入)")
+    parser.add_argument("--region", help="只允许导入此区划(12 位代码)内的数据")
+    parser.add_argument("--user", help="记入导入日志的操作人(默认为系统用户名)")
+    parser.add_argument("--as-of", help="数据截至日期(YYYY-MM-DD),写入后显示在页面上")
+    parser.add_argument("--report", help="把问题清单与汇总写入此 Excel 文件")
+
+
+def run_import_cli(args) -> int:
+    """Exit code 0: imported (or valid); 1: invalid rows; 2: a file or the database cannot be opened."""
+    try:
+        scope = Scope.of(args.region) if args.region else None
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except (ScopeError, ValueError) as exc:
+        print(f"错误:参数有误:{exc}", file=sys.stderr)
+        return 2
+    files = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"错误:找不到文件 {name}", file=sys.stderr)
+            return 2
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            print(f"错误:无法读取文件 {name}:{exc.strerror}", file=sys.stderr)
+            return 2
+    try:
+        engine = _open_for_import(args.db or db.resolve_url())
+    except db.RegistryError as exc:
+        print(f"错误:{exc.title}:{exc.message}", file=sys.stderr)
+        return 2
+    user = args.user or _os_user()
+    tty = sys.stderr.isatty()
+
+    def show(fraction, message):
+        print(f"\r[{fraction * 100:5.1f}%] {message}\033[K", end="", file=sys.stderr, flush=True)
+
+    result = run_import(engine, scope, files, user=user, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                        progress=show if tty else None, as_of=as_of)
+    if tty:
+        print(file=sys.stderr)
+    print_result(result)
+    if args.report:
+        Path(args.report).write_bytes(report_xlsx(result))
+        print(f"问题清单已写入 {args.report}")
+    if result.fatal or any(f.error for f in result.files if not f.rows_read):
+        return 2
+    return 1 if result.errors else 0
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "命令行"
+
+
+def add_template_arguments(parser: argparse.ArgumentParser) -> None:
+    from .import_template import DEFAULT_DOCS, DEFAULT_TEMPLATE
+
+    parser.add_argument("--out", default=str(DEFAULT_TEMPLATE), help="模板文件路径")
+    parser.add_argument("--docs", default=str(DEFAULT_DOCS), help="列名说明文档路径(Markdown)")
+
+
+def run_template_cli(args) -> int:
+    from .import_template import write_docs, write_template
+
+    write_template(Path(args.out))
+    write_docs(Path(args.docs))
+    print(f"已生成 {args.out} 与 {args.docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    _parser = argparse.ArgumentParser(prog="python -m data_access.importer")
+    add_import_arguments(_parser)
+    sys.exit(run_import_cli(_parser.parse_args()))
