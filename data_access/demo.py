@@ -984,7 +984,7 @@ class CountyGenerator:
         for k, t in enumerate(county.towns, 1):
             uid = f"U{county.prefix}T{k:02d}"
             town_units[t.code] = uid
-            units.append((uid, f"{t.name}人民政府", "乡镇"))
+            units.append((uid, f"{'' if self.single_county else county.name}{t.name}人民政府", "乡镇"))
         w.write(schema.help_unit, units)
         county_unit_ids = [u[0] for u in units if u[2] == "县级"]
         higher = [u for u in self.shared_units if u[3] in (None, county.city_code)]
