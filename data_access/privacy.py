@@ -84,10 +84,10 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         name = str(col)
         series = out[col]
-        if name in ID_COLUMNS:
-            out[col] = series.map(mask_id, na_action="ignore").astype(object)
-        elif name in PHONE_COLUMNS:
-            out[col] = series.map(mask_phone, na_action="ignore").astype(object)
+        if name in ID_COLUMNS or name in PHONE_COLUMNS:
+            masker = mask_id if name in ID_COLUMNS else mask_phone
+            masked = series.map(masker, na_action="ignore").astype(object)
+            out[col] = masked.where(masked.notna(), None)
         elif name in KEY_COLUMNS:
             continue
         elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):

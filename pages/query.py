@@ -31,23 +31,22 @@ years = list(range(ctx.first_year, ctx.last_year + 1))
 qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
 
 try:
-    totals = fetch(hq.count_households, ctx, flt.criteria(), ctx.year)
+    result = fetch(hq.query_page, ctx, flt, ctx.year, masked=ctx.masked)
 except hq.FilterError as exc:
     st.warning("\n".join(exc.messages))
     st.stop()
+totals = result
 
 show([
     Kpi("符合条件的户数(户)", fmt.count(totals["households"])),
     Kpi("符合条件的人数(人)", fmt.count(totals["persons"])),
 ], per_row=4)
 notes = [f"脱贫状态、监测与帮扶按 {ctx.year} 年末计"]
-if totals["income_year"] or {"income", "line_margin"} & set(flt.columns):
-    basis = fetch(hq.income_basis, ctx, ctx.year)
-    if basis.income_year:
-        line = f",{basis.line_kind} {basis.line:,} 元" if basis.line else ",该年无标准线数据"
-        notes.append(f"收入为 {basis.income_year} 年年人均纯收入{line}")
-    else:
-        notes.append("本范围没有收入数据")
+if result["income_year"]:
+    line = f",{result['line_kind']} {result['line']:,} 元" if result["line"] else ",该年无标准线数据"
+    notes.append(f"收入为 {result['income_year']} 年年人均纯收入{line}")
+elif {"income", "line_margin"} & set(flt.columns):
+    notes.append("本范围没有收入数据")
 st.caption(";".join(notes) + "。")
 
 if totals["households"] == 0:
@@ -62,10 +61,12 @@ if totals["households"] == 0:
 
 qf.list_controls(flt, totals["households"])
 pages = max(1, math.ceil(totals["households"] / flt.page_size))
+rows = result["rows"]
+page_no = flt.page
 if flt.page > pages:
     st.warning(f"第 {flt.page} 页超出范围(共 {pages:,} 页),已显示最后一页。")
-page_no = min(flt.page, pages)
-rows = fetch(hq.list_page, ctx, flt, ctx.year, masked=ctx.masked, page=page_no)
+    page_no = pages
+    rows = fetch(hq.list_page, ctx, flt, ctx.year, masked=ctx.masked, page=page_no)
 table = rows.rename(columns=hq.headers(rows.columns))
 
 first = (page_no - 1) * flt.page_size + 1

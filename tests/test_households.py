@@ -386,3 +386,15 @@ def test_line_margin_without_a_line_is_a_message(registry_engine, county_scope):
     with pytest.raises(hq.FilterError) as info:
         hq.count_households(registry_engine, county_scope, f, 2010)  # before any income or line
     assert "标准线" in info.value.messages[0]
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "已脱贫", "sort": "-income"}, {"q": "5231990000000000"},
+                                    {"main_cause": "因病", "page": "999"}])
+def test_query_page_is_count_plus_list(registry_engine, params):
+    """The one-scan version a filter change uses agrees with the separate count and list."""
+    for scope in scopes(registry_engine):
+        f = hq.HouseholdFilter.from_params(params)
+        got = hq.query_page(registry_engine, scope, f, 2026)
+        count = hq.count_households(registry_engine, scope, f, 2026)
+        assert (got["households"], got["persons"]) == (count["households"], count["persons"])
+        assert got["rows"].equals(hq.list_page(registry_engine, scope, f, 2026))

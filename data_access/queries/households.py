@@ -361,7 +361,9 @@ def _search_condition(scope: Scope, text: str):
     pattern = f"%{_escape_like(value)}%"
     return or_(
         H.c.head_name.like(pattern, escape="\\"),
-        H.c.hh_id.in_(select(P.c.hh_id).where(scope.where(P), P.c.name.like(pattern, escape="\\"))),
+        # No scope here: a sequential scan of names beats an index range over the whole scope;
+        # the outer query keeps the scope.
+        H.c.hh_id.in_(select(P.c.hh_id).where(P.c.name.like(pattern, escape="\\"))),
     )
 
 
@@ -538,8 +540,12 @@ def _sort_expr(f: HouseholdFilter, year: int):
 
 
 def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis: IncomeBasis,
-              page: int, size: int) -> list[str]:
-    """One page's 户编号, sorted in SQL: the sort column (nulls last), then 户编号."""
+              page: int, size: int, totals: dict | None = None) -> list[str]:
+    """One page's 户编号, sorted in SQL: the sort column (nulls last), then 户编号.
+
+    With a ``totals`` dict, the same statement also counts every match (window functions over
+    the rows it sorts anyway) and fills in households and persons, so a filter change is one scan.
+    """
     key = f.sort_key
     expr = _sort_expr(f, year)
     ordered = [case((expr.is_(None), 1), else_=0)] if key in _NULLABLE_SORTS else []
@@ -549,10 +555,31 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
     if key != "hh_id":
         ordered.append(H.c.hh_id.asc())
     source = _source(f, basis, with_income=key in ("income", "line_margin"))
-    stmt = (select(H.c.hh_id).select_from(source).where(*_conditions(scope, f, year, basis))
+    extra = [func.count().over(), func.sum(H.c.member_count).over()] if totals is not None else []
+    stmt = (select(H.c.hh_id, *extra).select_from(source).where(*_conditions(scope, f, year, basis))
             .order_by(*ordered).limit(size).offset((page - 1) * size))
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(stmt)]
+        result = conn.execute(stmt).all()
+    if totals is not None:
+        if result:
+            totals.update(households=int(result[0][1]), persons=int(result[0][2] or 0))
+        else:  # past the last page (or nothing matches): count on its own
+            totals.update({k: v for k, v in count_households(engine, scope, f, year).items()
+                           if k in ("households", "persons")})
+    return [r[0] for r in result]
+
+
+def query_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool = True,
+               page: int | None = None) -> dict:
+    """What a filter change needs, in one scan: the count and one page of the list.
+
+    Keys: households, persons (as ``count_households``), rows (as ``list_page``), income_year,
+    line, line_kind (the income basis when the filter or the columns use income, else None).
+    """
+    totals: dict = {}
+    rows, basis = _list(engine, scope, f, year, masked, page, None, totals)
+    return {"households": totals["households"], "persons": totals["persons"], "rows": rows,
+            "income_year": basis.income_year, "line": basis.line, "line_kind": basis.line_kind}
 
 
 def list_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool = True,
@@ -564,13 +591,18 @@ def list_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, maske
     page's rows are read beyond the 户编号: names, income and the other columns are joined
     to those rows alone.
     """
+    return _list(engine, scope, f, year, masked, page, page_size)[0]
+
+
+def _list(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool, page: int | None,
+          page_size: int | None, totals: dict | None = None) -> tuple[pd.DataFrame, IncomeBasis]:
     page = page or f.page
     size = page_size or f.page_size
     columns = tuple(dict.fromkeys(("hh_id",) + tuple(f.columns)))
     wants_income = bool({"income", "line_margin"} & set(columns)) or f.sort_key in ("income", "line_margin")
     basis = (income_basis(engine, scope, year) if wants_income or _has_income_filter(f)
              else IncomeBasis(None, None, None))
-    ids = _page_ids(engine, scope, f, year, basis, page, size)
+    ids = _page_ids(engine, scope, f, year, basis, page, size, totals)
     village, town, inc = R.alias("village_r"), R.alias("town_r"), I.alias("inc")
     base = {
         "hh_id": H.c.hh_id, "head_name": H.c.head_name, "town": town.c.name, "village": village.c.name,
@@ -617,7 +649,7 @@ def list_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, maske
     out = out.where(out.notna(), None)
     for col in _INTEGER_COLUMNS & set(columns):
         out[col] = pd.array(out[col].tolist(), dtype="Int64")
-    return out
+    return out, basis
 
 
 def iter_export(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool = True,
