@@ -130,14 +130,13 @@ with right:
     if choice:
         nav.go("query", risk=choice)
 if query_ready:
-    with st.expander("到查询页列出名单"):
-        cols = st.columns(4)
-        for i, kind in enumerate(kinds["label"]):
-            with cols[i % 4]:
-                query_link(f"{kind}·仍有风险", monitoring_kind=kind, removed=0)
-        with cols[3]:
-            query_link("全部监测对象·仍有风险", removed=0)
-            query_link("全部监测对象·已消除风险", removed=1)
+    st.markdown("**到查询页列出名单:**")
+    cols = st.columns(5)
+    links = [(f"{kind}·仍有风险", {"monitoring_kind": kind, "removed": 0}) for kind in kinds["label"]]
+    links += [("全部仍有风险", {"removed": 0}), ("全部已消除风险", {"removed": 1})]
+    for i, (label, params) in enumerate(links):
+        with cols[i % 5]:
+            query_link(label, **params)
 
 # ---- 分地区 and the map ---------------------------------------------------------
 st.subheader("分地区")

@@ -57,6 +57,18 @@ def window(end: dt.date, days: int) -> tuple[dt.date, dt.date]:
     return end - dt.timedelta(days=days - 1), end
 
 
+def month_end_windows(on: dt.date, days: int, months: int = 12) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The ``days``-day periods ending on each of the last ``months`` month ends up to ``on`` (the
+    last one ends on ``on`` itself), oldest first: 入户率 "over time" on the same footing as today's."""
+    ends = []
+    y, m = on.year, on.month
+    for _ in range(months):
+        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+        ends.append(min(on, nxt - dt.timedelta(days=1)))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return tuple(window(end, days) for end in reversed(ends))
+
+
 def assigned_on(on: dt.date, a=A):
     return and_(a.c.start_date <= on, or_(a.c.end_date.is_(None), a.c.end_date >= on))
 
@@ -85,55 +97,84 @@ def visit_rates(engine: Engine, scope: Scope, periods: tuple[tuple[dt.date, dt.d
     """
     if by not in BY_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
-    cols = []
-    for i, (start, end) in enumerate(periods):
-        on = assigned_on(end)
-        cols += [
-            func.count(distinct(case((on, A.c.hh_id)))).label(f"assigned_{i}"),
-            func.count(distinct(case((and_(on, home_visited(start, end, A.c.hh_id)), A.c.hh_id)))).label(f"visited_{i}"),
-            func.count(distinct(case((on, A.c.helper_id)))).label(f"cadres_{i}"),
-            func.count(distinct(case((on, C.c.unit_id)))).label(f"units_{i}"),
-            count_if(on).label(f"assignments_{i}"),
-        ]
-    base = select().select_from(A.join(C, C.c.helper_id == A.c.helper_id)).where(scope.where(A))
+    names_stmt = None
     if by == "total":
-        stmt = base.add_columns(*cols)
-        got = frame(engine, stmt)
+        key = None
+    elif by == "unit":
+        key = C.c.unit_id
+    elif by == "village":
+        key = A.c.village_code
+        names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.level == "village", region_in(scope))
+    else:
+        if scope.child_level is None:
+            return pd.DataFrame(columns=RATE_COLUMNS)
+        key = scope.child_key(A)
+        names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.parent_code == scope.code)
+    keys = [key.label("key")] if key is not None else []
+    joined = A.join(C, C.c.helper_id == A.c.helper_id)
+    n = len(periods)
+
+    # Households: a 0/1 "assigned at the period's end" flag per household (and group), and one pass
+    # over the home visits giving a 0/1 "visited in the period" flag per household.
+    first = min(start for start, _ in periods)
+    last = max(end for _, end in periods)
+    visited = (select(V.c.hh_id, *[func.max(case((V.c.visit_date.between(s, e), 1), else_=0)).label(f"v{i}")
+                                   for i, (s, e) in enumerate(periods)])
+               .where(scope.where(V), V.c.kind.in_(HOME_VISIT_KINDS), V.c.visit_date.between(first, last))
+               .group_by(V.c.hh_id).subquery("visited"))
+    households = (select(A.c.hh_id, *keys, *[func.max(case((assigned_on(e), 1), else_=0)).label(f"a{i}")
+                                             for i, (_, e) in enumerate(periods)])
+                  .select_from(joined).where(scope.where(A))
+                  .group_by(A.c.hh_id, *([key] if key is not None else [])).subquery("assigned"))
+    hh_cols = []
+    for i in range(n):
+        hh_cols += [func.coalesce(func.sum(households.c[f"a{i}"]), 0).label(f"assigned_{i}"),
+                    count_if(and_(households.c[f"a{i}"] == 1, visited.c[f"v{i}"] == 1)).label(f"visited_{i}")]
+    hh_stmt = (select(*([households.c.key] if key is not None else []), *hh_cols)
+               .select_from(households.outerjoin(visited, visited.c.hh_id == households.c.hh_id)))
+    # Cadres: per cadre (and group), a flag and the number of households assigned at each period's end.
+    cadres = (select(A.c.helper_id, C.c.unit_id, *keys,
+                     *[count_if(assigned_on(e)).label(f"p{i}") for i, (_, e) in enumerate(periods)])
+              .select_from(joined).where(scope.where(A))
+              .group_by(A.c.helper_id, C.c.unit_id, *([key] if key is not None else [])).subquery("cadres"))
+    cadre_cols = []
+    for i in range(n):
+        cadre_cols += [count_if(cadres.c[f"p{i}"] > 0).label(f"cadres_{i}"),
+                       func.count(distinct(case((cadres.c[f"p{i}"] > 0, cadres.c.unit_id)))).label(f"units_{i}"),
+                       func.coalesce(func.sum(cadres.c[f"p{i}"]), 0).label(f"assignments_{i}")]
+    cadre_stmt = select(*([cadres.c.key] if key is not None else []), *cadre_cols)
+    if key is not None:
+        hh_stmt = hh_stmt.group_by(households.c.key)
+        cadre_stmt = cadre_stmt.group_by(cadres.c.key)
+    got = frame(engine, hh_stmt)
+    crew = frame(engine, cadre_stmt)
+    if key is None:
+        got = pd.concat([got, crew], axis=1)
         got.insert(0, "key", scope.code)
         names = pd.DataFrame({"key": [scope.code], "name": [None]})
     else:
-        if by == "unit":
-            key = C.c.unit_id
-            names_stmt = None
-        elif by == "village":
-            key = A.c.village_code
-            names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.level == "village", region_in(scope))
-        else:
-            if scope.child_level is None:
-                return pd.DataFrame(columns=RATE_COLUMNS)
-            key = scope.child_key(A)
-            names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.parent_code == scope.code)
-        stmt = base.add_columns(key.label("key"), *cols).group_by(key)
-        got = frame(engine, stmt)
+        got = got.merge(crew, on="key", how="outer")
         if names_stmt is None:
             unit_ids = list(got["key"]) if not got.empty else []
             names = frame(engine, select(U.c.unit_id.label("key"), U.c.name).where(U.c.unit_id.in_(unit_ids)))
         else:
             names = frame(engine, names_stmt.order_by(R.c.code))
     table = names.merge(got, on="key", how="left" if by in ("child", "village") else "right")
+    if by == "unit":
+        table = table.sort_values("key")
     records = []
     for row in table.to_dict("records"):
         for i, (start, end) in enumerate(periods):
             assigned = int(_zero(row.get(f"assigned_{i}")))
-            visited = int(_zero(row.get(f"visited_{i}")))
-            cadres = int(_zero(row.get(f"cadres_{i}")))
+            visited_n = int(_zero(row.get(f"visited_{i}")))
+            cadres_n = int(_zero(row.get(f"cadres_{i}")))
             pairs = int(_zero(row.get(f"assignments_{i}")))
             records.append({
                 "key": row["key"], "name": row["name"], "period": i, "start": start, "end": end,
-                "assigned_households": assigned, "visited_households": visited,
-                "visit_rate": pct(visited, assigned), "cadres": cadres,
+                "assigned_households": assigned, "visited_households": visited_n,
+                "visit_rate": pct(visited_n, assigned), "cadres": cadres_n,
                 "units": int(_zero(row.get(f"units_{i}"))), "assignments": pairs,
-                "households_per_cadre": round(pairs / cadres, 1) if cadres else None,
+                "households_per_cadre": round(pairs / cadres_n, 1) if cadres_n else None,
             })
     return pd.DataFrame.from_records(records, columns=RATE_COLUMNS)
 
@@ -197,7 +238,8 @@ def households_without_visit(engine: Engine, scope: Scope, on: dt.date, days: in
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(assigned)).scalar_one())
     rows = frame(engine, stmt)
-    rows["days_since"] = [(on - d).days if d is not None and d == d else None for d in rows["last_visit"]]
+    rows["days_since"] = pd.array([(on - d).days if d is not None and d == d else None for d in rows["last_visit"]],
+                                  dtype="Int64")
     return {"total": total, "rows": rows}
 
 
@@ -230,8 +272,17 @@ def cadres_without_visit(engine: Engine, scope: Scope, on: dt.date, days: int = 
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
     rows = frame(engine, stmt)
-    rows["days_since"] = [(on - d).days if d is not None and d == d else None for d in rows["last_visit"]]
+    rows["days_since"] = pd.array([(on - d).days if d is not None and d == d else None for d in rows["last_visit"]],
+                                  dtype="Int64")
     return {"total": total, "rows": rows}
+
+
+def measure_span(engine: Engine, scope: Scope) -> dict:
+    """First and last year with help-measure records in the scope (None when there are none)."""
+    stmt = select(func.min(HM.c.year), func.max(HM.c.year)).where(scope.where(HM))
+    with engine.connect() as conn:
+        first, last = conn.execute(stmt).one()
+    return {"first": first, "last": last}
 
 
 def measures(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
