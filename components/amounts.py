@@ -1,0 +1,108 @@
+"""Money shown in 万元/亿元 so that parts add up to the total shown, to the last digit.
+
+Rounding each part on its own can leave the parts one unit off their rounded total.
+``rounded_parts`` rounds by the largest-remainder method instead: every part is
+within one unit of its exact value and the parts sum exactly to the rounded total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import format as fmt
+
+
+def round_half_up(yuan: int, step: int) -> int:
+    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
+    q, r = divmod(abs(int(yuan)), step)
+    q += 1 if 2 * r >= step else 0
+    return q if yuan >= 0 else -q
+
+
+@dataclass(frozen=True)
+class MoneyUnit:
+    name: str  # 亿元 / 万元
+    divisor: int  # 元 per unit
+    digits: int  # decimals shown
+
+    @property
+    def step(self) -> int:
+        """元 per last digit shown."""
+        return self.divisor // 10 ** self.digits
+
+    @property
+    def number_format(self) -> str:
+        return f"%.{self.digits}f"
+
+    def value(self, yuan) -> float | None:
+        """One amount on its own, rounded to the digits shown."""
+        if yuan is None or (isinstance(yuan, float) and yuan != yuan):
+            return None
+        return round(round_half_up(int(yuan), self.step) * self.step / self.divisor, self.digits)
+
+    def text(self, yuan, with_unit: bool = True) -> str:
+        v = self.value(yuan)
+        if v is None:
+            return "—"
+        s = f"{v:,.{self.digits}f}"
+        return f"{s} {self.name}" if with_unit else s
+
+
+def unit_for(*yuan_values) -> MoneyUnit:
+    """亿元 (4 decimals) once the largest amount reaches 1 亿元, else 万元 (2 decimals)."""
+    name, divisor = fmt.money_unit([v for v in yuan_values if v is not None])
+    return MoneyUnit(name, divisor, 4 if name == "亿元" else 2)
+
+
+def rounded_parts(values, unit: MoneyUnit, total: int | None = None) -> list[float]:
+    """``values`` (元) in ``unit``, rounded so that they sum to the rounded ``total`` (default: their sum)."""
+    ints = [int(v) for v in values]
+    if not ints:
+        return []
+    step = unit.step
+    target_total = sum(ints) if total is None else int(total)
+    target = round_half_up(target_total, step)
+    floors = [v // step for v in ints]
+    rest = target - sum(floors)
+    order = sorted(range(len(ints)), key=lambda i: (-(ints[i] - floors[i] * step), i))
+    units = list(floors)
+    if rest >= 0:
+        for i in order[:rest]:
+            units[i] += 1
+    else:  # only when an explicit total is below the parts' sum
+        for i in reversed(order[rest:]):
+            units[i] -= 1
+    return [round(u * step / unit.divisor, unit.digits) for u in units]
+
+
+def money_columns(df: pd.DataFrame, columns: list[str], unit: MoneyUnit) -> pd.DataFrame:
+    """Columns of 元 turned into ``unit``, each column rounded to add up to its own total."""
+    out = df.copy()
+    for c in columns:
+        mask = out[c].notna()
+        values = [int(v) for v in out.loc[mask, c]]
+        col = pd.Series([None] * len(out), index=out.index, dtype="object")
+        col[mask] = rounded_parts(values, unit)
+        out[c] = pd.to_numeric(col)
+    return out
+
+
+def with_total(df: pd.DataFrame, label_col: str, money_cols: list[str], unit: MoneyUnit,
+               label: str = "合计", rate_cols: dict[str, tuple[str, str]] | None = None,
+               extra: dict | None = None) -> pd.DataFrame:
+    """``df`` (money in 元) in ``unit`` with a 合计 row; parts add up to the total shown.
+
+    ``rate_cols``: {column: (numerator, denominator)} recomputed on the total row (%).
+    """
+    total = {c: (int(df[c].dropna().astype("int64").sum()) if df[c].notna().any() else None) for c in money_cols}
+    row = {c: None for c in df.columns}
+    row.update({c: unit.value(v) for c, v in total.items()})
+    row[label_col] = label
+    for c, (num, den) in (rate_cols or {}).items():
+        n, d = total.get(num), total.get(den)
+        row[c] = round(100.0 * n / d, 2) if n is not None and d else None
+    row.update(extra or {})
+    parts = money_columns(df, money_cols, unit)
+    return pd.concat([parts, pd.DataFrame([row], columns=df.columns)], ignore_index=True)

@@ -1,0 +1,336 @@
+"""The money flow (资金来源 → 项目类别 → 乡镇/村 → 项目) as a Sankey, its URL state and breadcrumb.
+
+Drawn with ECharts' native sankey series through ``st.echarts_chart``: ECharts is
+bundled in Streamlit's own static files (no CDN, works offline), its sankey lays
+out nodes and ribbons with widths proportional to the amounts, and a clicked node
+comes back through ``on_select``. Altair has no Sankey mark.
+
+The selection lives in the URL beside region/year: ``source=<资金来源>``,
+``category=<项目类别>`` (validated against the code lists); a township or village is
+the ``region`` itself, and a project opens the project page (``project=<id>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from data_access.codes import FUND_SOURCES, PROJECT_CATEGORIES
+from data_access.queries.funds import NO_PLACE, TOWN_LEVEL, UNARRANGED
+from data_access.scope import Scope
+
+from . import nav
+from .amounts import MoneyUnit, rounded_parts
+from .context import PageContext
+from .theme import BAD, CATEGORICAL, FONT_STACK, NEUTRAL
+
+LEVEL_TITLES = ("资金来源", "项目类别", "地点", "项目")
+PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
+# One fixed colour per source (Okabe–Ito without the vermillion kept for problems, plus brown
+# and grey), so a source looks the same in every view.
+SOURCE_COLOURS = dict(zip(FUND_SOURCES, (
+    "#0072B2", "#56B4E9", "#F0E442", "#8C6D31", "#E69F00", "#CC79A7", "#999999", "#000000", "#009E73")))
+CATEGORY_COLOUR = "#5B7083"
+PLACE_COLOUR = "#5B7083"
+PROJECT_COLOUR = "#8A6FA0"
+
+
+# ---- URL state -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    source: str | None = None
+    category: str | None = None
+
+    @property
+    def params(self) -> dict:
+        return {k: v for k, v in (("source", self.source), ("category", self.category)) if v}
+
+
+def _param(name: str, allowed: tuple[str, ...], label: str) -> str | None:
+    raw = str(st.query_params.get(name, "") or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        st.warning(f"链接中的{label}“{raw[:30]}”不在代码表中,已忽略该筛选。")
+        del st.query_params[name]
+        return None
+    return raw
+
+
+def read_selection() -> Selection:
+    """source/category from the URL; an unknown value is dropped with a Chinese warning."""
+    return Selection(_param("source", FUND_SOURCES, "资金来源"), _param("category", PROJECT_CATEGORIES, "项目类别"))
+
+
+def apply(region: str | None = None, **changes) -> None:
+    """Write the selection (``source``/``category``: a value, or None to clear) and region, then rerun."""
+    for key, value in changes.items():
+        if value:
+            st.query_params[key] = value
+        else:
+            st.query_params.pop(key, None)
+    if region:
+        st.query_params["region"] = region
+    st.rerun()
+
+
+# ---- breadcrumb ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Crumb:
+    label: str
+    region: str
+    source: str | None
+    category: str | None
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def _open_root(db_url: str, data_version: str) -> str:
+    """Where an open (no sign-in) session starts: the widest region holding all data."""
+    from data_access.db import get_engine
+    from data_access.queries.places import default_scope_code
+
+    return default_scope_code(get_engine(db_url))
+
+
+def crumbs(ctx: PageContext, sel: Selection) -> list[Crumb]:
+    """The path: the top region(s) › source › category › township › village.
+
+    Starts at the user's root region (open mode: the widest region holding all data).
+    Clicking a crumb keeps everything up to it and drops what follows.
+    """
+    root = ctx.user.root if ctx.user else Scope.of(_open_root(ctx.db_url, ctx.data_version))
+    allowed = [r for r in ctx.lineage if r["code"].startswith(root.prefix)]
+    upper = [r for r in allowed if r["level"] in ("province", "city", "county") or r["code"] == root.code]
+    lower = [r for r in allowed if r not in upper]
+    if not upper and allowed:
+        upper, lower = allowed[:1], allowed[1:]
+    out = [Crumb(f"{r['name']}全部资金" if i == len(upper) - 1 else r["name"], r["code"], None, None)
+           for i, r in enumerate(upper)]
+    top = upper[-1]["code"] if upper else ctx.scope.code
+    if sel.source:
+        out.append(Crumb(sel.source, top, sel.source, None))
+    if sel.category:
+        out.append(Crumb(sel.category, top, sel.source, sel.category))
+    out += [Crumb(r["name"], r["code"], sel.source, sel.category) for r in lower]
+    return out
+
+
+def breadcrumb(ctx: PageContext, sel: Selection) -> None:
+    path = crumbs(ctx, sel)
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="funds-crumbs"):
+        st.markdown("**资金路径:**")
+        for i, crumb in enumerate(path):
+            last = i == len(path) - 1
+            if last:
+                st.markdown(f"**{crumb.label}**")
+            elif st.button(f"{crumb.label} ›", key=f"funds-crumb-{i}", type="tertiary"):
+                apply(region=crumb.region, source=crumb.source, category=crumb.category)
+
+
+# ---- the Sankey ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # unique ECharts name
+    label: str
+    depth: int
+    kind: str  # source / category / place / project / pseudo
+    key: str | None  # the value to narrow by (source, category, region code, project id)
+    amount: int  # 元 through the node
+
+
+def build(flow: pd.DataFrame, with_place: bool = True) -> tuple[list[Node], list[tuple[str, str, int]]]:
+    """Nodes and links (元) from the flow rows: each level sums to the level before.
+
+    ``with_place=False`` (village scope: the place is the scope itself) goes from category
+    straight to project.
+    """
+    if flow.empty:
+        return [], []
+    has_project = flow["project_id"].notna().any()
+    names: dict[tuple, str] = {}
+    used: set[str] = set()
+    nodes: dict[tuple, dict] = {}
+
+    def node(depth: int, kind: str, key, label: str) -> str:
+        ident = (depth, kind, key, label)
+        if ident not in names:
+            name = label
+            while name in used:
+                name += "\u200b"  # same label at another node: keep ECharts names unique
+            used.add(name)
+            names[ident] = name
+            nodes[ident] = {"name": name, "label": label, "depth": depth, "kind": kind, "key": key, "amount": 0}
+        return names[ident]
+
+    links: dict[tuple[str, str], int] = {}
+
+    def link(a: str, b: str, amount: int) -> None:
+        links[(a, b)] = links.get((a, b), 0) + amount
+
+    for r in flow.itertuples(index=False):
+        amount = int(r.amount)
+        src = node(0, "source", r.source, r.source)
+        if r.category == UNARRANGED:
+            link(src, node(1, "pseudo", None, UNARRANGED), amount)
+            continue
+        cat = node(1, "category", r.category, r.category)
+        link(src, cat, amount)
+        last = cat
+        if with_place:
+            last = node(2, "place" if r.place_code else "pseudo", r.place_code, r.place_name)
+            link(cat, last, amount)
+        if has_project and r.project_id:
+            link(last, node(3 if with_place else 2, "project", r.project_id, r.project_name), amount)
+    inflow: dict[str, int] = {}
+    outflow: dict[str, int] = {}
+    for (a, b), amount in links.items():
+        inflow[b] = inflow.get(b, 0) + amount
+        outflow[a] = outflow.get(a, 0) + amount
+    for n in nodes.values():
+        n["amount"] = outflow[n["name"]] if n["depth"] == 0 else inflow[n["name"]]
+    parents: dict[str, set] = {}
+    for a, b in links:
+        parents.setdefault(b, set()).add(a)
+    rank: dict[str, int] = {}
+    ordered: list[dict] = []
+    for depth in sorted({n["depth"] for n in nodes.values()}):
+        level = [n for n in nodes.values() if n["depth"] == depth]
+        single = depth > 0 and all(len(parents.get(n["name"], ())) == 1 for n in level)
+
+        def order(n, single=single):
+            by_parent = rank[next(iter(parents[n["name"]]))] if single else 0
+            return by_parent, -n["amount"], n["label"]
+
+        level.sort(key=order)  # biggest first; under a single parent, grouped by it
+        for i, n in enumerate(level):
+            rank[n["name"]] = i
+        ordered += level
+    return [Node(**n) for n in ordered], [(a, b, v) for (a, b), v in links.items()]
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("{", "(").replace("}", ")").replace("|", "/")
+
+
+def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) -> dict:
+    """The ECharts option: node labels carry their amounts, rounded so each level adds up."""
+    shown: dict[str, float] = {}
+    for depth in sorted({n.depth for n in nodes}):
+        level = [n for n in nodes if n.depth == depth]
+        for n, v in zip(level, rounded_parts([n.amount for n in level], unit)):
+            shown[n.name] = v
+    colour = {}
+    for i, n in enumerate(n for n in nodes if n.depth == 0):
+        colour[n.name] = SOURCE_COLOURS.get(n.key) or CATEGORICAL[i % len(CATEGORICAL)]
+    depth_colour = {1: CATEGORY_COLOUR, 2: PLACE_COLOUR, 3: PROJECT_COLOUR}
+    data = []
+    for n in nodes:
+        c = colour.get(n.name) or PSEUDO_COLOURS.get(n.label if n.kind == "pseudo" else "", None) \
+            or depth_colour.get(n.depth, NEUTRAL)
+        data.append({
+            "name": n.name, "depth": n.depth, "itemStyle": {"color": c, "borderColor": c},
+            "label": {"formatter": f"{_escape(n.label)}  {shown[n.name]:,.{unit.digits}f}"},
+        })
+    depths = max(n.depth for n in nodes) + 1
+    return {
+        "tooltip": {"trigger": "item", "valueFormatter": f"%,.{unit.digits}f {unit.name}",
+                    "textStyle": {"fontSize": 16}},
+        "textStyle": {"fontFamily": FONT_STACK},
+        "animation": False,
+        "series": [{
+            "type": "sankey", "selectedMode": "single", "nodeAlign": "left", "layoutIterations": 0,
+            "left": 8, "right": 230 if depths > 1 else 400, "top": 12, "bottom": 12,
+            "nodeWidth": 22, "nodeGap": 20, "draggable": False,
+            "emphasis": {"focus": "adjacency"},
+            "label": {"fontSize": 16, "color": "#111", "fontFamily": FONT_STACK},
+            "lineStyle": {"color": "source", "opacity": 0.35, "curveness": 0.5},
+            "select": {"itemStyle": {"borderColor": "#000", "borderWidth": 2}},
+            "data": data,
+            "links": [{"source": a, "target": b, "value": v / unit.divisor} for a, b, v in links],
+        }],
+    }
+
+
+def height_for(nodes: list[Node]) -> int:
+    per_depth: dict[int, int] = {}
+    for n in nodes:
+        per_depth[n.depth] = per_depth.get(n.depth, 0) + 1
+    busiest = max(per_depth.values(), default=1)
+    return int(min(1400, max(440, 40 * busiest + 40)))
+
+
+def _title(n: Node) -> str:
+    return LEVEL_TITLES[3] if n.kind == "project" else LEVEL_TITLES[n.depth]
+
+
+def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) -> pd.DataFrame:
+    """The numbers of the chart: every ribbon, by level, in ``unit`` (each level adds up)."""
+    by_name = {n.name: n for n in nodes}
+    rows = [(by_name[a].depth, _title(by_name[a]) + " → " + _title(by_name[b]),
+             by_name[a].label, by_name[b].label, v) for a, b, v in links]
+    rows.sort(key=lambda r: (r[0], -r[4], r[2], r[3]))
+    out = []
+    for depth in sorted({r[0] for r in rows}):
+        level = [r for r in rows if r[0] == depth]
+        for r, v in zip(level, rounded_parts([r[4] for r in level], unit)):
+            out.append({"层级": r[1], "从": r[2], "到": r[3], f"金额({unit.name})": v})
+    return pd.DataFrame(out)
+
+
+NONCE_KEY = "_funds_flow_nonce"
+
+
+def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True) -> Node | None:
+    """Draw the Sankey with a 数据表 tab; return the node the user clicked, if any.
+
+    The widget key carries a counter that :func:`narrow_to` bumps, so a click acted on
+    is never read again after the rerun it causes.
+    """
+    nodes, links = build(flow, with_place)
+    key = f"{key}-{st.session_state.get(NONCE_KEY, 0)}"
+    if not nodes:
+        st.info("所选范围和年度没有资金安排记录。")
+        return None
+    tab_chart, tab_table = st.tabs(["图表", "数据表"])
+    event = None
+    with tab_chart:
+        event = st.echarts_chart(
+            spec(nodes, links, unit), key=key, on_select="rerun", height=height_for(nodes), renderer="svg",
+            alt="资金流向桑基图:资金来源到项目类别、地点和项目,宽度与金额成正比",
+        )
+        st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
+    with tab_table:
+        st.dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
+                     column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})
+    if not event:
+        return None
+    for group in event.get("selection", {}).get("selected", []) or []:
+        if group.get("data_type") == "node" and group.get("data_indices"):
+            index = group["data_indices"][0]
+            if 0 <= index < len(nodes):
+                return nodes[index]
+    return None
+
+
+def narrow_to(node: Node, sel: Selection, ctx: PageContext) -> None:
+    """Act on a clicked node: filter by source/category, drill to the place, or open the project."""
+    if node.kind in ("source", "category", "project") or (node.kind == "place" and node.key != ctx.scope.code):
+        st.session_state[NONCE_KEY] = st.session_state.get(NONCE_KEY, 0) + 1
+    else:
+        return
+    if node.kind == "source":
+        apply(source=node.key, category=sel.category)
+    elif node.kind == "category":
+        apply(source=sel.source, category=node.key)
+    elif node.kind == "place" and node.key:
+        apply(region=node.key, source=sel.source, category=sel.category)
+    elif node.kind == "project":
+        nav.go("project", project=node.key, **sel.params)

@@ -1,0 +1,114 @@
+"""The Sankey built from the flow: every level sums to the one above, labels add up to the last digit."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from components import amounts
+from components import flow as flow_view
+from data_access.queries import funds
+from data_access.scope import Scope
+
+
+def town_and_village(q, year):
+    town = q.scalar("SELECT substr(region_code, 1, 9) || '000' AS t FROM project WHERE year = :y "
+                    "AND region_code IS NOT NULL GROUP BY substr(region_code, 1, 9) ORDER BY COUNT(*) DESC, t LIMIT 1",
+                    y=year)
+    village = q.scalar("SELECT region_code FROM project WHERE year = :y AND region_code LIKE :p "
+                       "AND region_code NOT LIKE '%000' ORDER BY region_code LIMIT 1", y=year, p=town[:9] + "%")
+    return Scope.of(town), Scope.of(village)
+
+
+def check_levels(nodes, links, base: int) -> None:
+    inflow, outflow = {}, {}
+    for a, b, v in links:
+        assert v > 0
+        outflow[a] = outflow.get(a, 0) + v
+        inflow[b] = inflow.get(b, 0) + v
+    depths = sorted({n.depth for n in nodes})
+    assert depths == list(range(len(depths)))
+    by_depth = {d: [n for n in nodes if n.depth == d] for d in depths}
+    assert sum(n.amount for n in by_depth[0]) == base
+    for d in depths[1:]:
+        feeding = [n for n in by_depth[d - 1] if n.name in outflow]
+        assert sum(n.amount for n in by_depth[d]) == sum(n.amount for n in feeding), f"level {d}"
+    for n in nodes:
+        if n.name in inflow and n.name in outflow:
+            assert inflow[n.name] == outflow[n.name], n.label  # what comes in goes on
+        assert n.amount == (outflow[n.name] if n.depth == 0 else inflow[n.name])
+    for n in nodes:  # terminal nodes other than projects are only the labelled pseudo nodes
+        if n.name not in outflow and n.kind not in ("project",):
+            assert n.kind == "pseudo" or n.depth == max(depths), n.label
+
+
+@pytest.mark.parametrize("year", (2019, 2025, 2026))
+def test_flow_nodes_conserve_money(registry_engine, sql, county_scope, year):
+    q = sql(registry_engine)
+    town, village = town_and_village(q, year)
+    top_source = q.scalar("SELECT source FROM fund WHERE year = :y GROUP BY source ORDER BY SUM(amount) DESC LIMIT 1",
+                          y=year)
+    for scope in (county_scope, town, village):
+        for source in (None, top_source):
+            rows = funds.flow(registry_engine, scope, year, source)
+            nodes, links = flow_view.build(rows, with_place=scope.level != "village")
+            total = funds.execution(registry_engine, scope, year, source)
+            if not total["base_amount"]:
+                assert not nodes
+                continue
+            check_levels(nodes, links, total["base_amount"])
+            sources = {n.key: n.amount for n in nodes if n.depth == 0}
+            if scope.level == "county":
+                want = dict(q.rows("SELECT source, SUM(amount) FROM fund WHERE county_code = :c AND year = :y"
+                                   + (" AND source = :s" if source else "") + " GROUP BY source",
+                                   c=scope.code, y=year, **({"s": source} if source else {})))
+                assert sources == {k: int(v) for k, v in want.items()}
+                unarranged = [n for n in nodes if n.label == funds.UNARRANGED]
+                assert sum(n.amount for n in unarranged) == total["unarranged"]
+            else:
+                assert sum(sources.values()) == total["arranged"]
+            if scope.level == "village":
+                assert all(n.kind != "place" for n in nodes)
+            # the spec's labels: each level adds up to the rounded total, to the last digit shown
+            unit = amounts.unit_for(total["base_amount"])
+            spec = flow_view.spec(nodes, links, unit)
+            labels = {d["name"]: float(d["label"]["formatter"].rsplit(" ", 1)[1].replace(",", ""))
+                      for d in spec["series"][0]["data"]}
+            for depth in {n.depth for n in nodes}:
+                level = [n for n in nodes if n.depth == depth]
+                shown = round(sum(labels[n.name] for n in level), unit.digits)
+                assert shown == round(unit.value(sum(n.amount for n in level)), unit.digits)
+                for n in level:
+                    assert abs(labels[n.name] - n.amount / unit.divisor) <= unit.step / unit.divisor + 1e-12
+            table = flow_view.links_table(nodes, links, unit)
+            assert len(table) == len(links)
+
+
+def test_rounded_parts_add_up_and_stay_close():
+    rng = random.Random(5)
+    for unit in (amounts.MoneyUnit("亿元", 100_000_000, 4), amounts.MoneyUnit("万元", 10_000, 2)):
+        for _ in range(300):
+            values = [rng.randint(0, 5 * 10 ** 9) for _ in range(rng.randint(1, 25))]
+            parts = amounts.rounded_parts(values, unit)
+            assert round(sum(parts), unit.digits) == unit.value(sum(values))
+            for p, v in zip(parts, values):
+                assert abs(p - v / unit.divisor) < unit.step / unit.divisor + 1e-9
+    # independent rounding would break the sum here: 3 × 0.33335 亿 → 1.0000 ≠ 3 × 0.3334
+    unit = amounts.unit_for(10 ** 8)
+    parts = amounts.rounded_parts([33_335_000] * 3, unit)
+    assert round(sum(parts), 4) == unit.value(100_005_000) == 1.0001
+
+
+def test_same_label_at_two_nodes_keeps_both(registry_engine, county_scope):
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        {"source": "金融扶贫资金", "category": "产业发展", "place_code": "523199101000", "place_name": "其他",
+         "project_id": "P1", "project_name": "其他", "amount": 5},
+        {"source": "金融扶贫资金", "category": "其他", "place_code": "523199102000", "place_name": "乙镇",
+         "project_id": "P2", "project_name": "其他", "amount": 3},
+    ])
+    nodes, links = flow_view.build(rows)
+    assert len({n.name for n in nodes}) == len(nodes) == 7
+    check_levels(nodes, links, 8)
