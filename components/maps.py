@@ -1,17 +1,22 @@
-"""Village choropleth map (pydeck), drawn with no basemap: nothing is fetched from the web.
+"""Village choropleth map, drawn with no basemap: nothing is fetched from the web.
 
 ``village_map(ctx, values, "贫困发生率", "%", key=...)`` draws every village of the
-scope as its polygon (or a point at its centroid when it has none), coloured in
+scope as its polygon (or a small disc at its centre when it has none), coloured in
 classes of ``values.value`` with a legend beside it; poor villages get a blue
 outline, township boundaries and names are drawn over, and hovering shows the
 village with its figures. Clicking a village (or a township name) returns its
 code, so the page decides: open the village page, or zoom to the township.
 
-An intranet basemap is optional (``[map]`` in .streamlit/secrets.toml or the
-environment): ``style_url`` / REGISTRY_MAP_STYLE, a Mapbox-GL style on the
-intranet; or ``image`` / REGISTRY_MAP_IMAGE (an image URL served by the app,
-e.g. "app/static/county.png") with ``image_bounds`` / REGISTRY_MAP_IMAGE_BOUNDS
-"west,south,east,north" drawn under the villages.
+Two renderers draw the same model:
+- ``vega`` (default): an Altair/Vega chart (SVG/canvas). It needs no WebGL, so it
+  works on office PCs, remote desktops and projectors without a graphics driver
+  (deck.gl under a software renderer draws garbage or takes a minute).
+- ``pydeck``: deck.gl (WebGL), for deployments with a GPU and, optionally, an
+  intranet basemap: ``[map]`` in .streamlit/secrets.toml or the environment:
+  ``renderer = "pydeck"`` / REGISTRY_MAP_RENDERER; ``style_url`` / REGISTRY_MAP_STYLE
+  (a Mapbox-GL style on the intranet); or ``image`` / REGISTRY_MAP_IMAGE (an image
+  URL served by the app, e.g. "app/static/county.png") with ``image_bounds`` /
+  REGISTRY_MAP_IMAGE_BOUNDS "west,south,east,north", drawn under the villages.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import math
 import os
 from dataclasses import dataclass
 
+import altair as alt
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -40,18 +46,27 @@ POOR_OUTLINE = "#0072B2"  # Okabe–Ito blue: stands apart from the yellow–red
 TOWN_LINE = "#222222"
 FOCUS_LINE = "#000000"
 PICKABLE_LAYERS = ("villages", "village-points", "labels")
+VEGA_PARAMS = ("pick", "zoom")
+
+
+RENDERERS = ("vega", "pydeck")
 
 
 @dataclass(frozen=True)
 class Basemap:
+    renderer: str = "vega"
     style_url: str = ""
     image: str = ""
     image_bounds: tuple[float, float, float, float] | None = None
 
 
 def basemap_settings() -> Basemap:
-    """The optional intranet basemap; none by default."""
-    section = read_secrets().get("map", {})
+    """The renderer and the optional intranet basemap (pydeck only); none by default."""
+    try:
+        section = read_secrets().get("map", {})
+    except Exception:  # an unreadable secrets file is reported by the database setup, not here
+        section = {}
+    renderer = str(os.environ.get("REGISTRY_MAP_RENDERER", section.get("renderer", "vega")) or "vega").strip()
     style = os.environ.get("REGISTRY_MAP_STYLE", section.get("style_url", "")) or ""
     image = os.environ.get("REGISTRY_MAP_IMAGE", section.get("image", "")) or ""
     raw_bounds = os.environ.get("REGISTRY_MAP_IMAGE_BOUNDS", section.get("image_bounds", ""))
@@ -62,7 +77,7 @@ def basemap_settings() -> Basemap:
             bounds = tuple(float(p) for p in parts)
     except (TypeError, ValueError):
         bounds = None
-    return Basemap(str(style).strip(), str(image).strip(), bounds)
+    return Basemap(renderer if renderer in RENDERERS else "vega", str(style).strip(), str(image).strip(), bounds)
 
 
 def rgba(hex_color: str, alpha: int = 255) -> list[int]:
@@ -160,167 +175,293 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
     return css + '<div class="map-legend">' + "".join(rows) + "</div>"
 
 
-def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, unit: str, key: str, *,
-                higher_is_worse: bool = True, method: str = "quantile", classes: int = 5,
-                digits: int = 0, tooltip_columns: dict[str, str] | None = None,
-                extra_layers: list | None = None, scope: Scope | None = None,
-                height: int = 560, show_legend: bool = True) -> str | None:
-    """Draw the villages of the scope coloured by ``values`` and return the clicked code, if any.
+@dataclass
+class MapModel:
+    """What is drawn, independent of the renderer."""
 
-    values: DataFrame with ``code`` (12-digit village code) and ``value`` (number or NaN); any
-    column named in ``tooltip_columns`` ({column: 中文标签}) is shown in the tooltip as it is.
-    ``extra_layers``: more pydeck layers drawn on top (each with an ``id``; a picked object with
-    a ``code`` field is returned like a village). The returned code is a village code (open its
-    page) or a township code (zoom to it), or None when nothing was clicked in this run.
-    """
-    scope = scope or ctx.scope
+    villages: list[dict]  # code, name, poor, color, class_label, value_text, tips [(label, text)], polys, lon, lat
+    towns: list[dict]  # code, name, polys, lon, lat
+    label_level: str  # "town" (county map: township names) or "village"
+    classes: Classes
+    focus: str | None  # the village in focus (village scope), outlined in black
+    missing: int = 0
+    poor: int = 0
+    points: int = 0
+
+    def extent(self) -> list[tuple[float, float]]:
+        pts = []
+        for v in self.villages:
+            if v["polys"]:
+                for poly in v["polys"]:
+                    pts.extend((p[0], p[1]) for p in poly[0])
+            elif v["lon"] is not None:
+                pts.append((v["lon"], v["lat"]))
+        return pts
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x) else float(x)
+
+
+def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, unit: str, *, scope: Scope,
+                higher_is_worse: bool, method: str, classes: int, digits: int,
+                tooltip_columns: dict[str, str] | None) -> MapModel | None:
     area = map_scope_for(ctx, scope)
     villages = fetch(places.geometries, ctx, "village", scope=area)
-    towns = fetch(places.geometries, ctx, "town", scope=area) if area.level in (
-        "province", "city", "county", "town") else villages.iloc[0:0]
     if villages.empty:
-        st.info("本范围内没有行政村的区划数据,无法绘制地图。")
         return None
-
-    by_code = {}
-    if values is not None and not values.empty:
-        by_code = {str(r["code"]): r for r in values.to_dict("records")}
-    raw_values = []
-    for code in villages["code"]:
-        v = by_code.get(code, {}).get("value")
-        raw_values.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
-    present = [v for v in raw_values if v is not None]
-    cls = classify(present, classes, method, unit=unit, digits=digits, higher_is_worse=higher_is_worse)
-
-    tips = tooltip_columns or {}
-    polygons, outlines_poor, points, all_points, focus = [], [], [], [], []
-    n_poor = 0
-    for row, value in zip(villages.to_dict("records"), raw_values):
-        code = row["code"]
-        color = cls.color(value) if value is not None else None
-        extra = by_code.get(code, {})
+    towns = fetch(places.geometries, ctx, "town", scope=area) if area.level != "village" else villages.iloc[0:0]
+    by_code = {str(r["code"]): r for r in values.to_dict("records")} if values is not None and not values.empty else {}
+    raw = [_num(by_code.get(code, {}).get("value")) for code in villages["code"]]
+    cls = classify([v for v in raw if v is not None], classes, method, unit=unit, digits=digits,
+                   higher_is_worse=higher_is_worse)
+    out, n_poor, n_points = [], 0, 0
+    for row, value in zip(villages.to_dict("records"), raw):
+        extra = by_code.get(row["code"], {})
         poor = bool(row["is_poor_village"])
         n_poor += poor
-        lines = [f"<b style='font-size:1.1em'>{html.escape(str(row['name']))}</b>"
-                 f"{'(贫困村' + ('，' + str(int(row['poor_village_exit_year'])) + '年出列' if pd.notna(row['poor_village_exit_year']) else '，未出列') + ')' if poor else ''}",
-                 f"{html.escape(indicator_label)}:<b>{_value_text(value, unit, digits)}</b>"]
-        for col, label in tips.items():
-            if col in extra and col != "value":
-                shown = extra[col]
-                shown = "—" if shown is None or (isinstance(shown, float) and math.isnan(shown)) else shown
-                lines.append(f"{html.escape(label)}:{html.escape(str(shown))}")
-        lines.append("<span style='opacity:.8'>点击打开村档案</span>")
-        base = {"code": code, "name": row["name"], "tip": "<br/>".join(lines),
-                "fill": rgba(color or NO_DATA, 235)}
-        polys = rings_of(row["geometry"])
-        if polys:
-            for poly in polys:
-                if not poly:
-                    continue
-                polygons.append({**base, "polygon": poly})
-                all_points.extend((p[0], p[1]) for p in poly[0])
-                if poor:
-                    outlines_poor.extend({"path": ring} for ring in poly[:1])
-                if code == scope.code:
-                    focus.extend({"path": ring} for ring in poly[:1])
-        elif pd.notna(row["lon"]) and pd.notna(row["lat"]):
-            points.append({**base, "position": [float(row["lon"]), float(row["lat"])],
-                           "outline": rgba(POOR_OUTLINE if poor else "#333333")})
-            all_points.append((float(row["lon"]), float(row["lat"])))
-
-    town_paths, labels = [], []
-    label_level = "town" if area.level in ("province", "city", "county") else "village"
-    for row in towns.to_dict("records"):
-        for poly in rings_of(row["geometry"]):
-            town_paths.extend({"path": ring} for ring in poly[:1])
-    label_rows = towns if label_level == "town" else villages
-    for row in label_rows.to_dict("records"):
-        if pd.isna(row["lon"]) or pd.isna(row["lat"]):
+        exit_year = _num(row["poor_village_exit_year"])
+        status = ("贫困村," + (f"{int(exit_year)}年出列" if exit_year else "未出列")) if poor else "非贫困村"
+        tips = [("类别", status), (indicator_label, _value_text(value, unit, digits))]
+        for col, label in (tooltip_columns or {}).items():
+            shown = extra.get(col)
+            if not isinstance(shown, str):
+                shown = "—" if shown is None or pd.isna(shown) else str(shown)
+            tips.append((label, shown))
+        polys = [poly for poly in rings_of(row["geometry"]) if poly]
+        lon, lat = _num(row["lon"]), _num(row["lat"])
+        if not polys and lon is None:
             continue
-        hint = "点击放大到本乡镇" if label_level == "town" else "点击打开村档案"
-        labels.append({"code": row["code"], "name": row["name"], "position": [float(row["lon"]), float(row["lat"])],
-                       "tip": f"<b style='font-size:1.1em'>{html.escape(str(row['name']))}</b><br/>{hint}"})
+        n_points += not polys
+        index = cls.index(value) if value is not None else None
+        out.append({
+            "code": row["code"], "name": str(row["name"]), "poor": poor, "tips": tips, "polys": polys,
+            "lon": lon, "lat": lat, "value_text": _value_text(value, unit, digits),
+            "color": cls.colors[index] if index is not None else NO_DATA,
+            "class_label": cls.labels[index] if index is not None else "无数据",
+        })
+    out.sort(key=lambda v: v["poor"])  # poor villages last: their outline is drawn over the neighbours'
+    town_rows = [{"code": r["code"], "name": str(r["name"]), "polys": [p for p in rings_of(r["geometry"]) if p],
+                  "lon": _num(r["lon"]), "lat": _num(r["lat"])} for r in towns.to_dict("records")]
+    return MapModel(
+        villages=out, towns=town_rows, label_level="town" if area.level in ("province", "city", "county") else "village",
+        classes=cls, focus=scope.code if scope.level == "village" else None,
+        missing=sum(v is None for v in raw), poor=n_poor, points=n_points,
+    )
 
-    basemap = basemap_settings()
+
+def _disc(lon: float, lat: float, radius_deg: float, sides: int = 16) -> dict:
+    """A small polygon standing for a village that has no boundary (drawn at its centre)."""
+    k = 1 / max(math.cos(math.radians(lat)), 0.2)
+    ring = [[round(lon + radius_deg * k * math.cos(2 * math.pi * i / sides), 6),
+             round(lat + radius_deg * math.sin(2 * math.pi * i / sides), 6)] for i in range(sides)]
+    ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": [ring[::-1]]}
+
+
+def _wound(ring, clockwise: bool):
+    area = sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:]))
+    return list(ring) if (area < 0) == clockwise else list(ring)[::-1]
+
+
+def _geometry(polys) -> dict:
+    """GeoJSON for Vega: d3-geo is spherical and wants outer rings clockwise and holes
+    counter-clockwise (the reverse of RFC 7946), else a polygon fills the rest of the globe."""
+    fixed = [[_wound(r, clockwise=(i == 0)) for i, r in enumerate(poly)] for poly in polys]
+    return {"type": "Polygon", "coordinates": fixed[0]} if len(fixed) == 1 else \
+        {"type": "MultiPolygon", "coordinates": fixed}
+
+
+def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerChart:
+    """The map as an Altair layer chart (Mercator, fitted to the villages), with click selections.
+
+    Selections: ``pick`` (a village: field ``code``) and, on a county map, ``zoom`` (a township name).
+    """
+    pts = model.extent()
+    span = max((max(p[0] for p in pts) - min(p[0] for p in pts)) if pts else 0.1, 0.01)
+    radius = span * (0.012 if model.label_level == "town" else 0.03)
+    n_tips = max((len(v["tips"]) for v in model.villages), default=0)
+    records = []
+    for v in model.villages:
+        geometry = _geometry(v["polys"]) if v["polys"] else _disc(v["lon"], v["lat"], radius)
+        rec = {"type": "Feature", "geometry": geometry, "properties": {}, "code": v["code"], "name": v["name"],
+               "cls": v["class_label"], "poor": v["poor"], "focus": v["code"] == model.focus}
+        for i, (_, text) in enumerate(v["tips"]):
+            rec[f"tip{i}"] = text
+        records.append(rec)
+    tip_titles = model.villages[0]["tips"] if model.villages else []
+    tooltip = [alt.Tooltip("name:N", title="行政村")] + [
+        alt.Tooltip(f"tip{i}:N", title=label) for i, (label, _) in enumerate(tip_titles[:n_tips])]
+    domain = list(model.classes.labels) + ["无数据"]
+    colors = list(model.classes.colors) + [NO_DATA]
+    pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
+    villages = (
+        alt.Chart(alt.Data(values=records))
+        .mark_geoshape(strokeJoin="round")
+        .encode(
+            color=alt.Color("cls:N", scale=alt.Scale(domain=domain, range=colors), legend=None),
+            stroke=alt.condition("datum.poor", alt.value(POOR_OUTLINE), alt.value("#FFFFFF")),
+            strokeWidth=alt.condition("datum.poor", alt.value(2.6), alt.value(0.7)),
+            tooltip=tooltip,
+        )
+        .add_params(pick)
+        .project(type="mercator")
+    )
+    layers = [villages]
+    town_features = [{"type": "Feature", "geometry": _geometry(t["polys"]), "properties": {}, "name": t["name"]}
+                     for t in model.towns if t["polys"]]
+    if town_features:
+        layers.append(
+            alt.Chart(alt.Data(values=town_features))
+            .mark_geoshape(filled=False, stroke=TOWN_LINE, strokeWidth=2.4 if model.label_level == "town" else 1.6,
+                           strokeOpacity=0.9)
+            .project(type="mercator")
+        )
+    focus = [r for r in records if r["focus"]]
+    if focus:
+        layers.append(alt.Chart(alt.Data(values=focus)).mark_geoshape(filled=False, stroke=FOCUS_LINE, strokeWidth=4)
+                      .project(type="mercator"))
+    label_source = model.towns if model.label_level == "town" else model.villages
+    labels = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
+              for r in label_source if r["lon"] is not None]
+    if labels:
+        size = 17 if model.label_level == "town" else 13
+        weight = "bold" if model.label_level == "town" else "normal"
+        base = alt.Chart(alt.Data(values=labels)).encode(
+            longitude="lon:Q", latitude="lat:Q", text="name:N")
+        halo = base.mark_text(fontSize=size, fontWeight=weight, font=FONT_STACK, stroke="#FFFFFF",
+                              strokeWidth=4, strokeOpacity=0.9, fill="#FFFFFF").project(type="mercator")
+        hint = "点击放大到本乡镇" if model.label_level == "town" else "点击打开村档案"
+        text = base.mark_text(fontSize=size, fontWeight=weight, font=FONT_STACK, fill="#111111", cursor="pointer") \
+            .encode(tooltip=[alt.Tooltip("name:N", title="乡镇" if model.label_level == "town" else "行政村"),
+                             alt.Tooltip("hint:N", title="操作")]) \
+            .transform_calculate(hint=f"'{hint}'").project(type="mercator")
+        if model.label_level == "town":
+            text = text.add_params(alt.selection_point(name="zoom", fields=["code"], on="click", clear=False,
+                                                       empty=False))
+        layers += [halo, text]
+    return alt.layer(*layers).properties(height=height).configure_view(stroke=None)
+
+
+def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | None) -> pdk.Deck:
+    polygons, points, focus = [], [], []
+    for v in model.villages:
+        tip = "<br/>".join([f"<b style='font-size:1.1em'>{html.escape(v['name'])}</b>"] +
+                           [f"{html.escape(label)}:{html.escape(text)}" for label, text in v["tips"]])
+        base = {"code": v["code"], "name": v["name"], "tip": tip, "fill": rgba(v["color"], 235),
+                "line": rgba(POOR_OUTLINE if v["poor"] else "#FFFFFF"), "lw": 3 if v["poor"] else 1}
+        if v["polys"]:
+            for poly in v["polys"]:
+                polygons.append({**base, "polygon": poly})
+                if v["code"] == model.focus:
+                    focus.append({"path": poly[0]})
+        else:
+            points.append({**base, "position": [v["lon"], v["lat"]]})
+    town_paths = [{"path": poly[0]} for t in model.towns for poly in t["polys"]]
+    label_source = model.towns if model.label_level == "town" else model.villages
+    hint = "点击放大到本乡镇" if model.label_level == "town" else "点击打开村档案"
+    labels = [{"code": r["code"], "name": r["name"], "position": [r["lon"], r["lat"]],
+               "tip": f"<b>{html.escape(r['name'])}</b><br/>{hint}"} for r in label_source if r["lon"] is not None]
     layers = []
     if basemap.image and basemap.image_bounds:
         w, s, e, n = basemap.image_bounds
         layers.append(pdk.Layer("BitmapLayer", id="basemap-image", image=basemap.image,
                                 bounds=[[w, s], [w, n], [e, n], [e, s]], pickable=False))
-    layers.append(pdk.Layer(
-        "PolygonLayer", id="villages", data=polygons, get_polygon="polygon", get_fill_color="fill",
-        get_line_color=[255, 255, 255, 255], get_line_width=1, line_width_units="pixels",
-        stroked=True, filled=True, pickable=True, auto_highlight=True,
-        highlight_color=[0, 0, 0, 60],
-    ))
-    if outlines_poor:
-        layers.append(pdk.Layer("PathLayer", id="poor-outlines", data=outlines_poor, get_path="path",
-                                get_color=rgba(POOR_OUTLINE), get_width=3, width_units="pixels",
-                                pickable=False))
+    layers.append(pdk.Layer("PolygonLayer", id="villages", data=polygons, get_polygon="polygon",
+                            get_fill_color="fill", get_line_color="line", get_line_width="lw",
+                            line_width_units="pixels", stroked=True, filled=True, pickable=True))
     if points:
         layers.append(pdk.Layer("ScatterplotLayer", id="village-points", data=points, get_position="position",
-                                get_fill_color="fill", get_line_color="outline", stroked=True,
-                                line_width_units="pixels", get_line_width=2, radius_units="pixels",
-                                get_radius=9, pickable=True))
+                                get_fill_color="fill", get_line_color="line", stroked=True, line_width_units="pixels",
+                                get_line_width=2, radius_units="pixels", get_radius=9, pickable=True))
     if town_paths:
         layers.append(pdk.Layer("PathLayer", id="town-lines", data=town_paths, get_path="path",
-                                get_color=rgba(TOWN_LINE, 230), get_width=3 if label_level == "town" else 2,
-                                width_units="pixels", pickable=False))
+                                get_color=rgba(TOWN_LINE, 230), get_width=3, width_units="pixels"))
     if focus:
         layers.append(pdk.Layer("PathLayer", id="focus", data=focus, get_path="path", get_color=rgba(FOCUS_LINE),
-                                get_width=5, width_units="pixels", pickable=False))
+                                get_width=5, width_units="pixels"))
     if labels:
-        layers.append(pdk.Layer(
-            "TextLayer", id="labels", data=labels, get_position="position", get_text="name",
-            get_size=18 if label_level == "town" else 14, size_units="pixels", get_color=[20, 20, 20, 255],
-            font_family=FONT_STACK, font_weight=700 if label_level == "town" else 400, character_set="auto",
-            background=True, get_background_color=[255, 255, 255, 215], background_padding=[4, 2],
-            get_text_anchor='"middle"', get_alignment_baseline='"center"', pickable=True,
-        ))
+        layers.append(pdk.Layer("TextLayer", id="labels", data=labels, get_position="position", get_text="name",
+                                get_size=18 if model.label_level == "town" else 14, size_units="pixels",
+                                get_color=[20, 20, 20, 255], font_family=FONT_STACK, character_set="auto",
+                                pickable=True))
     layers.extend(extra_layers or [])
-
-    deck_args = dict(
-        layers=layers, initial_view_state=fit_view(all_points, height_px=height),
-        tooltip={"html": "{tip}", "style": {"fontSize": "16px", "backgroundColor": "#1f1f1f",
-                                            "color": "#ffffff", "padding": "8px 10px", "lineHeight": "1.5"}},
-    )
+    args = dict(layers=layers, initial_view_state=fit_view(model.extent(), height_px=height),
+                tooltip={"html": "{tip}", "style": {"fontSize": "16px", "backgroundColor": "#1f1f1f",
+                                                    "color": "#ffffff", "padding": "8px 10px", "lineHeight": "1.5"}})
     if basemap.style_url:
-        deck = pdk.Deck(map_provider="carto", map_style=basemap.style_url, **deck_args)
-    else:
-        # map_provider=None alone leaves the style at pydeck's sentinel, which Streamlit reads as
-        # "no basemap"; passing map_style=None as well would make it load Carto tiles from the web.
-        deck = pdk.Deck(map_provider=None, **deck_args)
+        return pdk.Deck(map_provider="carto", map_style=basemap.style_url, **args)
+    # map_provider=None alone leaves the style at pydeck's sentinel, which Streamlit reads as "no
+    # basemap"; passing map_style=None as well would make Streamlit load Carto tiles from the web.
+    return pdk.Deck(map_provider=None, **args)
+
+
+def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, unit: str, key: str, *,
+                higher_is_worse: bool = True, method: str = "quantile", classes: int = 5,
+                digits: int = 0, tooltip_columns: dict[str, str] | None = None,
+                extra_layers: list | None = None, scope: Scope | None = None,
+                height: int = 560, show_legend: bool = True, renderer: str | None = None) -> str | None:
+    """Draw the villages of the scope coloured by ``values`` and return the clicked code, if any.
+
+    values: DataFrame with ``code`` (12-digit village code) and ``value`` (number or NaN); any
+    column named in ``tooltip_columns`` ({column: 中文标签}) is shown, as it is, in the tooltip.
+    A village scope is drawn within its township, the village outlined in black.
+    ``extra_layers``: more pydeck layers (pydeck renderer only; each with an ``id``; a picked object
+    with a ``code`` field is returned like a village).
+    Returns a village code (open its page), a township code (zoom to it), or None.
+    """
+    scope = scope or ctx.scope
+    model = build_model(ctx, values, indicator_label, unit, scope=scope, higher_is_worse=higher_is_worse,
+                        method=method, classes=classes, digits=digits, tooltip_columns=tooltip_columns)
+    if model is None or not model.villages:
+        st.info("本范围内没有行政村的边界或位置数据,无法绘制地图。")
+        return None
+    settings = basemap_settings()
+    use = renderer or settings.renderer
+    widget_key = f"{key}-{scope.code}"  # a new widget per region: an old click never fires twice
 
     def draw():
-        return st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
-                               key=f"{key}-{scope.code}", height=height, width="stretch",
-                               alt=f"{indicator_label}分级地图")
+        if use == "pydeck":
+            return st.pydeck_chart(_deck(model, height, settings, extra_layers), on_select="rerun",
+                                   selection_mode="single-object", key=widget_key, height=height, width="stretch",
+                                   alt=f"{indicator_label}分级地图")
+        return st.altair_chart(vega_chart(model, indicator_label, height), on_select="rerun",
+                               selection_mode=[p for p in VEGA_PARAMS if p != "zoom" or model.label_level == "town"],
+                               key=widget_key, width="stretch")
 
     if show_legend:
         left, right = st.columns([3.2, 1])
         with left:
             event = draw()
         with right:
-            st.html(legend_html(indicator_label, unit, cls, method=method,
-                                missing=sum(v is None for v in raw_values), poor=n_poor, points=len(points),
-                                higher_is_worse=higher_is_worse, town_lines=bool(town_paths)))
+            st.html(legend_html(indicator_label, unit, model.classes, method=method, missing=model.missing,
+                                poor=model.poor, points=model.points, higher_is_worse=higher_is_worse,
+                                town_lines=bool(model.towns)))
     else:
         event = draw()
     return picked_code(event)
 
 
 def picked_code(event) -> str | None:
-    """The ``code`` of the object clicked in a pydeck selection event, if any."""
+    """The ``code`` of what was clicked, from a pydeck or an Altair selection event (None if nothing)."""
     if not event:
         return None
     try:
-        objects = event["selection"]["objects"]
+        selection = event["selection"]
     except (KeyError, TypeError):
         return None
-    for layer_id in list(PICKABLE_LAYERS) + [k for k in objects if k not in PICKABLE_LAYERS]:
-        for obj in objects.get(layer_id) or []:
-            if isinstance(obj, dict):
-                code = obj.get("code") or (obj.get("properties") or {}).get("code")
-                if isinstance(code, str) and len(code) == 12 and code.isdigit():
-                    return code
+    candidates = []
+    objects = selection.get("objects") if isinstance(selection, dict) or hasattr(selection, "get") else None
+    if objects:  # pydeck: {"objects": {layer_id: [obj, ...]}}
+        for layer_id in list(PICKABLE_LAYERS) + [k for k in objects if k not in PICKABLE_LAYERS]:
+            candidates += list(objects.get(layer_id) or [])
+    for name in VEGA_PARAMS:  # altair: {"pick": [{"code": ...}], "zoom": [...]}
+        value = selection.get(name) if hasattr(selection, "get") else None
+        if isinstance(value, list):
+            candidates += value
+    for obj in candidates:
+        if isinstance(obj, dict):
+            code = obj.get("code") or (obj.get("properties") or {}).get("code")
+            if isinstance(code, str) and len(code) == 12 and code.isdigit():
+                return code
     return None

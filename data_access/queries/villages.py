@@ -49,6 +49,7 @@ INDICATORS = {
     "not_exited_persons": ("未脱贫人数", "人", True, 0),
     "exit_progress": ("脱贫进度", "%", False, 1),
     "monitoring_households": ("监测对象数", "户", True, 0),
+    "monitoring_at_risk": ("风险未消除监测户", "户", True, 0),
     "visit_rate": ("入户率", "%", False, 1),
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
@@ -156,13 +157,53 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     for col in counts:
         df[col] = df[col].fillna(0).astype("int64")
     df["is_poor_village"] = df["is_poor_village"].astype(bool)
+    df["rural_population"] = df["rural_population"].fillna(0).astype("int64")
+    return _rates(df).reset_index(drop=True)
+
+
+SUMMED = ["rural_population", "registered_households", "registered_persons", "exited_households",
+          "not_exited_households", "not_exited_persons", "returned_persons", "poor_persons",
+          "monitoring_households", "monitoring_persons", "monitoring_at_risk", "assigned_households",
+          "visited_households", "arranged", "projects", "late_projects"]
+
+
+def _rates(df: pd.DataFrame) -> pd.DataFrame:
     df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population.fillna(0))]
     df["exit_progress"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
     df["visit_rate"] = [pct(v, n) for v, n in zip(df.visited_households, df.assigned_households)]
     df["funds_per_person"] = [round(a / n, 2) if n else None for a, n in zip(df.arranged, df.registered_persons)]
     for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-    return df.reset_index(drop=True)
+    return df
+
+
+def child_indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
+    """The same indicators for each child region of the scope (townships of a county, villages of a town).
+
+    Built from ``indicators`` (one set of definitions for map, ranking and village file): counts are
+    summed over the child's villages and the rates recomputed. Columns: code, name, villages,
+    poor_villages and the columns of ``indicators`` (SUMMED and the rates). Ordered by code.
+    """
+    per_village = indicators(engine, scope, year, as_of)
+    if scope.child_level in (None, "village"):
+        out = per_village.copy()
+        out["villages"] = 1
+        out["poor_villages"] = out["is_poor_village"].astype("int64")
+        return out
+    digits = {"county": 6, "town": 9}.get(scope.child_level)
+    if digits is None:  # province / city: children are cities / counties
+        digits = 4 if scope.child_level == "city" else 6
+    key = per_village["code"].str[:digits].str.ljust(12, "0")
+    grouped = per_village.assign(child=key, villages=1, poor_villages=per_village["is_poor_village"].astype("int64"))
+    sums = grouped.groupby("child", sort=True)[SUMMED + ["villages", "poor_villages"]].sum().reset_index()
+    sums = sums.rename(columns={"child": "code"})
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(R.c.code, R.c.name).where(R.c.parent_code == scope.code)).all())
+    children = pd.DataFrame({"code": sorted(names), "name": [names[c] for c in sorted(names)]})
+    out = children.merge(sums, on="code", how="left")
+    for col in SUMMED + ["villages", "poor_villages"]:
+        out[col] = out[col].fillna(0).astype("int64")
+    return _rates(out)
 
 
 # ---- one village's file (村档案) ------------------------------------------------------------
@@ -319,4 +360,4 @@ def monitoring_objects(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
 
 
 __all__ = ["INDICATORS", "VISIT_KINDS_COUNTED", "visit_period", "late_cutoff", "indicators", "yearly_states",
-           "households", "projects", "helpers", "monitoring_objects", "HOUSEHOLD_KIND_REGISTERED"]
+           "households", "projects", "helpers", "monitoring_objects", "child_indicators", "HOUSEHOLD_KIND_REGISTERED"]

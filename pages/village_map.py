@@ -1,0 +1,104 @@
+"""村级地图: every village coloured by one indicator; click a village for its file, a township name to zoom."""
+
+import pandas as pd
+import streamlit as st
+
+from components import format as fmt
+from components.choices import as_of_date, drill, region_path, url_choice
+from components.context import current
+from components.data import fetch
+from components.header import page_header
+from components.maps import map_scope_for, village_map
+from data_access.queries import villages
+from data_access.queries.villages import INDICATORS
+
+ctx = current()
+page_header(ctx, "村级地图")
+region_path(ctx)
+
+as_of = as_of_date(ctx)
+visit_start, visit_end = villages.visit_period(ctx.year, as_of)
+late_cut = villages.late_cutoff(ctx.year, as_of)
+DEFINITIONS = {
+    "incidence": f"贫困发生率 = {ctx.year}年底贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。",
+    "not_exited_persons": f"{ctx.year}年底仍未脱贫的建档立卡人口(不含返贫)。",
+    "exit_progress": f"脱贫进度 = {ctx.year}年底已脱贫户 ÷ 建档立卡户(按户)。",
+    "monitoring_households": f"截至{ctx.year}年底识别的防返贫监测对象(户),含已消除风险的。",
+    "monitoring_at_risk": f"截至{ctx.year}年底识别、且当时风险尚未消除的监测对象(户)。",
+    "visit_rate": f"入户率 = {visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末在结对的户"
+                  f"(只计“入户走访”,不计电话联系、政策宣讲)。",
+    "funds_per_person": f"{ctx.year}年安排到本村项目的资金 ÷ 本村建档立卡人数;乡镇级项目不计入各村。",
+    "late_projects": f"{ctx.year}年本村项目中,计划完工早于{late_cut:%Y-%m-%d}而未完工或晚于计划完工的。",
+}
+
+top = st.columns([4.2, 1.4])
+with top[0]:
+    key = url_choice("ind", {k: v[0] for k, v in INDICATORS.items()}, "incidence", "着色指标", key="map-ind")
+with top[1]:
+    method = url_choice("cls", {"quantile": "分位数", "jenks": "自然断点"}, "quantile", "分级方法", key="map-cls")
+label, unit, higher_is_worse, digits = INDICATORS[key]
+st.caption(DEFINITIONS[key] + " 点击村庄打开村档案" + (",点击乡镇名称放大到该乡镇。" if ctx.scope.level == "county" else "。"))
+
+area = map_scope_for(ctx, ctx.scope)
+df = fetch(villages.indicators, ctx, ctx.year, as_of, scope=area)
+
+
+def shown(value, u, d):
+    if value is None or pd.isna(value):
+        return "—"
+    if u == "%":
+        return fmt.percent(value, d)
+    return f"{value:,.{d}f} {u}"
+
+
+tips = pd.DataFrame({
+    "code": df["code"],
+    "value": df[key],
+    "t_town": df["town_name"],
+    "t_reg": [f"{fmt.count(h)} 户 / {fmt.count(p)} 人" for h, p in zip(df.registered_households, df.registered_persons)],
+    "t_inc": [shown(v, "%", 2) for v in df.incidence],
+    "t_notex": [shown(v, "人", 0) for v in df.not_exited_persons],
+    "t_prog": [shown(v, "%", 1) for v in df.exit_progress],
+    "t_mon": [f"{m} 户(风险未消除 {r} 户)" for m, r in zip(df.monitoring_households, df.monitoring_at_risk)],
+    "t_visit": [shown(v, "%", 1) for v in df.visit_rate],
+    "t_fund": [shown(v, "元/人", 0) for v in df.funds_per_person],
+    "t_late": [f"{n} 个(本年项目 {p} 个)" for n, p in zip(df.late_projects, df.projects)],
+})
+tooltip_columns = {"t_town": "所属乡镇", "t_reg": "建档立卡", "t_inc": "贫困发生率", "t_notex": "未脱贫人数",
+                   "t_prog": "脱贫进度", "t_mon": "监测对象", "t_visit": "入户率", "t_fund": "人均资金投入",
+                   "t_late": "逾期项目"}
+
+ranked = df.dropna(subset=[key]).sort_values([key, "code"], ascending=[not higher_is_worse, True])
+if ranked.empty:
+    message = f"本范围内各村暂无“{label}”数据。"
+elif ranked[key].nunique() == 1:
+    message = f"本范围 {len(ranked)} 个村的{label}均为 {shown(ranked[key].iloc[0], unit, digits)}。"
+else:
+    worst = ranked.head(3)
+    message = "最需关注:" + "、".join(f"{n}({shown(v, unit, digits)})" for n, v in zip(worst.name, worst[key]))
+
+tab_map, tab_table = st.tabs(["地图", "数据表"])
+with tab_map:
+    st.markdown(f"**{ctx.year}年 {label}** · {message}")
+    picked = village_map(ctx, tips, label, unit, key="village-map", higher_is_worse=higher_is_worse,
+                         method=method, digits=digits, tooltip_columns=tooltip_columns, scope=ctx.scope,
+                         height=540)
+with tab_table:
+    table = pd.DataFrame({
+        "乡镇": df["town_name"], "行政村": df["name"], "区划代码": df["code"],
+        "贫困村": ["是" if p else "否" for p in df.is_poor_village],
+        "出列年度": [str(int(y)) if pd.notna(y) else "" for y in df.poor_village_exit_year],
+        "农村户籍人口(人)": df["rural_population"], "建档立卡户数(户)": df["registered_households"],
+        "建档立卡人数(人)": df["registered_persons"], "未脱贫人数(人)": df["not_exited_persons"],
+        "返贫人数(人)": df["returned_persons"], "贫困发生率(%)": df["incidence"],
+        "脱贫进度(%)": df["exit_progress"], "监测对象(户)": df["monitoring_households"],
+        "风险未消除(户)": df["monitoring_at_risk"], "结对户(户)": df["assigned_households"],
+        "入户走访户(户)": df["visited_households"], "入户率(%)": df["visit_rate"],
+        "安排资金(万元)": (df["arranged"] / fmt.YUAN_PER_WAN).round(2),
+        "人均资金投入(元/人)": df["funds_per_person"].round(0), "本年项目(个)": df["projects"],
+        "逾期项目(个)": df["late_projects"],
+    })
+    order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")
+    st.dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
+
+drill(picked)
