@@ -14,15 +14,18 @@ PATH_LEVELS = ("county", "town", "village")
 
 
 def url_choice(param: str, options: dict[str, str], default: str, label: str, *, key: str,
-               label_visibility: str = "visible") -> str:
+               label_visibility: str = "visible", show: bool = True) -> str:
     """A segmented control over ``options`` ({value: 中文}) whose value lives in ``?param=``.
 
-    An unknown value in the URL gives a warning and the default.
+    An unknown value in the URL gives a warning and the default. ``show=False`` only reads the
+    URL (presentation mode: the choice made before applies, without the control).
     """
     raw = st.query_params.get(param, "")
     current = raw if raw in options else default
     if raw and raw not in options:
         st.warning(f"链接参数 {param}={raw[:24]} 无效,已改用“{options[default]}”。")
+    if not show:
+        return current
     picked = st.segmented_control(label, list(options), default=current, format_func=options.get, required=True,
                                   key=f"{key}-{current}", label_visibility=label_visibility)
     if picked and picked != current:

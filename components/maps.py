@@ -165,7 +165,7 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
 .map-legend{font-size:1.05rem;line-height:1.5;padding:0.3rem 0 0 0.2rem}
 .map-legend-title{font-weight:700;font-size:1.2rem;margin-bottom:0.1rem}
 .map-legend-note{color:#444;font-size:0.95rem;margin-bottom:0.4rem}
-.map-legend-row{display:flex;align-items:center;gap:0.5rem;margin:0.2rem 0}
+.map-legend-row{display:flex;align-items:center;gap:0.5rem;margin:0.2rem 0;white-space:nowrap}
 .map-legend .sw{display:inline-block;width:1.6rem;height:1.1rem;border:1px solid #888;box-sizing:border-box}
 .map-legend .ln{display:inline-block;width:1.6rem;height:4px}
 .map-legend .dot{display:inline-block;width:0.9rem;height:0.9rem;border-radius:50%;background:#888;
@@ -430,7 +430,7 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
                                key=widget_key, width="stretch")
 
     if show_legend:
-        left, right = st.columns([3.2, 1])
+        left, right = st.columns([2.6, 1] if ctx.present else [3.2, 1])
         with left:
             event = draw()
         with right:

@@ -1,16 +1,26 @@
-"""总览: the chosen region at a glance."""
+"""总览: the chosen region at a glance: headline figures, exits against targets, incidence, laggards."""
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from components import format as fmt
+from components import nav
+from components.charts import style, with_table
+from components.choices import as_of_date, drill, region_path, url_choice
 from components.context import current
 from components.data import fetch
 from components.header import page_header
 from components.kpi import Kpi, show
-from data_access.queries import funds, monitoring, overview
+from components.theme import BAD, GOOD, NEUTRAL
+from data_access.codes import REGION_LEVEL_LABELS
+from data_access.queries import funds, monitoring, overview, villages
+from data_access.queries.villages import INDICATORS
 
 ctx = current()
 page_header(ctx, "总览")
+if not ctx.present:
+    region_path(ctx)
 
 now = fetch(overview.headline, ctx, ctx.year)
 before = fetch(overview.headline, ctx, ctx.year - 1) if ctx.year > ctx.first_year else None
@@ -24,8 +34,10 @@ money = fetch(funds.totals, ctx, ctx.year)
 watch = fetch(monitoring.totals, ctx, ctx.year)
 unit, _ = fmt.money_unit([money["allocated"] or money["arranged"]])
 base_label = "下达" if money["base"] == "allocated" else "安排"
+incidence_change = (fmt.signed(now["incidence"] - before["incidence"], 2)
+                    if before and before["incidence"] is not None and now["incidence"] is not None else None)
 
-show([
+cards = [
     Kpi("建档立卡户数(户)", fmt.count(now["registered_households"]), change("registered_households")),
     Kpi("建档立卡人数(人)", fmt.count(now["registered_persons"]), change("registered_persons")),
     Kpi("已脱贫户数(户)", fmt.count(now["exited_households"]), change("exited_households")),
@@ -33,16 +45,133 @@ show([
     Kpi("未脱贫户数(户)", fmt.count(now["not_exited_households"]), change("not_exited_households"), up_is_good=False),
     Kpi("未脱贫人数(人)", fmt.count(now["not_exited_persons"]), change("not_exited_persons"), up_is_good=False),
     Kpi("返贫户数(户)", fmt.count(now["returned_households"]), change("returned_households"), up_is_good=False),
-    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]),
-        fmt.signed(now["incidence"] - before["incidence"], 2) if before and before["incidence"] is not None
-        and now["incidence"] is not None else None, up_is_good=False),
+    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]), incidence_change, up_is_good=False),
     Kpi("贫困村(个)", fmt.count(now["poor_villages"])),
     Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited")),
     Kpi(f"资金{base_label}({unit})", fmt.money(money["allocated"] if money["base"] == "allocated"
                                              else money["arranged"], unit).replace(f" {unit}", "")),
-    Kpi("拨付率 / 支出进度(%)", f"{fmt.percent(money['paid_rate'], 1)} / {fmt.percent(money['spent_rate'], 1)}"),
+    Kpi("拨付率 / 支出进度(%)", f"{fmt.percent(money['paid_rate'], 1).rstrip('%')} / {fmt.percent(money['spent_rate'], 1).rstrip('%')}"),
     Kpi("监测对象(户)", fmt.count(watch["households"])),
     Kpi("监测对象(人)", fmt.count(watch["persons"])),
     Kpi("已消除风险(户)", fmt.count(watch["removed_households"])),
     Kpi("风险消除率(%)", fmt.percent(watch["removal_rate"], 1)),
-])
+]
+if ctx.present:  # a projector screen: the four figures leaders quote first, then the two curves
+    picks = ("建档立卡人数(人)", "已脱贫人数(人)", "未脱贫人数(人)", "贫困发生率(%)")
+    show([c for c in cards if c.label in picks])
+else:
+    show(cards)
+    st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
+               f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
+               f"监测对象为截至{ctx.year}年底识别的。")
+
+
+
+def chart_block(chart, table, key, height):
+    """The chart with its table in a tab; on the projector the chart alone (the table is one click away
+    in the normal view)."""
+    if ctx.present:
+        st.altair_chart(style(chart, height), width="stretch", key=key)
+    else:
+        with_table(chart, table, key=key, height=height)
+
+
+# ---- exits against the yearly targets, and the incidence curve ---------------------------------
+years = fetch(overview.yearly, ctx, ctx.first_year, ctx.last_year)
+chart_height = 190 if ctx.present else 300
+left, right = st.columns(2)
+with left:
+    per = url_choice("per", {"hh": "按户", "p": "按人"}, "hh", "脱贫与年度任务", key="ov-per",
+                     label_visibility="collapsed") if not ctx.present else "p"
+    noun = "户" if per == "hh" else "人"
+    done_col, goal_col = ("exited_households", "target_households") if per == "hh" else \
+        ("exited_persons", "target_persons")
+    st.markdown(f"**历年脱贫{noun}数与年度减贫任务({noun})**")
+    bars = pd.DataFrame({
+        "年度": years["year"].astype(str), "实际脱贫": years[done_col],
+        "年度任务": pd.to_numeric(years[goal_col], errors="coerce"),
+        "选中": years["year"] == ctx.year,
+    })
+    x = alt.X("年度:N", title=None, axis=alt.Axis(labelAngle=0))
+    bar = alt.Chart(bars).mark_bar(color=GOOD, size=22).encode(
+        x=x, y=alt.Y("实际脱贫:Q", title=noun),
+        opacity=alt.condition("datum.选中", alt.value(1.0), alt.value(0.55)),
+        tooltip=["年度", alt.Tooltip("实际脱贫:Q", format=","), alt.Tooltip("年度任务:Q", format=",")])
+    goal = alt.Chart(bars).transform_filter("isValid(datum.年度任务)").mark_tick(
+        color="#000000", thickness=3, size=34).encode(x=x, y="年度任务:Q",
+                                                      tooltip=["年度", alt.Tooltip("年度任务:Q", format=",")])
+    table = pd.DataFrame({
+        "年度": years["year"], f"脱贫户数(户)": years["exited_households"], "任务户数(户)": years["target_households"],
+        "完成率·户(%)": years["target_pct_households"], "脱贫人数(人)": years["exited_persons"],
+        "任务人数(人)": years["target_persons"], "完成率·人(%)": years["target_pct_persons"],
+    })
+    chart_block(alt.layer(bar, goal), table, "ov-exits", chart_height)
+    if not ctx.present:
+        st.caption("柱为当年实际脱贫,黑色短横为年度减贫任务;深色柱为所选年度。")
+with right:
+    st.markdown("**贫困发生率(%)**")
+    curve = pd.DataFrame({"年度": years["year"].astype(str), "贫困发生率": years["incidence"],
+                          "选中": years["year"] == ctx.year})
+    base = alt.Chart(curve).encode(x=alt.X("年度:N", title=None, axis=alt.Axis(labelAngle=0)),
+                                   y=alt.Y("贫困发生率:Q", title="%"))
+    line = base.mark_line(color=BAD, strokeWidth=3) + base.mark_point(filled=True, size=70, color=BAD).encode(
+        size=alt.condition("datum.选中", alt.value(220), alt.value(70)),
+        tooltip=["年度", alt.Tooltip("贫困发生率:Q", format=".2f")])
+    labels = base.mark_text(dy=-14, fontSize=14, color="#333333").encode(
+        text=alt.Text("贫困发生率:Q", format=".2f"))
+    table = pd.DataFrame({"年度": years["year"], "年末贫困人口(人)": years["poor_persons"],
+                          "农村户籍人口(人)": years["rural_population"], "贫困发生率(%)": years["incidence"]})
+    chart_block(line + labels, table, "ov-incidence", chart_height)
+    if not ctx.present:
+        st.caption("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。")
+
+# ---- the child regions ranked: the laggards stand out -----------------------------------------
+if ctx.present:
+    st.stop()
+if ctx.scope.child_level is None:
+    st.markdown(f"**{ctx.region_name}** 是行政村,下面没有下级区划可排名。")
+    nav.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
+    st.stop()
+
+child_label = REGION_LEVEL_LABELS.get(ctx.scope.child_level, "下级区划")
+as_of = as_of_date(ctx)
+default_rank = "incidence" if ctx.year <= 2020 else "monitoring_at_risk"
+st.markdown(f"#### 各{child_label}排名")
+rank = url_choice("rank", {k: v[0] for k, v in INDICATORS.items()}, default_rank, "排名指标", key="ov-rank",
+                  label_visibility="collapsed")
+label, unit_text, higher_is_worse, digits = INDICATORS[rank]
+kids = fetch(villages.child_indicators, ctx, ctx.year, as_of)
+ranked = kids.assign(value=kids[rank]).sort_values(
+    ["value", "code"], ascending=[not higher_is_worse, True], na_position="last").reset_index(drop=True)
+ranked["位次"] = range(1, len(ranked) + 1)
+flag = ranked["value"].notna() & (ranked["位次"] <= 3) & (ranked["value"].nunique() > 1)
+ranked["关注"] = ["需关注" if f else "其他" for f in flag]
+fmt_value = ".2f" if digits == 2 else (".1f" if digits == 1 else ",.0f")
+shown_unit = "%" if unit_text == "%" else unit_text
+chart_df = ranked[["code", "name", "value", "关注"]].rename(columns={"name": child_label})
+chart_df["数值"] = chart_df["value"]
+pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
+bars = alt.Chart(chart_df).encode(
+    y=alt.Y(f"{child_label}:N", sort=list(chart_df[child_label]), title=None),
+    x=alt.X("数值:Q", title=f"{label}({shown_unit})"),
+)
+chart = (bars.mark_bar(cursor="pointer").encode(
+    color=alt.Color("关注:N", scale=alt.Scale(domain=["需关注", "其他"], range=[BAD, NEUTRAL]), legend=None),
+    tooltip=[alt.Tooltip(f"{child_label}:N"), alt.Tooltip("数值:Q", title=f"{label}({shown_unit})", format=fmt_value)],
+).add_params(pick) + bars.mark_text(align="left", dx=4, fontSize=14).encode(
+    text=alt.Text("数值:Q", format=fmt_value)))
+table = pd.DataFrame({
+    "位次": ranked["位次"], child_label: ranked["name"], "区划代码": ranked["code"],
+    f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"],
+    "未脱贫人数(人)": ranked["not_exited_persons"], "贫困发生率(%)": ranked["incidence"],
+    "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"],
+    "入户率(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"],
+})
+event = with_table(chart, table, key=f"ov-rank-{ctx.scope.code}-{rank}", height=max(160, 30 * len(chart_df) + 30),
+                   on_select="rerun", selection_mode=["pick"])
+st.caption(f"红色为{label}最{'高' if higher_is_worse else '低'}的三个{child_label};"
+           f"点击{'乡镇可进入该乡镇' if ctx.scope.child_level == 'town' else '村可打开村档案'}。")
+if event:
+    chosen = (event.get("selection") or {}).get("pick") or []
+    code = next((c.get("code") for c in chosen if isinstance(c, dict)), None)
+    drill(code)

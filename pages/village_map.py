@@ -14,7 +14,8 @@ from data_access.queries.villages import INDICATORS
 
 ctx = current()
 page_header(ctx, "村级地图")
-region_path(ctx)
+if not ctx.present:
+    region_path(ctx)
 
 as_of = as_of_date(ctx)
 visit_start, visit_end = villages.visit_period(ctx.year, as_of)
@@ -31,13 +32,18 @@ DEFINITIONS = {
     "late_projects": f"{ctx.year}年本村项目中,计划完工早于{late_cut:%Y-%m-%d}而未完工或晚于计划完工的。",
 }
 
-top = st.columns([4.2, 1.4])
+# On the projector the choices made before (kept in the URL) apply, without the controls.
+top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
 with top[0]:
-    key = url_choice("ind", {k: v[0] for k, v in INDICATORS.items()}, "incidence", "着色指标", key="map-ind")
+    key = url_choice("ind", {k: v[0] for k, v in INDICATORS.items()}, "incidence", "着色指标", key="map-ind",
+                     show=not ctx.present)
 with top[1]:
-    method = url_choice("cls", {"quantile": "分位数", "jenks": "自然断点"}, "quantile", "分级方法", key="map-cls")
+    method = url_choice("cls", {"quantile": "分位数", "jenks": "自然断点"}, "quantile", "分级方法", key="map-cls",
+                        show=not ctx.present)
 label, unit, higher_is_worse, digits = INDICATORS[key]
-st.caption(DEFINITIONS[key] + " 点击村庄打开村档案" + (",点击乡镇名称放大到该乡镇。" if ctx.scope.level == "county" else "。"))
+if not ctx.present:
+    st.caption(DEFINITIONS[key] + " 点击村庄打开村档案" +
+               (",点击乡镇名称放大到该乡镇。" if ctx.scope.level == "county" else "。"))
 
 area = map_scope_for(ctx, ctx.scope)
 df = fetch(villages.indicators, ctx, ctx.year, as_of, scope=area)
@@ -77,13 +83,8 @@ else:
     worst = ranked.head(3)
     message = "最需关注:" + "、".join(f"{n}({shown(v, unit, digits)})" for n, v in zip(worst.name, worst[key]))
 
-tab_map, tab_table = st.tabs(["地图", "数据表"])
-with tab_map:
-    st.markdown(f"**{ctx.year}年 {label}** · {message}")
-    picked = village_map(ctx, tips, label, unit, key="village-map", higher_is_worse=higher_is_worse,
-                         method=method, digits=digits, tooltip_columns=tooltip_columns, scope=ctx.scope,
-                         height=540)
-with tab_table:
+
+def data_table():
     table = pd.DataFrame({
         "乡镇": df["town_name"], "行政村": df["name"], "区划代码": df["code"],
         "贫困村": ["是" if p else "否" for p in df.is_poor_village],
@@ -100,5 +101,20 @@ with tab_table:
     })
     order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")
     st.dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
+
+
+if ctx.present:
+    st.markdown(f"**{ctx.year}年 {label}** · {message}")
+    picked = village_map(ctx, tips, label, unit, key="village-map", higher_is_worse=higher_is_worse,
+                         method=method, digits=digits, tooltip_columns=tooltip_columns, scope=ctx.scope, height=390)
+else:
+    tab_map, tab_table = st.tabs(["地图", "数据表"])
+    with tab_map:
+        st.markdown(f"**{ctx.year}年 {label}** · {message}")
+        picked = village_map(ctx, tips, label, unit, key="village-map", higher_is_worse=higher_is_worse,
+                             method=method, digits=digits, tooltip_columns=tooltip_columns, scope=ctx.scope,
+                             height=540)
+    with tab_table:
+        data_table()
 
 drill(picked)
