@@ -53,8 +53,14 @@ class Row:
     sheet: "Sheet"
     number: int
     values: dict
-    raw: dict
+    cells: list
     bad: bool = False
+
+    @property
+    def raw(self) -> dict:
+        """The cells as written, by field key (built on demand: only messages need them)."""
+        width = len(self.cells)
+        return {k: (self.cells[c] if c < width else None) for k, c in self.sheet.cols.items()}
 
 
 @dataclass(eq=False)
@@ -68,6 +74,7 @@ class Sheet:
     present: set[str] = field(default_factory=set)
     headers: dict[str, str] = field(default_factory=dict)  # field key -> header as written
     units: dict[str, str] = field(default_factory=dict)
+    cols: dict[str, int] = field(default_factory=dict)  # field key -> column index (first one)
 
 
 @dataclass
@@ -401,39 +408,70 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
         batch.sheet_notice(sheet, text, f"与前面的“{target}”列重复,已忽略此列")
     missing = [f.header for f in kind.fields if f.required and f.key not in sheet.present]
     if missing:
-        batch.problems.append(Problem(file_name, name, header.row_index and rows[header.row_index][0],
+        batch.problems.append(Problem(file_name, name, rows[header.row_index][0],
                                       "、".join(missing), "", "缺少必需的列:" + "、".join(missing), ERROR))
         sheet.rows = []
         sheet.missing_columns = True  # type: ignore[attr-defined]
         return sheet
     header_texts = [V.squeeze(V.clean(c)) for c in rows[header.row_index][1] if c is not None and V.clean(c)]
-    fields = [(col, kind.field(key), sheet.units.get(key)) for col, key, _, _ in header.columns]
+    specs = []
+    for col, key, _, _ in header.columns:
+        f = kind.field(key)
+        sheet.cols.setdefault(key, col)
+        cache = {} if f.kind in CACHED_KINDS else None
+        specs.append((col, key, PARSERS[f.kind], f, sheet.units.get(key), cache, f.kind == "codes"))
+    required = [kind.field(k) for k in sheet.present if kind.field(k).required]
     for number, cells in rows[header.row_index + 1:]:
         if _skip(cells, header_texts):
             continue
-        row = Row(file_index, sheet, number, {}, {})
+        values: dict = {}
+        row = Row(file_index, sheet, number, values, cells)
         width = len(cells)
-        for col, f, unit in fields:
+        for col, key, parser, f, unit, cache, multi in specs:
             raw = cells[col] if col < width else None
-            if f.kind == "codes" and f.key in row.values:  # several columns feed one list
+            if raw is None:
+                value = [] if multi else None
+            elif cache is not None and type(raw) is not bool:
+                value = cache.get(raw, _MISS)
+                if value is _MISS:
+                    try:
+                        value = parser(raw, f, unit)
+                    except V.Bad as exc:
+                        value = _Failed(str(exc))
+                    cache[raw] = value
+            else:
                 try:
-                    row.values[f.key] += [c for c in parse_value(f, raw, unit) if c not in row.values[f.key]]
+                    value = parser(raw, f, unit)
                 except V.Bad as exc:
-                    row.raw[f.key] = raw
-                    batch.error(row, f.key, str(exc), raw)
-                continue
-            row.raw[f.key] = raw
-            try:
-                row.values[f.key] = parse_value(f, raw, unit)
-            except V.Bad as exc:
-                row.values[f.key] = None
-                batch.error(row, f.key, str(exc))
-        for f in kind.fields:
-            if f.required and row.values.get(f.key) in (None, []) and f.key in sheet.present \
-                    and not (row.raw.get(f.key) is not None and not V.is_empty(row.raw.get(f.key))):
+                    value = _Failed(str(exc))
+            if type(value) is _Failed:
+                batch.error(row, key, value.reason, raw, header=header_text(sheet, col))
+                value = [] if multi else None
+            if multi and key in values:  # several columns feed one list
+                values[key] = values[key] + [c for c in value if c not in values[key]]
+            else:
+                values[key] = list(value) if multi else value
+        for f in required:
+            if values.get(f.key) in (None, []) and V.is_empty(cells[sheet.cols[f.key]]
+                                                               if sheet.cols[f.key] < width else None):
                 batch.error(row, f.key, f"“{f.header}”为必填项,不能为空", "")
         sheet.rows.append(row)
     return sheet
+
+
+CACHED_KINDS = ("code", "codes", "bool", "year", "date", "int", "float", "money", "region", "raw")
+_MISS = object()
+
+
+class _Failed:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def header_text(sheet: Sheet, col: int) -> str:
+    return next((text for c, _, _, text in sheet.header.columns if c == col), "")
 
 
 # ---- helpers shared by the builders ------------------------------------------------------------
