@@ -22,8 +22,8 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
-from ..codes import HOUSEHOLD_KIND_REGISTERED, MONEY_PAID, MONEY_SPENT, STATUS_EXITED, STATUS_NOT_EXITED, \
-    STATUS_RETURNED
+from ..codes import HOUSEHOLD_KIND_REGISTERED, MONEY_PAID, MONEY_SPENT
+from ..privacy import mask_id, mask_phone
 from ..schema import arrangement as A
 from ..schema import assignment as AS
 from ..schema import help_unit as U
@@ -39,9 +39,10 @@ from ..scope import Scope
 from .common import (
     count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in, returned_by,
 )
+from .help import HOME_VISIT_KINDS, assigned_on, home_visited
+from .households import status_expr
 
-VISIT_KINDS_COUNTED = ("入户走访",)
-NOT_REGISTERED = "未纳入建档立卡"
+VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
 # The indicators the map offers: key -> (中文名, unit, higher_is_worse, digits).
 INDICATORS = {
@@ -68,15 +69,6 @@ def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
 def late_cutoff(year: int, as_of: dt.date) -> dt.date:
     """The date a project's planned end is compared with: the end of the year, or ``as_of`` if earlier."""
     return min(dt.date(year, 12, 31), as_of)
-
-
-def _assigned_at(end: dt.date, a=AS):
-    return and_(a.c.start_date <= end, or_(a.c.end_date.is_(None), a.c.end_date >= end))
-
-
-def _visited(start: dt.date, end: dt.date, hh_id_col):
-    return exists().where(V.c.hh_id == hh_id_col, V.c.visit_date >= start, V.c.visit_date <= end,
-                          V.c.kind.in_(VISIT_KINDS_COUNTED))
 
 
 def _late(cutoff: dt.date, p=P):
@@ -128,11 +120,11 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     )
     assigned = (
         select(AS.c.village_code, AS.c.hh_id).distinct()
-        .where(scope.where(AS), _assigned_at(v_end)).subquery()
+        .where(scope.where(AS), assigned_on(v_end)).subquery()
     )
     visits_stmt = (
         select(assigned.c.village_code.label("code"), func.count().label("assigned_households"),
-               count_if(_visited(v_start, v_end, assigned.c.hh_id)).label("visited_households"))
+               count_if(home_visited(v_start, v_end, assigned.c.hh_id)).label("visited_households"))
         .group_by(assigned.c.village_code)
     )
     village_projects = and_(scope.where(P), P.c.year == year, P.c.village_code.is_not(None))
@@ -237,22 +229,13 @@ def yearly_states(engine: Engine, scope: Scope, first_year: int, last_year: int)
     return pd.DataFrame.from_records(records, columns=["year", *names, "rural_population", "incidence"])
 
 
-def status_label(year: int, h=H):
-    """脱贫状态 at the end of ``year``; households not in the registry then get NOT_REGISTERED."""
-    return case(
-        (returned_by(year, h), literal(STATUS_RETURNED)),
-        (exited_by(year, h), literal(STATUS_EXITED)),
-        (not_exited_by(year, h), literal(STATUS_NOT_EXITED)),
-        else_=literal(NOT_REGISTERED),
-    )
-
-
-def households(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+def households(engine: Engine, scope: Scope, year: int, masked: bool = True) -> pd.DataFrame:
     """Every household of the scope (registered and monitoring-only), with its state at the end of ``year``.
 
-    Columns: hh_id, head_name, head_id_number (personal data: mask before showing), phone (personal
-    data), natural_village, kind, member_count, attribute, main_cause, identified_year, exit_year,
-    returned_year, status, monitoring (监测对象 identified by the end of the year and not removed then:
+    Columns: hh_id, head_name, head_id_number and phone (personal data: masked unless ``masked`` is
+    False), natural_village, kind, member_count, attribute, main_cause, identified_year, exit_year,
+    returned_year, status (脱贫状态 at the end of the year as ``queries.households.status_expr``: the
+    household's kind when it is not in the registry then), monitoring (监测对象 identified by the end of the year and not removed then:
     True/False). Ordered by 户编号.
     """
     end = dt.date(year, 12, 31)
@@ -263,11 +246,14 @@ def households(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     stmt = (
         select(H.c.hh_id, H.c.head_name, head.label("head_id_number"), H.c.phone, H.c.natural_village, H.c.kind,
                H.c.member_count, H.c.attribute, H.c.main_cause, H.c.identified_year, H.c.exit_year,
-               H.c.returned_year, status_label(year).label("status"), watched.label("monitoring"))
+               H.c.returned_year, status_expr(year).label("status"), watched.label("monitoring"))
         .where(scope.where(H)).order_by(H.c.hh_id)
     )
     df = frame(engine, stmt)
     df["monitoring"] = df["monitoring"].astype(bool)
+    if masked:
+        df["head_id_number"] = df["head_id_number"].map(mask_id, na_action="ignore")
+        df["phone"] = df["phone"].map(mask_phone, na_action="ignore")
     return df
 
 
@@ -301,15 +287,15 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Data
     return df
 
 
-def helpers(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
+def helpers(engine: Engine, scope: Scope, year: int, as_of: dt.date, masked: bool = True) -> pd.DataFrame:
     """帮扶责任人 with a current assignment in the scope and their visits in ``visit_period``.
 
-    Columns: helper_id, name, unit, phone (personal data), households (assigned), visited_households
+    Columns: helper_id, name, unit, phone (masked unless ``masked`` is False), households (assigned), visited_households
     (≥1 入户走访 in the period), visits (入户走访 visits to those households in the period),
     last_visit (date of the latest visit of any kind to them up to the period end), visit_rate (%).
     """
     start, end = visit_period(year, as_of)
-    mine = and_(scope.where(AS), _assigned_at(end))
+    mine = and_(scope.where(AS), assigned_on(end))
     in_period = and_(V.c.hh_id == AS.c.hh_id, V.c.helper_id == AS.c.helper_id, V.c.visit_date >= start,
                      V.c.visit_date <= end, V.c.kind.in_(VISIT_KINDS_COUNTED))
     visits = select(func.count()).where(in_period).correlate(AS).scalar_subquery()
@@ -335,6 +321,8 @@ def helpers(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataF
         df[col] = df[col].fillna(0).astype("int64")
     df["visit_rate"] = pd.to_numeric(pd.Series([pct(v, n) for v, n in zip(df.visited_households, df.households)],
                                                dtype="object"), errors="coerce")
+    if masked:
+        df["phone"] = df["phone"].map(mask_phone, na_action="ignore")
     return df
 
 
