@@ -45,14 +45,17 @@ def quantile_breaks(values: list[float], k: int) -> list[float]:
     if not xs:
         return []
     k = max(1, min(k, len(set(xs))))
-    bounds = [xs[0]]
-    for i in range(1, k + 1):
-        upper = xs[min(len(xs) - 1, math.ceil(i * len(xs) / k) - 1)]
-        if upper > bounds[-1]:
-            bounds.append(upper)
-    if len(bounds) == 1:  # every value equal
-        bounds.append(xs[0])
-    return bounds
+    uppers = [xs[min(len(xs) - 1, math.ceil(i * len(xs) / k) - 1)] for i in range(1, k + 1)]
+    return _bounds(xs[0], uppers)
+
+
+def _bounds(minimum: float, uppers: list[float]) -> list[float]:
+    """Minimum, then the class upper bounds, strictly increasing (a class may hold the minimum alone)."""
+    out = [minimum]
+    for upper in uppers:
+        if len(out) == 1 or upper > out[-1]:
+            out.append(upper)
+    return out
 
 
 def jenks_breaks(values: list[float], k: int) -> list[float]:
@@ -96,13 +99,7 @@ def jenks_breaks(values: list[float], k: int) -> list[float]:
         start = lower[end][j] - 1
         bounds[j - 1] = xs[start - 1]
         end = start
-    out = [bounds[0]]
-    for b in bounds[1:]:
-        if b > out[-1]:
-            out.append(b)
-    if len(out) == 1:
-        out.append(out[0])
-    return out
+    return _bounds(bounds[0], bounds[1:])
 
 
 def palette(k: int, reverse: bool = False) -> list[str]:
