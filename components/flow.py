@@ -32,6 +32,9 @@ PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
 # and grey), so a source looks the same in every view.
 SOURCE_COLOURS = dict(zip(FUND_SOURCES, (
     "#0072B2", "#56B4E9", "#F0E442", "#8C6D31", "#E69F00", "#CC79A7", "#999999", "#000000", "#009E73")))
+# Short names on the chart (the tooltip and the data table keep the full name).
+SHORT_SOURCES = dict(zip(FUND_SOURCES, (
+    "中央专项", "省级专项", "市级专项", "县级专项", "统筹整合", "东西部协作", "定点帮扶", "社会帮扶", "金融扶贫资金")))
 CATEGORY_COLOUR = "#5B7083"
 PLACE_COLOUR = "#5B7083"
 PROJECT_COLOUR = "#8A6FA0"
@@ -216,12 +219,19 @@ def build(flow: pd.DataFrame, with_place: bool = True) -> tuple[list[Node], list
     return [Node(**n) for n in ordered], [(a, b, v) for (a, b), v in links.items()]
 
 
+def short_label(n: Node) -> str:
+    return SHORT_SOURCES.get(n.key, n.label) if n.kind == "source" else n.label
+
+
 def _escape(text: str) -> str:
     return str(text).replace("{", "(").replace("}", ")").replace("|", "/")
 
 
-def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) -> dict:
-    """The ECharts option: node labels carry their amounts, rounded so each level adds up."""
+def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, compact: bool = False) -> dict:
+    """The ECharts option: node labels carry their amounts, rounded so each level adds up.
+
+    ``compact``: tighter gaps for a fixed, small height (presentation mode).
+    """
     shown: dict[str, float] = {}
     for depth in sorted({n.depth for n in nodes}):
         level = [n for n in nodes if n.depth == depth]
@@ -237,7 +247,7 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) 
             or depth_colour.get(n.depth, NEUTRAL)
         data.append({
             "name": n.name, "depth": n.depth, "itemStyle": {"color": c, "borderColor": c},
-            "label": {"formatter": f"{_escape(n.label)}  {shown[n.name]:,.{unit.digits}f}"},
+            "label": {"formatter": f"{_escape(short_label(n))}  {shown[n.name]:,.{unit.digits}f}"},
         })
     depths = max(n.depth for n in nodes) + 1
     return {
@@ -248,8 +258,9 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) 
         "series": [{
             "type": "sankey", "selectedMode": "single", "nodeAlign": "left", "layoutIterations": 0,
             "left": 8, "right": 230 if depths > 1 else 400, "top": 12, "bottom": 12,
-            "nodeWidth": 22, "nodeGap": 20, "draggable": False,
+            "nodeWidth": 22, "nodeGap": 8 if compact else 20, "draggable": False,
             "emphasis": {"focus": "adjacency"},
+            "labelLayout": {"hideOverlap": True},  # a tiny node's label gives way; its figure stays in the tooltip
             "label": {"fontSize": 16, "color": "#111", "fontFamily": FONT_STACK},
             "lineStyle": {"color": "source", "opacity": 0.35, "curveness": 0.5},
             "select": {"itemStyle": {"borderColor": "#000", "borderWidth": 2}},
@@ -264,7 +275,7 @@ def height_for(nodes: list[Node]) -> int:
     for n in nodes:
         per_depth[n.depth] = per_depth.get(n.depth, 0) + 1
     busiest = max(per_depth.values(), default=1)
-    return int(min(1400, max(440, 40 * busiest + 40)))
+    return int(min(1400, max(300, 40 * busiest + 40)))
 
 
 def _title(n: Node) -> str:
@@ -288,25 +299,42 @@ def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: Mone
 NONCE_KEY = "_funds_flow_nonce"
 
 
-def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True) -> Node | None:
+def fit(nodes: list[Node], links: list[tuple[str, str, int]], max_height: int):
+    """Drop the deepest levels until the chart fits ``max_height`` (levels above still add up)."""
+    while nodes and height_for(nodes) > max_height and max(n.depth for n in nodes) > 1:
+        deepest = max(n.depth for n in nodes)
+        keep = {n.name for n in nodes if n.depth < deepest}
+        nodes = [n for n in nodes if n.name in keep]
+        links = [(a, b, v) for a, b, v in links if a in keep and b in keep]
+    return nodes, links
+
+
+def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
+         max_height: int | None = None) -> Node | None:
     """Draw the Sankey with a 数据表 tab; return the node the user clicked, if any.
 
-    The widget key carries a counter that :func:`narrow_to` bumps, so a click acted on
-    is never read again after the rerun it causes.
+    ``max_height`` (presentation mode): levels are dropped from the right until the chart
+    fits, and the chart is squeezed to that height. The widget key carries a counter that
+    :func:`narrow_to` bumps, so a click acted on is never read again after the rerun it causes.
     """
     nodes, links = build(flow, with_place)
     key = f"{key}-{st.session_state.get(NONCE_KEY, 0)}"
     if not nodes:
         st.info("所选范围和年度没有资金安排记录。")
         return None
+    height = height_for(nodes)
+    if max_height:
+        nodes, links = fit(nodes, links, max_height)
+        height = min(height_for(nodes), max_height)
     tab_chart, tab_table = st.tabs(["图表", "数据表"])
     event = None
     with tab_chart:
         event = st.echarts_chart(
-            spec(nodes, links, unit), key=key, on_select="rerun", height=height_for(nodes), renderer="svg",
-            alt="资金流向桑基图:资金来源到项目类别、地点和项目,宽度与金额成正比",
+            spec(nodes, links, unit, compact=bool(max_height)), key=key, on_select="rerun", height=height,
+            renderer="svg", alt="资金流向桑基图:资金来源到项目类别、地点和项目,宽度与金额成正比",
         )
-        st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
+        if not max_height:
+            st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
     with tab_table:
         st.dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
                      column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})

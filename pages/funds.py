@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import amounts, flow, nav
+from components import amounts, figures, flow, nav
 from components import format as fmt
 from components.charts import with_table
 from components.context import current
 from components.data import fetch
+from components.figures import Figure
 from components.header import page_header
-from components.kpi import Kpi, show
 from components.theme import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
 from data_access.queries import funds
@@ -20,11 +20,13 @@ from data_access.queries import funds
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
          "benefit": "户均投入", "problems": "数据问题"}
 IDLE_DAYS_DEFAULT = 90
+PRESENT_FLOW_HEIGHT = 240  # presentation mode: the first screen (1280×720) holds figures and flow
 
 ctx = current()
 page_header(ctx, "资金项目")
 sel = flow.read_selection()
-flow.breadcrumb(ctx, sel)
+if not ctx.present or sel.params or ctx.scope.level not in ("province", "city", "county"):
+    flow.breadcrumb(ctx, sel)
 
 try:
     as_of = dt.date.fromisoformat(str(ctx.as_of)[:10])
@@ -39,36 +41,37 @@ child_level = ctx.scope.child_level
 child_word = REGION_LEVEL_LABELS.get(child_level, "下级") if child_level else None
 
 
-def card(label: str, value: str, note: str | None = None, help: str | None = None) -> None:
-    st.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help, border=True)
-
-
-cols = st.columns(4)
-with cols[0]:
-    card(f"资金{base_word}({unit.name})", unit.text(total["base_amount"], with_unit=False),
-         f"{fmt.count(total['projects'])} 个项目")
-with cols[1]:
-    if by_allocation:
-        card(f"已安排({unit.name})", unit.text(total["arranged"], with_unit=False),
-             f"未安排 {unit.text(total['unarranged'])}")
-    else:
-        card(f"已拨付未支出({unit.name})", unit.text(total["paid"] - total["spent"], with_unit=False),
-             "在实施单位尚未支出", help="拨付 − 支出")
-with cols[2]:
-    card("拨付率(%)", fmt.percent(total["paid_rate"]), f"已拨付 {unit.text(total['paid'])}",
-         help=f"拨付率 = 拨付 ÷ {base_word}")
-with cols[3]:
-    card("支出进度(%)", fmt.percent(total["spent_rate"]), f"已支出 {unit.text(total['spent'])}",
-         help=f"支出进度 = 支出 ÷ {base_word}")
-
-what = "、".join(x for x in (sel.source, sel.category) if x) or "各类扶贫"
+cards = [Figure(f"资金{base_word}({unit.name})", unit.text(total["base_amount"], with_unit=False),
+                f"{fmt.count(total['projects'])} 个项目")]
 if by_allocation:
-    sentence = (f"{ctx.year}年,{ctx.region_name}下达{what}资金{unit.text(total['allocated'])},"
+    cards.append(Figure(f"已安排({unit.name})", unit.text(total["arranged"], with_unit=False),
+                        f"未安排 {unit.text(total['unarranged'])}"))
+else:
+    cards.append(Figure(f"已拨付未支出({unit.name})", unit.text(total["paid"] - total["spent"], with_unit=False),
+                        "在实施单位尚未支出", help="拨付 − 支出"))
+cards += [
+    Figure("拨付率(%)", fmt.percent(total["paid_rate"]), f"已拨付 {unit.text(total['paid'])}",
+           help=f"拨付率 = 拨付 ÷ {base_word}"),
+    Figure("支出进度(%)", fmt.percent(total["spent_rate"]), f"已支出 {unit.text(total['spent'])}",
+           help=f"支出进度 = 支出 ÷ {base_word}"),
+]
+if ctx.present:  # one line of big figures, so the flow fits the first screen
+    headline = [cards[0], *cards[2:]]
+    st.html("<div style='font-size:1.4rem;line-height:1.5;white-space:nowrap'>" + " · ".join(
+        f"{c.label.split('(')[0]} <b style='font-size:1.9rem'>{c.value}</b>"
+        f"{'' if c.label.endswith('(%)') else ' ' + unit.name}" for c in headline) + "</div>")
+else:
+    figures.row(cards, key="funds-figures")
+
+if by_allocation:
+    subject = sel.source or "各类扶贫资金"
+    sentence = (f"{ctx.year}年,{ctx.region_name}下达{subject}{unit.text(total['allocated'])},"
                 f"已安排到项目{unit.text(total['arranged'])};拨付{unit.text(total['paid'])},"
                 f"拨付率{fmt.percent(total['paid_rate'])};支出{unit.text(total['spent'])},"
                 f"支出进度{fmt.percent(total['spent_rate'])}。共{fmt.count(total['projects'])}个项目。")
 else:
-    sentence = (f"{ctx.year}年,{ctx.region_name}{what}资金安排到项目{unit.text(total['arranged'])};"
+    subject = (sel.source or "扶贫资金") + (f"中{sel.category}类项目" if sel.category else "")
+    sentence = (f"{ctx.year}年,{ctx.region_name}{subject}安排资金{unit.text(total['arranged'])};"
                 f"拨付{unit.text(total['paid'])},拨付率{fmt.percent(total['paid_rate'])};"
                 f"支出{unit.text(total['spent'])},支出进度{fmt.percent(total['spent_rate'])}(均以安排为基数)。"
                 f"共{fmt.count(total['projects'])}个项目。")
@@ -77,7 +80,7 @@ view_names = {label: key for key, label in VIEWS.items()}
 picked_view = st.segmented_control("查看", list(view_names), key="view", default=VIEWS["flow"], required=True,
                                    bind="query-params", label_visibility="collapsed")
 view = view_names.get(picked_view, "flow")
-if len(problems_year) and view != "problems":
+if len(problems_year) and view != "problems" and not ctx.present:
     st.caption(f"{ctx.year}年发现 {len(problems_year)} 条数据问题(如项目无地点、支出超过拨付),见“数据问题”。")
 state_key = f"{ctx.scope.code}-{ctx.year}-{sel.source}-{sel.category}"
 
@@ -136,11 +139,14 @@ def picked(event) -> str | None:
 
 # ---- 资金流向 ----------------------------------------------------------------------------
 if view == "flow":
-    st.subheader(f"资金从哪里来、到哪里去({unit.name})")
+    if not ctx.present:
+        st.subheader(f"资金从哪里来、到哪里去({unit.name})")
     rows = fetch(funds.flow, ctx, ctx.year, sel.source, sel.category)
-    st.markdown(f"<div style='font-size:1.15rem;margin:0 0 0.4rem 0'>{sentence}</div>", unsafe_allow_html=True)
-    clicked = flow.show(rows, unit, key=f"flow-{state_key}", with_place=ctx.scope.level != "village")
-    if not rows.empty and rows["project_id"].isna().all() and ctx.scope.level != "village":
+    if not ctx.present:
+        st.markdown(f"<div style='font-size:1.15rem;margin:0 0 0.4rem 0'>{sentence}</div>", unsafe_allow_html=True)
+    clicked = flow.show(rows, unit, key=f"flow-{state_key}", with_place=ctx.scope.level != "village",
+                        max_height=PRESENT_FLOW_HEIGHT if ctx.present else None)
+    if not ctx.present and not rows.empty and rows["project_id"].isna().all() and ctx.scope.level != "village":
         st.caption(f"项目较多(超过{funds.MAX_PROJECT_NODES}个),流向图画到{child_word or '地点'};"
                    "点击来源、类别或地点继续细分,全部项目见“项目清单”。")
     if clicked is not None:
@@ -245,14 +251,14 @@ elif view == "projects":
     else:
         late, idle = plist["late"], plist["idle_amount"] > 0
         punit = amounts.unit_for(*plist["arranged"])
-        show([
-            Kpi("逾期项目(个)", fmt.count(int(late.sum())), up_is_good=False,
-                help=f"计划完工日已过(截至{as_of})仍未完工,或实际完工晚于计划"),
-            Kpi(f"资金滞留项目(个)", fmt.count(int(idle.sum())), up_is_good=False,
-                help=f"拨付超过{int(days)}天仍未支出的资金"),
-            Kpi(f"滞留资金({punit.name})", punit.text(int(plist.loc[idle, 'idle_amount'].sum()), with_unit=False),
-                up_is_good=False),
-        ], per_row=3)
+        figures.row([
+            Figure("项目(个)", fmt.count(len(plist))),
+            Figure("逾期项目(个)", fmt.count(int(late.sum())),
+                   help=f"计划完工日已过(截至{as_of})仍未完工,或实际完工晚于计划"),
+            Figure("资金滞留项目(个)", fmt.count(int(idle.sum())), help=f"拨付超过{int(days)}天仍未支出的资金"),
+            Figure(f"滞留资金({punit.name})", punit.text(int(plist.loc[idle, 'idle_amount'].sum()), with_unit=False),
+                   help=f"拨付超过{int(days)}天仍未支出的金额合计"),
+        ], key="projects-figures")
         if only_flagged:
             plist = plist[late | idle].reset_index(drop=True)
 

@@ -7,13 +7,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import amounts, flow, nav
+from components import amounts, figures, flow, nav
 from components import format as fmt
 from components.charts import with_table
 from components.context import current
 from components.data import fetch
+from components.figures import Figure
 from components.header import page_header
-from components.kpi import Kpi, show
 from components.theme import BAD, GOOD, NEUTRAL
 from data_access.queries import funds
 
@@ -48,16 +48,13 @@ st.markdown(
     f"状态:<b>{p['status']}</b></div>", unsafe_allow_html=True)
 
 unit = amounts.unit_for(p["budget"], p["arranged"])
-show([
-    Kpi(f"项目预算({unit.name})", unit.text(p["budget"], with_unit=False)),
-    Kpi(f"已安排({unit.name})", unit.text(p["arranged"], with_unit=False)),
-    Kpi(f"已拨付({unit.name})", unit.text(p["paid"], with_unit=False)),
-    Kpi(f"已支出({unit.name})", unit.text(p["spent"], with_unit=False)),
-    Kpi("拨付率(%,占安排)", fmt.percent(p["paid_rate"])),
-    Kpi("支出进度(%,占安排)", fmt.percent(p["spent_rate"])),
-    Kpi("受益户(户)", fmt.count(p["beneficiary_households"])),
-    Kpi("其中贫困户(户)", fmt.count(p["beneficiary_poor_households"])),
-])
+figures.row([
+    Figure(f"已安排({unit.name})", unit.text(p["arranged"], with_unit=False), f"预算 {unit.text(p['budget'])}"),
+    Figure("拨付率(%,占安排)", fmt.percent(p["paid_rate"]), f"已拨付 {unit.text(p['paid'])}"),
+    Figure("支出进度(%,占安排)", fmt.percent(p["spent_rate"]), f"已支出 {unit.text(p['spent'])}"),
+    Figure("受益户(户)", fmt.count(p["beneficiary_households"]),
+           f"其中贫困户 {fmt.count(p['beneficiary_poor_households'])} 户"),
+], key="project-figures")
 
 flags = []
 if p["region_code"] is None:

@@ -21,6 +21,11 @@ PROJECT = "pages/project.py"
 YEAR = 2025
 
 
+def notes(at) -> dict[str, str]:
+    """label -> the second figure under a metric's value."""
+    return {m.label: m.delta for m in at.metric}
+
+
 def rate_text(n, d) -> str:
     return f"{100 * n / d:.2f}%" if d else "—"
 
@@ -83,6 +88,8 @@ def test_funds_page_county_town_village(registry_url, sql):
         assert shown[f"资金{word}({unit.name})"] == unit.text(base, with_unit=False)
         assert shown["拨付率(%)"] == rate_text(m["paid"], base)
         assert shown["支出进度(%)"] == rate_text(m["spent"], base)
+        assert notes(at)["拨付率(%)"] == f"已拨付 {unit.text(m['paid'])}"
+        assert notes(at)["支出进度(%)"] == f"已支出 {unit.text(m['spent'])}"
         if code == county:
             assert shown[f"已安排({unit.name})"] == unit.text(m["arranged"], with_unit=False)
         else:
@@ -183,9 +190,11 @@ def test_project_page(registry_url, sql, demo_summary):
         unit = unit_for(budget, arranged)
         shown = metrics(at)
         assert shown[f"已安排({unit.name})"] == unit.text(arranged, with_unit=False)
-        assert shown[f"已拨付({unit.name})"] == unit.text(paid, with_unit=False)
-        assert shown[f"已支出({unit.name})"] == unit.text(spent, with_unit=False)
+        assert notes(at)[f"已安排({unit.name})"] == f"预算 {unit.text(budget)}"
+        assert shown["拨付率(%,占安排)"] == rate_text(paid, arranged)
+        assert notes(at)["拨付率(%,占安排)"] == f"已拨付 {unit.text(paid)}"
         assert shown["支出进度(%,占安排)"] == rate_text(spent, arranged)
+        assert notes(at)["支出进度(%,占安排)"] == f"已支出 {unit.text(spent)}"
         moves = frame_with(at, "类别")
         n = q.scalar("SELECT COUNT(*) FROM money_flow WHERE project_id = :p", p=pid) + \
             q.scalar("SELECT COUNT(*) FROM arrangement WHERE project_id = :p", p=pid)
