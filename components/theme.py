@@ -35,6 +35,7 @@ html, body { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,
 [data-testid="stCaptionContainer"], .scope-line, [data-testid="stTab"] p { font-size: 21px !important; }
 [data-testid="stDataFrame"] { font-size: 20px; }
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.2rem !important; line-height: 1.1; }
 h1 { font-size: 2.2rem !important; padding: 0.2rem 0 !important; }
 </style>
 """
