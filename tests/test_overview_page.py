@@ -1,0 +1,158 @@
+"""The overview, village map and village file pages in AppTest (the real app.py): they open for the
+county, a township and a village, and the figures they show equal independent SQL on the same database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.apptest_util import metrics, open_page, texts
+from tests.conftest import DEMO_SEED
+
+YEAR = 2018
+
+
+def sql_scopes(q):
+    county = q.scalar("SELECT code FROM region WHERE level='county'")
+    town = q.rows("SELECT code FROM region WHERE level='town' ORDER BY code")[1][0]
+    village = q.rows("SELECT code FROM region WHERE parent_code=:t ORDER BY code", t=town)[0][0]
+    return {"county": county, "town": town, "village": village}
+
+
+def registry(q, prefix: str, year: int) -> dict:
+    base = "FROM household WHERE kind='建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
+    hh, persons = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base}", y=year, p=prefix + "%")[0]
+    ex_hh, ex_p = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base} AND exit_year <= :y "
+                         "AND (returned_year IS NULL OR returned_year > :y)", y=year, p=prefix + "%")[0]
+    ret_p = q.scalar(f"SELECT COALESCE(SUM(member_count),0) {base} AND returned_year <= :y", y=year, p=prefix + "%")
+    rural = q.scalar("SELECT COALESCE(SUM(rural_population),0) FROM region WHERE level='village' AND code LIKE :p",
+                     p=prefix + "%")
+    return {"hh": hh, "persons": persons, "exited_p": ex_p, "not_exited_p": persons - ex_p - ret_p,
+            "incidence": round(100 * (persons - ex_p) / rural, 2) if rural else None}
+
+
+def count(n) -> str:
+    return f"{int(n):,}"
+
+
+@pytest.fixture(scope="module")
+def q(sqlite_demo_url, sql):
+    return sql(sqlite_demo_url)
+
+
+@pytest.mark.parametrize("level", ["county", "town", "village"])
+def test_overview_figures(sqlite_demo_url, q, level):
+    code = sql_scopes(q)[level]
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=YEAR)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    prefix = code[:{"county": 6, "town": 9, "village": 12}[level]]
+    want = registry(q, prefix, YEAR)
+    assert shown["建档立卡户数(户)"] == count(want["hh"])
+    assert shown["建档立卡人数(人)"] == count(want["persons"])
+    assert shown["已脱贫人数(人)"] == count(want["exited_p"])
+    assert shown["未脱贫人数(人)"] == count(want["not_exited_p"])
+    assert shown["贫困发生率(%)"] == (f"{want['incidence']:.2f}%" if want["incidence"] is not None else "—")
+    monitoring = q.scalar("SELECT COUNT(*) FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= :d",
+                          p=prefix + "%", d=dt.date(YEAR, 12, 31))
+    assert shown["监测对象(户)"] == count(monitoring)
+    # exits by year: the table under the chart holds the hand counts
+    exits = at.dataframe[0].value
+    for row in exits.itertuples(index=False):
+        year, households = row[0], row[1]
+        assert households == q.scalar("SELECT COUNT(*) FROM household WHERE kind='建档立卡户' AND exit_year=:y "
+                                      "AND village_code LIKE :p", y=year, p=prefix + "%")
+    incidence = at.dataframe[1].value.set_index("年度")
+    assert incidence.loc[YEAR, "贫困发生率(%)"] == want["incidence"]
+    if level == "village":
+        assert "没有下级区划" in texts(at)
+    else:
+        ranking = at.dataframe[2].value
+        kids = q.rows("SELECT code FROM region WHERE parent_code=:c", c=code)
+        assert sorted(ranking["区划代码"]) == sorted(k[0] for k in kids)
+        for rec in ranking.to_dict("records"):  # ranked on 贫困发生率 (≤ 2020), highest first
+            assert rec["贫困发生率(%)"] == registry(q, rec["区划代码"][:9] if level == "county" else rec["区划代码"],
+                                                   YEAR)["incidence"]
+        values = [v for v in ranking["贫困发生率(%)"] if v == v]
+        assert values == sorted(values, reverse=True)
+
+
+def test_overview_presentation_and_bad_choice(sqlite_demo_url, q):
+    code = sql_scopes(q)["county"]
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2026, mode="present")
+    assert not at.exception
+    assert set(metrics(at)) == {"建档立卡人数(人)", "已脱贫人数(人)", "未脱贫人数(人)", "贫困发生率(%)"}
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2026, rank="nonsense")
+    assert not at.exception
+    assert any("rank=nonsense" in w.value for w in at.warning)
+    ranking = at.dataframe[2].value  # default after 2020: 风险未消除监测户, most first
+    column = "风险未消除监测户(户)"
+    assert list(ranking[column]) == sorted(ranking[column], reverse=True)
+
+
+@pytest.mark.parametrize("level", ["county", "town", "village"])
+def test_map_page(sqlite_demo_url, q, level):
+    code = sql_scopes(q)[level]
+    at = open_page(sqlite_demo_url, "pages/village_map.py", region=code, year=2026, ind="not_exited_persons")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    area = code[:9] if level != "county" else code[:6]  # a village is shown within its township
+    villages = q.rows("SELECT code FROM region WHERE level='village' AND code LIKE :p ORDER BY code", p=area + "%")
+    assert sorted(table["区划代码"]) == [v[0] for v in villages]
+    for rec in table.to_dict("records"):
+        want = registry(q, rec["区划代码"], 2026)
+        assert rec["未脱贫人数(人)"] == want["not_exited_p"]
+        assert rec["贫困发生率(%)"] == want["incidence"]
+    assert list(table["未脱贫人数(人)"]) == sorted(table["未脱贫人数(人)"], reverse=True)
+    page = texts(at)
+    assert "未脱贫人数(人)" in page and "个村" in page  # the legend: title with unit, classes with counts
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_map_bad_parameters(sqlite_demo_url, q):
+    at = open_page(sqlite_demo_url, "pages/village_map.py", region=sql_scopes(q)["county"], ind="x'; drop", cls="?")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "ind=" in warnings and "cls=" in warnings
+
+
+def test_village_page(sqlite_demo_url, q):
+    code = sql_scopes(q)["village"]
+    at = open_page(sqlite_demo_url, "pages/village.py", region=code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    want = registry(q, code, 2026)
+    assert shown["建档立卡户数(户)"] == count(want["hh"])
+    assert shown["未脱贫人数(人)"] == count(want["not_exited_p"])
+    assert shown["贫困发生率(%)"] == f"{want['incidence']:.2f}%"
+    tables = {tuple(df.value.columns)[:2]: df.value for df in at.dataframe}
+    homes = next(v for k, v in tables.items() if k == ("户编号", "户主"))
+    raw = q.rows("SELECT hh_id, phone FROM household WHERE village_code=:v ORDER BY hh_id", v=code)
+    assert list(homes["户编号"]) == [r[0] for r in raw]
+    assert all("*" in str(p) for p in homes["联系电话"] if p)
+    assert all(str(i)[4:14] == "*" * 10 for i in homes["户主证件号码"] if i)
+    names = q.scalar("SELECT name FROM region WHERE code=:c", c=code)
+    assert names in texts(at)
+
+
+@pytest.mark.parametrize("level", ["county", "town"])
+def test_village_page_needs_a_village(sqlite_demo_url, q, level):
+    at = open_page(sqlite_demo_url, "pages/village.py", region=sql_scopes(q)[level])
+    assert not at.exception
+    assert any("村档案需要选定一个行政村" in i.value for i in at.info)
+
+
+@pytest.mark.postgresql
+def test_pages_on_postgresql(make_db, pg_server_url, sql):
+    """The same pages open on PostgreSQL with the same figures as independent SQL there."""
+    registry_url = make_db("small", DEMO_SEED, backend="postgresql")
+    q = sql(registry_url)
+    scopes = sql_scopes(q)
+    at = open_page(registry_url, "pages/village_map.py", region=scopes["county"], year=2026)
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert table["建档立卡人数(人)"].sum() == registry(q, scopes["county"][:6], 2026)["persons"]
+    at = open_page(registry_url, "pages/village.py", region=scopes["village"], year=2026)
+    assert not at.exception, at.exception
+    assert metrics(at)["建档立卡户数(户)"] == count(registry(q, scopes["village"], 2026)["hh"])
