@@ -180,6 +180,8 @@ def build(flow: pd.DataFrame, with_place: bool = True) -> tuple[list[Node], list
 
     for r in flow.itertuples(index=False):
         amount = int(r.amount)
+        if amount <= 0:  # listed under 数据问题; a ribbon cannot be drawn for it
+            continue
         src = node(0, "source", r.source, r.source)
         if r.category == UNARRANGED:
             link(src, node(1, "pseudo", None, UNARRANGED), amount)

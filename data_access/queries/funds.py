@@ -606,6 +606,7 @@ PROBLEM_COLUMNS = ["problem", "object_kind", "object_id", "name", "detail", "amo
 PROBLEM_NO_PLACE = "项目无地点"
 PROBLEM_SPENT_OVER_PAID = "支出超过拨付"
 PROBLEM_PAID_OVER_ARRANGED = "拨付超过安排"
+PROBLEM_ARRANGED_OVER_BUDGET = "安排超过项目预算"
 PROBLEM_ARRANGED_OVER_ALLOCATED = "安排超过下达"
 PROBLEM_PLACE_CODES = "地点代码不一致"
 PROBLEM_FLOW_WITHOUT_ARRANGEMENT = "资金流水无对应安排"
@@ -616,8 +617,8 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
     """Records of the year's money in the scope that break the funds' rules.
 
     Checked (each found generally, by SQL): a project with no place; a project whose 支出
-    exceeds its 拨付, or its 拨付 its 安排 (all its movements); an allocation whose 安排
-    exceed its 下达; a project whose region/town/village codes disagree; a 拨付/支出 with no
+    exceeds its 拨付, or its 拨付 its 安排 (all its movements), or its 安排 its budget; an
+    allocation whose 安排 exceed its 下达; a project whose region/town/village codes disagree; a 拨付/支出 with no
     安排 of that fund to that project; a zero or negative amount. The projects checked are
     the year's projects in the scope and (county and wider) those receiving the year's
     funds. ``year=None`` checks every year. Columns: PROBLEM_COLUMNS (amount and
@@ -634,10 +635,12 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
         project_ids = select(P.c.project_id).where(scope.where(P), *project_year)
         year_funds = None
     in_set = P.c.project_id.in_(project_ids)
-    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged")).group_by(A.c.project_id).subquery()
-    flows = select(MF.c.project_id, *_paid_spent()).group_by(MF.c.project_id).subquery()
+    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged")).where(
+        A.c.project_id.in_(project_ids)).group_by(A.c.project_id).subquery()
+    flows = select(MF.c.project_id, *_paid_spent()).where(MF.c.project_id.in_(project_ids)).group_by(
+        MF.c.project_id).subquery()
     per_project = (
-        select(P.c.project_id, P.c.name, func.coalesce(arranged.c.arranged, 0).label("arranged"),
+        select(P.c.project_id, P.c.name, P.c.budget, func.coalesce(arranged.c.arranged, 0).label("arranged"),
                func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"))
         .select_from(P.outerjoin(arranged, arranged.c.project_id == P.c.project_id)
                      .outerjoin(flows, flows.c.project_id == P.c.project_id))
@@ -660,6 +663,11 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
             records.append({"problem": PROBLEM_PAID_OVER_ARRANGED, "object_kind": "项目",
                             "object_id": r["project_id"], "name": r["name"], "detail": "拨付金额大于安排金额",
                             "amount": int(r["paid"]), "compared_to": int(r["arranged"])})
+        for r in conn.execute(select(per_project).where(per_project.c.arranged > per_project.c.budget)
+                              .order_by(per_project.c.project_id)).mappings():
+            records.append({"problem": PROBLEM_ARRANGED_OVER_BUDGET, "object_kind": "项目",
+                            "object_id": r["project_id"], "name": r["name"], "detail": "安排金额大于项目预算",
+                            "amount": int(r["arranged"]), "compared_to": int(r["budget"])})
         fund_ids = year_funds if year_funds is not None else select(A.c.fund_id).where(A.c.project_id.in_(project_ids))
         over = (
             select(F.c.fund_id, F.c.name, F.c.amount, _sum(A.c.amount).label("arranged"))
