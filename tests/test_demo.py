@@ -279,7 +279,7 @@ def test_id_numbers_valid_unique_and_consistent(q):
     for idn, birth, year, sex in rows:
         assert len(idn) == 18 and idn[:17].isdigit() and idn[:6] == COUNTY[:6]
         assert _check_char(idn[:17]) == idn[17], idn
-        born = dt.date(int(idn[6:10]), int(idn[10:14][:2]), int(idn[12:14]))
+        born = dt.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
         assert str(born) == str(birth) and born.year == year and born <= AS_OF
         assert (int(idn[16]) % 2 == 1) == (sex == "男")
 
