@@ -43,6 +43,15 @@ through 2025; the as-of year 2026 has none). Visits cover 2024-01-01 to the
 as-of date 2026-10-31. Autoincrement ids are assigned explicitly
 (county index × 10,000,000 + n), so they are deterministic too.
 
+Scales (``SCALES``): ``small`` (3 townships, 12 villages, ~600 households; for
+tests), ``county`` (~20 townships, ~250 villages, ~25,000 registered households,
+~90,000 persons), ``province`` (82 such counties under 8 cities, PostgreSQL
+only) and ``test_province`` (4 tiny counties, 2 cities: the province code path
+in seconds, not offered by the CLI). At small/county scale the city and
+province rows have no geometry (their lon/lat are the county's); at province
+scale every level has one. Measured on a shared 2-CPU machine: small ~0.5 s,
+county ~16 s and ~200 MB on SQLite (≈17 s of CPU).
+
 ``progress``, if given, is called as ``progress(message: str, fraction: float)``.
 """
 
