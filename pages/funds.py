@@ -250,7 +250,7 @@ elif view == "projects":
         st.info("所选范围和年度没有项目。")
     else:
         late, idle = plist["late"], plist["idle_amount"] > 0
-        punit = amounts.unit_for(*plist["arranged"])
+        punit = amounts.unit_for(*plist["arranged"], *plist["budget"])
         figures.row([
             Figure("项目(个)", fmt.count(len(plist))),
             Figure("逾期项目(个)", fmt.count(int(late.sum())),
@@ -274,6 +274,7 @@ elif view == "projects":
             "预警": [warning(r) for r in plist.itertuples()],
             "项目名称": plist["name"], "项目类别": plist["category"], "地点": plist["place_name"],
             "乡镇": plist["town_name"], "年度": plist["year"], "状态": plist["status"],
+            f"预算({punit.name})": [punit.value(v) for v in plist["budget"]],
             f"安排({punit.name})": amounts.rounded_parts(plist["arranged"], punit),
             f"拨付({punit.name})": amounts.rounded_parts(plist["paid"], punit),
             f"支出({punit.name})": amounts.rounded_parts(plist["spent"], punit),
