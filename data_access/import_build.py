@@ -1045,8 +1045,11 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
                     batch.error(first, "dangerous_house", f"危房户“{flag}”与危房等级“{grade}”不一致")
                     return None
                 grade = grade_from_flag
+            known = final.get("house_grade") if "house_grade" not in present else None
             if dangerous is True:
-                if grade is None:
+                if grade is None and known in codes.DANGEROUS_HOUSE_GRADES:
+                    grade = known  # the database already knows which grade
+                elif grade is None:
                     grade = "C"
                     batch.tally(first.sheet, "dangerous_house", hh_id)
                 elif grade not in codes.DANGEROUS_HOUSE_GRADES:
@@ -1056,7 +1059,7 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
                 if grade in codes.DANGEROUS_HOUSE_GRADES:
                     batch.error(first, "dangerous_house", f"危房户为“否”,但危房等级为“{grade}”")
                     return None
-                grade = grade or "安全"
+                grade = grade or (known if known in ("安全", "A", "B") else "安全")
         put("house_grade", grade)
     # other causes
     if "other_causes" in present:
