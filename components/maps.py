@@ -272,6 +272,23 @@ def _geometry(polys) -> dict:
         {"type": "MultiPolygon", "coordinates": fixed}
 
 
+def _outline_rows(shapes: list) -> list[dict]:
+    """Vertices of the outer rings of ``shapes`` (each a list of polygons), one line per ring."""
+    rows = []
+    for n, polys in enumerate(shapes):
+        for m, poly in enumerate(polys):
+            ring_id = f"{n}-{m}"
+            rows += [{"ring": ring_id, "i": i, "lon": pt[0], "lat": pt[1]} for i, pt in enumerate(poly[0])]
+    return rows
+
+
+def _outline_chart(rows: list[dict], color: str, width: float) -> alt.Chart:
+    return (alt.Chart(alt.Data(values=rows))
+            .mark_line(color=color, strokeWidth=width, strokeOpacity=0.9, strokeJoin="round")
+            .encode(longitude="lon:Q", latitude="lat:Q", detail="ring:N", order="i:Q")
+            .project(type="mercator"))
+
+
 def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerChart:
     """The map as an Altair layer chart (Mercator, fitted to the villages), with click selections.
 
@@ -308,19 +325,14 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerC
         .project(type="mercator")
     )
     layers = [villages]
-    town_features = [{"type": "Feature", "geometry": _geometry(t["polys"]), "properties": {}, "name": t["name"]}
-                     for t in model.towns if t["polys"]]
-    if town_features:
-        layers.append(
-            alt.Chart(alt.Data(values=town_features))
-            .mark_geoshape(filled=False, stroke=TOWN_LINE, strokeWidth=2.4 if model.label_level == "town" else 1.6,
-                           strokeOpacity=0.9)
-            .project(type="mercator")
-        )
-    focus = [r for r in records if r["focus"]]
+    # Outlines as lines, not unfilled shapes: an unfilled shape still catches the clicks and the
+    # hovering meant for the villages under it.
+    town_lines = _outline_rows([t["polys"] for t in model.towns if t["polys"]])
+    if town_lines:
+        layers.append(_outline_chart(town_lines, TOWN_LINE, 2.4 if model.label_level == "town" else 1.6))
+    focus = [v["polys"] for v in model.villages if v["code"] == model.focus and v["polys"]]
     if focus:
-        layers.append(alt.Chart(alt.Data(values=focus)).mark_geoshape(filled=False, stroke=FOCUS_LINE, strokeWidth=4)
-                      .project(type="mercator"))
+        layers.append(_outline_chart(_outline_rows(focus), FOCUS_LINE, 4))
     label_source = model.towns if model.label_level == "town" else model.villages
     labels = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
               for r in label_source if r["lon"] is not None]
