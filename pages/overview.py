@@ -27,7 +27,10 @@ before = fetch(overview.headline, ctx, ctx.year - 1) if ctx.year > ctx.first_yea
 
 
 def change(key):
-    return fmt.signed(now[key] - before[key]) if before is not None else None
+    """The change from the year before; none shown when nothing changed (a "+0" reads as a rise)."""
+    if before is None or now[key] == before[key]:
+        return None
+    return fmt.signed(now[key] - before[key])
 
 
 money = fetch(funds.totals, ctx, ctx.year)
@@ -35,7 +38,8 @@ watch = fetch(monitoring.totals, ctx, ctx.year)
 unit, _ = fmt.money_unit([money["allocated"] or money["arranged"]])
 base_label = "下达" if money["base"] == "allocated" else "安排"
 incidence_change = (fmt.signed(now["incidence"] - before["incidence"], 2)
-                    if before and before["incidence"] is not None and now["incidence"] is not None else None)
+                    if before and before["incidence"] is not None and now["incidence"] is not None
+                    and now["incidence"] != before["incidence"] else None)
 
 cards = [
     Kpi("建档立卡户数(户)", fmt.count(now["registered_households"]), change("registered_households")),
@@ -50,7 +54,7 @@ cards = [
     Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited")),
     Kpi(f"资金{base_label}({unit})", fmt.money(money["allocated"] if money["base"] == "allocated"
                                              else money["arranged"], unit).replace(f" {unit}", "")),
-    Kpi("拨付率 / 支出进度(%)", f"{fmt.percent(money['paid_rate'], 1).rstrip('%')} / {fmt.percent(money['spent_rate'], 1).rstrip('%')}"),
+    Kpi("拨付率/支出进度(%)", f"{fmt.percent(money['paid_rate'], 1).rstrip('%')} / {fmt.percent(money['spent_rate'], 1).rstrip('%')}"),
     Kpi("监测对象(户)", fmt.count(watch["households"])),
     Kpi("监测对象(人)", fmt.count(watch["persons"])),
     Kpi("已消除风险(户)", fmt.count(watch["removed_households"])),

@@ -156,3 +156,21 @@ def test_pages_on_postgresql(make_db, pg_server_url, sql):
     at = open_page(registry_url, "pages/village.py", region=scopes["village"], year=2026)
     assert not at.exception, at.exception
     assert metrics(at)["建档立卡户数(户)"] == count(registry(q, scopes["village"], 2026)["hh"])
+
+
+def test_map_pydeck_renderer_has_no_basemap(sqlite_demo_url, q, monkeypatch):
+    """The optional deck.gl renderer: Streamlit gets pydeck's "no basemap" sentinel, never a Carto style."""
+    import json
+
+    monkeypatch.setenv("REGISTRY_MAP_RENDERER", "pydeck")
+    at = open_page(sqlite_demo_url, "pages/village_map.py", region=sql_scopes(q)["county"], year=2026)
+    assert not at.exception, at.exception
+    decks = at.get("deck_gl_json_chart")
+    assert len(decks) == 1 and not at.get("vega_lite_chart")
+    spec = json.loads(decks[0].proto.json)
+    assert spec.get("mapStyle") == "__MAP_STYLE__" and "mapProvider" not in spec
+    assert "carto" not in decks[0].proto.json.lower() and "mapbox" not in decks[0].proto.json.lower()
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert {"villages", "town-lines", "labels"} <= set(layers)
+    codes = {row["code"] for row in layers["villages"]["data"]}
+    assert codes == {r[0] for r in q.rows("SELECT code FROM region WHERE level='village'")}
