@@ -1,0 +1,157 @@
+"""The query (查询) and household (户档案) pages in AppTest: they open at every level, show the
+query's figures, and answer bad input with a Chinese message."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from data_access.db import get_engine
+from data_access.privacy import is_valid_id
+from data_access.queries import households as hq
+from data_access.scope import Scope
+from tests.apptest_util import metrics, open_page
+
+QUERY, HOUSEHOLD = "pages/query.py", "pages/household.py"
+
+
+def first(url, sql, **params):
+    with get_engine(url).connect() as conn:
+        return conn.execute(text(sql), params).first()
+
+
+def all_values(url, sql, **params):
+    with get_engine(url).connect() as conn:
+        return {r[0] for r in conn.execute(text(sql), params)}
+
+
+def scalar(url, sql, **params):
+    with get_engine(url).connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def levels(url):
+    town = scalar(url, "SELECT code FROM region WHERE level='town' ORDER BY code LIMIT 1 OFFSET 1")
+    village = scalar(url, "SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code", t=town)
+    return ["523199000000", town, village]
+
+
+def number(text_: str) -> int:
+    return int(text_.replace(",", ""))
+
+
+def chinese(text_: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text_)
+
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_query_page_shows_the_query(sqlite_demo_url, level):
+    region = levels(sqlite_demo_url)[level]
+    params = {"status": "已脱贫", "main_cause": "因病,缺资金", "sort": "-income", "size": "20"}
+    at = open_page(sqlite_demo_url, QUERY, region=region, year=2024, **params)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    like = Scope.of(region).prefix
+    expected = scalar(
+        sqlite_demo_url,
+        "SELECT COUNT(*) FROM household WHERE village_code LIKE :p AND kind='建档立卡户' AND identified_year <= 2024 "
+        "AND exit_year <= 2024 AND (returned_year IS NULL OR returned_year > 2024) AND main_cause IN ('因病','缺资金')",
+        p=like + "%")
+    persons = scalar(
+        sqlite_demo_url,
+        "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.village_code LIKE :p "
+        "AND h.kind='建档立卡户' AND h.identified_year <= 2024 AND h.exit_year <= 2024 "
+        "AND (h.returned_year IS NULL OR h.returned_year > 2024) AND h.main_cause IN ('因病','缺资金')",
+        p=like + "%")
+    assert number(shown["符合条件的户数(户)"]) == expected
+    assert number(shown["符合条件的人数(人)"]) == persons
+    if expected:
+        table = at.dataframe[0].value
+        f = hq.HouseholdFilter.from_params(params)
+        rows = hq.list_page(get_engine(sqlite_demo_url), Scope.of(region), f, 2024, masked=True)
+        assert list(table.columns) == [hq.COLUMNS[c].header for c in f.columns]
+        assert list(table["户编号"]) == list(rows["hh_id"]) and len(table) <= 20
+        assert list(table["年人均纯收入(元)"]) == list(rows["income"])
+
+
+def test_query_page_without_filters_counts_everything(sqlite_demo_url):
+    at = open_page(sqlite_demo_url, QUERY, region="523199000000")
+    assert not at.exception
+    expected = scalar(sqlite_demo_url, "SELECT COUNT(*) FROM household h WHERE (kind='建档立卡户') OR EXISTS "
+                                       "(SELECT 1 FROM monitoring_object m WHERE m.hh_id = h.hh_id)")
+    assert number(metrics(at)["符合条件的户数(户)"]) == expected
+    assert len(at.dataframe[0].value) == hq.DEFAULT_PAGE_SIZE  # one page, never the whole list
+
+
+@pytest.mark.parametrize("params", [
+    {"main_cause": "不存在的原因"}, {"exit_year": "20x9"}, {"income_min": "abc", "water": "2"},
+    {"q": "110105194912310021"}, {"sort": "id_number"},
+])
+def test_query_page_bad_links_get_chinese_messages(sqlite_demo_url, params):
+    at = open_page(sqlite_demo_url, QUERY, region="523199000000", **params)
+    assert not at.exception
+    assert at.error and chinese(at.error[0].value)
+    assert not at.dataframe  # no data on a broken query
+
+
+def test_query_page_search_without_match(sqlite_demo_url):
+    at = open_page(sqlite_demo_url, QUERY, region="523199000000", q="5231990000009999")
+    assert not at.exception
+    assert number(metrics(at)["符合条件的户数(户)"]) == 0
+    assert any("没有找到户编号" in i.value for i in at.info)
+
+
+def test_query_page_search_by_id_finds_household(sqlite_demo_url):
+    person = first(sqlite_demo_url, "SELECT hh_id, id_number FROM person ORDER BY person_id LIMIT 1 OFFSET 40")
+    assert is_valid_id(person.id_number)
+    at = open_page(sqlite_demo_url, QUERY, region="523199000000", q=person.id_number)
+    assert not at.exception
+    assert number(metrics(at)["符合条件的户数(户)"]) == 1
+    assert list(at.dataframe[0].value["户编号"]) == [person.hh_id]
+    assert person.id_number not in str(at.dataframe[0].value.to_dict())
+
+
+def sample_household(url):
+    return scalar(url, "SELECT hh_id FROM household WHERE village_code LIKE :p ORDER BY member_count DESC, hh_id",
+                  p=levels(url)[2] + "%")
+
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_household_page_opens_at_every_level(sqlite_demo_url, level):
+    hh = sample_household(sqlite_demo_url)
+    at = open_page(sqlite_demo_url, HOUSEHOLD, region=levels(sqlite_demo_url)[level], hh=hh)
+    assert not at.exception, at.exception
+    assert not at.error
+    shown = metrics(at)
+    members = scalar(sqlite_demo_url, "SELECT COUNT(*) FROM person WHERE hh_id = :h", h=hh)
+    assert number(shown["家庭人口(人)"]) == members
+    latest = first(sqlite_demo_url, "SELECT year, per_capita_net FROM income WHERE hh_id = :h AND year <= 2026 "
+                                    "ORDER BY year DESC", h=hh)
+    assert shown[f"{latest.year}年人均纯收入(元)"] == f"{float(latest.per_capita_net):,.0f}"
+    frames = [d.value for d in at.dataframe]
+    member_table = next(df for df in frames if "证件号码" in df.columns)
+    assert len(member_table) == members
+    assert all("*" in v for v in member_table["证件号码"])  # masked in open mode
+    clear = all_values(sqlite_demo_url, "SELECT id_number FROM person WHERE hh_id = :h", h=hh)
+    assert not clear & set(member_table["证件号码"])
+    measures = next(df for df in frames if "帮扶措施" in df.columns)
+    assert len(measures) == scalar(sqlite_demo_url, "SELECT COUNT(*) FROM help_measure WHERE hh_id = :h", h=hh)
+
+
+def test_household_outside_scope_is_refused(sqlite_demo_url):
+    hh = sample_household(sqlite_demo_url)
+    town = scalar(sqlite_demo_url, "SELECT code FROM region WHERE level='town' AND code <> :t ORDER BY code",
+                  t=hh[:9] + "000")
+    at = open_page(sqlite_demo_url, HOUSEHOLD, region=town, hh=hh)
+    assert not at.exception
+    assert at.error and hh in at.error[0].value and chinese(at.error[0].value)
+    assert not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize("hh, kind", [("'; DROP TABLE household; --", "error"), ("12", "error"), ("", "info")])
+def test_household_bad_or_missing_id(sqlite_demo_url, hh, kind):
+    at = open_page(sqlite_demo_url, HOUSEHOLD, region="523199000000", hh=hh or None)
+    assert not at.exception
+    messages = at.error if kind == "error" else at.info
+    assert messages and chinese(messages[0].value)
+    assert not at.dataframe
