@@ -18,16 +18,20 @@ MEASURES = {"households": "户数", "persons": "人数"}
 UNITS = {"households": "户", "persons": "人"}
 
 
-def cause_bars(mix: pd.DataFrame, measure: str, key: str) -> dict | None:
-    """Main causes as horizontal bars, largest first, labelled with count and share."""
+def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = None,
+               compact: bool = False) -> dict | None:
+    """Main causes as horizontal bars, largest first, labelled with count and share (``compact``:
+    no value axis, the labels carry the numbers)."""
     unit, share = UNITS[measure], f"{measure}_pct"
     data = mix[["cause", measure, share]].copy()
     data["_label"] = [f"{fmt.count(n)} {unit}({fmt.percent(p, 1)})" for n, p in zip(data[measure], data[share])]
     order = list(data.sort_values(measure, ascending=False)["cause"])
     picked = alt.selection_point(name="cause", fields=["cause"], on="click", empty=False)
+    x_max = float(data[measure].max() or 1) * 1.65
     base = alt.Chart(data).encode(
-        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
-        x=alt.X(f"{measure}:Q", title=f"{MEASURES[measure]}({unit})", axis=alt.Axis(format=",d")),
+        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+        x=alt.X(f"{measure}:Q", title=f"{MEASURES[measure]}({unit})", scale=alt.Scale(domain=[0, x_max]),
+                axis=None if compact else alt.Axis(format=",d")),
     )
     bars = base.mark_bar(color=CATEGORICAL[0], cornerRadiusEnd=2).encode(
         opacity=alt.condition(picked, alt.value(1.0), alt.value(0.9)),
@@ -40,16 +44,15 @@ def cause_bars(mix: pd.DataFrame, measure: str, key: str) -> dict | None:
         "cause": "主要致贫原因", "households": "户数(户)", "persons": "人数(人)",
         "households_pct": "户数占比(%)", "persons_pct": "人数占比(%)",
     })
-    x_max = float(data[measure].max() or 1) * 1.45
-    chart = (bars + labels).encode(x=alt.X(f"{measure}:Q", title=f"{MEASURES[measure]}({unit})",
-                                           scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format=",d")))
-    height = max(200, 32 * len(data) + 40)
+    chart = bars + labels
+    height = height or max(200, 32 * len(data) + 40)
     return selected(charts.with_table(chart, table, key, height=height, on_select="rerun"))
 
 
 def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name: str, base_name: str,
-                 key: str) -> dict | None:
-    """Share of each cause here against the comparison region (grouped bars, percent)."""
+                 key: str, height: int | None = None, compact: bool = False) -> dict | None:
+    """Share of each cause here against the comparison region: grouped bars (percent), or with
+    ``compact`` one bar per cause for the difference in percentage points."""
     share = f"{measure}_pct"
     merged = pd.merge(here[["cause", share]], base[["cause", share]], on="cause", how="outer",
                       suffixes=("_here", "_base")).fillna(0.0)
@@ -61,50 +64,70 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
         pd.DataFrame({"cause": merged["cause"], "series": base_name, "share": merged[f"{share}_base"]}),
     ])
     picked = alt.selection_point(name="cause", fields=["cause"], on="click", empty=False)
-    chart = alt.Chart(long).mark_bar().encode(
-        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
-        yOffset=alt.YOffset("series:N", sort=[here_name, base_name]),
-        x=alt.X("share:Q", title=f"占{MEASURES[measure]}比重(%)"),
-        color=alt.Color("series:N", title=None, sort=[here_name, base_name],
-                        scale=alt.Scale(domain=[here_name, base_name], range=[CATEGORICAL[0], NEUTRAL])),
-        tooltip=[alt.Tooltip("cause:N", title="致贫原因"), alt.Tooltip("series:N", title="范围"),
-                 alt.Tooltip("share:Q", title="占比(%)", format=".2f")],
-    ).add_params(picked)
+    if compact:
+        diff = merged.assign(side=[f"高于{base_name}" if d > 0 else f"低于{base_name}" for d in merged["diff"]],
+                             _label=[f"{d:+.1f}" for d in merged["diff"]])
+        reach = max(float(diff["diff"].abs().max() or 1), 1.0) * 1.3
+        base_chart = alt.Chart(diff).encode(
+            y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+            x=alt.X("diff:Q", title=f"与{base_name}占比相差(百分点)", scale=alt.Scale(domain=[-reach, reach]),
+                    axis=alt.Axis(labels=False, ticks=False, grid=False)))
+        chart = base_chart.mark_bar().encode(
+            color=alt.Color("side:N", title=None, scale=alt.Scale(
+                domain=[f"高于{base_name}", f"低于{base_name}"], range=[CATEGORICAL[3], CATEGORICAL[0]]),
+                legend=None),
+            tooltip=[alt.Tooltip("cause:N", title="致贫原因"), alt.Tooltip("diff:Q", title="相差(百分点)", format="+.2f")],
+        ).add_params(picked) + base_chart.mark_text(fontSize=15, font=FONT_STACK, dx=alt.expr(
+            "datum.diff >= 0 ? 18 : -18")).encode(text="_label:N")
+    else:
+        chart = alt.Chart(long).mark_bar().encode(
+            y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+            yOffset=alt.YOffset("series:N", sort=[here_name, base_name]),
+            x=alt.X("share:Q", title=f"占{MEASURES[measure]}比重(%)"),
+            color=alt.Color("series:N", title=None, sort=[here_name, base_name],
+                            scale=alt.Scale(domain=[here_name, base_name], range=[CATEGORICAL[0], NEUTRAL])),
+            tooltip=[alt.Tooltip("cause:N", title="致贫原因"), alt.Tooltip("series:N", title="范围"),
+                     alt.Tooltip("share:Q", title="占比(%)", format=".2f")],
+        ).add_params(picked)
     table = merged.rename(columns={
         "cause": "主要致贫原因", f"{share}_here": f"{here_name}占比(%)", f"{share}_base": f"{base_name}占比(%)",
         "diff": "差异(百分点)",
     })
     table = table.set_index("主要致贫原因").loc[[c for c in order if c in set(merged["cause"])]].reset_index()
-    height = max(220, 40 * len(merged) + 40)
+    height = height or max(220, 40 * len(merged) + 40)
     return selected(charts.with_table(chart, table, key, height=height, on_select="rerun"))
 
 
-def other_cause_bars(counts: pd.DataFrame, key: str) -> dict | None:
+def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
+                     compact: bool = False) -> dict | None:
     """How many households list each cause as a 其他致贫原因."""
     data = counts.copy()
     data["_label"] = [f"{fmt.count(n)} 户" for n in data["households"]]
     order = list(data["cause"])
     picked = alt.selection_point(name="other", fields=["cause"], on="click", empty=False)
-    base = alt.Chart(data).encode(y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)))
     x_max = float(data["households"].max() or 1) * 1.4
+    base = alt.Chart(data).encode(
+        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+        x=alt.X("households:Q", title="户数(户)", scale=alt.Scale(domain=[0, x_max]),
+                axis=None if compact else alt.Axis(format=",d")))
     bars = base.mark_bar(color=CATEGORICAL[1]).encode(
-        x=alt.X("households:Q", title="户数(户)", scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format=",d")),
         tooltip=[alt.Tooltip("cause:N", title="其他致贫原因"), alt.Tooltip("households:Q", title="户数(户)", format=","),
                  alt.Tooltip("households_pct:Q", title="占建档立卡户(%)", format=".2f")],
     ).add_params(picked)
-    labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(
-        x="households:Q", text="_label:N")
+    labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(text="_label:N")
     table = counts.rename(columns={"cause": "其他致贫原因", "households": "户数(户)", "persons": "人数(人)",
                                    "households_pct": "占建档立卡户(%)"})
-    return selected(charts.with_table(bars + labels, table, key, height=max(200, 30 * len(data) + 40),
+    return selected(charts.with_table(bars + labels, table, key, height=height or max(200, 30 * len(data) + 40),
                                       on_select="rerun"))
 
 
 # ---- exit progress --------------------------------------------------------------
 
 
-def exits_vs_target(progress: pd.DataFrame, measure: str, key: str) -> dict | None:
-    """Exits per year (bars) against the year's target (black tick), with % of target on top."""
+def exits_vs_target(progress: pd.DataFrame, measure: str, key: str, height: int = 330,
+                    title: str | None = None, year: int | None = None) -> dict | None:
+    """Exits per year (bars; ``year`` in orange) against the year's target (black tick), with % of
+    target on top."""
     unit = UNITS[measure]
     data = progress[["year", f"exited_{measure}", f"target_{measure}", f"target_pct_{measure}"]].copy()
     data.columns = ["year", "exited", "target", "pct"]
@@ -113,8 +136,9 @@ def exits_vs_target(progress: pd.DataFrame, measure: str, key: str) -> dict | No
     data["target"] = [None if t is None or t != t else float(t) for t in data["target"]]
     picked = alt.selection_point(name="year", fields=["year"], on="click", empty=False)
     base = alt.Chart(data).encode(x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)))
-    bars = base.mark_bar(color=CATEGORICAL[0], width={"band": 0.6}).encode(
+    bars = base.mark_bar(width={"band": 0.6}).encode(
         y=alt.Y("exited:Q", title=f"脱贫{MEASURES[measure]}({unit})", axis=alt.Axis(format=",d")),
+        color=alt.condition(alt.datum.year == (year or 0), alt.value(CATEGORICAL[1]), alt.value(CATEGORICAL[0])),
         tooltip=[alt.Tooltip("year:O", title="年度"), alt.Tooltip("exited:Q", title=f"实际脱贫({unit})", format=","),
                  alt.Tooltip("target:Q", title=f"年度任务({unit})", format=","),
                  alt.Tooltip("pct:Q", title="完成任务(%)", format=".1f")],
@@ -127,10 +151,13 @@ def exits_vs_target(progress: pd.DataFrame, measure: str, key: str) -> dict | No
         "year": "年度", f"exited_{measure}": f"实际脱贫({unit})", f"target_{measure}": f"年度任务({unit})",
         f"target_pct_{measure}": "完成任务(%)",
     })
-    return selected(charts.with_table(bars + ticks + labels, table, key, height=330, on_select="rerun"))
+    chart = bars + ticks + labels
+    return selected(charts.with_table(chart.properties(title=title) if title else chart, table, key, height=height,
+                                      on_select="rerun"))
 
 
-def cumulative_curve(progress: pd.DataFrame, measure: str, key: str) -> None:
+def cumulative_curve(progress: pd.DataFrame, measure: str, key: str, height: int = 330,
+                     title: str | None = None) -> None:
     """Cumulative exits (line) with the cumulative target (dashed) and the incidence table."""
     unit = UNITS[measure]
     actual = pd.DataFrame({"year": progress["year"], "series": "累计脱贫", "value": progress[f"cum_exited_{measure}"]})
@@ -152,7 +179,7 @@ def cumulative_curve(progress: pd.DataFrame, measure: str, key: str) -> None:
     table = progress[["year", f"cum_exited_{measure}", f"cum_target_{measure}", "poor_persons", "incidence"]].rename(
         columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit})", f"cum_target_{measure}": f"累计任务({unit})",
                  "poor_persons": "年末贫困人口(人)", "incidence": "贫困发生率(%)"})
-    charts.with_table(chart, table, key, height=330)
+    charts.with_table(chart.properties(title=title) if title else chart, table, key, height=height)
 
 
 def incidence_bars(rows: pd.DataFrame, threshold: float, table: pd.DataFrame, key: str, label: str) -> dict | None:
@@ -164,7 +191,7 @@ def incidence_bars(rows: pd.DataFrame, threshold: float, table: pd.DataFrame, ke
     picked = alt.selection_point(name="place", fields=["code"], on="click", empty=False)
     order = list(data.sort_values("incidence", ascending=False)["name"])
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
+        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
         x=alt.X("incidence:Q", title="贫困发生率(%)"),
         color=alt.Color("status:N", title=None, scale=alt.Scale(domain=["高于出列标准", "低于出列标准"], range=[BAD, GOOD])),
         tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("incidence:Q", title="贫困发生率(%)", format=".2f"),

@@ -26,18 +26,24 @@ def _write_param(param: str, value, default) -> None:
     st.rerun()
 
 
+def url_value(param: str, options: dict, default, *, allow_none: bool = False, warn: bool = True):
+    """The URL parameter ``param`` if it is one of ``options`` (compared as text), else ``default``."""
+    raw = st.query_params.get(param)
+    if raw is None:
+        return default
+    match = [k for k in options if str(k) == raw]
+    if match:
+        return match[0]
+    if warn and not (allow_none and raw == ""):
+        _warn_bad(param, raw, options.get(default, "不选") if default is not None else "不选")
+    return default
+
+
 def url_choice(param: str, label: str, options: dict, default, *, allow_none: bool = False,
                help: str | None = None):
     """A segmented control whose value is the URL parameter ``param`` (keys of ``options`` are the
     values written to the URL, its values the labels). Returns the chosen key (None if allowed)."""
-    raw = st.query_params.get(param)
-    value = default
-    if raw is not None:
-        match = [k for k in options if str(k) == raw]
-        if match:
-            value = match[0]
-        elif not (allow_none and raw == ""):
-            _warn_bad(param, raw, options.get(default, "不选") if default is not None else "不选")
+    value = url_value(param, options, default, allow_none=allow_none)
     picked = st.segmented_control(
         label, list(options), default=value, format_func=lambda k: options[k], key=f"{param}={value}",
         required=not allow_none, help=help,

@@ -43,7 +43,8 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, count: str, share: str, x_title
         color=alt.condition(alt.datum[share] > top * 0.55, alt.value("#FFFFFF"), alt.value("#1A1A1A")),
     )
     rows = max(len(y_order), 1)
-    chart_height = height or max(160, 34 * rows + (90 if x_angle else 40))
+    # Streamlit fits the whole chart (axis labels and legend included) into the height.
+    chart_height = height or 38 * rows + 150 + (50 if x_angle else 0)
     event = charts.with_table(rect + text, table, key, height=chart_height, on_select="rerun")
     return selected(event)
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components import cause_charts, nav
 from components import format as fmt
-from components.cause_widgets import comparison_scope, drill_link, url_choice
+from components.cause_widgets import comparison_scope, drill_link, url_choice, url_value
 from components.context import current
 from components.data import fetch
 from components.header import page_header
@@ -15,7 +15,11 @@ from data_access.queries import causes
 ctx = current()
 page_header(ctx, "致贫原因")
 
-measure = url_choice("measure", "统计口径", {"households": "按户数", "persons": "按人数"}, "households")
+MEASURE_OPTIONS = {"households": "按户数", "persons": "按人数"}
+if ctx.present:  # 汇报模式: one screen, no controls (the URL still decides)
+    measure = url_value("measure", MEASURE_OPTIONS, "households", warn=False)
+else:
+    measure = url_choice("measure", "统计口径", MEASURE_OPTIONS, "households")
 unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
 mix = fetch(causes.cause_mix, ctx, ctx.year)
 if mix.empty:
@@ -25,6 +29,25 @@ if mix.empty:
 order = causes.cause_order(mix["cause"])
 top = mix.sort_values(measure, ascending=False).reset_index(drop=True)
 first, second = top.iloc[0], top.iloc[1] if len(top) > 1 else None
+base_scope, base_name = comparison_scope(ctx)
+if ctx.present:
+    st.markdown(f"### 建档立卡 {fmt.count(mix['households'].sum())} 户 {fmt.count(mix['persons'].sum())} 人 · "
+                f"第一位 {first['cause']} {fmt.percent(first[f'{measure}_pct'], 1)}" +
+                (f" · 第二位 {second['cause']} {fmt.percent(second[f'{measure}_pct'], 1)}" if second is not None else ""))
+    left, right = st.columns(2)
+    with left:
+        cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True)
+    with right:
+        if base_scope:
+            cause_charts.compare_bars(mix, fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope), measure,
+                                      ctx.region_name, base_name, key="cause-compare", height=305,
+                                      compact=True)
+        else:
+            others = fetch(causes.other_cause_counts, ctx, ctx.year)
+            if not others.empty:
+                cause_charts.other_cause_bars(others, key="other-causes", height=305, compact=True)
+    st.stop()
+
 show([
     Kpi("建档立卡户数(户)", fmt.count(mix["households"].sum())),
     Kpi("建档立卡人数(人)", fmt.count(mix["persons"].sum())),
@@ -38,11 +61,13 @@ sentence = f"{ctx.region_name}{ctx.year}年主要致贫原因:" + "、".join(
 
 
 def list_link(label: str, **params) -> None:
+    if causes.NO_CAUSE in params.values():
+        st.caption(f"{label}:未填写致贫原因或属性的户无法按此条件查询,请在查询页按其他条件查找。")
+        return
     drill_link(f"查看名单:{label}", **params)
 
 
 # ---- the mix, and how it differs from the comparison region ----------------------------------------
-base_scope, base_name = comparison_scope(ctx)
 left, right = st.columns([1, 1] if base_scope else [3, 2])
 with left:
     st.subheader(f"主要致贫原因构成({measure_name})")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components import cause_charts, nav
 from components import format as fmt
-from components.cause_widgets import drill_link, household_table, pager, url_choice, url_number
+from components.cause_widgets import drill_link, household_table, pager, url_choice, url_number, url_value
 from components.context import current
 from components.data import fetch
 from components.header import page_header
@@ -15,13 +15,18 @@ from data_access.queries import exits
 ctx = current()
 page_header(ctx, "脱贫进度")
 
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    measure = url_choice("measure", "统计口径", {"households": "按户数", "persons": "按人数"}, "households")
-    threshold = url_choice("threshold", "贫困村出列标准(贫困发生率低于)",
-                           {int(t): f"{t:g}%" for t in exits.VILLAGE_THRESHOLDS}, 3,
-                           help="贫困村出列:贫困发生率降至2%以下(西部地区3%以下)。")
-    margin = url_number("margin", "收入临界幅度(高于标准线 %)", 10.0, 0.0, 100.0, 1.0,
-                        help="已脱贫户最新年人均纯收入低于“标准线×(1+幅度)”即列入收入临界预警。")
+MEASURE_OPTIONS = {"households": "按户数", "persons": "按人数"}
+THRESHOLD_OPTIONS = {int(t): f"{t:g}%" for t in exits.VILLAGE_THRESHOLDS}
+if ctx.present:  # 汇报模式: one screen, no controls (the URL still decides)
+    measure = url_value("measure", MEASURE_OPTIONS, "households", warn=False)
+    threshold, margin = 3, 10.0
+else:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        measure = url_choice("measure", "统计口径", MEASURE_OPTIONS, "households")
+        threshold = url_choice("threshold", "贫困村出列标准(贫困发生率低于)", THRESHOLD_OPTIONS, 3,
+                               help="贫困村出列:贫困发生率降至2%以下(西部地区3%以下)。")
+        margin = url_number("margin", "收入临界幅度(高于标准线 %)", 10.0, 0.0, 100.0, 1.0,
+                            help="已脱贫户最新年人均纯收入低于“标准线×(1+幅度)”即列入收入临界预警。")
 unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
 
 # ---- this year against the target ------------------------------------------------------------------------
@@ -41,7 +46,7 @@ incidence_change = None
 if before is not None and known(before["incidence"]) and known(now["incidence"]):
     incidence_change = fmt.signed(now["incidence"] - before["incidence"], 2)
     incidence_change = None if incidence_change in ("+0.00", "-0.00") else incidence_change
-show([
+cards = [
     Kpi(f"本年脱贫({unit})", fmt.count(now[f"exited_{measure}"]), help=f"{ctx.year}年脱贫的{measure_name}。"),
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"], 1) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
@@ -49,17 +54,27 @@ show([
         help=f"{ctx.first_year}年至{ctx.year}年各年脱贫之和(含其后返贫的户)。"),
     Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change, up_is_good=False,
         help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
-])
+]
+if ctx.present:  # one screen: the four figures beside this year's progress against the targets
+    left, right = st.columns(2)
+    with left:
+        show(cards, per_row=2)
+    with right:
+        cause_charts.exits_vs_target(progress, measure, key="exits-target", height=360,
+                                     title=f"各年脱贫{measure_name}与年度任务", year=ctx.year)
+    st.stop()
+show(cards)
 
 left, right = st.columns(2)
 with left:
     st.subheader(f"各年脱贫{measure_name}与年度任务")
-    hit = cause_charts.exits_vs_target(progress, measure, key="exits-target")
+    hit = cause_charts.exits_vs_target(progress, measure, key="exits-target", year=ctx.year)
     if hit:
-        drill_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"])
+        drill_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"], year=ctx.last_year)
 with right:
     st.subheader(f"累计脱贫{measure_name}")
     cause_charts.cumulative_curve(progress, measure, key="exits-cumulative")
+
 
 # ---- warnings ----------------------------------------------------------------------------------------------
 st.subheader(f"预警({ctx.year}年末)")
@@ -79,7 +94,7 @@ show([
     Kpi("收入临界(户)", fmt.count(near["households"]),
         help=f"已脱贫户中最新年人均纯收入低于标准线或高出不足{margin:g}%:低于标准线 "
              f"{fmt.count(near['below_households'])} 户,高出不足{margin:g}% {fmt.count(near['near_households'])} 户。"),
-    Kpi("三保障未达标(户)", fmt.count(unmet["households"]),
+    Kpi("三保障缺项(户)", fmt.count(unmet["households"]),
         help="已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
             f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。"),
 ])
@@ -90,7 +105,7 @@ names = {
     "not_exited": f"未脱贫({fmt.count(lists['not_exited']['households'])} 户)",
     "returned": f"返贫({fmt.count(lists['returned']['households'])} 户)",
     "near_line": f"收入临界({fmt.count(near['households'])} 户)",
-    "unmet": f"三保障未达标({fmt.count(unmet['households'])} 户)",
+    "unmet": f"三保障缺项({fmt.count(unmet['households'])} 户)",
 }
 shown = url_choice("list", "查看名单", names, None, allow_none=True)
 if shown:
@@ -137,10 +152,10 @@ else:
     with left_v:
         show([
             Kpi("贫困村(个)", fmt.count(len(villages))),
-            Kpi(f"{ctx.year}年末已出列(个)", fmt.count(int(villages["exited"].sum()))),
+            Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year}年末已出列的贫困村。"),
             Kpi("未出列(个)", fmt.count(len(remaining)), up_is_good=False),
-            Kpi(f"未出列中发生率已低于{threshold:g}%(个)", fmt.count(int(remaining["below_threshold"].sum())),
-                help="贫困发生率已达出列标准,可列入出列计划。"),
+            Kpi("已达出列标准(个)", fmt.count(int(remaining["below_threshold"].sum())),
+                help=f"未出列贫困村中贫困发生率已低于{threshold:g}%的,可列入出列计划。"),
         ], per_row=2)
     with right_v:
         by_year = fetch(exits.village_exits_by_year, ctx, ctx.first_year, ctx.last_year)

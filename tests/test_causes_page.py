@@ -67,3 +67,13 @@ def test_cause_page_persons_and_bad_parameter(sqlite_demo_url, levels):
     assert not at.exception
     assert any("measure" in w.value and "无效" in w.value for w in at.warning)
     assert any(label.endswith("(占户数%)") for label in metrics(at))
+
+
+def test_cause_page_presentation_mode(sqlite_demo_url, levels):
+    for scope in levels[:2]:
+        at = open_page(sqlite_demo_url, PAGE, region=scope.code, year=2020, mode="present")
+        assert not at.exception, at.exception
+        assert not at.segmented_control  # one screen, no controls
+        mix = table_with(at, "主要致贫原因")
+        households = int(mix["户数(户)"].sum())
+        assert any(f"建档立卡 {households:,} 户" in m.value for m in at.markdown)
