@@ -154,7 +154,7 @@ else:
             Kpi("贫困村(个)", fmt.count(len(villages))),
             Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year}年末已出列的贫困村。"),
             Kpi("未出列(个)", fmt.count(len(remaining)), up_is_good=False),
-            Kpi("已达出列标准(个)", fmt.count(int(remaining["below_threshold"].sum())),
+            Kpi("可出列(个)", fmt.count(int(remaining["below_threshold"].sum())),
                 help=f"未出列贫困村中贫困发生率已低于{threshold:g}%的,可列入出列计划。"),
         ], per_row=2)
     with right_v:
@@ -174,5 +174,9 @@ else:
 st.subheader(f"{ctx.year}年脱贫程序进展")
 pipeline = fetch(exits.exit_pipeline, ctx, ctx.year, ctx.last_year)
 if ctx.year < ctx.last_year:
-    st.caption("系统只保存每户当前所处环节:往年只显示当年销号户数。")
-cause_charts.step_bars(pipeline, key="exits-pipeline")
+    done = pipeline[pipeline["step"] == "销号"].iloc[0]
+    show([Kpi(f"{ctx.year}年销号(户)", fmt.count(done["households"])),
+          Kpi(f"{ctx.year}年销号(人)", fmt.count(done["persons"]))])
+    st.caption("系统只保存每户当前所处环节,往年各环节的在途户数无从还原;选择最新年度可查看各环节在途户数。")
+else:
+    cause_charts.step_bars(pipeline, key="exits-pipeline")
