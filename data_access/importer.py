@@ -385,7 +385,9 @@ def _log(conn, result: ImportResult, user: str | None) -> list[int]:
         elif result.dry_run:
             message = f"试导入:{errors} 处错误"
         elif result.written:
-            message = result.change_text() or "无变化"
+            message = result.change_text() + (f";跳过 {len(result.errors)} 处错误的行" if result.errors else "")
+        elif result.errors and result.skip_invalid:
+            message = f"无变化;本批文件 {len(result.errors)} 处错误的行已跳过"
         else:
             message = f"未写入:本批文件共 {len(result.errors)} 处错误" if result.errors else "无变化"
         row = conn.execute(schema.import_log.insert().values(
