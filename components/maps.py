@@ -282,15 +282,15 @@ def _outline_rows(shapes: list) -> list[dict]:
     return rows
 
 
-def _outline_chart(rows: list[dict], color: str, width: float) -> alt.Chart:
-    return (alt.Chart(alt.Data(values=rows))
+def _outline_chart(dataset: str, color: str, width: float) -> alt.Chart:
+    return (alt.Chart(alt.NamedData(dataset))
             .mark_line(color=color, strokeWidth=width, strokeOpacity=0.9, strokeJoin="round")
             .encode(longitude="lon:Q", latitude="lat:Q", detail="ring:N", order="i:Q")
             .project(type="mercator"))
 
 
-def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerChart:
-    """The map as an Altair layer chart (Mercator, fitted to the villages), with click selections.
+def vega_chart(model: MapModel, indicator_label: str, height: int) -> dict:
+    """The map as a Vega-Lite spec built with Altair (Mercator, fitted to the villages), with click selections.
 
     Selections: ``pick`` (a village: field ``code``) and, on a county map, ``zoom`` (a township name).
     """
@@ -312,8 +312,9 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerC
     domain = list(model.classes.labels) + ["无数据"]
     colors = list(model.classes.colors) + [NO_DATA]
     pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
+    datasets = {"villages": records}
     villages = (
-        alt.Chart(alt.Data(values=records))
+        alt.Chart(alt.NamedData("villages"))
         .mark_geoshape(strokeJoin="round")
         .encode(
             color=alt.Color("cls:N", scale=alt.Scale(domain=domain, range=colors), legend=None),
@@ -327,19 +328,20 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerC
     layers = [villages]
     # Outlines as lines, not unfilled shapes: an unfilled shape still catches the clicks and the
     # hovering meant for the villages under it.
-    town_lines = _outline_rows([t["polys"] for t in model.towns if t["polys"]])
-    if town_lines:
-        layers.append(_outline_chart(town_lines, TOWN_LINE, 2.4 if model.label_level == "town" else 1.6))
-    focus = [v["polys"] for v in model.villages if v["code"] == model.focus and v["polys"]]
-    if focus:
-        layers.append(_outline_chart(_outline_rows(focus), FOCUS_LINE, 4))
+    datasets["towns"] = _outline_rows([t["polys"] for t in model.towns if t["polys"]])
+    if datasets["towns"]:
+        layers.append(_outline_chart("towns", TOWN_LINE, 2.4 if model.label_level == "town" else 1.6))
+    datasets["focus"] = _outline_rows([v["polys"] for v in model.villages if v["code"] == model.focus and v["polys"]])
+    if datasets["focus"]:
+        layers.append(_outline_chart("focus", FOCUS_LINE, 4))
     label_source = model.towns if model.label_level == "town" else model.villages
     labels = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
               for r in label_source if r["lon"] is not None]
     if labels:
         size = 17 if model.label_level == "town" else 13
         weight = "bold" if model.label_level == "town" else "normal"
-        base = alt.Chart(alt.Data(values=labels)).encode(
+        datasets["labels"] = labels
+        base = alt.Chart(alt.NamedData("labels")).encode(
             longitude="lon:Q", latitude="lat:Q", text="name:N")
         halo = base.mark_text(fontSize=size, fontWeight=weight, font=FONT_STACK, stroke="#FFFFFF",
                               strokeWidth=4, strokeOpacity=0.9, fill="#FFFFFF").project(type="mercator")
@@ -352,7 +354,13 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> alt.LayerC
             text = text.add_params(alt.selection_point(name="zoom", fields=["code"], on="click", clear=False,
                                                        empty=False))
         layers += [halo, text]
-    return alt.layer(*layers).properties(height=height).configure_view(stroke=None)
+    spec = alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict()
+    # The data goes in after Altair's schema validation, which would walk every coordinate (seconds).
+    for layer in spec["layer"]:
+        name = (layer.get("data") or {}).get("name")
+        if name in datasets:
+            layer["data"] = {"values": datasets[name]}
+    return spec
 
 
 def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | None) -> pdk.Deck:
@@ -437,7 +445,7 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
             return st.pydeck_chart(_deck(model, height, settings, extra_layers), on_select="rerun",
                                    selection_mode="single-object", key=widget_key, height=height, width="stretch",
                                    alt=f"{indicator_label}分级地图")
-        return st.altair_chart(vega_chart(model, indicator_label, height), on_select="rerun",
+        return st.vega_lite_chart(vega_chart(model, indicator_label, height), on_select="rerun",
                                selection_mode=[p for p in VEGA_PARAMS if p != "zoom" or model.label_level == "town"],
                                key=widget_key, width="stretch")
 
