@@ -301,11 +301,14 @@ def build_places(seed: int, spec: ScaleSpec) -> Places:
         n_counties = 1 if spec.cities == 1 else max(1, round(len(cells) / spec.villages))
         groups = [cells] if n_counties == 1 else _order_by_position(
             tiling, _partition_exact(rng, tiling, cells, [rng.uniform(0.8, 1.2) for _ in range(n_counties)]))
+        main_k = max(range(len(groups)), key=lambda k: (_compactness(tiling, groups[k]), -k)) if ci == 0 else -1
+        number = 0
         for k, ccells in enumerate(groups):
-            if ci == 0 and k == len(groups) - 1:
+            if k == main_k:  # 云岭县: the largest county of the first city
                 ccode, cname = COUNTY_CODE, names.COUNTY_NAME
             else:
-                ccode, cname = f"{code[:4]}{k + 1:02d}000000", next(other_counties)
+                number += 1
+                ccode, cname = f"{code[:4]}{number:02d}000000", next(other_counties)
             city.counties.append(County(county_index, ccode, cname, code, city.name, ccells))
             county_index += 1
         cities.append(city)
@@ -319,6 +322,15 @@ def build_places(seed: int, spec: ScaleSpec) -> Places:
     else:
         geometry, lon, lat = None, cities[0].lon, cities[0].lat
     return Places(tiling, cities, geometry, lon, lat)
+
+
+def _compactness(tiling, cells) -> float:
+    """Cells per squared radius (largest distance of a cell centre from the mean centre)."""
+    xs = [tiling.centers[c][0] for c in cells]
+    ys = [tiling.centers[c][1] for c in cells]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    r2 = max((x - mx) ** 2 + (y - my) ** 2 for x, y in zip(xs, ys)) or 1.0
+    return len(cells) / r2
 
 
 def _build_county(rng, tiling, county: County, spec: ScaleSpec) -> None:
