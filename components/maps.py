@@ -45,8 +45,8 @@ NO_DATA = "#BBBBBB"
 POOR_OUTLINE = "#0072B2"  # Okabe–Ito blue: stands apart from the yellow–red classes
 TOWN_LINE = "#222222"
 FOCUS_LINE = "#000000"
-PICKABLE_LAYERS = ("villages", "village-points", "labels")
-VEGA_PARAMS = ("pick", "zoom")
+PICKABLE_LAYERS = ("villages", "village-points", "labels", "overlay")
+VEGA_PARAMS = ("pick", "zoom", "spot")
 
 
 RENDERERS = ("vega", "pydeck")
@@ -140,7 +140,8 @@ def _value_text(value, unit: str, digits: int) -> str:
 
 
 def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing: int, poor: int,
-                points: int, higher_is_worse: bool, town_lines: bool) -> str:
+                points: int, higher_is_worse: bool, town_lines: bool, overlay_label: str = "",
+                overlay_count: int = 0) -> str:
     """The legend as HTML: the classes with their ranges, units and village counts, then the marks."""
     unit_text = f"({unit})" if unit else ""
     rows = [f'<div class="map-legend-title">{html.escape(title)}{html.escape(unit_text)}</div>',
@@ -158,6 +159,10 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
     if town_lines:
         rows.append(f'<div class="map-legend-row"><span class="ln" style="background:{TOWN_LINE}"></span>'
                     f'乡镇界线与名称</div>')
+    if overlay_count:
+        rows.append(f'<div class="map-legend-row"><span class="dot" style="background:{OVERLAY_COLOR};'
+                    f'border-color:#fff"></span>{html.escape(overlay_label or "标注")}(圆越大越多)'
+                    f'<span class="n">{overlay_count} 处</span></div>')
     if points:
         rows.append(f'<div class="map-legend-row"><span class="dot"></span>'
                     f'无边界数据的村(画在中心点)<span class="n">{points} 个</span></div>')
@@ -289,7 +294,26 @@ def _outline_chart(dataset: str, color: str, width: float) -> alt.Chart:
             .project(type="mercator"))
 
 
-def vega_chart(model: MapModel, indicator_label: str, height: int) -> dict:
+OVERLAY_COLOR = "#CC79A7"  # Okabe–Ito reddish purple: apart from the yellow–red classes and the blue outlines
+
+
+def _overlay_rows(overlay: pd.DataFrame | None) -> list[dict]:
+    """Points drawn over the villages: lon, lat, tip (text shown on hover), size (optional), code (optional)."""
+    if overlay is None or overlay.empty:
+        return []
+    rows = []
+    for rec in overlay.to_dict("records"):
+        lon, lat = _num(rec.get("lon")), _num(rec.get("lat"))
+        if lon is None or lat is None:
+            continue
+        size = _num(rec.get("size"))
+        rows.append({"lon": lon, "lat": lat, "tip": str(rec.get("tip", "")), "size": size if size else 1.0,
+                     "code": str(rec.get("code") or "")})
+    return rows
+
+
+def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.DataFrame | None = None,
+               overlay_label: str = "") -> dict:
     """The map as a Vega-Lite spec built with Altair (Mercator, fitted to the villages), with click selections.
 
     Selections: ``pick`` (a village: field ``code``) and, on a county map, ``zoom`` (a township name).
@@ -354,6 +378,16 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> dict:
             text = text.add_params(alt.selection_point(name="zoom", fields=["code"], on="click", clear=False,
                                                        empty=False))
         layers += [halo, text]
+    datasets["overlay"] = _overlay_rows(overlay)
+    if datasets["overlay"]:
+        layers.append(
+            alt.Chart(alt.NamedData("overlay"))
+            .mark_circle(color=OVERLAY_COLOR, opacity=0.85, stroke="#FFFFFF", strokeWidth=1)
+            .encode(longitude="lon:Q", latitude="lat:Q",
+                    size=alt.Size("size:Q", legend=None, scale=alt.Scale(range=[60, 600])),
+                    tooltip=[alt.Tooltip("tip:N", title=overlay_label or "标注")])
+            .add_params(alt.selection_point(name="spot", fields=["code"], on="click", clear=False, empty=False))
+            .project(type="mercator"))
     spec = alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict()
     # The data goes in after Altair's schema validation, which would walk every coordinate (seconds).
     for layer in spec["layer"]:
@@ -363,7 +397,8 @@ def vega_chart(model: MapModel, indicator_label: str, height: int) -> dict:
     return spec
 
 
-def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | None) -> pdk.Deck:
+def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | None,
+          overlay: pd.DataFrame | None = None) -> pdk.Deck:
     polygons, points, focus = [], [], []
     for v in model.villages:
         tip = "<br/>".join([f"<b style='font-size:1.1em'>{html.escape(v['name'])}</b>"] +
@@ -405,6 +440,14 @@ def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | N
                                 get_size=18 if model.label_level == "town" else 14, size_units="pixels",
                                 get_color=[20, 20, 20, 255], font_family=FONT_STACK, character_set="auto",
                                 pickable=True))
+    points = [{**r, "tip": html.escape(r["tip"])} for r in _overlay_rows(overlay)]
+    if points:
+        largest = max(r["size"] for r in points) or 1.0
+        for r in points:
+            r["radius"] = 5 + 14 * (r["size"] / largest) ** 0.5
+        layers.append(pdk.Layer("ScatterplotLayer", id="overlay", data=points, get_position="[lon, lat]",
+                                get_radius="radius", radius_units="pixels", get_fill_color=rgba(OVERLAY_COLOR, 215),
+                                pickable=True))
     layers.extend(extra_layers or [])
     args = dict(layers=layers, initial_view_state=fit_view(model.extent(), height_px=height),
                 tooltip={"html": "{tip}", "style": {"fontSize": "16px", "backgroundColor": "#1f1f1f",
@@ -420,12 +463,17 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
                 higher_is_worse: bool = True, method: str = "quantile", classes: int = 5,
                 digits: int = 0, tooltip_columns: dict[str, str] | None = None,
                 extra_layers: list | None = None, scope: Scope | None = None,
-                height: int = 560, show_legend: bool = True, renderer: str | None = None) -> str | None:
+                height: int = 560, show_legend: bool = True, renderer: str | None = None,
+                overlay: pd.DataFrame | None = None, overlay_label: str = "") -> str | None:
     """Draw the villages of the scope coloured by ``values`` and return the clicked code, if any.
 
     values: DataFrame with ``code`` (12-digit village code) and ``value`` (number or NaN); any
     column named in ``tooltip_columns`` ({column: 中文标签}) is shown, as it is, in the tooltip.
     A village scope is drawn within its township, the village outlined in black.
+    ``overlay``: points drawn over the villages with either renderer (e.g. monitoring objects):
+    DataFrame with lon, lat, tip (hover text), optional size (scaled to the circle area) and code
+    (12 digits: a click on the point returns it like a village); ``overlay_label`` names them in
+    the legend and the tooltip.
     ``extra_layers``: more pydeck layers (pydeck renderer only; each with an ``id``; a picked object
     with a ``code`` field is returned like a village).
     Returns a village code (open its page), a township code (zoom to it), or None.
@@ -442,12 +490,12 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
 
     def draw():
         if use == "pydeck":
-            return st.pydeck_chart(_deck(model, height, settings, extra_layers), on_select="rerun",
+            return st.pydeck_chart(_deck(model, height, settings, extra_layers, overlay), on_select="rerun",
                                    selection_mode="single-object", key=widget_key, height=height, width="stretch",
                                    alt=f"{indicator_label}分级地图")
-        return st.vega_lite_chart(vega_chart(model, indicator_label, height), on_select="rerun",
-                               selection_mode=[p for p in VEGA_PARAMS if p != "zoom" or model.label_level == "town"],
-                               key=widget_key, width="stretch")
+        spec = vega_chart(model, indicator_label, height, overlay, overlay_label)
+        params = [p["name"] for p in spec.get("params", []) if p.get("name") in VEGA_PARAMS]
+        return st.vega_lite_chart(spec, on_select="rerun", selection_mode=params, key=widget_key, width="stretch")
 
     if show_legend:
         left, right = st.columns([2.6, 1] if ctx.present else [3.2, 1])
@@ -456,7 +504,8 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
         with right:
             st.html(legend_html(indicator_label, unit, model.classes, method=method, missing=model.missing,
                                 poor=model.poor, points=model.points, higher_is_worse=higher_is_worse,
-                                town_lines=bool(model.towns)))
+                                town_lines=bool(model.towns), overlay_label=overlay_label,
+                                overlay_count=len(_overlay_rows(overlay))))
     else:
         event = draw()
     return picked_code(event)
