@@ -100,7 +100,9 @@ def show_result(result: importer.ImportResult) -> None:
         st.markdown(f"**问题清单**:错误 {len(result.errors)} 处,提示 {len(result.notices)} 条")
         st.download_button("下载问题清单(Excel)", importer.report_xlsx(result), file_name="导入问题清单.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.dataframe(importer.problems_frame(result), hide_index=True, width="stretch", height=420)
+        problems = importer.problems_frame(result)
+        st.dataframe(problems, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(problems)),
+                     column_config={"问题": st.column_config.TextColumn(width="large")})
 
 
 def files_frame(result: importer.ImportResult) -> pd.DataFrame:
@@ -133,7 +135,9 @@ def history_panel(ctx: PageContext) -> None:
         st.info("还没有导入记录。")
         return
     st.caption("最近 50 次导入(含试导入),最新的在前;“写入”为数据有变化的行数,重复导入同一文件记为 0。")
-    st.dataframe(df, hide_index=True, width="stretch", height=520)
+    st.dataframe(df, hide_index=True, width="stretch", height=min(560, 40 + 35 * len(df)),
+                 column_config={"说明": st.column_config.TextColumn(width="large"),
+                                "编号": st.column_config.NumberColumn(width="small")})
 
 
 def template_panel() -> None:

@@ -383,7 +383,8 @@ def _log(conn, result: ImportResult, user: str | None) -> list[int]:
         elif report.error:
             message = report.error
         elif result.dry_run:
-            message = f"试导入:{errors} 处错误"
+            change = result.change_text()
+            message = f"试导入:{errors} 处错误" + (f";可写入 {change}" if change else ";与数据库一致")
         elif result.written:
             message = result.change_text() + (f";跳过 {len(result.errors)} 处错误的行" if result.errors else "")
         elif result.errors and result.skip_invalid:
