@@ -51,17 +51,18 @@ else:
     prev_label = "上年"
 period_text = f"{period[0]:%Y-%m-%d} 至 {period[1]:%Y-%m-%d}"
 
-left, right = st.columns([2, 1])
-with left:
-    picked_mode = st.segmented_control("入户率统计周期", list(modes), format_func=modes.get, default=mode,
-                                       key=f"period-{mode}-{days}")
-    if picked_mode and picked_mode != mode:
-        set_param("period", picked_mode, "recent")
-with right:
-    number_setting("未走访天数 N(天)", "days", days, DAYS_DEFAULT, 7, 730, 15,
-                   help="“近N天”入户率与“超过N天未走访”名单都用这个天数,默认90天;改动写入链接。")
-st.caption(f"入户率 = 周期末仍在结对的帮扶户中,周期内有“入户走访”记录的户数 ÷ 结对帮扶户数。"
-           f"电话联系、政策宣讲不算入户。本次周期:{period_text}。")
+if not ctx.present:
+    left, right = st.columns([2, 1])
+    with left:
+        picked_mode = st.segmented_control("入户率统计周期", list(modes), format_func=modes.get, default=mode,
+                                           key=f"period-{mode}-{days}")
+        if picked_mode and picked_mode != mode:
+            set_param("period", picked_mode, "recent")
+    with right:
+        number_setting("未走访天数 N(天)", "days", days, DAYS_DEFAULT, 7, 730, 15,
+                       help="“近N天”入户率与“超过N天未走访”名单都用这个天数,默认90天;改动写入链接。")
+    st.caption(f"入户率 = 周期末仍在结对的帮扶户中,周期内有“入户走访”记录的户数 ÷ 结对帮扶户数。"
+               f"电话联系、政策宣讲不算入户。本次周期:{period_text}。")
 
 span = fetch(helpq.visit_span, ctx)
 if span["first"] is None:
@@ -76,20 +77,21 @@ no_cadre = fetch(helpq.cadres_without_visit, ctx, on, days)
 rate_delta = (fmt.signed(now["visit_rate"] - before["visit_rate"], 1)
               if pd.notna(now["visit_rate"]) and pd.notna(before["visit_rate"]) else None)
 
-show([
-    Kpi("帮扶单位(个)", fmt.count(now["units"]), help=f"{period[1]:%Y-%m-%d} 有干部在本范围结对帮扶的单位"),
-    Kpi("帮扶责任人(人)", fmt.count(now["cadres"])),
-    Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
-    Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
-        help="结对关系数 ÷ 帮扶责任人数"),
-    Kpi("入户率(%)", fmt.percent(now["visit_rate"], 1), rate_delta if mode == "year" else None,
-        help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'], 1)}"),
-    Kpi("已入户(户)", fmt.count(now["visited_households"]), help=f"{period_text} 有入户走访的结对帮扶户"),
-    Kpi(f"{days}天未入户(户)", fmt.count(no_hh["total"]), up_is_good=False,
-        help=f"截至 {on:%Y-%m-%d},近{days}天没有入户走访记录的结对帮扶户"),
-    Kpi("未入户干部(人)", fmt.count(no_cadre["total"]), up_is_good=False,
-        help=f"截至 {on:%Y-%m-%d},近{days}天没有任何入户走访记录的帮扶责任人"),
-])
+if not ctx.present:
+    show([
+        Kpi("帮扶单位(个)", fmt.count(now["units"]), help=f"{period[1]:%Y-%m-%d} 有干部在本范围结对帮扶的单位"),
+        Kpi("帮扶责任人(人)", fmt.count(now["cadres"])),
+        Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
+        Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
+            help="结对关系数 ÷ 帮扶责任人数"),
+        Kpi("入户率(%)", fmt.percent(now["visit_rate"], 1), rate_delta if mode == "year" else None,
+            help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'], 1)}"),
+        Kpi("已入户(户)", fmt.count(now["visited_households"]), help=f"{period_text} 有入户走访的结对帮扶户"),
+        Kpi(f"{days}天未入户(户)", fmt.count(no_hh["total"]), up_is_good=False,
+            help=f"截至 {on:%Y-%m-%d},近{days}天没有入户走访记录的结对帮扶户"),
+        Kpi("未入户干部(人)", fmt.count(no_cadre["total"]), up_is_good=False,
+            help=f"截至 {on:%Y-%m-%d},近{days}天没有任何入户走访记录的帮扶责任人"),
+    ])
 
 
 def rate_scale(values) -> alt.Scale:
@@ -112,7 +114,7 @@ def rate_bars(df: pd.DataFrame, pick: str, label_title: str) -> alt.Chart:
     df = df.assign(end_text=[f"{fmt.percent(r, 1)}({v:,}/{n:,}户)" for r, v, n in
                              zip(df["visit_rate"], df["visited_households"], df["assigned_households"])])
     select = alt.selection_point(fields=["key"], name=pick)
-    y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16))
+    y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(df).mark_bar().encode(
         y=y, x=alt.X("visit_rate:Q", title="入户率(%)", scale=alt.Scale(domain=[0, 118])),
         color=alt.Color("visit_rate:Q", scale=rate_scale(df["visit_rate"]), legend=None),
@@ -132,6 +134,26 @@ def rate_table(df: pd.DataFrame, name_title: str) -> pd.DataFrame:
         "name": name_title, "assigned_households": "结对帮扶户(户)", "visited_households": "已入户(户)",
         "visit_rate": "入户率(%)", "cadres": "帮扶责任人(人)", "households_per_cadre": "人均结对户数(户/人)",
     })[[name_title, "入户率(%)", "已入户(户)", "结对帮扶户(户)", "帮扶责任人(人)", "人均结对户数(户/人)"]]
+
+
+if ctx.present:  # 汇报模式: one screen, the headline and who lags behind
+    st.markdown(f"### 结对帮扶 {fmt.count(now['assigned_households'])} 户 · 入户率 {fmt.percent(now['visit_rate'], 1)}"
+                f"({modes[mode]}) · {days}天未入户 {fmt.count(no_hh['total'])} 户")
+    left, right = st.columns(2)
+    with left:
+        if ctx.scope.child_level is not None:
+            by_child = fetch(helpq.visit_rates, ctx, (period,), "child")
+            shown = by_child[by_child["assigned_households"] > 0].sort_values("visit_rate").head(6)
+            st.markdown(f"**入户率最低的地区**(前 {len(shown)} 个)")
+            with_table(rate_bars(shown, "region_pick", "地区"), rate_table(by_child, "地区"), key="help-region",
+                       height=250)
+    with right:
+        units = fetch(helpq.visit_rates, ctx, (period,), "unit")
+        shown = units[units["assigned_households"] > 0].sort_values("visit_rate").head(6)
+        st.markdown(f"**入户率最低的帮扶单位**(前 {len(shown)} 个)")
+        with_table(rate_bars(shown, "unit_pick", "帮扶单位"), rate_table(units, "帮扶单位"), key="help-unit",
+                   height=250)
+    st.stop()
 
 
 def heatmap(df: pd.DataFrame, row_title: str, labels: list[str], rows_order: list[str]) -> alt.Chart:
@@ -173,7 +195,7 @@ if ctx.scope.child_level is not None:
     by_child = fetch(helpq.visit_rates, ctx, (period,), "child")
     shown = by_child[by_child["assigned_households"] > 0]
     event = with_table(rate_bars(shown, "region_pick", "地区"), rate_table(by_child, "地区"), key="help-region",
-                       height=max(240, 30 * len(shown)), on_select="rerun")
+                       height=110 + 32 * len(shown), on_select="rerun")
     code = picked(event, "region_pick")
     if code:
         nav.set_region(code)
@@ -213,7 +235,7 @@ else:
     ranking = rate_table(units.sort_values(["visit_rate", "key"], ascending=[False, True]), "帮扶单位")
     ranking.insert(0, "排名", range(1, len(ranking) + 1))
     event = with_table(rate_bars(lowest, "unit_pick", "帮扶单位"), ranking, key="help-unit",
-                       height=max(240, 30 * len(lowest)), on_select="rerun" if query_ready else None)
+                       height=110 + 32 * len(lowest), on_select="rerun" if query_ready else None)
     unit_id = picked(event, "unit_pick")
     if unit_id:
         nav.go("query", unit=unit_id)
@@ -270,7 +292,8 @@ else:
     with left:
         st.markdown(f"**{m_year}年各类措施覆盖户数**")
         bars = alt.Chart(this_year).mark_bar(color=GOOD).encode(
-            y=alt.Y("measure:N", sort=list(this_year["measure"]), title=None, axis=alt.Axis(labelFontSize=15)),
+            y=alt.Y("measure:N", sort=list(this_year["measure"]), title=None,
+                    axis=alt.Axis(labelFontSize=15, labelOverlap=False)),
             x=alt.X("households:Q", title="户数(户)"),
             tooltip=[alt.Tooltip("measure:N", title="措施"), alt.Tooltip("households:Q", title="户数(户)"),
                      alt.Tooltip("measures:Q", title="措施条数(条)")],
@@ -282,7 +305,7 @@ else:
         with_table(bars, table.rename(columns={"measure": "措施", "households": "覆盖户数(户)",
                                                "measures": "措施条数(条)", "amount": f"金额({unit})"})[
             ["措施", "覆盖户数(户)", "措施条数(条)", f"金额({unit})"]], key="help-measures",
-            height=max(260, 28 * len(this_year)))
+            height=90 + 30 * len(this_year))
     with right:
         st.markdown("**逐年覆盖户数(户)**")
         order = list(this_year["measure"]) + sorted(set(all_years["measure"]) - set(this_year["measure"]))
@@ -309,7 +332,8 @@ else:
             end_text=lambda d: [f"{fmt.percent(r, 1)}({m:,}/{n:,}户)" for r, m, n in
                                 zip(d["matched_ever_rate"], d["matched_ever"], d["households"])])
         chart = alt.Chart(match).mark_bar().encode(
-            y=alt.Y("cause:N", sort=list(match["cause"]), title=None, axis=alt.Axis(labelFontSize=15)),
+            y=alt.Y("cause:N", sort=list(match["cause"]), title=None,
+                    axis=alt.Axis(labelFontSize=15, labelOverlap=False)),
             x=alt.X("matched_ever_rate:Q", title="有对应措施的户占比(%)", scale=alt.Scale(domain=[0, 118])),
             color=alt.condition(alt.datum.matched_ever_rate < 80, alt.value(BAD), alt.value(GOOD)),
             tooltip=[alt.Tooltip("cause:N", title="主要致贫原因"), alt.Tooltip("measures:N", title="对应措施"),
@@ -322,4 +346,4 @@ else:
             "matched_ever": f"截至{m_year}年有对应措施(户)", "matched_ever_rate": "占比(%)",
             "unmatched_ever": "从未有对应措施(户)", "matched_year": f"{m_year}年有对应措施(户)",
             "matched_year_rate": f"{m_year}年占比(%)",
-        }).drop(columns=["end_text"]), key="help-match", height=max(260, 30 * len(match)))
+        }).drop(columns=["end_text"]), key="help-match", height=90 + 32 * len(match))

@@ -41,24 +41,25 @@ def change(key):
     return fmt.signed(now[key] - before[key]) if before is not None else None
 
 
-show([
-    Kpi("监测对象(户)", fmt.count(now["households"]), change("households"),
-        help=f"截至{year}年末累计识别的监测对象"),
-    Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
-    Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
-        help=f"{year}年末尚未风险消除"),
-    Kpi("风险消除率(%)", fmt.percent(now["removal_rate"], 1),
-        fmt.signed(now["removal_rate"] - before["removal_rate"], 1)
-        if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
-        help="已消除风险户数 ÷ 监测对象户数"),
-    Kpi(f"{year}年新识别(户)", fmt.count(int(kinds["new_households"].sum()))),
-    Kpi("平均消除用时(天)", "—" if removal["avg_days"] is None else f"{removal['avg_days']:.0f}",
-        help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除的平均天数"),
-    Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
-        help="已脱贫、未纳入监测、最新人均纯收入低于监测线或高出不足预警幅度"),
-    Kpi("健康预警(户)", fmt.count(health["total"]), up_is_good=False,
-        help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
-])
+if not ctx.present:
+    show([
+        Kpi("监测对象(户)", fmt.count(now["households"]), change("households"),
+            help=f"截至{year}年末累计识别的监测对象"),
+        Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
+        Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
+            help=f"{year}年末尚未风险消除"),
+        Kpi("风险消除率(%)", fmt.percent(now["removal_rate"], 1),
+            fmt.signed(now["removal_rate"] - before["removal_rate"], 1)
+            if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
+            help="已消除风险户数 ÷ 监测对象户数"),
+        Kpi(f"{year}年新识别(户)", fmt.count(int(kinds["new_households"].sum()))),
+        Kpi("消除用时(天)", "—" if removal["avg_days"] is None else f"{removal['avg_days']:.0f}",
+            help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除平均用了多少天"),
+        Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
+            help="已脱贫、未纳入监测、最新人均纯收入低于监测线或高出不足预警幅度"),
+        Kpi("健康预警(户)", fmt.count(health["total"]), up_is_good=False,
+            help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
+    ])
 
 query_ready = page_available("query")
 
@@ -77,7 +78,7 @@ def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool
     long["状态"] = long["state"].map({"at_risk_households": "仍有风险", "removed_households": "已消除风险"})
     long["顺序"] = long["state"].map({"at_risk_households": 0, "removed_households": 1})
     select = alt.selection_point(fields=["label"], name=pick)
-    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelFontSize=16))
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(long).mark_bar().encode(
         y=y, x=alt.X("sum(户数):Q", title="户数(户)"),
         color=alt.Color("状态:N", scale=alt.Scale(domain=["仍有风险", "已消除风险"], range=[BAD, GOOD]),
@@ -107,6 +108,25 @@ def breakdown_table(df: pd.DataFrame, label: str) -> pd.DataFrame:
     })
 
 
+if ctx.present:  # 汇报模式: one screen, the headline and where the risks are
+    st.markdown(f"### 监测对象 {fmt.count(now['households'])} 户 · 仍有风险 {fmt.count(now['at_risk_households'])} 户"
+                f" · 消除率 {fmt.percent(now['removal_rate'], 1)} · 收入预警 {fmt.count(income['total'])} 户")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**按监测对象类别**(仍有风险 / 全部,户)")
+        with_table(stacked_bars(kinds[kinds["households"] > 0], "类别", "kind_pick", keep_order=True),
+                   breakdown_table(kinds, "监测对象类别"), key="mon-kind", height=250)
+    with right:
+        by_place = ctx.scope.child_level is not None
+        rows = (fetch(monitoring.by_region, ctx, year).rename(columns={"name": "label"}).drop(columns=["code"])
+                if by_place else risks)
+        rows = rows[rows["households"] > 0].sort_values(["at_risk_households", "households"], ascending=False)
+        st.markdown(f"**{'仍有风险最多的地区' if by_place else '按主要风险'}**(前 {min(len(rows), 6)} 个)")
+        with_table(stacked_bars(rows.head(6), "地区" if by_place else "主要风险", "place_pick"),
+                   breakdown_table(rows, "地区" if by_place else "主要风险"), key="mon-place", height=250)
+    st.stop()
+
+
 # ---- 构成: kind and main risk -------------------------------------------------
 st.subheader("监测对象类别与主要风险")
 st.caption("条末数字:仍有风险户数 / 监测对象户数。" + ("点击条形,到“查询”页列出该类监测对象。" if query_ready else ""))
@@ -115,7 +135,7 @@ with left:
     st.markdown("**按监测对象类别**")
     kind_rows = kinds[kinds["households"] > 0]
     event = with_table(stacked_bars(kind_rows, "类别", "kind_pick", keep_order=True),
-                       breakdown_table(kinds, "监测对象类别"), key="mon-kind", height=230,
+                       breakdown_table(kinds, "监测对象类别"), key="mon-kind", height=150 + 34 * len(kind_rows),
                        on_select="rerun" if query_ready else None)
     choice = picked(event, "kind_pick")
     if choice:
@@ -124,18 +144,18 @@ with right:
     st.markdown("**按主要风险**")
     risk_rows = risks[risks["households"] > 0]
     event = with_table(stacked_bars(risk_rows, "主要风险", "risk_pick"), breakdown_table(risks, "主要风险"),
-                       key="mon-risk", height=max(230, 34 * len(risk_rows)),
+                       key="mon-risk", height=150 + 34 * len(risk_rows),
                        on_select="rerun" if query_ready else None)
     choice = picked(event, "risk_pick")
     if choice:
         nav.go("query", risk=choice)
 if query_ready:
     st.markdown("**到查询页列出名单:**")
-    cols = st.columns(5)
+    cols = st.columns(3)
     links = [(f"{kind}·仍有风险", {"monitoring_kind": kind, "removed": 0}) for kind in kinds["label"]]
     links += [("全部仍有风险", {"removed": 0}), ("全部已消除风险", {"removed": 1})]
     for i, (label, params) in enumerate(links):
-        with cols[i % 5]:
+        with cols[i % 3]:
             query_link(label, **params)
 
 # ---- 分地区 and the map ---------------------------------------------------------
@@ -148,7 +168,7 @@ if not regions.empty:
         stacked_bars(region_rows[["label", "code", "households", "at_risk_households", "removed_households"]],
                      "地区", "region_pick"),
         breakdown_table(region_rows.drop(columns=["code"]), "地区"), key="mon-region",
-        height=max(260, 30 * len(region_rows)), on_select="rerun")
+        height=150 + 32 * len(region_rows), on_select="rerun")
     name = picked(event, "region_pick")
     if name:
         match = regions.loc[regions["name"] == name, "code"]
