@@ -80,7 +80,8 @@ def _large_export(source: ChunkSource, name: str, key: str, ctx: PageContext, to
     limit = ex.configured_row_cap()
     signature = (name, tuple(sorted(st.query_params.to_dict().items())), ctx.scope.code, ctx.data_version)
     state_key = _STATE + key
-    with st.expander("导出名单(Excel / CSV)", expanded=False):
+    with st.container(border=True):
+        st.markdown("**导出名单(Excel / CSV)**")
         cols = st.columns([2, 2, 2])
         cap = cols[0].number_input("最多导出行数", min_value=1, max_value=limit,
                                    value=min(limit, ex.DEFAULT_ROW_CAP), step=1000, key=f"{key}-cap")

@@ -86,8 +86,8 @@ def _year_range(col, label: str, param: str, current, years: list[int]) -> None:
     options = [None] + years
     fmt = lambda y: ANY if y is None else f"{y}年"  # noqa: E731
     left, right = col.columns(2)
-    left.selectbox(f"{label}:从", options, key=k_lo, on_change=changed, format_func=fmt)
-    right.selectbox("至", options, key=k_hi, on_change=changed, format_func=fmt)
+    left.selectbox(f"{label}:从", options, key=k_lo, on_change=changed, format_func=fmt, placeholder=ANY)
+    right.selectbox("至", options, key=k_hi, on_change=changed, format_func=fmt, placeholder=ANY)
 
 
 def _number(col, label: str, param: str, current: float | None, help: str | None = None,
@@ -131,7 +131,8 @@ def search_box(f: HouseholdFilter) -> str | None:
 
 def filter_panel(f: HouseholdFilter, years: list[int], helpers: pd.DataFrame) -> None:
     """All filters of the URL contract, in four columns."""
-    with st.expander("筛选条件" + ("(已设置)" if not f.is_empty() else ""), expanded=True):
+    with st.container(border=True):
+        st.markdown("**筛选条件**" + ("(已设置)" if not f.is_empty() else ""))
         c1, c2, c3, c4 = st.columns(4)
         _multi(c1, "主要致贫原因", "main_cause", CAUSES, f.main_cause)
         _multi(c2, "其他致贫原因", "other_cause", CAUSES, f.other_cause)
@@ -166,7 +167,8 @@ def _helper_pickers(col, f: HouseholdFilter, helpers: pd.DataFrame) -> None:
     unit_options = [None] + list(unit_names) + ([f.unit] if f.unit and f.unit not in unit_names else [])
     col.selectbox("帮扶单位", unit_options, key=k_unit,
                   on_change=lambda: _set_param("unit", st.session_state[k_unit]),
-                  format_func=lambda u: ANY if u is None else unit_names.get(u, f"{u}(本范围内无此单位)"))
+                  format_func=lambda u: ANY if u is None else unit_names.get(u, f"{u}(本范围内无此单位)"),
+                  placeholder=ANY)
     shown = helpers if not f.unit else helpers[helpers["unit_id"] == f.unit]
     names = {h: f"{n}({u})" for h, n, u in zip(shown["helper_id"], shown["name"], shown["unit_name"])}
     k_helper = "qf-helper"
@@ -174,7 +176,8 @@ def _helper_pickers(col, f: HouseholdFilter, helpers: pd.DataFrame) -> None:
     options = [None] + list(names) + ([f.helper] if f.helper and f.helper not in names else [])
     col.selectbox("帮扶责任人", options, key=k_helper,
                   on_change=lambda: _set_param("helper", st.session_state[k_helper]),
-                  format_func=lambda h: ANY if h is None else names.get(h, f"{h}(本范围内无此人)"))
+                  format_func=lambda h: ANY if h is None else names.get(h, f"{h}(本范围内无此人)"),
+                  placeholder=ANY)
 
 
 def list_controls(f: HouseholdFilter, total: int) -> None:

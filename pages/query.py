@@ -27,13 +27,13 @@ except hq.FilterError as exc:
 search_error = qf.search_box(flt)
 if search_error:
     st.warning(search_error)
-years = list(range(ctx.first_year, ctx.last_year + 1))
-qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
 
+years = list(range(ctx.first_year, ctx.last_year + 1))
 try:
     result = fetch(hq.query_page, ctx, flt, ctx.year, masked=ctx.masked)
 except hq.FilterError as exc:
     st.warning("\n".join(exc.messages))
+    qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
     st.stop()
 totals = result
 
@@ -48,7 +48,6 @@ if result["income_year"]:
 elif {"income", "line_margin"} & set(flt.columns):
     notes.append("本范围没有收入数据")
 st.caption(";".join(notes) + "。")
-
 if totals["households"] == 0:
     if flt.q:
         kind, _ = hq.classify_search(flt.q)
@@ -57,6 +56,8 @@ if totals["households"] == 0:
                 "(或该户不满足其他筛选条件)。")
     else:
         st.info("没有符合条件的农户。可放宽或清除筛选条件。")
+qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
+if totals["households"] == 0:
     st.stop()
 
 qf.list_controls(flt, totals["households"])
