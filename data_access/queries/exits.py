@@ -231,6 +231,10 @@ def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) 
     return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
 
 
+# Stands in for a missing line in the list's filter (no income is below it). Written this way the
+# filter does not turn the outer join to the lines into an inner one, which lets SQLite scan the
+# lines first and the households once per line.
+NO_LINE = -1e18
 NEAR_LINE_EXTRA = ["income_year", "per_capita_net", "line", "line_kind", "above_line_pct"]
 
 
@@ -272,7 +276,7 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
                ratio.label("above_line_pct"))
         .select_from(with_income.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
-        .where(where, at_risk)
+        .where(where, I.c.per_capita_net < func.coalesce(line, NO_LINE) * factor)
         .order_by(ratio, H.c.hh_id).limit(limit).offset(offset)
     )
     with engine.connect() as conn:
