@@ -76,7 +76,7 @@ def expected_village(q, code: str, year: int) -> dict:
     }
 
 
-@pytest.mark.parametrize("year", (2016, 2020, 2026))
+@pytest.mark.parametrize("year", (2016, 2026))
 def test_indicators_match_hand_counts(registry_engine, sql, year):
     q = sql(registry_engine)
     for scope in scopes(q):
