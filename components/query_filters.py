@@ -21,7 +21,6 @@ from data_access.queries.households import (
 ANY = "不限"
 YES_NO = {ANY: None, "是": "1", "否": "0"}
 HOUSE_LABELS = {HOUSE_DANGER: "C/D级危房", "安全": "安全", "A": "A级", "B": "B级", "C": "C级", "D": "D级"}
-PAGE_PARAMS = ("page",)
 
 
 def _set_param(name: str, value: str | None, reset_page: bool = True) -> None:

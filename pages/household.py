@@ -68,9 +68,8 @@ status = profile["status_at_year"]
 show([
     Kpi("家庭人口(人)", fmt.count(profile["member_count"])),
     Kpi(f"{ctx.year}年末状态", status or "—"),
-    Kpi(f"{int(latest['year'])}年人均纯收入(元)" if latest is not None else "年人均纯收入(元)",
-        f"{latest['per_capita_net']:,.0f}" if latest is not None else "—",
-        help="最近一个有收入记录的年度" if latest is not None else None),
+    Kpi("人均纯收入(元)", f"{latest['per_capita_net']:,.0f}" if latest is not None else "—",
+        help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
     Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"], 1) if latest is not None
         and latest["above_line_pct"] is not None else "—",
         help=f"{latest['line_kind']} {latest['line']:,} 元" if latest is not None and latest["line"] else None),
@@ -85,6 +84,8 @@ facts = {
                    if profile["relocated"] else "否"),
     "户联系电话": profile["phone"],
 }
+if latest is not None:
+    st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year} 年末计。")
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts.items()):
     cols[i % 4].markdown(f"**{label}**:{dash(value)}")

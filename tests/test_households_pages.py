@@ -127,7 +127,8 @@ def test_household_page_opens_at_every_level(sqlite_demo_url, level):
     assert number(shown["家庭人口(人)"]) == members
     latest = first(sqlite_demo_url, "SELECT year, per_capita_net FROM income WHERE hh_id = :h AND year <= 2026 "
                                     "ORDER BY year DESC", h=hh)
-    assert shown[f"{latest.year}年人均纯收入(元)"] == f"{float(latest.per_capita_net):,.0f}"
+    assert shown["人均纯收入(元)"] == f"{float(latest.per_capita_net):,.0f}"
+    assert f"收入为 {latest.year} 年数据" in " ".join(c.value for c in at.caption)
     frames = [d.value for d in at.dataframe]
     member_table = next(df for df in frames if "证件号码" in df.columns)
     assert len(member_table) == members

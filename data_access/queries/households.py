@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, false, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import (

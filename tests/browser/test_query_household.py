@@ -70,6 +70,21 @@ def test_query_page(page, base_url, sqlite_demo_url, requests_log, page_errors):
     page.locator("[data-testid='stDataFrame']").first.scroll_into_view_if_needed()
     screenshot(page, "query-list-1920x1080")  # the list below the filters
 
+    # Ticking a row opens that household; going back shows the query again (not the household).
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # first row's selection box
+    page.wait_for_url(re.compile(r"/household\?"), timeout=60_000)
+    wait_for_app_settled(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["hh"][0].startswith("5231") and query["region"] == [COUNTY]
+    expect(page.get_by_text("两不愁三保障").first).to_be_visible()
+    page.go_back()
+    page.wait_for_url(re.compile(r"/query\?"), timeout=60_000)
+    wait_for_app_settled(page)
+    expect(page.locator("[data-testid='stMetric']").filter(has_text="符合条件的户数").first).to_be_visible()
+    assert "/query" in page.url
+
     open_app(page, base_url, "query", region=COUNTY, q="110105194912310021")  # wrong check digit
     expect(page.locator("[data-testid='stAlertContentError']")).to_contain_text("校验位")
     expect(page.locator(EXCEPTION)).to_have_count(0)
