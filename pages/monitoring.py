@@ -19,6 +19,7 @@ from data_access.queries import monitoring
 
 MONITORING_SINCE = 2021
 MARGIN_DEFAULT = 10
+COUNT_AXIS = alt.Axis(tickMinStep=1, format=",d")  # whole households only
 
 ctx = current()
 page_header(ctx, "防返贫监测")
@@ -80,7 +81,7 @@ def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool
     select = alt.selection_point(fields=["label"], name=pick)
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(long).mark_bar().encode(
-        y=y, x=alt.X("sum(户数):Q", title="户数(户)"),
+        y=y, x=alt.X("sum(户数):Q", title="户数(户)", axis=COUNT_AXIS),
         color=alt.Color("状态:N", scale=alt.Scale(domain=["仍有风险", "已消除风险"], range=[BAD, GOOD]),
                         legend=alt.Legend(title=None)),
         order=alt.Order("顺序:Q"),
@@ -195,7 +196,7 @@ month_long["月份"] = month_long["month"].map(lambda m: f"{m}月")
 month_chart = alt.Chart(month_long).mark_bar().encode(
     x=alt.X("月份:N", sort=[f"{m}月" for m in range(1, 13)], title=None, axis=alt.Axis(labelAngle=0)),
     xOffset=alt.XOffset("类别:N", sort=["新识别", "风险消除"]),
-    y=alt.Y("户数:Q", title="户数(户)"),
+    y=alt.Y("户数:Q", title="户数(户)", axis=COUNT_AXIS),
     color=alt.Color("类别:N", scale=alt.Scale(domain=["新识别", "风险消除"], range=[BAD, GOOD]),
                     legend=alt.Legend(title=None)),
     tooltip=["月份:N", "类别:N", alt.Tooltip("户数:Q", title="户数(户)")],
@@ -218,7 +219,7 @@ with right:
     classes = removal["classes"]
     class_chart = alt.Chart(classes).mark_bar(color=GOOD).encode(
         y=alt.Y("label:N", sort=list(classes["label"]), title=None),
-        x=alt.X("households:Q", title="户数(户)"),
+        x=alt.X("households:Q", title="户数(户)", axis=COUNT_AXIS),
         tooltip=[alt.Tooltip("label:N", title="用时"), alt.Tooltip("households:Q", title="户数(户)"),
                  alt.Tooltip("share:Q", title="占比(%)")],
     ) + alt.Chart(classes).mark_text(align="left", dx=4, fontSize=15).encode(
