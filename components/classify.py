@@ -105,8 +105,8 @@ def jenks_breaks(values: list[float], k: int) -> list[float]:
 def palette(k: int, reverse: bool = False) -> list[str]:
     """``k`` colours spread over the sequential palette (light -> dark, or dark -> light)."""
     n = len(SEQUENTIAL)
-    if k <= 1:
-        picks = [SEQUENTIAL[n // 2]]
+    if k <= 1:  # no spread to show: the light end, so that nothing looks alarming by colour alone
+        picks = [SEQUENTIAL[0]]
     else:
         picks = [SEQUENTIAL[round(i * (n - 1) / (k - 1))] for i in range(k)]
     return picks[::-1] if reverse else picks

@@ -362,7 +362,7 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
     labels = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
               for r in label_source if r["lon"] is not None]
     if labels:
-        size = 17 if model.label_level == "town" else 13
+        size = 17 if model.label_level == "town" else 15
         weight = "bold" if model.label_level == "town" else "normal"
         datasets["labels"] = labels
         base = alt.Chart(alt.NamedData("labels")).encode(
