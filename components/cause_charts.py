@@ -18,8 +18,12 @@ MEASURES = {"households": "户数", "persons": "人数"}
 UNITS = {"households": "户", "persons": "人"}
 
 
+def titled(chart, title: str | None):
+    return chart.properties(title=title) if title else chart
+
+
 def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = None,
-               compact: bool = False) -> dict | None:
+               compact: bool = False, title: str | None = None) -> dict | None:
     """Main causes as horizontal bars, largest first, labelled with count and share (``compact``:
     no value axis, the labels carry the numbers)."""
     unit, share = UNITS[measure], f"{measure}_pct"
@@ -44,13 +48,14 @@ def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = N
         "cause": "主要致贫原因", "households": "户数(户)", "persons": "人数(人)",
         "households_pct": "户数占比(%)", "persons_pct": "人数占比(%)",
     })
-    chart = bars + labels
+    chart = titled(bars + labels, title)
     height = height or max(200, 32 * len(data) + 40)
     return selected(charts.with_table(chart, table, key, height=height, on_select="rerun"))
 
 
 def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name: str, base_name: str,
-                 key: str, height: int | None = None, compact: bool = False) -> dict | None:
+                 key: str, height: int | None = None, compact: bool = False,
+                 title: str | None = None) -> dict | None:
     """Share of each cause here against the comparison region: grouped bars (percent), or with
     ``compact`` one bar per cause for the difference in percentage points."""
     share = f"{measure}_pct"
@@ -70,8 +75,7 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
         reach = max(float(diff["diff"].abs().max() or 1), 1.0) * 1.3
         base_chart = alt.Chart(diff).encode(
             y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
-            x=alt.X("diff:Q", title=f"与{base_name}占比相差(百分点)", scale=alt.Scale(domain=[-reach, reach]),
-                    axis=alt.Axis(labels=False, ticks=False, grid=False)))
+            x=alt.X("diff:Q", title=None, scale=alt.Scale(domain=[-reach, reach]), axis=None))
         chart = base_chart.mark_bar().encode(
             color=alt.Color("side:N", title=None, scale=alt.Scale(
                 domain=[f"高于{base_name}", f"低于{base_name}"], range=[CATEGORICAL[3], CATEGORICAL[0]]),
@@ -95,11 +99,11 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
     })
     table = table.set_index("主要致贫原因").loc[[c for c in order if c in set(merged["cause"])]].reset_index()
     height = height or max(220, 40 * len(merged) + 40)
-    return selected(charts.with_table(chart, table, key, height=height, on_select="rerun"))
+    return selected(charts.with_table(titled(chart, title), table, key, height=height, on_select="rerun"))
 
 
 def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
-                     compact: bool = False) -> dict | None:
+                     compact: bool = False, title: str | None = None) -> dict | None:
     """How many households list each cause as a 其他致贫原因."""
     data = counts.copy()
     data["_label"] = [f"{fmt.count(n)} 户" for n in data["households"]]
@@ -117,7 +121,8 @@ def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
     labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(text="_label:N")
     table = counts.rename(columns={"cause": "其他致贫原因", "households": "户数(户)", "persons": "人数(人)",
                                    "households_pct": "占建档立卡户(%)"})
-    return selected(charts.with_table(bars + labels, table, key, height=height or max(200, 30 * len(data) + 40),
+    return selected(charts.with_table(titled(bars + labels, title), table, key,
+                                      height=height or max(200, 30 * len(data) + 40),
                                       on_select="rerun"))
 
 

@@ -36,16 +36,18 @@ if ctx.present:
                 (f" · 第二位 {second['cause']} {fmt.percent(second[f'{measure}_pct'], 1)}" if second is not None else ""))
     left, right = st.columns(2)
     with left:
-        cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True)
+        cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True,
+                                title=f"主要致贫原因({measure_name})")
     with right:
         if base_scope:
             cause_charts.compare_bars(mix, fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope), measure,
                                       ctx.region_name, base_name, key="cause-compare", height=305,
-                                      compact=True)
+                                      compact=True, title=f"占比与{base_name}相差(百分点)")
         else:
             others = fetch(causes.other_cause_counts, ctx, ctx.year)
             if not others.empty:
-                cause_charts.other_cause_bars(others, key="other-causes", height=305, compact=True)
+                cause_charts.other_cause_bars(others, key="other-causes", height=305, compact=True,
+                                            title="兼有的其他致贫原因(户数)")
     st.stop()
 
 show([
