@@ -1,13 +1,19 @@
-"""Production entry: the app behind a Content-Security-Policy ``frame-ancestors`` header.
+"""Production entry: ``streamlit run serve.py``.
 
-``streamlit run serve.py`` serves app.py through ``st.App`` so that only the
-portal origins in the ``[embed] frame_ancestors`` setting may frame it.
+Serves app.py through ``st.App`` so that (1) only the portal origins in the
+``[embed] frame_ancestors`` setting may frame it (CSP header), and (2) the
+views in pages/ are always run by app.py's ``st.navigation``, even when the
+very first request after start is a deep link (Streamlit would otherwise run a
+pages/ file on its own in its legacy pages-folder mode).
 """
 
 import streamlit as st
 from starlette.middleware import Middleware
+from streamlit.runtime.pages_manager import PagesManager
 
 from components.embedding import FrameAncestorsMiddleware
 from data_access.settings import frame_ancestors
+
+PagesManager.uses_pages_directory = False
 
 app = st.App("app.py", middleware=[Middleware(FrameAncestorsMiddleware, origins=frame_ancestors())])

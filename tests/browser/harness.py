@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOT_DIR = ARTIFACTS / "screenshots"
 LOG_DIR = ARTIFACTS / "logs"
-APP_SCRIPT = "app.py"
+APP_SCRIPT = "serve.py"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
