@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import auth, bootstrap, filters, nav, present, theme
 from components.context import PageContext, set_current
+from components.data import fetch_shell
 from data_access.db import get_engine
 from data_access.queries import places
 from data_access.scope import Scope
@@ -22,11 +23,12 @@ user = auth.sign_in(engine)
 root = user.root if user else Scope.of(places.default_scope_code(engine))
 
 filters.restore_missing_params()
-tree = places.region_tree(engine, root)
+data_version = meta.get("data_version", "0")
+tree = fetch_shell(places.region_tree, db_url, data_version, root)
 if tree.empty:
     bootstrap.show_error("无可用数据", f"本账号的数据范围(区划代码 {root.code})在数据库中没有任何区划。")
     st.stop()
-first_year, last_year = places.year_range(engine, root)
+first_year, last_year = fetch_shell(places.year_range, db_url, data_version, root)
 try:
     scope = filters.parse_region(st.query_params.get("region", ""), root, tree)
     year = filters.parse_year(st.query_params.get("year", ""), first_year, last_year)
@@ -47,7 +49,7 @@ if not presenting:
 
 names = dict(zip(tree["code"], tree["name"]))
 set_current(PageContext(
-    db_url=db_url, data_version=meta.get("data_version", "0"), scope=scope, year=year,
+    db_url=db_url, data_version=data_version, scope=scope, year=year,
     first_year=first_year, last_year=last_year, as_of=meta.get("data_as_of", "未知"),
     is_demo=meta.get("is_demo") == "1", region_name=names.get(scope.code, scope.code),
     lineage=tuple(places.lineage(engine, scope.code)), user=user, present=presenting,

@@ -126,7 +126,7 @@ def page_funds(engine, scope, year, sample):
     flows = m.merge(f[["fund_id", "source"]], on="fund_id").pivot_table(
         index="source", columns="kind", values="amount", aggfunc="sum", fill_value=0)
     arranged = a.merge(f[["fund_id", "source"]], on="fund_id").groupby("source")["amount"].sum()
-    by_category = a.merge(p, on="project_id").groupby("category")["amount_x"].sum()
+    by_category = a.merge(p, on="project_id").groupby("category")["amount"].sum()
     return f.groupby("source")["amount"].sum(), arranged, flows, by_category
 
 

@@ -178,6 +178,8 @@ def cases(pages: list, s: dict) -> list[dict]:
         if spec.key in OBJECT_PARAMS:
             params = {"region": s["county"], "year": s["last_year"],
                       OBJECT_PARAMS[spec.key]: s["hh" if spec.key == "household" else "project"]}
+        elif spec.key == "village":  # 村档案 is a village's page
+            params = {"region": s["village"], "year": s["last_year"]}
         out.append({"name": f"页面 {spec.title}", "kind": "page", "page": spec.key, "file": spec.file,
                     "before": None, "after": params})
     by_key = {p.key: p for p in pages}
@@ -459,7 +461,15 @@ def main(argv: list[str] | None = None) -> int:
         common = ["--db", url, "--scale", scale, "--pages", ",".join(page_keys or [])]
         report = spawn(["--worker", "app", *common, "--repeat", str(args.repeat), "--timeout", str(args.timeout)],
                        timeout=args.timeout * 40)
-        naive = None if args.no_naive else spawn(["--worker", "naive", *common], timeout=args.timeout * 20)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).with_name(f"bench-{scale}-app.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        naive = None
+        if not args.no_naive:
+            try:
+                naive = spawn(["--worker", "naive", *common], timeout=args.timeout * 20)
+            except (subprocess.SubprocessError, OSError) as exc:
+                print(f"[{scale}] 朴素做法的测量失败:{exc}", file=sys.stderr)
         report = summarise(report, naive)
         report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                              "load_avg": os.getloadavg(), "at": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -35,5 +35,14 @@ def fetch(fn, ctx: PageContext, *args, scope: Scope | None = None, **kwargs):
     return _cached(qualname, ctx.db_url, ctx.data_version, use, tuple(args), tuple(sorted(kwargs.items())))
 
 
+def fetch_shell(fn, db_url: str, data_version: str, scope: Scope, *args):
+    """``fetch`` for app.py before a PageContext exists (region tree, year range): same cache and key.
+
+    At province scale these read ~20,000 regions and scan every household; uncached they cost
+    more than the whole page on every rerun.
+    """
+    return _cached(f"{fn.__module__}.{fn.__name__}", db_url, data_version, scope, tuple(args), ())
+
+
 def engine(ctx: PageContext):
     return get_engine(ctx.db_url)

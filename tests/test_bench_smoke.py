@@ -126,3 +126,45 @@ def test_percentiles_and_foreign_requests():
     assert s["all"]["n"] == 2 and s["open"]["p50"] == 1.0 and s["change"]["max"] == 2.0
     assert s["foreign_requests"] == ["https://fonts.example.com/x.woff2"]
     assert len(s["failed"]) == 1
+
+
+# ---- province-scale shell: the fixes the benchmark led to ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def province_sqlite(make_db) -> str:
+    return make_db("test_province", 7, backend="sqlite")
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_province_and_city_regions_open_from_the_url(province_sqlite, sql, level):
+    """A province database starts at the province; ?region= may name it or a city (drill-down from the
+    province map, the breadcrumb) — they used to be rejected as "not in the database"."""
+    from tests.apptest_util import metrics, open_page
+
+    from data_access.db import get_engine
+    from data_access.queries import overview
+    from data_access.scope import Scope
+
+    code = sql(province_sqlite).scalar("SELECT min(code) FROM region WHERE level = :l", l=level)
+    at = open_page(province_sqlite, region=code, year=2020)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = metrics(at)
+    expected = overview.headline(get_engine(province_sqlite), Scope.of(code), 2020)
+    households = sql(province_sqlite).scalar(
+        "SELECT count(*) FROM household WHERE village_code LIKE :p AND kind = '建档立卡户' AND identified_year <= 2020",
+        p=Scope.of(code).prefix + "%")
+    assert expected["registered_households"] == households > 0
+    assert shown["建档立卡户数(户)"] == f"{households:,}"
+
+
+def test_region_tree_lists_every_level_inside_the_scope(province_sqlite, sql):
+    from data_access.db import get_engine
+    from data_access.queries import places
+    from data_access.scope import Scope
+
+    root = Scope.of(sql(province_sqlite).scalar("SELECT code FROM region WHERE parent_code IS NULL"))
+    tree = places.region_tree(get_engine(province_sqlite), root)
+    by_level = dict(sql(province_sqlite).rows("SELECT level, count(*) FROM region GROUP BY level"))
+    assert tree["level"].value_counts().to_dict() == by_level
+    assert tree["code"].is_monotonic_increasing

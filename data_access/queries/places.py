@@ -53,10 +53,13 @@ def children(engine: Engine, scope: Scope) -> pd.DataFrame:
 
 
 def region_tree(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Every county, town and village inside the scope (for pickers), by code."""
+    """Every region inside the scope, the scope itself included (for pickers and URL checks), by code.
+
+    A province database lists the province and its cities too, so ``?region=`` may name them.
+    """
     stmt = (
         select(R.c.code, R.c.name, R.c.level, R.c.parent_code)
-        .where(region_in(scope), R.c.level.in_(("county", "town", "village")))
+        .where(region_in(scope))
         .order_by(R.c.code)
     )
     return frame(engine, stmt)
