@@ -178,10 +178,11 @@ class Batch:
         keys = sorted({k for k in keys if k is not None})
         cols = [table.c[c] for c in columns] if columns else list(table.c)
         out: list[dict] = []
+        names = [c.name for c in cols]
         for i in range(0, len(keys), CHUNK):
             part = keys[i:i + CHUNK]
             stmt = select(*cols).where(table.c[key_col].in_(part))
-            out.extend(dict(r) for r in self.conn.execute(stmt).mappings())
+            out.extend(dict(zip(names, r)) for r in self.conn.execute(stmt).all())
         return out
 
     def db_households(self, hh_ids) -> dict[str, dict | None]:
@@ -459,7 +460,7 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
     return sheet
 
 
-CACHED_KINDS = ("code", "codes", "bool", "year", "date", "int", "float", "money", "region", "raw")
+CACHED_KINDS = ("text", "code", "codes", "bool", "year", "date", "int", "float", "money", "region", "raw")
 _MISS = object()
 
 
@@ -707,6 +708,9 @@ def _relation(value: str | None) -> tuple[str | None, bool]:
 def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None) -> object:
     """The household field agreed by all rows (blank rows ignored); flags rows that disagree."""
     ordered = ([head] if head else []) + [r for r in rows if r is not head]
+    values = [r.values.get(key) for r in ordered]
+    if values.count(values[0]) == len(values):  # the usual case: every row says the same
+        return values[0] if values[0] not in (None, []) else None
     chosen = None
     source = None
     for row in ordered:

@@ -221,81 +221,103 @@ def _date_styles(xml: bytes) -> set[int]:
     return out
 
 
+_COLUMNS: dict[str, int] = {}
+_DIGITS = "0123456789"
+
+
 def _column(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
+    letters = ref.rstrip(_DIGITS)
+    n = _COLUMNS.get(letters)
+    if n is None:
+        n = 0
+        for ch in letters:
             n = n * 26 + ord(ch) - 64
-        else:
-            break
-    return n - 1
+        n -= 1
+        _COLUMNS[letters] = n
+    return n
 
 
 def _sheet_rows(xml: bytes, shared: list[str], date_styles: set[int]) -> list[tuple[int, list]]:
+    """Rows of one worksheet: [(row number, [cell values...])], empty rows left out."""
     rows: list[tuple[int, list]] = []
-    cur = {"row": None, "rnum": 0, "col": -1, "t": None, "s": 0, "v": None, "in": False, "is": False}
-    values: dict[int, object] = {}
+    cells: list = []
+    rnum = 0
+    col = -1
+    ctype = None
+    style = "0"
+    value = None
+    collecting = False
+    inline = False
+    dates = {str(i) for i in date_styles}
 
     def start(tag, attrs):
+        nonlocal rnum, col, ctype, style, value, collecting, inline, cells
         if tag == "c":
             ref = attrs.get("r")
-            cur["col"] = _column(ref) if ref else cur["col"] + 1
-            cur["t"] = attrs.get("t")
-            cur["s"] = int(attrs.get("s", 0) or 0)
-            cur["v"] = None
-        elif tag == "v" or (tag == "t" and cur["is"]):
-            cur["in"] = True
-            cur["v"] = (cur["v"] or "") if tag == "t" else ""
+            col = _column(ref) if ref else col + 1
+            ctype = attrs.get("t")
+            style = attrs.get("s", "0")
+            value = None
+        elif tag == "v":
+            collecting = True
+            value = ""
+        elif tag == "t":
+            if inline:
+                collecting = True
+                if value is None:
+                    value = ""
         elif tag == "is":
-            cur["is"] = True
+            inline = True
         elif tag == "row":
             r = attrs.get("r")
-            cur["rnum"] = int(r) if r else cur["rnum"] + 1
-            cur["col"] = -1
-            values.clear()
+            rnum = int(r) if r else rnum + 1
+            col = -1
+            cells = []
 
     def end(tag):
-        if tag == "v" or tag == "t":
-            cur["in"] = False
-        elif tag == "is":
-            cur["is"] = False
-        elif tag == "c":
-            raw = cur["v"]
+        nonlocal collecting, inline
+        if tag == "c":
+            raw = value
             if raw is None:
                 return
-            t = cur["t"]
+            t = ctype
             if t == "s":
-                value = shared[int(raw)]
-            elif t in ("str", "inlineStr"):
-                value = raw
+                cell = shared[int(raw)]
+            elif t == "str" or t == "inlineStr" or t == "e":
+                cell = raw
             elif t == "b":
-                value = raw.strip() == "1"
-            elif t == "e":
-                value = raw
+                cell = raw.strip() == "1"
             elif t == "d":
-                value = dt.datetime.fromisoformat(raw.strip().replace("Z", ""))
+                cell = dt.datetime.fromisoformat(raw.strip().replace("Z", ""))
             else:
                 text = raw.strip()
                 if not text:
                     return
-                value = float(text) if any(c in text for c in ".eE") else int(text)
-                if cur["s"] in date_styles and 0 < value < 2958466:
-                    stamp = EPOCH + dt.timedelta(days=float(value))
-                    value = stamp.date() if stamp.time() == dt.time(0) else stamp
-            if isinstance(value, str) and not value.strip():
+                cell = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+                if style in dates and 0 < cell < 2958466:
+                    stamp = EPOCH + dt.timedelta(days=float(cell))
+                    cell = stamp.date() if stamp.time() == dt.time(0) else stamp
+            if type(cell) is str and not cell.strip():
                 return
-            values[cur["col"]] = value
+            gap = col - len(cells)
+            if gap >= 0:
+                if gap:
+                    cells.extend([None] * gap)
+                cells.append(cell)
+            else:
+                cells[col] = cell
+        elif tag == "v" or tag == "t":
+            collecting = False
+        elif tag == "is":
+            inline = False
         elif tag == "row":
-            if values:
-                width = max(values) + 1
-                cells = [None] * width
-                for i, v in values.items():
-                    cells[i] = v
-                rows.append((cur["rnum"], cells))
+            if cells:
+                rows.append((rnum, cells))
 
     def chars(text):
-        if cur["in"]:
-            cur["v"] += text
+        nonlocal value
+        if collecting:
+            value += text
 
     parser = expat.ParserCreate()
     parser.buffer_text = True

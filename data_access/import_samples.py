@@ -147,7 +147,7 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list[list]]], title: str | Non
     import xlsxwriter
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "constant_memory": True})
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})  # shared strings, as Excel writes
     for name, headers, rows in sheets:
         ws = book.add_worksheet(name)
         r = 0

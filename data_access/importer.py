@@ -280,11 +280,14 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]
     first = key_cols[0]
     wanted = sorted({k[0] for k in keys}, key=str)
     found: dict[tuple, dict] = {}
+    names = list(table.c.keys())
+    where = [names.index(c) for c in key_cols]
     for i in range(0, len(wanted), 500):
         stmt = select(table).where(table.c[first].in_(wanted[i:i + 500]))
-        for row in conn.execute(stmt).mappings():
-            key = tuple(row[c] for c in key_cols)
-            found.setdefault(key, dict(row))
+        for row in conn.execute(stmt).all():
+            key = tuple(row[j] for j in where)
+            if key not in found:
+                found[key] = dict(zip(names, row))
     return found
 
 
@@ -315,7 +318,8 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
             inserts.append(rec.defaults | rec.values)
             changed.update(id(r) for r in rec.rows)
             continue
-        diff = {c: v for c, v in rec.values.items() if c not in key_cols and not same(old.get(c), v)}
+        diff = {c: v for c, v in rec.values.items()
+                if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
         if diff:
             where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
             cols = tuple(sorted(diff))
