@@ -56,6 +56,10 @@ if totals["households"] == 0:
                 "(或该户不满足其他筛选条件)。")
     else:
         st.info("没有符合条件的农户。可放宽或清除筛选条件。")
+if ctx.present and totals["households"]:  # one projector screen: the counts and the first households
+    first_rows = result["rows"].head(2)
+    st.dataframe(first_rows.rename(columns=hq.headers(first_rows.columns)), hide_index=True, height=110)
+    st.stop()
 qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
 if totals["households"] == 0:
     st.stop()
