@@ -131,6 +131,27 @@ def sheet_from_db(engine: Engine, kind: str, scope: Scope | None = None) -> tupl
                 "JOIN project p ON p.project_id = m.project_id WHERE p.region_code BETWEEN :lo AND :hi "
                 "ORDER BY m.id"), b)]
             return ["资金编号", "项目编号", "类型", "金额(元)", "日期"], rows
+        if kind == "helpers":
+            rows = [[cell(x) for x in r] for r in conn.execute(text(
+                "SELECT a.helper_id, h.name, h.phone, u.unit_id, u.name, u.level, a.hh_id, a.start_date, a.end_date "
+                "FROM assignment a JOIN helper h ON h.helper_id = a.helper_id JOIN help_unit u ON u.unit_id = h.unit_id "
+                "WHERE a.village_code BETWEEN :lo AND :hi ORDER BY a.helper_id, a.hh_id, a.start_date"), b)]
+            return ["帮扶责任人编号", "帮扶责任人", "帮扶责任人联系电话", "帮扶单位编号", "帮扶单位", "单位级别", "户编号",
+                    "结对日期", "结束日期"], rows
+        if kind == "visits":
+            rows = [[cell(x) for x in r] for r in conn.execute(text(
+                "SELECT helper_id, hh_id, visit_date, kind, note FROM visit WHERE village_code BETWEEN :lo AND :hi "
+                "ORDER BY visit_id"), b)]
+            return ["帮扶责任人编号", "户编号", "走访日期", "走访方式", "走访内容"], rows
+        if kind == "measures":
+            rows = [[cell(x) for x in r] for r in conn.execute(text(
+                "SELECT hh_id, year, measure, amount FROM help_measure WHERE village_code BETWEEN :lo AND :hi "
+                "ORDER BY id"), b)]
+            return ["户编号", "年度", "帮扶措施", "金额(元)"], rows
+        if kind == "lines":
+            rows = [[cell(x) for x in r] for r in conn.execute(text(
+                "SELECT year, kind, province, amount, source, verified FROM poverty_line ORDER BY year, kind, province"))]
+            return ["年度", "类别", "省份", "金额(元)", "来源", "是否核实"], rows
     raise ValueError(kind)
 
 

@@ -144,7 +144,8 @@ def full_export(engine, scope=None) -> tuple[bytes, int]:
     sheets = []
     for kind, title in (("places", "区划"), ("targets", "年度减贫任务"), ("persons", "人员"), ("incomes", "收入"),
                         ("monitoring", "监测对象"), ("funds", "资金"), ("projects", "项目"),
-                        ("arrangements", "资金安排"), ("flows", "拨付支出")):
+                        ("arrangements", "资金安排"), ("flows", "拨付支出"), ("lines", "贫困线与监测线"),
+                        ("helpers", "结对帮扶"), ("visits", "走访记录"), ("measures", "帮扶措施")):
         headers, rows = S.sheet_from_db(engine, kind, scope)
         if kind == "flows":
             skip = bad_flow_projects(engine)
@@ -213,6 +214,11 @@ def test_empty_database_filled_from_files_then_reimport_is_a_no_op(base_url, emp
         "SELECT * FROM exit_target", "SELECT * FROM fund",
         "SELECT * FROM project WHERE region_code IS NOT NULL", "SELECT * FROM arrangement a WHERE EXISTS "
         "(SELECT 1 FROM project p WHERE p.project_id = a.project_id AND p.region_code IS NOT NULL)",
+        "SELECT * FROM poverty_line", "SELECT * FROM help_unit WHERE unit_id IN (SELECT h.unit_id FROM helper h "
+        "JOIN assignment a ON a.helper_id = h.helper_id)",
+        "SELECT helper_id, name, unit_id, phone FROM helper WHERE helper_id IN (SELECT helper_id FROM assignment)",
+        "SELECT * FROM assignment", "SELECT helper_id, hh_id, village_code, visit_date, kind, note FROM visit",
+        "SELECT hh_id, village_code, year, measure, amount FROM help_measure",
     ):
         assert sorted(q(empty, sql), key=repr) == sorted(q(source, sql), key=repr), sql
     flows = ("SELECT fund_id, project_id, kind, amount, flow_date FROM money_flow m WHERE project_id NOT IN "
