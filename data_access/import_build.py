@@ -159,7 +159,6 @@ class Batch:
     def tally(self, sheet: Sheet, key: str, label: str) -> None:
         """Count a repeated notice (e.g. a free-text 与户主关系), reported once per sheet and column."""
         self._notes[(id(sheet), key)][label] += 1
-        self._notes.setdefault(("sheet", id(sheet)), sheet)  # type: ignore[arg-type]
 
     def flush_tallies(self, sheet: Sheet, key: str, reason: str) -> None:
         counts = self._notes.pop((id(sheet), key), None)
@@ -1398,13 +1397,12 @@ def build_projects(batch: Batch, sheets: list[Sheet]) -> None:
         batch.plan.put("project", (v["project_id"],), values, [row])
 
 
-def _amounts(batch: Batch, table: str, ids, key_col: str, db_table) -> dict:
-    """Final amount per id: the file's value over the database's."""
-    out = {r[key_col]: r["amount" if "amount" in r else "budget"]
-           for r in batch.fetch(db_table, key_col, ids, (key_col, "amount" if "amount" in db_table.c else "budget"))}
-    for key, rec in batch.plan.tables.get(table, {}).items():
-        if key[0] in ids:
-            out[key[0]] = rec.values.get("amount", rec.values.get("budget"))
+def _fund_amounts(batch: Batch, fund_ids) -> dict[str, int]:
+    """下达 amount per fund after this import: the file's value over the database's."""
+    out = {r["fund_id"]: r["amount"] for r in batch.fetch(schema.fund, "fund_id", fund_ids, ("fund_id", "amount"))}
+    for (fund_id,), rec in batch.plan.tables.get("fund", {}).items():
+        if fund_id in fund_ids:
+            out[fund_id] = rec.values["amount"]
     return out
 
 
@@ -1412,7 +1410,7 @@ def build_arrangements(batch: Batch, sheets: list[Sheet]) -> None:
     rows = [r for s in sheets for r in s.rows]
     duplicates(batch, rows, lambda r: (r.values.get("fund_id"), r.values.get("project_id")), "资金编号与项目编号")
     fund_ids = {r.values.get("fund_id") for r in rows}
-    funds = _amounts(batch, "fund", fund_ids, "fund_id", schema.fund)
+    funds = _fund_amounts(batch, fund_ids)
     projects = {r["project_id"] for r in batch.fetch(schema.project, "project_id",
                                                      {r.values.get("project_id") for r in rows}, ("project_id",))}
     projects |= {k[0] for k in batch.plan.tables.get("project", {})}
