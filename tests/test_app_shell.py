@@ -156,3 +156,39 @@ def test_empty_and_foreign_databases_are_explained(tmp_path, monkeypatch):
         conn.execute("INSERT INTO meta VALUES ('schema_version', '999')")
     at = open_page(f"sqlite:///{foreign}", None)
     assert not at.exception and "结构版本" in errors(at)
+
+
+PAGE_PARAMS = {
+    "pages/query.py": ["main_cause", "other_cause", "attribute", "status", "identified_year", "exit_year",
+                       "income_min", "income_max", "line_margin", "relocated", "house", "water",
+                       "monitoring_kind", "risk", "removed", "helper", "unit", "q", "sort", "page", "size", "cols"],
+    "pages/household.py": ["hh"],
+    "pages/project.py": ["project"],
+    "pages/funds.py": ["source", "category", "view", "days"],
+    "pages/causes.py": ["measure", "main_cause"],
+    "pages/exits.py": ["threshold", "margin", "list"],
+    "pages/monitoring.py": ["margin"],
+    "pages/help.py": ["days", "period"],
+    "pages/village_map.py": ["indicator", "method"],
+    "pages/overview.py": ["mode", "cycle", "pages"],
+}
+PAGE_PARAM_PAIRS = [(page, name) for page, names in PAGE_PARAMS.items() for name in names]
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(pair=st.sampled_from(PAGE_PARAM_PAIRS), value=PARAM_VALUES)
+def test_garbage_in_every_page_parameter_gives_no_traceback(sqlite_demo_url, pair, value):
+    """Every page's own URL parameters: garbage and injection attempts give a message, never an exception."""
+    os.environ.pop("REGISTRY_AUTH_SECRET", None)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_util import APP
+
+    page, name = pair
+    os.environ["REGISTRY_DB_URL"] = sqlite_demo_url
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params[name] = value.replace("\x00", "")
+    at.run()
+    if page != "pages/overview.py" and not at.exception:
+        at.switch_page(page).run()
+    assert not at.exception, f"{page}?{name}={value!r}: {at.exception}"
