@@ -46,7 +46,14 @@ def import_scope(ctx: PageContext):
     return ctx.user.root if ctx.user is not None else None
 
 
+# theme.py sets the CJK font on every "st-" class, which also hits Streamlit's own icon glyphs (the uploader's
+# button then reads "upload"): give them back their bundled icon font on this page.
+ICON_FONT_FIX = """<style>[data-testid="stIconMaterial"] {
+  font-family: "Material Symbols Rounded" !important; font-feature-settings: "liga"; }</style>"""
+
+
 def import_panel(ctx: PageContext, mode: str) -> None:
+    st.html(ICON_FONT_FIX)
     files = st.file_uploader("选择从国家系统导出的文件(Excel .xlsx 或 CSV,可多选,作为一批校验与写入)",
                              type=["xlsx", "csv", "txt", "xls"], accept_multiple_files=True, key="import_files")
     skip = st.checkbox("只写入正确的行(有错误的行跳过并列入问题清单)", key="import_skip_invalid",

@@ -62,6 +62,8 @@ def test_admin_validates_then_imports_offline(page, admin_app, requests_log, pag
     open_app(page, server.base_url, "", token=token)  # sign in on the front page, then open 数据管理 from the menu
     wait_for_rerun(page, lambda: page.get_by_role("link", name="数据管理").click())
     expect(page.get_by_role("tab", name="导入数据")).to_be_visible()
+    page.mouse.move(900, 650)  # off the sidebar: no hover controls in the pictures
+    page.evaluate("document.fonts.ready")
     screenshot(page, "import-admin-start-1280x720")
 
     wait_for_rerun(page, lambda: page.locator(UPLOAD).set_input_files(files=[{
