@@ -15,6 +15,8 @@ GOOD, BAD, NEUTRAL = "#0072B2", "#D55E00", "#7F7F7F"
 _BASE_CSS = f"""
 <style>
 html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK}; }}
+/* Streamlit's own icons (bundled font, served locally) must keep their icon font. */
+[data-testid="stIconMaterial"], [data-testid="stIconMaterial"] * {{ font-family: "Material Symbols Rounded" !important; }}
 [data-testid="stMetricValue"] {{ font-size: 2.3rem; font-weight: 700; }}
 [data-testid="stMetricLabel"] p {{ font-size: 1.05rem; }}
 .demo-badge {{ display:inline-block; background:#D55E00; color:#fff; font-weight:700;
