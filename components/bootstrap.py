@@ -23,6 +23,7 @@ def _generate_default_demo(url: str) -> dict:
     from data_access import demo
 
     path = Path(make_url(url).database)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     tmp_url = f"sqlite:///{tmp}"
@@ -44,6 +45,10 @@ def open_database() -> tuple[str, dict]:
         return url, meta
     except db.RegistryError as exc:
         show_error(exc.title, exc.message, exc.detail)
+        st.stop()
+    except Exception as exc:  # e.g. the disk is full or read-only during first-start generation
+        show_error("演示数据生成失败", "首次启动时无法创建演示数据库,请检查 data/ 目录的磁盘空间与写权限。",
+                   f"{type(exc).__name__}: {exc}"[:500])
         st.stop()
 
 
