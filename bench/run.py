@@ -267,8 +267,11 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def _first_error(at) -> str | None:
+    """An exception, or an st.error box (a page that only says "链接参数有误" is fast for the wrong reason)."""
     if at.exception:
         return str(at.exception[0].value)[:300]
+    if at.error:
+        return "st.error: " + str(at.error[0].value)[:300]
     return None
 
 

@@ -168,3 +168,33 @@ def test_region_tree_lists_every_level_inside_the_scope(province_sqlite, sql):
     by_level = dict(sql(province_sqlite).rows("SELECT level, count(*) FROM region GROUP BY level"))
     assert tree["level"].value_counts().to_dict() == by_level
     assert tree["code"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_child_incidence_at_province_and_city_scope(province_sqlite, sql, level):
+    """The rural population of a province's cities (and a city's counties) — it was 0 for cities, so their
+    incidence was missing on the overview ranking and the exits page."""
+    from data_access.db import get_engine
+    from data_access.queries import exits, overview
+    from data_access.scope import Scope
+
+    q = sql(province_sqlite)
+    scope = Scope.of(q.scalar("SELECT min(code) FROM region WHERE level = :l", l=level))
+    engine = get_engine(province_sqlite)
+    ranking = overview.child_ranking(engine, scope, 2016).set_index("code")
+    by_year = exits.child_incidence(engine, scope, 2014, 2016)
+    by_year = by_year[by_year["year"] == 2016].set_index("code")
+    children = q.rows("SELECT code, level FROM region WHERE parent_code = :c", c=scope.code)
+    assert len(children) >= 2 and set(ranking.index) == set(by_year.index) == {c for c, _ in children}
+    for code, child_level in children:
+        prefix = Scope.of(code).prefix
+        rural = q.scalar("SELECT sum(rural_population) FROM region WHERE level = 'village' AND code LIKE :p",
+                         p=prefix + "%")
+        poor = q.scalar(
+            "SELECT coalesce(sum(member_count), 0) FROM household WHERE village_code LIKE :p AND kind = '建档立卡户' "
+            "AND identified_year <= 2016 AND (exit_year IS NULL OR exit_year > 2016 "
+            "OR (returned_year IS NOT NULL AND returned_year <= 2016))", p=prefix + "%")
+        assert rural > 0
+        assert int(ranking.loc[code, "rural_population"]) == rural == int(by_year.loc[code, "rural_population"])
+        assert int(ranking.loc[code, "poor_persons"]) == poor == int(by_year.loc[code, "poor_persons"])
+        assert ranking.loc[code, "incidence"] == pytest.approx(round(100 * poor / rural, 2))

@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, literal, literal_column, or_, select, u
 from sqlalchemy.engine import Engine
 
 from ..codes import (
-    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, MONITORING_LINE, POVERTY_LINE,
+    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, MONITORING_LINE, POVERTY_LINE, REGION_LEVEL_DIGITS,
 )
 from ..schema import exit_target as T
 from ..schema import household as H
@@ -74,7 +74,7 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     key = scope.child_key(H).label("code")
     poor = select(key, *[people_if(poor_at(y)).label(f"y{y}") for y in years]).where(
         scope.where(H)).group_by(key)
-    digits = 9 if child == "town" else 12
+    digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
     child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
     population = (
         select(child_of_village.label("code"), func.coalesce(func.sum(R.c.rural_population), 0).label("rural"))

@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.engine import Engine
 
+from ..codes import REGION_LEVEL_DIGITS
 from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import region as R
@@ -132,11 +133,11 @@ def child_ranking(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
         population = R.c.rural_population
     else:
         vill = R.alias("v")
+        digits = REGION_LEVEL_DIGITS[child_level]  # 4 for the cities of a province, 6 counties, 9 towns
         population = (
             select(func.coalesce(func.sum(vill.c.rural_population), 0))
             .where(vill.c.level == "village", vill.c.code.between(
-                R.c.code, func.substr(R.c.code, 1, 6 if child_level == "county" else 9).concat(
-                    literal("9" * (6 if child_level == "county" else 3)))))
+                R.c.code, func.substr(R.c.code, 1, digits).concat(literal("9" * (12 - digits)))))
             .scalar_subquery()
         )
     stmt = (
