@@ -12,6 +12,7 @@ Used by bench/run.py (``--worker naive``) in a subprocess of its own, so its mem
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 
 import pandas as pd
@@ -185,6 +186,42 @@ PAGES = {
     "household": page_household, "project": page_project,
 }
 
+AS_OF = dt.date(2026, 10, 31)
+
+
+def fast_figures(key: str, engine, scope: Scope, year: int, sample: dict):
+    """The same figures through data_access (what the page's SQL does), uncached."""
+    from data_access.queries import exits, help as helpq, households as hq, villages
+
+    if key == "overview":
+        return overview.headline(engine, scope, year), funds.totals(engine, scope, year), \
+            monitoring.totals(engine, scope, year)
+    if key == "map":
+        return villages.indicators(engine, scope, year, AS_OF)
+    if key == "causes":
+        return causes.cause_mix(engine, scope, year)
+    if key == "exits":
+        return exits.progress(engine, scope, 2014, year)
+    if key == "funds":
+        return funds.execution_by(engine, scope, year, "source"), funds.execution_by(engine, scope, year, "category")
+    if key == "monitoring":
+        return monitoring.breakdown(engine, scope, year, "kind"), monitoring.breakdown(engine, scope, year, "risk")
+    if key == "help":
+        end = dt.date(min(year, AS_OF.year), AS_OF.month, AS_OF.day)
+        return helpq.visit_rates(engine, scope, (helpq.window(end, 365),), "total")
+    if key == "query":
+        return hq.query_page(engine, scope, hq.HouseholdFilter.from_params({"main_cause": "因病", "status": "已脱贫"}),
+                             year)
+    if key == "household":
+        hh = sample["hh"]
+        return (hq.household_profile(engine, scope, hh, year), hq.household_members(engine, scope, hh),
+                hq.household_income(engine, scope, hh), hq.household_visits(engine, scope, hh))
+    if key == "project":
+        pid = sample["project"]
+        return (funds.project_detail(engine, scope, pid, AS_OF), funds.project_money(engine, scope, pid),
+                funds.project_beneficiaries(engine, scope, pid))
+    raise KeyError(key)
+
 
 def agreement(engine, scope, year) -> dict:
     """Compare the naive figures with data_access's (they must be the same numbers)."""
@@ -202,6 +239,7 @@ def agreement(engine, scope, year) -> dict:
 
 
 def run(url: str, page_keys: list[str] | None = None) -> dict:
+    """Per page: seconds the naive way and through data_access (same figures, no cache), and their ratio."""
     import resource
 
     from bench.run import samples
@@ -216,8 +254,14 @@ def run(url: str, page_keys: list[str] | None = None) -> dict:
             continue
         page_scope = Scope.of(sample["county"]) if key in ("household", "project") else scope
         started = time.perf_counter()
+        fast_figures(key, engine, page_scope, year, sample)
+        fast = time.perf_counter() - started
+        started = time.perf_counter()
         fn(engine, page_scope, year, sample)
-        results.append({"page": key, "seconds": round(time.perf_counter() - started, 3)})
+        naive = time.perf_counter() - started
+        results.append({"page": key, "seconds": round(naive, 3), "fast_seconds": round(fast, 3),
+                        "figure_ratio": round(naive / max(fast, 1e-9), 1)})
+        print(f"  [naive] {key}: naive {naive:.2f} s, data_access {fast:.2f} s", file=sys.stderr, flush=True)
     checks = agreement(engine, scope, year) if not page_keys or "overview" in page_keys else {}
     return {"results": results, "agrees": checks,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
