@@ -7,8 +7,8 @@
 Starts the app (``streamlit run serve.py``) on 127.0.0.1:8661 (and :8662 …), and with ``--replicas 2`` nginx on
 127.0.0.1:8670 with the repository's deploy/nginx.conf. One browser session first opens the overview (module
 imports and the first figures, not timed). Then N browser contexts at once each open the overview at the top
-region and then change the region through the URL (``?region=``, session i to the i-th township, so most of
-the townships' figures are computed while the others wait), timing each from navigation to a settled page:
+region in a fresh browser context (no HTTP cache), then pick the i-th township in the sidebar (a rerun in the
+same session, as a leader's click; most townships' figures are computed while the others wait), timing each from navigation (or the click) to a settled page:
 connected, script run over, no skeleton/spinner (the condition of tests/browser/harness.py). Prints p50/p95 of
 the open and of the change, and of both together, every request's origin (none may leave the app's), and the
 peak RSS of each app process; writes JSON (``--out``). Everything it starts it stops, on loopback only.
@@ -47,6 +47,7 @@ TARGET_P95_S = 2.0
 
 def port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is not "in use"
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -136,8 +137,8 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def regions(db_url: str, n: int) -> tuple[str, list[str], int]:
-    """The top region, n child regions to change to (townships, repeated if fewer), and the last year."""
+def regions(db_url: str, n: int) -> tuple[str, list[tuple[str, str]], int]:
+    """The top region, n townships to change to ((code, name), repeated if fewer), and the last year."""
     from sqlalchemy import select
 
     from data_access import schema
@@ -150,11 +151,42 @@ def regions(db_url: str, n: int) -> tuple[str, list[str], int]:
     R = schema.region
     county = root if Scope.of(root).level == "county" else "523199000000"
     with engine.connect() as conn:
-        towns = list(conn.execute(select(R.c.code).where(R.c.parent_code == county).order_by(R.c.code)).scalars())
+        towns = [tuple(r) for r in conn.execute(
+            select(R.c.code, R.c.name).where(R.c.parent_code == county).order_by(R.c.code))]
     _, last = places.year_range(engine, Scope.of(root))
     engine.dispose()
-    towns = towns or [root]
     return root, [towns[i % len(towns)] for i in range(n)], last
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of processes (all their threads), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def descendants(root_pid: int) -> list[int]:
+    """Every process below ``root_pid`` (Chromium's renderers under Playwright's driver)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root_pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
 
 
 async def settle(page) -> None:
@@ -166,24 +198,40 @@ async def settle(page) -> None:
     await page.wait_for_selector(APP_SETTLED, state="attached", timeout=SETTLE_TIMEOUT_MS)
 
 
-async def timed_visit(page, url: str) -> float:
+async def open_overview(page, url: str) -> dict:
+    """A fresh browser (empty HTTP cache) opens the link: to connected, to the script's end, to settled."""
     started = time.perf_counter()
     await page.goto(url, wait_until="domcontentloaded", timeout=SETTLE_TIMEOUT_MS)
+    await page.wait_for_selector(APP_CONNECTED, state="attached", timeout=SETTLE_TIMEOUT_MS)
+    connected = time.perf_counter() - started
+    await settle(page)
+    return {"open": time.perf_counter() - started, "open_connected": connected}
+
+
+async def change_region(page, town_code: str, town_name: str) -> float:
+    """Pick the township in the sidebar (a rerun in the same session, as a leader's click), to settled."""
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="乡镇")
+    started = time.perf_counter()
+    await box.click()
+    await page.get_by_role("option", name=town_name, exact=True).click()
+    await page.wait_for_function(f"() => location.search.includes('region={town_code}')",
+                                 timeout=SETTLE_TIMEOUT_MS)
     await settle(page)
     return time.perf_counter() - started
 
 
-async def session(browser, base: str, root: str, town: str, year: int, requests: list, index: int) -> dict:
+async def session(browser, base: str, root: str, town: tuple[str, str], year: int, requests: list,
+                  index: int) -> dict:
     ctx = await browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN",
                                     timezone_id="Asia/Shanghai")
     try:
         page = await ctx.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.on("websocket", lambda ws: requests.append(ws.url))
-        opened = await timed_visit(page, f"{base}/overview?region={root}&year={year}")
-        changed = await timed_visit(page, f"{base}/overview?region={town}&year={year}")
-        errors = await page.locator(EXCEPTION).count()
-        return {"session": index, "open": opened, "change": changed, "town": town, "exceptions": errors}
+        out = await open_overview(page, f"{base}/overview?region={root}&year={year}")
+        out["change"] = await change_region(page, *town)
+        out.update({"session": index, "town": town[0], "exceptions": await page.locator(EXCEPTION).count()})
+        return out
     except Exception as exc:  # noqa: BLE001 - one failed session is reported, the others still count
         return {"session": index, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     finally:
@@ -199,29 +247,36 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-async def run_sessions(base: str, root: str, towns: list[str], year: int) -> tuple[list[dict], list[str], float]:
+async def run_sessions(base: str, root: str, towns: list, year: int, app_pids: list[int]) -> dict:
     from playwright.async_api import async_playwright
 
     requests: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            warm = await session(browser, base, root, root, year, [], -1)  # imports, first figures: not timed
+            warm = await session(browser, base, root, towns[0], year, [], -1)  # imports, first figures: not timed
             if "error" in warm:
                 raise RuntimeError(f"预热会话失败:{warm['error']}")
+            browser_pids = descendants(os.getpid())
+            app_cpu, browser_cpu = cpu_seconds(app_pids), cpu_seconds(browser_pids)
             started = time.perf_counter()
             results = await asyncio.gather(*[session(browser, base, root, town, year, requests, i)
                                              for i, town in enumerate(towns)])
             elapsed = time.perf_counter() - started
+            browser_pids = descendants(os.getpid())
+            app_cpu = cpu_seconds(app_pids) - app_cpu
+            browser_cpu = max(cpu_seconds(browser_pids) - browser_cpu, 0.0)
         finally:
             await browser.close()
-    return list(results), requests, elapsed
+    return {"results": list(results), "requests": requests, "elapsed": elapsed, "warm_session": warm,
+            "app_cpu_s": round(app_cpu, 1), "browser_cpu_s": round(browser_cpu, 1)}
 
 
 def summarise(results: list[dict], requests: list[str], base: str) -> dict:
     ok = [r for r in results if "error" not in r]
     opens = [r["open"] for r in ok]
     changes = [r["change"] for r in ok]
+    connected = [r["open_connected"] for r in ok if "open_connected" in r]
     both = opens + changes
     foreign = sorted({u for u in requests if origin_of(u) not in (None, origin_of(base))})
 
@@ -229,7 +284,7 @@ def summarise(results: list[dict], requests: list[str], base: str) -> dict:
         return {"n": len(values), "p50": _round(percentile(values, 0.5)), "p95": _round(percentile(values, 0.95)),
                 "max": _round(max(values) if values else None)}
 
-    return {"open": stats(opens), "change": stats(changes), "all": stats(both),
+    return {"open": stats(opens), "change": stats(changes), "all": stats(both), "connected": stats(connected),
             "failed": [r for r in results if "error" in r], "exceptions": sum(r.get("exceptions", 0) for r in ok),
             "requests": len(requests), "foreign_requests": foreign[:20]}
 
@@ -249,11 +304,14 @@ def run(db_url: str, sessions: int, replicas: int, entry: str) -> dict:
             base = f"http://127.0.0.1:{APP_PORTS[0]}"
         root, towns, year = regions(db_url, sessions)
         load_before = os.getloadavg()
-        results, requests, elapsed = asyncio.run(run_sessions(base, root, towns, year))
-        report = summarise(results, requests, base)
+        got = asyncio.run(run_sessions(base, root, towns, year, [p.pid for p in apps]))
+        results = got["results"]
+        report = summarise(results, got["requests"], base)
         report.update({
             "sessions": sessions, "replicas": replicas, "entry": entry, "base_url": base, "root": root,
-            "wall_s": round(elapsed, 2), "load_avg_before": load_before, "load_avg_after": os.getloadavg(),
+            "wall_s": round(got["elapsed"], 2), "load_avg_before": load_before, "load_avg_after": os.getloadavg(),
+            "app_cpu_s": got["app_cpu_s"], "browser_cpu_s": got["browser_cpu_s"],
+            "single_session": {k: got["warm_session"].get(k) for k in ("open", "open_connected", "change")},
             "app_peak_rss_mb": [peak_rss_mb(p.pid) for p in apps], "cpus": os.cpu_count(),
             "per_session": results,
         })
@@ -278,9 +336,15 @@ def print_report(r: dict) -> None:
     where = f"{r['replicas']} 个副本经 nginx" if r["replicas"] > 1 else "1 个应用进程"
     print(f"\n== 并发:{r['sessions']} 个浏览器会话同时打开总览并切换区域({where},{r['cpus']} 核;"
           f"负载 {r['load_avg_before'][0]:.1f}) ==")
-    for key, label in (("open", "打开总览"), ("change", "切换区域"), ("all", "合计")):
+    single = r["single_session"]
+    print(f"  单个会话(预热,无并发):打开 {single['open']:.2f} s(其中连上 {single['open_connected']:.2f} s),"
+          f"切换 {single['change']:.2f} s")
+    for key, label in (("open", "打开总览(新浏览器,无缓存)"), ("connected", "  其中到连上服务器"),
+                       ("change", "切换乡镇(侧栏,会话内重跑)"), ("all", "合计")):
         s = r[key]
         print(f"  {label}: n={s['n']} p50 {s['p50']} s  p95 {s['p95']} s  最慢 {s['max']} s")
+    print(f"  并发期间 CPU:应用进程 {r['app_cpu_s']} s,浏览器 {r['browser_cpu_s']} s(共 {r['cpus']} 核 × "
+          f"{r['wall_s']} s)")
     print(f"  全部会话完成用时 {r['wall_s']} s;应用进程峰值内存 {r['app_peak_rss_mb']} MB;"
           f"失败会话 {len(r['failed'])};页面异常 {r['exceptions']};请求 {r['requests']} 个,"
           f"离开本站的 {len(r['foreign_requests'])} 个")

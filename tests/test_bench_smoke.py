@@ -117,7 +117,7 @@ def test_percentiles_and_foreign_requests():
     assert concurrency.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
     assert concurrency.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
     assert concurrency.percentile([], 0.5) is None
-    results = [{"session": 0, "open": 1.0, "change": 2.0, "exceptions": 0},
+    results = [{"session": 0, "open": 1.0, "open_connected": 0.5, "change": 2.0, "exceptions": 0},
                {"session": 1, "error": "TimeoutError: x"}]
     base = "http://127.0.0.1:8670"
     requests = [f"{base}/overview", "ws://127.0.0.1:8670/_stcore/stream", "https://fonts.example.com/x.woff2",
