@@ -99,12 +99,32 @@ def _importer(command: str):
     return add_arguments, run
 
 
+# ---- summarize (data_access/summary.py) --------------------------------------------
+
+
+def _summarize_run(args) -> int:
+    from . import summary
+
+    url = args.db or db.resolve_url()
+    engine = db.get_engine(url)
+    db.check_database(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    print(f"正在重建汇总表:数据库 {where}", flush=True)
+    stats = summary.refresh(engine)
+    for table, count in stats["rows"].items():
+        print(f"  {table}:{count:,} 行")
+    print(f"汇总表已更新(数据版本 {stats['version']}),用时 {stats['seconds']:.1f} 秒。")
+    return 0
+
+
 # ---- registry ----------------------------------------------------------------
 
 COMMANDS = {
     "demo": ("生成演示数据(虚构的县或省)", _demo_arguments, _demo_run),
     "boundaries": ("从 GeoJSON 导入村、乡镇边界(按12位区划代码匹配)", _boundaries_arguments, _boundaries_run),
     "import": ("导入国家系统导出的 Excel/CSV(校验后一个事务写入,可重复导入)", *_importer("import")),
+    "summarize": ("重建汇总表(导入与生成演示数据后会自动重建;数据变动后未重建时页面改读明细表)",
+                  _add_db_argument, _summarize_run),
     "template": ("生成导入模板 assets/import_template.xlsx 与列名说明 docs/import.md", *_importer("template")),
 }
 

@@ -68,7 +68,7 @@ from datetime import date, timedelta
 from sqlalchemy import BigInteger, Date, Integer, text
 from sqlalchemy.engine import Engine
 
-from . import codes, db, geo, names, schema
+from . import codes, db, geo, names, schema, summary
 from .db import RegistryError
 
 AS_OF = date(2026, 10, 31)
@@ -1460,6 +1460,8 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
     if backend == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    report("正在生成汇总表", 0.99)
+    summary.refresh(engine)  # data_access.summary: pre-grouped households for the province-wide pages
     rows["meta"] = len(db.read_meta(engine))
     report("完成", 1.0)
     return {

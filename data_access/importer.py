@@ -37,7 +37,7 @@ from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, import_spec, schema
+from . import db, import_spec, schema, summary
 from .import_build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
 from .import_read import FileError, read
 from .scope import Scope, ScopeError
@@ -231,8 +231,23 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 result.log_ids = _log(conn, result, user)
         except SQLAlchemyError:
             pass
+    if result.written:
+        _refresh_summaries(engine, progress)
     _report(progress, 1.0, "完成")
     return result
+
+
+def _refresh_summaries(engine: Engine, progress) -> None:
+    """Rebuild the summary tables (data_access.summary) from the data just written.
+
+    The import is already committed; if the rebuild fails the summaries stay marked stale
+    (meta.summary_version != data_version) and every page reads the base tables instead.
+    """
+    _report(progress, 0.95, "更新汇总表")
+    try:
+        summary.refresh(engine)
+    except SQLAlchemyError:
+        pass
 
 
 def _parse(batch: Batch, raw_files, reports: list[FileReport]) -> list:

@@ -16,6 +16,7 @@ from ..codes import CAUSES, STATUS_EXITED, STATUS_NOT_EXITED, STATUS_RETURNED
 from ..schema import household as H
 from ..schema import other_cause as OC
 from ..schema import region as R
+from .. import summary
 from ..scope import Scope
 from .common import exited_by, frame, in_registry, pct, returned_by
 
@@ -50,11 +51,19 @@ def cause_order(causes) -> list[str]:
     return known + extra + ([NO_CAUSE] if NO_CAUSE in set(causes) else [])
 
 
-def _counts(engine: Engine, scope: Scope, year: int, *keys) -> pd.DataFrame:
+def _source(engine: Engine, scope: Scope, group_level: str | None = None):
+    """The county-grain cause summary when fresh and the scope is a county or larger, else household."""
+    return summary.households_for(engine, scope, summary.cause_summary, group_level)
+
+
+def _counts(engine: Engine, scope: Scope, year: int, keys) -> pd.DataFrame:
+    """Registered households and persons grouped by ``keys(h)`` (a function of the table read)."""
+    h = _source(engine, scope)
+    by = keys(h)
     stmt = (
-        select(*keys, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
-        .where(scope.where(H), in_registry(year))
-        .group_by(*keys)
+        select(*by, summary.household_count(h).label("households"), func.sum(h.c.member_count).label("persons"))
+        .where(scope.where(h), in_registry(year, h))
+        .group_by(*by)
     )
     df = frame(engine, stmt)
     for col in ("households", "persons"):
@@ -68,7 +77,7 @@ def cause_mix(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     Columns: cause, households (户), persons (人), households_pct, persons_pct (% of the scope's
     total). Sorted by households, most first.
     """
-    df = _counts(engine, scope, year, main_cause().label("cause"))
+    df = _counts(engine, scope, year, lambda h: [main_cause(h).label("cause")])
     total_h, total_p = int(df["households"].sum()), int(df["persons"].sum())
     df["households_pct"] = [pct(n, total_h) for n in df["households"]]
     df["persons_pct"] = [pct(n, total_p) for n in df["persons"]]
@@ -82,12 +91,13 @@ def cause_by_child(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     """
     if scope.child_level is None:
         return pd.DataFrame(columns=["code", "name", "cause", "households", "persons"])
-    key = scope.child_key(H).label("code")
+    h = _source(engine, scope, scope.child_level)
+    key = summary.child_key(scope, h).label("code")
     counts = (
-        select(key, main_cause().label("cause"), func.count().label("households"),
-               func.sum(H.c.member_count).label("persons"))
-        .where(scope.where(H), in_registry(year))
-        .group_by(key, main_cause())
+        select(key, main_cause(h).label("cause"), summary.household_count(h).label("households"),
+               func.sum(h.c.member_count).label("persons"))
+        .where(scope.where(h), in_registry(year, h))
+        .group_by(key, main_cause(h))
         .subquery()
     )
     stmt = (
@@ -104,8 +114,8 @@ def cause_by_child(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
 
 def cause_by_attribute(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     """Main cause against 贫困户属性 (一般/低保/特困供养). Columns: cause, attribute, households, persons."""
-    attribute = func.coalesce(H.c.attribute, constant(NO_CAUSE)).label("attribute")
-    return _counts(engine, scope, year, main_cause().label("cause"), attribute)
+    return _counts(engine, scope, year, lambda h: [
+        main_cause(h).label("cause"), func.coalesce(h.c.attribute, constant(NO_CAUSE)).label("attribute")])
 
 
 def cause_by_status(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
@@ -113,7 +123,7 @@ def cause_by_status(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
 
     Columns: cause, status, households, persons.
     """
-    return _counts(engine, scope, year, main_cause().label("cause"), status_at(year).label("status"))
+    return _counts(engine, scope, year, lambda h: [main_cause(h).label("cause"), status_at(year, h).label("status")])
 
 
 def cause_by_identified_year(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
@@ -121,7 +131,8 @@ def cause_by_identified_year(engine: Engine, scope: Scope, year: int) -> pd.Data
 
     Columns: identified_year, cause, households, persons.
     """
-    df = _counts(engine, scope, year, H.c.identified_year.label("identified_year"), main_cause().label("cause"))
+    df = _counts(engine, scope, year, lambda h: [h.c.identified_year.label("identified_year"),
+                                                 main_cause(h).label("cause")])
     df["identified_year"] = df["identified_year"].astype("int64")
     return df.sort_values(["identified_year", "cause"]).reset_index(drop=True)
 
@@ -132,14 +143,24 @@ def cause_combinations(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     Columns: main_cause, other_cause, households, persons. A household with no other cause counts
     once under other_cause = NO_OTHER_CAUSE; one with two other causes counts under both.
     """
-    other = func.coalesce(OC.c.cause, constant(NO_OTHER_CAUSE))
-    stmt = (
-        select(main_cause().label("main_cause"), other.label("other_cause"),
-               func.count().label("households"), func.sum(H.c.member_count).label("persons"))
-        .select_from(H.outerjoin(OC, OC.c.hh_id == H.c.hh_id))
-        .where(scope.where(H), in_registry(year))
-        .group_by(main_cause(), other)
-    )
+    s = summary.households_for(engine, scope, summary.other_cause_summary)
+    if s is summary.other_cause_summary:
+        other = func.coalesce(s.c.other_cause, constant(NO_OTHER_CAUSE))
+        stmt = (
+            select(main_cause(s).label("main_cause"), other.label("other_cause"),
+                   func.sum(s.c.households).label("households"), func.sum(s.c.member_count).label("persons"))
+            .where(scope.where(s), in_registry(year, s))
+            .group_by(main_cause(s), other)
+        )
+    else:
+        other = func.coalesce(OC.c.cause, constant(NO_OTHER_CAUSE))
+        stmt = (
+            select(main_cause().label("main_cause"), other.label("other_cause"),
+                   func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+            .select_from(H.outerjoin(OC, OC.c.hh_id == H.c.hh_id))
+            .where(scope.where(H), in_registry(year))
+            .group_by(main_cause(), other)
+        )
     df = frame(engine, stmt)
     for col in ("households", "persons"):
         df[col] = df[col].fillna(0).astype("int64")
@@ -152,13 +173,23 @@ def other_cause_counts(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     Columns: cause, households, persons, households_pct (% of registered households in the scope).
     Sorted by households, most first.
     """
-    stmt = (
-        select(OC.c.cause, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
-        .select_from(OC.join(H, H.c.hh_id == OC.c.hh_id))
-        .where(scope.where(H), in_registry(year))
-        .group_by(OC.c.cause)
-    )
-    total = select(func.count()).where(scope.where(H), in_registry(year))
+    s = summary.households_for(engine, scope, summary.other_cause_summary)
+    if s is summary.other_cause_summary:
+        stmt = (
+            select(s.c.other_cause.label("cause"), func.sum(s.c.households).label("households"),
+                   func.sum(s.c.member_count).label("persons"))
+            .where(scope.where(s), in_registry(year, s), s.c.other_cause.is_not(None))
+            .group_by(s.c.other_cause)
+        )
+    else:
+        stmt = (
+            select(OC.c.cause, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+            .select_from(OC.join(H, H.c.hh_id == OC.c.hh_id))
+            .where(scope.where(H), in_registry(year))
+            .group_by(OC.c.cause)
+        )
+    h = _source(engine, scope)
+    total = select(func.coalesce(summary.household_count(h), 0)).where(scope.where(h), in_registry(year, h))
     df = frame(engine, stmt)
     with engine.connect() as conn:
         registered = int(conn.execute(total).scalar_one())

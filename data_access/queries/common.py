@@ -51,9 +51,14 @@ def poor_at(year: int, h=H):
     return or_(not_exited_by(year, h), returned_by(year, h))
 
 
-def count_if(condition):
-    """Households meeting ``condition`` (SUM of 0/1, portable)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def count_if(condition, h=None):
+    """Households meeting ``condition`` (SUM of 0/1, portable).
+
+    With ``h`` a summary table (``data_access.summary``: one row per group of households), the sum
+    of its ``households`` column instead.
+    """
+    weight = h.c.households if h is not None and "households" in h.c else 1
+    return func.coalesce(func.sum(case((condition, weight), else_=0)), 0)
 
 
 def people_if(condition, h=H):

@@ -21,6 +21,7 @@ from ..schema import meta as M
 from ..schema import person as P
 from ..schema import poverty_line as L
 from ..schema import region as R
+from .. import summary
 from ..scope import Scope
 from . import overview
 from .common import (
@@ -71,9 +72,10 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     if child is None:
         return pd.DataFrame(columns=columns)
     years = list(range(first_year, last_year + 1))
-    key = scope.child_key(H).label("code")
-    poor = select(key, *[people_if(poor_at(y)).label(f"y{y}") for y in years]).where(
-        scope.where(H)).group_by(key)
+    h = summary.households_for(engine, scope)
+    key = scope.child_key(h).label("code")
+    poor = select(key, *[people_if(poor_at(y, h), h).label(f"y{y}") for y in years]).where(
+        scope.where(h)).group_by(key)
     digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
     child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
     population = (
@@ -108,10 +110,11 @@ def poor_villages(engine: Engine, scope: Scope, year: int, threshold: float = 3.
     < threshold %; False when the population is unknown). Sorted: not exited first, by incidence.
     """
     town = R.alias("town")
+    h = summary.households_for(engine, scope)
     poor = (
-        select(H.c.village_code.label("code"), people_if(poor_at(year)).label("poor_persons"))
-        .where(scope.where(H))
-        .group_by(H.c.village_code)
+        select(h.c.village_code.label("code"), people_if(poor_at(year, h), h).label("poor_persons"))
+        .where(scope.where(h))
+        .group_by(h.c.village_code)
         .subquery()
     )
     stmt = (
@@ -369,12 +372,14 @@ def exit_pipeline(engine: Engine, scope: Scope, year: int, as_of_year: int) -> p
     Columns: step, households, persons, in EXIT_STEPS order.
     """
     done = EXIT_STEPS[-1]
-    exited = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).where(
-        scope.where(H), in_registry(year), H.c.exit_year == year)
+    h = summary.households_for(engine, scope, summary.cause_summary)
+    exited = select(func.coalesce(summary.household_count(h), 0), func.coalesce(func.sum(h.c.member_count), 0)).where(
+        scope.where(h), in_registry(year, h), h.c.exit_year == year)
     in_steps = (
-        select(H.c.exit_step, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
-        .where(scope.where(H), poor_at(as_of_year), H.c.exit_step.in_(EXIT_STEPS[:-1]))
-        .group_by(H.c.exit_step)
+        select(h.c.exit_step, summary.household_count(h).label("households"),
+               func.sum(h.c.member_count).label("persons"))
+        .where(scope.where(h), poor_at(as_of_year, h), h.c.exit_step.in_(EXIT_STEPS[:-1]))
+        .group_by(h.c.exit_step)
     )
     with engine.connect() as conn:
         exited_h, exited_p = conn.execute(exited).one()

@@ -10,6 +10,7 @@ from ..codes import REGION_LEVEL_DIGITS
 from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import region as R
+from .. import summary
 from ..scope import Scope
 from .common import (
     count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in,
@@ -30,13 +31,14 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
 
     Keys: COUNT_COLUMNS (households in 户, persons in 人).
     """
+    h = summary.households_for(engine, scope)
     stmt = select(
-        count_if(in_registry(year)), people_if(in_registry(year)),
-        count_if(exited_by(year)), people_if(exited_by(year)),
-        count_if(not_exited_by(year)), people_if(not_exited_by(year)),
-        count_if(returned_by(year)), people_if(returned_by(year)),
-        people_if(poor_at(year)),
-    ).where(scope.where(H))
+        count_if(in_registry(year, h), h), people_if(in_registry(year, h), h),
+        count_if(exited_by(year, h), h), people_if(exited_by(year, h), h),
+        count_if(not_exited_by(year, h), h), people_if(not_exited_by(year, h), h),
+        count_if(returned_by(year, h), h), people_if(returned_by(year, h), h),
+        people_if(poor_at(year, h), h),
+    ).where(scope.where(h))
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
     return {k: int(v) for k, v in zip(COUNT_COLUMNS, row)}
@@ -76,14 +78,15 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     The target is the scope's own row in exit_target (年度减贫任务).
     """
     years = list(range(first_year, last_year + 1))
+    h = summary.households_for(engine, scope)
     exits = select(
-        H.c.exit_year.label("year"),
-        func.count().label("exited_households"),
-        func.sum(H.c.member_count).label("exited_persons"),
-    ).where(scope.where(H), in_registry(last_year), H.c.exit_year.between(first_year, last_year)
-            ).group_by(H.c.exit_year)
-    poor_cols = [people_if(poor_at(y)).label(f"y{y}") for y in years]
-    poor_stmt = select(*poor_cols).where(scope.where(H))
+        h.c.exit_year.label("year"),
+        summary.household_count(h).label("exited_households"),
+        func.sum(h.c.member_count).label("exited_persons"),
+    ).where(scope.where(h), in_registry(last_year, h), h.c.exit_year.between(first_year, last_year)
+            ).group_by(h.c.exit_year)
+    poor_cols = [people_if(poor_at(y, h), h).label(f"y{y}") for y in years]
+    poor_stmt = select(*poor_cols).where(scope.where(h))
     targets = select(T.c.year, T.c.households, T.c.persons).where(
         T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
     )
@@ -120,14 +123,15 @@ def child_ranking(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     poor_persons, rural_population, incidence (%), exit_rate (% of registered households exited).
     Sorted by incidence, highest (the laggards) first.
     """
-    key = scope.child_key(H).label("code")
+    h = summary.households_for(engine, scope)
+    key = scope.child_key(h).label("code")
     per_child = select(
         key,
-        count_if(in_registry(year)).label("registered_households"),
-        people_if(in_registry(year)).label("registered_persons"),
-        count_if(exited_by(year)).label("exited_households"),
-        people_if(poor_at(year)).label("poor_persons"),
-    ).where(scope.where(H)).group_by(key).subquery()
+        count_if(in_registry(year, h), h).label("registered_households"),
+        people_if(in_registry(year, h), h).label("registered_persons"),
+        count_if(exited_by(year, h), h).label("exited_households"),
+        people_if(poor_at(year, h), h).label("poor_persons"),
+    ).where(scope.where(h)).group_by(key).subquery()
     child_level = scope.child_level
     if child_level == "village":
         population = R.c.rural_population

@@ -35,6 +35,7 @@ from ..schema import person as PE
 from ..schema import project as P
 from ..schema import region as R
 from ..schema import visit as V
+from .. import summary
 from ..scope import Scope
 from .common import (
     count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in, returned_by,
@@ -100,16 +101,17 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
         .outerjoin(town, town.c.code == R.c.parent_code)
         .where(_villages_in(scope)).order_by(R.c.code)
     )
+    h = summary.households_for(engine, scope)
     registry_stmt = (
-        select(H.c.village_code.label("code"),
-               count_if(in_registry(year)).label("registered_households"),
-               people_if(in_registry(year)).label("registered_persons"),
-               count_if(exited_by(year)).label("exited_households"),
-               count_if(not_exited_by(year)).label("not_exited_households"),
-               people_if(not_exited_by(year)).label("not_exited_persons"),
-               people_if(returned_by(year)).label("returned_persons"),
-               people_if(poor_at(year)).label("poor_persons"))
-        .where(scope.where(H)).group_by(H.c.village_code)
+        select(h.c.village_code.label("code"),
+               count_if(in_registry(year, h), h).label("registered_households"),
+               people_if(in_registry(year, h), h).label("registered_persons"),
+               count_if(exited_by(year, h), h).label("exited_households"),
+               count_if(not_exited_by(year, h), h).label("not_exited_households"),
+               people_if(not_exited_by(year, h), h).label("not_exited_persons"),
+               people_if(returned_by(year, h), h).label("returned_persons"),
+               people_if(poor_at(year, h), h).label("poor_persons"))
+        .where(scope.where(h)).group_by(h.c.village_code)
     )
     removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date <= end)
     monitoring_stmt = (

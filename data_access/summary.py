@@ -1,0 +1,202 @@
+"""Summary tables (汇总表): pre-grouped households so province-wide pages read thousands of rows, not millions.
+
+Every registry state in ``queries.common`` (in_registry, exited_by, not_exited_by, returned_by,
+poor_at) depends only on (kind, identified_year, exit_year, returned_year), and those predicates take
+the table as an argument. So a table grouped by those columns (plus the place and the few dimensions
+a page groups by) with ``households`` (count) and ``member_count`` (sum) answers the same SQL:
+``count_if(cond, h)`` becomes SUM(CASE WHEN cond THEN households), ``people_if(cond, h)`` stays
+SUM(CASE WHEN cond THEN member_count).
+
+Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQLite and PostgreSQL):
+
+- ``summary_household``: per village × kind × identified/exit/returned year (village grain; serves
+  any scope and grouping by town or village);
+- ``summary_household_cause``: per county × the states × main cause × attribute × exit step (county
+  grain; serves a county or larger scope that groups by cause, attribute, status or exit step);
+- ``summary_other_cause``: per county × kind × identified year × main cause × other cause (NULL for
+  "no other cause"), for the cause combinations.
+
+Freshness: ``refresh(engine)`` rebuilds all of them and records in ``meta.summary_version`` the
+``meta.data_version`` it read *before* reading the base tables. A query uses a summary only when
+``summary_version == data_version`` (``fresh``): any write bumps data_version, so a stale summary is
+never used and the query falls back to the base tables (slower, never wrong). Databases without the
+tables (older files) have no summary_version and simply use the base tables.
+
+``refresh`` runs at the end of the demo generator, after a successful import, and on
+``python -m data_access summarize [--db URL]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
+from sqlalchemy.engine import Connection, Engine
+
+from . import schema
+from .codes import REGION_LEVEL_DIGITS
+from .scope import Scope
+
+SUMMARY_KEY = "summary_version"
+
+metadata = MetaData()
+CODE = String(12)
+
+
+def _state_columns():
+    return [
+        Column("kind", String(16), nullable=False),
+        Column("identified_year", Integer),
+        Column("exit_year", Integer),
+        Column("returned_year", Integer),
+    ]
+
+
+household_summary = Table(
+    "summary_household", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+cause_summary = Table(
+    "summary_household_cause", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("main_cause", String(16)),
+    Column("attribute", String(16)),
+    Column("exit_step", String(16)),
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+other_cause_summary = Table(
+    "summary_other_cause", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16)),
+    Column("other_cause", String(16)),  # NULL: the household lists no other cause
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+# No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
+# aggregates a large part of it; a county's rows are found by a scan in milliseconds.
+TABLES = (household_summary, cause_summary, other_cause_summary)
+
+
+# ---- building -----------------------------------------------------------------
+
+
+def _grouped(target: Table, select_from, columns: dict) -> tuple:
+    """INSERT INTO target (columns…, households, member_count) SELECT … GROUP BY columns."""
+    H = schema.household
+    exprs = list(columns.values())
+    stmt = select(*exprs, func.count(), func.coalesce(func.sum(H.c.member_count), 0)) \
+        .select_from(select_from).group_by(*exprs)
+    return target.insert().from_select([*columns, "households", "member_count"], stmt)
+
+
+def _statements():
+    H, OC = schema.household, schema.other_cause
+    states = {name: H.c[name] for name in ("kind", "identified_year", "exit_year", "returned_year")}
+    place = {name: H.c[name] for name in ("county_code", "town_code", "village_code")}
+    yield household_summary, _grouped(household_summary, H, {**place, **states})
+    yield cause_summary, _grouped(cause_summary, H, {
+        "county_code": H.c.county_code, **states,
+        "main_cause": H.c.main_cause, "attribute": H.c.attribute, "exit_step": H.c.exit_step})
+    yield other_cause_summary, _grouped(other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
+        "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
+        "main_cause": H.c.main_cause, "other_cause": OC.c.cause})
+
+
+def refresh(engine: Engine) -> dict:
+    """Rebuild every summary table from the base tables; record the data version they show.
+
+    Returns {"seconds": elapsed, "rows": {table: rows}, "version": data_version}.
+    """
+    started = time.perf_counter()
+    metadata.create_all(engine)
+    rows = {}
+    with engine.begin() as conn:
+        version = _meta(conn, "data_version") or "0"  # read first: a write after this makes the result stale
+        _set_meta(conn, SUMMARY_KEY, "")  # while rebuilding, nothing uses the summaries
+        for table, insert in _statements():
+            conn.execute(table.delete())
+            conn.execute(insert)
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        _set_meta(conn, SUMMARY_KEY, version)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in TABLES:
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
+    return {"seconds": round(time.perf_counter() - started, 2), "rows": rows, "version": version}
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    M = schema.meta
+    return conn.execute(select(M.c.value).where(M.c.key == key)).scalar()
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    M = schema.meta
+    if not conn.execute(M.update().where(M.c.key == key).values(value=value)).rowcount:
+        conn.execute(M.insert().values(key=key, value=value))
+
+
+# ---- using ----------------------------------------------------------------------
+
+
+def fresh(conn_or_engine) -> bool:
+    """True when the summaries were built from the data as it is now (meta versions equal)."""
+    M = schema.meta
+    stmt = select(M.c.key, M.c.value).where(M.c.key.in_(("data_version", SUMMARY_KEY)))
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            values = dict(conn.execute(stmt).all())
+    else:
+        values = dict(conn_or_engine.execute(stmt).all())
+    built = values.get(SUMMARY_KEY)
+    return bool(built) and built == values.get("data_version", "0")
+
+
+_GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}
+
+
+def covers(table: Table, scope: Scope, group_level: str | None = None) -> bool:
+    """Whether ``table``'s place grain can restrict to ``scope`` (and group by ``group_level``)."""
+    grain = REGION_LEVEL_DIGITS[_GRAIN[table.name]]
+    if REGION_LEVEL_DIGITS[scope.level] > grain:
+        return False
+    return group_level is None or REGION_LEVEL_DIGITS[group_level] <= grain
+
+
+def households_for(engine_or_conn, scope: Scope, table: Table = household_summary,
+                   group_level: str | None = None) -> Table:
+    """The table to read households from: ``table`` when it is fresh and fine enough, else ``household``."""
+    if covers(table, scope, group_level) and fresh(engine_or_conn):
+        return table
+    return schema.household
+
+
+def is_summary(h: Table) -> bool:
+    return "households" in h.c
+
+
+def household_count(h: Table):
+    """COUNT(*) of households: SUM(households) on a summary."""
+    return func.sum(h.c.households) if is_summary(h) else func.count()
+
+
+def child_key(scope: Scope, h: Table):
+    """``scope.child_key`` that also works on the county-grain tables (cities of a province)."""
+    child = scope.child_level
+    name = f"{child}_code"
+    if name in h.c or "village_code" in h.c:
+        return scope.child_key(h)
+    digits = REGION_LEVEL_DIGITS[child]
+    return func.substr(h.c.county_code, 1, digits).concat(literal("0" * (12 - digits)))

@@ -1,0 +1,207 @@
+"""Summary tables (data_access.summary): same figures as the base tables, never used when stale, rebuilt on import.
+
+Each test works on its own demo database (seed 29, never the shared seed-7 one) because it writes meta.
+(a) every summary-backed query gives exactly what the same function gives on the base tables (summary
+marked stale), for several scopes and years, on SQLite and PostgreSQL; (b) a summary whose version is not
+the data version is not read (we make its rows wrong on purpose and bump data_version: the figures are
+right again); (c) after an import the summaries are rebuilt and the figures follow the new data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from data_access import db, import_samples as S, importer, summary
+from data_access.queries import causes, exits, overview, villages
+from data_access.scope import Scope, ScopeError
+
+SEED = 29
+AS_OF = dt.date(2026, 10, 31)
+
+# (function, extra args) per scope and year: every function that reads a summary.
+CALLS = [
+    (overview.registry_counts, lambda y: (y,)),
+    (overview.yearly, lambda y: (2014, y)),
+    (overview.child_ranking, lambda y: (y,)),
+    (causes.cause_mix, lambda y: (y,)),
+    (causes.cause_by_child, lambda y: (y,)),
+    (causes.cause_by_attribute, lambda y: (y,)),
+    (causes.cause_by_status, lambda y: (y,)),
+    (causes.cause_by_identified_year, lambda y: (y,)),
+    (causes.cause_combinations, lambda y: (y,)),
+    (causes.other_cause_counts, lambda y: (y,)),
+    (exits.child_incidence, lambda y: (2014, y)),
+    (exits.poor_villages, lambda y: (y,)),
+    (exits.exit_pipeline, lambda y: (y, 2020)),
+    (villages.indicators, lambda y: (y, AS_OF)),
+]
+YEARS = (2015, 2018, 2020, 2026)
+
+
+@pytest.fixture(scope="module")
+def private_url(registry_backend, make_db, tmp_path_factory, request):
+    """A private copy of the seed-29 small demo database (written by these tests)."""
+    base = make_db("small", SEED, backend=registry_backend)
+    if registry_backend == "sqlite":
+        dst = tmp_path_factory.mktemp("summary") / "registry.db"
+        with sqlite3.connect(make_url(base).database) as a, sqlite3.connect(dst) as b:
+            a.backup(b)
+        yield f"sqlite:///{dst}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1)
+    name = f"summary_test_{uuid.uuid4().hex[:10]}"
+    db.get_engine(base).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(base).database}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    db.get_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(private_url):
+    e = db.get_engine(private_url)
+    summary.refresh(e)
+    return e
+
+
+def scopes(engine) -> list[Scope]:
+    with engine.connect() as conn:
+        town = conn.execute(text("SELECT min(code) FROM region WHERE level = 'town'")).scalar()
+        village = conn.execute(text("SELECT max(code) FROM region WHERE level = 'village'")).scalar()
+        city = conn.execute(text("SELECT min(code) FROM region WHERE level = 'city'")).scalar()
+        county = conn.execute(text("SELECT min(code) FROM region WHERE level = 'county'")).scalar()
+        province = conn.execute(text("SELECT min(code) FROM region WHERE level = 'province'")).scalar()
+    return [Scope.of(c) for c in (province, city, county, town, village)]
+
+
+def mark_stale(engine) -> None:
+    with engine.begin() as conn:
+        db.bump_data_version(conn)
+
+
+def same(a, b) -> None:
+    if isinstance(a, pd.DataFrame):
+        # some functions leave the row order to the database (no ORDER BY): compare as sets of rows
+        cols = list(b.columns)
+        assert list(a.columns) == cols
+        a, b = (x.astype(str).sort_values(cols).reset_index(drop=True) for x in (a, b))
+        pd.testing.assert_frame_equal(a, b)
+    else:
+        assert a == b
+
+
+def results(engine) -> dict:
+    out = {}
+    for scope in scopes(engine):
+        for fn, args in CALLS:
+            for year in YEARS:
+                try:
+                    out[(scope.code, fn.__qualname__, year)] = fn(engine, scope, *args(year))
+                except ScopeError as exc:  # a village has no children: the same refusal either way
+                    out[(scope.code, fn.__qualname__, year)] = ("ScopeError", str(exc))
+    return out
+
+
+def test_refresh_records_the_data_version_and_fills_the_tables(engine, sql):
+    assert summary.fresh(engine)
+    q = sql(engine)
+    assert q.scalar("SELECT value FROM meta WHERE key = 'summary_version'") == \
+        q.scalar("SELECT value FROM meta WHERE key = 'data_version'")
+    assert q.scalar("SELECT sum(households) FROM summary_household") == q.scalar("SELECT count(*) FROM household")
+    assert q.scalar("SELECT sum(member_count) FROM summary_household_cause") == \
+        q.scalar("SELECT sum(member_count) FROM household")
+    assert q.scalar("SELECT count(*) FROM summary_household") < q.scalar("SELECT count(*) FROM household")
+    # one row per (household, other cause), or one for a household listing none
+    assert q.scalar("SELECT sum(households) FROM summary_other_cause") == q.scalar(
+        "SELECT count(*) FROM household h LEFT JOIN other_cause o ON o.hh_id = h.hh_id")
+
+
+def test_summary_figures_equal_base_table_figures(engine):
+    assert summary.households_for(engine, Scope.of(scopes(engine)[0].code)) is summary.household_summary
+    with_summary = results(engine)
+    mark_stale(engine)
+    assert not summary.fresh(engine)
+    assert summary.households_for(engine, scopes(engine)[0]).name == "household"
+    base = results(engine)
+    assert with_summary.keys() == base.keys()
+    for key in base:
+        same(with_summary[key], base[key])
+    # the figures are not trivially empty
+    province = scopes(engine)[0].code
+    assert base[(province, "registry_counts", 2020)]["registered_households"] > 0
+    assert len(base[(province, "cause_by_child", 2020)]) > 0
+
+
+def _corrupt(engine) -> None:
+    """Make every summary wrong (while still marked fresh)."""
+    with engine.begin() as conn:
+        for table in summary.TABLES:
+            conn.execute(table.update().values(households=table.c.households + 1000))
+
+
+def test_a_stale_summary_is_never_read(engine, sql):
+    province = scopes(engine)[0]
+    true_counts = sql(engine).scalar(
+        "SELECT count(*) FROM household WHERE kind = '建档立卡户' AND identified_year <= 2020")
+    true_mix = causes.cause_mix(engine, province, 2020)["households"].sum()
+    assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
+    _corrupt(engine)
+    # fresh, so read: the corruption shows (proves the summaries are what the queries use)
+    assert overview.registry_counts(engine, province, 2020)["registered_households"] > true_counts
+    assert causes.cause_mix(engine, province, 2020)["households"].sum() > true_mix
+    mark_stale(engine)  # any write bumps data_version; the summary was not rebuilt
+    assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
+    assert causes.cause_mix(engine, province, 2020)["households"].sum() == true_mix
+    # a database without summary_version (older files) reads the base tables too
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM meta WHERE key = 'summary_version'"))
+    assert not summary.fresh(engine)
+    assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
+
+
+def test_refresh_after_an_import_updates_the_figures(engine, sql):
+    county = scopes(engine)[2]
+    q = sql(engine)
+    hh_id, exit_year = q.rows(
+        "SELECT hh_id, exit_year FROM household WHERE kind = '建档立卡户' AND exit_year = 2019 "
+        "AND returned_year IS NULL ORDER BY hh_id LIMIT 1")[0]
+    before = overview.registry_counts(engine, county, 2019)
+    headers, rows = S.sheet_from_db(engine, "persons", county)
+    c = {h: i for i, h in enumerate(headers)}
+    mine = [r for r in rows if r[c["户编号"]] == hh_id]
+    for r in mine:
+        r[c["脱贫年度"]] = 2020  # exits a year later
+    result = importer.run_import(engine, None, [("更正.xlsx", S.xlsx_bytes([("人员", headers, mine)]))],
+                                 user="测试")
+    assert result.errors == [] and result.written
+    assert q.scalar("SELECT exit_year FROM household WHERE hh_id = :h", h=hh_id) == 2020
+    assert summary.fresh(engine)  # rebuilt after the import
+    after = overview.registry_counts(engine, county, 2019)
+    members = q.scalar("SELECT member_count FROM household WHERE hh_id = :h", h=hh_id)
+    assert after["exited_households"] == before["exited_households"] - 1
+    assert after["not_exited_households"] == before["not_exited_households"] + 1
+    assert after["exited_persons"] == before["exited_persons"] - members
+    # and the summary's own rows agree with the base table
+    assert q.scalar("SELECT sum(households) FROM summary_household WHERE exit_year = 2020") == \
+        q.scalar("SELECT count(*) FROM household WHERE exit_year = 2020")
+
+
+def test_cli_summarize(private_url, capsys):
+    from data_access.__main__ import main
+
+    assert main(["summarize", "--db", private_url]) == 0
+    out = capsys.readouterr().out
+    assert "summary_household" in out and "汇总表已更新" in out
+    assert summary.fresh(db.get_engine(private_url))
