@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import format as fmt
 from components import nav
+from components.brief import meeting_section
 from components.charts import style, with_table
 from components.choices import as_of_date, drill, region_path, url_choice
 from components.context import current
@@ -135,6 +136,7 @@ if ctx.present:
 if ctx.scope.child_level is None:
     st.markdown(f"**{ctx.region_name}** 是行政村,下面没有下级区划可排名。")
     nav.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
+    meeting_section(ctx)
     st.stop()
 
 child_label = REGION_LEVEL_LABELS.get(ctx.scope.child_level, "下级区划")
@@ -179,3 +181,6 @@ if event:
     chosen = (event.get("selection") or {}).get("pick") or []
     code = next((c.get("code") for c in chosen if isinstance(c, dict)), None)
     drill(code)
+
+# ---- 会议材料: the 基本情况 paragraph, .docx/.txt and the slides -----------------------------------
+meeting_section(ctx)
