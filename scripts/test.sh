@@ -35,6 +35,9 @@ for d in /usr/lib/postgresql/*/bin/initdb; do [ -x "$d" ] && have_pg=1; done
 [ $have_pg = 1 ] || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 have_pkg fonts-noto-cjk || missing+=(fonts-noto-cjk)
+# the slide render test (tests/test_slides.py): LibreOffice headless .pptx -> PDF, pdftoppm PDF -> PNG
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-impress-nogui)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ $IN_CI = 1 ] || [ $IS_ROOT = 1 ]; then
         say "apt-get install ${missing[*]}"
