@@ -14,7 +14,9 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_household_cause``: per county × the states × main cause × attribute × exit step (county
   grain; serves a county or larger scope that groups by cause, attribute, status or exit step);
 - ``summary_other_cause``: per county × kind × identified year × main cause × other cause (NULL for
-  "no other cause"), for the cause combinations.
+  "no other cause"), for the cause combinations;
+- ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
+  year, for the visit periods of the as-of date the data had when it was built.
 
 Freshness: ``refresh(engine)`` rebuilds all of them and records in ``meta.summary_version`` the
 ``meta.data_version`` it read *before* reading the base tables. A query uses a summary only when
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, literal, select
 from sqlalchemy.engine import Connection, Engine
 
 from . import schema
@@ -84,9 +86,22 @@ other_cause_summary = Table(
     Column("member_count", Integer, nullable=False),
 )
 
+# 入户率 of the village map (``queries.villages.indicators``) per village and year, for the periods
+# ``villages.visit_period(year, as_of)`` with as_of = meta.data_as_of at refresh time (kept in
+# meta.summary_visit_as_of); only villages with an assigned household have a row.
+village_visit_summary = Table(
+    "summary_village_visit", metadata,
+    Column("village_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("assigned_households", Integer, nullable=False),
+    Column("visited_households", Integer, nullable=False),
+)
+VISIT_AS_OF_KEY = "summary_visit_as_of"
+VISIT_YEARS_KEY = "summary_visit_years"
+
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
-TABLES = (household_summary, cause_summary, other_cause_summary)
+TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -114,6 +129,51 @@ def _statements():
         "main_cause": H.c.main_cause, "other_cause": OC.c.cause})
 
 
+def _visit_rows(conn: Connection, as_of_text: str | None):
+    """(rows for summary_village_visit, as_of, (first, last)) — one pass over visits and assignments."""
+    import datetime as dt
+
+    from .queries.help import HOME_VISIT_KINDS, assigned_on
+    from .queries.villages import visit_period
+
+    H, V, AS = schema.household, schema.visit, schema.assignment
+    try:
+        as_of = dt.date.fromisoformat(as_of_text or "")
+    except ValueError:
+        return [], None, None
+    first = conn.execute(select(func.min(H.c.identified_year))).scalar()
+    first = min(int(first), as_of.year) if first is not None else as_of.year
+    years = list(range(first, as_of.year + 1))
+    periods = [visit_period(y, as_of) for y in years]
+    visited = (
+        select(V.c.hh_id, *[func.max(case((V.c.visit_date.between(s, e), 1), else_=0)).label(f"v{i}")
+                            for i, (s, e) in enumerate(periods)])
+        .where(V.c.kind.in_(HOME_VISIT_KINDS),
+               V.c.visit_date.between(min(s for s, _ in periods), max(e for _, e in periods)))
+        .group_by(V.c.hh_id).subquery("visited")
+    )
+    assigned = (
+        select(AS.c.village_code, AS.c.hh_id,
+               *[func.max(case((assigned_on(e), 1), else_=0)).label(f"a{i}") for i, (_, e) in enumerate(periods)])
+        .group_by(AS.c.village_code, AS.c.hh_id).subquery("assigned")
+    )
+    cols = []
+    for i in range(len(years)):
+        a, v = assigned.c[f"a{i}"], visited.c[f"v{i}"]
+        cols += [func.sum(a), func.sum(case((and_(a == 1, v == 1), 1), else_=0))]
+    stmt = (select(assigned.c.village_code, *cols)
+            .select_from(assigned.outerjoin(visited, visited.c.hh_id == assigned.c.hh_id))
+            .group_by(assigned.c.village_code))
+    rows = []
+    for village_code, *figures in conn.execute(stmt):
+        for i, year in enumerate(years):
+            n_assigned, n_visited = int(figures[2 * i] or 0), int(figures[2 * i + 1] or 0)
+            if n_assigned:
+                rows.append({"village_code": village_code, "year": year,
+                             "assigned_households": n_assigned, "visited_households": n_visited})
+    return rows, as_of, (years[0], years[-1])
+
+
 def refresh(engine: Engine) -> dict:
     """Rebuild every summary table from the base tables; record the data version they show.
 
@@ -129,6 +189,13 @@ def refresh(engine: Engine) -> dict:
             conn.execute(table.delete())
             conn.execute(insert)
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        visit_rows, as_of, years = _visit_rows(conn, _meta(conn, "data_as_of"))
+        conn.execute(village_visit_summary.delete())
+        for start in range(0, len(visit_rows), 20000):
+            conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
+        rows[village_visit_summary.name] = len(visit_rows)
+        _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
+        _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -162,6 +229,21 @@ def fresh(conn_or_engine) -> bool:
         values = dict(conn_or_engine.execute(stmt).all())
     built = values.get(SUMMARY_KEY)
     return bool(built) and built == values.get("data_version", "0")
+
+
+def village_visits_for(engine: Engine, year: int, as_of) -> Table | None:
+    """summary_village_visit when fresh and built for this as-of date and year, else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, VISIT_AS_OF_KEY, VISIT_YEARS_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0"):
+        return None
+    if values.get(VISIT_AS_OF_KEY) != as_of.isoformat() or not values.get(VISIT_YEARS_KEY):
+        return None
+    first, last = (int(x) for x in values[VISIT_YEARS_KEY].split(","))
+    return village_visit_summary if first <= year <= last else None
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

@@ -41,6 +41,7 @@ CALLS = [
     (exits.poor_villages, lambda y: (y,)),
     (exits.exit_pipeline, lambda y: (y, 2020)),
     (villages.indicators, lambda y: (y, AS_OF)),
+    (villages.child_indicators, lambda y: (y, AS_OF)),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 
@@ -130,6 +131,7 @@ def test_refresh_records_the_data_version_and_fills_the_tables(engine, sql):
 
 def test_summary_figures_equal_base_table_figures(engine):
     assert summary.households_for(engine, Scope.of(scopes(engine)[0].code)) is summary.household_summary
+    assert summary.village_visits_for(engine, 2018, AS_OF) is summary.village_visit_summary
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -148,7 +150,10 @@ def _corrupt(engine) -> None:
     """Make every summary wrong (while still marked fresh)."""
     with engine.begin() as conn:
         for table in summary.TABLES:
-            conn.execute(table.update().values(households=table.c.households + 1000))
+            if "households" in table.c:
+                conn.execute(table.update().values(households=table.c.households + 1000))
+        vs = summary.village_visit_summary
+        conn.execute(vs.update().values(assigned_households=vs.c.assigned_households + 1000))
 
 
 def test_a_stale_summary_is_never_read(engine, sql):
@@ -156,14 +161,23 @@ def test_a_stale_summary_is_never_read(engine, sql):
     true_counts = sql(engine).scalar(
         "SELECT count(*) FROM household WHERE kind = '建档立卡户' AND identified_year <= 2020")
     true_mix = causes.cause_mix(engine, province, 2020)["households"].sum()
+    true_assigned = villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum()
+    assert true_assigned > 0
     assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
     _corrupt(engine)
     # fresh, so read: the corruption shows (proves the summaries are what the queries use)
     assert overview.registry_counts(engine, province, 2020)["registered_households"] > true_counts
     assert causes.cause_mix(engine, province, 2020)["households"].sum() > true_mix
+    assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() > true_assigned
+    # another as-of date than the one the visit summary was built for: computed from the base tables
+    other_day = AS_OF - dt.timedelta(days=1)
+    assert summary.village_visits_for(engine, 2026, other_day) is None
+    assert summary.village_visits_for(engine, 2026, AS_OF) is summary.village_visit_summary
     mark_stale(engine)  # any write bumps data_version; the summary was not rebuilt
     assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
     assert causes.cause_mix(engine, province, 2020)["households"].sum() == true_mix
+    assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() == true_assigned
+    assert summary.village_visits_for(engine, 2026, AS_OF) is None
     # a database without summary_version (older files) reads the base tables too
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM meta WHERE key = 'summary_version'"))

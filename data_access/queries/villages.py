@@ -129,6 +129,10 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
                count_if(home_visited(v_start, v_end, assigned.c.hh_id)).label("visited_households"))
         .group_by(assigned.c.village_code)
     )
+    vs = summary.village_visits_for(engine, year, as_of)
+    if vs is not None:  # the same figures, computed once per refresh (data_access.summary)
+        visits_stmt = select(vs.c.village_code.label("code"), vs.c.assigned_households,
+                             vs.c.visited_households).where(scope.where(vs), vs.c.year == year)
     village_projects = and_(scope.where(P), P.c.year == year, P.c.village_code.is_not(None))
     arranged_stmt = (
         select(P.c.village_code.label("code"), func.coalesce(func.sum(A.c.amount), 0).label("arranged"))
