@@ -58,13 +58,20 @@ set_current(PageContext(
 
 is_admin = user is None or user.role == "管理员"
 sections: dict[str, list] = {}
+page_keys: dict[str, str] = {}  # url path -> PageSpec key
 for spec in nav.available(is_admin=is_admin):
-    page = st.Page(spec.file, title=spec.title, url_path=spec.key, default=spec.key == "overview",
-                   visibility="visible" if spec.visible else "hidden")
+    is_default = spec.key == nav.DEFAULT_KEY
+    page = st.Page(spec.file, title=spec.title, url_path=f"{spec.key}-home" if is_default else spec.key,
+                   default=is_default, visibility="visible" if spec.visible else "hidden")
     sections.setdefault(spec.section, []).append(page)
+    page_keys[page.url_path] = spec.key
+    if is_default:  # the default page lives at "/"; a portal's link to /overview must open it too
+        alias = st.Page(spec.file, title=spec.title, url_path=spec.key, visibility="hidden")
+        sections[spec.section].append(alias)
+        page_keys[alias.url_path] = spec.key
 current_page = st.navigation(sections, position="hidden" if presenting else "sidebar")
 if presenting:
     with st.container(horizontal=True, horizontal_alignment="right"):
-        present.auto_advance(current_page.url_path)
+        present.auto_advance(page_keys.get(current_page.url_path, nav.DEFAULT_KEY))
         present.exit_button()
 current_page.run()

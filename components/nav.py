@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin", "pages/data_admin.py", "数据管理", "管理", admin_only=True),
 )
 BY_KEY = {p.key: p for p in PAGES}
+DEFAULT_KEY = "overview"  # served at "/" (and at /overview)
 
 
 def available(is_admin: bool) -> list[PageSpec]:

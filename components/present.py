@@ -40,6 +40,11 @@ def cycle_plan() -> tuple[int, list[str]] | None:
     return (int(raw), keys) if keys else None
 
 
+def next_page(current_key: str, keys: list[str]) -> str:
+    """The page after ``current_key`` in the cycle (wrapping); the first one from a page outside it."""
+    return keys[(keys.index(current_key) + 1) % len(keys)] if current_key in keys else keys[0]
+
+
 def auto_advance(current_key: str) -> None:
     """Step to the next page every N seconds, with a visible pause control."""
     plan = cycle_plan()
@@ -56,7 +61,7 @@ def auto_advance(current_key: str) -> None:
         st.rerun()
     if paused:
         return
-    following = keys[(keys.index(current_key) + 1) % len(keys)] if current_key in keys else keys[0]
+    following = next_page(current_key, keys)
 
     @st.fragment(run_every=seconds)
     def _ticker():
@@ -64,6 +69,6 @@ def auto_advance(current_key: str) -> None:
         st.session_state["_cycle_ticks"] = ticks
         if ticks > 1:  # the first run is the page load itself
             st.session_state["_cycle_ticks"] = 0
-            nav.go(following)
+            nav.go(following, cycle=seconds, pages=",".join(keys))  # the cycle goes on on the next page
 
     _ticker()

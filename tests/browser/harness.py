@@ -353,6 +353,8 @@ def app_errors(page) -> list[str]:
     texts = []
     for sel in (EXCEPTION, ERROR_ALERT):
         texts += [t.strip()[:500] for t in page.locator(sel).all_inner_texts()]
+    texts += [t.strip()[:200] for t in page.locator('[role="dialog"]').all_inner_texts()
+              if "Page not found" in t]  # Streamlit's modal for a URL path no page has
     return texts
 
 

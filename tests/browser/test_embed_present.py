@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 
 from components import nav
 
-from .harness import AppServer, assert_same_origin, free_port, open_app, screenshot, wait_for_app_loaded
+from .harness import (
+    AppServer, app_errors, assert_same_origin, free_port, open_app, screenshot, wait_for_app_loaded,
+)
 
 PRESENT_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and not p.admin_only]
 
@@ -94,4 +98,23 @@ def test_presentation_mode_fits_720p_without_scrolling(page, base_url, requests_
     assert not measured["sidebar"], "presentation mode must hide the sidebar"
     assert measured["body"] >= 20, f"body text {measured['body']}px < 20px"
     assert measured["main"] <= 2 and measured["doc"] <= 2, f"{key} scrolls in presentation mode: {measured} ({shot})"
+    assert not app_errors(page), app_errors(page)  # includes "Page not found" (the default page also at /overview)
     assert_same_origin(requests_log, base_url)
+
+
+def test_meeting_cycle_steps_through_the_pages_and_wraps(page, base_url):
+    """?cycle=5&pages=overview,map: /overview → /map → back to the overview (at "/" or /overview)."""
+    open_app(page, base_url, "overview", mode="present", cycle=5, pages="overview,map", region="523199000000")
+    page.wait_for_url("**/map?**", timeout=30_000)
+    assert "region=523199000000" in page.url and "mode=present" in page.url and "cycle=5" in page.url
+    wait_for_app_loaded(page)
+    assert page.get_by_text("村级地图").count() > 0
+    page.wait_for_function("() => !location.pathname.endsWith('/map')", timeout=30_000)
+    assert urlsplit(page.url).path in ("/", "/overview")
+    wait_for_app_loaded(page)
+    page.get_by_role("button", name=re.compile("暂停轮播")).click()
+    wait_for_app_loaded(page)
+    assert "paused=1" in page.url
+    paused_at = page.url
+    page.wait_for_timeout(8_000)  # longer than one interval: a paused cycle stays put
+    assert page.url == paused_at
