@@ -15,6 +15,7 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   grain; serves a county or larger scope that groups by cause, attribute, status or exit step);
 - ``summary_other_cause``: per county × kind × identified year × main cause × other cause (NULL for
   "no other cause"), for the cause combinations;
+- ``summary_latest_income``: each household's latest income record up to the as-of year;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -96,12 +97,22 @@ village_visit_summary = Table(
     Column("assigned_households", Integer, nullable=False),
     Column("visited_households", Integer, nullable=False),
 )
+# Each household's latest income record up to the as-of year (meta.summary_income_year): the
+# "最新年人均纯收入" of the income lists (exits.near_line, monitoring.income_warnings/health_warnings)
+# without a correlated MAX(year) over 24 million income rows. Households without income then: no row.
+latest_income_summary = Table(
+    "summary_latest_income", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
+)
+INCOME_YEAR_KEY = "summary_income_year"
 VISIT_AS_OF_KEY = "summary_visit_as_of"
 VISIT_YEARS_KEY = "summary_visit_years"
 
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
-TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary)
+TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -174,6 +185,15 @@ def _visit_rows(conn: Connection, as_of_text: str | None):
     return rows, as_of, (years[0], years[-1])
 
 
+def _latest_income_insert(year: int):
+    I = schema.income
+    latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
+              .group_by(I.c.hh_id).subquery("latest"))
+    stmt = select(I.c.hh_id, I.c.year, I.c.per_capita_net).join(
+        latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
+    return latest_income_summary.insert().from_select(["hh_id", "year", "per_capita_net"], stmt)
+
+
 def refresh(engine: Engine) -> dict:
     """Rebuild every summary table from the base tables; record the data version they show.
 
@@ -194,6 +214,12 @@ def refresh(engine: Engine) -> dict:
         for start in range(0, len(visit_rows), 20000):
             conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
         rows[village_visit_summary.name] = len(visit_rows)
+        conn.execute(latest_income_summary.delete())
+        if as_of:
+            conn.execute(_latest_income_insert(as_of.year))
+        rows[latest_income_summary.name] = int(
+            conn.execute(select(func.count()).select_from(latest_income_summary)).scalar_one())
+        _set_meta(conn, INCOME_YEAR_KEY, str(as_of.year) if as_of else "")
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
@@ -244,6 +270,18 @@ def village_visits_for(engine: Engine, year: int, as_of) -> Table | None:
         return None
     first, last = (int(x) for x in values[VISIT_YEARS_KEY].split(","))
     return village_visit_summary if first <= year <= last else None
+
+
+def latest_income_for(engine: Engine, year: int) -> Table | None:
+    """summary_latest_income when fresh and built for ``year`` (the as-of year), else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, INCOME_YEAR_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0"):
+        return None
+    return latest_income_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

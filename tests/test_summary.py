@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access import db, import_samples as S, importer, summary
-from data_access.queries import causes, exits, overview, villages
+from data_access.queries import causes, exits, monitoring, overview, villages
 from data_access.scope import Scope, ScopeError
 
 SEED = 29
@@ -42,6 +42,10 @@ CALLS = [
     (exits.exit_pipeline, lambda y: (y, 2020)),
     (villages.indicators, lambda y: (y, AS_OF)),
     (villages.child_indicators, lambda y: (y, AS_OF)),
+    (exits.near_line, lambda y: (y, 10.0)),
+    (exits.near_line, lambda y: (y, 60.0)),
+    (monitoring.income_warnings, lambda y: (y, 10)),
+    (monitoring.health_warnings, lambda y: (y, 10)),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 
@@ -99,6 +103,10 @@ def same(a, b) -> None:
         assert list(a.columns) == cols
         a, b = (x.astype(str).sort_values(cols).reset_index(drop=True) for x in (a, b))
         pd.testing.assert_frame_equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            same(a[key], b[key])
     else:
         assert a == b
 
@@ -106,12 +114,12 @@ def same(a, b) -> None:
 def results(engine) -> dict:
     out = {}
     for scope in scopes(engine):
-        for fn, args in CALLS:
+        for n, (fn, args) in enumerate(CALLS):
             for year in YEARS:
                 try:
-                    out[(scope.code, fn.__qualname__, year)] = fn(engine, scope, *args(year))
+                    out[(scope.code, n, year)] = fn(engine, scope, *args(year))
                 except ScopeError as exc:  # a village has no children: the same refusal either way
-                    out[(scope.code, fn.__qualname__, year)] = ("ScopeError", str(exc))
+                    out[(scope.code, n, year)] = ("ScopeError", str(exc))
     return out
 
 
@@ -132,6 +140,8 @@ def test_refresh_records_the_data_version_and_fills_the_tables(engine, sql):
 def test_summary_figures_equal_base_table_figures(engine):
     assert summary.households_for(engine, Scope.of(scopes(engine)[0].code)) is summary.household_summary
     assert summary.village_visits_for(engine, 2018, AS_OF) is summary.village_visit_summary
+    assert summary.latest_income_for(engine, AS_OF.year) is summary.latest_income_summary
+    assert summary.latest_income_for(engine, AS_OF.year - 1) is None
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -142,8 +152,9 @@ def test_summary_figures_equal_base_table_figures(engine):
         same(with_summary[key], base[key])
     # the figures are not trivially empty
     province = scopes(engine)[0].code
-    assert base[(province, "registry_counts", 2020)]["registered_households"] > 0
-    assert len(base[(province, "cause_by_child", 2020)]) > 0
+    assert base[(province, 0, 2020)]["registered_households"] > 0
+    assert len(base[(province, 4, 2020)]) > 0
+    assert base[(province, 16, 2026)]["households"] > 0 and len(base[(province, 16, 2026)]["rows"]) > 0
 
 
 def _corrupt(engine) -> None:

@@ -261,25 +261,31 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
         select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
         for y, (a, k) in sorted(lines.items())
     ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]).subquery("line")
-    with_income = (H.outerjoin(I, and_(I.c.hh_id == H.c.hh_id, I.c.year == latest_year))
-                   .outerjoin(chosen, chosen.c.year == I.c.year))
+    li = summary.latest_income_for(engine, year)
+    if li is not None:  # each household's latest income up to the as-of year, kept by data_access.summary
+        inc = li  # the same columns (hh_id, year, per_capita_net) as the income row chosen below
+        with_income = H.outerjoin(inc, inc.c.hh_id == H.c.hh_id).outerjoin(chosen, chosen.c.year == inc.c.year)
+    else:
+        inc = I
+        with_income = (H.outerjoin(inc, and_(inc.c.hh_id == H.c.hh_id, inc.c.year == latest_year))
+                       .outerjoin(chosen, chosen.c.year == inc.c.year))
     line = chosen.c.amount
-    at_risk = and_(line.is_not(None), I.c.per_capita_net < line * factor)
-    below = and_(line.is_not(None), I.c.per_capita_net < line)
-    unjudged = or_(I.c.hh_id.is_(None), line.is_(None))
+    at_risk = and_(line.is_not(None), inc.c.per_capita_net < line * factor)
+    below = and_(line.is_not(None), inc.c.per_capita_net < line)
+    unjudged = or_(inc.c.hh_id.is_(None), line.is_(None))
     where = and_(scope.where(H), exited_by(year))
     totals = select(count_if(at_risk), people_if(at_risk), count_if(below), count_if(unjudged)).select_from(
         with_income).where(where)
     village, town = R.alias("village"), R.alias("town_r")
-    ratio = (I.c.per_capita_net - line) * 100.0 / line
+    ratio = (inc.c.per_capita_net - line) * 100.0 / line
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
                *[H.c[c] for c in LIST_COLUMNS[4:]],
-               I.c.year.label("income_year"), I.c.per_capita_net, line.label("line"), chosen.c.kind.label("line_kind"),
+               inc.c.year.label("income_year"), inc.c.per_capita_net, line.label("line"), chosen.c.kind.label("line_kind"),
                ratio.label("above_line_pct"))
         .select_from(with_income.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
-        .where(where, I.c.per_capita_net < func.coalesce(line, NO_LINE) * factor)
+        .where(where, inc.c.per_capita_net < func.coalesce(line, NO_LINE) * factor)
         .order_by(ratio, H.c.hh_id).limit(limit).offset(offset)
     )
     with engine.connect() as conn:

@@ -25,6 +25,7 @@ from ..schema import monitoring_object as MO
 from ..schema import person as P
 from ..schema import poverty_line as L
 from ..schema import region as R
+from .. import summary
 from ..scope import Scope
 from .common import count_if, exited_by, frame, pct, region_in
 
@@ -290,9 +291,13 @@ def _not_monitored(end: dt.date, h=H):
     return ~exists(select(1).where(mo.c.hh_id == h.c.hh_id, at_risk_at(end, mo)))
 
 
-def _latest_income(scope: Scope, year: int):
+def _latest_income(scope: Scope, year: int, engine: Engine | None = None):
     """Subquery: each household's (in the scope) latest income year up to ``year`` and its 年人均纯收入."""
     hh = H.alias("hh_scope")
+    li = summary.latest_income_for(engine, year) if engine is not None else None
+    if li is not None:  # the same rows, kept by data_access.summary for the as-of year
+        return (select(li.c.hh_id, li.c.year, li.c.per_capita_net)
+                .join(hh, hh.c.hh_id == li.c.hh_id).where(scope.where(hh)).subquery("latest_income"))
     later = I.alias("income_latest")
     latest_year = (select(func.max(later.c.year))
                    .where(later.c.hh_id == hh.c.hh_id, later.c.year <= year).scalar_subquery())
@@ -322,7 +327,7 @@ def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     amount = line["amount"]
     threshold = amount * (100 + margin_pct) / 100.0
     end = year_end(year)
-    li = _latest_income(scope, year)
+    li = _latest_income(scope, year, engine)
     condition = and_(scope.where(H), exited_by(year), li.c.per_capita_net < threshold, _not_monitored(end))
     base = select(H.c.hh_id).join(li, li.c.hh_id == H.c.hh_id)
     count_stmt = (select(func.count(), count_if(li.c.per_capita_net < amount))
@@ -369,7 +374,7 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
               .where(scope.where(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
     eligible = or_(exited_by(year), H.c.kind == HOUSEHOLD_KIND_MONITORING)
     condition = and_(scope.where(H), eligible, _not_monitored(end))
-    li = _latest_income(scope, year)
+    li = _latest_income(scope, year, engine)
     line = monitoring_line(engine, scope, year)
     threshold = line["amount"] * (100 + margin_pct) / 100.0 if line else None
     low = li.c.per_capita_net < threshold if threshold is not None else false()
