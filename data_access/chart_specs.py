@@ -69,6 +69,7 @@ def exits_spec(yearly: pd.DataFrame, year: int, width: int = 1180, height: int =
     values = _records(df)
     x = {"field": "年度", "type": "nominal", "title": None, "axis": {"labelAngle": -45 if len(df) > 8 else 0}}
     half = (width - 60) // 2
+    top_incidence = float(df["贫困发生率"].max()) if df["贫困发生率"].notna().any() else 0.0
     bars = {
         "title": "历年脱贫人数(人)与年度减贫任务",
         "width": half, "height": height,
@@ -89,7 +90,8 @@ def exits_spec(yearly: pd.DataFrame, year: int, width: int = 1180, height: int =
         "transform": [{"filter": "isValid(datum['贫困发生率'])"}],
         "layer": [
             {"mark": {"type": "line", "color": BAD, "strokeWidth": 4, "point": {"filled": True, "size": 120, "color": BAD}},
-             "encoding": {"x": x, "y": {"field": "贫困发生率", "type": "quantitative", "title": "%"}}},
+             "encoding": {"x": x, "y": {"field": "贫困发生率", "type": "quantitative", "title": "%",
+                                        "scale": {"domainMax": top_incidence * 1.2 if top_incidence else 1}}}},
             {"transform": [{"filter": "datum['选中'] || datum['年度'] == '%s'" % df["年度"].iloc[0]}],
              "mark": {"type": "text", "dy": -22, "fontSize": MARK_TEXT, "color": "#111111", "fontWeight": "bold"},
              "encoding": {"x": x, "y": {"field": "贫困发生率", "type": "quantitative"},

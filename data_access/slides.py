@@ -237,7 +237,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         card.fill.fore_color.rgb = RGBColor.from_string("F2F6FA")
         card.line.color.rgb = RGBColor.from_string("C9D6E3")
         deck.box(s, left + 0.1, top + 0.12, card_w - 0.2, card_h - 0.2,
-                 [[(label, SMALL_PT + 2, False, GREY)], [(value, fit_size(value, card_w - 0.3), True, BLUE)],
+                 [[(label, SMALL_PT + 2, False, GREY)], [(value, fit_size(value, card_w - 0.5), True, BLUE)],
                   [(note, SMALL_PT, False, GREY)]], space_after=4)
 
     # 脱贫进度
@@ -275,7 +275,9 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     m = facts["funds"]
     base = m["allocated"] if m["base"] == "allocated" else m["arranged"]
     if not base and not m["paid"] and not m["spent"]:
-        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年本范围没有扶贫资金数据。"], BODY_PT)
+        where = {"county": "下达到本县", "town": "安排到本乡镇项目", "village": "安排到本村项目"}.get(
+            scope.level, "下达到本范围")
+        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年没有{where}的扶贫资金。"], BODY_PT)
     else:
         unit = money_unit(base, m["arranged"], m["paid"], m["spent"])
         png = chart_specs.to_png(chart_specs.funds_spec(m, unit, width=700, height=440))
