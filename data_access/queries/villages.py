@@ -49,10 +49,10 @@ VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (
 INDICATORS = {
     "incidence": ("贫困发生率", "%", True, 2),
     "not_exited_persons": ("未脱贫人数", "人", True, 0),
-    "exit_progress": ("脱贫进度", "%", False, 1),
+    "exit_progress": ("脱贫进度", "%", False, 2),
     "monitoring_households": ("监测对象数", "户", True, 0),
     "monitoring_at_risk": ("风险未消除监测户", "户", True, 0),
-    "visit_rate": ("入户率", "%", False, 1),
+    "visit_rate": ("入户率", "%", False, 2),
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
 }
