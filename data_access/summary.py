@@ -16,6 +16,8 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_other_cause``: per county × kind × identified year × main cause × other cause (NULL for
   "no other cause"), for the cause combinations;
 - ``summary_latest_income``: each household's latest income record up to the as-of year;
+- ``summary_person``: per household the members who are 患有大病/残疾, uninsured, or 非在校生 children
+  (by birth year), for the health warning and the 两不愁三保障 check;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, literal, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from . import schema
@@ -107,12 +109,30 @@ latest_income_summary = Table(
     Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
 )
 INCOME_YEAR_KEY = "summary_income_year"
+
+# People who matter to the health warning (患有大病/残疾) and the 两不愁三保障 check (no basic medical
+# insurance; 非在校生 born from PERSON_FROM_YEAR − 15 on, i.e. possibly of compulsory-school age in a
+# year from PERSON_FROM_YEAR), per household, village and birth year (NULL unless such a child).
+person_summary = Table(
+    "summary_person", metadata,
+    Column("hh_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("birth_year", Integer),
+    Column("ill", Integer, nullable=False),
+    Column("disabled", Integer, nullable=False),
+    Column("nonschool", Integer, nullable=False),
+    Column("uninsured", Integer, nullable=False),
+)
+PERSON_FROM_KEY = "summary_person_from_year"
+SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
+NOT_IN_SCHOOL = "非在校生"
 VISIT_AS_OF_KEY = "summary_visit_as_of"
 VISIT_YEARS_KEY = "summary_visit_years"
 
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
-TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary)
+TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
+          person_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -194,6 +214,23 @@ def _latest_income_insert(year: int):
     return latest_income_summary.insert().from_select(["hh_id", "year", "per_capita_net"], stmt)
 
 
+def _person_insert(from_year: int):
+    P = schema.person
+    child = and_(P.c.schooling == NOT_IN_SCHOOL, P.c.birth_year.is_not(None), P.c.birth_year >= from_year - 15)
+    ill, disabled = P.c.health == SERIOUS_HEALTH[0], P.c.health == SERIOUS_HEALTH[1]
+    uninsured = P.c.medical_insurance.is_(False)
+    birth = case((child, P.c.birth_year), else_=None)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (select(P.c.hh_id, P.c.village_code, birth, n(ill), n(disabled), n(child), n(uninsured))
+            .where(or_(ill, disabled, child, uninsured))
+            .group_by(P.c.hh_id, P.c.village_code, birth))
+    return person_summary.insert().from_select(
+        ["hh_id", "village_code", "birth_year", "ill", "disabled", "nonschool", "uninsured"], stmt)
+
+
 def refresh(engine: Engine) -> dict:
     """Rebuild every summary table from the base tables; record the data version they show.
 
@@ -220,6 +257,12 @@ def refresh(engine: Engine) -> dict:
         rows[latest_income_summary.name] = int(
             conn.execute(select(func.count()).select_from(latest_income_summary)).scalar_one())
         _set_meta(conn, INCOME_YEAR_KEY, str(as_of.year) if as_of else "")
+        conn.execute(person_summary.delete())
+        from_year = conn.execute(select(func.min(schema.household.c.identified_year))).scalar()
+        if from_year is not None:
+            conn.execute(_person_insert(int(from_year)))
+        rows[person_summary.name] = int(conn.execute(select(func.count()).select_from(person_summary)).scalar_one())
+        _set_meta(conn, PERSON_FROM_KEY, str(from_year) if from_year is not None else "")
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
@@ -282,6 +325,20 @@ def latest_income_for(engine: Engine, year: int) -> Table | None:
     if not built or built != values.get("data_version", "0"):
         return None
     return latest_income_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
+
+
+def persons_for(engine: Engine, year: int | None = None) -> Table | None:
+    """summary_person when fresh (and, for a school-age check in ``year``, built far enough back)."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, PERSON_FROM_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0") or not values.get(PERSON_FROM_KEY):
+        return None
+    if year is not None and year < int(values[PERSON_FROM_KEY]):
+        return None
+    return person_summary
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

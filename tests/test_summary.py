@@ -46,6 +46,7 @@ CALLS = [
     (exits.near_line, lambda y: (y, 60.0)),
     (monitoring.income_warnings, lambda y: (y, 10)),
     (monitoring.health_warnings, lambda y: (y, 10)),
+    (exits.unmet_guarantees, lambda y: (y,)),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 
@@ -142,6 +143,7 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.village_visits_for(engine, 2018, AS_OF) is summary.village_visit_summary
     assert summary.latest_income_for(engine, AS_OF.year) is summary.latest_income_summary
     assert summary.latest_income_for(engine, AS_OF.year - 1) is None
+    assert summary.persons_for(engine, 2015) is summary.person_summary
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)

@@ -305,7 +305,7 @@ GUARANTEE_ITEMS = {
 }
 
 
-def _guarantee_flags(scope: Scope, year: int):
+def _guarantee_flags(scope: Scope, year: int, engine: Engine | None = None):
     """({item: condition}, members subquery) for the 两不愁三保障 items not met.
 
     ``members`` holds, per household with such a member, children_out (aged 6–15 in ``year`` and
@@ -321,6 +321,16 @@ def _guarantee_flags(scope: Scope, year: int):
         .group_by(P.c.hh_id)
         .subquery()
     )
+    ps = summary.persons_for(engine, year) if engine is not None else None
+    if ps is not None:  # the same counts from the per-household person summary (data_access.summary)
+        child = ps.c.birth_year.between(year - high, year - low)
+        members = (
+            select(ps.c.hh_id, func.coalesce(func.sum(case((child, ps.c.nonschool), else_=0)), 0).label("children_out"),
+                   func.coalesce(func.sum(ps.c.uninsured), 0).label("uninsured"))
+            .where(scope.where(ps), or_(child, ps.c.uninsured > 0))
+            .group_by(ps.c.hh_id)
+            .subquery()
+        )
     flags = {
         "dangerous_house": H.c.house_grade.in_(DANGEROUS_HOUSE_GRADES),
         "out_of_school": func.coalesce(members.c.children_out, 0) > 0,
@@ -340,7 +350,7 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
     Keys: households, persons, by_item ({item: households}), rows (DataFrame: LIST_COLUMNS + one
     0/1 column per item + children_out, uninsured (members); by village then 户编号).
     """
-    flags, members = _guarantee_flags(scope, year)
+    flags, members = _guarantee_flags(scope, year, engine)
     any_unmet = or_(*flags.values())
     where = and_(scope.where(H), exited_by(year))
     with_members = H.outerjoin(members, members.c.hh_id == H.c.hh_id)

@@ -372,6 +372,12 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
                      count_if(P.c.health == SERIOUS_HEALTH[0]).label("ill_persons"),
                      count_if(P.c.health == SERIOUS_HEALTH[1]).label("disabled_persons"))
               .where(scope.where(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
+    ps = summary.persons_for(engine)
+    if ps is not None:  # the same counts from the per-household person summary (data_access.summary)
+        per_hh = (select(ps.c.hh_id, func.sum(ps.c.ill).label("ill_persons"),
+                         func.sum(ps.c.disabled).label("disabled_persons"))
+                  .where(scope.where(ps), or_(ps.c.ill > 0, ps.c.disabled > 0))
+                  .group_by(ps.c.hh_id).subquery("serious"))
     eligible = or_(exited_by(year), H.c.kind == HOUSEHOLD_KIND_MONITORING)
     condition = and_(scope.where(H), eligible, _not_monitored(end))
     li = _latest_income(scope, year, engine)
