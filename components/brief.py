@@ -33,7 +33,8 @@ def meeting_section(ctx: PageContext) -> None:
         return
     st.markdown("#### 会议材料")
     try:
-        text = fetch(brief.paragraph_for, ctx, ctx.year, ctx.first_year)
+        facts = fetch(brief.brief_facts, ctx, ctx.year, ctx.first_year)
+        text = brief.brief_paragraph(facts)
     except Exception:  # noqa: BLE001 - a page section must not end the page with a traceback
         st.error("生成基本情况段落时出错,请稍后重试或联系管理员。")
         return
@@ -42,10 +43,11 @@ def meeting_section(ctx: PageContext) -> None:
     st.code(text, language=None, wrap_lines=True)
     stem = _file_stem(ctx)
     with st.container(horizontal=True, gap="small", key="brief-downloads"):
-        st.download_button("下载 Word(.docx)", data=fetch(brief.docx_for, ctx, ctx.year, ctx.first_year),
+        # the .docx is written when the button is clicked (Streamlit calls ``data`` then, off the script run)
+        st.download_button("下载 Word(.docx)", data=lambda: brief.brief_docx(facts),
                            file_name=f"{stem}基本情况.docx", mime=DOCX_MIME, on_click="ignore",
                            key="brief-docx", icon=":material/description:")
-        st.download_button("下载文本(.txt)", data=fetch(brief.txt_for, ctx, ctx.year, ctx.first_year),
+        st.download_button("下载文本(.txt)", data=brief.brief_txt(facts),
                            file_name=f"{stem}基本情况.txt", mime="text/plain", on_click="ignore",
                            key="brief-txt", icon=":material/article:")
         key = pptx_key(ctx)

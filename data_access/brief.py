@@ -8,7 +8,8 @@ in the register of the county and township reports ("截至…年底,…累计�
 division by zero). Numbers are formatted as the pages format them:
 
 - counts with thousands separators (``components.format.count``): 1,234;
-- 贫困发生率 with two decimals (overview), 风险消除率 with one (overview and 防返贫监测);
+- percentages with two decimals, as ``queries.common.pct`` rounds them (fewer digits would round a
+  second time);
 - money as the 资金项目 page shows it (``components.amounts``): 万元 with two decimals, or 亿元
   with four once the largest amount of the clause reaches 1 亿元, rounded half up; 拨付率 and
   支出进度 with two decimals.
@@ -88,7 +89,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     first_year, as_of, headline (overview.headline at ``year``), first_incidence (at
     ``first_year``, None when the same year or no rural population), village (the scope's own
     region row for a village scope, else None), causes (list of {cause, households, persons},
-    the top causes, 未填写 left out), funds (funds.totals), monitoring (monitoring.totals, None
+    the top causes with their share of the scope's households in %, 未填写 left out), funds (funds.totals), monitoring (monitoring.totals, None
     before 2021).
     """
     info = places.region_info(engine, scope) or {}
@@ -101,7 +102,8 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
         first_incidence = overview.headline(engine, scope, first_year)["incidence"]
     mix = causes.cause_mix(engine, scope, year)
     top = [
-        {"cause": str(r["cause"]), "households": int(r["households"]), "persons": int(r["persons"])}
+        {"cause": str(r["cause"]), "households": int(r["households"]), "persons": int(r["persons"]),
+         "households_pct": r["households_pct"]}
         for r in mix.to_dict("records") if r["cause"] != causes.NO_CAUSE and int(r["households"]) > 0
     ][:TOP_CAUSES]
     return {
@@ -201,7 +203,7 @@ def monitoring_sentence(f: dict) -> str | None:
     text = (f"截至{f['year']}年底,{f['region_word']}共识别防返贫监测对象{_pair(w['households'], w['persons'])},"
             f"已消除风险{_pair(w['removed_households'], w['removed_persons'])}")
     if w["removal_rate"] is not None:
-        text += f",风险消除率{fmt_percent(w['removal_rate'], 1)}"
+        text += f",风险消除率{fmt_percent(w['removal_rate'])}"
     if w["at_risk_households"]:
         text += f",仍有风险{_pair(w['at_risk_households'], w['at_risk_persons'])}"
     return text + "。"
@@ -282,15 +284,3 @@ def brief_docx(facts: dict) -> bytes:
     doc.save(out)
     return out.getvalue()
 
-
-def paragraph_for(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> str:
-    """Facts and paragraph in one call (for the data cache)."""
-    return brief_paragraph(brief_facts(engine, scope, year, first_year))
-
-
-def docx_for(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> bytes:
-    return brief_docx(brief_facts(engine, scope, year, first_year))
-
-
-def txt_for(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> bytes:
-    return brief_txt(brief_facts(engine, scope, year, first_year))

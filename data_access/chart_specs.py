@@ -112,7 +112,7 @@ def causes_spec(mix: pd.DataFrame, width: int = 820, height: int = 480, top: int
     data = pd.DataFrame({
         "致贫原因": df["cause"].astype(str),
         "户数": df["households"].astype(int),
-        "标注": [f"{int(h):,}户({p:.1f}%)" if p == p and p is not None else f"{int(h):,}户"
+        "标注": [f"{int(h):,}户({p:.2f}%)" if p is not None and p == p else f"{int(h):,}户"
                for h, p in zip(df["households"], df["households_pct"])],
     })
     order = list(data["致贫原因"])

@@ -195,7 +195,7 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
         cards.append((f"{year}年资金{word}", fmt_money(base, unit), rate))
     w = facts["monitoring"]
     if w is not None:
-        rate = f"风险消除率 {fmt_percent(w['removal_rate'], 1)}" if w["removal_rate"] is not None else ""
+        rate = f"风险消除率 {fmt_percent(w['removal_rate'])}" if w["removal_rate"] is not None else ""
         cards.append(("防返贫监测对象", f"{fmt_count(w['households'])}户", rate))
     return cards
 
@@ -265,8 +265,8 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         top = facts["causes"][:3]
         total = int(mix["households"].sum())
         lines = [[("主要致贫原因", BODY_PT, True, DARK)]]
-        lines += [f"{c['cause']} {fmt_count(c['households'])}户({fmt_percent(100.0 * c['households'] / total, 1)})"
-                  for c in top]
+        lines += [f"{c['cause']} {fmt_count(c['households'])}户({fmt_percent(c['households_pct'])})"
+                  for c in top if c["households_pct"] is not None]
         lines.append([(f"共 {fmt_count(total)}户,按主要致贫原因(每户一项)统计。", SMALL_PT, False, GREY)])
         deck.box(s, 8.9, 1.8, 4.0, 5.0, lines, BODY_PT, space_after=10)
 
@@ -308,7 +308,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
                  [("已消除风险", SMALL_PT, False, GREY)],
                  [(f"{fmt_count(w['removed_households'])}户{fmt_count(w['removed_persons'])}人", 32, True, BLUE)]]
         if w["removal_rate"] is not None:
-            lines += [[("风险消除率", SMALL_PT, False, GREY)], [(fmt_percent(w["removal_rate"], 1), 32, True, BLUE)]]
+            lines += [[("风险消除率", SMALL_PT, False, GREY)], [(fmt_percent(w["removal_rate"]), 32, True, BLUE)]]
         lines.append([(f"仍有风险 {fmt_count(w['at_risk_households'])}户{fmt_count(w['at_risk_persons'])}人",
                        SMALL_PT, False, VERMILION)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)

@@ -102,7 +102,7 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert f"{head['exited_persons']:,}人" in figures and f"{head['not_exited_persons']:,}人" in figures
     assert f"{head['incidence']:.2f}%" in figures
     watch = monitoring.totals(registry_engine, scope, YEAR)
-    assert f"{watch['households']:,}户" in figures and f"{watch['removal_rate']:.1f}%" in figures
+    assert f"{watch['households']:,}户" in figures and f"{watch['removal_rate']:.2f}%" in figures
     money = funds.totals(registry_engine, scope, YEAR)
     base = money["allocated"] if money["base"] == "allocated" else money["arranged"]
     unit = brief.money_unit(base, money["arranged"], money["paid"], money["spent"])
