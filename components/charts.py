@@ -6,6 +6,8 @@ tab beside the chart, with Chinese column names and units.
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -16,17 +18,38 @@ LABEL_SIZE = 15
 TITLE_SIZE = 17
 
 
+def unvalidated(chart):
+    """``chart`` whose ``to_dict`` (called by ``st.altair_chart``) skips Altair's JSON-schema validation.
+
+    Validation only raises on a malformed spec (the page and chart tests build every chart), and it is
+    most of the time a page spends drawing: ~0.15 s per chart, over a second on the causes page.
+    The spec produced is the same.
+    """
+    object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+    return chart
+
+
+def _config_parts() -> dict:
+    return {
+        "axis": alt.AxisConfig(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
+                               titleFont=FONT_STACK, labelLimit=220),
+        "legend": alt.LegendConfig(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
+                                   titleFont=FONT_STACK, orient="bottom"),
+        "title": alt.TitleConfig(fontSize=TITLE_SIZE + 2, font=FONT_STACK, anchor="start"),
+        "view": alt.ViewConfig(strokeWidth=0),
+        "range": alt.RangeConfig(category=CATEGORICAL),
+    }
+
+
 def style(chart: alt.Chart, height: int = 320) -> alt.Chart:
-    return (
-        chart.properties(height=height)
-        .configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
-                        titleFont=FONT_STACK, labelLimit=220)
-        .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
-                          titleFont=FONT_STACK, orient="bottom")
-        .configure_title(fontSize=TITLE_SIZE + 2, font=FONT_STACK, anchor="start")
-        .configure_view(strokeWidth=0)
-        .configure_range(category=CATEGORICAL)
-    )
+    """Height and the shared look; the same spec as chaining ``configure_axis/legend/title/view/range``
+    (each of which deep-copies the whole chart: 0.1 s per chart on a layered one)."""
+    out = chart.properties(height=height)
+    config = alt.Config() if out.config is alt.Undefined else out.config.copy(deep=False)
+    for key, part in _config_parts().items():
+        config[key] = part
+    out.config = config
+    return unvalidated(out)
 
 
 def with_table(chart: alt.Chart | None, table: pd.DataFrame, key: str, *, height: int = 320,

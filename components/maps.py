@@ -388,7 +388,8 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
                     tooltip=[alt.Tooltip("tip:N", title=overlay_label or "标注")])
             .add_params(alt.selection_point(name="spot", fields=["code"], on="click", clear=False, empty=False))
             .project(type="mercator"))
-    spec = alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict()
+    # validate=False: the spec is the same; Altair's JSON-schema check of it cost ~0.3 s per map.
+    spec = alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict(validate=False)
     # The data goes in after Altair's schema validation, which would walk every coordinate (seconds).
     for layer in spec["layer"]:
         name = (layer.get("data") or {}).get("name")

@@ -102,7 +102,9 @@ def household_table(df: pd.DataFrame, columns: dict[str, str], key: str, *, heig
     config = dict(column_config or {})
     linked = page_available("household")
     if linked:
-        shown[id_header] = [household_url(h) for h in df["hh_id"]]
+        state = nav.state_params()  # read the URL once, not once per row (0.2 s for 600 rows)
+        shown[id_header] = [f"household?{urlencode({**state, 'hh': str(h)})}" if h is not None
+                            else household_url(h) for h in df["hh_id"]]
         config[id_header] = st.column_config.LinkColumn(id_header, display_text=r"hh=(\w+)",
                                                         help="点击打开户档案")
     kwargs = {"on_select": "rerun", "selection_mode": "single-row"} if linked else {}
