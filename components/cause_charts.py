@@ -28,7 +28,7 @@ def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = N
     no value axis, the labels carry the numbers)."""
     unit, share = UNITS[measure], f"{measure}_pct"
     data = mix[["cause", measure, share]].copy()
-    data["_label"] = [f"{fmt.count(n)} {unit}({fmt.percent(p, 1)})" for n, p in zip(data[measure], data[share])]
+    data["_label"] = [f"{fmt.count(n)} {unit}({fmt.percent(p)})" for n, p in zip(data[measure], data[share])]
     order = list(data.sort_values(measure, ascending=False)["cause"])
     picked = alt.selection_point(name="cause", fields=["cause"], on="click", empty=False)
     x_max = float(data[measure].max() or 1) * 1.65
@@ -137,7 +137,8 @@ def exits_vs_target(progress: pd.DataFrame, measure: str, key: str, height: int 
     data = progress[["year", f"exited_{measure}", f"target_{measure}", f"target_pct_{measure}"]].copy()
     data.columns = ["year", "exited", "target", "pct"]
     data = data[(data["exited"] > 0) | data["target"].notna()]
-    data["_label"] = [fmt.percent(p, 0) if p is not None and p == p else "" for p in data["pct"]]
+    data["_label"] = [fmt.share(e, t) if t is not None and t == t and t else "" for e, t in
+                      zip(data["exited"], data["target"])]
     data["target"] = [None if t is None or t != t else float(t) for t in data["target"]]
     picked = alt.selection_point(name="year", fields=["year"], on="click", empty=False)
     base = alt.Chart(data).encode(x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)))
@@ -221,7 +222,7 @@ def incidence_matrix(inc: pd.DataFrame, child_label: str, key: str) -> dict | No
     return heatmap(data, x="year", y="name", count="incidence_value", share="incidence_value", x_title=None,
                    y_title=None, count_title="贫困发生率(%)", share_title="贫困发生率(%)", x_order=years,
                    y_order=names, table=wide, key=key, fields=["code", "name", "year"],
-                   text_fn=lambda v: f"{v:.1f}", share_format=".2f",
+                   text_fn=lambda v: f"{v:.2f}", share_format=".2f",
                    tooltip_extra=[alt.Tooltip("poor_persons:Q", title="贫困人口(人)", format=","),
                                   alt.Tooltip("rural_population:Q", title="农村户籍人口(人)", format=",")])
 

@@ -15,9 +15,20 @@ def count(n, unit: str = "") -> str:
 
 
 def percent(p, digits: int = 2) -> str:
+    """A percentage from ``queries.common.pct`` (already rounded to 2 decimals). Fewer digits would round a
+    second time (4.2547 → 4.25 → 4.2, where the figure is 4.3), so they are refused."""
+    if digits < 2:
+        raise ValueError("百分比按 2 位小数显示:pct() 已四舍五入到 2 位,再舍到 1 位会二次舍入出错")
     if p is None:
         return "—"
     return f"{p:.{digits}f}%"
+
+
+def share(numerator, denominator, digits: int = 0) -> str:
+    """numerator ÷ denominator as a percentage, rounded once (for short chart labels like "87%")."""
+    if not denominator or numerator is None or numerator != numerator:
+        return "—"
+    return f"{100.0 * float(numerator) / float(denominator):.{digits}f}%"
 
 
 def money_unit(yuan_values) -> tuple[str, int]:

@@ -32,8 +32,8 @@ first, second = top.iloc[0], top.iloc[1] if len(top) > 1 else None
 base_scope, base_name = comparison_scope(ctx)
 if ctx.present:
     st.markdown(f"### 建档立卡 {fmt.count(mix['households'].sum())} 户 {fmt.count(mix['persons'].sum())} 人 · "
-                f"第一位 {first['cause']} {fmt.percent(first[f'{measure}_pct'], 1)}" +
-                (f" · 第二位 {second['cause']} {fmt.percent(second[f'{measure}_pct'], 1)}" if second is not None else ""))
+                f"第一位 {first['cause']} {fmt.percent(first[f'{measure}_pct'])}" +
+                (f" · 第二位 {second['cause']} {fmt.percent(second[f'{measure}_pct'])}" if second is not None else ""))
     left, right = st.columns(2)
     with left:
         cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True,
@@ -53,12 +53,12 @@ if ctx.present:
 show([
     Kpi("建档立卡户数(户)", fmt.count(mix["households"].sum())),
     Kpi("建档立卡人数(人)", fmt.count(mix["persons"].sum())),
-    Kpi(f"第一位:{first['cause']}(占{measure_name}%)", fmt.percent(first[f"{measure}_pct"], 1)),
+    Kpi(f"第一位:{first['cause']}(占{measure_name}%)", fmt.percent(first[f"{measure}_pct"])),
     Kpi(f"第二位:{second['cause']}(占{measure_name}%)" if second is not None else "第二位",
-        fmt.percent(second[f"{measure}_pct"], 1) if second is not None else "—"),
+        fmt.percent(second[f"{measure}_pct"]) if second is not None else "—"),
 ])
 sentence = f"{ctx.region_name}{ctx.year}年主要致贫原因:" + "、".join(
-    f"{c} {fmt.count(n)} {unit}({fmt.percent(p, 1)})" for c, n, p in zip(top["cause"], top[measure], top[f"{measure}_pct"])
+    f"{c} {fmt.count(n)} {unit}({fmt.percent(p)})" for c, n, p in zip(top["cause"], top[measure], top[f"{measure}_pct"])
 ) + "。"
 
 

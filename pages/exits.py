@@ -48,7 +48,7 @@ if before is not None and known(before["incidence"]) and known(now["incidence"])
     incidence_change = None if incidence_change in ("+0.00", "-0.00") else incidence_change
 cards = [
     Kpi(f"本年脱贫({unit})", fmt.count(now[f"exited_{measure}"]), help=f"{ctx.year}年脱贫的{measure_name}。"),
-    Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"], 1) if has_target else "无任务",
+    Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit})", fmt.count(now[f"cum_exited_{measure}"]),
         help=f"{ctx.first_year}年至{ctx.year}年各年脱贫之和(含其后返贫的户)。"),

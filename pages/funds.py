@@ -100,7 +100,7 @@ def rate_chart(df: pd.DataFrame, overall: float | None, title: str) -> alt.Chart
     ).add_params(pick)
     ticks = alt.Chart(data).mark_tick(color="#000", thickness=3, size=22).encode(y=y, x="拨付率:Q")
     text = alt.Chart(data).mark_text(align="left", dx=4, fontSize=15).encode(
-        y=y, x="支出进度:Q", text=alt.Text("支出进度:Q", format=".1f"))
+        y=y, x="支出进度:Q", text=alt.Text("支出进度:Q", format=".2f"))
     layers = [bars, ticks, text]
     if overall is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [overall]})).mark_rule(strokeDash=[6, 4], color=NEUTRAL,

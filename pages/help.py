@@ -84,8 +84,8 @@ if not ctx.present:
         Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
         Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
             help="结对关系数 ÷ 帮扶责任人数"),
-        Kpi("入户率(%)", fmt.percent(now["visit_rate"], 1), rate_delta if mode == "year" else None,
-            help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'], 1)}"),
+        Kpi("入户率(%)", fmt.percent(now["visit_rate"]), rate_delta if mode == "year" else None,
+            help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'])}"),
         Kpi("已入户(户)", fmt.count(now["visited_households"]), help=f"{period_text} 有入户走访的结对帮扶户"),
         Kpi(f"{days}天未入户(户)", fmt.count(no_hh["total"]), up_is_good=False,
             help=f"截至 {on:%Y-%m-%d},近{days}天没有入户走访记录的结对帮扶户"),
@@ -111,7 +111,7 @@ def picked(event, name: str, field: str = "key"):
 def rate_bars(df: pd.DataFrame, pick: str, label_title: str) -> alt.Chart:
     """Horizontal bars of 入户率, lowest first, with "rate%(visited/assigned)" at the end."""
     df = df.sort_values(["visit_rate", "key"], na_position="first")
-    df = df.assign(end_text=[f"{fmt.percent(r, 1)}({v:,}/{n:,}户)" for r, v, n in
+    df = df.assign(end_text=[f"{fmt.percent(r)}({v:,}/{n:,}户)" for r, v, n in
                              zip(df["visit_rate"], df["visited_households"], df["assigned_households"])])
     select = alt.selection_point(fields=["key"], name=pick)
     y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16, labelOverlap=False))
@@ -137,7 +137,7 @@ def rate_table(df: pd.DataFrame, name_title: str) -> pd.DataFrame:
 
 
 if ctx.present:  # 汇报模式: one screen, the headline and who lags behind
-    st.markdown(f"### 结对帮扶 {fmt.count(now['assigned_households'])} 户 · 入户率 {fmt.percent(now['visit_rate'], 1)}"
+    st.markdown(f"### 结对帮扶 {fmt.count(now['assigned_households'])} 户 · 入户率 {fmt.percent(now['visit_rate'])}"
                 f"({modes[mode]}) · {days}天未入户 {fmt.count(no_hh['total'])} 户")
     left, right = st.columns(2)
     with left:
@@ -158,7 +158,7 @@ if ctx.present:  # 汇报模式: one screen, the headline and who lags behind
 
 def heatmap(df: pd.DataFrame, row_title: str, labels: list[str], rows_order: list[str]) -> alt.Chart:
     df = df.assign(时段=[labels[i] for i in df["period"]],
-                   text=[fmt.percent(r, 0) if pd.notna(r) else "—" for r in df["visit_rate"]])
+                   text=[fmt.share(v, n) for v, n in zip(df["visited_households"], df["assigned_households"])])
     base = alt.Chart(df).encode(
         x=alt.X("时段:N", sort=labels, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=14,
                                                                  labelOverlap=False, orient="top")),
@@ -184,7 +184,7 @@ def over_time_table(df: pd.DataFrame, row_title: str, labels: list[str]) -> pd.D
     if len(wide.columns):
         wide = wide.sort_values(wide.columns[-1], na_position="first")
     wide.columns = [f"{c}入户率(%)" for c in wide.columns]
-    return wide.round(1).reset_index().rename(columns={"name": row_title})
+    return wide.reset_index().rename(columns={"name": row_title})  # pct(): 2 decimals, not rounded again
 
 
 # ---- by region ------------------------------------------------------------------------
@@ -329,7 +329,7 @@ else:
                "缺水、交通条件落后主要靠村级基础设施项目解决,户级措施只能看到易地扶贫搬迁。")
     if not match.empty:
         match = match.sort_values("matched_ever_rate").assign(
-            end_text=lambda d: [f"{fmt.percent(r, 1)}({m:,}/{n:,}户)" for r, m, n in
+            end_text=lambda d: [f"{fmt.percent(r)}({m:,}/{n:,}户)" for r, m, n in
                                 zip(d["matched_ever_rate"], d["matched_ever"], d["households"])])
         chart = alt.Chart(match).mark_bar().encode(
             y=alt.Y("cause:N", sort=list(match["cause"]), title=None,

@@ -70,7 +70,7 @@ show([
     Kpi(f"{ctx.year}年末状态", status or "—"),
     Kpi("人均纯收入(元)", f"{latest['per_capita_net']:,.0f}" if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
-    Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"], 1) if latest is not None
+    Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
         and latest["above_line_pct"] is not None else "—",
         help=f"{latest['line_kind']} {latest['line']:,} 元" if latest is not None and latest["line"] else None),
 ])

@@ -49,7 +49,7 @@ if not ctx.present:
         Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
         Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
             help=f"{year}年末尚未风险消除"),
-        Kpi("风险消除率(%)", fmt.percent(now["removal_rate"], 1),
+        Kpi("风险消除率(%)", fmt.percent(now["removal_rate"]),
             fmt.signed(now["removal_rate"] - before["removal_rate"], 1)
             if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
             help="已消除风险户数 ÷ 监测对象户数"),
@@ -111,7 +111,7 @@ def breakdown_table(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 if ctx.present:  # 汇报模式: one screen, the headline and where the risks are
     st.markdown(f"### 监测对象 {fmt.count(now['households'])} 户 · 仍有风险 {fmt.count(now['at_risk_households'])} 户"
-                f" · 消除率 {fmt.percent(now['removal_rate'], 1)} · 收入预警 {fmt.count(income['total'])} 户")
+                f" · 消除率 {fmt.percent(now['removal_rate'])} · 收入预警 {fmt.count(income['total'])} 户")
     left, right = st.columns(2)
     with left:
         st.markdown("**按监测对象类别**(仍有风险 / 全部,户)")

@@ -55,11 +55,12 @@ cards = [
     Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited")),
     Kpi(f"资金{base_label}({unit})", fmt.money(money["allocated"] if money["base"] == "allocated"
                                              else money["arranged"], unit).replace(f" {unit}", "")),
-    Kpi("拨付率/支出进度(%)", f"{fmt.percent(money['paid_rate'], 1).rstrip('%')} / {fmt.percent(money['spent_rate'], 1).rstrip('%')}"),
+    Kpi("拨付率(%)", fmt.percent(money["paid_rate"])),
+    Kpi("支出进度(%)", fmt.percent(money["spent_rate"])),
     Kpi("监测对象(户)", fmt.count(watch["households"])),
     Kpi("监测对象(人)", fmt.count(watch["persons"])),
-    Kpi("已消除风险(户)", fmt.count(watch["removed_households"])),
-    Kpi("风险消除率(%)", fmt.percent(watch["removal_rate"], 1)),
+    Kpi("风险消除率(%)", fmt.percent(watch["removal_rate"]),
+        help=f"已消除风险 {fmt.count(watch['removed_households'])} 户 ÷ 监测对象 {fmt.count(watch['households'])} 户"),
 ]
 if ctx.present:  # a projector screen: the four figures leaders quote first, then the two curves
     picks = ("建档立卡人数(人)", "已脱贫人数(人)", "未脱贫人数(人)", "贫困发生率(%)")

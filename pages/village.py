@@ -56,10 +56,10 @@ show([
     Kpi("建档立卡人数(人)", fmt.count(row["registered_persons"])),
     Kpi("未脱贫人数(人)", fmt.count(row["not_exited_persons"]), up_is_good=False),
     Kpi("贫困发生率(%)", pct_text(row["incidence"])),
-    Kpi("脱贫进度(%)", pct_text(row["exit_progress"], 1), help="已脱贫户 ÷ 建档立卡户"),
+    Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
     Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
         help=f"截至{ctx.year}年底识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
-    Kpi("入户率(%)", pct_text(row["visit_rate"], 1),
+    Kpi("入户率(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
     Kpi("本年项目资金(万元)", f"{row['arranged'] / fmt.YUAN_PER_WAN:,.2f}",
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
@@ -138,7 +138,7 @@ with tabs[2]:
 
 with tabs[3]:
     helpers = fetch(villages.helpers, ctx, ctx.year, as_of, masked=ctx.masked)
-    st.markdown(f"入户率 **{pct_text(row['visit_rate'], 1)}**:{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d},"
+    st.markdown(f"入户率 **{pct_text(row['visit_rate'])}**:{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d},"
                 f"结对户 {fmt.count(row['assigned_households'])} 户中有入户走访的 "
                 f"{fmt.count(row['visited_households'])} 户(只计“入户走访”)。帮扶责任人 {len(helpers)} 人。")
     if not helpers.empty:

@@ -64,9 +64,9 @@ tips = pd.DataFrame({
     "t_reg": [f"{fmt.count(h)} 户 / {fmt.count(p)} 人" for h, p in zip(df.registered_households, df.registered_persons)],
     "t_inc": [shown(v, "%", 2) for v in df.incidence],
     "t_notex": [shown(v, "人", 0) for v in df.not_exited_persons],
-    "t_prog": [shown(v, "%", 1) for v in df.exit_progress],
+    "t_prog": [shown(v, "%", 2) for v in df.exit_progress],
     "t_mon": [f"{m} 户(风险未消除 {r} 户)" for m, r in zip(df.monitoring_households, df.monitoring_at_risk)],
-    "t_visit": [shown(v, "%", 1) for v in df.visit_rate],
+    "t_visit": [shown(v, "%", 2) for v in df.visit_rate],
     "t_fund": [shown(v, "元/人", 0) for v in df.funds_per_person],
     "t_late": [f"{n} 个(本年项目 {p} 个)" for n, p in zip(df.late_projects, df.projects)],
 })

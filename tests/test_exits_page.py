@@ -60,7 +60,7 @@ def test_exit_page_figures(sqlite_demo_url, levels, level, year):
     target = one(engine, "SELECT COUNT(*), MAX(households) FROM exit_target WHERE region_code = :c AND year = :y",
                  c=scope.code, y=year)
     if target[0] and target[1]:
-        assert shown["任务完成率(%)"] == f"{100 * exited / target[1]:.1f}%"
+        assert shown["任务完成率(%)"] == f"{round(100 * exited / target[1], 2):.2f}%"
     else:
         assert shown["任务完成率(%)"] == "无任务"
     poor, rural = one(engine, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM household WHERE "

@@ -33,7 +33,7 @@ def levels(sqlite_demo_url, sql):
 
 
 def pct1(value):
-    return f"{value:.1f}%"
+    return f"{value:.2f}%"
 
 
 @pytest.mark.parametrize("level", [0, 1, 2], ids=["county", "town", "village"])

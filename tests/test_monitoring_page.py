@@ -43,7 +43,7 @@ def test_monitoring_page_figures(sqlite_demo_url, levels, level):
     assert shown["监测对象(户)"] == f"{totals['households']:,}"
     assert shown["监测对象(人)"] == f"{totals['persons']:,}"
     assert shown["仍有风险(户)"] == f"{totals['at_risk_households']:,}"
-    assert shown["风险消除率(%)"] == f"{totals['removal_rate']:.1f}%"
+    assert shown["风险消除率(%)"] == f"{totals['removal_rate']:.2f}%"
     assert shown[f"{YEAR}年新识别(户)"] == f"{int(kinds['new_households'].sum()):,}"
     assert shown["收入预警(户)"] == f"{income['total']:,}"
     assert shown["健康预警(户)"] == f"{health['total']:,}"

@@ -174,3 +174,23 @@ def test_map_pydeck_renderer_has_no_basemap(sqlite_demo_url, q, monkeypatch):
     assert {"villages", "town-lines", "labels"} <= set(layers)
     codes = {row["code"] for row in layers["villages"]["data"]}
     assert codes == {r[0] for r in q.rows("SELECT code FROM region WHERE level='village'")}
+
+
+def test_overview_funds_and_monitoring_cards(sqlite_demo_url, q):
+    """拨付率, 支出进度 and 风险消除率 on the county overview equal independent SQL (one figure per card)."""
+    code = sql_scopes(q)["county"]
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    funds = "SELECT fund_id FROM fund WHERE year=2026 AND county_code=:c"
+    allocated = q.scalar(f"SELECT SUM(amount) FROM fund WHERE fund_id IN ({funds})", c=code)
+    flows = dict(q.rows(f"SELECT kind, SUM(amount) FROM money_flow WHERE fund_id IN ({funds}) GROUP BY kind", c=code))
+    assert allocated and flows
+    assert shown["拨付率(%)"] == f"{round(100 * flows['拨付'] / allocated, 2):.2f}%"
+    assert shown["支出进度(%)"] == f"{round(100 * flows['支出'] / allocated, 2):.2f}%"
+    objects, removed = q.rows("SELECT COUNT(*), SUM(CASE WHEN removed_date <= '2026-12-31' THEN 1 ELSE 0 END) "
+                              "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= '2026-12-31'",
+                              p=code[:6] + "%")[0]
+    assert objects and removed
+    assert shown["监测对象(户)"] == count(objects)
+    assert shown["风险消除率(%)"] == f"{round(100 * removed / objects, 2):.2f}%"
