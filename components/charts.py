@@ -44,12 +44,20 @@ def _config_parts() -> dict:
 def style(chart: alt.Chart, height: int = 320) -> alt.Chart:
     """Height and the shared look; the same spec as chaining ``configure_axis/legend/title/view/range``
     (each of which deep-copies the whole chart: 0.1 s per chart on a layered one)."""
+    memo = chart.__dict__.get("_styled")  # charts kept between runs (matrix.heatmap) are styled once
+    if memo is not None and height in memo:
+        return memo[height]
     out = chart.properties(height=height)
     config = alt.Config() if out.config is alt.Undefined else out.config.copy(deep=False)
     for key, part in _config_parts().items():
         config[key] = part
     out.config = config
-    return unvalidated(out)
+    out = unvalidated(out)
+    if memo is None:
+        memo = {}
+        object.__setattr__(chart, "_styled", memo)
+    memo[height] = out
+    return out
 
 
 def with_table(chart: alt.Chart | None, table: pd.DataFrame, key: str, *, height: int = 320,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import altair as alt
 import pandas as pd
 
@@ -23,6 +26,38 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, count: str, share: str, x_title
     fields = fields or [x, y]
     data = df.copy()
     data["_label"] = [text_fn(v) if text_fn else f"{int(v):,}" for v in data[count]]
+    signature = (data.to_json(orient="split", date_format="iso"), x, y, count, share, x_title, y_title,
+                 count_title, share_title, tuple(map(str, x_order)), tuple(map(str, y_order)), x_angle,
+                 tuple(fields), repr(tooltip_extra), share_format)
+    with _BUILT_LOCK:
+        chart = _BUILT.get(signature)
+        if chart is not None:
+            _BUILT.move_to_end(signature)
+    if chart is None:
+        chart = _build(data, x=x, y=y, count=count, share=share, x_title=x_title, y_title=y_title,
+                       count_title=count_title, share_title=share_title, x_order=x_order, y_order=y_order,
+                       x_angle=x_angle, fields=fields, tooltip_extra=tooltip_extra, share_format=share_format)
+        with _BUILT_LOCK:
+            _BUILT[signature] = chart
+            while len(_BUILT) > _BUILT_MAX:
+                _BUILT.popitem(last=False)
+    rows = max(len(y_order), 1)
+    # Streamlit fits the whole chart (axis labels and legend included) into the height.
+    chart_height = height or 38 * rows + 150 + (50 if x_angle else 0)
+    event = charts.with_table(chart, table, key, height=chart_height, on_select="rerun")
+    return selected(event)
+
+
+# Built charts by their full input (data and options): building one costs ~0.05 s of Altair object
+# work, and a warm page redraws the same matrices. Charts are never changed after building (``style``
+# works on a copy), so sharing them between runs and sessions is safe.
+_BUILT: OrderedDict = OrderedDict()
+_BUILT_MAX = 256
+_BUILT_LOCK = threading.Lock()
+
+
+def _build(data, *, x, y, count, share, x_title, y_title, count_title, share_title, x_order, y_order,
+           x_angle, fields, tooltip_extra, share_format):
     picked = alt.selection_point(name=SELECTION, fields=fields, on="click", empty=False)
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:N", sort=x_order, title=x_title,
@@ -42,11 +77,7 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, count: str, share: str, x_title
         text="_label:N",
         color=alt.condition(alt.datum[share] > top * 0.55, alt.value("#FFFFFF"), alt.value("#1A1A1A")),
     )
-    rows = max(len(y_order), 1)
-    # Streamlit fits the whole chart (axis labels and legend included) into the height.
-    chart_height = height or 38 * rows + 150 + (50 if x_angle else 0)
-    event = charts.with_table(rect + text, table, key, height=chart_height, on_select="rerun")
-    return selected(event)
+    return rect + text
 
 
 def selected(event) -> dict | None:
