@@ -14,11 +14,7 @@ import pandas as pd
 from . import format as fmt
 
 
-def round_half_up(yuan: int, step: int) -> int:
-    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
-    q, r = divmod(abs(int(yuan)), step)
-    q += 1 if 2 * r >= step else 0
-    return q if yuan >= 0 else -q
+round_half_up = fmt.round_half_up
 
 
 @dataclass(frozen=True)

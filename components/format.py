@@ -37,14 +37,23 @@ def money_unit(yuan_values) -> tuple[str, int]:
     return ("亿元", YUAN_PER_YI) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN)
 
 
+def round_half_up(yuan: int, step: int) -> int:
+    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
+    q, r = divmod(abs(int(yuan)), step)
+    q += 1 if 2 * r >= step else 0
+    return q if yuan >= 0 else -q
+
+
 def money(yuan, unit: str | None = None, digits: int | None = None) -> str:
-    """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included."""
-    if yuan is None:
+    """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included, rounded half up
+    (四舍五入) on the whole 元 as ``components.amounts`` does, so every page shows the same digits."""
+    if yuan is None or yuan != yuan:
         return "—"
     unit = unit or money_unit([yuan])[0]
     divisor = YUAN_PER_YI if unit == "亿元" else YUAN_PER_WAN
     digits = digits if digits is not None else (4 if unit == "亿元" else 2)
-    return f"{yuan / divisor:,.{digits}f} {unit}"
+    step = divisor // 10 ** digits
+    return f"{round_half_up(round(yuan), step) * step / divisor:,.{digits}f} {unit}"
 
 
 def signed(n, digits: int = 0) -> str | None:
