@@ -21,6 +21,7 @@ Two renderers draw the same model:
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -331,12 +332,36 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
             rec[f"tip{i}"] = text
         records.append(rec)
     tip_titles = model.villages[0]["tips"] if model.villages else []
-    tooltip = [alt.Tooltip("name:N", title="行政村")] + [
-        alt.Tooltip(f"tip{i}:N", title=label) for i, (label, _) in enumerate(tip_titles[:n_tips])]
-    domain = list(model.classes.labels) + ["无数据"]
-    colors = list(model.classes.colors) + [NO_DATA]
-    pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
     datasets = {"villages": records}
+    datasets["towns"] = _outline_rows([t["polys"] for t in model.towns if t["polys"]])
+    datasets["focus"] = _outline_rows([v["polys"] for v in model.villages if v["code"] == model.focus and v["polys"]])
+    label_source = model.towns if model.label_level == "town" else model.villages
+    datasets["labels"] = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
+                          for r in label_source if r["lon"] is not None]
+    datasets["overlay"] = _overlay_rows(overlay)
+    skeleton = _vega_skeleton(
+        tuple(label for label, _ in tip_titles[:n_tips]), tuple(model.classes.labels), tuple(model.classes.colors),
+        model.label_level, bool(datasets["towns"]), bool(datasets["focus"]), bool(datasets["labels"]),
+        bool(datasets["overlay"]), overlay_label, height)
+    spec = json.loads(skeleton)
+    # The data goes in after Altair's schema validation, which would walk every coordinate (seconds).
+    for layer in spec["layer"]:
+        name = (layer.get("data") or {}).get("name")
+        if name in datasets:
+            layer["data"] = {"values": datasets[name]}
+    return spec
+
+
+@functools.lru_cache(maxsize=64)
+def _vega_skeleton(tip_labels: tuple, class_labels: tuple, class_colors: tuple, label_level: str, towns: bool,
+                   focus: bool, labels: bool, overlay: bool, overlay_label: str, height: int) -> str:
+    """The map's Vega-Lite spec with named (empty) datasets, as JSON: it depends only on these
+    arguments, so Altair builds it once per kind of map (~0.3 s) and each run fills in the data."""
+    tooltip = [alt.Tooltip("name:N", title="行政村")] + [
+        alt.Tooltip(f"tip{i}:N", title=label) for i, label in enumerate(tip_labels)]
+    domain = list(class_labels) + ["无数据"]
+    colors = list(class_colors) + [NO_DATA]
+    pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
     villages = (
         alt.Chart(alt.NamedData("villages"))
         .mark_geoshape(strokeJoin="round")
@@ -352,34 +377,27 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
     layers = [villages]
     # Outlines as lines, not unfilled shapes: an unfilled shape still catches the clicks and the
     # hovering meant for the villages under it.
-    datasets["towns"] = _outline_rows([t["polys"] for t in model.towns if t["polys"]])
-    if datasets["towns"]:
-        layers.append(_outline_chart("towns", TOWN_LINE, 2.4 if model.label_level == "town" else 1.6))
-    datasets["focus"] = _outline_rows([v["polys"] for v in model.villages if v["code"] == model.focus and v["polys"]])
-    if datasets["focus"]:
+    if towns:
+        layers.append(_outline_chart("towns", TOWN_LINE, 2.4 if label_level == "town" else 1.6))
+    if focus:
         layers.append(_outline_chart("focus", FOCUS_LINE, 4))
-    label_source = model.towns if model.label_level == "town" else model.villages
-    labels = [{"code": r["code"], "name": r["name"], "lon": r["lon"], "lat": r["lat"]}
-              for r in label_source if r["lon"] is not None]
     if labels:
-        size = 17 if model.label_level == "town" else 15
-        weight = "bold" if model.label_level == "town" else "normal"
-        datasets["labels"] = labels
+        size = 17 if label_level == "town" else 15
+        weight = "bold" if label_level == "town" else "normal"
         base = alt.Chart(alt.NamedData("labels")).encode(
             longitude="lon:Q", latitude="lat:Q", text="name:N")
         halo = base.mark_text(fontSize=size, fontWeight=weight, font=FONT_STACK, stroke="#FFFFFF",
                               strokeWidth=4, strokeOpacity=0.9, fill="#FFFFFF").project(type="mercator")
-        hint = "点击放大到本乡镇" if model.label_level == "town" else "点击打开村档案"
+        hint = "点击放大到本乡镇" if label_level == "town" else "点击打开村档案"
         text = base.mark_text(fontSize=size, fontWeight=weight, font=FONT_STACK, fill="#111111", cursor="pointer") \
-            .encode(tooltip=[alt.Tooltip("name:N", title="乡镇" if model.label_level == "town" else "行政村"),
+            .encode(tooltip=[alt.Tooltip("name:N", title="乡镇" if label_level == "town" else "行政村"),
                              alt.Tooltip("hint:N", title="操作")]) \
             .transform_calculate(hint=f"'{hint}'").project(type="mercator")
-        if model.label_level == "town":
+        if label_level == "town":
             text = text.add_params(alt.selection_point(name="zoom", fields=["code"], on="click", clear=False,
                                                        empty=False))
         layers += [halo, text]
-    datasets["overlay"] = _overlay_rows(overlay)
-    if datasets["overlay"]:
+    if overlay:
         layers.append(
             alt.Chart(alt.NamedData("overlay"))
             .mark_circle(color=OVERLAY_COLOR, opacity=0.85, stroke="#FFFFFF", strokeWidth=1)
@@ -388,14 +406,8 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
                     tooltip=[alt.Tooltip("tip:N", title=overlay_label or "标注")])
             .add_params(alt.selection_point(name="spot", fields=["code"], on="click", clear=False, empty=False))
             .project(type="mercator"))
-    # validate=False: the spec is the same; Altair's JSON-schema check of it cost ~0.3 s per map.
-    spec = alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict(validate=False)
-    # The data goes in after Altair's schema validation, which would walk every coordinate (seconds).
-    for layer in spec["layer"]:
-        name = (layer.get("data") or {}).get("name")
-        if name in datasets:
-            layer["data"] = {"values": datasets[name]}
-    return spec
+    return json.dumps(alt.layer(*layers).properties(height=height).configure_view(stroke=None).to_dict(),
+                      ensure_ascii=False)
 
 
 def _deck(model: MapModel, height: int, basemap: Basemap, extra_layers: list | None,

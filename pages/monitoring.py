@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import format as fmt
 from components import maps, nav
-from components.charts import with_table
+from components.charts import kept, with_table
 from components.context import current
 from components.data import fetch
 from components.header import page_header
@@ -65,6 +65,7 @@ if not ctx.present:
 query_ready = page_available("query")
 
 
+@kept
 def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool = False) -> alt.Chart:
     """Horizontal bars: still at risk (red-orange) and removed (blue); at the bar's end "at risk / all".
 
