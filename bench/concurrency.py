@@ -213,6 +213,7 @@ async def change_region(page, town_code: str, town_name: str) -> float:
     box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="乡镇")
     started = time.perf_counter()
     await box.click()
+    await page.keyboard.type(town_name)  # the option list is virtualised: filter it to the one township
     await page.get_by_role("option", name=town_name, exact=True).click()
     await page.wait_for_function(f"() => location.search.includes('region={town_code}')",
                                  timeout=SETTLE_TIMEOUT_MS)
