@@ -18,6 +18,7 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_latest_income``: each household's latest income record up to the as-of year;
 - ``summary_person``: per household the members who are 患有大病/残疾, uninsured, or 非在校生 children
   (by birth year), for the health warning and the 两不愁三保障 check;
+- ``summary_helper_village``: households assigned per cadre and village (the query page's cadre picker);
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -124,6 +125,17 @@ person_summary = Table(
     Column("uninsured", Integer, nullable=False),
 )
 PERSON_FROM_KEY = "summary_person_from_year"
+
+# Households assigned (any time) per cadre and village, for the query page's cadre picker. Summing
+# villages gives the cadre's distinct households only while no cadre–household pair spans two
+# villages; refresh checks that and records it in meta.summary_helper_exact ("1" or "0").
+helper_summary = Table(
+    "summary_helper_village", metadata,
+    Column("helper_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("households", Integer, nullable=False),
+)
+HELPER_EXACT_KEY = "summary_helper_exact"
 SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
 NOT_IN_SCHOOL = "非在校生"
 VISIT_AS_OF_KEY = "summary_visit_as_of"
@@ -132,7 +144,7 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
-          person_summary)
+          person_summary, helper_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -263,6 +275,16 @@ def refresh(engine: Engine) -> dict:
             conn.execute(_person_insert(int(from_year)))
         rows[person_summary.name] = int(conn.execute(select(func.count()).select_from(person_summary)).scalar_one())
         _set_meta(conn, PERSON_FROM_KEY, str(from_year) if from_year is not None else "")
+        AS = schema.assignment
+        conn.execute(helper_summary.delete())
+        conn.execute(helper_summary.insert().from_select(
+            ["helper_id", "village_code", "households"],
+            select(AS.c.helper_id, AS.c.village_code, func.count(func.distinct(AS.c.hh_id)))
+            .group_by(AS.c.helper_id, AS.c.village_code)))
+        rows[helper_summary.name] = int(conn.execute(select(func.count()).select_from(helper_summary)).scalar_one())
+        pairs = select(AS.c.helper_id, AS.c.hh_id).group_by(AS.c.helper_id, AS.c.hh_id).having(
+            func.count(func.distinct(AS.c.village_code)) > 1).limit(1)
+        _set_meta(conn, HELPER_EXACT_KEY, "0" if conn.execute(pairs).first() else "1")
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
@@ -339,6 +361,18 @@ def persons_for(engine: Engine, year: int | None = None) -> Table | None:
     if year is not None and year < int(values[PERSON_FROM_KEY]):
         return None
     return person_summary
+
+
+def helpers_for(engine: Engine) -> Table | None:
+    """summary_helper_village when fresh and exact (no cadre–household pair in two villages), else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, HELPER_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0") or values.get(HELPER_EXACT_KEY) != "1":
+        return None
+    return helper_summary
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access import db, import_samples as S, importer, summary
-from data_access.queries import causes, exits, monitoring, overview, villages
+from data_access.queries import causes, exits, households, monitoring, overview, places, villages
 from data_access.scope import Scope, ScopeError
 
 SEED = 29
@@ -47,6 +47,8 @@ CALLS = [
     (monitoring.income_warnings, lambda y: (y, 10)),
     (monitoring.health_warnings, lambda y: (y, 10)),
     (exits.unmet_guarantees, lambda y: (y,)),
+    (households.helper_options, lambda y: ()),
+    (places.year_range, lambda y: ()),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 
@@ -144,6 +146,7 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.latest_income_for(engine, AS_OF.year) is summary.latest_income_summary
     assert summary.latest_income_for(engine, AS_OF.year - 1) is None
     assert summary.persons_for(engine, 2015) is summary.person_summary
+    assert summary.helpers_for(engine) is summary.helper_summary
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -232,3 +235,22 @@ def test_cli_summarize(private_url, capsys):
     out = capsys.readouterr().out
     assert "summary_household" in out and "汇总表已更新" in out
     assert summary.fresh(db.get_engine(private_url))
+
+
+def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
+    q = sql(engine)
+    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment ORDER BY helper_id, hh_id")[0]
+    other = q.scalar("SELECT min(code) FROM region WHERE level = 'village' AND code <> :v", v=village)
+    q.execute("INSERT INTO assignment (helper_id, hh_id, start_date, end_date, village_code) "
+              "VALUES (:c, :h, :d, NULL, :v)", c=helper_id, h=hh_id, d=dt.date(2001, 1, 1), v=other)
+    with engine.begin() as conn:
+        db.bump_data_version(conn)
+    summary.refresh(engine)
+    assert summary.fresh(engine) and summary.helpers_for(engine) is None
+    province = scopes(engine)[0]
+    got = households.helper_options(engine, province)
+    expected = dict(q.rows("SELECT helper_id, count(DISTINCT hh_id) FROM assignment GROUP BY helper_id"))
+    assert dict(zip(got["helper_id"], got["households"])) == expected
+    # summing the per-village rows would count that household twice for this cadre
+    assert q.scalar("SELECT sum(households) FROM summary_helper_village WHERE helper_id = :c", c=helper_id) == \
+        expected[helper_id] + 1

@@ -51,6 +51,7 @@ from ..schema import project as PR
 from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..schema import visit as V
+from .. import summary
 from ..scope import Scope
 from .common import exited_by, frame, in_registry, not_exited_by, returned_by
 
@@ -730,6 +731,16 @@ def helper_options(engine: Engine, scope: Scope) -> pd.DataFrame:
         .group_by(HP.c.helper_id, HP.c.name, HP.c.unit_id, U.c.name)
         .order_by(HP.c.unit_id, HP.c.helper_id)
     )
+    hs = summary.helpers_for(engine)
+    if hs is not None:  # the same counts from the per-cadre-and-village summary (data_access.summary)
+        stmt = (
+            select(HP.c.helper_id, HP.c.name, HP.c.unit_id, U.c.name.label("unit_name"),
+                   func.sum(hs.c.households).label("households"))
+            .select_from(hs.join(HP, HP.c.helper_id == hs.c.helper_id).join(U, U.c.unit_id == HP.c.unit_id))
+            .where(scope.where(hs))
+            .group_by(HP.c.helper_id, HP.c.name, HP.c.unit_id, U.c.name)
+            .order_by(HP.c.unit_id, HP.c.helper_id)
+        )
     return frame(engine, stmt)
 
 
