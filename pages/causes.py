@@ -31,9 +31,8 @@ top = mix.sort_values(measure, ascending=False).reset_index(drop=True)
 first, second = top.iloc[0], top.iloc[1] if len(top) > 1 else None
 base_scope, base_name = comparison_scope(ctx)
 if ctx.present:
-    st.markdown(f"### 建档立卡 {fmt.count(mix['households'].sum())} 户 {fmt.count(mix['persons'].sum())} 人 · "
-                f"第一位 {first['cause']} {fmt.percent(first[f'{measure}_pct'])}" +
-                (f" · 第二位 {second['cause']} {fmt.percent(second[f'{measure}_pct'])}" if second is not None else ""))
+    st.markdown(f"#### 主要致贫原因(占建档立卡{measure_name}):{first['cause']} {fmt.percent(first[f'{measure}_pct'])}" +
+                (f" · {second['cause']} {fmt.percent(second[f'{measure}_pct'])}" if second is not None else ""))
     left, right = st.columns(2)
     with left:
         cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True,

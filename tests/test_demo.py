@@ -54,7 +54,7 @@ def _dump(engine) -> dict[str, list[tuple]]:
                     v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else
                     int(v) if isinstance(v, bool) else round(v, 6) if isinstance(v, float) else v for v in r))
             if table.name == "meta":  # data_version is a time stamp by design (cache key)
-                norm = [r for r in norm if r[0] != "data_version"]
+                norm = [r for r in norm if r[0] not in ("data_version", "summary_version")]  # summary_version = data_version
             out[table.name] = sorted(norm, key=repr)
     return out
 
