@@ -76,4 +76,6 @@ def test_cause_page_presentation_mode(sqlite_demo_url, levels):
         assert not at.segmented_control  # one screen, no controls
         mix = table_with(at, "主要致贫原因")
         households = int(mix["户数(户)"].sum())
-        assert any(f"建档立卡 {households:,} 户" in m.value for m in at.markdown)
+        top = mix.sort_values("户数(户)", ascending=False).iloc[0]
+        share = round(100 * int(top["户数(户)"]) / households, 2)
+        assert any(f"主要致贫原因(占建档立卡户数):{top['主要致贫原因']} {share:.2f}%" in m.value for m in at.markdown)
