@@ -33,6 +33,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from data_access.chart_specs import rings_of
 from data_access.db import read_secrets
 from data_access.queries import places
 from data_access.scope import Scope
@@ -84,23 +85,6 @@ def basemap_settings() -> Basemap:
 def rgba(hex_color: str, alpha: int = 255) -> list[int]:
     h = hex_color.lstrip("#")
     return [int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha]
-
-
-def rings_of(geometry_text: str | None) -> list[list[list[list[float]]]]:
-    """Polygons (each a list of rings) of a GeoJSON Polygon/MultiPolygon text; [] when absent or bad."""
-    if not geometry_text:
-        return []
-    try:
-        geom = json.loads(geometry_text)
-    except (TypeError, ValueError):
-        return []
-    if not isinstance(geom, dict):
-        return []
-    if geom.get("type") == "Polygon":
-        return [geom.get("coordinates") or []]
-    if geom.get("type") == "MultiPolygon":
-        return list(geom.get("coordinates") or [])
-    return []
 
 
 def fit_view(points: list[tuple[float, float]], width_px: int = 820, height_px: int = 560) -> pdk.ViewState:
