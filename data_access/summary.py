@@ -106,6 +106,7 @@ village_visit_summary = Table(
 latest_income_summary = Table(
     "summary_latest_income", metadata,
     Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),  # the household's (for a scope without a join)
     Column("year", Integer, nullable=False),
     Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
 )
@@ -218,12 +219,13 @@ def _visit_rows(conn: Connection, as_of_text: str | None):
 
 
 def _latest_income_insert(year: int):
-    I = schema.income
+    I, H = schema.income, schema.household
     latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
               .group_by(I.c.hh_id).subquery("latest"))
-    stmt = select(I.c.hh_id, I.c.year, I.c.per_capita_net).join(
-        latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
-    return latest_income_summary.insert().from_select(["hh_id", "year", "per_capita_net"], stmt)
+    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net)
+            .join(latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
+            .join(H, H.c.hh_id == I.c.hh_id))
+    return latest_income_summary.insert().from_select(["hh_id", "village_code", "year", "per_capita_net"], stmt)
 
 
 def _person_insert(from_year: int):
@@ -249,6 +251,7 @@ def refresh(engine: Engine) -> dict:
     Returns {"seconds": elapsed, "rows": {table: rows}, "version": data_version}.
     """
     started = time.perf_counter()
+    _drop_outdated(engine)
     metadata.create_all(engine)
     rows = {}
     with engine.begin() as conn:
@@ -293,6 +296,19 @@ def refresh(engine: Engine) -> dict:
             for table in TABLES:
                 conn.exec_driver_sql(f"ANALYZE {table.name}")
     return {"seconds": round(time.perf_counter() - started, 2), "rows": rows, "version": version}
+
+
+def _drop_outdated(engine: Engine) -> None:
+    """Drop a summary table whose columns differ from this program's (a rebuild refills it anyway)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    for table in TABLES:
+        if table.name in existing:
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            if columns != set(table.c.keys()):
+                table.drop(engine)
 
 
 def _meta(conn: Connection, key: str) -> str | None:

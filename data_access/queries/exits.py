@@ -365,7 +365,11 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
                func.coalesce(members.c.uninsured, 0).label("uninsured"))
         .select_from(with_members.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
-        .where(where, any_unmet)
+        # The same rows as ``any_unmet``, written with IN for the member items: PostgreSQL then filters
+        # with a hashed subplan instead of probing the members aggregate once per household (15 s).
+        .where(where, or_(flags["dangerous_house"], flags["unsafe_water"], flags["food_clothing"],
+                          H.c.hh_id.in_(select(members.c.hh_id).where(
+                              or_(members.c.children_out > 0, members.c.uninsured > 0)))))
         .order_by(H.c.village_code, H.c.hh_id).limit(limit).offset(offset)
     )
     with engine.connect() as conn:

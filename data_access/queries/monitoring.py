@@ -297,7 +297,7 @@ def _latest_income(scope: Scope, year: int, engine: Engine | None = None):
     li = summary.latest_income_for(engine, year) if engine is not None else None
     if li is not None:  # the same rows, kept by data_access.summary for the as-of year
         return (select(li.c.hh_id, li.c.year, li.c.per_capita_net)
-                .join(hh, hh.c.hh_id == li.c.hh_id).where(scope.where(hh)).subquery("latest_income"))
+                .where(scope.where(li)).subquery("latest_income"))
     later = I.alias("income_latest")
     latest_year = (select(func.max(later.c.year))
                    .where(later.c.hh_id == hh.c.hh_id, later.c.year <= year).scalar_subquery())
