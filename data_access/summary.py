@@ -19,6 +19,7 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_person``: per household the members who are 患有大病/残疾, uninsured, or 非在校生 children
   (by birth year), for the health warning and the 两不愁三保障 check;
 - ``summary_helper_village``: households assigned per cadre and village (the query page's cadre picker);
+- ``summary_measure``: 帮扶措施 per county, year and measure (households reached, records, amount);
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -137,6 +138,20 @@ helper_summary = Table(
     Column("households", Integer, nullable=False),
 )
 HELPER_EXACT_KEY = "summary_helper_exact"
+
+# 帮扶措施 per county, year and measure: households reached (distinct), records, amount. Summing
+# counties gives the distinct households of a larger scope only while no household has the same
+# measure in the same year in two counties; refresh checks that (meta.summary_measure_exact).
+measure_summary = Table(
+    "summary_measure", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("measure", String(16), nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("measures", Integer, nullable=False),
+    Column("amount", schema.help_measure.c.amount.type, nullable=False),
+)
+MEASURE_EXACT_KEY = "summary_measure_exact"
 SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
 NOT_IN_SCHOOL = "非在校生"
 VISIT_AS_OF_KEY = "summary_visit_as_of"
@@ -145,7 +160,7 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
-          person_summary, helper_summary)
+          person_summary, helper_summary, measure_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -288,6 +303,18 @@ def refresh(engine: Engine) -> dict:
         pairs = select(AS.c.helper_id, AS.c.hh_id).group_by(AS.c.helper_id, AS.c.hh_id).having(
             func.count(func.distinct(AS.c.village_code)) > 1).limit(1)
         _set_meta(conn, HELPER_EXACT_KEY, "0" if conn.execute(pairs).first() else "1")
+        HM = schema.help_measure
+        county = func.substr(HM.c.village_code, 1, 6).concat(literal("000000"))
+        conn.execute(measure_summary.delete())
+        conn.execute(measure_summary.insert().from_select(
+            ["county_code", "year", "measure", "households", "measures", "amount"],
+            select(county, HM.c.year, HM.c.measure, func.count(func.distinct(HM.c.hh_id)), func.count(),
+                   func.coalesce(func.sum(HM.c.amount), 0))
+            .group_by(county, HM.c.year, HM.c.measure)))
+        rows[measure_summary.name] = int(conn.execute(select(func.count()).select_from(measure_summary)).scalar_one())
+        split = select(HM.c.hh_id).group_by(HM.c.hh_id, HM.c.year, HM.c.measure).having(
+            func.count(func.distinct(func.substr(HM.c.village_code, 1, 6))) > 1).limit(1)
+        _set_meta(conn, MEASURE_EXACT_KEY, "0" if conn.execute(split).first() else "1")
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
@@ -389,6 +416,20 @@ def helpers_for(engine: Engine) -> Table | None:
     if not built or built != values.get("data_version", "0") or values.get(HELPER_EXACT_KEY) != "1":
         return None
     return helper_summary
+
+
+def measures_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_measure for a county or larger scope when fresh and exact, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, MEASURE_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0") or values.get(MEASURE_EXACT_KEY) != "1":
+        return None
+    return measure_summary
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access import db, import_samples as S, importer, summary
+from data_access.queries import help as help_q
 from data_access.queries import causes, exits, households, monitoring, overview, places, villages
 from data_access.scope import Scope, ScopeError
 
@@ -49,6 +50,8 @@ CALLS = [
     (exits.unmet_guarantees, lambda y: (y,)),
     (households.helper_options, lambda y: ()),
     (places.year_range, lambda y: ()),
+    (help_q.measures, lambda y: (2014, y)),
+    (help_q.measure_span, lambda y: ()),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 
@@ -147,6 +150,8 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.latest_income_for(engine, AS_OF.year - 1) is None
     assert summary.persons_for(engine, 2015) is summary.person_summary
     assert summary.helpers_for(engine) is summary.helper_summary
+    assert summary.measures_for(engine, scopes(engine)[2]) is summary.measure_summary
+    assert summary.measures_for(engine, scopes(engine)[3]) is None  # a town: the base table
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)

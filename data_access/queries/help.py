@@ -28,6 +28,7 @@ from ..schema import helper as C
 from ..schema import household as H
 from ..schema import region as R
 from ..schema import visit as V
+from .. import summary
 from ..scope import Scope
 from .common import count_if, frame, in_registry, pct, region_in
 
@@ -280,6 +281,9 @@ def cadres_without_visit(engine: Engine, scope: Scope, on: dt.date, days: int = 
 def measure_span(engine: Engine, scope: Scope) -> dict:
     """First and last year with help-measure records in the scope (None when there are none)."""
     stmt = select(func.min(HM.c.year), func.max(HM.c.year)).where(scope.where(HM))
+    ms = summary.measures_for(engine, scope)
+    if ms is not None:  # the same years from the per-county summary (data_access.summary)
+        stmt = select(func.min(ms.c.year), func.max(ms.c.year)).where(scope.where(ms))
     with engine.connect() as conn:
         first, last = conn.execute(stmt).one()
     return {"first": first, "last": last}
@@ -297,6 +301,15 @@ def measures(engine: Engine, scope: Scope, first_year: int, last_year: int) -> p
         .group_by(HM.c.year, HM.c.measure)
         .order_by(HM.c.year, HM.c.measure)
     )
+    ms = summary.measures_for(engine, scope)
+    if ms is not None:  # the same figures summed over the scope's counties (data_access.summary)
+        stmt = (
+            select(ms.c.year, ms.c.measure, func.sum(ms.c.households).label("households"),
+                   func.sum(ms.c.measures).label("measures"), func.coalesce(func.sum(ms.c.amount), 0).label("amount"))
+            .where(scope.where(ms), ms.c.year.between(first_year, last_year))
+            .group_by(ms.c.year, ms.c.measure)
+            .order_by(ms.c.year, ms.c.measure)
+        )
     df = frame(engine, stmt)
     for col in ("households", "measures", "amount"):
         df[col] = df[col].astype("int64")
