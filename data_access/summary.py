@@ -451,6 +451,19 @@ def households_for(engine_or_conn, scope: Scope, table: Table = household_summar
     return schema.household
 
 
+def smallest_households(engine_or_conn, scope: Scope, group_level: str | None = None) -> Table:
+    """The coarsest fresh summary that can answer registry states for ``scope`` grouped by
+    ``group_level``: the county grain (64,000 rows at province scale), else the village grain
+    (300,000), else ``household``. Only for queries that read the state columns, member_count and the
+    place columns the grain has (``child_key`` for grouping)."""
+    if not fresh(engine_or_conn):
+        return schema.household
+    for table in (cause_summary, household_summary):
+        if covers(table, scope, group_level):
+            return table
+    return schema.household
+
+
 def is_summary(h: Table) -> bool:
     return "households" in h.c
 

@@ -72,8 +72,8 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     if child is None:
         return pd.DataFrame(columns=columns)
     years = list(range(first_year, last_year + 1))
-    h = summary.households_for(engine, scope)
-    key = scope.child_key(h).label("code")
+    h = summary.smallest_households(engine, scope, child)
+    key = summary.child_key(scope, h).label("code")
     poor = select(key, *[people_if(poor_at(y, h), h).label(f"y{y}") for y in years]).where(
         scope.where(h)).group_by(key)
     digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12

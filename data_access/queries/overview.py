@@ -31,7 +31,7 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
 
     Keys: COUNT_COLUMNS (households in 户, persons in 人).
     """
-    h = summary.households_for(engine, scope)
+    h = summary.smallest_households(engine, scope)
     stmt = select(
         count_if(in_registry(year, h), h), people_if(in_registry(year, h), h),
         count_if(exited_by(year, h), h), people_if(exited_by(year, h), h),
@@ -78,7 +78,7 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     The target is the scope's own row in exit_target (年度减贫任务).
     """
     years = list(range(first_year, last_year + 1))
-    h = summary.households_for(engine, scope)
+    h = summary.smallest_households(engine, scope)
     exits = select(
         h.c.exit_year.label("year"),
         summary.household_count(h).label("exited_households"),
@@ -123,8 +123,8 @@ def child_ranking(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     poor_persons, rural_population, incidence (%), exit_rate (% of registered households exited).
     Sorted by incidence, highest (the laggards) first.
     """
-    h = summary.households_for(engine, scope)
-    key = scope.child_key(h).label("code")
+    h = summary.smallest_households(engine, scope, scope.child_level)
+    key = summary.child_key(scope, h).label("code")
     per_child = select(
         key,
         count_if(in_registry(year, h), h).label("registered_households"),
