@@ -110,6 +110,8 @@ latest_income_summary = Table(
     Column("village_code", CODE, nullable=False),  # the household's (for a scope without a join)
     Column("year", Integer, nullable=False),
     Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
+    *_state_columns(),  # the household's registry state columns and size, for counting without a join
+    Column("member_count", Integer, nullable=False),
 )
 INCOME_YEAR_KEY = "summary_income_year"
 
@@ -237,10 +239,12 @@ def _latest_income_insert(year: int):
     I, H = schema.income, schema.household
     latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
               .group_by(I.c.hh_id).subquery("latest"))
-    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net)
+    extra = ["kind", "identified_year", "exit_year", "returned_year", "member_count"]
+    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net, *[H.c[c] for c in extra])
             .join(latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
             .join(H, H.c.hh_id == I.c.hh_id))
-    return latest_income_summary.insert().from_select(["hh_id", "village_code", "year", "per_capita_net"], stmt)
+    return latest_income_summary.insert().from_select(
+        ["hh_id", "village_code", "year", "per_capita_net", *extra], stmt)
 
 
 def _person_insert(from_year: int):

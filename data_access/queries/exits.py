@@ -262,13 +262,11 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
         for y, (a, k) in sorted(lines.items())
     ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]).subquery("line")
     li = summary.latest_income_for(engine, year)
-    if li is not None:  # each household's latest income up to the as-of year, kept by data_access.summary
-        inc = li  # the same columns (hh_id, year, per_capita_net) as the income row chosen below
-        with_income = H.outerjoin(inc, inc.c.hh_id == H.c.hh_id).outerjoin(chosen, chosen.c.year == inc.c.year)
-    else:
-        inc = I
-        with_income = (H.outerjoin(inc, and_(inc.c.hh_id == H.c.hh_id, inc.c.year == latest_year))
-                       .outerjoin(chosen, chosen.c.year == inc.c.year))
+    if li is not None:
+        return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
+    inc = I
+    with_income = (H.outerjoin(inc, and_(inc.c.hh_id == H.c.hh_id, inc.c.year == latest_year))
+                   .outerjoin(chosen, chosen.c.year == inc.c.year))
     line = chosen.c.amount
     at_risk = and_(line.is_not(None), inc.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), inc.c.per_capita_net < line)
@@ -294,6 +292,49 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
             "near_households": households - below_n, "unjudged_households": unjudged_n, "rows": df}
+
+
+def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: float, li, chosen, limit: int,
+                            offset: int) -> dict:
+    """``near_line`` from summary_latest_income (each household's latest income up to the as-of year with
+    its registry state and size): the same figures, reading 2 million narrow rows instead of joining
+    households to their income. Households without income then are not in it: unjudged = exited
+    households − those with an income and a line."""
+    line = chosen.c.amount
+    joined = li.outerjoin(chosen, chosen.c.year == li.c.year)
+    where = and_(scope.where(li), exited_by(year, li))
+    at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
+    below = and_(line.is_not(None), li.c.per_capita_net < line)
+    totals = select(count_if(at_risk), people_if(at_risk, li), count_if(below), count_if(line.is_not(None))) \
+        .select_from(joined).where(where)
+    h = summary.smallest_households(engine, scope)
+    exited_all = select(count_if(exited_by(year, h), h)).where(scope.where(h))
+    ratio = (li.c.per_capita_net - line) * 100.0 / line
+    top = (
+        select(li.c.hh_id, li.c.year.label("income_year"), li.c.per_capita_net, line.label("line"),
+               chosen.c.kind.label("line_kind"), ratio.label("above_line_pct"))
+        .select_from(joined)
+        .where(where, li.c.per_capita_net < func.coalesce(line, NO_LINE) * factor)
+        .order_by(ratio, li.c.hh_id).limit(limit).offset(offset)
+        .subquery("top")
+    )
+    village, town = R.alias("village"), R.alias("town_r")
+    rows = (
+        select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]],
+               top.c.income_year, top.c.per_capita_net, top.c.line, top.c.line_kind, top.c.above_line_pct)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(top.c.above_line_pct, top.c.hh_id)
+    )
+    with engine.connect() as conn:
+        households, persons, below_n, judged = map(int, conn.execute(totals).one())
+        exited_n = int(conn.execute(exited_all).scalar_one())
+    df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
+    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    return {"households": households, "persons": persons, "below_households": below_n,
+            "near_households": households - below_n, "unjudged_households": exited_n - judged, "rows": df}
 
 
 GUARANTEE_ITEMS = {
