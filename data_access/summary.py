@@ -20,6 +20,8 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   (by birth year), for the health warning and the 两不愁三保障 check;
 - ``summary_helper_village``: households assigned per cadre and village (the query page's cadre picker);
 - ``summary_measure``: 帮扶措施 per county, year and measure (households reached, records, amount);
+- ``summary_cause_match`` / ``summary_cause_match_year``: households by main cause with the first year
+  (and each year) they had a measure matching the cause;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -154,6 +156,28 @@ measure_summary = Table(
     Column("amount", schema.help_measure.c.amount.type, nullable=False),
 )
 MEASURE_EXACT_KEY = "summary_measure_exact"
+
+# "措施是否对症" (queries.help.cause_match): registered households by county, state columns and main
+# cause with the first year they had a measure matching the cause (NULL: never), and with each year
+# they had one.
+cause_match_summary = Table(
+    "summary_cause_match", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16), nullable=False),
+    Column("first_year", Integer),
+    Column("households", Integer, nullable=False),
+)
+cause_match_year_summary = Table(
+    "summary_cause_match_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+)
 SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
 NOT_IN_SCHOOL = "非在校生"
 VISIT_AS_OF_KEY = "summary_visit_as_of"
@@ -162,7 +186,8 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
-          person_summary, helper_summary, measure_summary)
+          person_summary, helper_summary, measure_summary,
+          cause_match_summary, cause_match_year_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -264,6 +289,29 @@ def _person_insert(from_year: int):
         ["hh_id", "village_code", "birth_year", "ill", "disabled", "nonschool", "uninsured"], stmt)
 
 
+def _cause_match_inserts():
+    from .queries.help import MATCHING_MEASURES
+
+    H, HM = schema.household, schema.help_measure
+    matching = or_(*[and_(H.c.main_cause == cause, HM.c.measure.in_(measures))
+                     for cause, measures in MATCHING_MEASURES.items()])
+    dims = [H.c.county_code, H.c.kind, H.c.identified_year, H.c.main_cause]
+    first = (select(HM.c.hh_id, func.min(HM.c.year).label("first_year"))
+             .select_from(HM.join(H, H.c.hh_id == HM.c.hh_id)).where(matching)
+             .group_by(HM.c.hh_id).subquery("first"))
+    yield cause_match_summary, cause_match_summary.insert().from_select(
+        ["county_code", "kind", "identified_year", "main_cause", "first_year", "households"],
+        select(*dims, first.c.first_year, func.count())
+        .select_from(H.outerjoin(first, first.c.hh_id == H.c.hh_id))
+        .where(H.c.main_cause.in_(list(MATCHING_MEASURES)))
+        .group_by(*dims, first.c.first_year))
+    yield cause_match_year_summary, cause_match_year_summary.insert().from_select(
+        ["county_code", "kind", "identified_year", "main_cause", "year", "households"],
+        select(*dims, HM.c.year, func.count(func.distinct(H.c.hh_id)))
+        .select_from(HM.join(H, H.c.hh_id == HM.c.hh_id)).where(matching)
+        .group_by(*dims, HM.c.year))
+
+
 def refresh(engine: Engine) -> dict:
     """Rebuild every summary table from the base tables; record the data version they show.
 
@@ -319,6 +367,10 @@ def refresh(engine: Engine) -> dict:
         split = select(HM.c.hh_id).group_by(HM.c.hh_id, HM.c.year, HM.c.measure).having(
             func.count(func.distinct(func.substr(HM.c.village_code, 1, 6))) > 1).limit(1)
         _set_meta(conn, MEASURE_EXACT_KEY, "0" if conn.execute(split).first() else "1")
+        for table, insert in _cause_match_inserts():
+            conn.execute(table.delete())
+            conn.execute(insert)
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
@@ -434,6 +486,11 @@ def measures_for(engine: Engine, scope: Scope) -> Table | None:
     if not built or built != values.get("data_version", "0") or values.get(MEASURE_EXACT_KEY) != "1":
         return None
     return measure_summary
+
+
+def cause_match_for(engine: Engine, scope: Scope) -> bool:
+    """Whether the cause-match summaries answer ``scope`` (a county or larger, fresh)."""
+    return REGION_LEVEL_DIGITS[scope.level] <= REGION_LEVEL_DIGITS["county"] and fresh(engine)
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

@@ -52,6 +52,7 @@ CALLS = [
     (places.year_range, lambda y: ()),
     (help_q.measures, lambda y: (2014, y)),
     (help_q.measure_span, lambda y: ()),
+    (help_q.cause_match, lambda y: (y,)),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 

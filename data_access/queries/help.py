@@ -331,6 +331,38 @@ def cause_match(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
         return exists(select(1).where(HM.c.hh_id == H.c.hh_id, HM.c.measure.in_(MATCHING_MEASURES[cause]), years))
 
     causes = [c for c in CAUSES if c in MATCHING_MEASURES]
+    if summary.cause_match_for(engine, scope):
+        row = _cause_match_from_summary(engine, scope, year, causes)
+    else:
+        row = _cause_match_from_base(engine, scope, year, causes, matched)
+    records = []
+    for i, cause in enumerate(causes):
+        n, y, e = int(row[3 * i]), int(row[3 * i + 1]), int(row[3 * i + 2])
+        records.append({"cause": cause, "measures": "、".join(MATCHING_MEASURES[cause]), "households": n,
+                        "matched_year": y, "matched_year_rate": pct(y, n),
+                        "matched_ever": e, "matched_ever_rate": pct(e, n), "unmatched_ever": n - e})
+    return pd.DataFrame.from_records(records)
+
+
+def _cause_match_from_summary(engine: Engine, scope: Scope, year: int, causes: list[str]) -> list[int]:
+    """(n, matched in year, matched ever) per cause from summary_cause_match(_year) (data_access.summary)."""
+    first, by_year = summary.cause_match_summary, summary.cause_match_year_summary
+    firsts = select(first.c.main_cause, func.sum(first.c.households),
+                    count_if(and_(first.c.first_year.is_not(None), first.c.first_year <= year), first)) \
+        .where(scope.where(first), in_registry(year, first)).group_by(first.c.main_cause)
+    years = select(by_year.c.main_cause, func.sum(by_year.c.households)) \
+        .where(scope.where(by_year), in_registry(year, by_year), by_year.c.year == year).group_by(by_year.c.main_cause)
+    with engine.connect() as conn:
+        n_e = {c: (int(n or 0), int(e or 0)) for c, n, e in conn.execute(firsts)}
+        y = {c: int(v or 0) for c, v in conn.execute(years)}
+    row = []
+    for cause in causes:
+        n, e = n_e.get(cause, (0, 0))
+        row += [n, y.get(cause, 0), e]
+    return row
+
+
+def _cause_match_from_base(engine: Engine, scope: Scope, year: int, causes: list[str], matched) -> list:
     cols = []
     for i, cause in enumerate(causes):
         is_cause = H.c.main_cause == cause
@@ -339,11 +371,4 @@ def cause_match(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
                  count_if(and_(is_cause, matched(cause, HM.c.year <= year))).label(f"e_{i}")]
     stmt = select(*cols).where(scope.where(H), in_registry(year))
     with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-    records = []
-    for i, cause in enumerate(causes):
-        n, y, e = int(row[3 * i]), int(row[3 * i + 1]), int(row[3 * i + 2])
-        records.append({"cause": cause, "measures": "、".join(MATCHING_MEASURES[cause]), "households": n,
-                        "matched_year": y, "matched_year_rate": pct(y, n),
-                        "matched_ever": e, "matched_ever_rate": pct(e, n), "unmatched_ever": n - e})
-    return pd.DataFrame.from_records(records)
+        return list(conn.execute(stmt).one())
