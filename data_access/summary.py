@@ -22,6 +22,7 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_measure``: 帮扶措施 per county, year and measure (households reached, records, amount);
 - ``summary_cause_match`` / ``summary_cause_match_year``: households by main cause with the first year
   (and each year) they had a measure matching the cause;
+- ``summary_help_window``: 入户率 and the help force per town and unit for the help page's default periods;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, literal, or_, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from . import schema
@@ -180,6 +181,26 @@ cause_match_year_summary = Table(
 )
 SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
 NOT_IN_SCHOOL = "非在校生"
+# 入户率 and the help force (queries.help.visit_rates) per town and 帮扶单位 for the periods the help
+# page opens with at the as-of date (near 90 days, the one before, the 12 month-end windows, each
+# year's period), in meta.summary_help_windows. unit_id NULL rows: distinct households over all units.
+# Summing towns is exact only while no household is assigned in two villages, no cadre in two towns
+# and every home visit lies in the town of the household's assignment (meta.summary_help_exact).
+help_window_summary = Table(
+    "summary_help_window", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("unit_id", String(32)),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("assigned_households", Integer, nullable=False),
+    Column("visited_households", Integer, nullable=False),
+    Column("cadres", Integer, nullable=False),
+    Column("assignments", Integer, nullable=False),
+)
+HELP_WINDOWS_KEY = "summary_help_windows"
+HELP_EXACT_KEY = "summary_help_exact"
+HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
 VISIT_AS_OF_KEY = "summary_visit_as_of"
 VISIT_YEARS_KEY = "summary_visit_years"
 
@@ -187,7 +208,7 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
-          cause_match_summary, cause_match_year_summary)
+          cause_match_summary, cause_match_year_summary, help_window_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -312,6 +333,106 @@ def _cause_match_inserts():
         .group_by(*dims, HM.c.year))
 
 
+def _help_windows(as_of, years) -> list:
+    """The periods the help page asks for at the as-of date with its default settings."""
+    import datetime as dt
+
+    from .queries.help import month_end_windows, window
+    from .queries.villages import visit_period
+
+    period = window(as_of, HELP_DAYS)
+    found = [period, window(period[0] - dt.timedelta(days=1), HELP_DAYS), *month_end_windows(as_of, HELP_DAYS)]
+    if years:
+        found += [visit_period(y, as_of) for y in range(years[0] - 1, years[1] + 1)]
+    return sorted(set(found))
+
+
+def _help_rows(conn: Connection, windows: list) -> list[dict]:
+    """summary_help_window rows: one pass over the home visits and the assignments for all windows."""
+    from .queries.help import HOME_VISIT_KINDS, assigned_on
+
+    V, A, C = schema.visit, schema.assignment, schema.helper
+    town = func.substr(A.c.village_code, 1, 9).concat(literal("000"))
+    visited = (
+        select(V.c.hh_id, *[func.max(case((V.c.visit_date.between(s, e), 1), else_=0)).label(f"v{i}")
+                            for i, (s, e) in enumerate(windows)])
+        .where(V.c.kind.in_(HOME_VISIT_KINDS),
+               V.c.visit_date.between(min(s for s, _ in windows), max(e for _, e in windows)))
+        .group_by(V.c.hh_id).subquery("visited")
+    )
+    flags = [func.max(case((assigned_on(e), 1), else_=0)).label(f"a{i}") for i, (_, e) in enumerate(windows)]
+    per_hh = (select(A.c.hh_id, town.label("town_code"), *flags)
+              .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+              .group_by(A.c.hh_id, town).subquery("per_hh"))
+    per_unit = (select(A.c.hh_id, town.label("town_code"), C.c.unit_id, *flags)
+                .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+                .group_by(A.c.hh_id, town, C.c.unit_id).subquery("per_unit"))
+    cadres = (select(A.c.helper_id, C.c.unit_id, town.label("town_code"),
+                     *[func.sum(case((assigned_on(e), 1), else_=0)).label(f"p{i}") for i, (_, e) in enumerate(windows)])
+              .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+              .group_by(A.c.helper_id, C.c.unit_id, town).subquery("cadres"))
+    n = len(windows)
+
+    def household_cols(t):
+        cols = []
+        for i in range(n):
+            a, v = t.c[f"a{i}"], visited.c[f"v{i}"]
+            cols += [func.sum(a), func.sum(case((and_(a == 1, v == 1), 1), else_=0))]
+        return cols
+
+    out: dict[tuple, dict] = {}
+
+    def put(town_code, unit_id, i, **values):
+        s, e = windows[i]
+        key = (town_code, unit_id, i)
+        row = out.setdefault(key, {"county_code": town_code[:6] + "000000", "town_code": town_code,
+                                   "unit_id": unit_id, "start_date": s, "end_date": e, "assigned_households": 0,
+                                   "visited_households": 0, "cadres": 0, "assignments": 0})
+        row.update(values)
+
+    stmt = (select(per_hh.c.town_code, *household_cols(per_hh))
+            .select_from(per_hh.outerjoin(visited, visited.c.hh_id == per_hh.c.hh_id)).group_by(per_hh.c.town_code))
+    for town_code, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, None, i, assigned_households=int(figures[2 * i] or 0),
+                visited_households=int(figures[2 * i + 1] or 0))
+    stmt = (select(per_unit.c.town_code, per_unit.c.unit_id, *household_cols(per_unit))
+            .select_from(per_unit.outerjoin(visited, visited.c.hh_id == per_unit.c.hh_id))
+            .group_by(per_unit.c.town_code, per_unit.c.unit_id))
+    for town_code, unit_id, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, unit_id, i, assigned_households=int(figures[2 * i] or 0),
+                visited_households=int(figures[2 * i + 1] or 0))
+    cols = []
+    for i in range(n):
+        p = cadres.c[f"p{i}"]
+        cols += [func.sum(case((p > 0, 1), else_=0)), func.coalesce(func.sum(p), 0)]
+    stmt = select(cadres.c.town_code, cadres.c.unit_id, *cols).group_by(cadres.c.town_code, cadres.c.unit_id)
+    for town_code, unit_id, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, unit_id, i, cadres=int(figures[2 * i] or 0), assignments=int(figures[2 * i + 1] or 0))
+    return list(out.values())  # every town (and unit) with an assignment, as visit_rates lists them
+
+
+def _help_exact(conn: Connection) -> bool:
+    """Town sums equal the scope's distinct counts: no household assigned in two villages, no cadre in
+    two towns, no home visit outside the town of its household's assignment."""
+    from .queries.help import HOME_VISIT_KINDS
+
+    V, A = schema.visit, schema.assignment
+    town = func.substr(A.c.village_code, 1, 9)
+    if conn.execute(select(A.c.hh_id).group_by(A.c.hh_id)
+                    .having(func.count(func.distinct(A.c.village_code)) > 1).limit(1)).first():
+        return False
+    if conn.execute(select(A.c.helper_id).group_by(A.c.helper_id)
+                    .having(func.count(func.distinct(town)) > 1).limit(1)).first():
+        return False
+    home = select(A.c.hh_id, func.min(town).label("town")).group_by(A.c.hh_id).subquery("home")
+    stray = (select(V.c.hh_id).join(home, home.c.hh_id == V.c.hh_id)
+             .where(V.c.kind.in_(HOME_VISIT_KINDS), func.substr(V.c.village_code, 1, 9) != home.c.town).limit(1))
+    return conn.execute(stray).first() is None
+
+
 def refresh(engine: Engine) -> dict:
     """Rebuild every summary table from the base tables; record the data version they show.
 
@@ -372,6 +493,14 @@ def refresh(engine: Engine) -> dict:
             conn.execute(insert)
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
+        conn.execute(help_window_summary.delete())
+        windows = _help_windows(as_of, years) if as_of else []
+        help_rows = _help_rows(conn, windows) if windows else []
+        for start in range(0, len(help_rows), 20000):
+            conn.execute(help_window_summary.insert(), help_rows[start:start + 20000])
+        rows[help_window_summary.name] = len(help_rows)
+        _set_meta(conn, HELP_WINDOWS_KEY, ";".join(f"{s.isoformat()},{e.isoformat()}" for s, e in windows))
+        _set_meta(conn, HELP_EXACT_KEY, "1" if windows and _help_exact(conn) else "0")
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
@@ -491,6 +620,24 @@ def measures_for(engine: Engine, scope: Scope) -> Table | None:
 def cause_match_for(engine: Engine, scope: Scope) -> bool:
     """Whether the cause-match summaries answer ``scope`` (a county or larger, fresh)."""
     return REGION_LEVEL_DIGITS[scope.level] <= REGION_LEVEL_DIGITS["county"] and fresh(engine)
+
+
+def help_windows_for(engine: Engine, scope: Scope, periods, by: str) -> Table | None:
+    """summary_help_window when it answers ``visit_rates(scope, periods, by)``: fresh and exact, every
+    period among those built, grouped in total, by child region or by unit, for a county or larger."""
+    if by not in ("total", "child", "unit") or REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, HELP_WINDOWS_KEY, HELP_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    built = values.get(SUMMARY_KEY)
+    if not built or built != values.get("data_version", "0") or values.get(HELP_EXACT_KEY) != "1":
+        return None
+    have = set(values.get(HELP_WINDOWS_KEY, "").split(";"))
+    if all(f"{s.isoformat()},{e.isoformat()}" in have for s, e in periods):
+        return help_window_summary
+    return None
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

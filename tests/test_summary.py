@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from data_access import db, import_samples as S, importer, summary
 from data_access.queries import help as help_q
 from data_access.queries import causes, exits, households, monitoring, overview, places, villages
+from data_access.queries.villages import visit_period
 from data_access.scope import Scope, ScopeError
 
 SEED = 29
@@ -53,8 +54,15 @@ CALLS = [
     (help_q.measures, lambda y: (2014, y)),
     (help_q.measure_span, lambda y: ()),
     (help_q.cause_match, lambda y: (y,)),
+    (help_q.visit_rates, lambda y: (PAGE_PERIODS, "total")),
+    (help_q.visit_rates, lambda y: (PAGE_PERIODS, "child")),
+    (help_q.visit_rates, lambda y: (PAGE_PERIODS, "unit")),
+    (help_q.visit_rates, lambda y: (help_q.month_end_windows(AS_OF, 90), "child")),
+    (help_q.visit_rates, lambda y: ((visit_period(min(y, AS_OF.year), AS_OF),), "unit")),
 ]
 YEARS = (2015, 2018, 2020, 2026)
+# The help page's default periods at the as-of date (near 90 days and the 90 days before).
+PAGE_PERIODS = (help_q.window(AS_OF, 90), help_q.window(AS_OF - dt.timedelta(days=90), 90))
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +161,8 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.helpers_for(engine) is summary.helper_summary
     assert summary.measures_for(engine, scopes(engine)[2]) is summary.measure_summary
     assert summary.measures_for(engine, scopes(engine)[3]) is None  # a town: the base table
+    assert summary.help_windows_for(engine, scopes(engine)[0], PAGE_PERIODS, "child") is summary.help_window_summary
+    assert summary.help_windows_for(engine, scopes(engine)[0], ((AS_OF, AS_OF),), "child") is None
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -260,3 +270,22 @@ def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
     # summing the per-village rows would count that household twice for this cadre
     assert q.scalar("SELECT sum(households) FROM summary_helper_village WHERE helper_id = :c", c=helper_id) == \
         expected[helper_id] + 1
+
+
+def test_help_summary_is_not_used_when_a_visit_lies_outside_the_assignment_town(engine, sql):
+    q = sql(engine)
+    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment ORDER BY hh_id")[0]
+    other = q.scalar("SELECT min(code) FROM region WHERE level = 'village' AND substr(code, 1, 9) <> :t",
+                     t=village[:9])
+    province = scopes(engine)[0]
+    before = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
+    q.execute("INSERT INTO visit (helper_id, hh_id, village_code, visit_date, kind) VALUES (:c, :h, :v, :d, '入户走访')",
+              c=helper_id, h=hh_id, v=other, d=AS_OF)
+    with engine.begin() as conn:
+        db.bump_data_version(conn)
+    summary.refresh(engine)
+    assert summary.fresh(engine)
+    assert summary.help_windows_for(engine, province, PAGE_PERIODS, "child") is None
+    after = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
+    # the household may now count as visited (a visit in the province): computed from the base tables
+    assert after["visited_households"].sum() >= before["visited_households"].sum()

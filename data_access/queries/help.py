@@ -114,6 +114,10 @@ def visit_rates(engine: Engine, scope: Scope, periods: tuple[tuple[dt.date, dt.d
     keys = [key.label("key")] if key is not None else []
     joined = A.join(C, C.c.helper_id == A.c.helper_id)
     n = len(periods)
+    hw = summary.help_windows_for(engine, scope, periods, by)
+    if hw is not None:  # the same figures summed over towns (data_access.summary)
+        got, crew = _rates_from_summary(engine, scope, periods, by, hw)
+        return _rates_table(engine, scope, periods, by, key, names_stmt, got, crew)
 
     # Households: a 0/1 "assigned at the period's end" flag per household (and group), and one pass
     # over the home visits giving a 0/1 "visited in the period" flag per household.
@@ -149,6 +153,40 @@ def visit_rates(engine: Engine, scope: Scope, periods: tuple[tuple[dt.date, dt.d
         cadre_stmt = cadre_stmt.group_by(cadres.c.key)
     got = frame(engine, hh_stmt)
     crew = frame(engine, cadre_stmt)
+    return _rates_table(engine, scope, periods, by, key, names_stmt, got, crew)
+
+
+def _rates_from_summary(engine: Engine, scope: Scope, periods, by: str, hw):
+    """``visit_rates``' two frames (households, cadres) from summary_help_window."""
+    key = None if by == "total" else hw.c.unit_id if by == "unit" else summary.child_key(scope, hw)
+    keys = [key.label("key")] if key is not None else []
+
+    def at(i):
+        s, e = periods[i]
+        return and_(hw.c.start_date == s, hw.c.end_date == e)
+
+    hh_cols, cadre_cols = [], []
+    for i in range(len(periods)):
+        hh_cols += [func.coalesce(func.sum(case((at(i), hw.c.assigned_households), else_=0)), 0).label(f"assigned_{i}"),
+                    func.coalesce(func.sum(case((at(i), hw.c.visited_households), else_=0)), 0).label(f"visited_{i}")]
+        cadre_cols += [func.coalesce(func.sum(case((at(i), hw.c.cadres), else_=0)), 0).label(f"cadres_{i}"),
+                       func.count(distinct(case((and_(at(i), hw.c.cadres > 0), hw.c.unit_id)))).label(f"units_{i}"),
+                       func.coalesce(func.sum(case((at(i), hw.c.assignments), else_=0)), 0).label(f"assignments_{i}")]
+    households = hw.c.unit_id.is_not(None) if by == "unit" else hw.c.unit_id.is_(None)
+    hh_stmt = select(*keys, *hh_cols).where(scope.where(hw), households)
+    cadre_stmt = select(*keys, *cadre_cols).where(scope.where(hw), hw.c.unit_id.is_not(None))
+    if key is not None:
+        hh_stmt, cadre_stmt = hh_stmt.group_by(key), cadre_stmt.group_by(key)
+    got, crew = frame(engine, hh_stmt), frame(engine, cadre_stmt)
+    for df in (got, crew):
+        for col in df.columns:
+            if col != "key":
+                df[col] = df[col].astype("int64")
+    return got, crew
+
+
+def _rates_table(engine: Engine, scope: Scope, periods, by: str, key, names_stmt, got: pd.DataFrame,
+                 crew: pd.DataFrame) -> pd.DataFrame:
     if key is None:
         got = pd.concat([got, crew], axis=1)
         got.insert(0, "key", scope.code)
