@@ -173,8 +173,9 @@ def _rates_from_summary(engine: Engine, scope: Scope, periods, by: str, hw):
                        func.count(distinct(case((and_(at(i), hw.c.cadres > 0), hw.c.unit_id)))).label(f"units_{i}"),
                        func.coalesce(func.sum(case((at(i), hw.c.assignments), else_=0)), 0).label(f"assignments_{i}")]
     households = hw.c.unit_id.is_not(None) if by == "unit" else hw.c.unit_id.is_(None)
-    hh_stmt = select(*keys, *hh_cols).where(scope.where(hw), households)
-    cadre_stmt = select(*keys, *cadre_cols).where(scope.where(hw), hw.c.unit_id.is_not(None))
+    wanted = or_(*[at(i) for i in range(len(periods))])  # only the rows of the periods asked for
+    hh_stmt = select(*keys, *hh_cols).where(scope.where(hw), households, wanted)
+    cadre_stmt = select(*keys, *cadre_cols).where(scope.where(hw), hw.c.unit_id.is_not(None), wanted)
     if key is not None:
         hh_stmt, cadre_stmt = hh_stmt.group_by(key), cadre_stmt.group_by(key)
     got, crew = frame(engine, hh_stmt), frame(engine, cadre_stmt)
