@@ -22,6 +22,7 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_measure``: 帮扶措施 per county, year and measure (households reached, records, amount);
 - ``summary_cause_match`` / ``summary_cause_match_year``: households by main cause with the first year
   (and each year) they had a measure matching the cause;
+- ``summary_visit_span``: first and last visit date per county;
 - ``summary_help_window``: 入户率 and the help force per town and unit for the help page's default periods;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
@@ -30,7 +31,8 @@ Freshness: ``refresh(engine)`` rebuilds all of them and records in ``meta.summar
 ``meta.data_version`` it read *before* reading the base tables. A query uses a summary only when
 ``summary_version == data_version`` (``fresh``): any write bumps data_version, so a stale summary is
 never used and the query falls back to the base tables (slower, never wrong). Databases without the
-tables (older files) have no summary_version and simply use the base tables.
+tables (older files) have no summary_version and simply use the base tables; summaries built by a
+program with another table layout (``meta.summary_layout`` != ``LAYOUT``) are not used either.
 
 ``refresh`` runs at the end of the demo generator, after a successful import, and on
 ``python -m data_access summarize [--db URL]``.
@@ -48,6 +50,10 @@ from .codes import REGION_LEVEL_DIGITS
 from .scope import Scope
 
 SUMMARY_KEY = "summary_version"
+# The tables' layout: bump when a table or column is added or changed. A database summarised by another
+# layout counts as not summarised (base tables) until ``refresh`` runs with this program.
+LAYOUT = "2"
+LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
 CODE = String(12)
@@ -198,6 +204,13 @@ help_window_summary = Table(
     Column("cadres", Integer, nullable=False),
     Column("assignments", Integer, nullable=False),
 )
+# First and last visit date (any kind) per county, for the help page's header (queries.help.visit_span).
+visit_span_summary = Table(
+    "summary_visit_span", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+)
 HELP_WINDOWS_KEY = "summary_help_windows"
 HELP_EXACT_KEY = "summary_help_exact"
 HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
@@ -208,7 +221,8 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
-          cause_match_summary, cause_match_year_summary, help_window_summary)
+          cause_match_summary, cause_match_year_summary, help_window_summary,
+          visit_span_summary)
 
 
 # ---- building -----------------------------------------------------------------
@@ -501,7 +515,15 @@ def refresh(engine: Engine) -> dict:
         rows[help_window_summary.name] = len(help_rows)
         _set_meta(conn, HELP_WINDOWS_KEY, ";".join(f"{s.isoformat()},{e.isoformat()}" for s, e in windows))
         _set_meta(conn, HELP_EXACT_KEY, "1" if windows and _help_exact(conn) else "0")
+        V = schema.visit
+        county = func.substr(V.c.village_code, 1, 6).concat(literal("000000"))
+        conn.execute(visit_span_summary.delete())
+        conn.execute(visit_span_summary.insert().from_select(
+            ["county_code", "first_date", "last_date"],
+            select(county, func.min(V.c.visit_date), func.max(V.c.visit_date)).group_by(county)))
+        rows[visit_span_summary.name] = int(conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
+        _set_meta(conn, LAYOUT_KEY, LAYOUT)
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -540,24 +562,27 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
 def fresh(conn_or_engine) -> bool:
     """True when the summaries were built from the data as it is now (meta versions equal)."""
     M = schema.meta
-    stmt = select(M.c.key, M.c.value).where(M.c.key.in_(("data_version", SUMMARY_KEY)))
+    stmt = select(M.c.key, M.c.value).where(M.c.key.in_(("data_version", SUMMARY_KEY, LAYOUT_KEY)))
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
             values = dict(conn.execute(stmt).all())
     else:
         values = dict(conn_or_engine.execute(stmt).all())
+    return _fresh(values)
+
+
+def _fresh(values: dict) -> bool:
     built = values.get(SUMMARY_KEY)
-    return bool(built) and built == values.get("data_version", "0")
+    return bool(built) and built == values.get("data_version", "0") and values.get(LAYOUT_KEY) == LAYOUT
 
 
 def village_visits_for(engine: Engine, year: int, as_of) -> Table | None:
     """summary_village_visit when fresh and built for this as-of date and year, else None."""
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, VISIT_AS_OF_KEY, VISIT_YEARS_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, VISIT_AS_OF_KEY, VISIT_YEARS_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0"):
+    if not _fresh(values):
         return None
     if values.get(VISIT_AS_OF_KEY) != as_of.isoformat() or not values.get(VISIT_YEARS_KEY):
         return None
@@ -568,11 +593,10 @@ def village_visits_for(engine: Engine, year: int, as_of) -> Table | None:
 def latest_income_for(engine: Engine, year: int) -> Table | None:
     """summary_latest_income when fresh and built for ``year`` (the as-of year), else None."""
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, INCOME_YEAR_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, INCOME_YEAR_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0"):
+    if not _fresh(values):
         return None
     return latest_income_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
 
@@ -580,11 +604,10 @@ def latest_income_for(engine: Engine, year: int) -> Table | None:
 def persons_for(engine: Engine, year: int | None = None) -> Table | None:
     """summary_person when fresh (and, for a school-age check in ``year``, built far enough back)."""
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, PERSON_FROM_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, PERSON_FROM_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0") or not values.get(PERSON_FROM_KEY):
+    if not _fresh(values) or not values.get(PERSON_FROM_KEY):
         return None
     if year is not None and year < int(values[PERSON_FROM_KEY]):
         return None
@@ -594,11 +617,10 @@ def persons_for(engine: Engine, year: int | None = None) -> Table | None:
 def helpers_for(engine: Engine) -> Table | None:
     """summary_helper_village when fresh and exact (no cadre–household pair in two villages), else None."""
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, HELPER_EXACT_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, HELPER_EXACT_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0") or values.get(HELPER_EXACT_KEY) != "1":
+    if not _fresh(values) or values.get(HELPER_EXACT_KEY) != "1":
         return None
     return helper_summary
 
@@ -608,11 +630,10 @@ def measures_for(engine: Engine, scope: Scope) -> Table | None:
     if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
         return None
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, MEASURE_EXACT_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, MEASURE_EXACT_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0") or values.get(MEASURE_EXACT_KEY) != "1":
+    if not _fresh(values) or values.get(MEASURE_EXACT_KEY) != "1":
         return None
     return measure_summary
 
@@ -628,11 +649,10 @@ def help_windows_for(engine: Engine, scope: Scope, periods, by: str) -> Table | 
     if by not in ("total", "child", "unit") or REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
         return None
     M = schema.meta
-    keys = ("data_version", SUMMARY_KEY, HELP_WINDOWS_KEY, HELP_EXACT_KEY)
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, HELP_WINDOWS_KEY, HELP_EXACT_KEY)
     with engine.connect() as conn:
         values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
-    built = values.get(SUMMARY_KEY)
-    if not built or built != values.get("data_version", "0") or values.get(HELP_EXACT_KEY) != "1":
+    if not _fresh(values) or values.get(HELP_EXACT_KEY) != "1":
         return None
     have = set(values.get(HELP_WINDOWS_KEY, "").split(";"))
     if all(f"{s.isoformat()},{e.isoformat()}" in have for s, e in periods):

@@ -54,6 +54,7 @@ CALLS = [
     (help_q.measures, lambda y: (2014, y)),
     (help_q.measure_span, lambda y: ()),
     (help_q.cause_match, lambda y: (y,)),
+    (help_q.visit_span, lambda y: ()),
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "total")),
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "child")),
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "unit")),
@@ -289,3 +290,17 @@ def test_help_summary_is_not_used_when_a_visit_lies_outside_the_assignment_town(
     after = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
     # the household may now count as visited (a visit in the province): computed from the base tables
     assert after["visited_households"].sum() >= before["visited_households"].sum()
+
+
+def test_summaries_of_another_layout_are_not_used(engine, sql):
+    province = scopes(engine)[0]
+    true_counts = overview.registry_counts(engine, province, 2020)
+    _corrupt(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = 'older' WHERE key = 'summary_layout'"))
+    assert not summary.fresh(engine)
+    assert summary.latest_income_for(engine, AS_OF.year) is None
+    assert summary.help_windows_for(engine, province, PAGE_PERIODS, "total") is None
+    assert overview.registry_counts(engine, province, 2020) == true_counts
+    summary.refresh(engine)  # rebuilt with this program's layout: used again, and right
+    assert summary.fresh(engine) and overview.registry_counts(engine, province, 2020) == true_counts

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.engine import Engine
 
-from ..codes import CAUSES, HELP_MEASURES
+from ..codes import CAUSES, HELP_MEASURES, REGION_LEVEL_DIGITS
 from ..schema import assignment as A
 from ..schema import help_measure as HM
 from ..schema import help_unit as U
@@ -239,6 +239,9 @@ def visit_kinds(engine: Engine, scope: Scope, start: dt.date, end: dt.date) -> p
 def visit_span(engine: Engine, scope: Scope) -> dict:
     """First and last date of the visit records in the scope (None when there are none)."""
     stmt = select(func.min(V.c.visit_date), func.max(V.c.visit_date)).where(scope.where(V))
+    if REGION_LEVEL_DIGITS[scope.level] <= REGION_LEVEL_DIGITS["county"] and summary.fresh(engine):
+        vs = summary.visit_span_summary  # the same dates from the per-county summary (data_access.summary)
+        stmt = select(func.min(vs.c.first_date), func.max(vs.c.last_date)).where(scope.where(vs))
     with engine.connect() as conn:
         first, last = conn.execute(stmt).one()
     return {"first": first, "last": last}
