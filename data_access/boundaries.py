@@ -20,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Engine
 
-from . import db, geo
+from . import db, geo, summary
 from .schema import import_log, region
 
 CODE_FIELDS = ("code", "区划代码", "统计用区划代码", "village_code", "town_code", "region_code", "CODE", "Code",
@@ -212,6 +213,10 @@ def load(engine: Engine, path: str | Path, *, field_name: str | None = None, cle
                                    f"无边界的村 {len(report.villages_without)} 个",
         ))
         db.bump_data_version(conn)
+    try:  # the new data version makes the summaries stale: rebuild them (if this fails, pages read the base tables)
+        summary.refresh(engine)
+    except SQLAlchemyError:
+        pass
     return report
 
 

@@ -95,7 +95,9 @@ def test_load_report_and_geometry(writable_db, sql, tmp_path):
         assert min(p[0] for p in ring) < lon < max(p[0] for p in ring)
     for code in left_out:
         assert after[code] == before[code]  # kept without --clear-missing
-    assert q.scalar("SELECT value FROM meta WHERE key='data_version'") != version
+    new_version = q.scalar("SELECT value FROM meta WHERE key='data_version'")
+    assert new_version != version
+    assert q.scalar("SELECT value FROM meta WHERE key='summary_version'") == new_version  # summaries rebuilt
     assert q.scalar("SELECT rows_written FROM import_log ORDER BY id DESC") == len(kept) + 1
 
 
