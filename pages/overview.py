@@ -8,14 +8,15 @@ from components import format as fmt
 from components import nav
 from components.brief import meeting_section
 from components.charts import style, with_table
-from components.choices import as_of_date, drill, region_path, url_choice
+from components.choices import region_path, url_choice
 from components.context import current
 from components.data import fetch
 from components.header import page_header
 from components.kpi import Kpi, show
-from components.theme import BAD, GOOD, NEUTRAL
-from data_access.codes import REGION_LEVEL_LABELS
-from data_access.queries import funds, monitoring, overview, villages
+from components.ranking import child_label as ranking_label
+from components.ranking import child_ranking
+from components.theme import BAD, GOOD
+from data_access.queries import funds, monitoring, overview
 from data_access.queries.villages import INDICATORS
 
 ctx = current()
@@ -140,48 +141,11 @@ if ctx.scope.child_level is None:
     meeting_section(ctx)
     st.stop()
 
-child_label = REGION_LEVEL_LABELS.get(ctx.scope.child_level, "下级区划")
-as_of = as_of_date(ctx)
 default_rank = "incidence" if ctx.year <= 2020 else "monitoring_at_risk"
-st.markdown(f"#### 各{child_label}排名")
+st.markdown(f"#### 各{ranking_label(ctx)}排名")
 rank = url_choice("rank", {k: v[0] for k, v in INDICATORS.items()}, default_rank, "排名指标", key="ov-rank",
                   label_visibility="collapsed")
-label, unit_text, higher_is_worse, digits = INDICATORS[rank]
-kids = fetch(villages.child_indicators, ctx, ctx.year, as_of)
-ranked = kids.assign(value=kids[rank]).sort_values(
-    ["value", "code"], ascending=[not higher_is_worse, True], na_position="last").reset_index(drop=True)
-ranked["位次"] = range(1, len(ranked) + 1)
-flag = ranked["value"].notna() & (ranked["位次"] <= 3) & (ranked["value"].nunique() > 1)
-ranked["关注"] = ["需关注" if f else "其他" for f in flag]
-fmt_value = ".2f" if digits == 2 else (".1f" if digits == 1 else ",.0f")
-shown_unit = "%" if unit_text == "%" else unit_text
-chart_df = ranked[["code", "name", "value", "关注"]].rename(columns={"name": child_label})
-chart_df["数值"] = chart_df["value"]
-pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
-bars = alt.Chart(chart_df).encode(
-    y=alt.Y(f"{child_label}:N", sort=list(chart_df[child_label]), title=None),
-    x=alt.X("数值:Q", title=f"{label}({shown_unit})"),
-)
-chart = (bars.mark_bar(cursor="pointer").encode(
-    color=alt.Color("关注:N", scale=alt.Scale(domain=["需关注", "其他"], range=[BAD, NEUTRAL]), legend=None),
-    tooltip=[alt.Tooltip(f"{child_label}:N"), alt.Tooltip("数值:Q", title=f"{label}({shown_unit})", format=fmt_value)],
-).add_params(pick) + bars.mark_text(align="left", dx=4, fontSize=14).encode(
-    text=alt.Text("数值:Q", format=fmt_value)))
-table = pd.DataFrame({
-    "位次": ranked["位次"], child_label: ranked["name"], "区划代码": ranked["code"],
-    f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"],
-    "未脱贫人数(人)": ranked["not_exited_persons"], "贫困发生率(%)": ranked["incidence"],
-    "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"],
-    "入户率(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"],
-})
-event = with_table(chart, table, key=f"ov-rank-{ctx.scope.code}-{rank}", height=max(160, 30 * len(chart_df) + 30),
-                   on_select="rerun", selection_mode=["pick"])
-st.caption(f"红色为{label}最{'高' if higher_is_worse else '低'}的三个{child_label};"
-           f"点击{'乡镇可进入该乡镇' if ctx.scope.child_level == 'town' else '村可打开村档案'}。")
-if event:
-    chosen = (event.get("selection") or {}).get("pick") or []
-    code = next((c.get("code") for c in chosen if isinstance(c, dict)), None)
-    drill(code)
+child_ranking(ctx, rank, key=f"ov-rank-{ctx.scope.code}-{rank}")
 
 # ---- 会议材料: the 基本情况 paragraph, .docx/.txt and the slides -----------------------------------
 meeting_section(ctx)

@@ -9,6 +9,8 @@ from components.context import current
 from components.data import fetch
 from components.header import page_header
 from components.maps import map_scope_for, village_map
+from components.ranking import child_label as ranking_label
+from components.ranking import child_ranking
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
@@ -44,6 +46,14 @@ label, unit, higher_is_worse, digits = INDICATORS[key]
 if not ctx.present:
     st.caption(DEFINITIONS[key] + " 点击村庄打开村档案" +
                (",点击乡镇名称放大到该乡镇。" if ctx.scope.level == "county" else "。"))
+
+if ctx.scope.level in ("province", "city"):
+    # Thousands of village polygons are unreadable on one screen (and slow to draw): rank the counties
+    # (or cities) instead; a click opens one, whose village map follows.
+    kids = ranking_label(ctx)
+    st.markdown(f"**{ctx.year}年 {label}** · 各{kids}排名;点击一个{kids},查看其村级地图。")
+    child_ranking(ctx, key, key=f"map-rank-{ctx.scope.code}-{key}")
+    st.stop()
 
 area = map_scope_for(ctx, ctx.scope)
 df = fetch(villages.indicators, ctx, ctx.year, as_of, scope=area)

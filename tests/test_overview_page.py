@@ -110,6 +110,24 @@ def test_map_page(sqlite_demo_url, q, level):
     assert len(at.get("vega_lite_chart")) == 1
 
 
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_map_page_above_the_county_ranks_its_children_instead_of_drawing_every_village(make_db, sql, level):
+    url = make_db("test_province", 7, backend="sqlite")
+    q = sql(url)
+    code = q.rows("SELECT code FROM region WHERE level=:l ORDER BY code", l=level)[0][0]
+    at = open_page(url, "pages/village_map.py", region=code, year=2018, ind="incidence")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    children = q.rows("SELECT code, level FROM region WHERE parent_code=:c ORDER BY code", c=code)
+    assert sorted(table["区划代码"]) == [c for c, _ in children]  # one row per child region, not per village
+    for child, child_level in children:
+        prefix = child[:{"city": 4, "county": 6}[child_level]]
+        want = registry(q, prefix, 2018)
+        row = table.set_index("区划代码").loc[child]
+        assert row["贫困发生率(%)"] == want["incidence"] and row["未脱贫人数(人)"] == want["not_exited_p"]
+    assert "查看其村级地图" in texts(at)
+
+
 def test_map_bad_parameters(sqlite_demo_url, q):
     at = open_page(sqlite_demo_url, "pages/village_map.py", region=sql_scopes(q)["county"], ind="x'; drop", cls="?")
     assert not at.exception
