@@ -177,15 +177,18 @@ if not regions.empty:
         if not match.empty:
             nav.set_region(match.iloc[0])
 
-villages = fetch(monitoring.by_region, ctx, year, "village", scope=maps.map_scope_for(ctx, ctx.scope))
-values = villages.assign(value=villages["at_risk_households"],
-                         total=villages["households"].map(lambda v: f"{v:,} 户"),
-                         removed=villages["removed_households"].map(lambda v: f"{v:,} 户"))
-st.markdown(f"**{year}年末仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
-clicked = maps.village_map(ctx, values, "仍有风险监测对象", "户", key="mon-map", method="quantile",
-                           tooltip_columns={"total": "监测对象", "removed": "已消除风险"}, height=480)
-if clicked and clicked != ctx.scope.code:
-    nav.set_region(clicked)
+if ctx.scope.level in ("province", "city"):  # thousands of villages: unreadable, and slow to draw
+    st.caption("村级地图请进入县(区)后查看:点击上面的条形下钻。")
+else:
+    villages = fetch(monitoring.by_region, ctx, year, "village", scope=maps.map_scope_for(ctx, ctx.scope))
+    values = villages.assign(value=villages["at_risk_households"],
+                             total=villages["households"].map(lambda v: f"{v:,} 户"),
+                             removed=villages["removed_households"].map(lambda v: f"{v:,} 户"))
+    st.markdown(f"**{year}年末仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
+    clicked = maps.village_map(ctx, values, "仍有风险监测对象", "户", key="mon-map", method="quantile",
+                               tooltip_columns={"total": "监测对象", "removed": "已消除风险"}, height=480)
+    if clicked and clicked != ctx.scope.code:
+        nav.set_region(clicked)
 
 # ---- 每月 -----------------------------------------------------------------------
 st.subheader(f"{year}年每月新识别与风险消除")

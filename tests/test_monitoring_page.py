@@ -91,3 +91,18 @@ def test_monitoring_page_before_monitoring_began(sqlite_demo_url, levels):
     assert not at.exception
     assert any("2021年开始" in i.value for i in at.info)
     assert metrics(at)["监测对象(户)"] == "0"
+
+
+def test_province_scope_lists_its_cities_and_draws_no_village_map(make_db, sql):
+    url = make_db("test_province", 7, backend="sqlite")
+    q = sql(url)
+    province = q.scalar("SELECT code FROM region WHERE level='province'")
+    at = open_page(url, PAGE, region=province, year=2024)
+    assert not at.exception, at.exception
+    page = " ".join(m.value for m in at.caption)
+    assert "村级地图请进入县(区)后查看" in page
+    regions = next(f.value for f in at.dataframe if "地区" in f.value.columns)
+    cities = q.rows("SELECT name FROM region WHERE parent_code=:p", p=province)
+    assert sorted(regions["地区"]) == sorted(c[0] for c in cities)
+    identified = q.scalar("SELECT COUNT(*) FROM monitoring_object WHERE identified_date <= '2024-12-31'")
+    assert int(regions.filter(like="监测对象").iloc[:, 0].sum()) == identified
