@@ -128,7 +128,8 @@ def search_box(f: HouseholdFilter) -> str | None:
     return st.session_state.pop("_qf_q_error", None)
 
 
-def filter_panel(f: HouseholdFilter, years: list[int], helpers: pd.DataFrame) -> None:
+def filter_panel(f: HouseholdFilter, years: list[int], helpers: pd.DataFrame | None,
+                 units: pd.DataFrame | None = None) -> None:
     """All filters of the URL contract, in four columns."""
     with st.container(border=True):
         st.markdown("**筛选条件**" + ("(已设置)" if not f.is_empty() else ""))
@@ -153,13 +154,16 @@ def filter_panel(f: HouseholdFilter, years: list[int], helpers: pd.DataFrame) ->
         _multi(c1, "监测对象类型", "monitoring_kind", MONITORING_KINDS, f.monitoring_kind)
         _multi(c2, "监测风险类型", "risk", MONITORING_RISKS, f.risk)
         _yes_no(c3, "风险已消除", "removed", f.removed, help="按所选年度末的状态")
-        _helper_pickers(c4, f, helpers)
+        _helper_pickers(c4, f, helpers, units)
         if not f.is_empty():
             st.button("清除全部条件", key="qf-clear", on_click=clear_filters)
 
 
-def _helper_pickers(col, f: HouseholdFilter, helpers: pd.DataFrame) -> None:
-    units = helpers.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
+def _helper_pickers(col, f: HouseholdFilter, helpers: pd.DataFrame | None, units: pd.DataFrame | None) -> None:
+    """帮扶单位 then 帮扶责任人. ``helpers`` is None when the scope has too many cadres to list and no unit is
+    chosen yet (``units`` then lists the units)."""
+    if units is None:
+        units = helpers.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
     unit_names = dict(zip(units["unit_id"], units["unit_name"]))
     k_unit = "qf-unit"
     _sync(k_unit, f.unit)
@@ -168,9 +172,15 @@ def _helper_pickers(col, f: HouseholdFilter, helpers: pd.DataFrame) -> None:
                   on_change=lambda: _set_param("unit", st.session_state[k_unit]),
                   format_func=lambda u: ANY if u is None else unit_names.get(u, f"{u}(本范围内无此单位)"),
                   placeholder=ANY)
+    k_helper = "qf-helper"
+    if helpers is None:
+        st.session_state.pop(k_helper, None)
+        col.selectbox("帮扶责任人", [f.helper], key=k_helper, disabled=True,
+                      format_func=lambda h: f"编号 {h}" if h else "请先选择帮扶单位",
+                      help="本范围帮扶责任人过多,先选帮扶单位再按姓名选人")
+        return
     shown = helpers if not f.unit else helpers[helpers["unit_id"] == f.unit]
     names = {h: f"{n}({u})" for h, n, u in zip(shown["helper_id"], shown["name"], shown["unit_name"])}
-    k_helper = "qf-helper"
     _sync(k_helper, f.helper)
     options = [None] + list(names) + ([f.helper] if f.helper and f.helper not in names else [])
     col.selectbox("帮扶责任人", options, key=k_helper,

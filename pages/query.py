@@ -29,11 +29,22 @@ if search_error:
     st.warning(search_error)
 
 years = list(range(ctx.first_year, ctx.last_year + 1))
+
+
+def show_filters() -> None:
+    """The filter panel; above the county (hundreds of thousands of cadres) 帮扶责任人 lists one unit's cadres."""
+    if ctx.scope.level in ("province", "city"):
+        units = fetch(hq.unit_options, ctx)
+        helpers = fetch(hq.helper_options, ctx, flt.unit) if flt.unit else None
+        qf.filter_panel(flt, years, helpers, units)
+    else:
+        qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
+
 try:
     result = fetch(hq.query_page, ctx, flt, ctx.year, masked=ctx.masked)
 except hq.FilterError as exc:
     st.warning("\n".join(exc.messages))
-    qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
+    show_filters()
     st.stop()
 totals = result
 
@@ -60,7 +71,7 @@ if ctx.present and totals["households"]:  # one projector screen: the counts and
     first_rows = result["rows"].head(2)
     st.dataframe(first_rows.rename(columns=hq.headers(first_rows.columns)), hide_index=True, height=110)
     st.stop()
-qf.filter_panel(flt, years, fetch(hq.helper_options, ctx))
+show_filters()
 if totals["households"] == 0:
     st.stop()
 

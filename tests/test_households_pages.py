@@ -156,3 +156,24 @@ def test_household_bad_or_missing_id(sqlite_demo_url, hh, kind):
     messages = at.error if kind == "error" else at.info
     assert messages and chinese(messages[0].value)
     assert not at.dataframe
+
+
+def test_query_page_above_the_county_lists_units_then_one_units_cadres(make_db, sql):
+    url = make_db("test_province", 7, backend="sqlite")
+    q = sql(url)
+    province = q.scalar("SELECT code FROM region WHERE level='province'")
+    at = open_page(url, "pages/query.py", region=province, year=2024)
+    assert not at.exception, at.exception
+    unit_box = next(s for s in at.selectbox if s.label == "帮扶单位")
+    helper_box = next(s for s in at.selectbox if s.label == "帮扶责任人")
+    units = q.rows("SELECT DISTINCT hp.unit_id FROM assignment a JOIN helper hp ON hp.helper_id = a.helper_id "
+                   "ORDER BY 1")
+    assert [o for o in unit_box.options if o != "不限"] and len(unit_box.options) == len(units) + 1
+    assert helper_box.disabled and helper_box.options == ["请先选择帮扶单位"]
+    unit = units[1][0]
+    at = open_page(url, "pages/query.py", region=province, year=2024, unit=unit)
+    assert not at.exception, at.exception
+    helper_box = next(s for s in at.selectbox if s.label == "帮扶责任人")
+    cadres = q.scalar("SELECT COUNT(DISTINCT hp.helper_id) FROM assignment a JOIN helper hp ON hp.helper_id = a.helper_id "
+                      "WHERE hp.unit_id = :u", u=unit)
+    assert not helper_box.disabled and len(helper_box.options) == cadres + 1  # 不限 + the unit's cadres

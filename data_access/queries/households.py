@@ -718,8 +718,25 @@ def _helper_labels(engine: Engine, ids: list[str], year: int) -> tuple[list, lis
             [("、".join(units[h]) if h in units else None) for h in ids])
 
 
-def helper_options(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Helpers assigned to a household in the scope, for pickers.
+def unit_options(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Help units with a cadre assigned to a household in the scope, for the 帮扶单位 picker when the
+    scope has too many cadres to list (province, city). Columns: unit_id, unit_name, helpers; by unit."""
+    pairs, hh_scope = A, scope.where(A)
+    hs = summary.helpers_for(engine)
+    if hs is not None:  # cadre × village pairs from the summary (data_access.summary)
+        pairs, hh_scope = hs, scope.where(hs)
+    stmt = (
+        select(U.c.unit_id, U.c.name.label("unit_name"), func.count(func.distinct(HP.c.helper_id)).label("helpers"))
+        .select_from(pairs.join(HP, HP.c.helper_id == pairs.c.helper_id).join(U, U.c.unit_id == HP.c.unit_id))
+        .where(hh_scope)
+        .group_by(U.c.unit_id, U.c.name)
+        .order_by(U.c.unit_id)
+    )
+    return frame(engine, stmt)
+
+
+def helper_options(engine: Engine, scope: Scope, unit: str | None = None) -> pd.DataFrame:
+    """Helpers assigned to a household in the scope (of help unit ``unit`` when given), for pickers.
 
     Columns: helper_id, name, unit_id, unit_name, households (assigned, any time); by unit then name.
     """
@@ -741,6 +758,8 @@ def helper_options(engine: Engine, scope: Scope) -> pd.DataFrame:
             .group_by(HP.c.helper_id, HP.c.name, HP.c.unit_id, U.c.name)
             .order_by(HP.c.unit_id, HP.c.helper_id)
         )
+    if unit is not None:
+        stmt = stmt.where(HP.c.unit_id == unit)
     return frame(engine, stmt)
 
 
