@@ -35,23 +35,27 @@ DEFINITIONS = {
 }
 
 # On the projector the choices made before (kept in the URL) apply, without the controls.
+above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
 top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
 with top[0]:
     key = url_choice("ind", {k: v[0] for k, v in INDICATORS.items()}, "incidence", "着色指标", key="map-ind",
                      show=not ctx.present)
 with top[1]:
     method = url_choice("cls", {"quantile": "分位数", "jenks": "自然断点"}, "quantile", "分级方法", key="map-cls",
-                        show=not ctx.present)
+                        show=not ctx.present and not above_county)
 label, unit, higher_is_worse, digits = INDICATORS[key]
-if not ctx.present:
+if not ctx.present and above_county:
+    st.caption(DEFINITIONS[key])
+elif not ctx.present:
     st.caption(DEFINITIONS[key] + " 点击村庄打开村档案" +
                (",点击乡镇名称放大到该乡镇。" if ctx.scope.level == "county" else "。"))
 
-if ctx.scope.level in ("province", "city"):
+if above_county:
     # Thousands of village polygons are unreadable on one screen (and slow to draw): rank the counties
-    # (or cities) instead; a click opens one, whose village map follows.
+    # (or cities) instead; a click opens one, down to a county's village map.
     kids = ranking_label(ctx)
-    st.markdown(f"**{ctx.year}年 {label}** · 各{kids}排名;点击一个{kids},查看其村级地图。")
+    then = "查看其村级地图" if ctx.scope.level == "city" else "再选县(区)查看村级地图"
+    st.markdown(f"**{ctx.year}年 {label}** · 各{kids}排名;点击一个{kids},{then}。")
     child_ranking(ctx, key, key=f"map-rank-{ctx.scope.code}-{key}")
     st.stop()
 

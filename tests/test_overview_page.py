@@ -125,7 +125,7 @@ def test_map_page_above_the_county_ranks_its_children_instead_of_drawing_every_v
         want = registry(q, prefix, 2018)
         row = table.set_index("区划代码").loc[child]
         assert row["贫困发生率(%)"] == want["incidence"] and row["未脱贫人数(人)"] == want["not_exited_p"]
-    assert "查看其村级地图" in texts(at)
+    assert "村级地图" in texts(at) and "点击一个" in texts(at)
 
 
 def test_map_bad_parameters(sqlite_demo_url, q):
