@@ -14,8 +14,7 @@ division by zero). Numbers are formatted as the pages format them:
   with four once the largest amount of the clause reaches 1 亿元, rounded half up; 拨付率 and
   支出进度 with two decimals.
 
-The formatting is repeated here (data_access never imports components); tests check that it
-gives the pages' text for the same values.
+Numbers follow ``data_access.formatting``, the rules the pages use (through ``components.format``).
 
 No streamlit here.
 """
@@ -26,48 +25,32 @@ import io
 
 from sqlalchemy.engine import Engine
 
+from . import formatting
 from .queries import causes, funds, monitoring, overview, places
 from .scope import Scope
 
 MONITORING_SINCE = 2021  # 防返贫动态监测 starts in 2021 (as the 防返贫监测 page says)
 TOP_CAUSES = 5
-YUAN_PER_WAN = 10_000
-YUAN_PER_YI = 100_000_000
-
 TITLE = "基本情况"
 
 
 # ---- formatting (the pages' rules) -------------------------------------------------------
 
 
-def fmt_count(n) -> str:
-    """As ``components.format.count``: 25012 -> '25,012'."""
-    return f"{int(n):,}"
-
-
-def fmt_percent(p, digits: int = 2) -> str:
-    """As ``components.format.percent`` (the caller makes sure ``p`` is not None)."""
-    return f"{p:.{digits}f}%"
+fmt_count = formatting.count  # 25012 -> '25,012'
+fmt_percent = formatting.percent  # pct() values, with their 2 decimals
 
 
 def money_unit(*yuan_values) -> tuple[str, int, int]:
     """(name, 元 per unit, decimals) as ``components.amounts.unit_for``: 亿元 (4) from 1 亿元, else 万元 (2)."""
-    largest = max((abs(int(v)) for v in yuan_values if v is not None), default=0)
-    return ("亿元", YUAN_PER_YI, 4) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN, 2)
-
-
-def _round_half_up(yuan: int, step: int) -> int:
-    q, r = divmod(abs(int(yuan)), step)
-    q += 1 if 2 * r >= step else 0
-    return q if yuan >= 0 else -q
+    name, divisor = formatting.money_unit([int(v) for v in yuan_values if v is not None])
+    return name, divisor, 4 if name == "亿元" else 2
 
 
 def fmt_money(yuan, unit: tuple[str, int, int]) -> str:
     """As ``components.amounts.MoneyUnit.text`` without its space: '1,234.57万元'."""
-    name, divisor, digits = unit
-    step = divisor // 10 ** digits
-    value = round(_round_half_up(int(yuan), step) * step / divisor, digits)
-    return f"{value:,.{digits}f}{name}"
+    name, _, digits = unit
+    return formatting.money(int(yuan), name, digits).replace(" ", "")
 
 
 # ---- the facts ---------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""Number formatting the way the reports write it: 户, 人, %, 万元/亿元.
+
+One set of rules for the pages (through ``components.format``) and the meeting brief and slides
+(``data_access.brief``/``slides``), so a figure reads the same everywhere."""
+
+from __future__ import annotations
+
+YUAN_PER_WAN = 10_000
+YUAN_PER_YI = 100_000_000
+
+
+def count(n, unit: str = "") -> str:
+    """25012 -> '25,012' (with the unit appended when given)."""
+    if n is None:
+        return "—"
+    text = f"{int(n):,}"
+    return f"{text} {unit}".strip()
+
+
+def percent(p, digits: int = 2) -> str:
+    """A percentage from ``queries.common.pct`` (already rounded to 2 decimals). Fewer digits would round a
+    second time (4.2547 → 4.25 → 4.2, where the figure is 4.3), so they are refused."""
+    if digits < 2:
+        raise ValueError("百分比按 2 位小数显示:pct() 已四舍五入到 2 位,再舍到 1 位会二次舍入出错")
+    if p is None:
+        return "—"
+    return f"{p:.{digits}f}%"
+
+
+def share(numerator, denominator, digits: int = 0) -> str:
+    """numerator ÷ denominator as a percentage, rounded once (for short chart labels like "87%")."""
+    if not denominator or numerator is None or numerator != numerator:
+        return "—"
+    return f"{100.0 * float(numerator) / float(denominator):.{digits}f}%"
+
+
+def money_unit(yuan_values) -> tuple[str, int]:
+    """Pick 亿元 when the largest amount reaches 1 亿元, else 万元."""
+    largest = max((abs(v) for v in yuan_values if v is not None), default=0)
+    return ("亿元", YUAN_PER_YI) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN)
+
+
+def round_half_up(yuan: int, step: int) -> int:
+    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
+    q, r = divmod(abs(int(yuan)), step)
+    q += 1 if 2 * r >= step else 0
+    return q if yuan >= 0 else -q
+
+
+def money(yuan, unit: str | None = None, digits: int | None = None) -> str:
+    """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included, rounded half up
+    (四舍五入) on the whole 元 as ``components.amounts`` does, so every page shows the same digits."""
+    if yuan is None or yuan != yuan:
+        return "—"
+    unit = unit or money_unit([yuan])[0]
+    divisor = YUAN_PER_YI if unit == "亿元" else YUAN_PER_WAN
+    digits = digits if digits is not None else (4 if unit == "亿元" else 2)
+    step = divisor // 10 ** digits
+    return f"{round_half_up(round(yuan), step) * step / divisor:,.{digits}f} {unit}"
+
+
+def signed(n, digits: int = 0) -> str | None:
+    """A change from last year: '+12', '-3', '+0.50'. None when not applicable."""
+    if n is None:
+        return None
+    return f"{n:+,.{digits}f}"
