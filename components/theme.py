@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data_access.palette import BAD, CATEGORICAL, GOOD, NEUTRAL, SEQUENTIAL
+
 FONT_STACK = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", sans-serif'
 
-# Okabe–Ito: distinguishable with every common colour-vision deficiency.
-CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-# Sequential, light (good) to dark (needs attention); ColorBrewer YlOrRd is CVD-safe in lightness.
-SEQUENTIAL = ["#FFFFB2", "#FECC5C", "#FD8D3C", "#F03B20", "#BD0026"]
-GOOD, BAD, NEUTRAL = "#0072B2", "#D55E00", "#7F7F7F"
+__all__ = ["BAD", "CATEGORICAL", "FONT_STACK", "GOOD", "NEUTRAL", "SEQUENTIAL", "apply"]
 
 _BASE_CSS = f"""
 <style>

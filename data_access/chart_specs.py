@@ -14,9 +14,8 @@ import math
 import pandas as pd
 
 # components.theme (Okabe–Ito; YlOrRd for classes)
-CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-SEQUENTIAL = ["#FFFFB2", "#FECC5C", "#FD8D3C", "#F03B20", "#BD0026"]
-GOOD, BAD, NEUTRAL = "#0072B2", "#D55E00", "#7F7F7F"
+from .classify import Classes, classify
+from .palette import BAD, CATEGORICAL, GOOD
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Noto Sans SC", sans-serif'
 NO_DATA = "#BBBBBB"
 POOR_OUTLINE = "#0072B2"
@@ -197,52 +196,16 @@ def monitoring_spec(kinds: pd.DataFrame, width: int = 760, height: int = 400) ->
 # ---- 地图 -------------------------------------------------------------------------------------
 
 
-def quantile_breaks(values: list[float], k: int = 5) -> list[float]:
-    """As ``components.classify.quantile_breaks``: minimum, then each class's upper bound."""
-    xs = sorted(v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v)))
-    if not xs:
-        return []
-    k = max(1, min(k, len(set(xs))))
-    uppers = [xs[min(len(xs) - 1, math.ceil(i * len(xs) / k) - 1)] for i in range(1, k + 1)]
-    out = [xs[0]]
-    for upper in uppers:
-        if len(out) == 1 or upper > out[-1]:
-            out.append(upper)
-    return out
-
-
-def _palette(k: int) -> list[str]:
-    n = len(SEQUENTIAL)
-    if k <= 1:
-        return [SEQUENTIAL[0]]
-    return [SEQUENTIAL[round(i * (n - 1) / (k - 1))] for i in range(k)]
-
-
 def classes(values: list[float], k: int = 5, digits: int = 2, unit: str = "%") -> tuple[list[float], list[str], list[str]]:
-    """(breaks, colours, labels) of quantile classes, light (low) to dark (high)."""
-    breaks = quantile_breaks(values, k)
-    if not breaks:
-        return [], [], []
-    n = len(breaks) - 1
-    labels = []
-    for i in range(n):
-        lo, hi = breaks[i], breaks[i + 1]
-        if lo == hi:
-            labels.append(f"{hi:,.{digits}f}{unit}")
-        elif i == 0:
-            labels.append(f"{lo:,.{digits}f} – {hi:,.{digits}f}{unit}")
-        else:
-            labels.append(f">{lo:,.{digits}f} – {hi:,.{digits}f}{unit}")
-    return breaks, _palette(n), labels
+    """(breaks, colours, labels) of quantile classes, light (low) to dark (high), as the map page draws them."""
+    cls = classify(values, k, "quantile", unit=unit, digits=digits)
+    return list(cls.breaks), list(cls.colors), list(cls.labels)
 
 
 def class_of(value, breaks: list[float]) -> int | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or not breaks:
+    if not breaks:
         return None
-    for i, upper in enumerate(breaks[1:]):
-        if value <= upper:
-            return i
-    return len(breaks) - 2
+    return Classes(tuple(breaks), (), (), ()).index(value)
 
 
 def rings_of(geometry_text) -> list:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from . import brief, chart_specs
 from .brief import fmt_count, fmt_money, fmt_percent, money_unit
-from .queries import causes, funds, monitoring, overview, places, villages
+from .queries import causes, monitoring, overview, places, villages
 from .scope import Scope
 
 SLIDE_NAMES = ("封面", "主要指标", "脱贫进度", "致贫原因", "资金", "防返贫监测", "地图")
@@ -202,7 +202,7 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
 
 def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> bytes:
     """The meeting deck for ``scope`` at the end of ``year`` (see the module doc)."""
-    from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+    from pptx.enum.text import PP_ALIGN
 
     facts = brief.brief_facts(engine, scope, year, first_year)
     paragraph = brief.brief_paragraph(facts)
