@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access import db, import_samples, importer  # noqa: E402
-from data_access.import_values import id_check_char  # noqa: E402
+from data_access import db
+from data_access.importer import samples as import_samples, run as importer  # noqa: E402
+from data_access.importer.values import id_check_char  # noqa: E402
 
 
 def person_rows(source, wanted: int) -> tuple[list[str], list[list]]:

@@ -20,7 +20,7 @@ def _default_db_missing(url: str) -> bool:
 @st.cache_resource(show_spinner=False)
 def _generate_default_demo(url: str) -> dict:
     """Runs once per process: build the demo county in the embedded SQLite file."""
-    from data_access import demo
+    from data_access.demo import generate as demo
 
     path = Path(make_url(url).database)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access import brief, slides
+from data_access.report import brief, slides
 
 from .context import PageContext
 from .data import fetch

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data_access import import_spec, importer
-from data_access.import_template import DEFAULT_TEMPLATE, docs_markdown
+from data_access.importer import spec, run as importer
+from data_access.importer.template import DEFAULT_TEMPLATE, docs_markdown
 
 from . import format as fmt
 from .context import PageContext
@@ -163,4 +163,4 @@ def kinds_frame() -> pd.DataFrame:
         "工作表": k.title, "内容": k.description,
         "必填列": "、".join(f.header for f in k.fields if f.required),
         "列数": len(k.fields),
-    } for k in import_spec.SHEET_KINDS])
+    } for k in spec.SHEET_KINDS])

@@ -33,7 +33,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from data_access.chart_specs import rings_of
+from data_access.report.charts import rings_of
 from data_access.db import read_secrets
 from data_access.queries import places
 from data_access.scope import Scope

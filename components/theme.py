@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.palette import BAD, CATEGORICAL, GOOD, NEUTRAL, SEQUENTIAL
+from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL, SEQUENTIAL
 
 FONT_STACK = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", sans-serif'
 

@@ -40,7 +40,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo_run(args) -> int:
-    from . import demo
+    from .demo import generate as demo
 
     url = args.db or db.resolve_url()
     engine = db.get_engine(url)
@@ -87,12 +87,12 @@ def _boundaries_run(args) -> int:
 
 def _importer(command: str):
     def add_arguments(parser):
-        from . import importer
+        from .importer import run as importer
 
         (importer.add_import_arguments if command == "import" else importer.add_template_arguments)(parser)
 
     def run(args):
-        from . import importer
+        from .importer import run as importer
 
         return (importer.run_import_cli if command == "import" else importer.run_template_cli)(args)
 

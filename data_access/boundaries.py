@@ -23,7 +23,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Engine
 
-from . import db, geo, summary
+from . import db, summary
+from .demo import geo
 from .schema import import_log, region
 
 CODE_FIELDS = ("code", "区划代码", "统计用区划代码", "village_code", "town_code", "region_code", "CODE", "Code",

@@ -2,7 +2,7 @@
 
 Fixtures
 - ``registry_url`` (session, params ``sqlite`` / ``postgresql``): URL of a small
-  demo database, ``data_access.demo.generate(engine, scale="small", seed=7)``,
+  demo database, ``data_access.demo.generate.generate(engine, scale="small", seed=7)``,
   built once per session and backend. Treat it as READ-ONLY; a test that writes
   makes its own database with ``make_db`` (different seed) or ``empty_url``.
 - ``registry_engine``: ``data_access.db.get_engine(registry_url)``.
@@ -59,11 +59,11 @@ def skip_or_fail(reason: str) -> None:
 
 
 def demo_module():
-    """``data_access.demo``, imported lazily (it may not exist yet)."""
+    """``data_access.demo.generate``, imported lazily (it may not exist yet)."""
     try:
-        return importlib.import_module("data_access.demo")
+        return importlib.import_module("data_access.demo.generate")
     except ModuleNotFoundError as exc:
-        if exc.name == "data_access.demo":
+        if exc.name == "data_access.demo.generate":
             skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
         raise
 

@@ -1,4 +1,4 @@
-"""会议材料: the 基本情况 paragraph (data_access.brief).
+"""会议材料: the 基本情况 paragraph (data_access.report.brief).
 
 Every number in the paragraph is parsed back out by its label and compared with (a) the figure the
 page's query function gives and (b) an independent SQL count on the base tables, for a county, a
@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from data_access import brief
+from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
 from tests.apptest_util import open_page

@@ -22,8 +22,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from data_access import db, import_samples as S, importer, schema
-from data_access.import_values import id_check_char
+from data_access import db, schema
+from data_access.importer import samples as S, run as importer
+from data_access.importer.values import id_check_char
 from data_access.scope import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -419,7 +420,7 @@ def test_history_matches_the_log_at_every_scope(clone):
 def test_report_workbook_lists_every_problem(clone):
     headers, rows, c, bad_hh, good_hh, bad_row, broken, good_id = _one_bad_one_changed(clone)
     result = run(clone, [("有错.xlsx", S.xlsx_bytes([("人员", headers, rows)]))])
-    from data_access.import_read import read
+    from data_access.importer.read import read
 
     book = read("report.xlsx", importer.report_xlsx(result))
     listed = book.sheets[0].rows

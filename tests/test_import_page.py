@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from components import import_ui
-from data_access import auth, db, import_samples as S, importer
+from data_access import auth, db
+from data_access.importer import samples as S, run as importer
 from data_access.scope import Scope
 from tests.apptest_util import metrics, open_page
 
@@ -132,7 +133,7 @@ def test_page_figures_refresh_after_an_import(page_db, monkeypatch):
 
 
 def _id(birth: str, k: int) -> str:
-    from data_access.import_values import id_check_char
+    from data_access.importer.values import id_check_char
 
     body = f"523199{birth}7{k}7"
     return body + id_check_char(body)

@@ -13,7 +13,8 @@ import pytest
 import xlsxwriter
 from sqlalchemy import text
 
-from data_access import codes, import_samples as S
+from data_access import codes
+from data_access.importer import samples as S
 from test_import import (  # noqa: F401  (fixtures)
     _pg_admin, base_url, clone, cloner, empty, errors, last_log, new_id, problems, q, run, snapshot, village_scope,
 )

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from data_access import import_read, import_spec
-from data_access import import_values as V
+from data_access.importer import read as import_read, spec as import_spec
+from data_access.importer import values as V
 
 
 def id_with_check(body17: str) -> str:

@@ -1,4 +1,4 @@
-"""会议材料: the meeting slides (data_access.slides).
+"""会议材料: the meeting slides (data_access.report.slides).
 
 The .pptx opens with python-pptx, is 16:9, has the named slides, its text holds the key figures
 (the page's query values), each chart slide with data has a picture, type is large, and the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from data_access import brief, chart_specs, slides
+from data_access.report import brief, charts, slides
 from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
 from tests.conftest import COUNTY_CODE, ROOT, skip_or_fail
@@ -157,20 +157,20 @@ def test_chart_specs_use_the_palette_and_render():
 
     mix = pd.DataFrame({"cause": ["因病", "缺资金"], "households": [3, 1], "persons": [9, 2],
                         "households_pct": [75.0, 25.0], "persons_pct": [81.82, 18.18]})
-    spec = chart_specs.causes_spec(mix)
+    spec = charts.causes_spec(mix)
     assert spec["config"]["range"]["category"][:3] == ["#0072B2", "#E69F00", "#009E73"]
     assert spec["config"]["axis"]["labelFontSize"] >= 20
-    png = chart_specs.to_png(spec)
+    png = charts.to_png(spec)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert causes.NO_CAUSE  # the module the slide reads
 
 
 def test_quantile_classes():
-    breaks, colors, labels = chart_specs.classes([0.0, 0.0, 1.0, 2.0, 3.0, 4.0], 5)
+    breaks, colors, labels = charts.classes([0.0, 0.0, 1.0, 2.0, 3.0, 4.0], 5)
     assert breaks[0] == 0.0 and breaks[-1] == 4.0 and len(colors) == len(labels) == len(breaks) - 1
-    assert chart_specs.class_of(0.0, breaks) == 0 and chart_specs.class_of(4.0, breaks) == len(labels) - 1
-    assert chart_specs.class_of(None, breaks) is None
-    assert chart_specs.classes([], 5) == ([], [], [])
+    assert charts.class_of(0.0, breaks) == 0 and charts.class_of(4.0, breaks) == len(labels) - 1
+    assert charts.class_of(None, breaks) is None
+    assert charts.classes([], 5) == ([], [], [])
 
 
 # ---- the render: LibreOffice headless, one PNG per slide ----------------------------------------

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from data_access import db, import_samples as S, importer, summary
+from data_access import db, summary
+from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
 from data_access.queries import causes, exits, households, monitoring, overview, places, villages
 from data_access.queries.villages import visit_period

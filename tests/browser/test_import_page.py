@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from data_access import auth, db, import_samples as S
+from data_access import auth, db
+from data_access.importer import samples as S
 from data_access.scope import Scope
 
 from .harness import (

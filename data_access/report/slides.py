@@ -20,10 +20,10 @@ import io
 
 from sqlalchemy.engine import Engine
 
-from . import brief, chart_specs
+from . import brief, charts
 from .brief import fmt_count, fmt_money, fmt_percent, money_unit
-from .queries import causes, monitoring, overview, places, villages
-from .scope import Scope
+from ..queries import causes, monitoring, overview, places, villages
+from ..scope import Scope
 
 SLIDE_NAMES = ("封面", "主要指标", "脱贫进度", "致贫原因", "资金", "防返贫监测", "地图")
 CHART_SLIDES = ("脱贫进度", "致贫原因", "资金", "防返贫监测", "地图")
@@ -244,7 +244,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     s = deck.slide("脱贫进度", "脱贫进度")
     yearly = overview.yearly(engine, scope, first, year)
     h = facts["headline"]
-    png = chart_specs.to_png(chart_specs.exits_spec(yearly, year, width=1180, height=380))
+    png = charts.to_png(charts.exits_spec(yearly, year, width=1180, height=380))
     deck.picture(s, png, 0.4, 1.45, WIDTH_IN - 0.8, 4.75)
     said = [f"累计脱贫 {fmt_count(h['exited_households'])}户{fmt_count(h['exited_persons'])}人;"
             f"未脱贫 {fmt_count(h['not_exited_households'])}户{fmt_count(h['not_exited_persons'])}人;"
@@ -260,7 +260,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     if mix.empty or int(mix["households"].sum()) == 0:
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年底本范围没有建档立卡户。"], BODY_PT)
     else:
-        png = chart_specs.to_png(chart_specs.causes_spec(mix, width=760, height=470))
+        png = charts.to_png(charts.causes_spec(mix, width=760, height=470))
         deck.picture(s, png, 0.3, 1.45, 8.4, 5.8)
         top = facts["causes"][:3]
         total = int(mix["households"].sum())
@@ -280,7 +280,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年没有{where}的扶贫资金。"], BODY_PT)
     else:
         unit = money_unit(base, m["arranged"], m["paid"], m["spent"])
-        png = chart_specs.to_png(chart_specs.funds_spec(m, unit, width=700, height=440))
+        png = charts.to_png(charts.funds_spec(m, unit, width=700, height=440))
         deck.picture(s, png, 0.3, 1.45, 8.2, 5.8)
         word = "下达" if m["base"] == "allocated" else "安排"
         lines = [[(f"资金{word}", SMALL_PT, False, GREY)], [(fmt_money(base, unit), 32, True, BLUE)]]
@@ -301,7 +301,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"截至{year}年底,本范围未识别防返贫监测对象。"], BODY_PT)
     else:
         kinds = monitoring.breakdown(engine, scope, year, "kind")
-        png = chart_specs.to_png(chart_specs.monitoring_spec(kinds, width=700, height=360))
+        png = charts.to_png(charts.monitoring_spec(kinds, width=700, height=360))
         deck.picture(s, png, 0.3, 1.45, 8.2, 5.8)
         lines = [[("监测对象", SMALL_PT, False, GREY)],
                  [(f"{fmt_count(w['households'])}户{fmt_count(w['persons'])}人", 32, True, BLUE)],
@@ -323,13 +323,13 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         ind = villages.indicators(engine, area, year, as_of)
         values = {str(c): v for c, v in zip(ind["code"], ind["incidence"])}
         towns = places.geometries(engine, area, "town") if area.level not in ("town", "village") else None
-        spec = chart_specs.map_spec(geo, values, towns, focus=scope.code if scope.level == "village" else None,
+        spec = charts.map_spec(geo, values, towns, focus=scope.code if scope.level == "village" else None,
                                     label_level="town" if area.level in ("province", "city", "county") else "village",
                                     width=760, height=460)
     if spec is None:
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, ["本范围内没有行政村的边界或位置数据,无法绘制地图。"], BODY_PT)
     else:
-        png = chart_specs.to_png(spec)
+        png = charts.to_png(spec)
         deck.picture(s, png, 0.3, 1.4, 8.8, 5.95)
         poor = int(geo["is_poor_village"].fillna(False).astype(bool).sum())
         lines = [f"共 {fmt_count(len(geo))}个行政村"]

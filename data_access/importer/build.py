@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from . import codes, schema
-from . import import_values as V
-from .import_spec import Field, Header, SheetKind
-from .scope import Scope, ScopeError, level_of_code
+from .. import codes, schema
+from . import values as V
+from .spec import Field, Header, SheetKind
+from ..scope import Scope, ScopeError, level_of_code
 
 ERROR = "错误"
 NOTICE = "提示"

@@ -1,7 +1,7 @@
 """Number formatting the way the reports write it: 户, 人, %, 万元/亿元.
 
 One set of rules for the pages (through ``components.format``) and the meeting brief and slides
-(``data_access.brief``/``slides``), so a figure reads the same everywhere."""
+(``data_access.report.brief``/``slides``), so a figure reads the same everywhere."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ import io
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from . import schema
-from .scope import Scope
+from .. import schema
+from ..scope import Scope
 
 PERSON_SQL = """
 SELECT h.village_code, t.name AS town_name, v.name AS village_name, h.natural_village, h.hh_id, h.member_count,

@@ -6,7 +6,7 @@ internally consistent fictional registry:
 
 - 黔山省 (520000000000) → 青岚市 (523100000000) → 云岭县 (523199000000), with
   townships (镇 101…, 乡 201…) and villages (村委会 2xx) whose polygons tile the
-  county (see ``data_access.geo``). At ``province`` scale ~80 counties under
+  county (see ``data_access.demo.geo``). At ``province`` scale ~80 counties under
   several cities, 云岭县 being one of them.
 - 建档立卡 households and persons (valid, unique ID numbers), yearly income,
   poverty and monitoring lines, exit targets, help units/cadres/assignments/
@@ -68,8 +68,9 @@ from datetime import date, timedelta
 from sqlalchemy import BigInteger, Date, Integer, text
 from sqlalchemy.engine import Engine
 
-from . import codes, db, geo, names, schema, summary
-from .db import RegistryError
+from .. import codes, db, schema, summary
+from . import geo, names
+from ..db import RegistryError
 
 AS_OF = date(2026, 10, 31)
 DATA_AS_OF = AS_OF.isoformat()

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from . import codes
+from .. import codes
 
 MAX_HEADER_SCAN = 30
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from . import codes
+from .. import codes
 
 
 class Bad(ValueError):

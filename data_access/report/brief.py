@@ -26,8 +26,8 @@ import io
 from sqlalchemy.engine import Engine
 
 from . import formatting
-from .queries import causes, funds, monitoring, overview, places
-from .scope import Scope
+from ..queries import causes, funds, monitoring, overview, places
+from ..scope import Scope
 
 MONITORING_SINCE = 2021  # 防返贫动态监测 starts in 2021 (as the 防返贫监测 page says)
 TOP_CAUSES = 5

@@ -3,7 +3,7 @@
     result = run_import(engine, scope, [("人员名单.xlsx", data)], user="张三", dry_run=False, skip_invalid=False)
 
 1. Read every file (``import_read``), find each sheet's header row and kind
-   (``import_spec``), read its cells (``import_values``).
+   (``spec``), read its cells (``values``).
 2. Validate across rows, sheets, files and the database (``import_build``),
    in dependency order: places → targets, lines → households and persons →
    incomes, monitoring, help → funds → projects → arrangements → flows.
@@ -37,10 +37,11 @@ from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, import_spec, schema, summary
-from .import_build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
-from .import_read import FileError, read
-from .scope import Scope, ScopeError
+from .. import db, schema, summary
+from . import spec
+from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
+from .read import FileError, read
+from ..scope import Scope, ScopeError
 
 TABLE_TITLES = {
     "region": "区划", "exit_target": "年度减贫任务", "poverty_line": "贫困线/监测线", "household": "户",
@@ -183,10 +184,10 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                     by_kind.setdefault(sheet.kind.key, []).append(sheet)
                 for n, key in enumerate(ORDER):
                     if key in by_kind:
-                        _report(progress, 0.45 + 0.25 * n / len(ORDER), f"校验:{import_spec.BY_KEY[key].title}")
+                        _report(progress, 0.45 + 0.25 * n / len(ORDER), f"校验:{spec.BY_KEY[key].title}")
                         BUILDERS[key](batch, by_kind[key])
                 if "persons" in by_kind:
-                    from .import_build import finish_persons
+                    from .build import finish_persons
 
                     finish_persons(batch, by_kind["persons"])
                 all_rows = [r for s in sheets for r in s.rows]
@@ -257,7 +258,7 @@ def _parse(batch: Batch, raw_files, reports: list[FileReport]) -> list:
             continue
         found = False
         for raw_sheet in raw.sheets:
-            header = import_spec.detect_header(raw_sheet.rows, raw_sheet.name)
+            header = spec.detect_header(raw_sheet.rows, raw_sheet.name)
             label = raw_sheet.name
             if header is None:
                 if raw_sheet.rows and raw_sheet.name not in IGNORED_SHEETS:
@@ -605,14 +606,14 @@ def _os_user() -> str:
 
 
 def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    from .import_template import DEFAULT_DOCS, DEFAULT_TEMPLATE
+    from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE
 
     parser.add_argument("--out", default=str(DEFAULT_TEMPLATE), help="模板文件路径")
     parser.add_argument("--docs", default=str(DEFAULT_DOCS), help="列名说明文档路径(Markdown)")
 
 
 def run_template_cli(args) -> int:
-    from .import_template import write_docs, write_template
+    from .template import write_docs, write_template
 
     write_template(Path(args.out))
     write_docs(Path(args.docs))
@@ -621,6 +622,6 @@ def run_template_cli(args) -> int:
 
 
 if __name__ == "__main__":
-    _parser = argparse.ArgumentParser(prog="python -m data_access.importer")
+    _parser = argparse.ArgumentParser(prog="python -m data_access import")
     add_import_arguments(_parser)
     sys.exit(run_import_cli(_parser.parse_args()))

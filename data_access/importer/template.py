@@ -1,6 +1,6 @@
 """The import template (assets/import_template.xlsx) and the header reference (docs/import.md), from the spec.
 
-Both are generated from ``import_spec`` so they cannot drift from what the
+Both are generated from ``spec`` so they cannot drift from what the
 importer accepts: ``python -m data_access template``.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import import_spec
-from .import_spec import SHEET_KINDS, Field
+from . import spec
+from .spec import SHEET_KINDS, Field
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = ROOT / "assets" / "import_template.xlsx"
@@ -151,4 +151,4 @@ def write_docs(path: Path = DEFAULT_DOCS) -> Path:
     return path
 
 
-__all__ = ["write_template", "write_docs", "docs_markdown", "import_spec"]
+__all__ = ["write_template", "write_docs", "docs_markdown", "spec"]

@@ -1,0 +1,1 @@
+"""Streamlit-free presentation shared by the pages, the brief and the slides: formatting, money, palette, classes, charts."""
