@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from components import import_ui
 from data_access import auth, db
-from data_access.importer import samples as S, run as importer
+from data_access.importer import samples as S, run as importer, spec
 from data_access.scope import Scope
 from tests.apptest_util import metrics, open_page
 
@@ -64,7 +64,7 @@ def test_page_opens_at_every_scope_and_lists_the_log(page_db, monkeypatch, level
             .itertuples(index=False)] == [tuple(r[:6]) for r in expected]
     assert list(log["试导入"]) == ["是" if r[6] else "否" for r in expected]
     kinds = frame(at, "工作表")
-    assert list(kinds["工作表"]) == [k.title for k in import_ui.import_spec.SHEET_KINDS]
+    assert list(kinds["工作表"]) == [k.title for k in spec.SHEET_KINDS]
 
 
 def test_result_figures_equal_the_importer_report(page_db, monkeypatch):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..db import PROJECT_ROOT
 from . import spec
 from .spec import SHEET_KINDS, Field
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TEMPLATE = ROOT / "assets" / "import_template.xlsx"
-DEFAULT_DOCS = ROOT / "docs" / "import.md"
+DEFAULT_TEMPLATE = PROJECT_ROOT / "assets" / "import_template.xlsx"
+DEFAULT_DOCS = PROJECT_ROOT / "docs" / "import.md"
 
 KIND_WORDS = {
     "text": "文本", "id": "编号(文本)", "idnum": "18 位证件号码(文本)", "region": "12 位区划代码(文本)",
