@@ -5,6 +5,7 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import text
 
+from data_access import rules
 from data_access.queries import exits, overview
 
 from test_causes_queries import like, rows, scopes
@@ -143,7 +144,7 @@ def lines_by_hand(engine):
 
 
 def test_line_by_year(registry_engine, county_scope):
-    got = exits.line_by_year(registry_engine, county_scope, 2014, 2026)
+    got = rules.line_by_year(registry_engine, county_scope, 2014, 2026)
     hand = lines_by_hand(registry_engine)
     assert dict(zip(got["year"], got["amount"])) == {y: a for y, a in hand.items() if 2014 <= y <= 2026}
     assert set(got[got["year"] <= 2020]["kind"]) == {"贫困线"} and set(got[got["year"] > 2020]["kind"]) == {"监测线"}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import codes, schema
+from ..rules import id_birth_date
 from . import values as V
 from .spec import Field, Header, SheetKind
 from ..scope import Scope, ScopeError, level_of_code
@@ -753,7 +754,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         v["relation"] = relation
         number = v.get("id_number")
         if number and id_type in ID_CARD_TYPES and len(number) == 18:
-            birth, sex = V.id_birth_date(number), V.id_sex(number)
+            birth, sex = id_birth_date(number), V.id_sex(number)
             if v.get("sex") and v["sex"] != sex:
                 batch.error(row, "sex", f"性别与证件号码不符(证件号码第 17 位表示{sex})")
             if v.get("birth_date") and v["birth_date"] != birth:

@@ -37,7 +37,8 @@ from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import db, schema, summary
+from .. import db, schema
+from ..summary.refresh import refresh as refresh_summaries
 from . import spec
 from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
 from .read import FileError, read
@@ -246,7 +247,7 @@ def _refresh_summaries(engine: Engine, progress) -> None:
     """
     _report(progress, 0.95, "更新汇总表")
     try:
-        summary.refresh(engine)
+        refresh_summaries(engine)
     except SQLAlchemyError:
         pass
 

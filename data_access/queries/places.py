@@ -6,10 +6,9 @@ import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
-from ..schema import household as H
 from ..schema import meta as M
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
 from .common import frame, region_in
 
