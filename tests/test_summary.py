@@ -34,7 +34,6 @@ AS_OF = dt.date(2026, 10, 31)
 CALLS = [
     (overview.registry_counts, lambda y: (y,)),
     (overview.yearly, lambda y: (2014, y)),
-    (overview.child_ranking, lambda y: (y,)),
     (causes.cause_mix, lambda y: (y,)),
     (causes.cause_by_child, lambda y: (y,)),
     (causes.cause_by_attribute, lambda y: (y,)),

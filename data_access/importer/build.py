@@ -23,7 +23,7 @@ from sqlalchemy import select
 from .. import codes, schema
 from ..rules import id_birth_date
 from . import values as V
-from .spec import Field, Header, SheetKind
+from .spec import Header, SheetKind
 from ..scope import Scope, ScopeError, level_of_code
 
 ERROR = "错误"
@@ -354,10 +354,6 @@ PARSERS = {
     "codes": lambda raw, f, unit: V.codes_list(raw, f.allowed, f.what),
     "raw": lambda raw, f, unit: _raw(raw, f),
 }
-
-
-def parse_value(f: Field, raw, unit: str | None):
-    return PARSERS[f.kind](raw, f, unit)
 
 
 SUM_WORDS = ("合计", "总计", "小计", "累计", "汇总")
