@@ -177,8 +177,8 @@ def test_summary_figures_equal_base_table_figures(engine):
     # the figures are not trivially empty
     province = scopes(engine)[0].code
     assert base[(province, 0, 2020)]["registered_households"] > 0
-    assert len(base[(province, 4, 2020)]) > 0
-    assert base[(province, 16, 2026)]["households"] > 0 and len(base[(province, 16, 2026)]["rows"]) > 0
+    assert len(base[(province, 3, 2020)]) > 0
+    assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
 
 
 def _corrupt(engine) -> None:
