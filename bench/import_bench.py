@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data_access import db
 from data_access.importer import samples as import_samples, run as importer  # noqa: E402
-from data_access.importer.values import id_check_char  # noqa: E402
+from data_access.rules import id_check_char  # noqa: E402
 
 
 def person_rows(source, wanted: int) -> tuple[list[str], list[list]]:

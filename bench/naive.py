@@ -191,7 +191,7 @@ AS_OF = dt.date(2026, 10, 31)
 
 def fast_figures(key: str, engine, scope: Scope, year: int, sample: dict):
     """The same figures through data_access (what the page's SQL does), uncached."""
-    from data_access.queries import exits, help as helpq, households as hq, villages
+    from data_access.queries import exits, help as helpq, dossier, households as hq, villages
 
     if key == "overview":
         return overview.headline(engine, scope, year), funds.totals(engine, scope, year), \
@@ -214,8 +214,8 @@ def fast_figures(key: str, engine, scope: Scope, year: int, sample: dict):
                              year)
     if key == "household":
         hh = sample["hh"]
-        return (hq.household_profile(engine, scope, hh, year), hq.household_members(engine, scope, hh),
-                hq.household_income(engine, scope, hh), hq.household_visits(engine, scope, hh))
+        return (dossier.household_profile(engine, scope, hh, year), dossier.household_members(engine, scope, hh),
+                dossier.household_income(engine, scope, hh), dossier.household_visits(engine, scope, hh))
     if key == "project":
         pid = sample["project"]
         return (funds.project_detail(engine, scope, pid, AS_OF), funds.project_money(engine, scope, pid),

@@ -22,7 +22,7 @@ from data_access.queries.funds import NO_PLACE, TOWN_LEVEL, UNARRANGED
 from data_access.scope import Scope
 
 from . import nav
-from .amounts import MoneyUnit, rounded_parts
+from data_access.report.money import MoneyUnit, rounded_parts
 from .context import PageContext
 from .theme import BAD, CATEGORICAL, FONT_STACK, NEUTRAL
 

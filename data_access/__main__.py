@@ -99,18 +99,18 @@ def _importer(command: str):
     return add_arguments, run
 
 
-# ---- summarize (data_access/summary.py) --------------------------------------------
+# ---- summarize (data_access/summary/refresh.py) --------------------------------------------
 
 
 def _summarize_run(args) -> int:
-    from . import summary
+    from .summary.refresh import refresh as refresh_summaries
 
     url = args.db or db.resolve_url()
     engine = db.get_engine(url)
     db.check_database(engine)
     where = engine.url.render_as_string(hide_password=True)
     print(f"正在重建汇总表:数据库 {where}", flush=True)
-    stats = summary.refresh(engine)
+    stats = refresh_summaries(engine)
     for table, count in stats["rows"].items():
         print(f"  {table}:{count:,} 行")
     print(f"汇总表已更新(数据版本 {stats['version']}),用时 {stats['seconds']:.1f} 秒。")

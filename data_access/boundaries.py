@@ -23,7 +23,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Engine
 
-from . import db, summary
+from . import db
+from .summary.refresh import refresh as refresh_summaries
 from .demo import geo
 from .schema import import_log, region
 
@@ -215,7 +216,7 @@ def load(engine: Engine, path: str | Path, *, field_name: str | None = None, cle
         ))
         db.bump_data_version(conn)
     try:  # the new data version makes the summaries stale: rebuild them (if this fails, pages read the base tables)
-        summary.refresh(engine)
+        refresh_summaries(engine)
     except SQLAlchemyError:
         pass
     return report

@@ -29,6 +29,7 @@ import pandas as pd
 import xlsxwriter
 from sqlalchemy.engine import Engine
 
+from .db import read_secrets
 from .privacy import mask_frame
 
 DEFAULT_ROW_CAP = 50_000
@@ -55,8 +56,6 @@ def configured_row_cap() -> int:
     """The deployment's row cap: REGISTRY_EXPORT_ROW_CAP, else ``[export] row_cap`` in secrets.toml."""
     raw = os.environ.get("REGISTRY_EXPORT_ROW_CAP")
     if raw is None:
-        from .db import read_secrets
-
         try:
             raw = read_secrets().get("export", {}).get("row_cap")
         except Exception:  # an unreadable secrets file is reported where the database is opened

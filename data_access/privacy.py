@@ -1,4 +1,4 @@
-"""Personal data: masking ID and phone numbers, and validating a resident ID number (GB 11643).
+"""Personal data: masking ID and phone numbers (the ID-number check itself is ``rules.is_valid_id``).
 
 Masked forms keep just enough to tell records apart on paper:
 ``mask_id("523199199001011234") -> "5231**********1234"``,
@@ -14,10 +14,9 @@ import re
 
 import pandas as pd
 
-ID_RE = re.compile(r"^\d{17}[\dXx]$")
+from .rules import ID_RE
+
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 # Column names (query keys and Chinese headers) that hold ID or phone numbers.
 ID_COLUMNS = frozenset({"id_number", "证件号码", "身份证号", "身份证号码", "户主证件号码"})
@@ -28,18 +27,6 @@ PHONE_COLUMNS = frozenset({
 # Record keys that may look like an ID or phone number but are not personal data.
 KEY_COLUMNS = frozenset({"hh_id", "person_id", "户编号", "人编号", "code", "区划代码", "village_code",
                          "town_code", "county_code", "project_id", "项目编号"})
-
-
-def id_check_digit(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
-    return _ID_CHECK[total % 11]
-
-
-def is_valid_id(text: str | None) -> bool:
-    """True for an 18-character resident ID with a correct GB 11643 check digit."""
-    if not isinstance(text, str) or not ID_RE.match(text):
-        return False
-    return id_check_digit(text[:17]) == text[17].upper()
 
 
 def mask_id(value):

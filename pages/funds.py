@@ -6,7 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import amounts, figures, flow, nav
+from components import figures, flow, nav
+from data_access.report import money as amounts
 from components import format as fmt
 from components.charts import with_table
 from components.context import current

@@ -19,7 +19,7 @@ from components.watchlist import (
     url_choice, url_int,
 )
 from data_access.queries import help as helpq
-from data_access.queries.villages import visit_period
+from data_access.rules import visit_period
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20

@@ -13,7 +13,7 @@ from components.export import export_buttons
 from components.header import page_header
 from components.kpi import Kpi, show
 from components.theme import BAD, CATEGORICAL, GOOD, NEUTRAL
-from data_access.queries import households as hq
+from data_access.queries import dossier as hq
 
 ctx = current()
 page_header(ctx, "户档案")

@@ -174,14 +174,16 @@ def test_region_tree_lists_every_level_inside_the_scope(province_sqlite, sql):
 def test_child_incidence_at_province_and_city_scope(province_sqlite, sql, level):
     """The rural population of a province's cities (and a city's counties) — it was 0 for cities, so their
     incidence was missing on the overview ranking and the exits page."""
+    import datetime as dt
+
     from data_access.db import get_engine
-    from data_access.queries import exits, overview
+    from data_access.queries import exits, villages
     from data_access.scope import Scope
 
     q = sql(province_sqlite)
     scope = Scope.of(q.scalar("SELECT min(code) FROM region WHERE level = :l", l=level))
     engine = get_engine(province_sqlite)
-    ranking = overview.child_ranking(engine, scope, 2016).set_index("code")
+    ranking = villages.child_indicators(engine, scope, 2016, dt.date(2016, 12, 31)).set_index("code")
     by_year = exits.child_incidence(engine, scope, 2014, 2016)
     by_year = by_year[by_year["year"] == 2016].set_index("code")
     children = q.rows("SELECT code, level FROM region WHERE parent_code = :c", c=scope.code)

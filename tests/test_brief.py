@@ -220,7 +220,7 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
     base = mine["allocated"] if mine["allocated"] is not None else mine["arranged"]
     if base or mine["paid"] or mine["spent"]:
         largest = max(v for v in mine.values() if v is not None)
-        from components import amounts
+        from data_access.report import money as amounts
 
         unit = amounts.unit_for(base, mine["arranged"], mine["paid"], mine["spent"])
         if mine["allocated"] is not None:
@@ -337,7 +337,7 @@ def test_no_registry_at_all():
 
 
 def test_money_and_count_formatting_equal_the_pages():
-    from components import amounts
+    from data_access.report import money as amounts
     from components import format as fmt
 
     samples = [0, 1, 49, 50, 99, 150, 12_345, 12_355, 7_726_000, 99_994_999, 99_995_000, 100_000_000,

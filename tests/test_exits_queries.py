@@ -1,11 +1,13 @@
 """脱贫进度 queries checked against independent SQL and hand counts in Python."""
 
+import datetime as dt
 from collections import defaultdict
 
 import pytest
 from sqlalchemy import text
 
-from data_access.queries import exits, overview
+from data_access import rules
+from data_access.queries import exits, villages
 
 from test_causes_queries import like, rows, scopes
 
@@ -70,7 +72,7 @@ def test_child_incidence(registry_engine):
             assert r.poor_persons == poor[(r.code[:digits], r.year)]
             assert r.rural_population == population
             assert r.incidence == (round(100 * r.poor_persons / population, 2) if population else None)
-        ranking = overview.child_ranking(registry_engine, scope, 2018).set_index("code")
+        ranking = villages.child_indicators(registry_engine, scope, 2018, dt.date(2026, 10, 31)).set_index("code")
         for r in got[got["year"] == 2018].itertuples():
             assert r.incidence == ranking.loc[r.code, "incidence"]
     assert exits.child_incidence(registry_engine, village, 2014, 2026).empty
@@ -143,7 +145,7 @@ def lines_by_hand(engine):
 
 
 def test_line_by_year(registry_engine, county_scope):
-    got = exits.line_by_year(registry_engine, county_scope, 2014, 2026)
+    got = rules.line_by_year(registry_engine, county_scope, 2014, 2026)
     hand = lines_by_hand(registry_engine)
     assert dict(zip(got["year"], got["amount"])) == {y: a for y, a in hand.items() if 2014 <= y <= 2026}
     assert set(got[got["year"] <= 2020]["kind"]) == {"贫困线"} and set(got[got["year"] > 2020]["kind"]) == {"监测线"}

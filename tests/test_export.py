@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from data_access import export as ex
-from data_access.privacy import is_valid_id
-from data_access.queries import households as hq
+from data_access.rules import is_valid_id
+from data_access.queries import dossier, households as hq
 from data_access.scope import Scope
 
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
@@ -86,7 +86,7 @@ def test_xlsx_has_the_query_rows(registry_engine, params):
 def test_member_export_masks_ids(registry_engine):
     hh = scalar(registry_engine, "SELECT hh_id FROM household ORDER BY member_count DESC, hh_id")
     scope = Scope.of("523199000000")
-    clear = hq.household_members(registry_engine, scope, hh, masked=False).rename(
+    clear = dossier.household_members(registry_engine, scope, hh, masked=False).rename(
         columns={"id_number": "证件号码", "phone": "联系电话", "name": "姓名"})
     ids = real_ids(registry_engine)
     assert any(is_valid_id(v) for v in clear["证件号码"])  # the test data has real-looking IDs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import amounts
+from data_access.report import money as amounts
 from components import format as fmt
 
 

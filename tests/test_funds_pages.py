@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from tests.apptest_util import metrics, open_page, texts
-from components.amounts import unit_for
+from data_access.report.money import unit_for
 from data_access import db, schema
 
 FUNDS = "pages/funds.py"

@@ -7,7 +7,7 @@ import pytest
 
 from data_access.db import get_engine
 from data_access.queries import help as helpq
-from data_access.queries.villages import visit_period
+from data_access.rules import visit_period
 from data_access.scope import Scope
 from tests.apptest_util import metrics, open_page
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from data_access.queries import help as helpq
-from data_access.queries.help import HOME_VISIT_KINDS, MATCHING_MEASURES
+from data_access.rules import HOME_VISIT_KINDS, MATCHING_MEASURES
 from data_access.scope import Scope
 
 AS_OF = dt.date(2026, 10, 31)

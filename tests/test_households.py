@@ -13,7 +13,7 @@ import math
 import pytest
 from sqlalchemy import text
 
-from data_access.privacy import id_check_digit
+from data_access.rules import id_check_char
 from data_access.queries import households as hq
 from data_access.scope import Scope
 
@@ -176,7 +176,7 @@ def sample_values(registry_engine):
 
 def combinations(registry_engine):
     person, helper = sample_values(registry_engine)
-    wrong_check = person["id_number"][:17] + ("0" if id_check_digit(person["id_number"][:17]) != "0" else "1")
+    wrong_check = person["id_number"][:17] + ("0" if id_check_char(person["id_number"][:17]) != "0" else "1")
     assert wrong_check != person["id_number"]
     return [
         {},
@@ -199,7 +199,7 @@ def combinations(registry_engine):
         {"unit": helper["unit_id"], "helper": "H-NONE"},  # empty
         {"q": person["name"]}, {"q": person["name"][:1]}, {"q": person["hh_id"]}, {"q": person["id_number"]},
         {"q": "5231990000000000"},  # no such household: empty
-        {"q": person["id_number"][:6] + "19000101" + "0000"[:3] + id_check_digit(
+        {"q": person["id_number"][:6] + "19000101" + "0000"[:3] + id_check_char(
             person["id_number"][:6] + "19000101" + "000")},  # valid but absent: empty
         {"main_cause": "因病", "other_cause": "缺资金", "status": "已脱贫", "identified_year": "2014-2016",
          "exit_year": "2017-2020", "income_min": "1", "line_margin": "500", "relocated": "0", "water": "1",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.privacy import mask_id, mask_phone
-from data_access.queries import households as hq
+from data_access.queries import dossier, households as hq
 from data_access.scope import Scope
 
 
@@ -44,29 +44,29 @@ def test_profile_only_inside_scope(registry_engine, sample):
     for hh in sample:
         raw = rows(registry_engine, "SELECT * FROM household WHERE hh_id = :h", h=hh)[0]
         for scope in scopes_of(registry_engine, hh):
-            got = hq.household_profile(registry_engine, scope, hh, 2026, masked=False)
+            got = dossier.household_profile(registry_engine, scope, hh, 2026, masked=False)
             assert got is not None
             for key in ("head_name", "member_count", "attribute", "main_cause", "identified_year", "exit_year",
                         "phone", "house_grade"):
                 assert got[key] == raw[key]
             causes = {r["cause"] for r in rows(registry_engine, "SELECT cause FROM other_cause WHERE hh_id = :h", h=hh)}
             assert set(got["other_causes"]) == causes
-        assert hq.household_profile(registry_engine, other_town(registry_engine, hh), hh, 2026) is None
-        masked = hq.household_profile(registry_engine, scopes_of(registry_engine, hh)[0], hh, 2026)
+        assert dossier.household_profile(registry_engine, other_town(registry_engine, hh), hh, 2026) is None
+        masked = dossier.household_profile(registry_engine, scopes_of(registry_engine, hh)[0], hh, 2026)
         assert masked["phone"] == (mask_phone(raw["phone"]) if raw["phone"] else raw["phone"])
-    assert hq.household_profile(registry_engine, scopes_of(registry_engine, sample[0])[0], "0000000000000000",
+    assert dossier.household_profile(registry_engine, scopes_of(registry_engine, sample[0])[0], "0000000000000000",
                                 2026) is None
 
 
 def test_every_dossier_table_is_refused_outside_scope(registry_engine, sample):
     hh = sample[1]
     outside = other_town(registry_engine, hh)
-    for fn, args in ((hq.household_members, ()), (hq.household_income, ()), (hq.household_measures, ()),
-                     (hq.household_helpers, ()), (hq.household_visits, ()), (hq.household_projects, ()),
-                     (hq.household_monitoring, ()), (hq.household_guarantees, (2026,))):
+    for fn, args in ((dossier.household_members, ()), (dossier.household_income, ()), (dossier.household_measures, ()),
+                     (dossier.household_helpers, ()), (dossier.household_visits, ()), (dossier.household_projects, ()),
+                     (dossier.household_monitoring, ()), (dossier.household_guarantees, (2026,))):
         assert fn(registry_engine, outside, hh, *args).empty, fn.__name__
         assert not fn(registry_engine, scopes_of(registry_engine, hh)[2], hh, *args).empty or \
-            fn is hq.household_monitoring, fn.__name__
+            fn is dossier.household_monitoring, fn.__name__
 
 
 def test_members_masked_and_complete(registry_engine, sample):
@@ -74,7 +74,7 @@ def test_members_masked_and_complete(registry_engine, sample):
         raw = rows(registry_engine, "SELECT person_id, name, id_number, phone, relation FROM person "
                                     "WHERE hh_id = :h ORDER BY person_id", h=hh)
         scope = scopes_of(registry_engine, hh)[1]
-        got = hq.household_members(registry_engine, scope, hh, masked=True)
+        got = dossier.household_members(registry_engine, scope, hh, masked=True)
         assert sorted(got["person_id"]) == [r["person_id"] for r in raw]
         assert got["relation"].iloc[0] == "户主" or "户主" not in {r["relation"] for r in raw}
         by_id = {r["person_id"]: r for r in raw}
@@ -84,7 +84,7 @@ def test_members_masked_and_complete(registry_engine, sample):
             assert rec["id_number"] != source["id_number"]
             if source["phone"]:
                 assert rec["phone"] == mask_phone(source["phone"])
-        clear = hq.household_members(registry_engine, scope, hh, masked=False)
+        clear = dossier.household_members(registry_engine, scope, hh, masked=False)
         assert set(clear["id_number"]) == {r["id_number"] for r in raw}
 
 
@@ -96,7 +96,7 @@ def test_income_against_the_line(registry_engine, sample):
         raw = rows(registry_engine, "SELECT year, per_capita_net, wage + business_income - business_cost + "
                                     "property_income + transfer_income AS net, members FROM income "
                                     "WHERE hh_id = :h ORDER BY year", h=hh)
-        got = hq.household_income(registry_engine, scopes_of(registry_engine, hh)[2], hh)
+        got = dossier.household_income(registry_engine, scopes_of(registry_engine, hh)[2], hh)
         assert list(got["year"]) == [r["year"] for r in raw]
         for rec, r in zip(got.to_dict("records"), raw):
             assert rec["per_capita_net"] == pytest.approx(float(r["per_capita_net"]), abs=0.01)
@@ -109,28 +109,28 @@ def test_income_against_the_line(registry_engine, sample):
 def test_help_visits_projects_monitoring(registry_engine, sample):
     for hh in sample:
         scope = scopes_of(registry_engine, hh)[0]
-        measures = hq.household_measures(registry_engine, scope, hh)
+        measures = dossier.household_measures(registry_engine, scope, hh)
         raw = rows(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM help_measure "
                                     "WHERE hh_id = :h", h=hh)[0]
         assert len(measures) == raw["n"] and int(measures["amount"].fillna(0).sum()) == int(raw["s"])
         assert list(measures["year"]) == sorted(measures["year"], reverse=True)
 
-        visits = hq.household_visits(registry_engine, scope, hh)
+        visits = dossier.household_visits(registry_engine, scope, hh)
         raw_v = rows(registry_engine, "SELECT visit_date FROM visit WHERE hh_id = :h ORDER BY visit_date DESC", h=hh)
         assert [str(d)[:10] for d in visits["visit_date"]] == [str(r["visit_date"])[:10] for r in raw_v]
 
-        helpers = hq.household_helpers(registry_engine, scope, hh, masked=True)
+        helpers = dossier.household_helpers(registry_engine, scope, hh, masked=True)
         raw_h = rows(registry_engine, "SELECT p.name, p.phone FROM assignment a, helper p "
                                       "WHERE a.helper_id = p.helper_id AND a.hh_id = :h", h=hh)
         assert sorted(helpers["helper_name"]) == sorted(r["name"] for r in raw_h)
         assert all(p is None or "****" in p for p in helpers["phone"])
 
-        projects = hq.household_projects(registry_engine, scope, hh)
+        projects = dossier.household_projects(registry_engine, scope, hh)
         raw_p = rows(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(b.amount), 0) AS s FROM "
                                       "project_beneficiary b WHERE b.hh_id = :h", h=hh)[0]
         assert len(projects) == raw_p["n"] and int(projects["amount"].fillna(0).sum()) == int(raw_p["s"])
 
-        watch = hq.household_monitoring(registry_engine, scope, hh)
+        watch = dossier.household_monitoring(registry_engine, scope, hh)
         raw_m = rows(registry_engine, "SELECT kind, main_risk FROM monitoring_object WHERE hh_id = :h "
                                       "ORDER BY identified_date", h=hh)
         assert list(zip(watch["kind"], watch["main_risk"])) == [(r["kind"], r["main_risk"]) for r in raw_m]
@@ -153,11 +153,11 @@ def test_guarantees_by_hand(registry_engine, sample, year):
             "住房安全有保障": None if h["house_grade"] is None else h["house_grade"] not in ("C", "D"),
             "饮水安全有保障": None if h["safe_water"] is None else bool(h["safe_water"]),
         }
-        got = hq.household_guarantees(registry_engine, scopes_of(registry_engine, hh)[1], hh, year)
+        got = dossier.household_guarantees(registry_engine, scopes_of(registry_engine, hh)[1], hh, year)
         states = dict(zip(got["item"], got["state"]))
-        assert list(states) == list(hq.GUARANTEES)
+        assert list(states) == list(dossier.GUARANTEES)
         for item, ok in expected.items():
-            assert states[item] == {True: hq.MET, False: hq.UNMET, None: hq.UNKNOWN}[ok], (hh, item)
+            assert states[item] == {True: dossier.MET, False: dossier.UNMET, None: dossier.UNKNOWN}[ok], (hh, item)
 
 
 def test_helper_options_match_sql(registry_engine):
@@ -170,5 +170,5 @@ def test_helper_options_match_sql(registry_engine):
 
 
 def test_visit_dates_are_dates(registry_engine, sample):
-    visits = hq.household_visits(registry_engine, scopes_of(registry_engine, sample[0])[0], sample[0])
+    visits = dossier.household_visits(registry_engine, scopes_of(registry_engine, sample[0])[0], sample[0])
     assert all(isinstance(d, dt.date) for d in visits["visit_date"])

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.db import get_engine
-from data_access.privacy import is_valid_id
+from data_access.rules import is_valid_id
 from data_access.queries import households as hq
 from data_access.scope import Scope
 from tests.apptest_util import metrics, open_page

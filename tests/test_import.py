@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from data_access import db, schema
 from data_access.importer import samples as S, run as importer
-from data_access.importer.values import id_check_char
+from data_access.rules import id_check_char
 from data_access.scope import Scope
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -133,7 +133,7 @@ def test_page_figures_refresh_after_an_import(page_db, monkeypatch):
 
 
 def _id(birth: str, k: int) -> str:
-    from data_access.importer.values import id_check_char
+    from data_access.rules import id_check_char
 
     body = f"523199{birth}7{k}7"
     return body + id_check_char(body)

@@ -1,4 +1,4 @@
-"""Summary tables (data_access.summary): same figures as the base tables, never used when stale, rebuilt on import.
+"""Summary tables (data_access.summary: read, refresh): same figures as the base tables, never used when stale, rebuilt on import.
 
 Each test works on its own demo database (seed 29, never the shared seed-7 one) because it writes meta.
 (a) every summary-backed query gives exactly what the same function gives on the base tables (summary
@@ -18,11 +18,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from data_access import db, summary
+from data_access import db
+from data_access.summary import read as summary
+from data_access.summary.refresh import refresh
 from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
 from data_access.queries import causes, exits, households, monitoring, overview, places, villages
-from data_access.queries.villages import visit_period
+from data_access.rules import visit_period
 from data_access.scope import Scope, ScopeError
 
 SEED = 29
@@ -32,7 +34,6 @@ AS_OF = dt.date(2026, 10, 31)
 CALLS = [
     (overview.registry_counts, lambda y: (y,)),
     (overview.yearly, lambda y: (2014, y)),
-    (overview.child_ranking, lambda y: (y,)),
     (causes.cause_mix, lambda y: (y,)),
     (causes.cause_by_child, lambda y: (y,)),
     (causes.cause_by_attribute, lambda y: (y,)),
@@ -94,7 +95,7 @@ def private_url(registry_backend, make_db, tmp_path_factory, request):
 @pytest.fixture
 def engine(private_url):
     e = db.get_engine(private_url)
-    summary.refresh(e)
+    refresh(e)
     return e
 
 
@@ -176,8 +177,8 @@ def test_summary_figures_equal_base_table_figures(engine):
     # the figures are not trivially empty
     province = scopes(engine)[0].code
     assert base[(province, 0, 2020)]["registered_households"] > 0
-    assert len(base[(province, 4, 2020)]) > 0
-    assert base[(province, 16, 2026)]["households"] > 0 and len(base[(province, 16, 2026)]["rows"]) > 0
+    assert len(base[(province, 3, 2020)]) > 0
+    assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
 
 
 def _corrupt(engine) -> None:
@@ -263,7 +264,7 @@ def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
               "VALUES (:c, :h, :d, NULL, :v)", c=helper_id, h=hh_id, d=dt.date(2001, 1, 1), v=other)
     with engine.begin() as conn:
         db.bump_data_version(conn)
-    summary.refresh(engine)
+    refresh(engine)
     assert summary.fresh(engine) and summary.helpers_for(engine) is None
     province = scopes(engine)[0]
     got = households.helper_options(engine, province)
@@ -285,7 +286,7 @@ def test_help_summary_is_not_used_when_a_visit_lies_outside_the_assignment_town(
               c=helper_id, h=hh_id, v=other, d=AS_OF)
     with engine.begin() as conn:
         db.bump_data_version(conn)
-    summary.refresh(engine)
+    refresh(engine)
     assert summary.fresh(engine)
     assert summary.help_windows_for(engine, province, PAGE_PERIODS, "child") is None
     after = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
@@ -303,5 +304,5 @@ def test_summaries_of_another_layout_are_not_used(engine, sql):
     assert summary.latest_income_for(engine, AS_OF.year) is None
     assert summary.help_windows_for(engine, province, PAGE_PERIODS, "total") is None
     assert overview.registry_counts(engine, province, 2020) == true_counts
-    summary.refresh(engine)  # rebuilt with this program's layout: used again, and right
+    refresh(engine)  # rebuilt with this program's layout: used again, and right
     assert summary.fresh(engine) and overview.registry_counts(engine, province, 2020) == true_counts

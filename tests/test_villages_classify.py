@@ -1,13 +1,17 @@
-"""Classed colours for the map: quantile and natural breaks (pure Python), checked by hand and by brute force."""
+"""Classed colours for the map: quantile and natural breaks, checked by hand, by brute force and (natural
+breaks, now computed by jenkspy) against the pure-Python Fisher–Jenks it replaced."""
 
 from __future__ import annotations
 
 import itertools
+import math
+import random
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from components.classify import classify, jenks_breaks, palette, quantile_breaks
+from data_access.report.classify import _bounds, _missing
 from components.theme import SEQUENTIAL
 
 
@@ -30,6 +34,80 @@ def brute_force_jenks(xs, k):
         if best is None or cost < best - 1e-9:
             best = cost
     return best
+
+
+def hand_written_jenks(values, k):
+    """The O(k·n²) pure-Python Fisher–Jenks the product used before jenkspy (the oracle, verbatim)."""
+    xs = sorted(v for v in values if not _missing(v))
+    if not xs:
+        return []
+    k = max(1, min(k, len(set(xs))))
+    if k == 1:
+        return [xs[0], xs[-1]]
+    n = len(xs)
+    # lower[i][j]: first index (1-based) of the last class in the best j-class split of xs[:i]
+    lower = [[0] * (k + 1) for _ in range(n + 1)]
+    cost = [[math.inf] * (k + 1) for _ in range(n + 1)]
+    for j in range(1, k + 1):
+        lower[1][j] = 1
+        cost[1][j] = 0.0
+    for i in range(2, n + 1):
+        s1 = s2 = 0.0
+        w = 0
+        for m in range(1, i + 1):
+            low = i - m + 1
+            x = xs[low - 1]
+            s1 += x
+            s2 += x * x
+            w += 1
+            var = s2 - s1 * s1 / w
+            if low > 1:
+                for j in range(2, k + 1):
+                    c = var + cost[low - 1][j - 1]
+                    if c <= cost[i][j]:
+                        lower[i][j] = low
+                        cost[i][j] = c
+        lower[i][1] = 1
+        cost[i][1] = var
+    bounds = [0.0] * (k + 1)
+    bounds[k] = xs[-1]
+    bounds[0] = xs[0]
+    end = n
+    for j in range(k, 1, -1):
+        start = lower[end][j] - 1
+        bounds[j - 1] = xs[start - 1]
+        end = start
+    return _bounds(bounds[0], bounds[1:])
+
+
+def oracle_inputs():
+    rng = random.Random(20240611)
+    cases = [([], 5), ([None, float("nan")], 3), ([7], 5), ([3, 3], 5), ([3, 3, 3, 4], 5), ([0, 2, 3], 3),
+             ([1, 1, 2, 2, 10, 11, 12, 30, 31, 50], 4), ([0.1, 0.2, 0.30000000000000004, 0.3], 3),
+             ([5, None, 5, float("nan"), 1], 2), ([2.5, 2.5, 2.5], 1), (list(range(100)), 7)]
+    for _ in range(1500):
+        n, k = rng.randint(1, 60), rng.randint(1, 9)
+        pick = rng.random()
+        if pick < 0.3:
+            values = [rng.randint(0, 12) for _ in range(n)]  # counts with many ties
+        elif pick < 0.6:
+            values = [round(rng.uniform(0, 100), 2) for _ in range(n)]  # rates
+        elif pick < 0.8:
+            values = [rng.choice([0, 0, 1, 2, 5, 5, 100, 3.5, -4]) for _ in range(n)]
+        else:
+            values = [rng.lognormvariate(5, 2) for _ in range(n)]  # money per person, skewed
+        if rng.random() < 0.2:
+            values += [None, float("nan")][:rng.randint(1, 2)]
+            rng.shuffle(values)
+        cases.append((values, k))
+    return cases
+
+
+def test_jenks_equals_the_hand_written_algorithm():
+    for values, k in oracle_inputs():
+        got = jenks_breaks(values, k)
+        assert got == hand_written_jenks(values, k), (values, k)
+        assert [type(b) for b in got] == [type(b) for b in hand_written_jenks(values, k)], (values, k)
 
 
 def test_quantile_by_hand():

@@ -68,7 +68,9 @@ from datetime import date, timedelta
 from sqlalchemy import BigInteger, Date, Integer, text
 from sqlalchemy.engine import Engine
 
-from .. import codes, db, schema, summary
+from .. import codes, db, schema
+from ..rules import id_check_char
+from ..summary.refresh import refresh as refresh_summaries
 from . import geo, names
 from ..db import RegistryError
 
@@ -171,24 +173,6 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     cuts = sorted(_ri(rng, 0, total) for _ in range(parts - 1))
     bounds = [0, *cuts, total]
     return [bounds[i + 1] - bounds[i] for i in range(parts)]
-
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_check_char(body17: str) -> str:
-    """GB 11643 check character for the first 17 digits."""
-    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS)) % 11]
-
-
-def id_valid(number: str) -> bool:
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return id_check_char(number[:17]) == number[17]
 
 
 # ---------------------------------------------------------------------------
@@ -1462,7 +1446,7 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     report("正在生成汇总表", 0.99)
-    summary.refresh(engine)  # data_access.summary: pre-grouped households for the province-wide pages
+    refresh_summaries(engine)  # data_access.summary: pre-grouped households for the province-wide pages
     rows["meta"] = len(db.read_meta(engine))
     report("完成", 1.0)
     return {

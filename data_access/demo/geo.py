@@ -314,12 +314,6 @@ def centroid(coords) -> tuple[float, float]:
     return round(cx / (3 * a), 6), round(cy / (3 * a), 6)
 
 
-def polygon_area(geometry: dict) -> float:
-    """Area of a GeoJSON Polygon or MultiPolygon (outer rings minus holes), in degree²."""
-    polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    return sum(abs(signed_area(p[0])) - sum(abs(signed_area(h)) for h in p[1:]) for p in polys)
-
-
 def geometry_of(tiling: Tiling, cells: list[int]) -> tuple[str, tuple[float, float]]:
     """GeoJSON text of the union of ``cells`` and its centroid (lon, lat).
 

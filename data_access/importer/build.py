@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import codes, schema
+from ..rules import id_birth_date
 from . import values as V
-from .spec import Field, Header, SheetKind
+from .spec import Header, SheetKind
 from ..scope import Scope, ScopeError, level_of_code
 
 ERROR = "错误"
@@ -353,10 +354,6 @@ PARSERS = {
     "codes": lambda raw, f, unit: V.codes_list(raw, f.allowed, f.what),
     "raw": lambda raw, f, unit: _raw(raw, f),
 }
-
-
-def parse_value(f: Field, raw, unit: str | None):
-    return PARSERS[f.kind](raw, f, unit)
 
 
 SUM_WORDS = ("合计", "总计", "小计", "累计", "汇总")
@@ -753,7 +750,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         v["relation"] = relation
         number = v.get("id_number")
         if number and id_type in ID_CARD_TYPES and len(number) == 18:
-            birth, sex = V.id_birth_date(number), V.id_sex(number)
+            birth, sex = id_birth_date(number), V.id_sex(number)
             if v.get("sex") and v["sex"] != sex:
                 batch.error(row, "sex", f"性别与证件号码不符(证件号码第 17 位表示{sex})")
             if v.get("birth_date") and v["birth_date"] != birth:

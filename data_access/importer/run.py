@@ -37,10 +37,12 @@ from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import db, schema, summary
+from .. import db, schema
+from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, parse_sheet, same
+from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, finish_persons, parse_sheet, same
 from .read import FileError, read
+from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE, write_docs, write_template
 from ..scope import Scope, ScopeError
 
 TABLE_TITLES = {
@@ -187,8 +189,6 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                         _report(progress, 0.45 + 0.25 * n / len(ORDER), f"校验:{spec.BY_KEY[key].title}")
                         BUILDERS[key](batch, by_kind[key])
                 if "persons" in by_kind:
-                    from .build import finish_persons
-
                     finish_persons(batch, by_kind["persons"])
                 all_rows = [r for s in sheets for r in s.rows]
                 bad = {id(r) for r in all_rows if r.bad}
@@ -246,7 +246,7 @@ def _refresh_summaries(engine: Engine, progress) -> None:
     """
     _report(progress, 0.95, "更新汇总表")
     try:
-        summary.refresh(engine)
+        refresh_summaries(engine)
     except SQLAlchemyError:
         pass
 
@@ -606,15 +606,11 @@ def _os_user() -> str:
 
 
 def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE
-
     parser.add_argument("--out", default=str(DEFAULT_TEMPLATE), help="模板文件路径")
     parser.add_argument("--docs", default=str(DEFAULT_DOCS), help="列名说明文档路径(Markdown)")
 
 
 def run_template_cli(args) -> int:
-    from .template import write_docs, write_template
-
     write_template(Path(args.out))
     write_docs(Path(args.docs))
     print(f"已生成 {args.out} 与 {args.docs}")

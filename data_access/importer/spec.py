@@ -423,10 +423,6 @@ def match_header(kind: SheetKind, raw) -> tuple[str | None, str | None]:
     return key, unit
 
 
-def score(kind: SheetKind, cells) -> int:
-    return len({k for k in (match_header(kind, c)[0] for c in cells if c not in (None, "")) if k})
-
-
 def signature_ok(kind: SheetKind, keys: set[str]) -> bool:
     return all(any(k in keys for k in group) for group in kind.signature)
 

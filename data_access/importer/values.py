@@ -13,6 +13,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .. import codes
+from ..rules import id_birth_date, id_check_char
 
 
 class Bad(ValueError):
@@ -22,7 +23,6 @@ class Bad(ValueError):
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 SERIAL_RANGE = (1, 73050)  # 1900-01-01 .. 2099-12-31
 YEAR_RANGE = (1949, 2100)
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 EMPTY_MARKS = {"", "-", "--", "—", "——", "/", "无数据", "null", "NULL", "None", "nan", "NaN", "#N/A"}
 
@@ -88,13 +88,8 @@ def identifier(raw, max_len: int | None = None) -> str | None:
     return value
 
 
-def id_check_char(body17: str) -> str:
-    """GB 11643 check character of the first 17 digits."""
-    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS)) % 11]
-
-
 def id_number(raw) -> str | None:
-    """证件号码: 18 characters, valid birth date and GB 11643 check character."""
+    """证件号码: 18 characters, valid birth date and GB 11643 check character (``rules.id_check_char``)."""
     if is_empty(raw):
         return None
     if isinstance(raw, float):
@@ -107,17 +102,13 @@ def id_number(raw) -> str | None:
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
         raise Bad("证件号码只能由数字组成(最后一位可为 X)")
     try:
-        dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        id_birth_date(value)
     except ValueError:
         raise Bad(f"证件号码中的出生日期 {value[6:14]} 不存在") from None
     expected = id_check_char(value[:17])
     if value[17] != expected:
         raise Bad(f"证件号码校验位错误(按前 17 位应为 {expected})")
     return value
-
-
-def id_birth_date(number: str) -> dt.date:
-    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def id_sex(number: str) -> str:

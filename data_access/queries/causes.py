@@ -1,7 +1,7 @@
 """致贫原因: why registered households are poor, in households and people.
 
 Base population everywhere: households in the registry (建档立卡) at the end of
-``year`` (``common.in_registry``), inside the scope. A household has one main
+``year`` (``rules.in_registry``), inside the scope. A household has one main
 cause (主要致贫原因) and zero or more other causes (其他致贫原因, table
 other_cause). An empty main cause is reported as ``NO_CAUSE``.
 """
@@ -16,9 +16,10 @@ from ..codes import CAUSES, STATUS_EXITED, STATUS_NOT_EXITED, STATUS_RETURNED
 from ..schema import household as H
 from ..schema import other_cause as OC
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from .common import exited_by, frame, in_registry, pct, returned_by
+from ..rules import exited_by, in_registry, returned_by
+from .common import frame, pct
 
 NO_CAUSE = "未填写"
 NO_OTHER_CAUSE = "无"

@@ -1,54 +1,21 @@
-"""Definitions every query shares: what "poor", "exited" and "returned" mean in a year.
+"""Generic SQL helpers every query uses (conditional counts, the scope's regions, frames, percentages),
+and the one figure two subjects show (``yearly``).
 
-A registered household's state at the end of year ``Y``:
-- in the registry (建档立卡, cumulative): kind = 建档立卡户 and identified_year <= Y
-- 返贫 (returned):  in the registry and returned_year <= Y
-- 已脱贫 (exited):   in the registry, exit_year <= Y and not returned by Y
-- 未脱贫 (not exited): in the registry, not exited by Y and not returned by Y
-The three states partition the registry. Poor people for 贫困发生率 are those
-not exited plus those returned, divided by the rural population (农村户籍人口).
+What "poor", "exited" and "returned" mean in a year is the registry's rule, in ``data_access.rules``.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
-from ..codes import HOUSEHOLD_KIND_REGISTERED
+from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import region as R
+from ..rules import in_registry, poor_at
 from ..scope import Scope
-
-
-def in_registry(year: int, h=H):
-    return and_(h.c.kind == HOUSEHOLD_KIND_REGISTERED, h.c.identified_year <= year)
-
-
-def returned_by(year: int, h=H):
-    return and_(in_registry(year, h), h.c.returned_year.is_not(None), h.c.returned_year <= year)
-
-
-def exited_by(year: int, h=H):
-    return and_(
-        in_registry(year, h),
-        h.c.exit_year.is_not(None),
-        h.c.exit_year <= year,
-        or_(h.c.returned_year.is_(None), h.c.returned_year > year),
-    )
-
-
-def not_exited_by(year: int, h=H):
-    return and_(
-        in_registry(year, h),
-        or_(h.c.exit_year.is_(None), h.c.exit_year > year),
-        or_(h.c.returned_year.is_(None), h.c.returned_year > year),
-    )
-
-
-def poor_at(year: int, h=H):
-    """Counted as poor for the incidence rate: not exited, or returned."""
-    return or_(not_exited_by(year, h), returned_by(year, h))
+from ..summary import read as summary
 
 
 def count_if(condition, h=None):
@@ -99,7 +66,55 @@ def pct(numerator, denominator) -> float | None:
     return round(100.0 * float(numerator) / float(denominator), 2)
 
 
-__all__ = [
-    "in_registry", "returned_by", "exited_by", "not_exited_by", "poor_at", "count_if",
-    "people_if", "rural_population", "region_in", "frame", "pct", "not_",
-]
+# ---- a figure two subjects show ------------------------------------------------------
+# The overview (总览) and the exit progress (脱贫进度, ``exits.progress``) both show the yearly exits against
+# the targets and the incidence curve: one SQL for that figure, here below both subjects.
+
+
+def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """Per year: households/people exited in that year, targets, poor people at year end, incidence.
+
+    Columns: year, exited_households, exited_persons, target_households, target_persons,
+    poor_persons, rural_population, incidence (%), target_pct_households (%), target_pct_persons (%).
+    The target is the scope's own row in exit_target (年度减贫任务).
+    """
+    years = list(range(first_year, last_year + 1))
+    h = summary.smallest_households(engine, scope)
+    exits = select(
+        h.c.exit_year.label("year"),
+        summary.household_count(h).label("exited_households"),
+        func.sum(h.c.member_count).label("exited_persons"),
+    ).where(scope.where(h), in_registry(last_year, h), h.c.exit_year.between(first_year, last_year)
+            ).group_by(h.c.exit_year)
+    poor_cols = [people_if(poor_at(y, h), h).label(f"y{y}") for y in years]
+    poor_stmt = select(*poor_cols).where(scope.where(h))
+    targets = select(T.c.year, T.c.households, T.c.persons).where(
+        T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
+    )
+    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(
+        R.c.level == "village", region_in(scope)
+    )
+    with engine.connect() as conn:
+        exit_rows = {r.year: r for r in conn.execute(exits)}
+        poor_row = conn.execute(poor_stmt).one()
+        target_rows = {r.year: r for r in conn.execute(targets)}
+        rural = int(conn.execute(population).scalar_one())
+    records = []
+    for i, y in enumerate(years):
+        e = exit_rows.get(y)
+        t = target_rows.get(y)
+        eh, ep = (int(e.exited_households), int(e.exited_persons)) if e else (0, 0)
+        th = int(t.households) if t is not None and t.households is not None else None
+        tp = int(t.persons) if t is not None and t.persons is not None else None
+        poor = int(poor_row[i])
+        records.append({
+            "year": y, "exited_households": eh, "exited_persons": ep,
+            "target_households": th, "target_persons": tp,
+            "poor_persons": poor, "rural_population": rural,
+            "incidence": pct(poor, rural),
+            "target_pct_households": pct(eh, th), "target_pct_persons": pct(ep, tp),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+__all__ = ["count_if", "people_if", "rural_population", "region_in", "frame", "pct", "yearly"]

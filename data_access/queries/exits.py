@@ -1,8 +1,8 @@
 """脱贫进度: exits against targets, incidence by child region, poor villages, lists and risks.
 
-The yearly exits and targets come from ``overview.yearly`` (one SQL for that figure);
+The yearly exits and targets come from ``common.yearly`` (one SQL for that figure, the overview's too);
 this module adds what the exit-progress page needs beyond it. Household states are
-the year-aware ones of ``common`` (in_registry / exited_by / not_exited_by / returned_by).
+the year-aware ones of ``rules`` (in_registry / exited_by / not_exited_by / returned_by).
 """
 
 from __future__ import annotations
@@ -12,24 +12,18 @@ from sqlalchemy import and_, case, func, literal, literal_column, or_, select, u
 from sqlalchemy.engine import Engine
 
 from ..codes import (
-    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, MONITORING_LINE, POVERTY_LINE, REGION_LEVEL_DIGITS,
+    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, REGION_LEVEL_DIGITS,
 )
 from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import income as I
-from ..schema import meta as M
 from ..schema import person as P
-from ..schema import poverty_line as L
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from . import overview
-from .common import (
-    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in,
-    returned_by,
-)
+from ..rules import exited_by, in_registry, line_amounts, not_exited_by, poor_at, returned_by
+from .common import count_if, frame, pct, people_if, region_in, yearly
 
-LAST_POVERTY_LINE_YEAR = 2020  # from 2021 the province's monitoring line (监测线) applies
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
 
@@ -43,13 +37,13 @@ LIST_COLUMNS = [
 
 
 def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
-    """``overview.yearly`` plus the cumulative curve.
+    """``common.yearly`` (the overview's figure) plus the cumulative curve.
 
     Added columns: cum_exited_households, cum_exited_persons (exits from ``first_year`` up to the
     year), cum_target_households, cum_target_persons (targets summed up to the year; None before
     the first year with a target).
     """
-    df = overview.yearly(engine, scope, first_year, last_year)
+    df = yearly(engine, scope, first_year, last_year)
     df["cum_exited_households"] = df["exited_households"].cumsum().astype("int64")
     df["cum_exited_persons"] = df["exited_persons"].cumsum().astype("int64")
     for col in ("households", "persons"):
@@ -204,36 +198,6 @@ def returned_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIM
 # ---- risks among exited households -------------------------------------------------
 
 
-def _line_amounts(conn, scope: Scope, first_year: int, last_year: int) -> dict[int, tuple[int, str]]:
-    """year -> (amount 元, kind): 贫困线 up to 2020, then 监测线 (the other kind where one is missing).
-
-    A provincial row (poverty_line.province = a code prefix of the scope, or the province's name in
-    meta) wins over the national one (province "").
-    """
-    province_name = conn.execute(select(M.c.value).where(M.c.key == "province_name")).scalar() or ""
-    rows = conn.execute(
-        select(L.c.year, L.c.kind, L.c.province, L.c.amount).where(L.c.year.between(first_year, last_year))
-    ).all()
-    best: dict[int, tuple[tuple, int, str]] = {}
-    for year, kind, prov, amount in rows:
-        prov = (prov or "").strip()
-        own = bool(prov) and (scope.code.startswith(prov) or prov == province_name)
-        if prov and not own:
-            continue
-        wanted = POVERTY_LINE if year <= LAST_POVERTY_LINE_YEAR else MONITORING_LINE
-        rank = (kind != wanted, not own)
-        if year not in best or rank < best[year][0]:
-            best[year] = (rank, int(amount), kind)
-    return {y: (amount, kind) for y, (_, amount, kind) in best.items()}
-
-
-def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
-    """The line used for each year's income check. Columns: year, kind (贫困线/监测线), amount (元)."""
-    with engine.connect() as conn:
-        lines = _line_amounts(conn, scope, first_year, last_year)
-    return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
-
-
 # Stands in for a missing line in the list's filter (no income is below it). Written this way the
 # filter does not turn the outer join to the lines into an inner one, which lets SQLite scan the
 # lines first and the households once per line.
@@ -253,7 +217,7 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     """
     factor = 1.0 + float(margin_pct) / 100.0
     with engine.connect() as conn:
-        lines = _line_amounts(conn, scope, 1900, year)
+        lines = line_amounts(conn, scope, 1900, year)
     newer = I.alias("newer")
     latest_year = select(func.max(newer.c.year)).where(
         newer.c.hh_id == H.c.hh_id, newer.c.year <= year).scalar_subquery()

@@ -28,7 +28,8 @@ from ..schema import project as P
 from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..scope import Scope
-from .common import count_if, frame, in_registry, pct, people_if, region_in
+from ..rules import in_registry
+from .common import count_if, frame, pct, people_if, region_in
 
 ALLOCATION_LEVELS = ("province", "city", "county")
 

@@ -1,6 +1,6 @@
 """帮扶力量: help units (帮扶单位), cadres (帮扶责任人), their households, visits (入户率) and help measures.
 
-Definitions (every function here uses them):
+Definitions (every function here uses them; they are the registry's rules, ``data_access.rules``):
 - a household is assigned at a date when an assignment (结对帮扶) covers it: start_date <= date and
   (end_date is empty or end_date >= date); the assignment's village places it in a scope;
 - a visit (入户) counts only when its kind is 入户走访 (HOME_VISIT_KINDS): a phone call or a policy
@@ -28,57 +28,14 @@ from ..schema import helper as C
 from ..schema import household as H
 from ..schema import region as R
 from ..schema import visit as V
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from .common import count_if, frame, in_registry, pct, region_in
+from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, home_visited, in_registry, window
+from ..rules import month_end_windows  # noqa: F401  (the help page's periods; the rule is rules.month_end_windows)
+from .common import count_if, frame, pct, region_in
 
-HOME_VISIT_KINDS = ("入户走访",)
 LIST_LIMIT = 200
 DEFAULT_DAYS = 90
-
-# Which help measures answer which main cause (致贫原因 → 帮扶措施), for "措施是否对症".
-# Causes without a specific measure (因婚, 因丧, 其他) are left out.
-MATCHING_MEASURES: dict[str, tuple[str, ...]] = {
-    "因病": ("健康帮扶",),
-    "因残": ("健康帮扶", "公益岗位", "低保兜底", "特困供养"),
-    "因学": ("教育帮扶",),
-    "因灾": ("危房改造", "易地扶贫搬迁", "产业帮扶"),
-    "缺土地": ("产业帮扶", "资产收益分红", "易地扶贫搬迁"),
-    "缺水": ("易地扶贫搬迁",),
-    "缺技术": ("技能培训", "就业帮扶"),
-    "缺劳力": ("公益岗位", "低保兜底", "特困供养", "资产收益分红"),
-    "缺资金": ("扶贫小额信贷", "产业帮扶"),
-    "交通条件落后": ("易地扶贫搬迁",),
-    "自身发展动力不足": ("就业帮扶", "技能培训", "产业帮扶", "公益岗位"),
-}
-
-
-def window(end: dt.date, days: int) -> tuple[dt.date, dt.date]:
-    """The ``days``-day period ending on ``end`` (both included)."""
-    return end - dt.timedelta(days=days - 1), end
-
-
-def month_end_windows(on: dt.date, days: int, months: int = 12) -> tuple[tuple[dt.date, dt.date], ...]:
-    """The ``days``-day periods ending on each of the last ``months`` month ends up to ``on`` (the
-    last one ends on ``on`` itself), oldest first: 入户率 "over time" on the same footing as today's."""
-    ends = []
-    y, m = on.year, on.month
-    for _ in range(months):
-        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-        ends.append(min(on, nxt - dt.timedelta(days=1)))
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    return tuple(window(end, days) for end in reversed(ends))
-
-
-def assigned_on(on: dt.date, a=A):
-    return and_(a.c.start_date <= on, or_(a.c.end_date.is_(None), a.c.end_date >= on))
-
-
-def home_visited(start: dt.date, end: dt.date, hh_id):
-    """The household ``hh_id`` had a home visit (入户走访) between ``start`` and ``end``."""
-    return exists(select(1).where(V.c.hh_id == hh_id, V.c.visit_date.between(start, end),
-                                  V.c.kind.in_(HOME_VISIT_KINDS)))
-
 
 BY_KEYS = ("total", "child", "village", "unit")
 RATE_COLUMNS = ["key", "name", "period", "start", "end", "assigned_households", "visited_households",

@@ -18,16 +18,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..codes import HOUSEHOLD_KIND_MONITORING, MONITORING_KINDS, MONITORING_LINE, MONITORING_RISKS
+from ..codes import HOUSEHOLD_KIND_MONITORING, MONITORING_KINDS, MONITORING_RISKS
 from ..schema import household as H
 from ..schema import income as I
 from ..schema import monitoring_object as MO
 from ..schema import person as P
-from ..schema import poverty_line as L
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from .common import count_if, exited_by, frame, pct, region_in
+from ..rules import exited_by, monitoring_line
+from .common import count_if, frame, pct, region_in
 
 LIST_LIMIT = 200
 SERIOUS_HEALTH = ("患有大病", "残疾")
@@ -258,31 +258,6 @@ def object_list(engine: Engine, scope: Scope, year: int, on: dt.date, only_at_ri
 
 
 # ---- early warnings ---------------------------------------------------------
-
-
-def monitoring_line(engine: Engine, scope: Scope, year: int) -> dict | None:
-    """The monitoring line (监测线, 元/人·年) that applies to ``year`` in the scope's province.
-
-    Prefers the province's row of that year, then the national row of that year, then the latest
-    earlier year (province before national). Keys: amount, year, province ("" = national), source,
-    verified, exact (True when the row is of ``year`` itself). None when no line is set up to ``year``.
-    """
-    provinces = (scope.code[:2], scope.code[:2] + "0" * 10, "")
-    stmt = (
-        select(L.c.amount, L.c.year, L.c.province, L.c.source, L.c.verified)
-        .where(L.c.kind == MONITORING_LINE, L.c.year <= year, L.c.province.in_(provinces))
-        .order_by(L.c.year.desc(), L.c.province.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None:
-        return None
-    out = dict(row)
-    out["amount"] = int(out["amount"])
-    out["verified"] = bool(out["verified"])
-    out["exact"] = out["year"] == year
-    return out
 
 
 def _not_monitored(end: dt.date, h=H):

@@ -1,21 +1,19 @@
-"""The overview (总览): registry counts, exits against targets, incidence, child-region ranking."""
+"""The overview (总览): registry counts, villages and incidence; exits against targets (``common.yearly``).
+
+The child-region ranking under it is ``villages.child_indicators`` (one set of definitions with the map).
+"""
 
 from __future__ import annotations
 
-import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
-from ..codes import REGION_LEVEL_DIGITS
-from ..schema import exit_target as T
-from ..schema import household as H
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from .common import (
-    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in,
-    returned_by,
-)
+from ..rules import exited_by, in_registry, not_exited_by, poor_at, returned_by
+from .common import yearly  # noqa: F401  (the overview's exits-against-targets figure)
+from .common import count_if, pct, people_if, region_in
 
 COUNT_COLUMNS = [
     "registered_households", "registered_persons",
@@ -68,98 +66,3 @@ def headline(engine: Engine, scope: Scope, year: int) -> dict:
     out.update(village_counts(engine, scope, year))
     out["incidence"] = pct(out["poor_persons"], out["rural_population"])
     return out
-
-
-def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
-    """Per year: households/people exited in that year, targets, poor people at year end, incidence.
-
-    Columns: year, exited_households, exited_persons, target_households, target_persons,
-    poor_persons, rural_population, incidence (%), target_pct_households (%), target_pct_persons (%).
-    The target is the scope's own row in exit_target (年度减贫任务).
-    """
-    years = list(range(first_year, last_year + 1))
-    h = summary.smallest_households(engine, scope)
-    exits = select(
-        h.c.exit_year.label("year"),
-        summary.household_count(h).label("exited_households"),
-        func.sum(h.c.member_count).label("exited_persons"),
-    ).where(scope.where(h), in_registry(last_year, h), h.c.exit_year.between(first_year, last_year)
-            ).group_by(h.c.exit_year)
-    poor_cols = [people_if(poor_at(y, h), h).label(f"y{y}") for y in years]
-    poor_stmt = select(*poor_cols).where(scope.where(h))
-    targets = select(T.c.year, T.c.households, T.c.persons).where(
-        T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
-    )
-    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(
-        R.c.level == "village", region_in(scope)
-    )
-    with engine.connect() as conn:
-        exit_rows = {r.year: r for r in conn.execute(exits)}
-        poor_row = conn.execute(poor_stmt).one()
-        target_rows = {r.year: r for r in conn.execute(targets)}
-        rural = int(conn.execute(population).scalar_one())
-    records = []
-    for i, y in enumerate(years):
-        e = exit_rows.get(y)
-        t = target_rows.get(y)
-        eh, ep = (int(e.exited_households), int(e.exited_persons)) if e else (0, 0)
-        th = int(t.households) if t is not None and t.households is not None else None
-        tp = int(t.persons) if t is not None and t.persons is not None else None
-        poor = int(poor_row[i])
-        records.append({
-            "year": y, "exited_households": eh, "exited_persons": ep,
-            "target_households": th, "target_persons": tp,
-            "poor_persons": poor, "rural_population": rural,
-            "incidence": pct(poor, rural),
-            "target_pct_households": pct(eh, th), "target_pct_persons": pct(ep, tp),
-        })
-    return pd.DataFrame.from_records(records)
-
-
-def child_ranking(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
-    """Each child region's registry figures and incidence at the end of ``year``.
-
-    Columns: code, name, registered_households, registered_persons, exited_households,
-    poor_persons, rural_population, incidence (%), exit_rate (% of registered households exited).
-    Sorted by incidence, highest (the laggards) first.
-    """
-    h = summary.smallest_households(engine, scope, scope.child_level)
-    key = summary.child_key(scope, h).label("code")
-    per_child = select(
-        key,
-        count_if(in_registry(year, h), h).label("registered_households"),
-        people_if(in_registry(year, h), h).label("registered_persons"),
-        count_if(exited_by(year, h), h).label("exited_households"),
-        people_if(poor_at(year, h), h).label("poor_persons"),
-    ).where(scope.where(h)).group_by(key).subquery()
-    child_level = scope.child_level
-    if child_level == "village":
-        population = R.c.rural_population
-    else:
-        vill = R.alias("v")
-        digits = REGION_LEVEL_DIGITS[child_level]  # 4 for the cities of a province, 6 counties, 9 towns
-        population = (
-            select(func.coalesce(func.sum(vill.c.rural_population), 0))
-            .where(vill.c.level == "village", vill.c.code.between(
-                R.c.code, func.substr(R.c.code, 1, digits).concat(literal("9" * (12 - digits)))))
-            .scalar_subquery()
-        )
-    stmt = (
-        select(
-            R.c.code, R.c.name,
-            func.coalesce(per_child.c.registered_households, 0).label("registered_households"),
-            func.coalesce(per_child.c.registered_persons, 0).label("registered_persons"),
-            func.coalesce(per_child.c.exited_households, 0).label("exited_households"),
-            func.coalesce(per_child.c.poor_persons, 0).label("poor_persons"),
-            population.label("rural_population"),
-        )
-        .outerjoin(per_child, per_child.c.code == R.c.code)
-        .where(R.c.parent_code == scope.code)
-        .order_by(R.c.code)
-    )
-    df = frame(engine, stmt)
-    if df.empty:
-        return df.assign(incidence=pd.Series(dtype=float), exit_rate=pd.Series(dtype=float))
-    df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population)]
-    df["exit_rate"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
-    return df.sort_values(["incidence", "code"], ascending=[False, True], na_position="last").reset_index(drop=True)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from ..schema import household as H
 from ..schema import meta as M
 from ..schema import region as R
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
 from .common import frame, region_in
 
@@ -77,18 +76,6 @@ def geometries(engine: Engine, scope: Scope, level: str) -> pd.DataFrame:
     return frame(engine, stmt)
 
 
-def top_regions(engine: Engine) -> pd.DataFrame:
-    """Regions with no parent inside the database (where an open session starts)."""
-    parent = R.alias("parent")
-    stmt = (
-        select(R.c.code, R.c.name, R.c.level)
-        .outerjoin(parent, parent.c.code == R.c.parent_code)
-        .where(parent.c.code.is_(None))
-        .order_by(R.c.code)
-    )
-    return frame(engine, stmt)
-
-
 def default_scope_code(engine: Engine) -> str:
     """The widest single region at county level or above that holds all data.
 
@@ -126,16 +113,3 @@ def year_range(engine: Engine, scope: Scope) -> tuple[int, int]:
     last = int(as_of[:4]) if as_of else None
     first = int(first) if first is not None else (last or 2014)
     return first, (last or first)
-
-
-def region_names(engine: Engine, codes: list[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    stmt = select(R.c.code, R.c.name).where(R.c.code.in_(sorted(set(codes))))
-    with engine.connect() as conn:
-        return dict(conn.execute(stmt).all())
-
-
-def region_exists(engine: Engine, code: str) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(select(R.c.code).where(and_(R.c.code == code))).first() is not None

@@ -1,17 +1,17 @@
 """Per-village figures for the village map (村级地图) and one village's file (村档案).
 
 Definitions
-- Registry states, 贫困发生率 and 未脱贫: ``queries.common`` (year-aware, at the end of the year).
+- Registry states, 贫困发生率 and 未脱贫: ``data_access.rules`` (year-aware, at the end of the year).
 - 脱贫进度 (%): households exited by the end of the year ÷ households in the registry then.
 - 监测对象数: monitoring-object records identified by the end of the year (``at_risk`` = not removed then).
 - 入户率 (%): households with a current assignment (结对帮扶 running at the end of the period) that
   had at least one visit of kind 入户走访 in the period ÷ those households. The period is the
-  calendar year, or for the as-of year the 12 months up to the data's as-of date (``visit_period``).
+  calendar year, or for the as-of year the 12 months up to the data's as-of date (``rules.visit_period``).
 - 资金投入 (元/人): money arranged (安排) to the year's projects placed in the village ÷ the
   village's registered persons (建档立卡人数) at the end of the year.
 - Late projects (逾期项目): the year's projects placed in the village whose planned end lies before
   the cut-off (the end of the year, or the as-of date when earlier) and that were not finished
-  (no actual end) or finished after their planned end.
+  (no actual end) or finished after their planned end (``rules.late``).
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from ..schema import person as PE
 from ..schema import project as P
 from ..schema import region as R
 from ..schema import visit as V
-from .. import summary
+from ..summary import read as summary
 from ..scope import Scope
-from .common import (
-    count_if, exited_by, frame, in_registry, not_exited_by, pct, people_if, poor_at, region_in, returned_by,
+from ..rules import (
+    HOME_VISIT_KINDS, assigned_on, exited_by, home_visited, in_registry, late, late_cutoff, not_exited_by, poor_at,
+    returned_by, status_expr, visit_period,
 )
-from .help import HOME_VISIT_KINDS, assigned_on, home_visited
-from .households import status_expr
+from .common import count_if, frame, pct, people_if, region_in
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
@@ -56,25 +56,6 @@ INDICATORS = {
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
 }
-
-
-def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of 入户率: the calendar year, or the 12 months up to ``as_of`` in the as-of year."""
-    if year >= as_of.year:
-        start = dt.date(as_of.year - 1, as_of.month, as_of.day) + dt.timedelta(days=1) \
-            if not (as_of.month == 2 and as_of.day == 29) else dt.date(as_of.year - 1, 3, 1)
-        return start, as_of
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
-
-
-def late_cutoff(year: int, as_of: dt.date) -> dt.date:
-    """The date a project's planned end is compared with: the end of the year, or ``as_of`` if earlier."""
-    return min(dt.date(year, 12, 31), as_of)
-
-
-def _late(cutoff: dt.date, p=P):
-    return and_(p.c.planned_end.is_not(None), p.c.planned_end < cutoff,
-                or_(p.c.actual_end.is_(None), p.c.actual_end > p.c.planned_end))
 
 
 def _villages_in(scope: Scope):
@@ -141,7 +122,7 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     )
     projects_stmt = (
         select(P.c.village_code.label("code"), func.count().label("projects"),
-               count_if(_late(cutoff)).label("late_projects"))
+               count_if(late(cutoff)).label("late_projects"))
         .where(village_projects).group_by(P.c.village_code)
     )
     df = frame(engine, places_stmt)
@@ -280,7 +261,7 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Data
         select(P.c.project_id, P.c.name, P.c.category, P.c.year, P.c.status, P.c.budget,
                func.coalesce(arranged.c.arranged, 0).label("arranged"),
                func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"),
-               P.c.planned_end, P.c.actual_end, _late(cutoff).label("late"), P.c.beneficiary_households)
+               P.c.planned_end, P.c.actual_end, late(cutoff).label("late"), P.c.beneficiary_households)
         .outerjoin(arranged, arranged.c.project_id == P.c.project_id)
         .outerjoin(flows, flows.c.project_id == P.c.project_id)
         .where(scope.where(P), P.c.year <= year)

@@ -1,4 +1,4 @@
-"""Classed colours for choropleth maps: quantile and natural breaks (Fisher–Jenks). Pure Python.
+"""Classed colours for choropleth maps: quantile and natural breaks (Fisher–Jenks, by jenkspy).
 
 A classification is a list of upper bounds; class i holds values in (bound[i-1], bound[i]]
 and the first class also holds the minimum. Missing values get no class (None).
@@ -6,8 +6,11 @@ and the first class also holds the minimum. Missing values get no class (None).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
+
+import jenkspy
 
 from .palette import SEQUENTIAL
 
@@ -59,46 +62,22 @@ def _bounds(minimum: float, uppers: list[float]) -> list[float]:
 
 
 def jenks_breaks(values: list[float], k: int) -> list[float]:
-    """Fisher–Jenks natural breaks: classes minimising the within-class squared deviation."""
+    """Fisher–Jenks natural breaks: classes minimising the within-class squared deviation.
+
+    The optimisation is jenkspy's (compiled, the same dynamic programme and the same choice among
+    equally good splits as the pure-Python one it replaced: tests/test_villages_classify.py keeps that
+    one as the oracle). Missing values are left out; ``k`` is cut to the number of distinct values; the
+    breaks are elements of ``values`` (their own type), minimum first, merged where equal (``_bounds``).
+    """
     xs = sorted(v for v in values if not _missing(v))
     if not xs:
         return []
     k = max(1, min(k, len(set(xs))))
     if k == 1:
         return [xs[0], xs[-1]]
-    n = len(xs)
-    # lower[i][j]: first index (1-based) of the last class in the best j-class split of xs[:i]
-    lower = [[0] * (k + 1) for _ in range(n + 1)]
-    cost = [[math.inf] * (k + 1) for _ in range(n + 1)]
-    for j in range(1, k + 1):
-        lower[1][j] = 1
-        cost[1][j] = 0.0
-    for i in range(2, n + 1):
-        s1 = s2 = 0.0
-        w = 0
-        for m in range(1, i + 1):
-            low = i - m + 1
-            x = xs[low - 1]
-            s1 += x
-            s2 += x * x
-            w += 1
-            var = s2 - s1 * s1 / w
-            if low > 1:
-                for j in range(2, k + 1):
-                    c = var + cost[low - 1][j - 1]
-                    if c <= cost[i][j]:
-                        lower[i][j] = low
-                        cost[i][j] = c
-        lower[i][1] = 1
-        cost[i][1] = var
-    bounds = [0.0] * (k + 1)
-    bounds[k] = xs[-1]
-    bounds[0] = xs[0]
-    end = n
-    for j in range(k, 1, -1):
-        start = lower[end][j] - 1
-        bounds[j - 1] = xs[start - 1]
-        end = start
+    floats = [float(x) for x in xs]
+    found = jenkspy.jenks_breaks(floats, n_classes=k)
+    bounds = [xs[bisect.bisect_left(floats, b)] for b in found]  # each break is one of the values
     return _bounds(bounds[0], bounds[1:])
 
 

@@ -5,8 +5,7 @@ One set of rules for the pages (through ``components.format``) and the meeting b
 
 from __future__ import annotations
 
-YUAN_PER_WAN = 10_000
-YUAN_PER_YI = 100_000_000
+from .money import YUAN_PER_WAN, YUAN_PER_YI, money_unit, round_half_up
 
 
 def count(n, unit: str = "") -> str:
@@ -34,22 +33,9 @@ def share(numerator, denominator, digits: int = 0) -> str:
     return f"{100.0 * float(numerator) / float(denominator):.{digits}f}%"
 
 
-def money_unit(yuan_values) -> tuple[str, int]:
-    """Pick 亿元 when the largest amount reaches 1 亿元, else 万元."""
-    largest = max((abs(v) for v in yuan_values if v is not None), default=0)
-    return ("亿元", YUAN_PER_YI) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN)
-
-
-def round_half_up(yuan: int, step: int) -> int:
-    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
-    q, r = divmod(abs(int(yuan)), step)
-    q += 1 if 2 * r >= step else 0
-    return q if yuan >= 0 else -q
-
-
 def money(yuan, unit: str | None = None, digits: int | None = None) -> str:
     """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included, rounded half up
-    (四舍五入) on the whole 元 as ``components.amounts`` does, so every page shows the same digits."""
+    (四舍五入) on the whole 元 as ``report.money`` does, so every page shows the same digits."""
     if yuan is None or yuan != yuan:
         return "—"
     unit = unit or money_unit([yuan])[0]

@@ -1,8 +1,12 @@
-"""Money shown in 万元/亿元 so that parts add up to the total shown, to the last digit.
+"""Money in 万元/亿元: the one rule for which unit, how an amount rounds, and how parts add up to a total.
 
-Rounding each part on its own can leave the parts one unit off their rounded total.
-``rounded_parts`` rounds by the largest-remainder method instead: every part is
-within one unit of its exact value and the parts sum exactly to the rounded total.
+- The unit: 亿元 (4 decimals) once the largest amount reaches 1 亿元, else 万元 (2 decimals)
+  (``money_unit`` for the name and divisor, ``unit_for`` for the ``MoneyUnit``).
+- Rounding: half up (四舍五入) on whole 元 (``round_half_up``), so every page, the brief and the slides
+  show the same digits.
+- Parts of a total: rounding each part on its own can leave the parts one unit off their rounded total;
+  ``rounded_parts`` rounds by the largest-remainder method instead: every part is within one unit of its
+  exact value and the parts sum exactly to the rounded total (``money_columns``, ``with_total``).
 """
 
 from __future__ import annotations
@@ -11,10 +15,21 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import format as fmt
+YUAN_PER_WAN = 10_000
+YUAN_PER_YI = 100_000_000
 
 
-round_half_up = fmt.round_half_up
+def money_unit(yuan_values) -> tuple[str, int]:
+    """Pick 亿元 when the largest amount reaches 1 亿元, else 万元."""
+    largest = max((abs(v) for v in yuan_values if v is not None), default=0)
+    return ("亿元", YUAN_PER_YI) if largest >= YUAN_PER_YI else ("万元", YUAN_PER_WAN)
+
+
+def round_half_up(yuan: int, step: int) -> int:
+    """``yuan`` ÷ ``step`` rounded to the nearest whole, halves away from zero (四舍五入)."""
+    q, r = divmod(abs(int(yuan)), step)
+    q += 1 if 2 * r >= step else 0
+    return q if yuan >= 0 else -q
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ class MoneyUnit:
 
 def unit_for(*yuan_values) -> MoneyUnit:
     """亿元 (4 decimals) once the largest amount reaches 1 亿元, else 万元 (2 decimals)."""
-    name, divisor = fmt.money_unit([v for v in yuan_values if v is not None])
+    name, divisor = money_unit([v for v in yuan_values if v is not None])
     return MoneyUnit(name, divisor, 4 if name == "亿元" else 2)
 
 

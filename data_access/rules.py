@@ -1,0 +1,263 @@
+"""The registry's own rules: what its words mean, used by the queries AND the summary tables alike.
+
+Registry states. A registered household's state at the end of year ``Y``:
+- in the registry (建档立卡, cumulative): kind = 建档立卡户 and identified_year <= Y
+- 返贫 (returned):  in the registry and returned_year <= Y
+- 已脱贫 (exited):   in the registry, exit_year <= Y and not returned by Y
+- 未脱贫 (not exited): in the registry, not exited by Y and not returned by Y
+The three states partition the registry. Poor people for 贫困发生率 are those
+not exited plus those returned, divided by the rural population (农村户籍人口).
+Every state depends only on (kind, identified_year, exit_year, returned_year) and takes the table
+as an argument, so the same predicate answers on ``household`` and on a summary table grouped by
+those columns (``data_access.summary``).
+
+The line of a year: 贫困线 up to LAST_POVERTY_LINE_YEAR (2020), then the province's 监测线 (the other
+kind where one is missing); a provincial row wins over the national one (``line_by_year``).
+
+Home visits (帮扶力量):
+- a household is assigned at a date when an assignment (结对帮扶) covers it: start_date <= date and
+  (end_date is empty or end_date >= date); the assignment's village places it in a scope;
+- a visit (入户) counts only when its kind is 入户走访 (HOME_VISIT_KINDS): a phone call or a policy
+  meeting is a contact, not a home visit;
+- 入户率 of a period [start, end] = assigned households at ``end`` with at least one home visit
+  (by any cadre) in the period ÷ assigned households at ``end``;
+- "no visit in N days" at a date: no home visit in the N days ending on that date (date included),
+  so the households without a visit in 90 days are exactly the assigned households minus those
+  visited in the 90-day 入户率 period ending on the same date;
+- the village map's and the village page's 入户率 of a year is over ``visit_period(year, as_of)``.
+
+"Late" (逾期) project: a planned end before the cutoff (the end of the year, or the as-of date if
+earlier: ``late_cutoff``) and not finished by its planned end (``late``).
+
+ID numbers (居民身份证号码, GB 11643): 17 digits and a check character (``id_check_char``).
+``is_valid_id`` is the one test of a well-formed number; the importer also requires the birth date
+(digits 7–14) to exist (``id_birth_date``), and the demo generator writes only such numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+from sqlalchemy import and_, case, exists, literal, or_, select
+from sqlalchemy.engine import Engine
+
+from .codes import (
+    HOUSEHOLD_KIND_REGISTERED, MONITORING_LINE, POVERTY_LINE, STATUS_EXITED, STATUS_NOT_EXITED,
+    STATUS_RETURNED,
+)
+from .schema import assignment as A
+from .schema import household as H
+from .schema import meta as M
+from .schema import poverty_line as L
+from .schema import project as PR
+from .schema import visit as V
+from .scope import Scope
+
+# ---- registry states at a year's end ------------------------------------------------
+
+
+def in_registry(year: int, h=H):
+    return and_(h.c.kind == HOUSEHOLD_KIND_REGISTERED, h.c.identified_year <= year)
+
+
+def returned_by(year: int, h=H):
+    return and_(in_registry(year, h), h.c.returned_year.is_not(None), h.c.returned_year <= year)
+
+
+def exited_by(year: int, h=H):
+    return and_(
+        in_registry(year, h),
+        h.c.exit_year.is_not(None),
+        h.c.exit_year <= year,
+        or_(h.c.returned_year.is_(None), h.c.returned_year > year),
+    )
+
+
+def not_exited_by(year: int, h=H):
+    return and_(
+        in_registry(year, h),
+        or_(h.c.exit_year.is_(None), h.c.exit_year > year),
+        or_(h.c.returned_year.is_(None), h.c.returned_year > year),
+    )
+
+
+def poor_at(year: int, h=H):
+    """Counted as poor for the incidence rate: not exited, or returned."""
+    return or_(not_exited_by(year, h), returned_by(year, h))
+
+
+def status_expr(year: int):
+    """The household's 脱贫状态 at the end of ``year`` (the kind for non-registered households)."""
+    return case(
+        (returned_by(year), literal(STATUS_RETURNED)),
+        (exited_by(year), literal(STATUS_EXITED)),
+        (not_exited_by(year), literal(STATUS_NOT_EXITED)),
+        else_=H.c.kind,
+    )
+
+
+# ---- the poverty and monitoring line of a year ----------------------------------------
+
+LAST_POVERTY_LINE_YEAR = 2020  # from 2021 the province's monitoring line (监测线) applies
+
+
+def line_amounts(conn, scope: Scope, first_year: int, last_year: int) -> dict[int, tuple[int, str]]:
+    """year -> (amount 元, kind): 贫困线 up to 2020, then 监测线 (the other kind where one is missing).
+
+    A provincial row (poverty_line.province = a code prefix of the scope, or the province's name in
+    meta) wins over the national one (province "").
+    """
+    province_name = conn.execute(select(M.c.value).where(M.c.key == "province_name")).scalar() or ""
+    rows = conn.execute(
+        select(L.c.year, L.c.kind, L.c.province, L.c.amount).where(L.c.year.between(first_year, last_year))
+    ).all()
+    best: dict[int, tuple[tuple, int, str]] = {}
+    for year, kind, prov, amount in rows:
+        prov = (prov or "").strip()
+        own = bool(prov) and (scope.code.startswith(prov) or prov == province_name)
+        if prov and not own:
+            continue
+        wanted = POVERTY_LINE if year <= LAST_POVERTY_LINE_YEAR else MONITORING_LINE
+        rank = (kind != wanted, not own)
+        if year not in best or rank < best[year][0]:
+            best[year] = (rank, int(amount), kind)
+    return {y: (amount, kind) for y, (_, amount, kind) in best.items()}
+
+
+def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """The line used for each year's income check. Columns: year, kind (贫困线/监测线), amount (元)."""
+    with engine.connect() as conn:
+        lines = line_amounts(conn, scope, first_year, last_year)
+    return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
+
+
+def monitoring_line(engine: Engine, scope: Scope, year: int) -> dict | None:
+    """The monitoring line (监测线, 元/人·年) that applies to ``year`` in the scope's province.
+
+    Prefers the province's row of that year, then the national row of that year, then the latest
+    earlier year (province before national). Keys: amount, year, province ("" = national), source,
+    verified, exact (True when the row is of ``year`` itself). None when no line is set up to ``year``.
+    """
+    provinces = (scope.code[:2], scope.code[:2] + "0" * 10, "")
+    stmt = (
+        select(L.c.amount, L.c.year, L.c.province, L.c.source, L.c.verified)
+        .where(L.c.kind == MONITORING_LINE, L.c.year <= year, L.c.province.in_(provinces))
+        .order_by(L.c.year.desc(), L.c.province.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["amount"] = int(out["amount"])
+    out["verified"] = bool(out["verified"])
+    out["exact"] = out["year"] == year
+    return out
+
+
+# ---- home visits and their periods ---------------------------------------------------
+
+HOME_VISIT_KINDS = ("入户走访",)
+
+# Which help measures answer which main cause (致贫原因 → 帮扶措施), for "措施是否对症".
+# Causes without a specific measure (因婚, 因丧, 其他) are left out.
+MATCHING_MEASURES: dict[str, tuple[str, ...]] = {
+    "因病": ("健康帮扶",),
+    "因残": ("健康帮扶", "公益岗位", "低保兜底", "特困供养"),
+    "因学": ("教育帮扶",),
+    "因灾": ("危房改造", "易地扶贫搬迁", "产业帮扶"),
+    "缺土地": ("产业帮扶", "资产收益分红", "易地扶贫搬迁"),
+    "缺水": ("易地扶贫搬迁",),
+    "缺技术": ("技能培训", "就业帮扶"),
+    "缺劳力": ("公益岗位", "低保兜底", "特困供养", "资产收益分红"),
+    "缺资金": ("扶贫小额信贷", "产业帮扶"),
+    "交通条件落后": ("易地扶贫搬迁",),
+    "自身发展动力不足": ("就业帮扶", "技能培训", "产业帮扶", "公益岗位"),
+}
+
+
+def window(end: dt.date, days: int) -> tuple[dt.date, dt.date]:
+    """The ``days``-day period ending on ``end`` (both included)."""
+    return end - dt.timedelta(days=days - 1), end
+
+
+def month_end_windows(on: dt.date, days: int, months: int = 12) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The ``days``-day periods ending on each of the last ``months`` month ends up to ``on`` (the
+    last one ends on ``on`` itself), oldest first: 入户率 "over time" on the same footing as today's."""
+    ends = []
+    y, m = on.year, on.month
+    for _ in range(months):
+        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+        ends.append(min(on, nxt - dt.timedelta(days=1)))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return tuple(window(end, days) for end in reversed(ends))
+
+
+def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of 入户率: the calendar year, or the 12 months up to ``as_of`` in the as-of year."""
+    if year >= as_of.year:
+        start = dt.date(as_of.year - 1, as_of.month, as_of.day) + dt.timedelta(days=1) \
+            if not (as_of.month == 2 and as_of.day == 29) else dt.date(as_of.year - 1, 3, 1)
+        return start, as_of
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def assigned_on(on: dt.date, a=A):
+    """The assignment (结对帮扶) covers the date ``on``."""
+    return and_(a.c.start_date <= on, or_(a.c.end_date.is_(None), a.c.end_date >= on))
+
+
+def home_visited(start: dt.date, end: dt.date, hh_id):
+    """The household ``hh_id`` had a home visit (入户走访) between ``start`` and ``end``."""
+    return exists(select(1).where(V.c.hh_id == hh_id, V.c.visit_date.between(start, end),
+                                  V.c.kind.in_(HOME_VISIT_KINDS)))
+
+
+# ---- late projects -------------------------------------------------------------------
+
+
+def late_cutoff(year: int, as_of: dt.date) -> dt.date:
+    """The date a project's planned end is compared with: the end of the year, or ``as_of`` if earlier."""
+    return min(dt.date(year, 12, 31), as_of)
+
+
+def late(cutoff: dt.date, p=PR):
+    """The project is late (逾期) at ``cutoff``: planned to end before it, and not finished by then."""
+    return and_(p.c.planned_end.is_not(None), p.c.planned_end < cutoff,
+                or_(p.c.actual_end.is_(None), p.c.actual_end > p.c.planned_end))
+
+
+# ---- record numbers ---------------------------------------------------------------------
+
+HH_ID_RE = re.compile(r"^[0-9A-Za-z-]{6,32}$")  # 户编号: 6–32 letters, digits or hyphens
+
+
+# ---- the ID number (GB 11643) ----------------------------------------------------------
+
+ID_RE = re.compile(r"^\d{17}[\dXx]$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2^(17-i) mod 11
+ID_CHECK_CHARS = "10X98765432"
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643 check character of the first 17 digits ("0"–"9" or "X")."""
+    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def is_valid_id(text: str | None) -> bool:
+    """True for an 18-character resident ID with a correct GB 11643 check character (x or X).
+
+    The birth date is not checked here (the search box and the masking only need a well-formed
+    number); an import also requires it to exist (``id_birth_date``).
+    """
+    if not isinstance(text, str) or not ID_RE.match(text):
+        return False
+    return id_check_char(text[:17]) == text[17].upper()
+
+
+def id_birth_date(number: str) -> dt.date:
+    """The birth date in digits 7–14; ValueError when there is no such date."""
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -1,0 +1,42 @@
+"""Summary tables (汇总表): pre-grouped households so province-wide pages read thousands of rows, not millions.
+
+Every registry state in ``data_access.rules`` (in_registry, exited_by, not_exited_by, returned_by,
+poor_at) depends only on (kind, identified_year, exit_year, returned_year), and those predicates take
+the table as an argument. So a table grouped by those columns (plus the place and the few dimensions
+a page groups by) with ``households`` (count) and ``member_count`` (sum) answers the same SQL:
+``count_if(cond, h)`` becomes SUM(CASE WHEN cond THEN households), ``people_if(cond, h)`` stays
+SUM(CASE WHEN cond THEN member_count).
+
+Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQLite and PostgreSQL):
+
+- ``summary_household``: per village × kind × identified/exit/returned year (village grain; serves
+  any scope and grouping by town or village);
+- ``summary_household_cause``: per county × the states × main cause × attribute × exit step (county
+  grain; serves a county or larger scope that groups by cause, attribute, status or exit step);
+- ``summary_other_cause``: per county × kind × identified year × main cause × other cause (NULL for
+  "no other cause"), for the cause combinations;
+- ``summary_latest_income``: each household's latest income record up to the as-of year;
+- ``summary_person``: per household the members who are 患有大病/残疾, uninsured, or 非在校生 children
+  (by birth year), for the health warning and the 两不愁三保障 check;
+- ``summary_helper_village``: households assigned per cadre and village (the query page's cadre picker);
+- ``summary_measure``: 帮扶措施 per county, year and measure (households reached, records, amount);
+- ``summary_cause_match`` / ``summary_cause_match_year``: households by main cause with the first year
+  (and each year) they had a measure matching the cause;
+- ``summary_visit_span``: first and last visit date per county;
+- ``summary_help_window``: 入户率 and the help force per town and unit for the help page's default periods;
+- ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
+  year, for the visit periods of the as-of date the data had when it was built.
+
+Freshness: ``refresh.refresh(engine)`` rebuilds all of them and records in ``meta.summary_version`` the
+``meta.data_version`` it read *before* reading the base tables. A query uses a summary only when
+``summary_version == data_version`` (``fresh``): any write bumps data_version, so a stale summary is
+never used and the query falls back to the base tables (slower, never wrong). Databases without the
+tables (older files) have no summary_version and simply use the base tables; summaries built by a
+program with another table layout (``meta.summary_layout`` != ``LAYOUT``) are not used either.
+
+``refresh`` runs at the end of the demo generator, after a successful import, and on
+``python -m data_access summarize [--db URL]``.
+
+Modules: ``read`` (the tables, ``fresh`` and the ``*_for()`` readers the queries use) and ``refresh``
+(the rebuild; it imports ``data_access.rules``, never a query).
+"""

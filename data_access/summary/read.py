@@ -1,0 +1,342 @@
+"""The summary tables (汇总表): their layout, their freshness and the readers the queries use.
+
+See ``data_access.summary`` for what each table holds and when it is used; ``refresh`` (in
+``summary.refresh``) rebuilds them. This module reads the registry's meta versions and hands a query
+the table that answers it (or None / the base table): it imports no query and no rule.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, func, literal, select
+from sqlalchemy.engine import Engine
+
+from .. import schema
+from ..codes import REGION_LEVEL_DIGITS
+from ..scope import Scope
+
+SUMMARY_KEY = "summary_version"
+# The tables' layout: bump when a table or column is added or changed. A database summarised by another
+# layout counts as not summarised (base tables) until ``refresh`` runs with this program.
+LAYOUT = "2"
+LAYOUT_KEY = "summary_layout"
+
+metadata = MetaData()
+CODE = String(12)
+
+
+def _state_columns():
+    return [
+        Column("kind", String(16), nullable=False),
+        Column("identified_year", Integer),
+        Column("exit_year", Integer),
+        Column("returned_year", Integer),
+    ]
+
+
+household_summary = Table(
+    "summary_household", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+cause_summary = Table(
+    "summary_household_cause", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("main_cause", String(16)),
+    Column("attribute", String(16)),
+    Column("exit_step", String(16)),
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+other_cause_summary = Table(
+    "summary_other_cause", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16)),
+    Column("other_cause", String(16)),  # NULL: the household lists no other cause
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+# 入户率 of the village map (``queries.villages.indicators``) per village and year, for the periods
+# ``villages.visit_period(year, as_of)`` with as_of = meta.data_as_of at refresh time (kept in
+# meta.summary_visit_as_of); only villages with an assigned household have a row.
+village_visit_summary = Table(
+    "summary_village_visit", metadata,
+    Column("village_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("assigned_households", Integer, nullable=False),
+    Column("visited_households", Integer, nullable=False),
+)
+# Each household's latest income record up to the as-of year (meta.summary_income_year): the
+# "最新年人均纯收入" of the income lists (exits.near_line, monitoring.income_warnings/health_warnings)
+# without a correlated MAX(year) over 24 million income rows. Households without income then: no row.
+latest_income_summary = Table(
+    "summary_latest_income", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),  # the household's (for a scope without a join)
+    Column("year", Integer, nullable=False),
+    Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
+    *_state_columns(),  # the household's registry state columns and size, for counting without a join
+    Column("member_count", Integer, nullable=False),
+)
+INCOME_YEAR_KEY = "summary_income_year"
+
+# People who matter to the health warning (患有大病/残疾) and the 两不愁三保障 check (no basic medical
+# insurance; 非在校生 born from PERSON_FROM_YEAR − 15 on, i.e. possibly of compulsory-school age in a
+# year from PERSON_FROM_YEAR), per household, village and birth year (NULL unless such a child).
+person_summary = Table(
+    "summary_person", metadata,
+    Column("hh_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("birth_year", Integer),
+    Column("ill", Integer, nullable=False),
+    Column("disabled", Integer, nullable=False),
+    Column("nonschool", Integer, nullable=False),
+    Column("uninsured", Integer, nullable=False),
+)
+PERSON_FROM_KEY = "summary_person_from_year"
+
+# Households assigned (any time) per cadre and village, for the query page's cadre picker. Summing
+# villages gives the cadre's distinct households only while no cadre–household pair spans two
+# villages; refresh checks that and records it in meta.summary_helper_exact ("1" or "0").
+helper_summary = Table(
+    "summary_helper_village", metadata,
+    Column("helper_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("households", Integer, nullable=False),
+)
+HELPER_EXACT_KEY = "summary_helper_exact"
+
+# 帮扶措施 per county, year and measure: households reached (distinct), records, amount. Summing
+# counties gives the distinct households of a larger scope only while no household has the same
+# measure in the same year in two counties; refresh checks that (meta.summary_measure_exact).
+measure_summary = Table(
+    "summary_measure", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("measure", String(16), nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("measures", Integer, nullable=False),
+    Column("amount", schema.help_measure.c.amount.type, nullable=False),
+)
+MEASURE_EXACT_KEY = "summary_measure_exact"
+
+# "措施是否对症" (queries.help.cause_match): registered households by county, state columns and main
+# cause with the first year they had a measure matching the cause (NULL: never), and with each year
+# they had one.
+cause_match_summary = Table(
+    "summary_cause_match", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16), nullable=False),
+    Column("first_year", Integer),
+    Column("households", Integer, nullable=False),
+)
+cause_match_year_summary = Table(
+    "summary_cause_match_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("identified_year", Integer),
+    Column("main_cause", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+)
+SERIOUS_HEALTH = ("患有大病", "残疾")  # = queries.monitoring.SERIOUS_HEALTH
+NOT_IN_SCHOOL = "非在校生"
+# 入户率 and the help force (queries.help.visit_rates) per town and 帮扶单位 for the periods the help
+# page opens with at the as-of date (near 90 days, the one before, the 12 month-end windows, each
+# year's period), in meta.summary_help_windows. unit_id NULL rows: distinct households over all units.
+# Summing towns is exact only while no household is assigned in two villages, no cadre in two towns
+# and every home visit lies in the town of the household's assignment (meta.summary_help_exact).
+help_window_summary = Table(
+    "summary_help_window", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("unit_id", String(32)),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("assigned_households", Integer, nullable=False),
+    Column("visited_households", Integer, nullable=False),
+    Column("cadres", Integer, nullable=False),
+    Column("assignments", Integer, nullable=False),
+)
+# First and last visit date (any kind) per county, for the help page's header (queries.help.visit_span).
+visit_span_summary = Table(
+    "summary_visit_span", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+)
+HELP_WINDOWS_KEY = "summary_help_windows"
+HELP_EXACT_KEY = "summary_help_exact"
+HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
+VISIT_AS_OF_KEY = "summary_visit_as_of"
+VISIT_YEARS_KEY = "summary_visit_years"
+
+# No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
+# aggregates a large part of it; a county's rows are found by a scan in milliseconds.
+TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
+          person_summary, helper_summary, measure_summary,
+          cause_match_summary, cause_match_year_summary, help_window_summary,
+          visit_span_summary)
+
+
+def fresh(conn_or_engine) -> bool:
+    """True when the summaries were built from the data as it is now (meta versions equal)."""
+    M = schema.meta
+    stmt = select(M.c.key, M.c.value).where(M.c.key.in_(("data_version", SUMMARY_KEY, LAYOUT_KEY)))
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            values = dict(conn.execute(stmt).all())
+    else:
+        values = dict(conn_or_engine.execute(stmt).all())
+    return _fresh(values)
+
+
+def _fresh(values: dict) -> bool:
+    built = values.get(SUMMARY_KEY)
+    return bool(built) and built == values.get("data_version", "0") and values.get(LAYOUT_KEY) == LAYOUT
+
+
+def village_visits_for(engine: Engine, year: int, as_of) -> Table | None:
+    """summary_village_visit when fresh and built for this as-of date and year, else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, VISIT_AS_OF_KEY, VISIT_YEARS_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values):
+        return None
+    if values.get(VISIT_AS_OF_KEY) != as_of.isoformat() or not values.get(VISIT_YEARS_KEY):
+        return None
+    first, last = (int(x) for x in values[VISIT_YEARS_KEY].split(","))
+    return village_visit_summary if first <= year <= last else None
+
+
+def latest_income_for(engine: Engine, year: int) -> Table | None:
+    """summary_latest_income when fresh and built for ``year`` (the as-of year), else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, INCOME_YEAR_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values):
+        return None
+    return latest_income_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
+
+
+def persons_for(engine: Engine, year: int | None = None) -> Table | None:
+    """summary_person when fresh (and, for a school-age check in ``year``, built far enough back)."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, PERSON_FROM_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values) or not values.get(PERSON_FROM_KEY):
+        return None
+    if year is not None and year < int(values[PERSON_FROM_KEY]):
+        return None
+    return person_summary
+
+
+def helpers_for(engine: Engine) -> Table | None:
+    """summary_helper_village when fresh and exact (no cadre–household pair in two villages), else None."""
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, HELPER_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values) or values.get(HELPER_EXACT_KEY) != "1":
+        return None
+    return helper_summary
+
+
+def measures_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_measure for a county or larger scope when fresh and exact, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, MEASURE_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values) or values.get(MEASURE_EXACT_KEY) != "1":
+        return None
+    return measure_summary
+
+
+def cause_match_for(engine: Engine, scope: Scope) -> bool:
+    """Whether the cause-match summaries answer ``scope`` (a county or larger, fresh)."""
+    return REGION_LEVEL_DIGITS[scope.level] <= REGION_LEVEL_DIGITS["county"] and fresh(engine)
+
+
+def help_windows_for(engine: Engine, scope: Scope, periods, by: str) -> Table | None:
+    """summary_help_window when it answers ``visit_rates(scope, periods, by)``: fresh and exact, every
+    period among those built, grouped in total, by child region or by unit, for a county or larger."""
+    if by not in ("total", "child", "unit") or REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    M = schema.meta
+    keys = ("data_version", SUMMARY_KEY, LAYOUT_KEY, HELP_WINDOWS_KEY, HELP_EXACT_KEY)
+    with engine.connect() as conn:
+        values = dict(conn.execute(select(M.c.key, M.c.value).where(M.c.key.in_(keys))).all())
+    if not _fresh(values) or values.get(HELP_EXACT_KEY) != "1":
+        return None
+    have = set(values.get(HELP_WINDOWS_KEY, "").split(";"))
+    if all(f"{s.isoformat()},{e.isoformat()}" in have for s, e in periods):
+        return help_window_summary
+    return None
+
+
+_GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}
+
+
+def covers(table: Table, scope: Scope, group_level: str | None = None) -> bool:
+    """Whether ``table``'s place grain can restrict to ``scope`` (and group by ``group_level``)."""
+    grain = REGION_LEVEL_DIGITS[_GRAIN[table.name]]
+    if REGION_LEVEL_DIGITS[scope.level] > grain:
+        return False
+    return group_level is None or REGION_LEVEL_DIGITS[group_level] <= grain
+
+
+def households_for(engine_or_conn, scope: Scope, table: Table = household_summary,
+                   group_level: str | None = None) -> Table:
+    """The table to read households from: ``table`` when it is fresh and fine enough, else ``household``."""
+    if covers(table, scope, group_level) and fresh(engine_or_conn):
+        return table
+    return schema.household
+
+
+def smallest_households(engine_or_conn, scope: Scope, group_level: str | None = None) -> Table:
+    """The coarsest fresh summary that can answer registry states for ``scope`` grouped by
+    ``group_level``: the county grain (64,000 rows at province scale), else the village grain
+    (300,000), else ``household``. Only for queries that read the state columns, member_count and the
+    place columns the grain has (``child_key`` for grouping)."""
+    if not fresh(engine_or_conn):
+        return schema.household
+    for table in (cause_summary, household_summary):
+        if covers(table, scope, group_level):
+            return table
+    return schema.household
+
+
+def is_summary(h: Table) -> bool:
+    return "households" in h.c
+
+
+def household_count(h: Table):
+    """COUNT(*) of households: SUM(households) on a summary."""
+    return func.sum(h.c.households) if is_summary(h) else func.count()
+
+
+def child_key(scope: Scope, h: Table):
+    """``scope.child_key`` that also works on the county-grain tables (cities of a province)."""
+    child = scope.child_level
+    name = f"{child}_code"
+    if name in h.c or "village_code" in h.c:
+        return scope.child_key(h)
+    digits = REGION_LEVEL_DIGITS[child]
+    return func.substr(h.c.county_code, 1, digits).concat(literal("0" * (12 - digits)))

@@ -1,0 +1,333 @@
+"""Rebuilding the summary tables: INSERT … SELECT … GROUP BY from the base tables, the same on SQLite
+and PostgreSQL. It imports the registry's rules (``data_access.rules``), never a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from sqlalchemy import Table, and_, case, func, inspect, literal, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from .. import schema
+from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, month_end_windows, visit_period, window
+from .read import (
+    HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, HELPER_EXACT_KEY, INCOME_YEAR_KEY, LAYOUT, LAYOUT_KEY,
+    MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY,
+    VISIT_YEARS_KEY, cause_match_summary, cause_match_year_summary, cause_summary, help_window_summary,
+    helper_summary, household_summary, latest_income_summary, measure_summary, metadata, other_cause_summary,
+    person_summary, village_visit_summary, visit_span_summary,
+)
+
+
+def _grouped(target: Table, select_from, columns: dict) -> tuple:
+    """INSERT INTO target (columns…, households, member_count) SELECT … GROUP BY columns."""
+    H = schema.household
+    exprs = list(columns.values())
+    stmt = select(*exprs, func.count(), func.coalesce(func.sum(H.c.member_count), 0)) \
+        .select_from(select_from).group_by(*exprs)
+    return target.insert().from_select([*columns, "households", "member_count"], stmt)
+
+
+def _statements():
+    H, OC = schema.household, schema.other_cause
+    states = {name: H.c[name] for name in ("kind", "identified_year", "exit_year", "returned_year")}
+    place = {name: H.c[name] for name in ("county_code", "town_code", "village_code")}
+    yield household_summary, _grouped(household_summary, H, {**place, **states})
+    yield cause_summary, _grouped(cause_summary, H, {
+        "county_code": H.c.county_code, **states,
+        "main_cause": H.c.main_cause, "attribute": H.c.attribute, "exit_step": H.c.exit_step})
+    yield other_cause_summary, _grouped(other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
+        "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
+        "main_cause": H.c.main_cause, "other_cause": OC.c.cause})
+
+
+def _visit_rows(conn: Connection, as_of_text: str | None):
+    """(rows for summary_village_visit, as_of, (first, last)) — one pass over visits and assignments."""
+    H, V, AS = schema.household, schema.visit, schema.assignment
+    try:
+        as_of = dt.date.fromisoformat(as_of_text or "")
+    except ValueError:
+        return [], None, None
+    first = conn.execute(select(func.min(H.c.identified_year))).scalar()
+    first = min(int(first), as_of.year) if first is not None else as_of.year
+    years = list(range(first, as_of.year + 1))
+    periods = [visit_period(y, as_of) for y in years]
+    visited = (
+        select(V.c.hh_id, *[func.max(case((V.c.visit_date.between(s, e), 1), else_=0)).label(f"v{i}")
+                            for i, (s, e) in enumerate(periods)])
+        .where(V.c.kind.in_(HOME_VISIT_KINDS),
+               V.c.visit_date.between(min(s for s, _ in periods), max(e for _, e in periods)))
+        .group_by(V.c.hh_id).subquery("visited")
+    )
+    assigned = (
+        select(AS.c.village_code, AS.c.hh_id,
+               *[func.max(case((assigned_on(e), 1), else_=0)).label(f"a{i}") for i, (_, e) in enumerate(periods)])
+        .group_by(AS.c.village_code, AS.c.hh_id).subquery("assigned")
+    )
+    cols = []
+    for i in range(len(years)):
+        a, v = assigned.c[f"a{i}"], visited.c[f"v{i}"]
+        cols += [func.sum(a), func.sum(case((and_(a == 1, v == 1), 1), else_=0))]
+    stmt = (select(assigned.c.village_code, *cols)
+            .select_from(assigned.outerjoin(visited, visited.c.hh_id == assigned.c.hh_id))
+            .group_by(assigned.c.village_code))
+    rows = []
+    for village_code, *figures in conn.execute(stmt):
+        for i, year in enumerate(years):
+            n_assigned, n_visited = int(figures[2 * i] or 0), int(figures[2 * i + 1] or 0)
+            if n_assigned:
+                rows.append({"village_code": village_code, "year": year,
+                             "assigned_households": n_assigned, "visited_households": n_visited})
+    return rows, as_of, (years[0], years[-1])
+
+
+def _latest_income_insert(year: int):
+    I, H = schema.income, schema.household
+    latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
+              .group_by(I.c.hh_id).subquery("latest"))
+    extra = ["kind", "identified_year", "exit_year", "returned_year", "member_count"]
+    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net, *[H.c[c] for c in extra])
+            .join(latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
+            .join(H, H.c.hh_id == I.c.hh_id))
+    return latest_income_summary.insert().from_select(
+        ["hh_id", "village_code", "year", "per_capita_net", *extra], stmt)
+
+
+def _person_insert(from_year: int):
+    P = schema.person
+    child = and_(P.c.schooling == NOT_IN_SCHOOL, P.c.birth_year.is_not(None), P.c.birth_year >= from_year - 15)
+    ill, disabled = P.c.health == SERIOUS_HEALTH[0], P.c.health == SERIOUS_HEALTH[1]
+    uninsured = P.c.medical_insurance.is_(False)
+    birth = case((child, P.c.birth_year), else_=None)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (select(P.c.hh_id, P.c.village_code, birth, n(ill), n(disabled), n(child), n(uninsured))
+            .where(or_(ill, disabled, child, uninsured))
+            .group_by(P.c.hh_id, P.c.village_code, birth))
+    return person_summary.insert().from_select(
+        ["hh_id", "village_code", "birth_year", "ill", "disabled", "nonschool", "uninsured"], stmt)
+
+
+def _cause_match_inserts():
+    H, HM = schema.household, schema.help_measure
+    matching = or_(*[and_(H.c.main_cause == cause, HM.c.measure.in_(measures))
+                     for cause, measures in MATCHING_MEASURES.items()])
+    dims = [H.c.county_code, H.c.kind, H.c.identified_year, H.c.main_cause]
+    first = (select(HM.c.hh_id, func.min(HM.c.year).label("first_year"))
+             .select_from(HM.join(H, H.c.hh_id == HM.c.hh_id)).where(matching)
+             .group_by(HM.c.hh_id).subquery("first"))
+    yield cause_match_summary, cause_match_summary.insert().from_select(
+        ["county_code", "kind", "identified_year", "main_cause", "first_year", "households"],
+        select(*dims, first.c.first_year, func.count())
+        .select_from(H.outerjoin(first, first.c.hh_id == H.c.hh_id))
+        .where(H.c.main_cause.in_(list(MATCHING_MEASURES)))
+        .group_by(*dims, first.c.first_year))
+    yield cause_match_year_summary, cause_match_year_summary.insert().from_select(
+        ["county_code", "kind", "identified_year", "main_cause", "year", "households"],
+        select(*dims, HM.c.year, func.count(func.distinct(H.c.hh_id)))
+        .select_from(HM.join(H, H.c.hh_id == HM.c.hh_id)).where(matching)
+        .group_by(*dims, HM.c.year))
+
+
+def _help_windows(as_of, years) -> list:
+    """The periods the help page asks for at the as-of date with its default settings."""
+    period = window(as_of, HELP_DAYS)
+    found = [period, window(period[0] - dt.timedelta(days=1), HELP_DAYS), *month_end_windows(as_of, HELP_DAYS)]
+    if years:
+        found += [visit_period(y, as_of) for y in range(years[0] - 1, years[1] + 1)]
+    return sorted(set(found))
+
+
+def _help_rows(conn: Connection, windows: list) -> list[dict]:
+    """summary_help_window rows: one pass over the home visits and the assignments for all windows."""
+    V, A, C = schema.visit, schema.assignment, schema.helper
+    town = func.substr(A.c.village_code, 1, 9).concat(literal("000"))
+    visited = (
+        select(V.c.hh_id, *[func.max(case((V.c.visit_date.between(s, e), 1), else_=0)).label(f"v{i}")
+                            for i, (s, e) in enumerate(windows)])
+        .where(V.c.kind.in_(HOME_VISIT_KINDS),
+               V.c.visit_date.between(min(s for s, _ in windows), max(e for _, e in windows)))
+        .group_by(V.c.hh_id).subquery("visited")
+    )
+    flags = [func.max(case((assigned_on(e), 1), else_=0)).label(f"a{i}") for i, (_, e) in enumerate(windows)]
+    per_hh = (select(A.c.hh_id, town.label("town_code"), *flags)
+              .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+              .group_by(A.c.hh_id, town).subquery("per_hh"))
+    per_unit = (select(A.c.hh_id, town.label("town_code"), C.c.unit_id, *flags)
+                .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+                .group_by(A.c.hh_id, town, C.c.unit_id).subquery("per_unit"))
+    cadres = (select(A.c.helper_id, C.c.unit_id, town.label("town_code"),
+                     *[func.sum(case((assigned_on(e), 1), else_=0)).label(f"p{i}") for i, (_, e) in enumerate(windows)])
+              .select_from(A.join(C, C.c.helper_id == A.c.helper_id))
+              .group_by(A.c.helper_id, C.c.unit_id, town).subquery("cadres"))
+    n = len(windows)
+
+    def household_cols(t):
+        cols = []
+        for i in range(n):
+            a, v = t.c[f"a{i}"], visited.c[f"v{i}"]
+            cols += [func.sum(a), func.sum(case((and_(a == 1, v == 1), 1), else_=0))]
+        return cols
+
+    out: dict[tuple, dict] = {}
+
+    def put(town_code, unit_id, i, **values):
+        s, e = windows[i]
+        key = (town_code, unit_id, i)
+        row = out.setdefault(key, {"county_code": town_code[:6] + "000000", "town_code": town_code,
+                                   "unit_id": unit_id, "start_date": s, "end_date": e, "assigned_households": 0,
+                                   "visited_households": 0, "cadres": 0, "assignments": 0})
+        row.update(values)
+
+    stmt = (select(per_hh.c.town_code, *household_cols(per_hh))
+            .select_from(per_hh.outerjoin(visited, visited.c.hh_id == per_hh.c.hh_id)).group_by(per_hh.c.town_code))
+    for town_code, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, None, i, assigned_households=int(figures[2 * i] or 0),
+                visited_households=int(figures[2 * i + 1] or 0))
+    stmt = (select(per_unit.c.town_code, per_unit.c.unit_id, *household_cols(per_unit))
+            .select_from(per_unit.outerjoin(visited, visited.c.hh_id == per_unit.c.hh_id))
+            .group_by(per_unit.c.town_code, per_unit.c.unit_id))
+    for town_code, unit_id, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, unit_id, i, assigned_households=int(figures[2 * i] or 0),
+                visited_households=int(figures[2 * i + 1] or 0))
+    cols = []
+    for i in range(n):
+        p = cadres.c[f"p{i}"]
+        cols += [func.sum(case((p > 0, 1), else_=0)), func.coalesce(func.sum(p), 0)]
+    stmt = select(cadres.c.town_code, cadres.c.unit_id, *cols).group_by(cadres.c.town_code, cadres.c.unit_id)
+    for town_code, unit_id, *figures in conn.execute(stmt):
+        for i in range(n):
+            put(town_code, unit_id, i, cadres=int(figures[2 * i] or 0), assignments=int(figures[2 * i + 1] or 0))
+    return list(out.values())  # every town (and unit) with an assignment, as visit_rates lists them
+
+
+def _help_exact(conn: Connection) -> bool:
+    """Town sums equal the scope's distinct counts: no household assigned in two villages, no cadre in
+    two towns, no home visit outside the town of its household's assignment."""
+    V, A = schema.visit, schema.assignment
+    town = func.substr(A.c.village_code, 1, 9)
+    if conn.execute(select(A.c.hh_id).group_by(A.c.hh_id)
+                    .having(func.count(func.distinct(A.c.village_code)) > 1).limit(1)).first():
+        return False
+    if conn.execute(select(A.c.helper_id).group_by(A.c.helper_id)
+                    .having(func.count(func.distinct(town)) > 1).limit(1)).first():
+        return False
+    home = select(A.c.hh_id, func.min(town).label("town")).group_by(A.c.hh_id).subquery("home")
+    stray = (select(V.c.hh_id).join(home, home.c.hh_id == V.c.hh_id)
+             .where(V.c.kind.in_(HOME_VISIT_KINDS), func.substr(V.c.village_code, 1, 9) != home.c.town).limit(1))
+    return conn.execute(stray).first() is None
+
+
+def refresh(engine: Engine) -> dict:
+    """Rebuild every summary table from the base tables; record the data version they show.
+
+    Returns {"seconds": elapsed, "rows": {table: rows}, "version": data_version}.
+    """
+    started = time.perf_counter()
+    _drop_outdated(engine)
+    metadata.create_all(engine)
+    rows = {}
+    with engine.begin() as conn:
+        version = _meta(conn, "data_version") or "0"  # read first: a write after this makes the result stale
+        _set_meta(conn, SUMMARY_KEY, "")  # while rebuilding, nothing uses the summaries
+        for table, insert in _statements():
+            conn.execute(table.delete())
+            conn.execute(insert)
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        visit_rows, as_of, years = _visit_rows(conn, _meta(conn, "data_as_of"))
+        conn.execute(village_visit_summary.delete())
+        for start in range(0, len(visit_rows), 20000):
+            conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
+        rows[village_visit_summary.name] = len(visit_rows)
+        conn.execute(latest_income_summary.delete())
+        if as_of:
+            conn.execute(_latest_income_insert(as_of.year))
+        rows[latest_income_summary.name] = int(
+            conn.execute(select(func.count()).select_from(latest_income_summary)).scalar_one())
+        _set_meta(conn, INCOME_YEAR_KEY, str(as_of.year) if as_of else "")
+        conn.execute(person_summary.delete())
+        from_year = conn.execute(select(func.min(schema.household.c.identified_year))).scalar()
+        if from_year is not None:
+            conn.execute(_person_insert(int(from_year)))
+        rows[person_summary.name] = int(conn.execute(select(func.count()).select_from(person_summary)).scalar_one())
+        _set_meta(conn, PERSON_FROM_KEY, str(from_year) if from_year is not None else "")
+        AS = schema.assignment
+        conn.execute(helper_summary.delete())
+        conn.execute(helper_summary.insert().from_select(
+            ["helper_id", "village_code", "households"],
+            select(AS.c.helper_id, AS.c.village_code, func.count(func.distinct(AS.c.hh_id)))
+            .group_by(AS.c.helper_id, AS.c.village_code)))
+        rows[helper_summary.name] = int(conn.execute(select(func.count()).select_from(helper_summary)).scalar_one())
+        pairs = select(AS.c.helper_id, AS.c.hh_id).group_by(AS.c.helper_id, AS.c.hh_id).having(
+            func.count(func.distinct(AS.c.village_code)) > 1).limit(1)
+        _set_meta(conn, HELPER_EXACT_KEY, "0" if conn.execute(pairs).first() else "1")
+        HM = schema.help_measure
+        county = func.substr(HM.c.village_code, 1, 6).concat(literal("000000"))
+        conn.execute(measure_summary.delete())
+        conn.execute(measure_summary.insert().from_select(
+            ["county_code", "year", "measure", "households", "measures", "amount"],
+            select(county, HM.c.year, HM.c.measure, func.count(func.distinct(HM.c.hh_id)), func.count(),
+                   func.coalesce(func.sum(HM.c.amount), 0))
+            .group_by(county, HM.c.year, HM.c.measure)))
+        rows[measure_summary.name] = int(conn.execute(select(func.count()).select_from(measure_summary)).scalar_one())
+        split = select(HM.c.hh_id).group_by(HM.c.hh_id, HM.c.year, HM.c.measure).having(
+            func.count(func.distinct(func.substr(HM.c.village_code, 1, 6))) > 1).limit(1)
+        _set_meta(conn, MEASURE_EXACT_KEY, "0" if conn.execute(split).first() else "1")
+        for table, insert in _cause_match_inserts():
+            conn.execute(table.delete())
+            conn.execute(insert)
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        _set_meta(conn, VISIT_AS_OF_KEY, as_of.isoformat() if as_of else "")
+        conn.execute(help_window_summary.delete())
+        windows = _help_windows(as_of, years) if as_of else []
+        help_rows = _help_rows(conn, windows) if windows else []
+        for start in range(0, len(help_rows), 20000):
+            conn.execute(help_window_summary.insert(), help_rows[start:start + 20000])
+        rows[help_window_summary.name] = len(help_rows)
+        _set_meta(conn, HELP_WINDOWS_KEY, ";".join(f"{s.isoformat()},{e.isoformat()}" for s, e in windows))
+        _set_meta(conn, HELP_EXACT_KEY, "1" if windows and _help_exact(conn) else "0")
+        V = schema.visit
+        county = func.substr(V.c.village_code, 1, 6).concat(literal("000000"))
+        conn.execute(visit_span_summary.delete())
+        conn.execute(visit_span_summary.insert().from_select(
+            ["county_code", "first_date", "last_date"],
+            select(county, func.min(V.c.visit_date), func.max(V.c.visit_date)).group_by(county)))
+        rows[visit_span_summary.name] = int(conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
+        _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
+        _set_meta(conn, LAYOUT_KEY, LAYOUT)
+        _set_meta(conn, SUMMARY_KEY, version)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in TABLES:
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
+    return {"seconds": round(time.perf_counter() - started, 2), "rows": rows, "version": version}
+
+
+def _drop_outdated(engine: Engine) -> None:
+    """Drop a summary table whose columns differ from this program's (a rebuild refills it anyway)."""
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    for table in TABLES:
+        if table.name in existing:
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            if columns != set(table.c.keys()):
+                table.drop(engine)
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    M = schema.meta
+    return conn.execute(select(M.c.value).where(M.c.key == key)).scalar()
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    M = schema.meta
+    if not conn.execute(M.update().where(M.c.key == key).values(value=value)).rowcount:
+        conn.execute(M.insert().values(key=key, value=value))
+
+
