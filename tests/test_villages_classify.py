@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.classify import classify, jenks_breaks, palette, quantile_breaks
-from components.theme import SEQUENTIAL
+from data_access.report.classify import classify, jenks_breaks, palette, quantile_breaks
+from data_access.report.palette import SEQUENTIAL
 
 
 def sse(groups):
