@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import auth, bootstrap, filters, nav, present, theme
 from components.context import PageContext, set_current
 from components.data import fetch_shell
+from components.shell import auth, bootstrap, filters, header, nav, present, theme
 from data_access.db import get_engine
 from data_access.queries import places
-from data_access.scope import Scope
 
 st.set_page_config(page_title="扶贫数据驾驶舱", page_icon="assets/icon.png", layout="wide")
 
@@ -20,10 +19,10 @@ db_url, meta = bootstrap.open_database()
 engine = get_engine(db_url)
 
 user = auth.sign_in(engine)
-root = user.root if user else Scope.of(places.default_scope_code(engine))
+data_version = meta.get("data_version", "0")
+root = user.root if user else auth.open_root(db_url, data_version)
 
 filters.restore_missing_params()
-data_version = meta.get("data_version", "0")
 tree = fetch_shell(places.region_tree, db_url, data_version, root)
 if tree.empty:
     bootstrap.show_error("无可用数据", f"本账号的数据范围(区划代码 {root.code})在数据库中没有任何区划。")
@@ -47,14 +46,15 @@ if not presenting:
     filters.sidebar_pickers(tree, root, scope, year, first_year, last_year)
     present.switch()
 
-names = dict(zip(tree["code"], tree["name"]))
-set_current(PageContext(
+lineage = filters.lineage(tree, scope, root, db_url, data_version)
+here = lineage[-1]["name"] if lineage and lineage[-1]["code"] == scope.code else scope.code
+ctx = PageContext(
     db_url=db_url, data_version=data_version, scope=scope, year=year,
     first_year=first_year, last_year=last_year, as_of=meta.get("data_as_of", "未知"),
-    is_demo=meta.get("is_demo") == "1", region_name=names.get(scope.code, scope.code),
-    lineage=tuple(places.lineage(engine, scope.code)), user=user, present=presenting,
-    open_mode=user is None,
-))
+    is_demo=meta.get("is_demo") == "1", region_name=here,
+    lineage=lineage, user=user, present=presenting, open_mode=user is None, root=root,
+)
+set_current(ctx)
 
 is_admin = user is None or user.role == "管理员"
 sections: dict[str, list] = {}
@@ -74,4 +74,5 @@ if presenting:
     with st.container(horizontal=True, horizontal_alignment="right"):
         present.auto_advance(page_keys.get(current_page.url_path, nav.DEFAULT_KEY))
         present.exit_button()
+header.page_header(ctx, current_page.title)
 current_page.run()

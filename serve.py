@@ -11,7 +11,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from components.embedding import FrameAncestorsMiddleware
+from components.shell.embedding import FrameAncestorsMiddleware
 from data_access.settings import frame_ancestors
 
 PagesManager.uses_pages_directory = False

@@ -303,7 +303,7 @@ def run_worker(url: str, scale: str, page_keys: list[str] | None, repeat: int, t
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     bench = Bench(url, repeat, timeout)
-    from components import nav
+    from components.shell import nav
 
     pages = [p for p in nav.available(is_admin=True) if not page_keys or p.key in page_keys]
     s = samples(bench.engine)

@@ -29,7 +29,7 @@ def _cached(qualname: str, db_url: str, data_version: str, scope: Scope, args: t
 def fetch(fn, ctx: PageContext, *args, scope: Scope | None = None, **kwargs):
     """Call a data_access query for the page's scope (or a narrower ``scope``), cached."""
     use = scope or ctx.scope
-    if ctx.user is not None and not use.within(ctx.user.root):
+    if not ctx.allows(use):
         raise PermissionError("超出本账号的数据范围")
     qualname = f"{fn.__module__}.{fn.__name__}"
     return _cached(qualname, ctx.db_url, ctx.data_version, use, tuple(args), tuple(sorted(kwargs.items())))

@@ -15,7 +15,7 @@ import streamlit as st
 from data_access.importer import spec, run as importer
 from data_access.importer.template import DEFAULT_TEMPLATE, docs_markdown
 
-from . import format as fmt
+from data_access.report import formatting as fmt
 from .context import PageContext
 from .data import engine, fetch
 from .kpi import Kpi, show

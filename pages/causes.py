@@ -2,25 +2,23 @@
 
 import streamlit as st
 
-from components import cause_charts, nav
-from components import format as fmt
-from components.cause_widgets import comparison_scope, drill_link, url_choice, url_value
+from components import widgets
+from components.charts import causes_exits
+from data_access.report import formatting as fmt
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
 from data_access.codes import HOUSEHOLD_ATTRIBUTES, HOUSEHOLD_STATUSES, REGION_LEVEL_LABELS
 from data_access.queries import causes
 
 ctx = current()
-page_header(ctx, "致贫原因")
 
 MEASURE_OPTIONS = {"households": "按户数", "persons": "按人数"}
 if ctx.present:  # 汇报模式: one screen, no controls (the URL still decides)
-    measure = url_value("measure", MEASURE_OPTIONS, "households", warn=False)
+    measure = widgets.read_choice("measure", MEASURE_OPTIONS, "households", warn=False)
 else:
-    measure = url_choice("measure", "统计口径", MEASURE_OPTIONS, "households")
-unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
+    measure = widgets.choice("measure", "统计口径", MEASURE_OPTIONS, "households")
+unit, measure_name = causes_exits.UNITS[measure], causes_exits.MEASURES[measure]
 mix = fetch(causes.cause_mix, ctx, ctx.year)
 if mix.empty:
     st.info(f"{ctx.region_name}截至{ctx.year}年没有建档立卡户,无致贫原因可分析。")
@@ -29,23 +27,23 @@ if mix.empty:
 order = causes.cause_order(mix["cause"])
 top = mix.sort_values(measure, ascending=False).reset_index(drop=True)
 first, second = top.iloc[0], top.iloc[1] if len(top) > 1 else None
-base_scope, base_name = comparison_scope(ctx)
+base_scope, base_name = ctx.comparison_scope()
 if ctx.present:
     st.markdown(f"#### 主要致贫原因(占建档立卡{measure_name}):{first['cause']} {fmt.percent(first[f'{measure}_pct'])}" +
                 (f" · {second['cause']} {fmt.percent(second[f'{measure}_pct'])}" if second is not None else ""))
     left, right = st.columns(2)
     with left:
-        cause_charts.cause_bars(mix, measure, key="cause-mix", height=305, compact=True,
+        causes_exits.cause_bars(mix, measure, key="cause-mix", height=305, compact=True,
                                 title=f"主要致贫原因({measure_name})")
     with right:
         if base_scope:
-            cause_charts.compare_bars(mix, fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope), measure,
+            causes_exits.compare_bars(mix, fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope), measure,
                                       ctx.region_name, base_name, key="cause-compare", height=305,
                                       compact=True, title=f"占比与{base_name}相差(百分点)")
         else:
             others = fetch(causes.other_cause_counts, ctx, ctx.year)
             if not others.empty:
-                cause_charts.other_cause_bars(others, key="other-causes", height=305, compact=True,
+                causes_exits.other_cause_bars(others, key="other-causes", height=305, compact=True,
                                             title="兼有的其他致贫原因(户数)")
     st.stop()
 
@@ -65,14 +63,14 @@ def list_link(label: str, **params) -> None:
     if causes.NO_CAUSE in params.values():
         st.caption(f"{label}:未填写致贫原因或属性的户无法按此条件查询,请在查询页按其他条件查找。")
         return
-    drill_link(f"查看名单:{label}", **params)
+    widgets.query_link(f"查看名单:{label}", **params)
 
 
 # ---- the mix, and how it differs from the comparison region ----------------------------------------
 left, right = st.columns([1, 1] if base_scope else [3, 2])
 with left:
     st.subheader(f"主要致贫原因构成({measure_name})")
-    hit = cause_charts.cause_bars(mix, measure, key="cause-mix")
+    hit = causes_exits.cause_bars(mix, measure, key="cause-mix")
     st.caption(sentence)
     if hit:
         row = mix[mix["cause"] == hit["cause"]].iloc[0]
@@ -81,7 +79,7 @@ with right:
     if base_scope:
         st.subheader(f"与{base_name}比较(占比)")
         base_mix = fetch(causes.cause_mix, ctx, ctx.year, scope=base_scope)
-        hit = cause_charts.compare_bars(mix, base_mix, measure, ctx.region_name, base_name, key="cause-compare")
+        hit = causes_exits.compare_bars(mix, base_mix, measure, ctx.region_name, base_name, key="cause-compare")
         if hit:
             list_link(f"{ctx.region_name} · {hit['cause']}", main_cause=hit["cause"])
     else:
@@ -90,7 +88,7 @@ with right:
         if others.empty:
             st.info("没有登记其他致贫原因。")
         else:
-            hit = cause_charts.other_cause_bars(others, key="other-causes")
+            hit = causes_exits.other_cause_bars(others, key="other-causes")
             if hit:
                 list_link(f"其他致贫原因含{hit['cause']}", other_cause=hit["cause"])
 
@@ -104,7 +102,7 @@ if child_level:
         st.info(f"各{child_label}没有建档立卡户。")
     else:
         names = list(by_child.drop_duplicates("code")["name"])
-        hit = cause_charts.cause_matrix(
+        hit = causes_exits.cause_matrix(
             by_child, col="name", measure=measure, col_order=names, row_order=order, col_title=child_label,
             row_title="主要致贫原因", share_within="name", key="cause-by-child", extra_fields=("code",),
             x_angle=0 if len(names) <= 16 else -40)
@@ -114,7 +112,7 @@ if child_level:
                 list_link(f"{hit['name']} · {hit['cause']}", region=hit["code"], main_cause=hit["cause"])
             with cols[1]:
                 if st.button(f"进入{hit['name']}查看", key="cause-drill-region"):
-                    nav.set_region(hit["code"])
+                    widgets.set_region(hit["code"])
 
 # ---- against attribute, status, identification year, other causes ------------------------------------
 st.subheader("致贫原因与户属性、脱贫状态、识别年度、其他致贫原因")
@@ -123,7 +121,7 @@ tab_attr, tab_status, tab_year, tab_pairs = st.tabs(["按贫困户属性", "按�
 
 def cross(df, col, col_title, col_order, key, param):
     """Cause × ``col`` (colour = share within the column); a click links to the household list."""
-    hit = cause_charts.cause_matrix(df, col=col, measure=measure, col_order=col_order, row_order=order,
+    hit = causes_exits.cause_matrix(df, col=col, measure=measure, col_order=col_order, row_order=order,
                                     col_title=col_title, row_title="主要致贫原因", share_within=col, key=key)
     if hit:
         list_link(f"{col_title}{hit[col]} · {hit['cause']}", main_cause=hit["cause"], **{param: hit[col]})
@@ -145,7 +143,7 @@ with tab_pairs:
     st.caption("行:主要致贫原因;列:同一户登记的其他致贫原因(一户可有多项,“无”为未登记其他原因);颜色为该行内占比。")
     df = fetch(causes.cause_combinations, ctx, ctx.year)
     others = causes.cause_order(set(df["other_cause"]) - {causes.NO_OTHER_CAUSE}) + [causes.NO_OTHER_CAUSE]
-    hit = cause_charts.cause_matrix(
+    hit = causes_exits.cause_matrix(
         df, col="other_cause", row="main_cause", measure=measure, col_order=others, row_order=order,
         col_title="其他致贫原因", row_title="主要致贫原因", share_within="main_cause", key="cause-pairs",
         col_label=lambda c: f"兼{c}", x_title="其他致贫原因", x_angle=-35)

@@ -4,10 +4,8 @@ import streamlit as st
 
 from components import import_ui
 from components.context import current
-from components.header import page_header
 
 ctx = current()
-page_header(ctx, "数据管理")
 mode = import_ui.access(ctx)
 if mode is None:
     st.stop()

@@ -2,32 +2,30 @@
 
 import streamlit as st
 
-from components import cause_charts, nav
-from components import format as fmt
-from components.cause_widgets import drill_link, household_table, pager, url_choice, url_number, url_value
+from components import widgets
+from components.charts import causes_exits
+from data_access.report import formatting as fmt
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
 from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import exits
 
 ctx = current()
-page_header(ctx, "脱贫进度")
 
 MEASURE_OPTIONS = {"households": "按户数", "persons": "按人数"}
 THRESHOLD_OPTIONS = {int(t): f"{t:g}%" for t in exits.VILLAGE_THRESHOLDS}
 if ctx.present:  # 汇报模式: one screen, no controls (the URL still decides)
-    measure = url_value("measure", MEASURE_OPTIONS, "households", warn=False)
+    measure = widgets.read_choice("measure", MEASURE_OPTIONS, "households", warn=False)
     threshold, margin = 3, 10.0
 else:
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        measure = url_choice("measure", "统计口径", MEASURE_OPTIONS, "households")
-        threshold = url_choice("threshold", "贫困村出列标准(贫困发生率低于)", THRESHOLD_OPTIONS, 3,
-                               help="贫困村出列:贫困发生率降至2%以下(西部地区3%以下)。")
-        margin = url_number("margin", "收入临界幅度(高于标准线 %)", 10.0, 0.0, 100.0, 1.0,
-                            help="已脱贫户最新年人均纯收入低于“标准线×(1+幅度)”即列入收入临界预警。")
-unit, measure_name = cause_charts.UNITS[measure], cause_charts.MEASURES[measure]
+        measure = widgets.choice("measure", "统计口径", MEASURE_OPTIONS, "households")
+        threshold = widgets.choice("threshold", "贫困村出列标准(贫困发生率低于)", THRESHOLD_OPTIONS, 3,
+                                   help="贫困村出列:贫困发生率降至2%以下(西部地区3%以下)。")
+        margin = widgets.number("margin", "收入临界幅度(高于标准线 %)", 10.0, 0.0, 100.0, 1.0,
+                                help="已脱贫户最新年人均纯收入低于“标准线×(1+幅度)”即列入收入临界预警。")
+unit, measure_name = causes_exits.UNITS[measure], causes_exits.MEASURES[measure]
 
 # ---- this year against the target ------------------------------------------------------------------------
 progress = fetch(exits.progress, ctx, ctx.first_year, ctx.last_year)
@@ -60,7 +58,7 @@ if ctx.present:  # one screen: the four figures beside this year's progress agai
     with left:
         show(cards, per_row=2)
     with right:
-        cause_charts.exits_vs_target(progress, measure, key="exits-target", height=360,
+        causes_exits.exits_vs_target(progress, measure, key="exits-target", height=360,
                                      title=f"各年脱贫{measure_name}与年度任务", year=ctx.year)
     st.stop()
 show(cards)
@@ -68,12 +66,12 @@ show(cards)
 left, right = st.columns(2)
 with left:
     st.subheader(f"各年脱贫{measure_name}与年度任务")
-    hit = cause_charts.exits_vs_target(progress, measure, key="exits-target", year=ctx.year)
+    hit = causes_exits.exits_vs_target(progress, measure, key="exits-target", year=ctx.year)
     if hit:
-        drill_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"], year=ctx.last_year)
+        widgets.query_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"], year=ctx.last_year)
 with right:
     st.subheader(f"累计脱贫{measure_name}")
-    cause_charts.cumulative_curve(progress, measure, key="exits-cumulative")
+    causes_exits.cumulative_curve(progress, measure, key="exits-cumulative")
 
 
 # ---- warnings ----------------------------------------------------------------------------------------------
@@ -107,28 +105,52 @@ names = {
     "near_line": f"收入临界({fmt.count(near['households'])} 户)",
     "unmet": f"三保障缺项({fmt.count(unmet['households'])} 户)",
 }
-shown = url_choice("list", "查看名单", names, None, allow_none=True)
+LIST_COLUMNS = {
+    "hh_id": "户编号", "head_name": "户主姓名", "town_name": "乡镇", "village_name": "行政村",
+    "member_count": "家庭人口(人)", "main_cause": "主要致贫原因", "attribute": "贫困户属性",
+    "identified_year": "识别年度", "exit_year": "脱贫年度", "returned_year": "返贫年度",
+}
+
+
+def year_text(y) -> str:
+    return str(int(y)) if y is not None and y == y else ""
+
+
+def listing(result: dict, key: str, offset: int, extra: dict | None = None, formats: dict | None = None) -> None:
+    """One page of a warning list: how many in all, then the households (a selected row links to its file)."""
+    rows = result["rows"]
+    if result["households"] == 0:
+        st.success("没有符合条件的农户。")
+        return
+    st.caption(f"共 {fmt.count(result['households'])} 户 {fmt.count(result['persons'])} 人;"
+               f"本页显示第 {offset + 1}–{offset + len(rows)} 户(点选一行可打开户档案)。")
+    years = {"识别年度": year_text, "脱贫年度": year_text, "返贫年度": year_text}
+    widgets.household_table(rows, {**LIST_COLUMNS, **(extra or {})}, key, formats={**years, **(formats or {})},
+                            id_links=False, height=min(38 + 35 * len(rows), 420))
+
+
+shown = widgets.choice("list", "查看名单", names, None, allow_none=True)
 if shown:
     query = {"not_exited": exits.not_exited_list, "returned": exits.returned_list,
              "near_line": exits.near_line, "unmet": exits.unmet_guarantees}[shown]
-    offset = pager(lists[shown]["households"], limit, key=f"pager-{shown}")
+    offset = widgets.pager(lists[shown]["households"], limit, key=f"pager-{shown}")
     args = (ctx.year, margin) if shown == "near_line" else (ctx.year,)
     result = lists[shown] if offset == 0 else fetch(query, ctx, *args, limit=limit, offset=offset)
     if shown == "near_line":
         st.caption(f"按{ctx.year}年及以前最近一年的年人均纯收入,对照该收入年度的标准线"
                    "(2020年及以前为贫困线,2021年起为监测线)判断;最低的排在前面。")
-        household_table(
-            result, "list-near-line",
+        listing(
+            result, "list-near-line", offset,
             {"income_year": "收入年度", "per_capita_net": "年人均纯收入(元)", "line": "标准线(元/人·年)",
-             "line_kind": "标准线类别", "above_line_pct": "高于标准线(%)"}, limit=limit, offset=offset,
+             "line_kind": "标准线类别", "above_line_pct": "高于标准线(%)"},
             formats={"年人均纯收入(元)": lambda v: f"{v:,.0f}", "收入年度": lambda v: str(int(v))})
     elif shown == "unmet":
-        household_table(
-            result, "list-unmet", {**exits.GUARANTEE_ITEMS, "children_out": "失学辍学儿童(人)", "uninsured": "未参保(人)"},
-            limit=limit, offset=offset,
+        listing(
+            result, "list-unmet", offset,
+            {**exits.GUARANTEE_ITEMS, "children_out": "失学辍学儿童(人)", "uninsured": "未参保(人)"},
             formats={label: (lambda v: "是" if v else "") for label in exits.GUARANTEE_ITEMS.values()})
     else:
-        household_table(result, f"list-{shown}", limit=limit, offset=offset)
+        listing(result, f"list-{shown}", offset)
 
 # ---- incidence by child region -------------------------------------------------------------------------------
 child_level = ctx.scope.child_level
@@ -137,9 +159,9 @@ if child_level:
     st.subheader(f"各{child_label}贫困发生率(%)")
     inc = fetch(exits.child_incidence, ctx, ctx.first_year, ctx.last_year)
     if not inc.empty:
-        hit = cause_charts.incidence_matrix(inc, child_label, key="exits-child-incidence")
+        hit = causes_exits.incidence_matrix(inc, child_label, key="exits-child-incidence")
         if hit and st.button(f"进入{hit['name']}查看", key="exits-drill-region"):
-            nav.set_region(hit["code"])
+            widgets.set_region(hit["code"])
 
 # ---- poor villages -------------------------------------------------------------------------------------------
 villages = fetch(exits.poor_villages, ctx, ctx.year, threshold)
@@ -159,13 +181,13 @@ else:
         ], per_row=2)
     with right_v:
         by_year = fetch(exits.village_exits_by_year, ctx, ctx.first_year, ctx.last_year)
-        cause_charts.village_exits(by_year, key="exits-villages-by-year")
-    table = cause_charts.village_table(villages, threshold)
+        causes_exits.village_exits(by_year, key="exits-villages-by-year")
+    table = causes_exits.village_table(villages, threshold)
     if len(remaining):
         st.markdown(f"**未出列贫困村的贫困发生率(虚线为出列标准 {threshold:g}%)**")
-        hit = cause_charts.incidence_bars(remaining, threshold, table, key="exits-remaining", label="行政村")
+        hit = causes_exits.incidence_bars(remaining, threshold, table, key="exits-remaining", label="行政村")
         if hit and st.button("进入该村查看", key="exits-drill-village"):
-            nav.set_region(hit["code"])
+            widgets.set_region(hit["code"])
     else:
         st.success(f"{ctx.year}年末全部 {len(villages)} 个贫困村均已出列。")
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
@@ -179,4 +201,4 @@ if ctx.year < ctx.last_year:
           Kpi(f"{ctx.year}年销号(人)", fmt.count(done["persons"]))])
     st.caption("系统只保存每户当前所处环节,往年各环节的在途户数无从还原;选择最新年度可查看各环节在途户数。")
 else:
-    cause_charts.step_bars(pipeline, key="exits-pipeline")
+    causes_exits.step_bars(pipeline, key="exits-pipeline")

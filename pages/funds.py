@@ -1,20 +1,18 @@
 """资金项目: where the money came from, where it went, and whether it is spent."""
 
-import datetime as dt
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import figures, flow, nav
+from components import figures, widgets
+from components.charts import flow
 from data_access.report import money as amounts
-from components import format as fmt
-from components.charts import with_table
+from data_access.report import formatting as fmt
+from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
 from components.figures import Figure
-from components.header import page_header
-from components.theme import BAD, GOOD, NEUTRAL
+from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
 from data_access.queries import funds
 
@@ -24,15 +22,11 @@ IDLE_DAYS_DEFAULT = 90
 PRESENT_FLOW_HEIGHT = 240  # presentation mode: the first screen (1280×720) holds figures and flow
 
 ctx = current()
-page_header(ctx, "资金项目")
 sel = flow.read_selection()
 if not ctx.present or sel.params or ctx.scope.level not in ("province", "city", "county"):
-    flow.breadcrumb(ctx, sel)
+    flow.money_path(ctx, sel)
 
-try:
-    as_of = dt.date.fromisoformat(str(ctx.as_of)[:10])
-except ValueError:
-    as_of = dt.date(ctx.year, 12, 31)
+as_of = ctx.as_of
 total = fetch(funds.execution, ctx, ctx.year, sel.source, sel.category)
 problems_year = fetch(funds.data_problems, ctx, ctx.year)
 by_allocation = total["base"] == "allocated"
@@ -78,8 +72,8 @@ else:
                 f"共{fmt.count(total['projects'])}个项目。")
 
 view_names = {label: key for key, label in VIEWS.items()}
-picked_view = st.segmented_control("查看", list(view_names), key="view", default=VIEWS["flow"], required=True,
-                                   bind="query-params", label_visibility="collapsed")
+picked_view = widgets.choice("view", "查看", {label: label for label in view_names}, VIEWS["flow"],
+                             label_visibility="collapsed")
 view = view_names.get(picked_view, "flow")
 if len(problems_year) and view != "problems" and not ctx.present:
     st.caption(f"{ctx.year}年发现 {len(problems_year)} 条数据问题(如项目无地点、支出超过拨付),见“数据问题”。")
@@ -242,10 +236,9 @@ elif view == "alloc":
 elif view == "projects":
     c1, c2 = st.columns([1, 2])
     with c1:
-        days = st.number_input("拨付后未支出超过(天)", min_value=1, max_value=3650, value=IDLE_DAYS_DEFAULT,
-                               step=30, key="days", bind="query-params")
+        days = widgets.number("days", "拨付后未支出超过(天)", IDLE_DAYS_DEFAULT, 1, 3650, 30)
     with c2:
-        only_flagged = st.toggle("只看预警项目(逾期或资金滞留)", key="flagged", bind="query-params")
+        only_flagged = widgets.toggle("flagged", "只看预警项目(逾期或资金滞留)")
     plist = fetch(funds.projects, ctx, ctx.year, as_of, int(days), sel.source, sel.category)
     if plist.empty:
         st.info("所选范围和年度没有项目。")
@@ -289,12 +282,12 @@ elif view == "projects":
                            selection_mode="single-row", height=min(640, 38 + 35 * len(table)))
         rows = event.selection.rows if event is not None else []
         if rows:
-            nav.go("project", project=plist.iloc[rows[0]]["project_id"], **sel.params)
+            widgets.go("project", project=plist.iloc[rows[0]]["project_id"], **sel.params)
 
 # ---- 户均投入 ----------------------------------------------------------------------------
 elif view == "benefit":
-    span = st.segmented_control("口径", ["累计", "当年"], key="span", default="累计", required=True,
-                                bind="query-params", help=f"累计:{ctx.first_year}–{ctx.year}年各年资金合计;当年:{ctx.year}年")
+    span = widgets.choice("span", "口径", {"累计": "累计", "当年": "当年"}, "累计",
+                          help=f"累计:{ctx.first_year}–{ctx.year}年各年资金合计;当年:{ctx.year}年")
     cumulative = span != "当年"
     when = f"截至{ctx.year}年累计" if cumulative else f"{ctx.year}年"
     per = fetch(funds.per_beneficiary, ctx, ctx.year, sel.source, sel.category, "child", cumulative)
@@ -355,7 +348,7 @@ elif view == "benefit":
 
 # ---- 数据问题 ----------------------------------------------------------------------------
 elif view == "problems":
-    every_year = st.toggle("检查全部年度", key="all_years", bind="query-params")
+    every_year = widgets.toggle("all_years", "检查全部年度")
     found = fetch(funds.data_problems, ctx, None) if every_year else problems_year
     st.subheader(f"数据问题:{len(found)} 条({'全部年度' if every_year else f'{ctx.year}年'})")
     st.caption("规则:支出 ≤ 拨付 ≤ 安排 ≤ 下达;每个项目须有所在乡镇或村;资金流水须有对应安排;金额为正。"
@@ -381,4 +374,4 @@ elif view == "problems":
         st.caption("点击项目所在行,打开项目档案。")
         rows = event.selection.rows if event is not None else []
         if rows and found.iloc[rows[0]]["object_kind"] == "项目":
-            nav.go("project", project=found.iloc[rows[0]]["object_id"], **sel.params)
+            widgets.go("project", project=found.iloc[rows[0]]["object_id"], **sel.params)

@@ -6,18 +6,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components import nav
-from components.charts import with_table
+from data_access.report import formatting as fmt
+from components import widgets
+from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
-from components.theme import BAD, GOOD, SEQUENTIAL
-from components.watchlist import (
-    as_of_date, household_table, masked_phones, number_setting, page_available, reference_date, set_param,
-    url_choice, url_int,
-)
+from data_access.report.palette import BAD, GOOD, SEQUENTIAL
+from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
 from data_access.rules import visit_period
 
@@ -25,13 +21,12 @@ DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20
 
 ctx = current()
-page_header(ctx, "帮扶力量")
 year = ctx.year
-on = reference_date(ctx)
-as_of = as_of_date(ctx) or on
-days = url_int("days", DAYS_DEFAULT, 7, 730, "未走访天数与入户率周期")
+on = ctx.reference_date
+as_of = ctx.as_of
+days = widgets.read_number("days", DAYS_DEFAULT, 7, 730)
 modes = {"recent": f"近{days}天", "year": f"{year}年全年"}
-mode = url_choice("period", modes, "recent", "入户率周期")
+mode = widgets.read_choice("period", modes, "recent")
 
 if mode == "recent":
     period = helpq.window(on, days)
@@ -54,12 +49,9 @@ period_text = f"{period[0]:%Y-%m-%d} 至 {period[1]:%Y-%m-%d}"
 if not ctx.present:
     left, right = st.columns([2, 1])
     with left:
-        picked_mode = st.segmented_control("入户率统计周期", list(modes), format_func=modes.get, default=mode,
-                                           key=f"period-{mode}-{days}")
-        if picked_mode and picked_mode != mode:
-            set_param("period", picked_mode, "recent")
+        widgets.choice("period", "入户率统计周期", modes, "recent", warn=False)
     with right:
-        number_setting("未走访天数 N(天)", "days", days, DAYS_DEFAULT, 7, 730, 15,
+        widgets.number("days", "未走访天数 N(天)", DAYS_DEFAULT, 7, 730, 15, warn=False,
                        help="“近N天”入户率与“超过N天未走访”名单都用这个天数,默认90天;改动写入链接。")
     st.caption(f"入户率 = 周期末仍在结对的帮扶户中,周期内有“入户走访”记录的户数 ÷ 结对帮扶户数。"
                f"电话联系、政策宣讲不算入户。本次周期:{period_text}。")
@@ -198,7 +190,7 @@ if ctx.scope.child_level is not None:
                        height=110 + 32 * len(shown), on_select="rerun")
     code = picked(event, "region_pick")
     if code:
-        nav.set_region(code)
+        widgets.set_region(code)
 
     st.subheader("入户率变化(分地区)")
     st.caption(trend_text + ";颜色越深越需关注。")
@@ -227,7 +219,7 @@ units = units[units["assigned_households"] > 0]
 if units.empty:
     st.info("本范围内没有结对帮扶的单位。")
 else:
-    query_ready = page_available("query")
+    query_ready = widgets.page_available("query")
     lowest = units.sort_values(["visit_rate", "key"], na_position="first").head(UNITS_SHOWN)
     note = f"入户率最低的 {len(lowest)} 个单位(共 {len(units)} 个,全部排名见“数据表”)" \
         if len(units) > UNITS_SHOWN else f"共 {len(units)} 个单位"
@@ -238,7 +230,7 @@ else:
                        height=110 + 32 * len(lowest), on_select="rerun" if query_ready else None)
     unit_id = picked(event, "unit_pick")
     if unit_id:
-        nav.go("query", unit=unit_id)
+        widgets.go("query", unit=unit_id)
     st.markdown(f"**各单位入户率变化**({trend_text})")
     unit_trend = fetch(helpq.visit_rates, ctx, trend, "unit")
     st.dataframe(over_time_table(unit_trend, "帮扶单位", trend_labels), hide_index=True, width="stretch",
@@ -257,7 +249,7 @@ with tab_hh:
         more = f",列出最久未走访的前 {len(rows)} 户" if no_hh["total"] > len(rows) else ""
         st.caption(f"共 {fmt.count(no_hh['total'])} 户{more};“从未入户”指没有任何入户走访记录。")
         shown = rows.assign(last_visit=[str(d) if pd.notna(d) else "从未入户" for d in rows["last_visit"]])
-        household_table(shown, {
+        widgets.household_table(shown, {
             "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村", "cadre": "帮扶责任人",
             "unit": "帮扶单位", "last_visit": "最近入户日期", "days_since": "距今(天)",
         }, key="help-no-hh", height=360, column_config={"距今(天)": st.column_config.NumberColumn(format="%d")})
@@ -268,7 +260,7 @@ with tab_cadre:
     else:
         more = f",列出前 {len(rows)} 人" if no_cadre["total"] > len(rows) else ""
         st.caption(f"共 {fmt.count(no_cadre['total'])} 人{more}。" + ("电话号码已脱敏。" if ctx.masked else ""))
-        shown = rows.assign(phone=masked_phones(rows["phone"], ctx.masked),
+        shown = rows.assign(phone=[mask_phone(v) for v in rows["phone"]] if ctx.masked else list(rows["phone"]),
                             last_visit=[str(d) if pd.notna(d) else "从未入户" for d in rows["last_visit"]])
         st.dataframe(shown.rename(columns={
             "name": "帮扶责任人", "unit": "帮扶单位", "phone": "联系电话", "town": "所在乡镇",

@@ -4,34 +4,32 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components import nav
-from components.charts import with_table
+from data_access.report import formatting as fmt
+from components import widgets
+from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
 from components.export import export_buttons
-from components.header import page_header
 from components.kpi import Kpi, show
-from components.theme import BAD, CATEGORICAL, GOOD, NEUTRAL
+from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
 
 ctx = current()
-page_header(ctx, "户档案")
 
 hh_id = str(st.query_params.get("hh", "")).strip()
 if not hh_id:
     st.info("请从“查询”页选择一户,或在链接中给出户编号(?hh=户编号)。")
-    nav.link("query", "前往查询")
+    widgets.link("query", "前往查询")
     st.stop()
 if not hq.HH_ID_RE.match(hh_id):
     st.error(f"户编号格式不正确:“{hh_id[:32]}”。户编号由数字和字母组成。")
-    nav.link("query", "前往查询")
+    widgets.link("query", "前往查询")
     st.stop()
 
 profile = fetch(hq.household_profile, ctx, hh_id, ctx.year, masked=ctx.masked)
 if profile is None:
     st.error(f"在{ctx.scope_label}范围内没有户编号为 {hh_id} 的农户:该户不存在,或不在当前(或本账号)的数据范围内。")
-    nav.link("query", "前往查询")
+    widgets.link("query", "前往查询")
     st.stop()
 
 
@@ -198,4 +196,4 @@ with tabs[6]:
         "removed_date": "风险消除日期", "persons": "人数(人)"}), "防返贫监测", "hh-monitoring",
         "该户未被纳入防返贫监测。")
 
-nav.link("query", "‹ 返回查询")
+widgets.link("query", "‹ 返回查询")

@@ -4,17 +4,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components import maps, nav
-from components.charts import kept, with_table
+from data_access.report import formatting as fmt
+from components import widgets
+from components.charts import maps
+from components.charts.style import kept, with_table
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
-from components.theme import BAD, GOOD
-from components.watchlist import (
-    household_table, number_setting, page_available, query_link, reference_date, url_int,
-)
+from data_access.report.palette import BAD, GOOD
 from data_access.queries import monitoring
 
 MONITORING_SINCE = 2021
@@ -22,13 +19,12 @@ MARGIN_DEFAULT = 10
 COUNT_AXIS = alt.Axis(tickMinStep=1, format=",d")  # whole households only
 
 ctx = current()
-page_header(ctx, "防返贫监测")
-on = reference_date(ctx)
+on = ctx.reference_date
 year = ctx.year
 if year < MONITORING_SINCE:
     st.info(f"防返贫动态监测自{MONITORING_SINCE}年开始,{year}年尚无监测对象。请在左侧选择{MONITORING_SINCE}年或以后的年度。")
 
-margin = url_int("margin", MARGIN_DEFAULT, 0, 50, "收入预警范围")
+margin = widgets.read_number("margin", MARGIN_DEFAULT, 0, 50)
 now = fetch(monitoring.totals, ctx, year)
 before = fetch(monitoring.totals, ctx, year - 1) if year > ctx.first_year else None
 kinds = fetch(monitoring.breakdown, ctx, year, "kind")
@@ -62,7 +58,7 @@ if not ctx.present:
             help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
     ])
 
-query_ready = page_available("query")
+query_ready = widgets.page_available("query")
 
 
 @kept
@@ -141,7 +137,7 @@ with left:
                        on_select="rerun" if query_ready else None)
     choice = picked(event, "kind_pick")
     if choice:
-        nav.go("query", monitoring_kind=choice)
+        widgets.go("query", monitoring_kind=choice)
 with right:
     st.markdown("**按主要风险**")
     risk_rows = risks[risks["households"] > 0]
@@ -150,7 +146,7 @@ with right:
                        on_select="rerun" if query_ready else None)
     choice = picked(event, "risk_pick")
     if choice:
-        nav.go("query", risk=choice)
+        widgets.go("query", risk=choice)
 if query_ready:
     st.markdown("**到查询页列出名单:**")
     cols = st.columns(3)
@@ -158,7 +154,7 @@ if query_ready:
     links += [("全部仍有风险", {"removed": 0}), ("全部已消除风险", {"removed": 1})]
     for i, (label, params) in enumerate(links):
         with cols[i % 3]:
-            query_link(label, **params)
+            widgets.query_link(label, **params)
 
 # ---- 分地区 and the map ---------------------------------------------------------
 st.subheader("分地区")
@@ -175,7 +171,7 @@ if not regions.empty:
     if name:
         match = regions.loc[regions["name"] == name, "code"]
         if not match.empty:
-            nav.set_region(match.iloc[0])
+            widgets.set_region(match.iloc[0])
 
 if ctx.scope.level in ("province", "city"):  # thousands of villages: unreadable, and slow to draw
     st.caption("村级地图请进入县(区)后查看:点击上面的条形下钻。")
@@ -188,7 +184,7 @@ else:
     clicked = maps.village_map(ctx, values, "仍有风险监测对象", "户", key="mon-map", method="quantile",
                                tooltip_columns={"total": "监测对象", "removed": "已消除风险"}, height=480)
     if clicked and clicked != ctx.scope.code:
-        nav.set_region(clicked)
+        widgets.set_region(clicked)
 
 # ---- 每月 -----------------------------------------------------------------------
 st.subheader(f"{year}年每月新识别与风险消除")
@@ -243,7 +239,7 @@ else:
     st.caption(f"共 {fmt.count(total_listed)} 户{more};风险天数计至 {on:%Y-%m-%d}(已消除的计至消除日)。"
                "点击户编号或选中一行打开户档案。")
     objects = objects.assign(removed_date=[str(d) if pd.notna(d) else "—" for d in objects["removed_date"]])
-    household_table(objects, {
+    widgets.household_table(objects, {
         "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村", "kind": "监测对象类别",
         "main_risk": "主要风险", "identified_date": "识别日期", "removed_date": "风险消除日期",
         "days_at_risk": "风险天数(天)", "persons": "人数(人)",
@@ -273,7 +269,7 @@ with tab_income:
         with c2:
             st.metric(f"高出不足{margin}%(户)", fmt.count(income["near"]))
         with c3:
-            number_setting("预警幅度:高出监测线不足(%)", "margin", margin, MARGIN_DEFAULT, 0, 50, 5,
+            widgets.number("margin", "预警幅度:高出监测线不足(%)", MARGIN_DEFAULT, 0, 50, 5, warn=False,
                            help="默认10%。改动会写入链接,复制链接即可还原。")
         rows = income["rows"]
         if rows.empty:
@@ -282,7 +278,7 @@ with tab_income:
             more = f",列出收入最低的前 {len(rows)} 户" if income["total"] > len(rows) else ""
             st.caption(f"共 {fmt.count(income['total'])} 户{more}。“曾为监测对象”指此前识别、已风险消除。")
             shown = rows.assign(was_monitored=rows["was_monitored"].map({True: "是", False: "否"}))
-            household_table(shown, {
+            widgets.household_table(shown, {
                 "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村",
                 "member_count": "人数(人)", "income_year": "收入年度", "per_capita_net": "人均纯收入(元)",
                 "above_line_pct": "高于监测线(%)", "main_cause": "原致贫原因", "policy_status": "政策享受",
@@ -313,7 +309,7 @@ with tab_health:
         more = f",列出人均纯收入最低的前 {len(rows)} 户" if health["total"] > len(rows) else ""
         st.caption(f"共 {fmt.count(health['total'])} 户{more};一般农户没有收入记录,排在后面。")
         shown = rows.assign(was_monitored=rows["was_monitored"].map({True: "是", False: "否"}))
-        household_table(shown, {
+        widgets.household_table(shown, {
             "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村", "kind": "农户类别",
             "member_count": "人数(人)", "ill_persons": "患大病(人)", "disabled_persons": "残疾(人)",
             "income_year": "收入年度", "per_capita_net": "人均纯收入(元)", "was_monitored": "曾为监测对象",

@@ -4,25 +4,22 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components import nav
+from data_access.report import formatting as fmt
+from components import widgets
 from components.brief import meeting_section
-from components.charts import style, with_table
-from components.choices import region_path, url_choice
+from components.charts.style import style, with_table
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
-from components.ranking import child_label as ranking_label
-from components.ranking import child_ranking
-from components.theme import BAD, GOOD
+from components.charts.ranking import child_label as ranking_label
+from components.charts.ranking import child_ranking
+from data_access.report.palette import BAD, GOOD
 from data_access.queries import funds, monitoring, overview
 from data_access.queries.villages import INDICATORS
 
 ctx = current()
-page_header(ctx, "总览")
 if not ctx.present:
-    region_path(ctx)
+    widgets.region_path(ctx)
 
 now = fetch(overview.headline, ctx, ctx.year)
 before = fetch(overview.headline, ctx, ctx.year - 1) if ctx.year > ctx.first_year else None
@@ -88,8 +85,8 @@ years = fetch(overview.yearly, ctx, ctx.first_year, ctx.last_year)
 chart_height = 190 if ctx.present else 300
 left, right = st.columns(2)
 with left:
-    per = url_choice("per", {"hh": "按户", "p": "按人"}, "hh", "脱贫与年度任务", key="ov-per",
-                     label_visibility="collapsed") if not ctx.present else "p"
+    per = widgets.choice("per", "脱贫与年度任务", {"hh": "按户", "p": "按人"}, "hh",
+                         label_visibility="collapsed") if not ctx.present else "p"
     noun = "户" if per == "hh" else "人"
     done_col, goal_col = ("exited_households", "target_households") if per == "hh" else \
         ("exited_persons", "target_persons")
@@ -137,14 +134,14 @@ if ctx.present:
     st.stop()
 if ctx.scope.child_level is None:
     st.markdown(f"**{ctx.region_name}** 是行政村,下面没有下级区划可排名。")
-    nav.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
+    widgets.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
     meeting_section(ctx)
     st.stop()
 
 default_rank = "incidence" if ctx.year <= 2020 else "monitoring_at_risk"
 st.markdown(f"#### 各{ranking_label(ctx)}排名")
-rank = url_choice("rank", {k: v[0] for k, v in INDICATORS.items()}, default_rank, "排名指标", key="ov-rank",
-                  label_visibility="collapsed")
+rank = widgets.choice("rank", "排名指标", {k: v[0] for k, v in INDICATORS.items()}, default_rank,
+                      label_visibility="collapsed")
 child_ranking(ctx, rank, key=f"ov-rank-{ctx.scope.code}-{rank}")
 
 # ---- 会议材料: the 基本情况 paragraph, .docx/.txt and the slides -----------------------------------

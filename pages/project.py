@@ -1,29 +1,27 @@
 """项目档案: one project's place, dates, money movements and beneficiary households."""
 
-import datetime as dt
 import re
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import figures, flow, nav
+from components import figures, widgets
+from components.charts import flow
 from data_access.report import money as amounts
-from components import format as fmt
-from components.charts import with_table
+from data_access.report import formatting as fmt
+from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
 from components.figures import Figure
-from components.header import page_header
-from components.theme import BAD, GOOD, NEUTRAL
+from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.queries import funds
 
 IDLE_DAYS = 90
 
 ctx = current()
-page_header(ctx, "项目档案")
 sel = flow.read_selection()
-nav.link("funds", "‹ 返回资金项目", **sel.params)
+widgets.link("funds", "‹ 返回资金项目", **sel.params)
 
 raw = str(st.query_params.get("project", "") or "").strip()
 if not raw:
@@ -32,11 +30,7 @@ if not raw:
 if not re.fullmatch(r"[A-Za-z0-9_\-]{1,32}", raw):
     st.error(f"项目编号“{raw[:32]}”格式不正确。")
     st.stop()
-try:
-    as_of = dt.date.fromisoformat(str(ctx.as_of)[:10])
-except ValueError:
-    as_of = dt.date.today()
-p = fetch(funds.project_detail, ctx, raw, as_of, IDLE_DAYS)
+p = fetch(funds.project_detail, ctx, raw, ctx.as_of, IDLE_DAYS)
 if p is None:
     st.warning(f"在{ctx.scope_label}范围内没有编号为 {raw} 的项目(可能不在当前区划内,或编号有误)。")
     st.stop()
@@ -127,7 +121,7 @@ else:
         "贫困户属性": people["attribute"],
         "到户金额(元)": pd.to_numeric(people["amount"]),
     })
-    has_household_page = (nav.ROOT / nav.BY_KEY["household"].file).exists()
+    has_household_page = widgets.page_available("household")
     if has_household_page:
         st.caption(f"共 {len(people)} 户;点击一行打开户档案。")
     event = st.dataframe(table, hide_index=True, width="stretch", key=f"ben-{raw}",
@@ -135,4 +129,4 @@ else:
                          column_config={"到户金额(元)": st.column_config.NumberColumn(format="%d")})
     rows = event.selection.rows if has_household_page and event is not None else []
     if rows:
-        nav.go("household", hh=people.iloc[rows[0]]["hh_id"])
+        widgets.go("household", hh=people.iloc[rows[0]]["hh_id"])

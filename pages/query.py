@@ -4,18 +4,16 @@ import math
 
 import streamlit as st
 
-from components import format as fmt
-from components import nav
+from data_access.report import formatting as fmt
+from components import widgets
 from components import query_filters as qf
 from components.context import current
 from components.data import fetch
 from components.export import export_buttons, streamed
-from components.header import page_header
 from components.kpi import Kpi, show
 from data_access.queries import households as hq
 
 ctx = current()
-page_header(ctx, "查询")
 
 try:
     flt = hq.HouseholdFilter.from_params(st.query_params.to_dict())
@@ -98,9 +96,9 @@ qf.pager(flt, pages)
 picked = event.selection.rows if event is not None else []
 if picked:
     hh = rows.iloc[picked[0]]["hh_id"]
-    nav.go("household", hh=hh)
+    widgets.go("household", hh=hh)
 if totals["households"] == 1:
-    nav.link("household", f"打开户档案:{rows.iloc[0].get('head_name') or rows.iloc[0]['hh_id']}",
+    widgets.link("household", f"打开户档案:{rows.iloc[0].get('head_name') or rows.iloc[0]['hh_id']}",
              hh=rows.iloc[0]["hh_id"])
 
 st.divider()

@@ -5,20 +5,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components import nav
-from components.charts import with_table
-from components.choices import as_of_date, region_path
+from data_access.report import formatting as fmt
+from components import widgets
+from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
-from components.header import page_header
 from components.kpi import Kpi, show
-from components.theme import BAD, CATEGORICAL, GOOD
+from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
 
 ctx = current()
-page_header(ctx, "村档案")
-region_path(ctx, target="map")
+widgets.region_path(ctx, target="map")
 
 if ctx.scope.level != "village":
     st.info("村档案需要选定一个行政村:在“村级地图”上点击村庄,或在左侧选择乡镇和行政村。")
@@ -29,11 +26,11 @@ if ctx.scope.level != "village":
             with st.container(horizontal=True, gap="small"):
                 for code, name in zip(kids["code"], kids["name"]):
                     if st.button(name, key=f"v-{code}", type="tertiary"):
-                        nav.go("village", region=code)
-    nav.link("map", "打开村级地图 ›")
+                        widgets.go("village", region=code)
+    widgets.link("map", "打开村级地图 ›")
     st.stop()
 
-as_of = as_of_date(ctx)
+as_of = ctx.as_of
 row = fetch(villages.indicators, ctx, ctx.year, as_of).iloc[0]
 visit_start, visit_end = villages.visit_period(ctx.year, as_of)
 
@@ -134,7 +131,7 @@ with tabs[2]:
                    "点选一行打开项目档案。")
         chosen = event.selection.rows if event else []
         if chosen:
-            nav.go("project", project=str(projects.iloc[chosen[0]]["project_id"]))
+            widgets.go("project", project=str(projects.iloc[chosen[0]]["project_id"]))
 
 with tabs[3]:
     helpers = fetch(villages.helpers, ctx, ctx.year, as_of, masked=ctx.masked)
@@ -181,4 +178,4 @@ with tabs[5]:
                              selection_mode="single-row", key=f"village-households-{ctx.scope.code}")
         chosen = event.selection.rows if event else []
         if chosen:
-            nav.go("household", hh=str(homes.iloc[chosen[0]]["hh_id"]))
+            widgets.go("household", hh=str(homes.iloc[chosen[0]]["hh_id"]))

@@ -3,23 +3,21 @@
 import pandas as pd
 import streamlit as st
 
-from components import format as fmt
-from components.choices import as_of_date, drill, region_path, url_choice
+from data_access.report import formatting as fmt
+from components import widgets
 from components.context import current
 from components.data import fetch
-from components.header import page_header
-from components.maps import map_scope_for, village_map
-from components.ranking import child_label as ranking_label
-from components.ranking import child_ranking
+from components.charts.maps import map_scope_for, village_map
+from components.charts.ranking import child_label as ranking_label
+from components.charts.ranking import child_ranking
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
 ctx = current()
-page_header(ctx, "村级地图")
 if not ctx.present:
-    region_path(ctx)
+    widgets.region_path(ctx)
 
-as_of = as_of_date(ctx)
+as_of = ctx.as_of
 visit_start, visit_end = villages.visit_period(ctx.year, as_of)
 late_cut = villages.late_cutoff(ctx.year, as_of)
 DEFINITIONS = {
@@ -38,11 +36,11 @@ DEFINITIONS = {
 above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
 top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
 with top[0]:
-    key = url_choice("ind", {k: v[0] for k, v in INDICATORS.items()}, "incidence", "着色指标", key="map-ind",
-                     show=not ctx.present)
+    key = widgets.choice("ind", "着色指标", {k: v[0] for k, v in INDICATORS.items()}, "incidence",
+                         show=not ctx.present)
 with top[1]:
-    method = url_choice("cls", {"quantile": "分位数", "jenks": "自然断点"}, "quantile", "分级方法", key="map-cls",
-                        show=not ctx.present and not above_county)
+    method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
+                            show=not ctx.present and not above_county)
 label, unit, higher_is_worse, digits = INDICATORS[key]
 if not ctx.present and above_county:
     st.caption(DEFINITIONS[key])
@@ -131,4 +129,4 @@ else:
     with tab_table:
         data_table()
 
-drill(picked)
+widgets.drill(picked)

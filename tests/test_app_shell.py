@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import nav
+from components.shell import nav
 from data_access import auth
 from tests.apptest_util import metrics, open_page
 

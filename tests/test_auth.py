@@ -8,7 +8,7 @@ import json
 import jwt
 import pytest
 
-from components.embedding import FrameAncestorsMiddleware, policy
+from components.shell.embedding import FrameAncestorsMiddleware, policy
 from data_access import auth
 from data_access.settings import AuthSettings
 

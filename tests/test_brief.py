@@ -338,7 +338,7 @@ def test_no_registry_at_all():
 
 def test_money_and_count_formatting_equal_the_pages():
     from data_access.report import money as amounts
-    from components import format as fmt
+    from data_access.report import formatting as fmt
 
     samples = [0, 1, 49, 50, 99, 150, 12_345, 12_355, 7_726_000, 99_994_999, 99_995_000, 100_000_000,
                123_456_789, 5_000_050_000, 7_339_800_000]

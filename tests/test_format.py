@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data_access.report import money as amounts
-from components import format as fmt
+from data_access.report import formatting as fmt
 
 
 @pytest.mark.parametrize("yuan", [0, 49, 50, 51, 12_345, 12_350, 12_349_999, 123_456_789, 99_995_000,

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from data_access.report import money as amounts
-from components import flow as flow_view
+from components.charts import flow as flow_view
 from data_access.queries import funds
 from data_access.scope import Scope
 

@@ -10,9 +10,8 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.classify import classify, jenks_breaks, palette, quantile_breaks
-from data_access.report.classify import _bounds, _missing
-from components.theme import SEQUENTIAL
+from data_access.report.classify import _bounds, _missing, classify, jenks_breaks, palette, quantile_breaks
+from data_access.report.palette import SEQUENTIAL
 
 
 def sse(groups):

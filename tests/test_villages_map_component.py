@@ -8,7 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.maps import picked_code
+from components.charts.maps import picked_code
 
 
 def _map_script(db_url: str, scope_code: str, renderer: str):
@@ -16,7 +16,7 @@ def _map_script(db_url: str, scope_code: str, renderer: str):
     import streamlit as st
 
     from components.context import PageContext
-    from components.maps import village_map
+    from components.charts.maps import village_map
     from data_access.queries import places
     from data_access.db import get_engine
     from data_access.scope import Scope

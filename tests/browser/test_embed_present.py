@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components import nav
+from components.shell import nav
 
 from .harness import (
     AppServer, app_errors, assert_same_origin, free_port, open_app, screenshot, wait_for_app_loaded,

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from components.flow import SHORT_SOURCES
+from components.charts.flow import SHORT_SOURCES
 from data_access.db import get_engine
 
 from .harness import (

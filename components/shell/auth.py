@@ -8,9 +8,18 @@ from data_access import auth
 from data_access.scope import Scope
 from data_access.settings import auth_settings
 
-from .context import User
+from ..context import User
 
 IDENTITY_KEY = "_identity"
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def open_root(db_url: str, data_version: str) -> Scope:
+    """Where an open (no sign-in) session starts: the widest region holding all data."""
+    from data_access.db import get_engine
+    from data_access.queries.places import default_scope_code
+
+    return Scope.of(default_scope_code(get_engine(db_url)))
 
 
 def _no_access(message: str) -> None:

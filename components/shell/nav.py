@@ -1,13 +1,11 @@
-"""The page registry and links between pages (drill-down keeps region and year in the URL)."""
+"""The page registry: every page, its URL path, title and section (links between pages: ``components.widgets``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import streamlit as st
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,3 @@ DEFAULT_KEY = "overview"  # served at "/" (and at /overview)
 def available(is_admin: bool) -> list[PageSpec]:
     """Pages whose file exists and that this user may open."""
     return [p for p in PAGES if (ROOT / p.file).exists() and (is_admin or not p.admin_only)]
-
-
-def state_params(**extra) -> dict:
-    """The current region/year (and display mode) plus ``extra``, for a link's query string."""
-    params = {k: st.query_params[k] for k in ("region", "year", "mode") if k in st.query_params}
-    params.update({k: str(v) for k, v in extra.items() if v is not None})
-    return params
-
-
-def go(key: str, **params) -> None:
-    """Switch to page ``key`` keeping region/year unless overridden."""
-    st.switch_page(BY_KEY[key].file, query_params=state_params(**params))
-
-
-def link(key: str, label: str, **params) -> None:
-    st.page_link(BY_KEY[key].file, label=label, query_params=state_params(**params))
-
-
-def set_region(code: str) -> None:
-    """Drill to ``code`` on the current page."""
-    st.query_params["region"] = code
-    st.rerun()

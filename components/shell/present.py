@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from .. import widgets
 from . import nav
 
 
@@ -69,6 +70,6 @@ def auto_advance(current_key: str) -> None:
         st.session_state["_cycle_ticks"] = ticks
         if ticks > 1:  # the first run is the page load itself
             st.session_state["_cycle_ticks"] = 0
-            nav.go(following, cycle=seconds, pages=",".join(keys))  # the cycle goes on on the next page
+            widgets.go(following, cycle=seconds, pages=",".join(keys))  # the cycle goes on on the next page
 
     _ticker()

@@ -10,11 +10,11 @@ from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
-from .charts import with_table
-from .choices import as_of_date, drill
-from .context import PageContext
-from .data import fetch
-from .theme import BAD, NEUTRAL
+from .style import with_table
+from ..widgets import drill
+from ..context import PageContext
+from ..data import fetch
+from data_access.report.palette import BAD, NEUTRAL
 
 
 def child_label(ctx: PageContext) -> str:
@@ -25,7 +25,7 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
     """Bars of ``INDICATORS[rank]`` for each child region (villages.child_indicators) with a 数据表 tab."""
     label, unit_text, higher_is_worse, digits = INDICATORS[rank]
     kid_label = child_label(ctx)
-    kids = fetch(villages.child_indicators, ctx, ctx.year, as_of_date(ctx))
+    kids = fetch(villages.child_indicators, ctx, ctx.year, ctx.as_of)
     ranked = kids.assign(value=kids[rank]).sort_values(
         ["value", "code"], ascending=[not higher_is_worse, True], na_position="last").reset_index(drop=True)
     ranked["位次"] = range(1, len(ranked) + 1)

@@ -8,8 +8,9 @@ from collections import OrderedDict
 import altair as alt
 import pandas as pd
 
-from . import charts
-from .theme import FONT_STACK, SEQUENTIAL
+from .style import with_table
+from data_access.report.palette import SEQUENTIAL
+from ..shell.theme import FONT_STACK
 
 SELECTION = "cell"
 
@@ -44,7 +45,7 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, count: str, share: str, x_title
     rows = max(len(y_order), 1)
     # Streamlit fits the whole chart (axis labels and legend included) into the height.
     chart_height = height or 38 * rows + 150 + (50 if x_angle else 0)
-    event = charts.with_table(chart, table, key, height=chart_height, on_select="rerun")
+    event = with_table(chart, table, key, height=chart_height, on_select="rerun")
     return selected(event)
 
 

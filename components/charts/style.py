@@ -14,7 +14,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from .theme import CATEGORICAL, FONT_STACK
+from data_access.report.palette import CATEGORICAL
+from ..shell.theme import FONT_STACK
 
 LABEL_SIZE = 15
 TITLE_SIZE = 17

@@ -1,4 +1,4 @@
-"""The money flow (资金来源 → 项目类别 → 乡镇/村 → 项目) as a Sankey, its URL state and breadcrumb.
+"""The money flow (资金来源 → 项目类别 → 乡镇/村 → 项目) as a Sankey, its URL state and its path.
 
 Drawn with ECharts' native sankey series through ``st.echarts_chart``: ECharts is
 bundled in Streamlit's own static files (no CDN, works offline), its sankey lays
@@ -21,10 +21,11 @@ from data_access.codes import FUND_SOURCES, PROJECT_CATEGORIES
 from data_access.queries.funds import NO_PLACE, TOWN_LEVEL, UNARRANGED
 from data_access.scope import Scope
 
-from . import nav
+from ..widgets import breadcrumb, go
 from data_access.report.money import MoneyUnit, rounded_parts
-from .context import PageContext
-from .theme import BAD, CATEGORICAL, FONT_STACK, NEUTRAL
+from ..context import PageContext
+from data_access.report.palette import BAD, CATEGORICAL, NEUTRAL
+from ..shell.theme import FONT_STACK
 
 LEVEL_TITLES = ("资金来源", "项目类别", "地点", "项目")
 PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
@@ -81,7 +82,7 @@ def apply(region: str | None = None, **changes) -> None:
     st.rerun()
 
 
-# ---- breadcrumb ------------------------------------------------------------------------
+# ---- 资金路径 --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -92,24 +93,14 @@ class Crumb:
     category: str | None
 
 
-@st.cache_data(show_spinner=False, ttl=3600)
-def _open_root(db_url: str, data_version: str) -> str:
-    """Where an open (no sign-in) session starts: the widest region holding all data."""
-    from data_access.db import get_engine
-    from data_access.queries.places import default_scope_code
-
-    return default_scope_code(get_engine(db_url))
-
-
 def crumbs(ctx: PageContext, sel: Selection) -> list[Crumb]:
     """The path: the top region(s) › source › category › township › village.
 
     Starts at the user's root region (open mode: the widest region holding all data).
     Clicking a crumb keeps everything up to it and drops what follows.
     """
-    root = ctx.user.root if ctx.user else Scope.of(_open_root(ctx.db_url, ctx.data_version))
-    allowed = [r for r in ctx.lineage if r["code"].startswith(root.prefix)]
-    upper = [r for r in allowed if r["level"] in ("province", "city", "county") or r["code"] == root.code]
+    allowed = [r for r in ctx.lineage if ctx.allows(Scope.of(r["code"]))]
+    upper = [r for r in allowed if r["level"] in ("province", "city", "county") or r["code"] == ctx.root.code]
     lower = [r for r in allowed if r not in upper]
     if not upper and allowed:
         upper, lower = allowed[:1], allowed[1:]
@@ -124,16 +115,12 @@ def crumbs(ctx: PageContext, sel: Selection) -> list[Crumb]:
     return out
 
 
-def breadcrumb(ctx: PageContext, sel: Selection) -> None:
-    path = crumbs(ctx, sel)
-    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="funds-crumbs"):
-        st.markdown("**资金路径:**")
-        for i, crumb in enumerate(path):
-            last = i == len(path) - 1
-            if last:
-                st.markdown(f"**{crumb.label}**")
-            elif st.button(f"{crumb.label} ›", key=f"funds-crumb-{i}", type="tertiary"):
-                apply(region=crumb.region, source=crumb.source, category=crumb.category)
+def money_path(ctx: PageContext, sel: Selection) -> None:
+    """资金路径: the crumbs as links; a click keeps what is up to it."""
+    def opener(c: Crumb):
+        return lambda: apply(region=c.region, source=c.source, category=c.category)
+
+    breadcrumb([(c.label, opener(c)) for c in crumbs(ctx, sel)], key="funds-crumbs", title="资金路径:")
 
 
 # ---- the Sankey ------------------------------------------------------------------------
@@ -363,4 +350,4 @@ def narrow_to(node: Node, sel: Selection, ctx: PageContext) -> None:
     elif node.kind == "place" and node.key:
         apply(region=node.key, source=sel.source, category=sel.category)
     elif node.kind == "project":
-        nav.go("project", project=node.key, **sel.params)
+        go("project", project=node.key, **sel.params)

@@ -52,6 +52,33 @@ def parse_year(raw: str, first: int, last: int) -> int:
     return year
 
 
+@st.cache_data(show_spinner=False, ttl=3600)
+def _above(db_url: str, data_version: str, root_code: str) -> tuple[dict, ...]:
+    """The regions above the root (outside the root's region tree), from the top down."""
+    from data_access.db import get_engine
+    from data_access.queries.places import lineage as lineage_of
+
+    return tuple(lineage_of(get_engine(db_url), root_code)[:-1])
+
+
+def lineage(tree: pd.DataFrame, scope: Scope, root: Scope, db_url: str, data_version: str) -> tuple[dict, ...]:
+    """The chain of regions from the top down to ``scope``: the root's region tree holds it up to the
+    root; the regions above the root are read once per database version and root."""
+    c = scope.code
+    candidates = {c, c[:9] + "000", c[:6] + "000000", c[:4] + "00000000", c[:2] + "0000000000"}
+    near = tree[tree["code"].isin(candidates)]  # a region's ancestors share its code's leading digits
+    rows = dict(zip(near["code"], zip(near["name"], near["level"], near["parent_code"])))
+    chain, code = [], scope.code
+    while code in rows:
+        name, level, parent = rows[code]
+        chain.append({"code": code, "name": name, "level": level, "parent_code": parent})
+        if code == root.code:
+            break
+        code = parent
+    above = _above(db_url, data_version, root.code) if root.code in rows and rows[root.code][2] else ()
+    return above + tuple(reversed(chain))
+
+
 def remember(scope: Scope, year: int) -> None:
     st.session_state[LAST_KEY] = {"region": scope.code, "year": str(year)}
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL, SEQUENTIAL
 
 FONT_STACK = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", sans-serif'
-
-__all__ = ["BAD", "CATEGORICAL", "FONT_STACK", "GOOD", "NEUTRAL", "SEQUENTIAL", "apply"]
 
 _BASE_CSS = f"""
 <style>

@@ -38,10 +38,10 @@ from data_access.db import read_secrets
 from data_access.queries import places
 from data_access.scope import Scope
 
-from .classify import METHODS, Classes, classify
-from .context import PageContext
-from .data import fetch
-from .theme import FONT_STACK
+from data_access.report.classify import METHODS, Classes, classify
+from ..context import PageContext
+from ..data import fetch
+from ..shell.theme import FONT_STACK
 
 NO_DATA = "#BBBBBB"
 POOR_OUTLINE = "#0072B2"  # Okabe–Ito blue: stands apart from the yellow–red classes
@@ -113,7 +113,7 @@ def map_scope_for(ctx: PageContext, scope: Scope) -> Scope:
     if scope.level != "village":
         return scope
     town = Scope.of(scope.code[:9] + "000")
-    if ctx.user is None or town.within(ctx.user.root):
+    if ctx.allows(town):
         return town
     return scope
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from . import charts
-from . import format as fmt
+from .style import with_table
+from data_access.report import formatting as fmt
 from .matrix import heatmap, selected
-from .theme import BAD, CATEGORICAL, FONT_STACK, GOOD, NEUTRAL
+from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
+from ..shell.theme import FONT_STACK
 
 MEASURES = {"households": "户数", "persons": "人数"}
 UNITS = {"households": "户", "persons": "人"}
@@ -50,7 +51,7 @@ def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = N
     })
     chart = titled(bars + labels, title)
     height = height or max(200, 32 * len(data) + 40)
-    return selected(charts.with_table(chart, table, key, height=height, on_select="rerun"))
+    return selected(with_table(chart, table, key, height=height, on_select="rerun"))
 
 
 def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name: str, base_name: str,
@@ -99,7 +100,7 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
     })
     table = table.set_index("主要致贫原因").loc[[c for c in order if c in set(merged["cause"])]].reset_index()
     height = height or max(220, 40 * len(merged) + 40)
-    return selected(charts.with_table(titled(chart, title), table, key, height=height, on_select="rerun"))
+    return selected(with_table(titled(chart, title), table, key, height=height, on_select="rerun"))
 
 
 def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
@@ -121,7 +122,7 @@ def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
     labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(text="_label:N")
     table = counts.rename(columns={"cause": "其他致贫原因", "households": "户数(户)", "persons": "人数(人)",
                                    "households_pct": "占建档立卡户(%)"})
-    return selected(charts.with_table(titled(bars + labels, title), table, key,
+    return selected(with_table(titled(bars + labels, title), table, key,
                                       height=height or max(200, 30 * len(data) + 40),
                                       on_select="rerun"))
 
@@ -158,7 +159,7 @@ def exits_vs_target(progress: pd.DataFrame, measure: str, key: str, height: int 
         f"target_pct_{measure}": "完成任务(%)",
     })
     chart = bars + ticks + labels
-    return selected(charts.with_table(chart.properties(title=title) if title else chart, table, key, height=height,
+    return selected(with_table(chart.properties(title=title) if title else chart, table, key, height=height,
                                       on_select="rerun"))
 
 
@@ -185,7 +186,7 @@ def cumulative_curve(progress: pd.DataFrame, measure: str, key: str, height: int
     table = progress[["year", f"cum_exited_{measure}", f"cum_target_{measure}", "poor_persons", "incidence"]].rename(
         columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit})", f"cum_target_{measure}": f"累计任务({unit})",
                  "poor_persons": "年末贫困人口(人)", "incidence": "贫困发生率(%)"})
-    charts.with_table(chart.properties(title=title) if title else chart, table, key, height=height)
+    with_table(chart.properties(title=title) if title else chart, table, key, height=height)
 
 
 def incidence_bars(rows: pd.DataFrame, threshold: float, table: pd.DataFrame, key: str, label: str) -> dict | None:
@@ -206,7 +207,7 @@ def incidence_bars(rows: pd.DataFrame, threshold: float, table: pd.DataFrame, ke
     ).add_params(picked)
     rule = alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(color="#000000", strokeDash=[6, 4], size=2).encode(x="t:Q")
     height = max(180, 28 * len(data) + 50)
-    return selected(charts.with_table(bars + rule, table, key, height=height, on_select="rerun"))
+    return selected(with_table(bars + rule, table, key, height=height, on_select="rerun"))
 
 
 def incidence_matrix(inc: pd.DataFrame, child_label: str, key: str) -> dict | None:
@@ -241,7 +242,7 @@ def village_exits(by_year: pd.DataFrame, key: str) -> None:
                                                                          text="exited_villages:Q")
     table = by_year.rename(columns={"year": "年度", "exited_villages": "出列贫困村(个)",
                                     "target_villages": "出列任务(个)", "target_pct": "完成任务(%)"})
-    charts.with_table(bars + ticks + labels, table, key, height=260)
+    with_table(bars + ticks + labels, table, key, height=260)
 
 
 def village_table(villages: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -272,7 +273,7 @@ def step_bars(pipeline: pd.DataFrame, key: str) -> None:
                  alt.Tooltip("persons:Q", title="人数(人)", format=",")])
     labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(x="households:Q", text="_label:N")
     table = pipeline.rename(columns={"step": "环节", "households": "户数(户)", "persons": "人数(人)"})
-    charts.with_table(bars + labels, table, key, height=max(180, 40 * len(data) + 40))
+    with_table(bars + labels, table, key, height=max(180, 40 * len(data) + 40))
 
 
 # ---- cause matrices ------------------------------------------------------------------
