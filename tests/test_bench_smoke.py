@@ -140,7 +140,7 @@ def province_sqlite(make_db) -> str:
 def test_province_and_city_regions_open_from_the_url(province_sqlite, sql, level):
     """A province database starts at the province; ?region= may name it or a city (drill-down from the
     province map, the breadcrumb) — they used to be rejected as "not in the database"."""
-    from tests.apptest_util import metrics, open_page
+    from tests.helpers import metrics, open_page
 
     from data_access.db import get_engine
     from data_access.queries import overview

@@ -4,19 +4,9 @@ import pytest
 from sqlalchemy import text
 
 from data_access.db import get_engine
-from tests.apptest_util import metrics, open_page
-
-from test_causes_queries import like, scopes
+from tests.helpers import like, metrics, open_page, scopes, table_with
 
 PAGE = "pages/causes.py"
-
-
-def table_with(at, column):
-    """The first data table having ``column``."""
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with column {column}")
 
 
 @pytest.fixture(scope="module")

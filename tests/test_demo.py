@@ -26,7 +26,7 @@ SEED = 7
 
 
 def _demo():
-    from tests.conftest import demo_module
+    from tests.helpers import demo_module
 
     return demo_module()
 
@@ -39,6 +39,7 @@ def small(make_db):
 
 @pytest.fixture(scope="module")
 def q(small, sql):
+    """This module checks the SQLite demo only (conftest's ``q`` is per backend)."""
     return sql(small)
 
 

@@ -5,17 +5,10 @@ from sqlalchemy import text
 
 from data_access.db import get_engine
 from data_access.queries import exits
-from tests.apptest_util import metrics, open_page
-
-from test_causes_queries import like, scopes
+from tests.helpers import like, metrics, one, open_page, scopes
 
 PAGE = "pages/exits.py"
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
-
-
-def one(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).one()
 
 
 @pytest.fixture(scope="module")

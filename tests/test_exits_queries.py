@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.queries import exits, overview
-
-from test_causes_queries import like, rows, scopes
+from tests.helpers import like, rows, scopes
 
 
 def households(engine, scope, extra_columns=""):

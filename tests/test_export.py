@@ -15,6 +15,7 @@ from data_access import export as ex
 from data_access.privacy import is_valid_id
 from data_access.queries import households as hq
 from data_access.scope import Scope
+from tests.helpers import scalar
 
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
 
@@ -24,11 +25,6 @@ def read_xlsx(data: bytes):
     sheet = book.active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     return sheet, values[0], values[1:]
-
-
-def scalar(engine, sql):
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar()
 
 
 def real_ids(engine) -> set[str]:

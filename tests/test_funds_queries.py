@@ -123,11 +123,6 @@ def filters(q, scope, year):
     return [(None, None), (top_source, None), (None, top_category), (top_source, top_category)]
 
 
-@pytest.fixture
-def q(sql, registry_engine):
-    return sql(registry_engine)
-
-
 # ---- totals of the selection --------------------------------------------------------------
 
 

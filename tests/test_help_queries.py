@@ -14,19 +14,11 @@ import pytest
 
 from data_access.queries import help as helpq
 from data_access.queries.help import HOME_VISIT_KINDS, MATCHING_MEASURES
-from data_access.scope import Scope
+from tests.helpers import day
+from tests.helpers import scopes as county_town_village
 
 AS_OF = dt.date(2026, 10, 31)
 DATES = (AS_OF, dt.date(2025, 12, 31), dt.date(2024, 3, 31))
-
-
-def day(value) -> dt.date | None:
-    return None if value is None else dt.date.fromisoformat(str(value)[:10])
-
-
-@pytest.fixture(scope="module")
-def q(sql, registry_engine):
-    return sql(registry_engine)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +35,7 @@ def raw_of(q):
 
 @pytest.fixture(scope="module")
 def scopes(q):
-    """The county, its second township and that township's first village."""
-    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
-    town = q.rows("SELECT code FROM region WHERE level = 'town' AND parent_code = :c ORDER BY code", c=county)[1][0]
-    village = q.scalar("SELECT code FROM region WHERE level = 'village' AND parent_code = :t ORDER BY code", t=town)
-    return [Scope.of(county), Scope.of(town), Scope.of(village)]
+    return county_town_village(q)
 
 
 class Raw:

@@ -10,7 +10,7 @@ from data_access.db import get_engine
 from data_access.privacy import is_valid_id
 from data_access.queries import households as hq
 from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page, scalar, scopes
 
 QUERY, HOUSEHOLD = "pages/query.py", "pages/household.py"
 
@@ -25,15 +25,8 @@ def all_values(url, sql, **params):
         return {r[0] for r in conn.execute(text(sql), params)}
 
 
-def scalar(url, sql, **params):
-    with get_engine(url).connect() as conn:
-        return conn.execute(text(sql), params).scalar()
-
-
 def levels(url):
-    town = scalar(url, "SELECT code FROM region WHERE level='town' ORDER BY code LIMIT 1 OFFSET 1")
-    village = scalar(url, "SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code", t=town)
-    return ["523199000000", town, village]
+    return [s.code for s in scopes(url)]
 
 
 def number(text_: str) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from components import import_ui
 from data_access import auth, db, import_samples as S, importer
 from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page
 
 SECRET = "import-page-secret-import-page-secret-0123456789"
 PAGE = "pages/data_admin.py"
@@ -16,17 +16,9 @@ COUNTY = "523199000000"
 
 
 @pytest.fixture(scope="module")
-def page_db(make_db, tmp_path_factory):
+def page_db(make_db, cloner):
     """A SQLite copy of the seed-11 demo with a few imports logged (one failing, one dry run, one write)."""
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
-
-    src = make_db("small", 11, backend="sqlite")
-    path = tmp_path_factory.mktemp("import_page") / "registry.db"
-    with sqlite3.connect(make_url(src).database) as a, sqlite3.connect(path) as b:
-        a.backup(b)
-    url = f"sqlite:///{path}"
+    url = cloner(make_db("small", 11, backend="sqlite"), "import_page")
     engine = db.get_engine(url)
     importer.run_import(engine, None, [("坏.xlsx", b"PK\x03\x04broken")], user="张三")
     places = S.csv_bytes(*S.sheet_from_db(engine, "places"), encoding="gbk")

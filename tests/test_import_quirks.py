@@ -14,9 +14,8 @@ import xlsxwriter
 from sqlalchemy import text
 
 from data_access import codes, import_samples as S
-from test_import import (  # noqa: F401  (fixtures)
-    _pg_admin, base_url, clone, cloner, empty, errors, last_log, new_id, problems, q, run, snapshot, village_scope,
-)
+from tests.helpers import errors, last_log, new_id, problems, run, snapshot, village_scope
+from tests.helpers import rows as q
 
 ERR, NOTE = "错误", "提示"
 

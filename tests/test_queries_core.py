@@ -3,32 +3,11 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
 
 from data_access.queries import funds, monitoring, overview, places
-from data_access.scope import Scope
+from tests.helpers import like, one, scopes
 
 YEARS = (2014, 2016, 2018, 2020, 2026)
-
-
-def one(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).one()
-
-
-def scopes(engine):
-    """The county, its second township and that township's first village."""
-    with engine.connect() as conn:
-        county = conn.execute(text("SELECT code FROM region WHERE level='county' ORDER BY code")).scalar()
-        towns = conn.execute(text("SELECT code FROM region WHERE level='town' AND parent_code=:c ORDER BY code"),
-                             {"c": county}).scalars().all()
-        village = conn.execute(text("SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code"),
-                               {"t": towns[1]}).scalars().first()
-    return [Scope.of(county), Scope.of(towns[1]), Scope.of(village)]
-
-
-def like(scope):
-    return scope.prefix + "%"
 
 
 @pytest.mark.parametrize("year", YEARS)

@@ -10,13 +10,10 @@ right again); (c) after an import the summaries are rebuilt and the figures foll
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import uuid
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from data_access import db, import_samples as S, importer, summary
 from data_access.queries import help as help_q
@@ -67,27 +64,9 @@ PAGE_PERIODS = (help_q.window(AS_OF, 90), help_q.window(AS_OF - dt.timedelta(day
 
 
 @pytest.fixture(scope="module")
-def private_url(registry_backend, make_db, tmp_path_factory, request):
+def private_url(registry_backend, make_db, cloner):
     """A private copy of the seed-29 small demo database (written by these tests)."""
-    base = make_db("small", SEED, backend=registry_backend)
-    if registry_backend == "sqlite":
-        dst = tmp_path_factory.mktemp("summary") / "registry.db"
-        with sqlite3.connect(make_url(base).database) as a, sqlite3.connect(dst) as b:
-            a.backup(b)
-        yield f"sqlite:///{dst}"
-        return
-    server = request.getfixturevalue("pg_server_url")
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"summary_test_{uuid.uuid4().hex[:10]}"
-    db.get_engine(base).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(base).database}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    yield url
-    db.get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return cloner(make_db("small", SEED, backend=registry_backend), "summary_test")
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import skip_or_fail
+
 from .harness import (
     CHROMIUM,
     ROOT,
@@ -42,7 +44,6 @@ from .harness import (
     RequestLog,
     launch_chromium,
     screenshot,
-    skip_or_fail,
     track_page,
 )
 
