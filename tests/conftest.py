@@ -25,6 +25,8 @@ Fixtures
       q.dicts(...)                                                   # list of dicts
 - ``q``: ``sql(registry_engine)``.
 
+Under pytest-xdist every worker builds its own databases: SQLite files under
+its own basetemp, PostgreSQL databases named ``<prefix>_<worker>_<hex>``.
 Shared helper functions are in tests/helpers.py.
 
 Without ``TEST_PG_URL`` the PostgreSQL cases are skipped, except under CI=true
@@ -42,7 +44,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from tests.helpers import COUNTY_CODE, DEMO_SEED, IN_CI, SqlRunner, demo_module, skip_or_fail
+from tests.helpers import COUNTY_CODE, DEMO_SEED, IN_CI, SqlRunner, demo_module, skip_or_fail, worker_id
 
 try:  # Slow shared machines: database-backed properties must not trip Hypothesis deadlines.
     from hypothesis import settings as _hyp_settings
@@ -97,7 +99,7 @@ def pg_database(pg_server_url):
     created: list[str] = []
 
     def create(prefix: str = "registry_test") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        name = f"{prefix}_{worker_id()}_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
         created.append(name)
@@ -212,7 +214,7 @@ def cloner(request, tmp_path_factory):
         if not admin:
             admin.append(create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1))
         get_engine(url).dispose()  # TEMPLATE needs the source without connections
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        name = f"{prefix}_{worker_id()}_{uuid.uuid4().hex[:10]}"
         with admin[0].connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
         new = make_url(server).set(database=name).render_as_string(hide_password=False)

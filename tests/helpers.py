@@ -2,7 +2,8 @@
 
 Import them as ``from tests.helpers import ...``; a test module never imports another test module.
 
-- constants and CI rules: ``ROOT``, ``IN_CI``, ``COUNTY_CODE``, ``DEMO_SEED``, ``skip_or_fail``, ``demo_module``
+- constants and CI rules: ``ROOT``, ``IN_CI``, ``COUNTY_CODE``, ``DEMO_SEED``, ``skip_or_fail``, ``demo_module``,
+  ``worker_id`` (the pytest-xdist worker, "main" without xdist)
 - raw SQL on an engine, a URL or a ``SqlRunner``: ``SqlRunner``, ``rows`` (tuples), ``dicts``, ``one`` (the
   single row), ``scalar``, ``like`` (a scope's LIKE pattern), ``day`` (a date from either backend)
 - the scopes tests look at: ``scopes`` (county, its second township, that township's first village),
@@ -45,6 +46,11 @@ def demo_module():
         if exc.name == "data_access.demo":
             skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
         raise
+
+
+def worker_id() -> str:
+    """``gw0``, ``gw1``... under pytest-xdist, ``main`` otherwise."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 # ---- raw SQL ---------------------------------------------------------------
