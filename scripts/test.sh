@@ -4,7 +4,9 @@
 # 1. pip requirements (requirements.txt), 2. Debian packages when missing
 # (postgresql, chromium, fonts-noto-cjk; installed when CI=true or when root),
 # 3. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
-# already set), 4. pytest "$@". Exits with pytest's exit code.
+# already set), 4. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
+# `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
+# -p no:xdist). Exits with pytest's exit code (5 = no test ran).
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
 set -uo pipefail
@@ -82,10 +84,20 @@ fi
 say "$PG_SUMMARY"
 say "$CHROMIUM_SUMMARY"
 [ -n "${TEST_PG_URL:-}" ] && say "TEST_PG_URL=$TEST_PG_URL"
-say "pytest $*"
+# Parallel unless the caller chose: tests/conftest.py gives every worker its own databases.
+xdist=(-n "${TEST_WORKERS:-auto}")
+[ "${TEST_WORKERS:-auto}" = 0 ] && xdist=()
+prev=
+for arg in "$@"; do
+    case "$arg" in -n | -n* | --numprocesses | --numprocesses=*) xdist=() ;; esac
+    [ "$prev" = -p ] && [ "$arg" = no:xdist ] && xdist=()
+    [ "$arg" = -pno:xdist ] && xdist=()
+    prev=$arg
+done
+say "pytest ${xdist[*]} $*"
 
 start=$(date +%s)
-"$PYTHON" -m pytest "$@"
+"$PYTHON" -m pytest "${xdist[@]}" "$@"
 rc=$?
 say "pytest exit code $rc after $(($(date +%s) - start)) s"
 exit $rc
