@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run the whole test suite:  bash scripts/test.sh [pytest arguments]
 #
-# 1. pip requirements (requirements.txt), 2. Debian packages when missing
-# (postgresql, chromium, fonts-noto-cjk; installed when CI=true or when root),
-# 3. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
-# already set), 4. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
-# `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
-# -p no:xdist). Exits with pytest's exit code (5 = no test ran).
+# 1. pip requirements (requirements.txt + requirements-test.txt, both locked),
+# 2. Debian packages when missing (postgresql, chromium, fonts-noto-cjk;
+# installed when CI=true or when root), 3. a throwaway PostgreSQL exported as
+# TEST_PG_URL (unless TEST_PG_URL is already set), 4. pytest "$@" on TEST_WORKERS
+# pytest-xdist workers (default `auto`, one per CPU; 0 = serial; not added when
+# "$@" has -n/--numprocesses or -p no:xdist). Exits with pytest's exit code
+# (5 = no test ran).
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
 set -uo pipefail
@@ -25,9 +26,10 @@ say() { printf '[test.sh] %s\n' "$*"; }
 die() { printf '[test.sh] ERROR: %s\n' "$*" >&2; exit 2; }
 
 # ---- 1. Python packages ---------------------------------------------------
-say "pip install -r requirements.txt ($("$PYTHON" --version 2>&1))"
-"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt \
-    || die "pip install -r requirements.txt failed"
+say "pip install -r requirements.txt -r requirements-test.txt ($("$PYTHON" --version 2>&1))"
+"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    -r requirements.txt -r requirements-test.txt \
+    || die "pip install -r requirements.txt -r requirements-test.txt failed"
 
 # ---- 2. Debian packages ---------------------------------------------------
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }

@@ -194,7 +194,10 @@ def test_a_server_that_is_not_ours_does_not_count_as_started(tmp_path):
 
 def test_requirements_pins_are_what_is_installed():
     wrong = []
-    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+    lines = []
+    for name in ("requirements.txt", "requirements-test.txt"):
+        lines += (ROOT / name).read_text(encoding="utf-8").splitlines()
+    for line in lines:
         line = line.split("#")[0].strip()
         if not line:
             continue
@@ -205,6 +208,30 @@ def test_requirements_pins_are_what_is_installed():
         if installed != version:
             wrong.append(f"{name}: pinned {version}, installed {installed}")
     assert not wrong, wrong
+
+
+def test_locks_pin_pyprojects_dependencies_as_declared():
+    """requirements*.txt are compiled from pyproject.toml: a direct dependency changed there without
+    `bash scripts/lock.sh` fails here."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def pins(name: str) -> dict[str, str]:
+        found = {}
+        for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+            if m:
+                found[m[1].lower().replace("_", "-")] = m[2]
+        return found
+
+    runtime, test = pins("requirements.txt"), pins("requirements-test.txt")
+    assert {k: v for k, v in test.items() if k in runtime} == runtime  # the test lock keeps the runtime pins
+    for deps, lock in ((project["dependencies"], runtime), (project["optional-dependencies"]["test"], test)):
+        for dep in deps:
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]+\])?==(\S+)", dep)
+            assert m, f"pyproject.toml: not an exact pin: {dep!r}"
+            assert lock.get(m[1].lower().replace("_", "-")) == m[3], dep
 
 
 def test_ci_runs_exactly_the_readme_test_command():
