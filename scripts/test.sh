@@ -3,11 +3,11 @@
 #
 # 1. pip requirements (requirements.txt + requirements-test.txt, both locked),
 # 2. Debian packages when missing (postgresql, chromium, fonts-noto-cjk;
-# installed when CI=true or when root), 3. a throwaway PostgreSQL exported as
-# TEST_PG_URL (unless TEST_PG_URL is already set), 4. pytest "$@" on TEST_WORKERS
-# pytest-xdist workers (default `auto`, one per CPU; 0 = serial; not added when
-# "$@" has -n/--numprocesses or -p no:xdist). Exits with pytest's exit code
-# (5 = no test ran).
+# installed when CI=true or when root), 3. `ruff check .` (a finding fails the
+# run), 4. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
+# already set), 5. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
+# `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
+# -p no:xdist). Exits with pytest's exit code (5 = no test ran), 1 on ruff findings.
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
 set -uo pipefail
@@ -60,7 +60,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# ---- 3. PostgreSQL --------------------------------------------------------
+# ---- 3. ruff ----------------------------------------------------------------
+say "ruff check . ($("$PYTHON" -m ruff --version))"
+if ! "$PYTHON" -m ruff check --no-cache .; then
+    printf '[test.sh] ERROR: %s\n' "ruff check . found problems (see above); fix them before the tests run" >&2
+    exit 1
+fi
+
+# ---- 4. PostgreSQL --------------------------------------------------------
 # shellcheck source=scripts/start_pg.sh
 source "$ROOT/scripts/start_pg.sh"
 PG_SUMMARY=
@@ -76,7 +83,7 @@ else
     PG_SUMMARY="PostgreSQL: not available, PostgreSQL tests will be skipped"
 fi
 
-# ---- 4. pytest ------------------------------------------------------------
+# ---- 5. pytest ------------------------------------------------------------
 if [ -x /usr/bin/chromium ]; then
     CHROMIUM_SUMMARY="Chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 else

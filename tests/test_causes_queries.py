@@ -35,7 +35,8 @@ def test_cause_mix(registry_engine, year):
         households = dict(rows(registry_engine, f"SELECT COALESCE(h.main_cause, '未填写'), COUNT(*) FROM household h "
                                                 f"WHERE {REGISTERED} GROUP BY COALESCE(h.main_cause, '未填写')",
                                y=year, p=like(scope)))
-        persons = dict(rows(registry_engine, f"SELECT COALESCE(h.main_cause, '未填写'), COUNT(p.person_id) FROM household h "
+        persons = dict(rows(registry_engine, "SELECT COALESCE(h.main_cause, '未填写'), COUNT(p.person_id) "
+                                             "FROM household h "
                                              f"JOIN person p ON p.hh_id = h.hh_id WHERE {REGISTERED} "
                                              "GROUP BY COALESCE(h.main_cause, '未填写')", y=year, p=like(scope)))
         assert dict(zip(got["cause"], got["households"])) == households

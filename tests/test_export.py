@@ -141,7 +141,8 @@ def test_stream_query_chunks(registry_engine):
 
 
 def test_file_name_and_cap_settings(monkeypatch):
-    assert ex.file_name("未脱贫/户 名单", "xlsx", when=pd.Timestamp("2025-01-02").date()) == "未脱贫_户_名单_20250102.xlsx"
+    assert ex.file_name("未脱贫/户 名单", "xlsx", when=pd.Timestamp("2025-01-02").date()) == \
+        "未脱贫_户_名单_20250102.xlsx"
     monkeypatch.setenv("REGISTRY_EXPORT_ROW_CAP", "1234")
     assert ex.configured_row_cap() == 1234
     monkeypatch.setenv("REGISTRY_EXPORT_ROW_CAP", "not a number")

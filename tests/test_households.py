@@ -32,7 +32,8 @@ class Reference:
                        for r in dicts(engine, "SELECT hh_id, year, per_capita_net FROM income")}
         self.income_years = sorted({y for _, y in self.income})
         self.lines = dicts(engine, "SELECT year, kind, province, amount FROM poverty_line")
-        self.watch = dicts(engine, "SELECT hh_id, kind, main_risk, identified_date, removed_date FROM monitoring_object")
+        self.watch = dicts(engine, "SELECT hh_id, kind, main_risk, identified_date, removed_date "
+                                   "FROM monitoring_object")
         self.assign = dicts(engine, "SELECT a.hh_id, a.helper_id, h.unit_id, a.start_date, a.end_date "
                                    "FROM assignment a, helper h WHERE h.helper_id = a.helper_id")
         self.people = dicts(engine, "SELECT hh_id, name, id_number FROM person")

@@ -44,7 +44,8 @@ def test_profile_only_inside_scope(registry_engine, sample):
             for key in ("head_name", "member_count", "attribute", "main_cause", "identified_year", "exit_year",
                         "phone", "house_grade"):
                 assert got[key] == raw[key]
-            causes = {r["cause"] for r in dicts(registry_engine, "SELECT cause FROM other_cause WHERE hh_id = :h", h=hh)}
+            causes = {r["cause"] for r in dicts(registry_engine, "SELECT cause FROM other_cause WHERE hh_id = :h",
+                                                h=hh)}
             assert set(got["other_causes"]) == causes
         assert hq.household_profile(registry_engine, other_town(registry_engine, hh), hh, 2026) is None
         masked = hq.household_profile(registry_engine, scopes_of(registry_engine, hh)[0], hh, 2026)

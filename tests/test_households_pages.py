@@ -167,6 +167,7 @@ def test_query_page_above_the_county_lists_units_then_one_units_cadres(make_db, 
     at = open_page(url, "pages/query.py", region=province, year=2024, unit=unit)
     assert not at.exception, at.exception
     helper_box = next(s for s in at.selectbox if s.label == "帮扶责任人")
-    cadres = q.scalar("SELECT COUNT(DISTINCT hp.helper_id) FROM assignment a JOIN helper hp ON hp.helper_id = a.helper_id "
+    cadres = q.scalar("SELECT COUNT(DISTINCT hp.helper_id) FROM assignment a "
+                      "JOIN helper hp ON hp.helper_id = a.helper_id "
                       "WHERE hp.unit_id = :u", u=unit)
     assert not helper_box.disabled and len(helper_box.options) == cadres + 1  # 不限 + the unit's cadres

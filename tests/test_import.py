@@ -302,7 +302,8 @@ def test_report_workbook_lists_every_problem(clone):
     listed = book.sheets[0].rows
     assert listed[0][1] == importer.PROBLEM_COLUMNS
     assert [tuple(r) for _, r in listed[1:]] == [
-        ("有错.xlsx", "人员", bad_row + 2, "证件号码", broken, f"证件号码校验位错误(按前 17 位应为 {good_id[17]})", "错误")]
+        ("有错.xlsx", "人员", bad_row + 2, "证件号码", broken,
+         f"证件号码校验位错误(按前 17 位应为 {good_id[17]})", "错误")]
     assert book.sheets[1].name == "汇总" and book.sheets[1].rows[0][1][0] == result.summary()
 
 

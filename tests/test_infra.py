@@ -236,6 +236,6 @@ def test_locks_pin_pyprojects_dependencies_as_declared():
 
 def test_ci_runs_exactly_the_readme_test_command():
     run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = [l.strip() for l in run.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    commands = [ln.strip() for ln in run.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert commands[0] == "set -euo pipefail"
     assert commands[-1] == "bash scripts/test.sh"

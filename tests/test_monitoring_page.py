@@ -59,7 +59,8 @@ def test_monitoring_page_figures(sqlite_demo_url, levels, level):
     if not village:
         regions = monitoring.by_region(engine, scope, YEAR)
         table = table_with(at, "地区")
-        assert dict(zip(table["地区"], table["仍有风险(户)"])) == dict(zip(regions["name"], regions["at_risk_households"]))
+        assert dict(zip(table["地区"], table["仍有风险(户)"])) == dict(
+            zip(regions["name"], regions["at_risk_households"]))
 
 
 def test_monitoring_page_settings_in_the_url(sqlite_demo_url, levels):

@@ -167,7 +167,8 @@ def test_object_lists(registry_engine, q, scopes, year):
 def test_monitoring_line_choice(registry_engine, q, scopes, year):
     lines = q.dicts("SELECT year, province, amount FROM poverty_line WHERE kind = '监测线'")
     scope = scopes[0]
-    usable = [r for r in lines if r["year"] <= year and r["province"] in ("", scope.code[:2], scope.code[:2] + "0" * 10)]
+    usable = [r for r in lines
+              if r["year"] <= year and r["province"] in ("", scope.code[:2], scope.code[:2] + "0" * 10)]
     got = monitoring.monitoring_line(registry_engine, scope, year)
     if not usable:
         assert got is None

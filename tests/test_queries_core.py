@@ -28,7 +28,8 @@ def test_headline_matches_sql(registry_engine, year):
         villages = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
                        "AND is_poor_village = :t", p=like(scope), t=True)[0]
         villages_out = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
-                           "AND is_poor_village = :t AND poor_village_exit_year <= :y", p=like(scope), t=True, y=year)[0]
+                           "AND is_poor_village = :t AND poor_village_exit_year <= :y",
+                           p=like(scope), t=True, y=year)[0]
 
         assert (got["registered_households"], got["registered_persons"]) == tuple(reg)
         assert got["registered_persons"] == persons  # member_count agrees with the person rows
@@ -100,9 +101,11 @@ def test_fund_totals(registry_engine, year):
     got = funds.totals(registry_engine, county, year)
     allocated = int(one(registry_engine, "SELECT COALESCE(SUM(amount),0) FROM fund WHERE county_code=:c AND year=:y",
                         c=county.code, y=year)[0])
-    arranged = int(one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN fund f ON f.fund_id=a.fund_id "
+    arranged = int(one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a "
+                   "JOIN fund f ON f.fund_id=a.fund_id "
                    "WHERE f.county_code=:c AND f.year=:y", c=county.code, y=year)[0])
-    paid, spent = (int(one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m JOIN fund f ON f.fund_id=m.fund_id "
+    paid, spent = (int(one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m "
+                       "JOIN fund f ON f.fund_id=m.fund_id "
                        "WHERE f.county_code=:c AND f.year=:y AND m.kind=:k", c=county.code, y=year, k=k)[0])
                    for k in ("拨付", "支出"))
     assert (got["allocated"], got["arranged"], got["paid"], got["spent"]) == (allocated, arranged, paid, spent)

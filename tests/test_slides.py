@@ -82,7 +82,7 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert abs(prs.slide_width / prs.slide_height - 16 / 9) < 0.01
     assert [s.name for s in prs.slides] == list(slides.SLIDE_NAMES)
     named = by_name(prs)
-    for name, s in named.items():  # the title placeholder carries a title too
+    for _name, s in named.items():  # the title placeholder carries a title too
         assert s.shapes.title is not None and s.shapes.title.text_frame.text.strip()
 
     facts = brief.brief_facts(registry_engine, scope, YEAR, 2014)

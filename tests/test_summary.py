@@ -235,7 +235,8 @@ def test_cli_summarize(private_url, capsys):
 
 def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
     q = sql(engine)
-    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment ORDER BY helper_id, hh_id")[0]
+    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment "
+                                       "ORDER BY helper_id, hh_id")[0]
     other = q.scalar("SELECT min(code) FROM region WHERE level = 'village' AND code <> :v", v=village)
     q.execute("INSERT INTO assignment (helper_id, hh_id, start_date, end_date, village_code) "
               "VALUES (:c, :h, :d, NULL, :v)", c=helper_id, h=hh_id, d=dt.date(2001, 1, 1), v=other)
@@ -259,7 +260,8 @@ def test_help_summary_is_not_used_when_a_visit_lies_outside_the_assignment_town(
                      t=village[:9])
     province = scopes(engine)[0]
     before = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
-    q.execute("INSERT INTO visit (helper_id, hh_id, village_code, visit_date, kind) VALUES (:c, :h, :v, :d, '入户走访')",
+    q.execute("INSERT INTO visit (helper_id, hh_id, village_code, visit_date, kind) "
+              "VALUES (:c, :h, :v, :d, '入户走访')",
               c=helper_id, h=hh_id, v=other, d=AS_OF)
     with engine.begin() as conn:
         db.bump_data_version(conn)
