@@ -8,7 +8,8 @@ Starts the app (``streamlit run serve.py``) on 127.0.0.1:8661 (and :8662 …), a
 127.0.0.1:8670 with the repository's deploy/nginx.conf. One browser session first opens the overview (module
 imports and the first figures, not timed). Then N browser contexts at once each open the overview at the top
 region in a fresh browser context (no HTTP cache), then pick the i-th township in the sidebar (a rerun in the
-same session, as a leader's click; most townships' figures are computed while the others wait), timing each from navigation (or the click) to a settled page:
+same session, as a leader's click; most townships' figures are computed while the others wait), timing each
+from navigation (or the click) to a settled page:
 connected, script run over, no skeleton/spinner (the condition of tests/browser/harness.py). Prints p50/p95 of
 the open and of the change, and of both together, every request's origin (none may leave the app's), and the
 peak RSS of each app process; writes JSON (``--out``). Everything it starts it stops, on loopback only.
@@ -23,7 +24,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time

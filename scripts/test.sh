@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Run the whole test suite:  bash scripts/test.sh [pytest arguments]
 #
-# 1. pip requirements (requirements.txt), 2. Debian packages when missing
-# (postgresql, chromium, fonts-noto-cjk; installed when CI=true or when root),
-# 3. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
-# already set), 4. pytest "$@". Exits with pytest's exit code.
+# 1. pip requirements (requirements.txt + requirements-test.txt, both locked),
+# 2. Debian packages when missing (postgresql, chromium, fonts-noto-cjk;
+# installed when CI=true or when root), 3. `ruff check .` (a finding fails the
+# run), 4. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
+# already set), 5. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
+# `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
+# -p no:xdist). Exits with pytest's exit code (5 = no test ran), 1 on ruff findings.
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
 set -uo pipefail
@@ -23,9 +26,10 @@ say() { printf '[test.sh] %s\n' "$*"; }
 die() { printf '[test.sh] ERROR: %s\n' "$*" >&2; exit 2; }
 
 # ---- 1. Python packages ---------------------------------------------------
-say "pip install -r requirements.txt ($("$PYTHON" --version 2>&1))"
-"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt \
-    || die "pip install -r requirements.txt failed"
+say "pip install -r requirements.txt -r requirements-test.txt ($("$PYTHON" --version 2>&1))"
+"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    -r requirements.txt -r requirements-test.txt \
+    || die "pip install -r requirements.txt -r requirements-test.txt failed"
 
 # ---- 2. Debian packages ---------------------------------------------------
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
@@ -56,7 +60,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# ---- 3. PostgreSQL --------------------------------------------------------
+# ---- 3. ruff ----------------------------------------------------------------
+say "ruff check . ($("$PYTHON" -m ruff --version))"
+if ! "$PYTHON" -m ruff check --no-cache .; then
+    printf '[test.sh] ERROR: %s\n' "ruff check . found problems (see above); fix them before the tests run" >&2
+    exit 1
+fi
+
+# ---- 4. PostgreSQL --------------------------------------------------------
 # shellcheck source=scripts/start_pg.sh
 source "$ROOT/scripts/start_pg.sh"
 PG_SUMMARY=
@@ -72,7 +83,7 @@ else
     PG_SUMMARY="PostgreSQL: not available, PostgreSQL tests will be skipped"
 fi
 
-# ---- 4. pytest ------------------------------------------------------------
+# ---- 5. pytest ------------------------------------------------------------
 if [ -x /usr/bin/chromium ]; then
     CHROMIUM_SUMMARY="Chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 else
@@ -82,10 +93,20 @@ fi
 say "$PG_SUMMARY"
 say "$CHROMIUM_SUMMARY"
 [ -n "${TEST_PG_URL:-}" ] && say "TEST_PG_URL=$TEST_PG_URL"
-say "pytest $*"
+# Parallel unless the caller chose: tests/conftest.py gives every worker its own databases.
+xdist=(-n "${TEST_WORKERS:-auto}")
+[ "${TEST_WORKERS:-auto}" = 0 ] && xdist=()
+prev=
+for arg in "$@"; do
+    case "$arg" in -n | -n* | --numprocesses | --numprocesses=*) xdist=() ;; esac
+    [ "$prev" = -p ] && [ "$arg" = no:xdist ] && xdist=()
+    [ "$arg" = -pno:xdist ] && xdist=()
+    prev=$arg
+done
+say "pytest ${xdist[*]} $*"
 
 start=$(date +%s)
-"$PYTHON" -m pytest "$@"
+"$PYTHON" -m pytest "${xdist[@]}" "$@"
 rc=$?
 say "pytest exit code $rc after $(($(date +%s) - start)) s"
 exit $rc

@@ -13,12 +13,21 @@ Fixtures
   cached per (backend, scale, seed) for the session.
 - ``pg_database() -> url``: a fresh empty PostgreSQL database (dropped at the end).
 - ``empty_url``: URL of an empty SQLite file (function scope).
+- ``cloner(url) -> url``: a private writable copy of a database (SQLite backup /
+  PostgreSQL ``CREATE DATABASE … TEMPLATE``), dropped at session end.
+- ``import_base_url``, ``clone``, ``empty``: the importer tests' seed-11 demo
+  database, a writable copy of it, an empty schema (both backends).
 - ``sql(engine_or_url)``: raw SQL runner for independent checks::
 
       q = sql(registry_engine)
       q.scalar("SELECT count(*) FROM household WHERE town_code = :t", t="523199101000")
       q.rows("SELECT kind, count(*) FROM household GROUP BY kind")   # list of tuples
       q.dicts(...)                                                   # list of dicts
+- ``q``: ``sql(registry_engine)``.
+
+Under pytest-xdist every worker builds its own databases: SQLite files under
+its own basetemp, PostgreSQL databases named ``<prefix>_<worker>_<hex>``.
+Shared helper functions are in tests/helpers.py.
 
 Without ``TEST_PG_URL`` the PostgreSQL cases are skipped, except under CI=true
 where they fail (nothing needed may be silently skipped in CI).
@@ -26,7 +35,6 @@ where they fail (nothing needed may be silently skipped in CI).
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 import uuid
@@ -36,11 +44,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-COUNTY_CODE = "523199000000"
-DEMO_SEED = 7
+from tests.helpers import COUNTY_CODE, DEMO_SEED, IN_CI, SqlRunner, demo_module, skip_or_fail, worker_id
 
 try:  # Slow shared machines: database-backed properties must not trip Hypothesis deadlines.
     from hypothesis import settings as _hyp_settings
@@ -49,23 +53,6 @@ try:  # Slow shared machines: database-backed properties must not trip Hypothesi
     _hyp_settings.load_profile("registry")
 except ImportError:  # pragma: no cover
     pass
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip locally; fail under CI, where every dependency must be present."""
-    if IN_CI:
-        pytest.fail(f"{reason}(CI=true:不允许跳过)", pytrace=False)
-    pytest.skip(reason)
-
-
-def demo_module():
-    """``data_access.demo.generate``, imported lazily (it may not exist yet)."""
-    try:
-        return importlib.import_module("data_access.demo.generate")
-    except ModuleNotFoundError as exc:
-        if exc.name == "data_access.demo.generate":
-            skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
-        raise
 
 
 def pytest_report_header(config):
@@ -78,32 +65,6 @@ def pytest_report_header(config):
 # ---- raw SQL ---------------------------------------------------------------
 
 
-class SqlRunner:
-    """Run raw SQL (named ``:params``) against an engine; each call is its own transaction."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def scalar(self, query: str, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(query), params).scalar()
-
-    def rows(self, query: str, **params) -> list[tuple]:
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(query), params).all()]
-
-    def dicts(self, query: str, **params) -> list[dict]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(text(query), params).mappings().all()]
-
-    def execute(self, query: str, **params) -> int:
-        """Run a statement that changes data (committed); returns the rowcount."""
-        with self.engine.begin() as conn:
-            return conn.execute(text(query), params).rowcount
-
-    __call__ = rows
-
-
 @pytest.fixture(scope="session")
 def sql():
     from data_access.db import get_engine
@@ -113,6 +74,11 @@ def sql():
         return SqlRunner(engine)
 
     return bind
+
+
+@pytest.fixture(scope="session")
+def q(sql, registry_engine) -> SqlRunner:
+    return sql(registry_engine)
 
 
 # ---- PostgreSQL ------------------------------------------------------------
@@ -133,7 +99,7 @@ def pg_database(pg_server_url):
     created: list[str] = []
 
     def create(prefix: str = "registry_test") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        name = f"{prefix}_{worker_id()}_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
         created.append(name)
@@ -228,6 +194,71 @@ def empty_url(tmp_path) -> str:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def cloner(request, tmp_path_factory):
+    """Factory: a private writable copy of the database at ``url``; PostgreSQL copies are dropped at session end."""
+    from data_access.db import get_engine
+
+    admin: list[Engine] = []
+    made: list[tuple[str, str]] = []
+
+    def clone(url: str, prefix: str = "clone") -> str:
+        if url.startswith("sqlite"):
+            dst = tmp_path_factory.mktemp(prefix) / "registry.db"
+            with sqlite3.connect(make_url(url).database) as a, sqlite3.connect(dst) as b:
+                a.backup(b)
+            return f"sqlite:///{dst}"
+        server = request.getfixturevalue("pg_server_url")
+        if not admin:
+            admin.append(create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1))
+        get_engine(url).dispose()  # TEMPLATE needs the source without connections
+        name = f"{prefix}_{worker_id()}_{uuid.uuid4().hex[:10]}"
+        with admin[0].connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+        new = make_url(server).set(database=name).render_as_string(hide_password=False)
+        made.append((name, new))
+        return new
+
+    yield clone
+    for name, url in made:
+        get_engine(url).dispose()
+        with admin[0].connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for engine in admin:
+        engine.dispose()
+
+
+# ---- the importer's databases (tests/test_import*.py) -------------------------
+
+IMPORT_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def import_base_url(registry_backend, make_db):
+    return make_db("small", IMPORT_SEED, backend=registry_backend)
+
+
+@pytest.fixture
+def clone(import_base_url, cloner):
+    """A private writable copy of the seed-11 demo database."""
+    from data_access import db
+
+    return db.get_engine(cloner(import_base_url, "import_test"))
+
+
+@pytest.fixture
+def empty(registry_backend, tmp_path, request):
+    from data_access import db
+
+    if registry_backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")("import_empty")
+    engine = db.get_engine(url)
+    db.create_schema(engine)
+    return engine
 
 
 BROWSER_DIR = Path(__file__).resolve().parent / "browser"

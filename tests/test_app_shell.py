@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from components.shell import nav
 from data_access import auth
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page
 
 SECRET = "shell-test-secret-shell-test-secret-0123456789abcdef"
 COUNTY = "523199000000"
@@ -182,7 +182,7 @@ def test_garbage_in_every_page_parameter_gives_no_traceback(sqlite_demo_url, pai
     os.environ.pop("REGISTRY_AUTH_SECRET", None)
     from streamlit.testing.v1 import AppTest
 
-    from tests.apptest_util import APP
+    from tests.helpers import APP
 
     page, name = pair
     os.environ["REGISTRY_DB_URL"] = sqlite_demo_url

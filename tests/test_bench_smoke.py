@@ -140,7 +140,7 @@ def province_sqlite(make_db) -> str:
 def test_province_and_city_regions_open_from_the_url(province_sqlite, sql, level):
     """A province database starts at the province; ?region= may name it or a city (drill-down from the
     province map, the breadcrumb) — they used to be rejected as "not in the database"."""
-    from tests.apptest_util import metrics, open_page
+    from tests.helpers import metrics, open_page
 
     from data_access.db import get_engine
     from data_access.queries import overview
@@ -188,7 +188,7 @@ def test_child_incidence_at_province_and_city_scope(province_sqlite, sql, level)
     by_year = by_year[by_year["year"] == 2016].set_index("code")
     children = q.rows("SELECT code, level FROM region WHERE parent_code = :c", c=scope.code)
     assert len(children) >= 2 and set(ranking.index) == set(by_year.index) == {c for c, _ in children}
-    for code, child_level in children:
+    for code, _level in children:
         prefix = Scope.of(code).prefix
         rural = q.scalar("SELECT sum(rural_population) FROM region WHERE level = 'village' AND code LIKE :p",
                          p=prefix + "%")

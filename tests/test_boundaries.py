@@ -15,7 +15,7 @@ import pytest
 
 from data_access import boundaries
 from data_access.db import get_engine
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SEED = 23
 
@@ -23,7 +23,7 @@ SEED = 23
 @pytest.fixture(params=["sqlite", "postgresql"])
 def writable_db(request, tmp_path):
     """A fresh small demo database per test (the loader writes)."""
-    from tests.conftest import demo_module
+    from tests.helpers import demo_module
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'b.db'}"

@@ -18,8 +18,7 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.apptest_util import open_page
-from tests.conftest import COUNTY_CODE
+from tests.helpers import COUNTY_CODE, open_page, pick_scopes
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -27,19 +26,6 @@ DEC = r"([\d,]+\.\d+)"
 
 def n(text: str) -> int:
     return int(text.replace(",", ""))
-
-
-# ---- the scopes: a county, its township with the most poor villages, a poor village in it --------
-
-
-def pick_scopes(q) -> dict[str, str]:
-    town = q.scalar(
-        "SELECT parent_code FROM region WHERE level = 'village' AND is_poor_village = :t "
-        "GROUP BY parent_code ORDER BY count(*) DESC, parent_code LIMIT 1", t=True)
-    village = q.scalar(
-        "SELECT code FROM region WHERE level = 'village' AND is_poor_village = :t AND parent_code = :p "
-        "AND poor_village_exit_year IS NOT NULL ORDER BY code LIMIT 1", t=True, p=town)
-    return {"county": COUNTY_CODE, "town": town, "village": village}
 
 
 @pytest.fixture(scope="module")
@@ -391,7 +377,7 @@ def test_overview_shows_paragraph_and_downloads(sqlite_demo_url):
     from data_access.db import get_engine
 
     engine = get_engine(sqlite_demo_url)
-    town = pick_scopes_from_url(sqlite_demo_url)["town"]
+    town = pick_scopes(sqlite_demo_url)["town"]
     at = open_page(sqlite_demo_url, region=town, year=2026)
     assert not at.exception
     first, _ = places.year_range(engine, Scope.of(COUNTY_CODE))
@@ -413,16 +399,9 @@ def test_presentation_mode_hides_the_section(sqlite_demo_url):
 
 
 def test_village_overview_has_the_section(sqlite_demo_url):
-    village = pick_scopes_from_url(sqlite_demo_url)["village"]
+    village = pick_scopes(sqlite_demo_url)["village"]
     at = open_page(sqlite_demo_url, region=village, year=2019)
     assert not at.exception
     (code,) = at.code
     assert code.value.startswith("截至2019年底,") and "本村为贫困村" in code.value
     assert "监测对象" not in code.value
-
-
-def pick_scopes_from_url(url: str) -> dict[str, str]:
-    from data_access.db import get_engine
-    from tests.conftest import SqlRunner
-
-    return pick_scopes(SqlRunner(get_engine(url)))

@@ -4,19 +4,9 @@ import pytest
 from sqlalchemy import text
 
 from data_access.db import get_engine
-from tests.apptest_util import metrics, open_page
-
-from test_causes_queries import like, scopes
+from tests.helpers import like, metrics, open_page, scopes, table_with
 
 PAGE = "pages/causes.py"
-
-
-def table_with(at, column):
-    """The first data table having ``column``."""
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with column {column}")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +29,8 @@ def test_cause_page_figures(sqlite_demo_url, levels, level):
             "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.kind = '建档立卡户' "
             "AND h.identified_year <= :y AND h.village_code LIKE :p"), {"y": year, "p": like(scope)}).scalar()
         children = dict(conn.execute(text(
-            "SELECT r.name, COUNT(*) FROM household h JOIN region r ON h.village_code LIKE substr(r.code, 1, :d) || '%' "
+            "SELECT r.name, COUNT(*) FROM household h "
+            "JOIN region r ON h.village_code LIKE substr(r.code, 1, :d) || '%' "
             "WHERE r.parent_code = :c AND h.kind = '建档立卡户' AND h.identified_year <= :y AND h.main_cause = '因病' "
             "GROUP BY r.name"), {"d": 9 if scope.level == "county" else 12, "c": scope.code, "y": year}).all())
     mix = table_with(at, "主要致贫原因")

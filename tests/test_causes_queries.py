@@ -6,26 +6,9 @@ import pytest
 from sqlalchemy import text
 
 from data_access.queries import causes, overview
-from data_access.scope import Scope
+from tests.helpers import like, rows, scopes
 
 YEARS = (2016, 2020, 2026)
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
-
-
-def scopes(engine):
-    """The county, its second township and that township's first village."""
-    county = rows(engine, "SELECT code FROM region WHERE level='county' ORDER BY code")[0][0]
-    towns = [r[0] for r in rows(engine, "SELECT code FROM region WHERE parent_code=:c ORDER BY code", c=county)]
-    village = rows(engine, "SELECT code FROM region WHERE parent_code=:t ORDER BY code", t=towns[1])[0][0]
-    return [Scope.of(county), Scope.of(towns[1]), Scope.of(village)]
-
-
-def like(scope):
-    return scope.prefix + "%"
 
 
 REGISTERED = "h.kind = '建档立卡户' AND h.identified_year <= :y AND h.village_code LIKE :p"
@@ -52,7 +35,8 @@ def test_cause_mix(registry_engine, year):
         households = dict(rows(registry_engine, f"SELECT COALESCE(h.main_cause, '未填写'), COUNT(*) FROM household h "
                                                 f"WHERE {REGISTERED} GROUP BY COALESCE(h.main_cause, '未填写')",
                                y=year, p=like(scope)))
-        persons = dict(rows(registry_engine, f"SELECT COALESCE(h.main_cause, '未填写'), COUNT(p.person_id) FROM household h "
+        persons = dict(rows(registry_engine, "SELECT COALESCE(h.main_cause, '未填写'), COUNT(p.person_id) "
+                                             "FROM household h "
                                              f"JOIN person p ON p.hh_id = h.hh_id WHERE {REGISTERED} "
                                              "GROUP BY COALESCE(h.main_cause, '未填写')", y=year, p=like(scope)))
         assert dict(zip(got["cause"], got["households"])) == households

@@ -17,7 +17,7 @@ from data_access import schema
 from data_access.db import create_schema, get_engine, set_meta
 from data_access.queries import causes
 from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page, texts
+from tests.helpers import metrics, open_page, texts
 
 SEED002_PERSONS = {"缺劳力": 3820, "因灾": 1160, "因残": 4225, "其他": 3059}
 COUNTY = "523199000000"

@@ -26,7 +26,7 @@ SEED = 7
 
 
 def _demo():
-    from tests.conftest import demo_module
+    from tests.helpers import demo_module
 
     return demo_module()
 
@@ -39,6 +39,7 @@ def small(make_db):
 
 @pytest.fixture(scope="module")
 def q(small, sql):
+    """This module checks the SQLite demo only (conftest's ``q`` is per backend)."""
     return sql(small)
 
 
@@ -54,7 +55,8 @@ def _dump(engine) -> dict[str, list[tuple]]:
                     v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else
                     int(v) if isinstance(v, bool) else round(v, 6) if isinstance(v, float) else v for v in r))
             if table.name == "meta":  # data_version is a time stamp by design (cache key)
-                norm = [r for r in norm if r[0] not in ("data_version", "summary_version")]  # summary_version = data_version
+                # summary_version = data_version
+                norm = [r for r in norm if r[0] not in ("data_version", "summary_version")]
             out[table.name] = sorted(norm, key=repr)
     return out
 
@@ -206,7 +208,8 @@ def test_villages_tile_their_town_and_towns_tile_the_county(q):
 
 
 def test_centroids_lie_in_their_polygons_bbox(q):
-    for code, lon, lat, g in q.rows("SELECT code, lon, lat, geometry FROM region WHERE level IN ('village','town','county')"):
+    for code, lon, lat, g in q.rows("SELECT code, lon, lat, geometry FROM region "
+                                    "WHERE level IN ('village','town','county')"):
         ring = json.loads(g)["coordinates"][0]
         xs, ys = [p[0] for p in ring], [p[1] for p in ring]
         assert min(xs) <= lon <= max(xs) and min(ys) <= lat <= max(ys), code
@@ -422,7 +425,7 @@ def test_exit_targets_add_up(q):
     assert sorted(county) == list(range(2015, 2021))
     for y, h, p, v in towns:
         assert county[y] == (h, p, v)
-    for y, target, actual in q.rows(
+    for _year, target, actual in q.rows(
             "SELECT t.year, t.households, (SELECT count(*) FROM household h WHERE h.county_code = t.region_code "
             "AND h.exit_year = t.year) FROM exit_target t WHERE t.region_code = :c", c=COUNTY):
         assert abs(target - actual) <= 0.12 * actual + 2

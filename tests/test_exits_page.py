@@ -5,17 +5,10 @@ from sqlalchemy import text
 
 from data_access.db import get_engine
 from data_access.queries import exits
-from tests.apptest_util import metrics, open_page
-
-from test_causes_queries import like, scopes
+from tests.helpers import like, metrics, one, open_page, scopes
 
 PAGE = "pages/exits.py"
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
-
-
-def one(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).one()
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +24,10 @@ def test_exit_page_figures(sqlite_demo_url, levels, level, year):
     assert not at.exception, at.exception
     assert not at.warning
     shown = metrics(at)
-    exited = one(engine, f"SELECT COUNT(*) FROM household WHERE {REGISTERED} AND exit_year = :y", y=year, p=like(scope))[0]
-    not_exited = one(engine, f"SELECT COUNT(*) FROM household WHERE {REGISTERED} AND (exit_year IS NULL OR exit_year > :y) "
+    exited = one(engine, f"SELECT COUNT(*) FROM household WHERE {REGISTERED} AND exit_year = :y",
+                 y=year, p=like(scope))[0]
+    not_exited = one(engine, f"SELECT COUNT(*) FROM household WHERE {REGISTERED} "
+                             "AND (exit_year IS NULL OR exit_year > :y) "
                              "AND (returned_year IS NULL OR returned_year > :y)", y=year, p=like(scope))[0]
     returned = one(engine, f"SELECT COUNT(*) FROM household WHERE {REGISTERED} AND returned_year <= :y",
                    y=year, p=like(scope))[0]
@@ -47,7 +42,8 @@ def test_exit_page_figures(sqlite_demo_url, levels, level, year):
         with engine.connect() as conn:
             pending = dict(conn.execute(text(
                 "SELECT exit_step, COUNT(*) FROM household WHERE kind = '建档立卡户' AND village_code LIKE :p "
-                "AND (exit_year IS NULL OR returned_year IS NOT NULL) AND exit_step IS NOT NULL AND exit_step <> '销号' "
+                "AND (exit_year IS NULL OR returned_year IS NOT NULL) "
+                "AND exit_step IS NOT NULL AND exit_step <> '销号' "
                 "GROUP BY exit_step"), {"p": like(scope)}).all())
         assert {k: int(v) for k, v in steps["户数(户)"].items() if k != "销号"} == {
             k: pending.get(k, 0) for k in ("民主评议", "核实", "户认可", "公示", "公告")}
@@ -68,7 +64,8 @@ def test_exit_page_figures(sqlite_demo_url, levels, level, year):
                               "(SELECT SUM(rural_population) FROM region WHERE level = 'village' AND code LIKE :p)",
                       y=year, p=like(scope))
     assert shown["贫困发生率(%)"] == f"{100 * poor / rural:.2f}%"
-    villages = one(engine, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN poor_village_exit_year <= :y THEN 1 ELSE 0 END), 0) "
+    villages = one(engine, "SELECT COUNT(*), "
+                           "COALESCE(SUM(CASE WHEN poor_village_exit_year <= :y THEN 1 ELSE 0 END), 0) "
                            "FROM region WHERE level = 'village' AND is_poor_village = 1 AND code LIKE :p",
                    y=year, p=like(scope))
     if villages[0]:

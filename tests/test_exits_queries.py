@@ -8,8 +8,7 @@ from sqlalchemy import text
 
 from data_access import rules
 from data_access.queries import exits, villages
-
-from test_causes_queries import like, rows, scopes
+from tests.helpers import like, rows, scopes
 
 
 def households(engine, scope, extra_columns=""):
@@ -109,7 +108,8 @@ def test_village_exits_by_year(registry_engine):
         done = dict(rows(registry_engine, "SELECT poor_village_exit_year, COUNT(*) FROM region WHERE level = 'village' "
                                           "AND is_poor_village = :yes AND code LIKE :p GROUP BY poor_village_exit_year",
                          yes=True, p=like(scope)))
-        targets = dict(rows(registry_engine, "SELECT year, villages FROM exit_target WHERE region_code = :c", c=scope.code))
+        targets = dict(rows(registry_engine, "SELECT year, villages FROM exit_target WHERE region_code = :c",
+                            c=scope.code))
         for r in got.itertuples():
             assert r.exited_villages == done.get(r.year, 0)
             target = targets.get(r.year)
@@ -156,7 +156,8 @@ def test_near_line(registry_engine, year, margin):
     lines = lines_by_hand(registry_engine)
     for scope in scopes(registry_engine):
         incomes = defaultdict(dict)
-        for hh_id, y, pcn in rows(registry_engine, "SELECT i.hh_id, i.year, i.per_capita_net FROM income i JOIN household h "
+        for hh_id, y, pcn in rows(registry_engine, "SELECT i.hh_id, i.year, i.per_capita_net FROM income i "
+                                                    "JOIN household h "
                                                     "ON h.hh_id = i.hh_id WHERE h.village_code LIKE :p", p=like(scope)):
             incomes[hh_id][y] = pcn
         risky, below, unjudged = [], 0, 0
@@ -199,7 +200,8 @@ def test_unmet_guarantees(registry_engine, year):
         for h in households(registry_engine, scope, ", house_grade, safe_water, food_clothing_ok"):
             if state(h, year) != "已脱贫":
                 continue
-            kids = sum(1 for b, s, _ in members[h["hh_id"]] if b is not None and 6 <= year - b <= 15 and s == "非在校生")
+            kids = sum(1 for b, s, _ in members[h["hh_id"]]
+                       if b is not None and 6 <= year - b <= 15 and s == "非在校生")
             uninsured = sum(1 for _, _, ins in members[h["hh_id"]] if ins is not None and not ins)
             items = {
                 "dangerous_house": h["house_grade"] in ("C", "D"), "out_of_school": kids > 0,
@@ -230,7 +232,8 @@ def test_exit_pipeline(registry_engine, year):
         assert list(got.index) == ["民主评议", "核实", "户认可", "公示", "公告", "销号"]
         everyone = households(registry_engine, scope)
         done = [h for h in everyone if h["exit_year"] == year and h["identified_year"] <= year]
-        assert (got.loc["销号", "households"], got.loc["销号", "persons"]) == (len(done), sum(h["member_count"] for h in done))
+        assert (got.loc["销号", "households"], got.loc["销号", "persons"]) == (
+            len(done), sum(h["member_count"] for h in done))
         for step in ["民主评议", "核实", "户认可", "公示", "公告"]:
             if year < 2026:
                 assert got.loc[step, "households"] is None or got.loc[step, "households"] != got.loc[step, "households"]

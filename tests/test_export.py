@@ -15,6 +15,7 @@ from data_access import export as ex
 from data_access.rules import is_valid_id
 from data_access.queries import dossier, households as hq
 from data_access.scope import Scope
+from tests.helpers import scalar
 
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
 
@@ -24,11 +25,6 @@ def read_xlsx(data: bytes):
     sheet = book.active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     return sheet, values[0], values[1:]
-
-
-def scalar(engine, sql):
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar()
 
 
 def real_ids(engine) -> set[str]:
@@ -145,7 +141,8 @@ def test_stream_query_chunks(registry_engine):
 
 
 def test_file_name_and_cap_settings(monkeypatch):
-    assert ex.file_name("未脱贫/户 名单", "xlsx", when=pd.Timestamp("2025-01-02").date()) == "未脱贫_户_名单_20250102.xlsx"
+    assert ex.file_name("未脱贫/户 名单", "xlsx", when=pd.Timestamp("2025-01-02").date()) == \
+        "未脱贫_户_名单_20250102.xlsx"
     monkeypatch.setenv("REGISTRY_EXPORT_ROW_CAP", "1234")
     assert ex.configured_row_cap() == 1234
     monkeypatch.setenv("REGISTRY_EXPORT_ROW_CAP", "not a number")

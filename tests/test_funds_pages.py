@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from tests.apptest_util import metrics, open_page, texts
+from tests.helpers import metrics, open_page, texts
 from data_access.report.money import unit_for
 from data_access import db, schema
 

@@ -123,11 +123,6 @@ def filters(q, scope, year):
     return [(None, None), (top_source, None), (None, top_category), (top_source, top_category)]
 
 
-@pytest.fixture
-def q(sql, registry_engine):
-    return sql(registry_engine)
-
-
 # ---- totals of the selection --------------------------------------------------------------
 
 
@@ -310,7 +305,8 @@ def test_projects_match_sql(registry_engine, q, year):
                            f"{MONEY.format(t='money_flow', w=w)}", **params)
             facts = {r[0]: r[1:] for r in q.rows(
                 "SELECT p.project_id, p.planned_end, p.actual_end, r.name, t.name FROM project p "
-                "LEFT JOIN region r ON r.code = p.region_code LEFT JOIN region t ON t.code = substr(p.region_code, 1, 9) "
+                "LEFT JOIN region r ON r.code = p.region_code "
+                "LEFT JOIN region t ON t.code = substr(p.region_code, 1, 9) "
                 "|| '000' WHERE p.year = :y", y=year)}
             for r in got.itertuples():
                 mine = [(k, d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)), int(a))
@@ -361,8 +357,8 @@ def test_per_beneficiary_matches_sql(registry_engine, q, year, cumulative):
                 town_level = digits == 12 and r.code.endswith("000")
                 assert not town_level
                 assert (r.arranged, r.households, r.persons) == (money.get(r.code, 0), hh, persons)
-                assert r.per_household == (round(r.arranged / hh, 2) if hh else None) or (not hh and
-                                                                                          r.per_household != r.per_household)
+                assert r.per_household == (round(r.arranged / hh, 2) if hh else None) or (
+                    not hh and r.per_household != r.per_household)
             # Money that is on no region of this level: one row each for 乡镇本级 and 地点缺失.
             extra = got[got["code"].isna()]
             unplaced = money.get(None, 0)

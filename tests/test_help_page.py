@@ -8,28 +8,16 @@ import pytest
 from data_access.db import get_engine
 from data_access.queries import help as helpq
 from data_access.rules import visit_period
-from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page, scopes, table_with
 
 PAGE = "pages/help.py"
 YEAR = 2026
 AS_OF = dt.date(2026, 10, 31)
 
 
-def table_with(at, column):
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with column {column}")
-
-
 @pytest.fixture(scope="module")
-def levels(sqlite_demo_url, sql):
-    q = sql(get_engine(sqlite_demo_url))
-    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
-    town = q.rows("SELECT code FROM region WHERE level = 'town' AND parent_code = :c ORDER BY code", c=county)[1][0]
-    village = q.scalar("SELECT code FROM region WHERE level = 'village' AND parent_code = :t ORDER BY code", t=town)
-    return [Scope.of(county), Scope.of(town), Scope.of(village)]
+def levels(sqlite_demo_url):
+    return scopes(get_engine(sqlite_demo_url))
 
 
 def pct1(value):

@@ -14,19 +14,11 @@ import pytest
 
 from data_access.queries import help as helpq
 from data_access.rules import HOME_VISIT_KINDS, MATCHING_MEASURES
-from data_access.scope import Scope
+from tests.helpers import day
+from tests.helpers import scopes as county_town_village
 
 AS_OF = dt.date(2026, 10, 31)
 DATES = (AS_OF, dt.date(2025, 12, 31), dt.date(2024, 3, 31))
-
-
-def day(value) -> dt.date | None:
-    return None if value is None else dt.date.fromisoformat(str(value)[:10])
-
-
-@pytest.fixture(scope="module")
-def q(sql, registry_engine):
-    return sql(registry_engine)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +35,7 @@ def raw_of(q):
 
 @pytest.fixture(scope="module")
 def scopes(q):
-    """The county, its second township and that township's first village."""
-    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
-    town = q.rows("SELECT code FROM region WHERE level = 'town' AND parent_code = :c ORDER BY code", c=county)[1][0]
-    village = q.scalar("SELECT code FROM region WHERE level = 'village' AND parent_code = :t ORDER BY code", t=town)
-    return [Scope.of(county), Scope.of(town), Scope.of(village)]
+    return county_town_village(q)
 
 
 class Raw:
@@ -63,7 +51,7 @@ class Raw:
         self.visits = [(helper, hh, day(d), kind) for helper, hh, d, kind in q.rows(
             "SELECT helper_id, hh_id, visit_date, kind FROM visit WHERE village_code LIKE :p", p=like)]
         self.home = defaultdict(list)
-        for helper, hh, d, kind in self.visits:
+        for _helper, hh, d, kind in self.visits:
             if kind in HOME_VISIT_KINDS:
                 self.home[hh].append(d)
 
@@ -129,13 +117,13 @@ def test_visit_rate_groups(registry_engine, q, raw_of, scopes, by):
             assert got.empty
             continue
         if by == "unit":
-            group = lambda a: raw.unit_of[a[0]]  # noqa: E731
+            group = lambda a: raw.unit_of[a[0]]  # noqa: E731, B023  (used in this iteration)
             names = dict(q.rows("SELECT unit_id, name FROM help_unit"))
             units = {raw.unit_of[a[0]] for a in raw.assignments}
             assert set(got["key"]) == units
         else:
             digits = 12 if by == "village" or scope.level == "town" else 9
-            group = lambda a: a[2][:digits]  # noqa: E731
+            group = lambda a: a[2][:digits]  # noqa: E731, B023
             if by == "village":
                 regions = q.rows("SELECT code, name FROM region WHERE level = 'village' AND code LIKE :p "
                                  "ORDER BY code", p=scope.prefix + "%")
@@ -149,7 +137,8 @@ def test_visit_rate_groups(registry_engine, q, raw_of, scopes, by):
             assert len(part) == len(set(got["key"]))
             for row in part.to_dict("records"):
                 assert row["name"] == names[row["key"]]
-                gkey = row["key"] if by == "unit" else row["key"][:12 if by == "village" or scope.level == "town" else 9]
+                width = 12 if by == "village" or scope.level == "town" else 9
+                gkey = row["key"] if by == "unit" else row["key"][:width]
                 check_row(row, figures.get(gkey, {"hh": set(), "visited": set(), "cadres": set(),
                                                   "units": set(), "pairs": 0}))
         # groups add up to the total (children and villages partition the scope)

@@ -11,46 +11,32 @@ import datetime as dt
 import math
 
 import pytest
-from sqlalchemy import text
 
 from data_access.rules import id_check_char
 from data_access.queries import households as hq
 from data_access.scope import Scope
+from tests.helpers import dicts, scopes
 
 REGISTERED, WATCH_ONLY = "建档立卡户", "一般农户"
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), params).mappings()]
-
-
-def scopes(engine):
-    """The county, its second township and that township's first village."""
-    county = rows(engine, "SELECT code FROM region WHERE level='county' ORDER BY code")[0]["code"]
-    towns = [r["code"] for r in rows(engine, "SELECT code FROM region WHERE level='town' AND parent_code=:c "
-                                             "ORDER BY code", c=county)]
-    village = rows(engine, "SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code",
-                   t=towns[1])[0]["code"]
-    return [Scope.of(county), Scope.of(towns[1]), Scope.of(village)]
 
 
 class Reference:
     """The small database in Python, and every filter applied by hand."""
 
     def __init__(self, engine):
-        self.households = rows(engine, "SELECT * FROM household")
+        self.households = dicts(engine, "SELECT * FROM household")
         self.other = {}
-        for r in rows(engine, "SELECT hh_id, cause FROM other_cause"):
+        for r in dicts(engine, "SELECT hh_id, cause FROM other_cause"):
             self.other.setdefault(r["hh_id"], set()).add(r["cause"])
         self.income = {(r["hh_id"], r["year"]): float(r["per_capita_net"])
-                       for r in rows(engine, "SELECT hh_id, year, per_capita_net FROM income")}
+                       for r in dicts(engine, "SELECT hh_id, year, per_capita_net FROM income")}
         self.income_years = sorted({y for _, y in self.income})
-        self.lines = rows(engine, "SELECT year, kind, province, amount FROM poverty_line")
-        self.watch = rows(engine, "SELECT hh_id, kind, main_risk, identified_date, removed_date FROM monitoring_object")
-        self.assign = rows(engine, "SELECT a.hh_id, a.helper_id, h.unit_id, a.start_date, a.end_date "
+        self.lines = dicts(engine, "SELECT year, kind, province, amount FROM poverty_line")
+        self.watch = dicts(engine, "SELECT hh_id, kind, main_risk, identified_date, removed_date "
+                                   "FROM monitoring_object")
+        self.assign = dicts(engine, "SELECT a.hh_id, a.helper_id, h.unit_id, a.start_date, a.end_date "
                                    "FROM assignment a, helper h WHERE h.helper_id = a.helper_id")
-        self.people = rows(engine, "SELECT hh_id, name, id_number FROM person")
+        self.people = dicts(engine, "SELECT hh_id, name, id_number FROM person")
         self.members, self.watch_of, self.assign_of = {}, {}, {}
         for m in self.people:
             self.members.setdefault(m["hh_id"], []).append(m)
@@ -168,9 +154,9 @@ def ref(registry_engine):
 
 def sample_values(registry_engine):
     """Values from the database itself, so searches and pickers hit something."""
-    person = rows(registry_engine, "SELECT p.name, p.id_number, p.hh_id FROM person p "
+    person = dicts(registry_engine, "SELECT p.name, p.id_number, p.hh_id FROM person p "
                                    "WHERE p.relation <> '户主' ORDER BY p.person_id")[5]
-    helper = rows(registry_engine, "SELECT helper_id, unit_id FROM helper ORDER BY helper_id")[1]
+    helper = dicts(registry_engine, "SELECT helper_id, unit_id FROM helper ORDER BY helper_id")[1]
     return person, helper
 
 
@@ -228,7 +214,7 @@ def test_filter_counts_match_hand_count(registry_engine, ref):
 def test_base_population_counts_watch_only_households(registry_engine, county_scope):
     """With no filter: registered households identified by the year, plus 一般农户 already monitored."""
     for year in (2014, 2020, 2026):
-        expected = rows(
+        expected = dicts(
             registry_engine,
             "SELECT COUNT(*) AS n FROM household h WHERE h.village_code LIKE '523199%' AND "
             "((h.kind = '建档立卡户' AND h.identified_year <= :y) OR (h.kind = '一般农户' AND EXISTS "
@@ -284,10 +270,10 @@ def test_list_columns_match_sql(registry_engine):
     scope = scopes(registry_engine)[2]
     f = hq.HouseholdFilter.from_params({"cols": ",".join(hq.COLUMNS), "size": "200"})
     df = hq.list_page(registry_engine, scope, f, 2026, masked=False)
-    income_year = rows(registry_engine, "SELECT MAX(i.year) AS y FROM income i JOIN household h ON h.hh_id = i.hh_id "
+    income_year = dicts(registry_engine, "SELECT MAX(i.year) AS y FROM income i JOIN household h ON h.hh_id = i.hh_id "
                                         "WHERE h.village_code = :v AND i.year <= 2026", v=scope.code)[0]["y"]
     for rec in df.to_dict("records"):
-        raw = rows(registry_engine,
+        raw = dicts(registry_engine,
                    "SELECT h.*, v.name AS vname, t.name AS tname, i.per_capita_net AS inc FROM household h "
                    "JOIN region v ON v.code = h.village_code JOIN region t ON t.code = h.town_code "
                    "LEFT JOIN income i ON i.hh_id = h.hh_id AND i.year = :y WHERE h.hh_id = :h",
@@ -297,10 +283,10 @@ def test_list_columns_match_sql(registry_engine):
         assert (rec["income"] is None) == (raw["inc"] is None)
         if raw["inc"] is not None:
             assert rec["income"] == pytest.approx(float(raw["inc"]), abs=0.005)
-        causes = sorted(r["cause"] for r in rows(registry_engine, "SELECT cause FROM other_cause WHERE hh_id=:h",
+        causes = sorted(r["cause"] for r in dicts(registry_engine, "SELECT cause FROM other_cause WHERE hh_id=:h",
                                                  h=rec["hh_id"]))
         assert sorted((rec["other_causes"] or "").split("、")) == (causes or [""])
-        helpers = rows(registry_engine, "SELECT p.name FROM assignment a JOIN helper p ON p.helper_id = a.helper_id "
+        helpers = dicts(registry_engine, "SELECT p.name FROM assignment a JOIN helper p ON p.helper_id = a.helper_id "
                                         "WHERE a.hh_id = :h AND a.start_date <= :e AND "
                                         "(a.end_date IS NULL OR a.end_date >= :s)",
                        h=rec["hh_id"], e=dt.date(2026, 12, 31), s=dt.date(2026, 1, 1))
@@ -320,7 +306,7 @@ def test_page_holds_one_page_only(registry_engine, county_scope):
 
 def test_search_is_limited_to_scope(registry_engine):
     county, town, village = scopes(registry_engine)
-    other = rows(registry_engine, "SELECT h.hh_id, h.head_name, p.id_number FROM household h JOIN person p "
+    other = dicts(registry_engine, "SELECT h.hh_id, h.head_name, p.id_number FROM household h JOIN person p "
                                   "ON p.hh_id = h.hh_id WHERE h.town_code <> :t ORDER BY h.hh_id", t=town.code)[0]
     for q in (other["hh_id"], other["id_number"]):
         f = hq.HouseholdFilter.from_params({"q": q})

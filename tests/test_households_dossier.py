@@ -5,51 +5,47 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
 
 from data_access.privacy import mask_id, mask_phone
 from data_access.queries import dossier, households as hq
 from data_access.scope import Scope
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+from tests.helpers import dicts
 
 
 @pytest.fixture(scope="module")
 def sample(registry_engine):
     """Households with the most going on: members of school age, a monitoring record, projects."""
-    watched = rows(registry_engine, "SELECT hh_id FROM monitoring_object ORDER BY hh_id")[0]["hh_id"]
-    benefited = rows(registry_engine, "SELECT hh_id, COUNT(*) AS n FROM project_beneficiary GROUP BY hh_id "
+    watched = dicts(registry_engine, "SELECT hh_id FROM monitoring_object ORDER BY hh_id")[0]["hh_id"]
+    benefited = dicts(registry_engine, "SELECT hh_id, COUNT(*) AS n FROM project_beneficiary GROUP BY hh_id "
                                       "ORDER BY COUNT(*) DESC, hh_id")[0]["hh_id"]
-    big = rows(registry_engine, "SELECT hh_id FROM household ORDER BY member_count DESC, hh_id")[0]["hh_id"]
-    unsafe = rows(registry_engine, "SELECT hh_id FROM household WHERE house_grade IN ('C','D') OR safe_water = :f "
+    big = dicts(registry_engine, "SELECT hh_id FROM household ORDER BY member_count DESC, hh_id")[0]["hh_id"]
+    unsafe = dicts(registry_engine, "SELECT hh_id FROM household WHERE house_grade IN ('C','D') OR safe_water = :f "
                                    "ORDER BY hh_id", f=False)
     return [watched, benefited, big] + [r["hh_id"] for r in unsafe[:2]]
 
 
 def scopes_of(engine, hh_id):
-    h = rows(engine, "SELECT county_code, town_code, village_code FROM household WHERE hh_id = :h", h=hh_id)[0]
+    h = dicts(engine, "SELECT county_code, town_code, village_code FROM household WHERE hh_id = :h", h=hh_id)[0]
     return [Scope.of(h["county_code"]), Scope.of(h["town_code"]), Scope.of(h["village_code"])]
 
 
 def other_town(engine, hh_id):
-    town = rows(engine, "SELECT town_code FROM household WHERE hh_id = :h", h=hh_id)[0]["town_code"]
-    return Scope.of(rows(engine, "SELECT code FROM region WHERE level = 'town' AND code <> :t ORDER BY code",
+    town = dicts(engine, "SELECT town_code FROM household WHERE hh_id = :h", h=hh_id)[0]["town_code"]
+    return Scope.of(dicts(engine, "SELECT code FROM region WHERE level = 'town' AND code <> :t ORDER BY code",
                          t=town)[0]["code"])
 
 
 def test_profile_only_inside_scope(registry_engine, sample):
     for hh in sample:
-        raw = rows(registry_engine, "SELECT * FROM household WHERE hh_id = :h", h=hh)[0]
+        raw = dicts(registry_engine, "SELECT * FROM household WHERE hh_id = :h", h=hh)[0]
         for scope in scopes_of(registry_engine, hh):
             got = dossier.household_profile(registry_engine, scope, hh, 2026, masked=False)
             assert got is not None
             for key in ("head_name", "member_count", "attribute", "main_cause", "identified_year", "exit_year",
                         "phone", "house_grade"):
                 assert got[key] == raw[key]
-            causes = {r["cause"] for r in rows(registry_engine, "SELECT cause FROM other_cause WHERE hh_id = :h", h=hh)}
+            causes = {r["cause"] for r in dicts(registry_engine, "SELECT cause FROM other_cause WHERE hh_id = :h",
+                                                h=hh)}
             assert set(got["other_causes"]) == causes
         assert dossier.household_profile(registry_engine, other_town(registry_engine, hh), hh, 2026) is None
         masked = dossier.household_profile(registry_engine, scopes_of(registry_engine, hh)[0], hh, 2026)
@@ -71,7 +67,7 @@ def test_every_dossier_table_is_refused_outside_scope(registry_engine, sample):
 
 def test_members_masked_and_complete(registry_engine, sample):
     for hh in sample:
-        raw = rows(registry_engine, "SELECT person_id, name, id_number, phone, relation FROM person "
+        raw = dicts(registry_engine, "SELECT person_id, name, id_number, phone, relation FROM person "
                                     "WHERE hh_id = :h ORDER BY person_id", h=hh)
         scope = scopes_of(registry_engine, hh)[1]
         got = dossier.household_members(registry_engine, scope, hh, masked=True)
@@ -89,11 +85,11 @@ def test_members_masked_and_complete(registry_engine, sample):
 
 
 def test_income_against_the_line(registry_engine, sample):
-    lines = {r["year"]: r["amount"] for r in rows(
+    lines = {r["year"]: r["amount"] for r in dicts(
         registry_engine, "SELECT year, amount FROM poverty_line WHERE (year <= 2020 AND kind = '贫困线') "
                          "OR (year > 2020 AND kind = '监测线')")}
     for hh in sample:
-        raw = rows(registry_engine, "SELECT year, per_capita_net, wage + business_income - business_cost + "
+        raw = dicts(registry_engine, "SELECT year, per_capita_net, wage + business_income - business_cost + "
                                     "property_income + transfer_income AS net, members FROM income "
                                     "WHERE hh_id = :h ORDER BY year", h=hh)
         got = dossier.household_income(registry_engine, scopes_of(registry_engine, hh)[2], hh)
@@ -110,28 +106,28 @@ def test_help_visits_projects_monitoring(registry_engine, sample):
     for hh in sample:
         scope = scopes_of(registry_engine, hh)[0]
         measures = dossier.household_measures(registry_engine, scope, hh)
-        raw = rows(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM help_measure "
+        raw = dicts(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM help_measure "
                                     "WHERE hh_id = :h", h=hh)[0]
         assert len(measures) == raw["n"] and int(measures["amount"].fillna(0).sum()) == int(raw["s"])
         assert list(measures["year"]) == sorted(measures["year"], reverse=True)
 
         visits = dossier.household_visits(registry_engine, scope, hh)
-        raw_v = rows(registry_engine, "SELECT visit_date FROM visit WHERE hh_id = :h ORDER BY visit_date DESC", h=hh)
+        raw_v = dicts(registry_engine, "SELECT visit_date FROM visit WHERE hh_id = :h ORDER BY visit_date DESC", h=hh)
         assert [str(d)[:10] for d in visits["visit_date"]] == [str(r["visit_date"])[:10] for r in raw_v]
 
         helpers = dossier.household_helpers(registry_engine, scope, hh, masked=True)
-        raw_h = rows(registry_engine, "SELECT p.name, p.phone FROM assignment a, helper p "
+        raw_h = dicts(registry_engine, "SELECT p.name, p.phone FROM assignment a, helper p "
                                       "WHERE a.helper_id = p.helper_id AND a.hh_id = :h", h=hh)
         assert sorted(helpers["helper_name"]) == sorted(r["name"] for r in raw_h)
         assert all(p is None or "****" in p for p in helpers["phone"])
 
         projects = dossier.household_projects(registry_engine, scope, hh)
-        raw_p = rows(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(b.amount), 0) AS s FROM "
+        raw_p = dicts(registry_engine, "SELECT COUNT(*) AS n, COALESCE(SUM(b.amount), 0) AS s FROM "
                                       "project_beneficiary b WHERE b.hh_id = :h", h=hh)[0]
         assert len(projects) == raw_p["n"] and int(projects["amount"].fillna(0).sum()) == int(raw_p["s"])
 
         watch = dossier.household_monitoring(registry_engine, scope, hh)
-        raw_m = rows(registry_engine, "SELECT kind, main_risk FROM monitoring_object WHERE hh_id = :h "
+        raw_m = dicts(registry_engine, "SELECT kind, main_risk FROM monitoring_object WHERE hh_id = :h "
                                       "ORDER BY identified_date", h=hh)
         assert list(zip(watch["kind"], watch["main_risk"])) == [(r["kind"], r["main_risk"]) for r in raw_m]
 
@@ -139,8 +135,8 @@ def test_help_visits_projects_monitoring(registry_engine, sample):
 @pytest.mark.parametrize("year", [2016, 2026])
 def test_guarantees_by_hand(registry_engine, sample, year):
     for hh in sample:
-        h = rows(registry_engine, "SELECT * FROM household WHERE hh_id = :h", h=hh)[0]
-        people = rows(registry_engine, "SELECT birth_year, schooling, medical_insurance FROM person "
+        h = dicts(registry_engine, "SELECT * FROM household WHERE hh_id = :h", h=hh)[0]
+        people = dicts(registry_engine, "SELECT birth_year, schooling, medical_insurance FROM person "
                                        "WHERE hh_id = :h", h=hh)
         out_of_school = sum(1 for p in people if p["birth_year"] is not None and 6 <= year - p["birth_year"] <= 15
                             and p["schooling"] == "非在校生")
@@ -163,7 +159,7 @@ def test_guarantees_by_hand(registry_engine, sample, year):
 def test_helper_options_match_sql(registry_engine):
     for code in ("523199000000",):
         got = hq.helper_options(registry_engine, Scope.of(code))
-        raw = rows(registry_engine, "SELECT p.helper_id, COUNT(DISTINCT a.hh_id) AS n FROM assignment a "
+        raw = dicts(registry_engine, "SELECT p.helper_id, COUNT(DISTINCT a.hh_id) AS n FROM assignment a "
                                     "JOIN helper p ON p.helper_id = a.helper_id WHERE a.village_code LIKE :p "
                                     "GROUP BY p.helper_id", p=code[:6] + "%")
         assert dict(zip(got["helper_id"], got["households"])) == {r["helper_id"]: r["n"] for r in raw}

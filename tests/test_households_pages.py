@@ -10,7 +10,7 @@ from data_access.db import get_engine
 from data_access.rules import is_valid_id
 from data_access.queries import households as hq
 from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page, scalar, scopes
 
 QUERY, HOUSEHOLD = "pages/query.py", "pages/household.py"
 
@@ -25,15 +25,8 @@ def all_values(url, sql, **params):
         return {r[0] for r in conn.execute(text(sql), params)}
 
 
-def scalar(url, sql, **params):
-    with get_engine(url).connect() as conn:
-        return conn.execute(text(sql), params).scalar()
-
-
 def levels(url):
-    town = scalar(url, "SELECT code FROM region WHERE level='town' ORDER BY code LIMIT 1 OFFSET 1")
-    village = scalar(url, "SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code", t=town)
-    return ["523199000000", town, village]
+    return [s.code for s in scopes(url)]
 
 
 def number(text_: str) -> int:
@@ -174,6 +167,7 @@ def test_query_page_above_the_county_lists_units_then_one_units_cadres(make_db, 
     at = open_page(url, "pages/query.py", region=province, year=2024, unit=unit)
     assert not at.exception, at.exception
     helper_box = next(s for s in at.selectbox if s.label == "帮扶责任人")
-    cadres = q.scalar("SELECT COUNT(DISTINCT hp.helper_id) FROM assignment a JOIN helper hp ON hp.helper_id = a.helper_id "
+    cadres = q.scalar("SELECT COUNT(DISTINCT hp.helper_id) FROM assignment a "
+                      "JOIN helper hp ON hp.helper_id = a.helper_id "
                       "WHERE hp.unit_id = :u", u=unit)
     assert not helper_box.disabled and len(helper_box.options) == cadres + 1  # 不限 + the unit's cadres

@@ -12,125 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from data_access import db, schema
 from data_access.importer import samples as S, run as importer
-from data_access.rules import id_check_char
 from data_access.scope import Scope
+from tests.helpers import errors, last_log, new_id, run, scalar, snapshot, village_scope
+from tests.helpers import rows as q
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE_SEED = 11
-SKIP_TABLES = ("import_log", "audit_log", "meta")
-
-
-# ---- databases ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def _pg_admin(request):
-    holder = {}
-
-    def get():
-        if "engine" not in holder:
-            holder["url"] = request.getfixturevalue("pg_server_url")
-            holder["engine"] = create_engine(holder["url"], isolation_level="AUTOCOMMIT", pool_size=1)
-        return holder["url"], holder["engine"]
-
-    yield get
-    if "engine" in holder:
-        holder["engine"].dispose()
-
-
-@pytest.fixture(scope="session")
-def cloner(_pg_admin, tmp_path_factory):
-    made: list[tuple[str, str]] = []
-
-    def clone(url: str) -> str:
-        if url.startswith("sqlite"):
-            dst = tmp_path_factory.mktemp("import") / "registry.db"
-            with sqlite3.connect(make_url(url).database) as a, sqlite3.connect(dst) as b:
-                a.backup(b)
-            return f"sqlite:///{dst}"
-        server, admin = _pg_admin()
-        db.get_engine(url).dispose()
-        name = f"import_test_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
-        new = make_url(server).set(database=name).render_as_string(hide_password=False)
-        made.append((name, new))
-        return new
-
-    yield clone
-    if made:
-        _, admin = _pg_admin()
-        for name, url in made:
-            db.get_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="session")
-def base_url(registry_backend, make_db):
-    return make_db("small", BASE_SEED, backend=registry_backend)
-
-
-@pytest.fixture
-def clone(base_url, cloner):
-    """A private writable copy of the seed-11 demo database."""
-    return db.get_engine(cloner(base_url))
-
-
-@pytest.fixture
-def empty(registry_backend, tmp_path, request):
-    if registry_backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-    else:
-        url = request.getfixturevalue("pg_database")("import_empty")
-    engine = db.get_engine(url)
-    db.create_schema(engine)
-    return engine
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
-
-
-def snapshot(engine) -> dict[str, list[tuple]]:
-    """Every data table's rows (sorted), to show that an import changed nothing."""
-    out = {}
-    with engine.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            if table.name in SKIP_TABLES:
-                continue
-            stmt = table.select().order_by(*table.primary_key.columns)
-            out[table.name] = conn.exec_driver_sql(str(stmt.compile(conn))).fetchall()
-    return out
-
-
-def q(engine, sql, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
-
-
-def one(engine, sql, **params):
-    return q(engine, sql, **params)[0][0]
-
-
-def last_log(engine) -> dict:
-    with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT * FROM import_log ORDER BY id DESC")).mappings().first())
-
-
-def run(engine, files, **kw):
-    return importer.run_import(engine, kw.pop("scope", None), files, user=kw.pop("user", "测试"), **kw)
 
 
 def bad_flow_projects(engine) -> set[str]:
@@ -155,26 +52,6 @@ def full_export(engine, scope=None) -> tuple[bytes, int]:
     return S.xlsx_bytes(sheets, title="云岭县扶贫数据导出"), sum(len(rows) for _, _, rows in sheets)
 
 
-def village_scope(engine) -> Scope:
-    towns = [r[0] for r in q(engine, "SELECT code FROM region WHERE level='town' ORDER BY code")]
-    return Scope.of(q(engine, "SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code",
-                      t=towns[1])[0][0])
-
-
-def problems(result) -> list[tuple]:
-    return [p.as_tuple() for p in result.problems]
-
-
-def errors(result) -> list[tuple]:
-    return [p.as_tuple() for p in result.errors]
-
-
-def new_id(birth: str, seq: int, sex: str = "男") -> str:
-    seq = seq * 2 + (1 if sex == "男" else 0)
-    body = f"523199{birth}{seq:03d}"
-    return body + id_check_char(body)
-
-
 # ---- round trips ------------------------------------------------------------------------------------------------
 
 
@@ -182,7 +59,7 @@ def test_reimporting_an_export_changes_nothing(clone):
     town = Scope.of(village_scope(clone).code[:9] + "000")
     data, n_rows = full_export(clone, town)
     before = snapshot(clone)
-    logs_before = one(clone, "SELECT COUNT(*) FROM import_log")
+    logs_before = scalar(clone, "SELECT COUNT(*) FROM import_log")
     version = db.read_meta(clone)["data_version"]
     result = run(clone, [("导出.xlsx", data)])
     assert errors(result) == []
@@ -190,14 +67,14 @@ def test_reimporting_an_export_changes_nothing(clone):
     assert snapshot(clone) == before
     assert db.read_meta(clone)["data_version"] == version  # nothing written: caches stay valid
     log = last_log(clone)
-    assert one(clone, "SELECT COUNT(*) FROM import_log") == logs_before + 1
+    assert scalar(clone, "SELECT COUNT(*) FROM import_log") == logs_before + 1
     assert (log["file_name"], log["file_hash"], log["rows_read"], log["rows_written"], log["rows_rejected"],
             bool(log["dry_run"]), log["user_id"]) == (
         "导出.xlsx", hashlib.sha256(data).hexdigest(), n_rows, 0, 0, False, "测试")
 
 
-def test_empty_database_filled_from_files_then_reimport_is_a_no_op(base_url, empty):
-    source = db.get_engine(base_url)
+def test_empty_database_filled_from_files_then_reimport_is_a_no_op(import_base_url, empty):
+    source = db.get_engine(import_base_url)
     data, n_rows = full_export(source)
     result = run(empty, [("全县.xlsx", data)], as_of=dt.date(2026, 10, 31))
     assert errors(result) == [] and result.written and result.rows_read == n_rows
@@ -230,7 +107,7 @@ def test_empty_database_filled_from_files_then_reimport_is_a_no_op(base_url, emp
     per_town = ("SELECT town_code, COUNT(*), SUM(member_count), SUM(CASE WHEN exit_year <= 2019 THEN member_count "
                 "ELSE 0 END) FROM household WHERE kind = '建档立卡户' GROUP BY town_code ORDER BY town_code")
     assert q(empty, per_town) == q(source, per_town)
-    assert one(empty, "SELECT COUNT(*) FROM household h WHERE member_count <> "
+    assert scalar(empty, "SELECT COUNT(*) FROM household h WHERE member_count <> "
                       "(SELECT COUNT(*) FROM person p WHERE p.hh_id = h.hh_id)") == 0
     assert db.read_meta(empty)["data_as_of"] == "2026-10-31"
     # Importing the same file again changes nothing and is logged with 0 rows written.
@@ -289,7 +166,7 @@ def test_newer_export_updates_changed_records_and_deletes_nothing(clone):
                  i=baby_id)
     assert [(r[0], r[1], str(r[2])[:10], r[3], r[4]) for r in baby_row] == [
         ("新生儿", "女", "2026-03-01", 2026, village.code)]  # sex and birth date from the ID number
-    assert one(clone, "SELECT education FROM person WHERE person_id = :p", p=person_edit[c["人编号"]]) == \
+    assert scalar(clone, "SELECT education FROM person WHERE person_id = :p", p=person_edit[c["人编号"]]) == \
         person_edit[c["文化程度"]]
     # Everything else is byte-for-byte the same: other households and people, other villages.
     assert [r for r in after["household"] if r[0] not in (exiting, growing)] == \
@@ -327,7 +204,7 @@ def test_moving_a_person_keeps_both_member_counts_true(clone):
     counts = dict(q(clone, "SELECT hh_id, member_count FROM household WHERE hh_id IN (:a, :b)", a=src, b=dst))
     persons = dict(q(clone, "SELECT hh_id, COUNT(*) FROM person WHERE hh_id IN (:a, :b) GROUP BY hh_id", a=src, b=dst))
     assert counts == persons == {src: len(by_hh[src]) - 1, dst: len(by_hh[dst]) + 1}
-    assert one(clone, "SELECT hh_id FROM person WHERE person_id = :p", p=mover[c["人编号"]]) == dst
+    assert scalar(clone, "SELECT hh_id FROM person WHERE person_id = :p", p=mover[c["人编号"]]) == dst
 
 
 # ---- all or nothing -----------------------------------------------------------------------------------------------
@@ -375,7 +252,7 @@ def test_skip_invalid_writes_the_valid_rows_only(clone):
     assert result.written and result.tables == {"户": {"新增": 0, "更新": 1}}
     after = snapshot(clone)
     assert {t for t in before if before[t] != after[t]} == {"household"}
-    assert one(clone, "SELECT phone FROM household WHERE hh_id = :h", h=good_hh) == "13900000000"
+    assert scalar(clone, "SELECT phone FROM household WHERE hh_id = :h", h=good_hh) == "13900000000"
     log = last_log(clone)
     n_good = sum(1 for r in rows if r[c["户编号"]] == good_hh)
     assert (log["rows_written"], log["rows_rejected"]) == (n_good, len(mates) + 1)
@@ -426,14 +303,15 @@ def test_report_workbook_lists_every_problem(clone):
     listed = book.sheets[0].rows
     assert listed[0][1] == importer.PROBLEM_COLUMNS
     assert [tuple(r) for _, r in listed[1:]] == [
-        ("有错.xlsx", "人员", bad_row + 2, "证件号码", broken, f"证件号码校验位错误(按前 17 位应为 {good_id[17]})", "错误")]
+        ("有错.xlsx", "人员", bad_row + 2, "证件号码", broken,
+         f"证件号码校验位错误(按前 17 位应为 {good_id[17]})", "错误")]
     assert book.sheets[1].name == "汇总" and book.sheets[1].rows[0][1][0] == result.summary()
 
 
-def test_cli_exit_codes_and_chinese_messages(tmp_path, registry_backend, cloner, base_url):
+def test_cli_exit_codes_and_chinese_messages(tmp_path, registry_backend, cloner, import_base_url):
     if registry_backend != "sqlite":
         pytest.skip("the command line is the same on both backends; run once")
-    url = cloner(base_url)
+    url = cloner(import_base_url, "import_test")
     engine = db.get_engine(url)
     headers, rows, *_ = _one_bad_one_changed(engine)
     bad = tmp_path / "有错.xlsx"

@@ -9,7 +9,7 @@ from components import import_ui
 from data_access import auth, db
 from data_access.importer import samples as S, run as importer, spec
 from data_access.scope import Scope
-from tests.apptest_util import metrics, open_page
+from tests.helpers import metrics, open_page
 
 SECRET = "import-page-secret-import-page-secret-0123456789"
 PAGE = "pages/data_admin.py"
@@ -17,17 +17,9 @@ COUNTY = "523199000000"
 
 
 @pytest.fixture(scope="module")
-def page_db(make_db, tmp_path_factory):
+def page_db(make_db, cloner):
     """A SQLite copy of the seed-11 demo with a few imports logged (one failing, one dry run, one write)."""
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
-
-    src = make_db("small", 11, backend="sqlite")
-    path = tmp_path_factory.mktemp("import_page") / "registry.db"
-    with sqlite3.connect(make_url(src).database) as a, sqlite3.connect(path) as b:
-        a.backup(b)
-    url = f"sqlite:///{path}"
+    url = cloner(make_db("small", 11, backend="sqlite"), "import_page")
     engine = db.get_engine(url)
     importer.run_import(engine, None, [("坏.xlsx", b"PK\x03\x04broken")], user="张三")
     places = S.csv_bytes(*S.sheet_from_db(engine, "places"), encoding="gbk")
@@ -80,7 +72,8 @@ def test_result_figures_equal_the_importer_report(page_db, monkeypatch):
     assert not at.exception
     shown = metrics(at)
     assert shown["读取的行(行)"] == f"{len(rows):,}"
-    assert shown["拒绝的行(行)"] == str(sum(1 for r in rows if r[headers.index("户编号")] == rows[0][headers.index("户编号")]))
+    hh = headers.index("户编号")
+    assert shown["拒绝的行(行)"] == str(sum(1 for r in rows if r[hh] == rows[0][hh]))
     assert shown["错误(处)"] == str(len(result.errors))
     files = next(df.value for df in at.dataframe if "文件问题" in df.value.columns)
     assert list(files["读取(行)"]) == [len(rows)]
@@ -121,7 +114,8 @@ def test_page_figures_refresh_after_an_import(page_db, monkeypatch):
         new = list(rows[0])
         for h, v in (("户编号", f"523199000000999{k}"), ("人编号", f"523199000000999{k}01"), ("人数", 1),
                      ("与户主关系", "户主"), ("证件号码", _id("19700101", k)), ("性别", ""), ("出生日期", ""),
-                     ("识别年度", 2016), ("脱贫年度", ""), ("返贫年度", ""), ("脱贫状态", "未脱贫"), ("享受政策情况", ""),
+                     ("识别年度", 2016), ("脱贫年度", ""), ("返贫年度", ""), ("脱贫状态", "未脱贫"),
+                     ("享受政策情况", ""),
                      ("户类型", "建档立卡户"), ("区划代码", scopes(engine)[2])):
             new[c[h]] = v
         new_rows.append(new)

@@ -15,9 +15,8 @@ from sqlalchemy import text
 
 from data_access import codes
 from data_access.importer import samples as S
-from test_import import (  # noqa: F401  (fixtures)
-    _pg_admin, base_url, clone, cloner, empty, errors, last_log, new_id, problems, q, run, snapshot, village_scope,
-)
+from tests.helpers import errors, last_log, new_id, problems, run, snapshot, village_scope
+from tests.helpers import rows as q
 
 ERR, NOTE = "错误", "提示"
 
@@ -78,7 +77,8 @@ def test_title_rows_empty_rows_total_row_and_footnote(clone):
 def test_headers_with_spaces_full_width_characters_and_synonyms(clone):
     headers, rows, c = village_sheet(clone)
     renamed = {"主要致贫原因": "致贫原因1", "乡(镇)": "乡\uff08镇\uff09", "证件号码": " 证件\n号码 ",
-               "姓名": "姓\u3000名", "务工时间(月)": "务工时间\uff08月\uff09", "是否参加城乡居民基本医疗保险": "是否参加基本医疗保险",
+               "姓名": "姓\u3000名", "务工时间(月)": "务工时间\uff08月\uff09",
+               "是否参加城乡居民基本医疗保险": "是否参加基本医疗保险",
                "识别年度": "首次识别时间", "户编号": "*户编号"}
     headers = [renamed.get(h, h) for h in headers] + ["县(市、区、旗)"]
     for r in rows:
@@ -200,7 +200,8 @@ def test_id_number_stored_as_a_number_is_refused(clone):
     before = snapshot(clone)
     result = run(clone, [("名单.xlsx", xlsx([headers, *rows]))])
     assert problems(result) == [("名单.xlsx", "人员", 4, "证件号码", str(number),
-                                 "证件号码已被 Excel 存成数字,超过 15 位的部分(后几位)已丢失,请把该列设为文本格式后重新导出", ERR)]
+                                 "证件号码已被 Excel 存成数字,超过 15 位的部分(后几位)已丢失,"
+                                 "请把该列设为文本格式后重新导出", ERR)]
     unchanged(clone, before, result)
 
 
@@ -232,7 +233,8 @@ def test_place_by_names_that_do_not_exist(clone):
     town = rows[head][c["乡(镇)"]]
     before = snapshot(clone)
     result = run(clone, [("名单.xlsx", S.xlsx_bytes([("人员", headers, rows)]))])
-    assert problems(result) == [("名单.xlsx", "人员", head + 2, "行政村", "不存在村", f"在{town}找不到行政村“不存在村”", ERR)]
+    assert problems(result) == [("名单.xlsx", "人员", head + 2, "行政村", "不存在村",
+                                 f"在{town}找不到行政村“不存在村”", ERR)]
     unchanged(clone, before, result)
 
 
@@ -299,9 +301,12 @@ def test_members_whose_household_is_missing(clone):
     before = snapshot(clone)
     result = run(clone, [("缺户.xlsx", xlsx(persons, extra=[("收入", incomes)]))])
     assert problems(result) == [
-        ("缺户.xlsx", "人员", 2, "与户主关系", "", "该户没有“与户主关系”为户主的行,也未填户主姓名;数据库中也没有此户", ERR),
-        ("缺户.xlsx", "收入", 2, "户编号", orphan_hh, f"户编号 {orphan_hh} 的人员行有错误未导入,数据库中也没有此户", ERR),
-        ("缺户.xlsx", "收入", 3, "户编号", "5231990000000001", "户编号 5231990000000001 在数据库和本次文件中都不存在", ERR),
+        ("缺户.xlsx", "人员", 2, "与户主关系", "",
+         "该户没有“与户主关系”为户主的行,也未填户主姓名;数据库中也没有此户", ERR),
+        ("缺户.xlsx", "收入", 2, "户编号", orphan_hh,
+         f"户编号 {orphan_hh} 的人员行有错误未导入,数据库中也没有此户", ERR),
+        ("缺户.xlsx", "收入", 3, "户编号", "5231990000000001",
+         "户编号 5231990000000001 在数据库和本次文件中都不存在", ERR),
     ]
     unchanged(clone, before, result)
 
@@ -311,8 +316,8 @@ def test_duplicates_within_the_file(clone):
     rows.append(list(rows[3]))
     before = snapshot(clone)
     result = run(clone, [("重复.xlsx", S.xlsx_bytes([("人员", headers, rows)]))])
-    assert problems(result) == [("重复.xlsx", "人员", len(rows) + 1, "", rows[3][c["人编号"]], "与第 5 行重复(同一人编号)",
-                                 ERR)]
+    assert problems(result) == [("重复.xlsx", "人员", len(rows) + 1, "", rows[3][c["人编号"]],
+                                 "与第 5 行重复(同一人编号)", ERR)]
     unchanged(clone, before, result)
 
 
@@ -331,7 +336,7 @@ def test_member_count_must_match_the_persons(clone):
     unchanged(clone, before, result)
 
 
-# ---- refused, whole files ---------------------------------------------------------------------------------------------
+# ---- refused, whole files ----------------------------------------------------------------------------------
 
 
 def _good_xlsx(engine) -> bytes:
@@ -344,7 +349,8 @@ BROKEN = {
                   "文件不是有效的 Excel(.xlsx)工作簿,或已损坏、不完整(例如下载未完成)"),
     "old_xls": ("名单.xls", lambda good: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
                 "这是旧版 Excel(.xls)文件,暂不支持:请在 Excel 中“另存为” .xlsx 后再导入"),
-    "pdf": ("名单.pdf", lambda good: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这是 PDF 文件,无法导入:请从系统导出 Excel 或 CSV"),
+    "pdf": ("名单.pdf", lambda good: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+            "这是 PDF 文件,无法导入:请从系统导出 Excel 或 CSV"),
     "binary": ("名单.dat", lambda good: bytes(range(256)) * 4, "文件不是文本(CSV)也不是 Excel 工作簿,无法导入"),
     "renamed": ("名单.xlsx", lambda good: "户编号,姓名\n1,张三\n".encode("gbk"),
                 "扩展名是 .xlsx,但内容不是 Excel 工作簿(文件可能已损坏、不完整或被改了扩展名)"),
@@ -391,10 +397,11 @@ def test_a_missing_required_column_refuses_the_sheet(clone):
     unchanged(clone, before, result)
 
 
-# ---- the 2022 national export ------------------------------------------------------------------------------------------
+# ---- the 2022 national export -------------------------------------------------------------------------------
 
-EXPORT_2022 = ("县(市、区、旗)", "乡(镇)", "行政村", "自然村", "户编号", "人编号", "姓名", "证件号码", "人数", "与户主关系",
-               "民族", "文化程度", "在校生状况", "健康状况", "劳动技能", "务工时间(月)", "是否参加大病保险", "致贫原因1", "危房户",
+EXPORT_2022 = ("县(市、区、旗)", "乡(镇)", "行政村", "自然村", "户编号", "人编号", "姓名", "证件号码", "人数",
+               "与户主关系", "民族", "文化程度", "在校生状况", "健康状况", "劳动技能", "务工时间(月)",
+               "是否参加大病保险", "致贫原因1", "危房户",
                "是否解决安全饮用水", "人均纯收入", "户联系电话", "人联系电话", "首次识别时间", "人员识别时间", "户类型",
                "易返贫致贫户(监测对象)类型", "风险是否消除", "风险识别时间", "风险消除时间")
 
@@ -430,10 +437,12 @@ def test_the_2022_export_layout_reads_without_changes(clone):
     before = snapshot(clone)
     result = run(clone, [("已脱贫人口名单.xlsx", S.xlsx_bytes([("Sheet1", headers, rows)], title="已脱贫人口名单"))])
     expected = [
-        ("已脱贫人口名单.xlsx", "Sheet1", None, "人均纯收入", "", "“人均纯收入”列未导入:收入请用“收入”表导入(需有年度与各项收入)", NOTE),
+        ("已脱贫人口名单.xlsx", "Sheet1", None, "人均纯收入", "",
+         "“人均纯收入”列未导入:收入请用“收入”表导入(需有年度与各项收入)", NOTE),
         ("已脱贫人口名单.xlsx", "Sheet1", None, "人员识别时间", "", "“人员识别时间”列未导入:库中无此字段", NOTE),
     ]
-    tally = [p for p in problems(result) if p[3] == "易返贫致贫户(监测对象)类型" or p[5].startswith("文件没有“主要风险”")]
+    tally = [p for p in problems(result)
+             if p[3] == "易返贫致贫户(监测对象)类型" or p[5].startswith("文件没有“主要风险”")]
     assert [p for p in problems(result) if p not in tally] == expected
     assert monitored > 0 and len(tally) == 1 and tally[0][5].startswith(f"文件没有“主要风险”:{monitored} 户监测对象")
     unchanged(clone, before, result)

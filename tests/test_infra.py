@@ -12,7 +12,8 @@ from sqlalchemy import inspect
 
 from data_access import db, schema
 from data_access.scope import Scope
-from tests.browser.harness import assert_same_origin, origin_of, outside_requests
+from tests.browser.harness import AppServer, assert_same_origin, origin_of, outside_requests
+from tests.helpers import worker_id
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = "523199000000"
@@ -89,7 +90,8 @@ def test_pg_url_talks_to_postgresql(pg_server_url, sql):
 def test_pg_databases_are_fresh_and_private(pg_database, sql):
     url = pg_database()
     q = sql(url)
-    assert re.fullmatch(r"registry_test_[0-9a-f]{12}", q.scalar("SELECT current_database()"))
+    # the worker's name in it: pytest-xdist workers share the server, never a database
+    assert re.fullmatch(rf"registry_test_{worker_id()}_[0-9a-f]{{12}}", q.scalar("SELECT current_database()"))
     assert q.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
     assert q.scalar("SHOW server_encoding") == "UTF8"
 
@@ -151,9 +153,51 @@ def test_same_origin_refuses_an_empty_log():
 # ---- the project's own files ---------------------------------------------------
 
 
+def test_sqlite_demo_databases_are_this_workers_own(make_db, tmp_path_factory):
+    path = Path(make_db("small", 7).removeprefix("sqlite:///"))
+    assert tmp_path_factory.getbasetemp() in path.parents  # per xdist worker: popen-gwN
+
+
+def test_a_server_that_is_not_ours_does_not_count_as_started(tmp_path):
+    """Another worker's server answering on the port we picked is not our app."""
+    import http.server
+    import subprocess
+    import sys
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    server = AppServer(name="not-ours")
+    server.port = other.server_address[1]
+    server.log_path = tmp_path / "app.log"
+    server.log_path.write_text("", encoding="utf-8")
+    server.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(RuntimeError, match="not ok after"):
+            server.wait_healthy(timeout=2)
+        server.log_path.write_text(f"  URL: {server.base_url}\n", encoding="utf-8")
+        server.wait_healthy(timeout=10)  # once our own log says it listens there, it is ours
+    finally:
+        server.proc.kill()
+        server.proc.wait()
+        other.shutdown()
+
+
 def test_requirements_pins_are_what_is_installed():
     wrong = []
-    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+    lines = []
+    for name in ("requirements.txt", "requirements-test.txt"):
+        lines += (ROOT / name).read_text(encoding="utf-8").splitlines()
+    for line in lines:
         line = line.split("#")[0].strip()
         if not line:
             continue
@@ -166,8 +210,32 @@ def test_requirements_pins_are_what_is_installed():
     assert not wrong, wrong
 
 
+def test_locks_pin_pyprojects_dependencies_as_declared():
+    """requirements*.txt are compiled from pyproject.toml: a direct dependency changed there without
+    `bash scripts/lock.sh` fails here."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def pins(name: str) -> dict[str, str]:
+        found = {}
+        for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+            if m:
+                found[m[1].lower().replace("_", "-")] = m[2]
+        return found
+
+    runtime, test = pins("requirements.txt"), pins("requirements-test.txt")
+    assert {k: v for k, v in test.items() if k in runtime} == runtime  # the test lock keeps the runtime pins
+    for deps, lock in ((project["dependencies"], runtime), (project["optional-dependencies"]["test"], test)):
+        for dep in deps:
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]+\])?==(\S+)", dep)
+            assert m, f"pyproject.toml: not an exact pin: {dep!r}"
+            assert lock.get(m[1].lower().replace("_", "-")) == m[3], dep
+
+
 def test_ci_runs_exactly_the_readme_test_command():
     run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = [l.strip() for l in run.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    commands = [ln.strip() for ln in run.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert commands[0] == "set -euo pipefail"
     assert commands[-1] == "bash scripts/test.sh"

@@ -3,7 +3,7 @@
 import pytest
 
 from data_access import auth
-from tests.apptest_util import open_page
+from tests.helpers import open_page
 
 SECRET = "masking-test-secret-masking-test-secret-0123456789"
 

@@ -7,24 +7,15 @@ import pytest
 
 from data_access.db import get_engine
 from data_access.queries import monitoring
-from tests.apptest_util import metrics, open_page
+from tests.helpers import busiest_scopes, metrics, open_page, table_with
 
 PAGE = "pages/monitoring.py"
 YEAR = 2026
 AS_OF = dt.date(2026, 10, 31)
 
 
-def table_with(at, column):
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with column {column}")
-
-
 @pytest.fixture(scope="module")
 def levels(sqlite_demo_url, sql):
-    from test_monitoring_queries import busiest_scopes
-
     return busiest_scopes(sql(get_engine(sqlite_demo_url)))
 
 
@@ -68,7 +59,8 @@ def test_monitoring_page_figures(sqlite_demo_url, levels, level):
     if not village:
         regions = monitoring.by_region(engine, scope, YEAR)
         table = table_with(at, "地区")
-        assert dict(zip(table["地区"], table["仍有风险(户)"])) == dict(zip(regions["name"], regions["at_risk_households"]))
+        assert dict(zip(table["地区"], table["仍有风险(户)"])) == dict(
+            zip(regions["name"], regions["at_risk_households"]))
 
 
 def test_monitoring_page_settings_in_the_url(sqlite_demo_url, levels):

@@ -13,28 +13,10 @@ import pytest
 
 from data_access.codes import MONITORING_KINDS, MONITORING_RISKS
 from data_access.queries import monitoring
-from data_access.scope import Scope
+from tests.helpers import busiest_scopes, day
 
 YEARS = (2019, 2023, 2026)
 AS_OF = dt.date(2026, 10, 31)
-
-
-def day(value) -> dt.date | None:
-    """A date from either backend (SQLite returns text)."""
-    return None if value is None else dt.date.fromisoformat(str(value)[:10])
-
-
-def busiest_scopes(q) -> list[Scope]:
-    """The county, the township of the village with most monitoring objects, and that village."""
-    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
-    village = q.rows("SELECT village_code, COUNT(*) AS n FROM monitoring_object "
-                     "GROUP BY village_code ORDER BY n DESC, village_code")[0][0]
-    return [Scope.of(county), Scope.of(village[:9] + "000"), Scope.of(village)]
-
-
-@pytest.fixture(scope="module")
-def q(sql, registry_engine):
-    return sql(registry_engine)
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +167,8 @@ def test_object_lists(registry_engine, q, scopes, year):
 def test_monitoring_line_choice(registry_engine, q, scopes, year):
     lines = q.dicts("SELECT year, province, amount FROM poverty_line WHERE kind = '监测线'")
     scope = scopes[0]
-    usable = [r for r in lines if r["year"] <= year and r["province"] in ("", scope.code[:2], scope.code[:2] + "0" * 10)]
+    usable = [r for r in lines
+              if r["year"] <= year and r["province"] in ("", scope.code[:2], scope.code[:2] + "0" * 10)]
     got = monitoring.monitoring_line(registry_engine, scope, year)
     if not usable:
         assert got is None

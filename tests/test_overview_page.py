@@ -7,17 +7,13 @@ import datetime as dt
 
 import pytest
 
-from tests.apptest_util import metrics, open_page, texts
-from tests.conftest import DEMO_SEED
+from tests.helpers import DEMO_SEED, metrics, open_page, scopes, texts
 
 YEAR = 2018
 
 
 def sql_scopes(q):
-    county = q.scalar("SELECT code FROM region WHERE level='county'")
-    town = q.rows("SELECT code FROM region WHERE level='town' ORDER BY code")[1][0]
-    village = q.rows("SELECT code FROM region WHERE parent_code=:t ORDER BY code", t=town)[0][0]
-    return {"county": county, "town": town, "village": village}
+    return dict(zip(("county", "town", "village"), (s.code for s in scopes(q))))
 
 
 def registry(q, prefix: str, year: int) -> dict:
@@ -38,6 +34,7 @@ def count(n) -> str:
 
 @pytest.fixture(scope="module")
 def q(sqlite_demo_url, sql):
+    """This module's pages run on the SQLite demo only (conftest's ``q`` is per backend)."""
     return sql(sqlite_demo_url)
 
 

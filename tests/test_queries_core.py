@@ -3,32 +3,11 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
 
 from data_access.queries import funds, monitoring, overview, places, villages
-from data_access.scope import Scope
+from tests.helpers import like, one, scopes
 
 YEARS = (2014, 2016, 2018, 2020, 2026)
-
-
-def one(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).one()
-
-
-def scopes(engine):
-    """The county, its second township and that township's first village."""
-    with engine.connect() as conn:
-        county = conn.execute(text("SELECT code FROM region WHERE level='county' ORDER BY code")).scalar()
-        towns = conn.execute(text("SELECT code FROM region WHERE level='town' AND parent_code=:c ORDER BY code"),
-                             {"c": county}).scalars().all()
-        village = conn.execute(text("SELECT code FROM region WHERE level='village' AND parent_code=:t ORDER BY code"),
-                               {"t": towns[1]}).scalars().first()
-    return [Scope.of(county), Scope.of(towns[1]), Scope.of(village)]
-
-
-def like(scope):
-    return scope.prefix + "%"
 
 
 @pytest.mark.parametrize("year", YEARS)
@@ -49,7 +28,8 @@ def test_headline_matches_sql(registry_engine, year):
         villages = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
                        "AND is_poor_village = :t", p=like(scope), t=True)[0]
         villages_out = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
-                           "AND is_poor_village = :t AND poor_village_exit_year <= :y", p=like(scope), t=True, y=year)[0]
+                           "AND is_poor_village = :t AND poor_village_exit_year <= :y",
+                           p=like(scope), t=True, y=year)[0]
 
         assert (got["registered_households"], got["registered_persons"]) == tuple(reg)
         assert got["registered_persons"] == persons  # member_count agrees with the person rows
@@ -120,9 +100,11 @@ def test_fund_totals(registry_engine, year):
     got = funds.totals(registry_engine, county, year)
     allocated = int(one(registry_engine, "SELECT COALESCE(SUM(amount),0) FROM fund WHERE county_code=:c AND year=:y",
                         c=county.code, y=year)[0])
-    arranged = int(one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN fund f ON f.fund_id=a.fund_id "
+    arranged = int(one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a "
+                   "JOIN fund f ON f.fund_id=a.fund_id "
                    "WHERE f.county_code=:c AND f.year=:y", c=county.code, y=year)[0])
-    paid, spent = (int(one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m JOIN fund f ON f.fund_id=m.fund_id "
+    paid, spent = (int(one(registry_engine, "SELECT COALESCE(SUM(m.amount),0) FROM money_flow m "
+                       "JOIN fund f ON f.fund_id=m.fund_id "
                        "WHERE f.county_code=:c AND f.year=:y AND m.kind=:k", c=county.code, y=year, k=k)[0])
                    for k in ("拨付", "支出"))
     assert (got["allocated"], got["arranged"], got["paid"], got["spent"]) == (allocated, arranged, paid, spent)

@@ -18,8 +18,7 @@ import pytest
 from data_access.report import brief, charts, slides
 from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
-from tests.conftest import COUNTY_CODE, ROOT, skip_or_fail
-from tests.test_brief import pick_scopes
+from tests.helpers import COUNTY_CODE, ROOT, pick_scopes, skip_or_fail
 
 YEAR = 2026
 ARTIFACTS = ROOT / "artifacts" / "slides"
@@ -59,9 +58,7 @@ def sqlite_engine(sqlite_demo_url):
 @pytest.fixture(scope="module")
 def decks(sqlite_engine):
     """scope kind -> (code, pptx bytes) at the as-of year on the SQLite demo database."""
-    from tests.conftest import SqlRunner
-
-    scopes = pick_scopes(SqlRunner(sqlite_engine))
+    scopes = pick_scopes(sqlite_engine)
     return {k: (code, slides.build_pptx(sqlite_engine, Scope.of(code), YEAR, 2014)) for k, code in scopes.items()}
 
 
@@ -85,7 +82,7 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert abs(prs.slide_width / prs.slide_height - 16 / 9) < 0.01
     assert [s.name for s in prs.slides] == list(slides.SLIDE_NAMES)
     named = by_name(prs)
-    for name, s in named.items():  # the title placeholder carries a title too
+    for _name, s in named.items():  # the title placeholder carries a title too
         assert s.shapes.title is not None and s.shapes.title.text_frame.text.strip()
 
     facts = brief.brief_facts(registry_engine, scope, YEAR, 2014)

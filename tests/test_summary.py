@@ -10,13 +10,10 @@ right again); (c) after an import the summaries are rebuilt and the figures foll
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import uuid
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from data_access import db
 from data_access.summary import read as summary
@@ -69,27 +66,9 @@ PAGE_PERIODS = (help_q.window(AS_OF, 90), help_q.window(AS_OF - dt.timedelta(day
 
 
 @pytest.fixture(scope="module")
-def private_url(registry_backend, make_db, tmp_path_factory, request):
+def private_url(registry_backend, make_db, cloner):
     """A private copy of the seed-29 small demo database (written by these tests)."""
-    base = make_db("small", SEED, backend=registry_backend)
-    if registry_backend == "sqlite":
-        dst = tmp_path_factory.mktemp("summary") / "registry.db"
-        with sqlite3.connect(make_url(base).database) as a, sqlite3.connect(dst) as b:
-            a.backup(b)
-        yield f"sqlite:///{dst}"
-        return
-    server = request.getfixturevalue("pg_server_url")
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"summary_test_{uuid.uuid4().hex[:10]}"
-    db.get_engine(base).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(base).database}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    yield url
-    db.get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return cloner(make_db("small", SEED, backend=registry_backend), "summary_test")
 
 
 @pytest.fixture
@@ -258,7 +237,8 @@ def test_cli_summarize(private_url, capsys):
 
 def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
     q = sql(engine)
-    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment ORDER BY helper_id, hh_id")[0]
+    helper_id, hh_id, village = q.rows("SELECT helper_id, hh_id, village_code FROM assignment "
+                                       "ORDER BY helper_id, hh_id")[0]
     other = q.scalar("SELECT min(code) FROM region WHERE level = 'village' AND code <> :v", v=village)
     q.execute("INSERT INTO assignment (helper_id, hh_id, start_date, end_date, village_code) "
               "VALUES (:c, :h, :d, NULL, :v)", c=helper_id, h=hh_id, d=dt.date(2001, 1, 1), v=other)
@@ -282,7 +262,8 @@ def test_help_summary_is_not_used_when_a_visit_lies_outside_the_assignment_town(
                      t=village[:9])
     province = scopes(engine)[0]
     before = help_q.visit_rates(engine, province, PAGE_PERIODS, "child")
-    q.execute("INSERT INTO visit (helper_id, hh_id, village_code, visit_date, kind) VALUES (:c, :h, :v, :d, '入户走访')",
+    q.execute("INSERT INTO visit (helper_id, hh_id, village_code, visit_date, kind) "
+              "VALUES (:c, :h, :v, :d, '入户走访')",
               c=helper_id, h=hh_id, v=other, d=AS_OF)
     with engine.begin() as conn:
         db.bump_data_version(conn)

@@ -48,12 +48,14 @@ def expected_village(q, code: str, year: int) -> dict:
                  "FROM monitoring_object WHERE village_code=:v AND identified_date <= :d", v=code, d=end)[0]
     # Households assigned at the period end, and those among them with a home visit in the period.
     assigned = {r[0] for r in q.rows(
-        "SELECT hh_id FROM assignment WHERE village_code=:v AND start_date <= :e AND (end_date IS NULL OR end_date >= :e)",
+        "SELECT hh_id FROM assignment WHERE village_code=:v AND start_date <= :e "
+        "AND (end_date IS NULL OR end_date >= :e)",
         v=code, e=end_v)}
     visited = {r[0] for r in q.rows(
         "SELECT DISTINCT v.hh_id FROM visit v WHERE v.kind='入户走访' AND v.visit_date BETWEEN :s AND :e "
         "AND v.hh_id IN (SELECT hh_id FROM household WHERE village_code=:v)", v=code, s=start_v, e=end_v)}
-    arranged = q.scalar("SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN project p ON p.project_id=a.project_id "
+    arranged = q.scalar("SELECT COALESCE(SUM(a.amount),0) FROM arrangement a "
+                        "JOIN project p ON p.project_id=a.project_id "
                         "WHERE p.village_code=:v AND p.year=:y", v=code, y=year)
     cutoff = min(end, AS_OF)
     late = 0
@@ -148,7 +150,8 @@ def test_households_list_is_masked_and_complete(registry_engine, sql):
     village = scopes(q)[2]
     df = villages.households(registry_engine, village, 2018)
     raw = q.dicts("SELECT h.hh_id, h.phone, p.id_number FROM household h LEFT JOIN person p "
-                  "ON p.hh_id = h.hh_id AND p.relation = '户主' WHERE h.village_code = :v ORDER BY h.hh_id", v=village.code)
+                  "ON p.hh_id = h.hh_id AND p.relation = '户主' WHERE h.village_code = :v ORDER BY h.hh_id",
+                  v=village.code)
     assert list(df["hh_id"]) == [r["hh_id"] for r in raw]
     for got, want in zip(df.to_dict("records"), raw):
         if want["id_number"]:
@@ -179,7 +182,8 @@ def test_projects_helpers_and_monitoring(registry_engine, sql):
             [r[0] for r in q.rows("SELECT project_id FROM project WHERE town_code = :t AND year <= 2026", t=scope.code)]
         assert sorted(projects["project_id"]) == sorted(ids)
         for rec in projects.head(8).to_dict("records"):
-            arranged = q.scalar("SELECT COALESCE(SUM(amount),0) FROM arrangement WHERE project_id=:p", p=rec["project_id"])
+            arranged = q.scalar("SELECT COALESCE(SUM(amount),0) FROM arrangement WHERE project_id=:p",
+                                p=rec["project_id"])
             paid = q.scalar("SELECT COALESCE(SUM(amount),0) FROM money_flow WHERE project_id=:p AND kind='拨付'",
                             p=rec["project_id"])
             spent = q.scalar("SELECT COALESCE(SUM(amount),0) FROM money_flow WHERE project_id=:p AND kind='支出'",
@@ -195,7 +199,8 @@ def test_projects_helpers_and_monitoring(registry_engine, sql):
         by_helper.setdefault(helper_id, set()).add(hh)
     assert dict(zip(helpers["helper_id"], helpers["households"])) == {k: len(v) for k, v in by_helper.items()}
     for rec in helpers.to_dict("records"):
-        visits = q.scalar("SELECT COUNT(*) FROM visit v JOIN assignment a ON a.helper_id=v.helper_id AND a.hh_id=v.hh_id "
+        visits = q.scalar("SELECT COUNT(*) FROM visit v "
+                          "JOIN assignment a ON a.helper_id=v.helper_id AND a.hh_id=v.hh_id "
                           "WHERE a.village_code=:vc AND v.helper_id=:h AND v.kind='入户走访' "
                           "AND v.visit_date BETWEEN :s AND :e", vc=village.code, h=rec["helper_id"],
                           s=dt.date(2025, 11, 1), e=AS_OF)

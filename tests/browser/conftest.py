@@ -8,7 +8,11 @@
 - ``browser`` (module): Debian's Chromium through Playwright.
 - ``page``: a fresh 1280×720 page (zh-CN, Asia/Shanghai) recording every
   request in ``requests_log`` and uncaught JS errors in ``page_errors``. A
-  failing test leaves artifacts/screenshots/FAILED-<test>.png.
+  failing test leaves artifacts/screenshots/FAILED-<module>-<test>.png.
+
+Under pytest-xdist each worker starts its own servers (free ports, see
+``AppServer``), browsers and databases; server logs are
+artifacts/logs/streamlit-<worker>-<name>-<port>.log.
 
 A browser test (tests/browser/test_*.py)::
 
@@ -33,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import skip_or_fail
+
 from .harness import (
     CHROMIUM,
     ROOT,
@@ -42,7 +48,6 @@ from .harness import (
     RequestLog,
     launch_chromium,
     screenshot,
-    skip_or_fail,
     track_page,
 )
 
@@ -146,6 +151,6 @@ def page(context, requests_log, page_errors, request):
     yield page
     if request.node.stash.get(_call_failed, False):
         try:
-            screenshot(page, f"FAILED-{request.node.name}")
+            screenshot(page, f"FAILED-{Path(str(request.node.path)).stem}-{request.node.name}")
         except Exception:  # the page may be gone; the failure itself matters more
             pass

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlencode, urlsplit
 
-import pytest
+from tests.helpers import worker_id
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -70,15 +70,6 @@ PENDING = (
 EXCEPTION = "[data-testid='stException']"
 ERROR_ALERT = "[data-testid='stAlertContentError']"
 
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip locally; fail under CI, where the browser must be there."""
-    if IN_CI:
-        pytest.fail(f"{reason}(CI=true:不允许跳过)", pytrace=False)
-    pytest.skip(reason)
-
 
 # ---- the app server --------------------------------------------------------
 
@@ -90,7 +81,12 @@ def free_port() -> int:
 
 
 class AppServer:
-    """``python -m streamlit run app.py`` from the repo root on a free port."""
+    """``python -m streamlit run app.py`` from the repo root on a free port.
+
+    Under pytest-xdist several workers start servers at once: the server counts as up only when
+    /_stcore/health answers *and* its own log says it listens on the port (else the answer may
+    come from another worker's server that took the port first).
+    """
 
     def __init__(self, env: dict[str, str] | None = None, *, script: str = APP_SCRIPT,
                  cwd: Path = ROOT, name: str = "app"):
@@ -122,7 +118,7 @@ class AppServer:
         last = ""
         for _ in range(attempts):  # a fresh port each time: another process may win the race
             self.port = free_port()
-            self.log_path = LOG_DIR / f"streamlit-{self.name}-{self.port}.log"
+            self.log_path = LOG_DIR / f"streamlit-{worker_id()}-{self.name}-{self.port}.log"
             # The app's settings come only from ``env``: none of the caller's REGISTRY_*
             # variables (a sign-in secret, another database) leaks into the test app.
             env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
@@ -140,6 +136,10 @@ class AppServer:
                 self.stop()
         raise RuntimeError(f"Streamlit 未能启动({attempts} 次尝试):{last}")
 
+    def listening(self) -> bool:
+        """Our process has bound the port (Streamlit prints the URL once it listens)."""
+        return f"URL: {self.base_url}" in self.log_text()
+
     def wait_healthy(self, timeout: float = SERVER_START_TIMEOUT_S) -> None:
         url = f"{self.base_url}/_stcore/health"
         deadline = time.monotonic() + timeout
@@ -148,7 +148,7 @@ class AppServer:
                 raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200 and resp.read().strip() == b"ok":
+                    if resp.status == 200 and resp.read().strip() == b"ok" and self.listening():
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass

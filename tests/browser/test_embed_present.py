@@ -12,7 +12,7 @@ import pytest
 from components.shell import nav
 
 from .harness import (
-    AppServer, app_errors, assert_same_origin, free_port, open_app, screenshot, wait_for_app_loaded,
+    AppServer, app_errors, assert_same_origin, open_app, screenshot, wait_for_app_loaded,
 )
 
 PRESENT_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and not p.admin_only]
@@ -20,16 +20,11 @@ PRESENT_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and no
 
 @pytest.fixture(scope="module")
 def framed_app(sqlite_demo_url, _chromium_available):
-    portal_port = free_port()
-    server = AppServer({"REGISTRY_DB_URL": sqlite_demo_url,
-                        "REGISTRY_FRAME_ANCESTORS": f"http://localhost:{portal_port}"},
-                       script="serve.py", name="embed").start()
-    page_html = (f'<!doctype html><meta charset="utf-8"><title>门户</title><h1>单位门户</h1>'
-                 f'<iframe id="dash" src="{server.base_url}/?embed=true" width="1200" height="650"></iframe>')
+    page_html = []  # the portal's port is bound first (no other worker can take it), the page follows the app's
 
     class Portal(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = page_html.encode()
+            body = page_html[0].encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -39,7 +34,13 @@ def framed_app(sqlite_demo_url, _chromium_available):
         def log_message(self, *args):
             pass
 
-    portal = http.server.ThreadingHTTPServer(("127.0.0.1", portal_port), Portal)
+    portal = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    portal_port = portal.server_address[1]
+    server = AppServer({"REGISTRY_DB_URL": sqlite_demo_url,
+                        "REGISTRY_FRAME_ANCESTORS": f"http://localhost:{portal_port}"},
+                       script="serve.py", name="embed").start()
+    page_html.append(f'<!doctype html><meta charset="utf-8"><title>门户</title><h1>单位门户</h1>'
+                     f'<iframe id="dash" src="{server.base_url}/?embed=true" width="1200" height="650"></iframe>')
     threading.Thread(target=portal.serve_forever, daemon=True).start()
     yield server, portal_port
     portal.shutdown()
@@ -54,6 +55,7 @@ def test_allowed_portal_can_frame_the_app(page, framed_app):
     server, portal_port = framed_app
     page.goto(f"http://localhost:{portal_port}/", wait_until="load")
     frame = dashboard_frame(page)
+    wait_for_app_loaded(frame)  # on the app's state, as every page (Frame has the same waits)
     frame.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     assert "建档立卡" in frame.locator("[data-testid='stMetric']").first.inner_text()
     screenshot(page, "embed-allowed-portal")

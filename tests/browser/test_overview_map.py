@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from .harness import (
     EXCEPTION,
     VIEWPORT_HD,

@@ -42,7 +42,8 @@ def test_query_page(page, base_url, sqlite_demo_url, requests_log, page_errors):
     open_app(page, base_url, "query", region=COUNTY, year="2024", status="已脱贫", main_cause="因病",
              sort="-income")
     assert_no_app_errors(page)
-    expected = one(sqlite_demo_url, "SELECT COUNT(*) FROM household WHERE kind='建档立卡户' AND identified_year <= 2024 "
+    expected = one(sqlite_demo_url, "SELECT COUNT(*) FROM household WHERE kind='建档立卡户' "
+                                    "AND identified_year <= 2024 "
                                     "AND exit_year <= 2024 AND (returned_year IS NULL OR returned_year > 2024) "
                                     "AND main_cause = '因病'")[0]
     assert metric_value(page, "符合条件的户数") == f"{expected:,}"

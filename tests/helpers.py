@@ -1,0 +1,252 @@
+"""Helpers shared by the tests (fixtures are in tests/conftest.py; browser helpers in tests/browser/harness.py).
+
+Import them as ``from tests.helpers import ...``; a test module never imports another test module.
+
+- constants and CI rules: ``ROOT``, ``IN_CI``, ``COUNTY_CODE``, ``DEMO_SEED``, ``skip_or_fail``, ``demo_module``,
+  ``worker_id`` (the pytest-xdist worker, "main" without xdist)
+- raw SQL on an engine, a URL or a ``SqlRunner``: ``SqlRunner``, ``rows`` (tuples), ``dicts``, ``one`` (the
+  single row), ``scalar``, ``like`` (a scope's LIKE pattern), ``day`` (a date from either backend)
+- the scopes tests look at: ``scopes`` (county, its second township, that township's first village),
+  ``busiest_scopes`` (by monitoring objects), ``pick_scopes`` (by poor villages)
+- AppTest: ``APP``, ``open_page``, ``metrics``, ``texts``, ``table_with``
+- the importer tests: ``snapshot``, ``last_log``, ``run``, ``village_scope``, ``problems``, ``errors``, ``new_id``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+COUNTY_CODE = "523199000000"
+DEMO_SEED = 7
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, where every dependency must be present."""
+    if IN_CI:
+        pytest.fail(f"{reason}(CI=true:不允许跳过)", pytrace=False)
+    pytest.skip(reason)
+
+
+def demo_module():
+    """``data_access.demo``, imported lazily (it may not exist yet)."""
+    try:
+        return importlib.import_module("data_access.demo.generate")
+    except ModuleNotFoundError as exc:
+        if exc.name == "data_access.demo.generate":
+            skip_or_fail("data_access.demo 尚不存在,无法生成演示数据")
+        raise
+
+
+def worker_id() -> str:
+    """``gw0``, ``gw1``... under pytest-xdist, ``main`` otherwise."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# ---- raw SQL ---------------------------------------------------------------
+
+
+class SqlRunner:
+    """Run raw SQL (named ``:params``) against an engine; each call is its own transaction."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def scalar(self, query: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(query), params).scalar()
+
+    def rows(self, query: str, **params) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query), params).all()]
+
+    def dicts(self, query: str, **params) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(text(query), params).mappings().all()]
+
+    def one(self, query: str, **params):
+        """The query's only row (an error unless there is exactly one)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text(query), params).one()
+
+    def execute(self, query: str, **params) -> int:
+        """Run a statement that changes data (committed); returns the rowcount."""
+        with self.engine.begin() as conn:
+            return conn.execute(text(query), params).rowcount
+
+    __call__ = rows
+
+
+def runner(db) -> SqlRunner:
+    """A ``SqlRunner`` for an engine, a database URL or a runner."""
+    if isinstance(db, SqlRunner):
+        return db
+    if isinstance(db, str):
+        from data_access.db import get_engine
+
+        return SqlRunner(get_engine(db))
+    return SqlRunner(db)
+
+
+def rows(db, sql: str, **params) -> list[tuple]:
+    return runner(db).rows(sql, **params)
+
+
+def dicts(db, sql: str, **params) -> list[dict]:
+    return runner(db).dicts(sql, **params)
+
+
+def one(db, sql: str, **params):
+    return runner(db).one(sql, **params)
+
+
+def scalar(db, sql: str, **params):
+    return runner(db).scalar(sql, **params)
+
+
+def like(scope) -> str:
+    return scope.prefix + "%"
+
+
+def day(value) -> dt.date | None:
+    """A date from either backend (SQLite returns text)."""
+    return None if value is None else dt.date.fromisoformat(str(value)[:10])
+
+
+# ---- scopes ----------------------------------------------------------------
+
+
+def scopes(db) -> list:
+    """The county, its second township and that township's first village."""
+    from data_access.scope import Scope
+
+    q = runner(db)
+    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
+    town = q.rows("SELECT code FROM region WHERE level = 'town' AND parent_code = :c ORDER BY code", c=county)[1][0]
+    village = q.scalar("SELECT code FROM region WHERE level = 'village' AND parent_code = :t ORDER BY code", t=town)
+    return [Scope.of(county), Scope.of(town), Scope.of(village)]
+
+
+def busiest_scopes(db) -> list:
+    """The county, the township of the village with most monitoring objects, and that village."""
+    from data_access.scope import Scope
+
+    q = runner(db)
+    county = q.scalar("SELECT code FROM region WHERE level = 'county' ORDER BY code")
+    village = q.rows("SELECT village_code, COUNT(*) AS n FROM monitoring_object "
+                     "GROUP BY village_code ORDER BY n DESC, village_code")[0][0]
+    return [Scope.of(county), Scope.of(village[:9] + "000"), Scope.of(village)]
+
+
+def pick_scopes(db) -> dict[str, str]:
+    """The county, its township with the most poor villages, and a poor village there that has exited."""
+    q = runner(db)
+    town = q.scalar(
+        "SELECT parent_code FROM region WHERE level = 'village' AND is_poor_village = :t "
+        "GROUP BY parent_code ORDER BY count(*) DESC, parent_code LIMIT 1", t=True)
+    village = q.scalar(
+        "SELECT code FROM region WHERE level = 'village' AND is_poor_village = :t AND parent_code = :p "
+        "AND poor_village_exit_year IS NOT NULL ORDER BY code LIMIT 1", t=True, p=town)
+    return {"county": COUNTY_CODE, "town": town, "village": village}
+
+
+# ---- AppTest ---------------------------------------------------------------
+
+
+def open_page(db_url: str, page: str | None = None, timeout: float = 120, **query):
+    """Run app.py against ``db_url`` with ``query`` in the URL, on page ``page`` (e.g. "pages/causes.py").
+
+    Returns the AppTest after the run; check ``at.exception`` and read elements.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["REGISTRY_DB_URL"] = db_url
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params.update({k: str(v) for k, v in query.items() if v is not None})
+    at.run()
+    if page and page != "pages/overview.py" and not at.exception:
+        at.switch_page(page)  # st.navigation registers pages on the first run
+        at.run()
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    """Every st.metric on the page, label -> displayed value."""
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at) -> str:
+    """All markdown, caption and html text of the page, joined (for figure checks)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [getattr(h, "body", "") or "" for h in at.get("html")]
+    return "\n".join(str(p) for p in parts)
+
+
+def table_with(at, column):
+    """The first data table having ``column``."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with column {column}")
+
+
+# ---- the importer tests ------------------------------------------------------
+
+SKIP_TABLES = ("import_log", "audit_log", "meta")
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Every data table's rows (sorted), to show that an import changed nothing."""
+    from data_access import schema
+
+    out = {}
+    with engine.connect() as conn:
+        for table in schema.metadata.sorted_tables:
+            if table.name in SKIP_TABLES:
+                continue
+            stmt = table.select().order_by(*table.primary_key.columns)
+            out[table.name] = conn.exec_driver_sql(str(stmt.compile(conn))).fetchall()
+    return out
+
+
+def last_log(engine) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT * FROM import_log ORDER BY id DESC")).mappings().first())
+
+
+def run(engine, files, **kw):
+    from data_access.importer import run as importer
+
+    return importer.run_import(engine, kw.pop("scope", None), files, user=kw.pop("user", "测试"), **kw)
+
+
+def village_scope(engine):
+    """The first village of the second township (as ``scopes``)."""
+    return scopes(engine)[2]
+
+
+def problems(result) -> list[tuple]:
+    return [p.as_tuple() for p in result.problems]
+
+
+def errors(result) -> list[tuple]:
+    return [p.as_tuple() for p in result.errors]
+
+
+def new_id(birth: str, seq: int, sex: str = "男") -> str:
+    """A valid 18-digit ID number of the demo county born on ``birth`` (yyyymmdd)."""
+    from data_access.rules import id_check_char
+
+    seq = seq * 2 + (1 if sex == "男" else 0)
+    body = f"523199{birth}{seq:03d}"
+    return body + id_check_char(body)
