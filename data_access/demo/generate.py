@@ -52,7 +52,7 @@ province rows have no geometry (their lon/lat are the county's); at province
 scale every level has one. Measured on a shared 2-CPU machine: small ~0.5 s,
 county ~16 s and ~200 MB on SQLite (≈17 s of CPU).
 
-``progress``, if given, is called as ``progress(message: str, fraction: float)``.
+``progress``, if given, is called as ``progress(fraction: float, message: str)`` (data_access.progress).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ from sqlalchemy import BigInteger, Date, Integer, text
 from sqlalchemy.engine import Engine
 
 from .. import codes, db, schema
+from ..progress import Progress, reporter
 from ..rules import id_check_char
 from ..summary.refresh import refresh as refresh_summaries
 from . import geo, names
@@ -1351,7 +1352,8 @@ def _region_rows(spec: ScaleSpec, places: Places) -> list[tuple]:
 # entry point
 
 
-def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None, workers: int | None = None) -> dict:
+def generate(engine: Engine, scale: str = "county", seed: int = 1, progress: Progress | None = None,
+             workers: int | None = None) -> dict:
     """Replace the database content with a fictional demo registry.
 
     Drops every table of ``schema.metadata``, recreates them and fills them.
@@ -1375,9 +1377,9 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
     if scale == "province" and backend != "postgresql":
         raise DemoError("省级规模(约200万户、700万人)只能生成到 PostgreSQL 数据库;SQLite 请使用 county 或 small 规模。")
     seed = int(seed)
-    report = progress or (lambda message, fraction: None)
+    report = reporter(progress)
 
-    report("正在生成区划与地图", 0.0)
+    report(0.0, "正在生成区划与地图")
     places = build_places(seed, spec)
     shared = _shared_units(places.cities, spec)
     counties = [c for city in places.cities for c in city.counties]
@@ -1385,7 +1387,7 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
         workers = min(4, os.cpu_count() or 1) if scale == "province" else 1
     parallel = backend == "postgresql" and workers > 1 and len(counties) > 1
 
-    report("正在重建数据表", 0.05)
+    report(0.05, "正在重建数据表")
     schema.metadata.drop_all(engine)
     db.create_schema(engine)
     bulk = backend == "postgresql"
@@ -1408,7 +1410,7 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
         writer.write(schema.region, _region_rows(spec, places))
         _add_rows(rows, writer.rows)
         if bulk:
-            report("正在建立索引与外键", 0.96)
+            report(0.96, "正在建立索引与外键")
             _create_secondary_indexes(conn)
             _restore_foreign_keys(conn, foreign_keys)
             _fix_sequences(conn)
@@ -1438,17 +1440,17 @@ def generate(engine: Engine, scale: str = "county", seed: int = 1, progress=None
             foreign_keys = prepare(conn)
             writer = _writer(conn)
             for k, county in enumerate(counties):
-                report(f"正在生成 {county.name}({k + 1}/{len(counties)})", 0.07 + 0.88 * k / len(counties))
+                report(0.07 + 0.88 * k / len(counties), f"正在生成 {county.name}({k + 1}/{len(counties)})")
                 problems = _load_county(writer, seed, spec, county, shared, len(counties)) or problems
             _add_rows(rows, writer.rows)
             finish(conn, foreign_keys)
     if backend == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    report("正在生成汇总表", 0.99)
+    report(0.99, "正在生成汇总表")
     refresh_summaries(engine)  # data_access.summary: pre-grouped households for the province-wide pages
     rows["meta"] = len(db.read_meta(engine))
-    report("完成", 1.0)
+    report(1.0, "完成")
     return {
         "scale": scale,
         "seed": seed,
@@ -1492,7 +1494,7 @@ def _county_worker(url: str, seed: int, spec: ScaleSpec, county: County, shared,
         engine.dispose()
 
 
-def _load_parallel(engine, seed, spec, counties, shared, workers, report):
+def _load_parallel(engine, seed, spec, counties, shared, workers, report: Progress):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -1514,7 +1516,7 @@ def _load_parallel(engine, seed, spec, counties, shared, workers, report):
                 for t in county.towns:  # the village exit years were set in the worker
                     for v in t.villages:
                         v.exit_year = exits[v.code]
-                report(f"已生成 {county.name}({done}/{len(counties)})", 0.07 + 0.88 * done / len(counties))
+                report(0.07 + 0.88 * done / len(counties), f"已生成 {county.name}({done}/{len(counties)})")
         except BaseException:
             for f in futures:
                 f.cancel()
