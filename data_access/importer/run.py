@@ -2,9 +2,9 @@
 
     result = run_import(engine, scope, [("人员名单.xlsx", data)], user="张三", dry_run=False, skip_invalid=False)
 
-1. Read every file (``import_read``), find each sheet's header row and kind
+1. Read every file (``importer.read``), find each sheet's header row and kind
    (``spec``), read its cells (``values``).
-2. Validate across rows, sheets, files and the database (``import_build``),
+2. Validate across rows, sheets, files and the database (``importer.build``),
    in dependency order: places → targets, lines → households and persons →
    incomes, monitoring, help → funds → projects → arrangements → flows.
 3. By default nothing is written when any row is invalid; with

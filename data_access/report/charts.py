@@ -1,9 +1,9 @@
 """Vega-Lite specs (plain dicts) for the meeting slides, built from data_access results. No streamlit.
 
-The look follows ``components.theme`` and ``components.charts`` (Okabe–Ito colours, large type,
-CJK fonts) and the map follows ``components.maps`` (villages coloured in quantile classes, poor
-villages outlined in blue, township outlines and names): the values are repeated here because
-data_access never imports components. Sizes are for a 16:9 slide seen on a projector.
+The look follows ``components.shell.theme`` and ``components.charts`` (Okabe–Ito colours from
+``report.palette``, large type, CJK fonts) and the map follows ``components.charts.maps`` (villages
+coloured in quantile classes, poor villages outlined in blue, township outlines and names): the values
+are repeated here because data_access never imports components. Sizes are for a 16:9 slide seen on a projector.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import math
 
 import pandas as pd
 
-# components.theme (Okabe–Ito; YlOrRd for classes)
+# colours from report.palette (Okabe–Ito; YlOrRd for classes), the app's theme too
 from .classify import Classes, classify
+from .money import MoneyUnit
 from .palette import BAD, CATEGORICAL, GOOD
+
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Noto Sans SC", sans-serif'
 NO_DATA = "#BBBBBB"
 POOR_OUTLINE = "#0072B2"
@@ -57,7 +59,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def exits_spec(yearly: pd.DataFrame, year: int, width: int = 1180, height: int = 470) -> dict:
     """Left: people exited each year (bars, the chosen year dark) with the yearly target (black ticks).
-    Right: 贫困发生率 (%) at the end of each year. ``yearly`` is ``overview.yearly``."""
+    Right: 贫困发生率 (%) at the end of each year. ``yearly`` is ``queries.common.yearly``."""
     df = pd.DataFrame({
         "年度": yearly["year"].astype(int).astype(str),
         "脱贫人数": yearly["exited_persons"].astype(int),
@@ -131,9 +133,9 @@ def causes_spec(mix: pd.DataFrame, width: int = 820, height: int = 480, top: int
 # ---- 资金 -------------------------------------------------------------------------------------
 
 
-def funds_spec(totals: dict, unit: tuple[str, int, int], width: int = 760, height: int = 440) -> dict:
-    """下达 (or 安排) → 已安排 → 已拨付 → 已支出 in ``unit`` (``brief.money_unit``), bars labelled."""
-    name, divisor, digits = unit
+def funds_spec(totals: dict, unit: MoneyUnit, width: int = 760, height: int = 440) -> dict:
+    """下达 (or 安排) → 已安排 → 已拨付 → 已支出 in ``unit`` (``money.unit_for``), bars labelled."""
+    name, divisor, digits = unit.name, unit.divisor, unit.digits
     stages = []
     if totals["base"] == "allocated":
         stages.append(("下达", totals["allocated"]))
@@ -231,7 +233,7 @@ def _wound(ring, clockwise: bool):
 
 
 def _geometry(polys) -> dict:
-    """GeoJSON for d3-geo (outer rings clockwise), as ``components.maps`` draws it."""
+    """GeoJSON for d3-geo (outer rings clockwise), as ``components.charts.maps`` draws it."""
     fixed = [[_wound(r, clockwise=(i == 0)) for i, r in enumerate(poly)] for poly in polys]
     return {"type": "Polygon", "coordinates": fixed[0]} if len(fixed) == 1 else \
         {"type": "MultiPolygon", "coordinates": fixed}
