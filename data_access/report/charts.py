@@ -2,8 +2,9 @@
 
 The look follows ``components.shell.theme`` and ``components.charts`` (Okabe–Ito colours from
 ``report.palette``, large type, CJK fonts) and the map follows ``components.charts.maps`` (villages
-coloured in quantile classes, poor villages outlined in blue, township outlines and names): the values
-are repeated here because data_access never imports components. Sizes are for a 16:9 slide seen on a projector.
+coloured in quantile classes, poor villages outlined in blue, township outlines and names; the rings
+from ``data_access.geometry``): the values are repeated here because data_access never imports
+components. Sizes are for a 16:9 slide seen on a projector.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import pandas as pd
 
 # colours from report.palette (Okabe–Ito; YlOrRd for classes), the app's theme too
+from ..geometry import d3_geometry, disc, rings_of
 from .classify import Classes, classify
 from .money import MoneyUnit
 from .palette import BAD, CATEGORICAL, GOOD
@@ -210,43 +212,6 @@ def class_of(value, breaks: list[float]) -> int | None:
     return Classes(tuple(breaks), (), (), ()).index(value)
 
 
-def rings_of(geometry_text) -> list:
-    """Polygons (each a list of rings) of a GeoJSON Polygon/MultiPolygon text; [] when absent or bad."""
-    if not geometry_text or not isinstance(geometry_text, str):
-        return []
-    try:
-        geom = json.loads(geometry_text)
-    except ValueError:
-        return []
-    if not isinstance(geom, dict):
-        return []
-    if geom.get("type") == "Polygon":
-        return [geom.get("coordinates") or []]
-    if geom.get("type") == "MultiPolygon":
-        return list(geom.get("coordinates") or [])
-    return []
-
-
-def _wound(ring, clockwise: bool):
-    area = sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:]))
-    return list(ring) if (area < 0) == clockwise else list(ring)[::-1]
-
-
-def _geometry(polys) -> dict:
-    """GeoJSON for d3-geo (outer rings clockwise), as ``components.charts.maps`` draws it."""
-    fixed = [[_wound(r, clockwise=(i == 0)) for i, r in enumerate(poly)] for poly in polys]
-    return {"type": "Polygon", "coordinates": fixed[0]} if len(fixed) == 1 else \
-        {"type": "MultiPolygon", "coordinates": fixed}
-
-
-def _disc(lon: float, lat: float, radius: float, sides: int = 16) -> dict:
-    k = 1 / max(math.cos(math.radians(lat)), 0.2)
-    ring = [[lon + radius * k * math.cos(2 * math.pi * i / sides), lat + radius * math.sin(2 * math.pi * i / sides)]
-            for i in range(sides)]
-    ring.append(ring[0])
-    return {"type": "Polygon", "coordinates": [ring[::-1]]}
-
-
 def _num(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x) else float(x)
 
@@ -278,7 +243,7 @@ def map_spec(village_rows: pd.DataFrame, values: dict, town_rows: pd.DataFrame |
         i = class_of(raw[str(r["code"])], breaks)
         poor = bool(r["is_poor_village"])
         feats.append({"type": "Feature", "properties": {},
-                      "geometry": _geometry(polys) if polys else _disc(lon, lat, radius),
+                      "geometry": d3_geometry(polys) if polys else disc(lon, lat, radius),
                       "cls": labels[i] if i is not None else "无数据", "poor": poor, "name": str(r["name"]),
                       "lon": lon, "lat": lat})
         if str(r["code"]) == focus:
