@@ -4,7 +4,7 @@
 
 1. Read every file (``importer.read``), find each sheet's header row and kind
    (``spec``), read its cells (``values``).
-2. Validate across rows, sheets, files and the database (``importer.build``),
+2. Validate across rows, sheets, files and the database (``importer.builders``),
    in dependency order: places → targets, lines → households and persons →
    incomes, monitoring, help → funds → projects → arrangements → flows.
 3. By default nothing is written when any row is invalid; with
@@ -41,7 +41,11 @@ from .. import db, schema
 from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, finish_persons, parse_sheet, same
+from .batch import ERROR, NOTICE, Batch, Problem, Record
+from .builders import BUILDERS, ORDER
+from .builders.common import same
+from .builders.persons import finish_persons
+from .parse import parse_sheet
 from .read import FileError, read
 from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE, write_docs, write_template
 from ..scope import Scope, ScopeError
