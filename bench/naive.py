@@ -20,6 +20,7 @@ import pandas as pd
 from data_access import codes
 from data_access.db import get_engine
 from data_access.queries import causes, funds, monitoring, overview
+from data_access.rules import window
 from data_access.scope import Scope
 
 REGISTERED = codes.HOUSEHOLD_KIND_REGISTERED
@@ -208,7 +209,7 @@ def fast_figures(key: str, engine, scope: Scope, year: int, sample: dict):
         return monitoring.breakdown(engine, scope, year, "kind"), monitoring.breakdown(engine, scope, year, "risk")
     if key == "help":
         end = dt.date(min(year, AS_OF.year), AS_OF.month, AS_OF.day)
-        return helpq.visit_rates(engine, scope, (helpq.window(end, 365),), "total")
+        return helpq.visit_rates(engine, scope, (window(end, 365),), "total")
     if key == "query":
         return hq.query_page(engine, scope, hq.HouseholdFilter.from_params({"main_cause": "因病", "status": "已脱贫"}),
                              year)

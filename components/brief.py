@@ -1,6 +1,6 @@
 """会议材料 on the overview: the 基本情况 paragraph (copy button), .docx/.txt downloads, and the slides.
 
-The paragraph and the files come from ``data_access.brief`` / ``data_access.slides`` through
+The paragraph and the files come from ``data_access.report.brief`` / ``data_access.report.slides`` through
 ``components.data.fetch``, so they are cached under the database, the data version and the
 region scope, like every figure of the page. The slides take seconds to build (charts rendered
 to images), so they are built when asked for, then offered for download.

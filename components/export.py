@@ -95,9 +95,8 @@ def _large_export(source: ChunkSource, name: str, key: str, ctx: PageContext, to
         if st.button("生成导出文件", key=f"{key}-build", type="primary"):
             bar = st.progress(0.0, text="正在生成……")
 
-            def step(done: int, _total) -> None:
-                goal = expected or max(done, 1)
-                bar.progress(min(done / goal, 1.0), text=f"已写入 {done:,} 行")
+            def step(fraction: float, message: str) -> None:
+                bar.progress(fraction, text=message)
 
             made = ex.export(fmt, source(int(cap)), sheet=name, row_cap=int(cap), masked=ctx.masked,
                              progress=step, total=expected)

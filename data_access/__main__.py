@@ -48,7 +48,7 @@ def _demo_run(args) -> int:
     print(f"正在生成演示数据:规模 {args.scale},种子 {args.seed},数据库 {where}", flush=True)
     last = [-1]
 
-    def progress(message: str, fraction: float) -> None:
+    def progress(fraction: float, message: str) -> None:
         pct = int(fraction * 100)
         if pct != last[0]:
             last[0] = pct

@@ -24,8 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Engine
 
 from . import db
+from .geometry import centroid, signed_area
 from .summary.refresh import refresh as refresh_summaries
-from .demo import geo
 from .schema import import_log, region
 
 CODE_FIELDS = ("code", "区划代码", "统计用区划代码", "village_code", "town_code", "region_code", "CODE", "Code",
@@ -135,8 +135,8 @@ def clean_geometry(geometry) -> dict:
 def centre(geometry: dict) -> tuple[float, float]:
     """Centroid (lon, lat) of the largest outer ring."""
     polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    outer = max((p[0] for p in polys), key=lambda r: abs(geo.signed_area(r)))
-    return geo.centroid(outer)
+    outer = max((p[0] for p in polys), key=lambda r: abs(signed_area(r)))
+    return centroid(outer)
 
 
 def read_features(path: Path) -> list:

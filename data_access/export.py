@@ -22,7 +22,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from .db import read_secrets
 from .privacy import mask_frame
+from .progress import Progress
 
 DEFAULT_ROW_CAP = 50_000
 MAX_ROW_CAP = 500_000
@@ -39,9 +40,6 @@ MAX_COLUMN_WIDTH = 48
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
 FORMATS = {"xlsx": XLSX_MIME, "csv": CSV_MIME}
-
-Progress = Callable[[int, "int | None"], None]
-
 
 @dataclass(frozen=True)
 class ExportFile:
@@ -131,6 +129,12 @@ def _capped(chunks: Iterable[pd.DataFrame], row_cap: int, masked: bool):
             return
 
 
+def _written(rows: int, total: int | None) -> tuple[float, str]:
+    """The progress after ``rows`` rows of ``total`` expected (unknown: the bar stands full)."""
+    goal = total or max(rows, 1)
+    return min(rows / goal, 1.0), f"已写入 {rows:,} 行"
+
+
 def _peek_truncated(chunks: Iterator[pd.DataFrame]) -> bool:
     """After the cap is reached exactly: is there any row left?"""
     for chunk in chunks:
@@ -172,7 +176,7 @@ def to_xlsx(chunks: Iterable[pd.DataFrame], *, sheet: str = "数据", row_cap: i
                 for j, value in enumerate(values):
                     _write_cell(sheet_, rows, j, value, header[j] in text_cols, decimal)
             if progress:
-                progress(rows, total)
+                progress(*_written(rows, total))
             truncated = truncated or cut
         if not truncated and rows >= cap:
             truncated = _peek_truncated(source)
@@ -202,7 +206,7 @@ def to_csv(chunks: Iterable[pd.DataFrame], *, row_cap: int | None = None, masked
             writer.writerow(["" if _is_missing(v) else _csv_value(v) for v in values])
             rows += 1
         if progress:
-            progress(rows, total)
+            progress(*_written(rows, total))
         truncated = truncated or cut
     if not truncated and rows >= cap:
         truncated = _peek_truncated(source)

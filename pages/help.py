@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access.report import formatting as fmt
+from data_access.report import money as amounts
 from components import widgets
 from components.charts.style import with_table
 from components.context import current
@@ -15,7 +16,7 @@ from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD, SEQUENTIAL
 from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
-from data_access.rules import visit_period
+from data_access.rules import month_end_windows, visit_period, window
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20
@@ -29,9 +30,9 @@ modes = {"recent": f"近{days}天", "year": f"{year}年全年"}
 mode = widgets.read_choice("period", modes, "recent")
 
 if mode == "recent":
-    period = helpq.window(on, days)
-    previous = helpq.window(period[0] - dt.timedelta(days=1), days)
-    trend = helpq.month_end_windows(on, days)
+    period = window(on, days)
+    previous = window(period[0] - dt.timedelta(days=1), days)
+    trend = month_end_windows(on, days)
     trend_labels = [f"{end.month}月" for _, end in trend]
     trend_text = (f"{trend[0][1].year}年{trend[0][1].month}月至{trend[-1][1].year}年{trend[-1][1].month}月,"
                   f"每个月末往前{days}天的入户率")
@@ -238,7 +239,7 @@ else:
 
 # ---- not visited --------------------------------------------------------------------------
 st.subheader(f"超过{days}天未入户走访")
-st.caption(f"截至 {on:%Y-%m-%d}:近{days}天({helpq.window(on, days)[0]:%Y-%m-%d} 起)没有“入户走访”记录。"
+st.caption(f"截至 {on:%Y-%m-%d}:近{days}天({window(on, days)[0]:%Y-%m-%d} 起)没有“入户走访”记录。"
            "天数可在页首修改。")
 tab_hh, tab_cadre = st.tabs([f"农户({fmt.count(no_hh['total'])} 户)", f"帮扶责任人({fmt.count(no_cadre['total'])} 人)"])
 with tab_hh:
@@ -292,7 +293,7 @@ else:
         ) + alt.Chart(this_year).mark_text(align="left", dx=4, fontSize=14).encode(
             y=alt.Y("measure:N", sort=list(this_year["measure"])), x="households:Q",
             text=alt.Text("households:Q", format=","))
-        unit, _ = fmt.money_unit(list(this_year["amount"]))
+        unit, _ = amounts.money_unit(list(this_year["amount"]))
         table = this_year.assign(amount=[fmt.money(a, unit).replace(f" {unit}", "") for a in this_year["amount"]])
         with_table(bars, table.rename(columns={"measure": "措施", "households": "覆盖户数(户)",
                                                "measures": "措施条数(条)", "amount": f"金额({unit})"})[

@@ -13,6 +13,7 @@ from components.export import export_buttons
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
+from data_access.rules import HH_ID_RE
 
 ctx = current()
 
@@ -21,7 +22,7 @@ if not hh_id:
     st.info("请从“查询”页选择一户,或在链接中给出户编号(?hh=户编号)。")
     widgets.link("query", "前往查询")
     st.stop()
-if not hq.HH_ID_RE.match(hh_id):
+if not HH_ID_RE.match(hh_id):
     st.error(f"户编号格式不正确:“{hh_id[:32]}”。户编号由数字和字母组成。")
     widgets.link("query", "前往查询")
     st.stop()

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access.report import formatting as fmt
+from data_access.report import money as amounts
 from components import widgets
 from components.brief import meeting_section
 from components.charts.style import style, with_table
@@ -14,7 +15,7 @@ from components.kpi import Kpi, show
 from components.charts.ranking import child_label as ranking_label
 from components.charts.ranking import child_ranking
 from data_access.report.palette import BAD, GOOD
-from data_access.queries import funds, monitoring, overview
+from data_access.queries import common, funds, monitoring, overview
 from data_access.queries.villages import INDICATORS
 
 ctx = current()
@@ -34,7 +35,7 @@ def change(key):
 
 money = fetch(funds.totals, ctx, ctx.year)
 watch = fetch(monitoring.totals, ctx, ctx.year)
-unit, _ = fmt.money_unit([money["allocated"] or money["arranged"]])
+unit, _ = amounts.money_unit([money["allocated"] or money["arranged"]])
 base_label = "下达" if money["base"] == "allocated" else "安排"
 incidence_change = (fmt.signed(now["incidence"] - before["incidence"], 2)
                     if before and before["incidence"] is not None and now["incidence"] is not None
@@ -81,7 +82,7 @@ def chart_block(chart, table, key, height):
 
 
 # ---- exits against the yearly targets, and the incidence curve ---------------------------------
-years = fetch(overview.yearly, ctx, ctx.first_year, ctx.last_year)
+years = fetch(common.yearly, ctx, ctx.first_year, ctx.last_year)
 chart_height = 190 if ctx.present else 300
 left, right = st.columns(2)
 with left:

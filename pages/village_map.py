@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access.report import formatting as fmt
+from data_access.report import money as amounts
 from components import widgets
 from components.context import current
 from components.data import fetch
@@ -107,7 +108,7 @@ def data_table():
         "脱贫进度(%)": df["exit_progress"], "监测对象(户)": df["monitoring_households"],
         "风险未消除(户)": df["monitoring_at_risk"], "结对户(户)": df["assigned_households"],
         "入户走访户(户)": df["visited_households"], "入户率(%)": df["visit_rate"],
-        "安排资金(万元)": (df["arranged"] / fmt.YUAN_PER_WAN).round(2),
+        "安排资金(万元)": (df["arranged"] / amounts.YUAN_PER_WAN).round(2),
         "人均资金投入(元/人)": df["funds_per_person"].round(0), "本年项目(个)": df["projects"],
         "逾期项目(个)": df["late_projects"],
     })

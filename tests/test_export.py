@@ -117,10 +117,12 @@ def test_row_cap_truncates_and_says_so(registry_engine):
     total = hq.count_households(registry_engine, scope, f, 2026)["households"]
     done = []
     made = ex.to_xlsx(hq.iter_export(registry_engine, scope, f, 2026, row_cap=100, chunk_rows=40), row_cap=100,
-                      progress=lambda n, _t: done.append(n))
+                      progress=lambda fraction, message: done.append((fraction, message)))
     _, _, body = read_xlsx(made.data)
     assert made.truncated and made.rows == len(body) == 100 < total
-    assert done == sorted(done) and done[-1] == 100
+    written = [int(message.removeprefix("已写入 ").removesuffix(" 行").replace(",", "")) for _, message in done]
+    assert written == sorted(written) and written[-1] == 100
+    assert all(0.0 <= fraction <= 1.0 for fraction, _ in done)
     exact = ex.to_csv(ex.frame_chunks(pd.DataFrame({"a": range(5)}), 2), row_cap=5)
     assert not exact.truncated and exact.rows == 5
     over = ex.to_csv(ex.frame_chunks(pd.DataFrame({"a": range(6)}), 5), row_cap=5)

@@ -7,7 +7,7 @@ import pytest
 
 from data_access.db import get_engine
 from data_access.queries import help as helpq
-from data_access.rules import visit_period
+from data_access.rules import visit_period, window
 from tests.helpers import metrics, open_page, scopes, table_with
 
 PAGE = "pages/help.py"
@@ -32,7 +32,7 @@ def test_help_page_figures(sqlite_demo_url, levels, level):
     assert not at.exception, at.exception
     assert not at.error and not at.warning
     shown = metrics(at)
-    period = helpq.window(AS_OF, 90)
+    period = window(AS_OF, 90)
     total = helpq.visit_rates(engine, scope, (period,), "total").iloc[0]
     no_hh = helpq.households_without_visit(engine, scope, AS_OF, 90)
     no_cadre = helpq.cadres_without_visit(engine, scope, AS_OF, 90)
@@ -77,7 +77,7 @@ def test_help_page_settings_in_the_url(sqlite_demo_url, levels):
     assert not at.exception
     shown = metrics(at)
     assert shown["30天未入户(户)"] == f"{helpq.households_without_visit(engine, town, AS_OF, 30)['total']:,}"
-    rate = helpq.visit_rates(engine, town, (helpq.window(AS_OF, 30),), "total").iloc[0]
+    rate = helpq.visit_rates(engine, town, (window(AS_OF, 30),), "total").iloc[0]
     assert shown["入户率(%)"] == pct1(rate["visit_rate"])
 
     at = open_page(sqlite_demo_url, PAGE, region=town.code, year=2025, period="year")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from data_access.queries import help as helpq
-from data_access.rules import HOME_VISIT_KINDS, MATCHING_MEASURES
+from data_access.rules import HOME_VISIT_KINDS, MATCHING_MEASURES, month_end_windows, window
 from tests.helpers import day
 from tests.helpers import scopes as county_town_village
 
@@ -99,7 +99,7 @@ def test_the_demo_has_visits_and_assignments(q, raw_of, scopes):
 def test_visit_rate_total(registry_engine, q, raw_of, scopes, on, days):
     for scope in scopes:
         raw = raw_of(scope)
-        periods = (helpq.window(on, days), (dt.date(on.year, 1, 1), on))
+        periods = (window(on, days), (dt.date(on.year, 1, 1), on))
         got = helpq.visit_rates(registry_engine, scope, periods, "total")
         assert list(got["period"]) == [0, 1]
         for row, (start, end) in zip(got.to_dict("records"), periods):
@@ -109,7 +109,7 @@ def test_visit_rate_total(registry_engine, q, raw_of, scopes, on, days):
 
 @pytest.mark.parametrize("by", ["child", "village", "unit"])
 def test_visit_rate_groups(registry_engine, q, raw_of, scopes, by):
-    periods = helpq.month_end_windows(AS_OF, 90, months=3)
+    periods = month_end_windows(AS_OF, 90, months=3)
     for scope in scopes:
         raw = raw_of(scope)
         got = helpq.visit_rates(registry_engine, scope, periods, by)
@@ -151,9 +151,9 @@ def test_visit_rate_groups(registry_engine, q, raw_of, scopes, by):
 
 
 def test_windows():
-    assert helpq.window(dt.date(2026, 10, 31), 90) == (dt.date(2026, 8, 3), dt.date(2026, 10, 31))
-    assert (helpq.window(dt.date(2026, 10, 31), 90)[1] - helpq.window(dt.date(2026, 10, 31), 90)[0]).days == 89
-    ends = [end for _, end in helpq.month_end_windows(dt.date(2026, 3, 15), 30, months=4)]
+    assert window(dt.date(2026, 10, 31), 90) == (dt.date(2026, 8, 3), dt.date(2026, 10, 31))
+    assert (window(dt.date(2026, 10, 31), 90)[1] - window(dt.date(2026, 10, 31), 90)[0]).days == 89
+    ends = [end for _, end in month_end_windows(dt.date(2026, 3, 15), 30, months=4)]
     assert ends == [dt.date(2025, 12, 31), dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 15)]
 
 
@@ -207,7 +207,7 @@ def test_cadre_list_is_not_always_empty(registry_engine, scopes):
 
 
 def test_visit_kinds_and_span(registry_engine, q, raw_of, scopes):
-    start, end = helpq.window(AS_OF, 90)
+    start, end = window(AS_OF, 90)
     for scope in scopes:
         raw = raw_of(scope)
         got = helpq.visit_kinds(registry_engine, scope, start, end).set_index("kind")

@@ -3,7 +3,7 @@
 Every test writes into its own copy of a small demo database (seed 11, never
 the shared read-only seed-7 one): ``clone`` copies it (SQLite backup API /
 PostgreSQL ``CREATE DATABASE … TEMPLATE``); ``empty`` is a new empty schema.
-Files are written from the database with ``import_samples`` (the template's
+Files are written from the database with ``importer.samples`` (the template's
 headers), so "nothing changes" can be checked table by table.
 """
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from data_access.queries import funds, monitoring, overview, places, villages
+from data_access.queries import common, funds, monitoring, overview, places, villages
 from tests.helpers import like, one, scopes
 
 YEARS = (2014, 2016, 2018, 2020, 2026)
@@ -44,7 +44,7 @@ def test_headline_matches_sql(registry_engine, year):
 
 def test_yearly_exits_targets_and_incidence(registry_engine):
     county = scopes(registry_engine)[0]
-    df = overview.yearly(registry_engine, county, 2014, 2026)
+    df = common.yearly(registry_engine, county, 2014, 2026)
     assert list(df["year"]) == list(range(2014, 2027))
     for row in df.itertuples():
         exits = one(registry_engine, "SELECT COUNT(*), COALESCE(SUM(member_count),0) FROM household "

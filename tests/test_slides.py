@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from data_access.report import brief, charts, slides
+from data_access.report.money import unit_for
 from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
 from tests.helpers import COUNTY_CODE, ROOT, pick_scopes, skip_or_fail
@@ -102,10 +103,10 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert f"{watch['households']:,}户" in figures and f"{watch['removal_rate']:.2f}%" in figures
     money = funds.totals(registry_engine, scope, YEAR)
     base = money["allocated"] if money["base"] == "allocated" else money["arranged"]
-    unit = brief.money_unit(base, money["arranged"], money["paid"], money["spent"])
+    unit = unit_for(base, money["arranged"], money["paid"], money["spent"])
     if base:
-        assert brief.fmt_money(base, unit) in figures
-        assert brief.fmt_money(base, unit) in slide_text(named["资金"])
+        assert unit.text(base, sep="") in figures
+        assert unit.text(base, sep="") in slide_text(named["资金"])
         assert f"{money['spent_rate']:.2f}%" in slide_text(named["资金"])
     if which != "village":
         assert f"{head['poor_villages_exited']:,}/{head['poor_villages']:,}个" in figures

@@ -20,8 +20,8 @@ from data_access.summary import read as summary
 from data_access.summary.refresh import refresh
 from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
-from data_access.queries import causes, exits, households, monitoring, overview, places, villages
-from data_access.rules import visit_period
+from data_access.queries import causes, common, exits, households, monitoring, overview, places, villages
+from data_access.rules import month_end_windows, visit_period, window
 from data_access.scope import Scope, ScopeError
 
 SEED = 29
@@ -30,7 +30,7 @@ AS_OF = dt.date(2026, 10, 31)
 # (function, extra args) per scope and year: every function that reads a summary.
 CALLS = [
     (overview.registry_counts, lambda y: (y,)),
-    (overview.yearly, lambda y: (2014, y)),
+    (common.yearly, lambda y: (2014, y)),
     (causes.cause_mix, lambda y: (y,)),
     (causes.cause_by_child, lambda y: (y,)),
     (causes.cause_by_attribute, lambda y: (y,)),
@@ -57,12 +57,12 @@ CALLS = [
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "total")),
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "child")),
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "unit")),
-    (help_q.visit_rates, lambda y: (help_q.month_end_windows(AS_OF, 90), "child")),
+    (help_q.visit_rates, lambda y: (month_end_windows(AS_OF, 90), "child")),
     (help_q.visit_rates, lambda y: ((visit_period(min(y, AS_OF.year), AS_OF),), "unit")),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 # The help page's default periods at the as-of date (near 90 days and the 90 days before).
-PAGE_PERIODS = (help_q.window(AS_OF, 90), help_q.window(AS_OF - dt.timedelta(days=90), 90))
+PAGE_PERIODS = (window(AS_OF, 90), window(AS_OF - dt.timedelta(days=90), 90))
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from data_access.report.charts import rings_of
+from data_access.geometry import d3_geometry, disc, rings_of
 from data_access.db import read_secrets
 from data_access.queries import places
 from data_access.scope import Scope
@@ -240,28 +240,6 @@ def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
     )
 
 
-def _disc(lon: float, lat: float, radius_deg: float, sides: int = 16) -> dict:
-    """A small polygon standing for a village that has no boundary (drawn at its centre)."""
-    k = 1 / max(math.cos(math.radians(lat)), 0.2)
-    ring = [[round(lon + radius_deg * k * math.cos(2 * math.pi * i / sides), 6),
-             round(lat + radius_deg * math.sin(2 * math.pi * i / sides), 6)] for i in range(sides)]
-    ring.append(ring[0])
-    return {"type": "Polygon", "coordinates": [ring[::-1]]}
-
-
-def _wound(ring, clockwise: bool):
-    area = sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:]))
-    return list(ring) if (area < 0) == clockwise else list(ring)[::-1]
-
-
-def _geometry(polys) -> dict:
-    """GeoJSON for Vega: d3-geo is spherical and wants outer rings clockwise and holes
-    counter-clockwise (the reverse of RFC 7946), else a polygon fills the rest of the globe."""
-    fixed = [[_wound(r, clockwise=(i == 0)) for i, r in enumerate(poly)] for poly in polys]
-    return {"type": "Polygon", "coordinates": fixed[0]} if len(fixed) == 1 else \
-        {"type": "MultiPolygon", "coordinates": fixed}
-
-
 def _outline_rows(shapes: list) -> list[dict]:
     """Vertices of the outer rings of ``shapes`` (each a list of polygons), one line per ring."""
     rows = []
@@ -309,7 +287,7 @@ def vega_chart(model: MapModel, indicator_label: str, height: int, overlay: pd.D
     n_tips = max((len(v["tips"]) for v in model.villages), default=0)
     records = []
     for v in model.villages:
-        geometry = _geometry(v["polys"]) if v["polys"] else _disc(v["lon"], v["lat"], radius)
+        geometry = d3_geometry(v["polys"]) if v["polys"] else disc(v["lon"], v["lat"], radius, digits=6)
         rec = {"type": "Feature", "geometry": geometry, "properties": {}, "code": v["code"], "name": v["name"],
                "cls": v["class_label"], "poor": v["poor"], "focus": v["code"] == model.focus}
         for i, (_, text) in enumerate(v["tips"]):

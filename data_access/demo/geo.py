@@ -6,7 +6,7 @@ created once and shared by the cells on both sides, so the cells tile the plane
 without gaps or overlaps. Townships (and counties, cities) are contiguous groups
 of cells; their outline is made of the cell edges that occur only once in the
 group, so it encloses exactly its cells. Pure Python, deterministic for a given
-``random.Random``.
+``random.Random``. Ring area and centroid are ``data_access.geometry``'s.
 
 Coordinates are built in kilometres and projected to lon/lat with a local
 equirectangular projection; every vertex is rounded once (6 decimals), so
@@ -20,6 +20,8 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
+
+from ..geometry import centroid, signed_area
 
 SQRT3 = math.sqrt(3.0)
 KM_PER_DEG_LAT = 110.57
@@ -291,27 +293,6 @@ def ring_coords(tiling: Tiling, ring: list[int]) -> list[list[float]]:
     pts = [list(tiling.lonlat[v]) for v in ring]
     pts.append(pts[0])
     return pts
-
-
-def signed_area(coords) -> float:
-    """Shoelace area of a closed ring (positive when counter-clockwise)."""
-    s = 0.0
-    for (x1, y1), (x2, y2) in zip(coords, coords[1:]):
-        s += x1 * y2 - x2 * y1
-    return s / 2.0
-
-
-def centroid(coords) -> tuple[float, float]:
-    """Area centroid of a closed ring (lon, lat)."""
-    a = cx = cy = 0.0
-    for (x1, y1), (x2, y2) in zip(coords, coords[1:]):
-        cross = x1 * y2 - x2 * y1
-        a += cross
-        cx += (x1 + x2) * cross
-        cy += (y1 + y2) * cross
-    if a == 0:
-        return coords[0][0], coords[0][1]
-    return round(cx / (3 * a), 6), round(cy / (3 * a), 6)
 
 
 def geometry_of(tiling: Tiling, cells: list[int]) -> tuple[str, tuple[float, float]]:

@@ -1,1 +1,1 @@
-"""The importer: national-system exports and the template into the registry (read, spec, values, build, run)."""
+"""The importer: national-system exports and the template into the registry (read, spec, values, parse, batch, builders, run)."""

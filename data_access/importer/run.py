@@ -2,9 +2,9 @@
 
     result = run_import(engine, scope, [("人员名单.xlsx", data)], user="张三", dry_run=False, skip_invalid=False)
 
-1. Read every file (``import_read``), find each sheet's header row and kind
+1. Read every file (``importer.read``), find each sheet's header row and kind
    (``spec``), read its cells (``values``).
-2. Validate across rows, sheets, files and the database (``import_build``),
+2. Validate across rows, sheets, files and the database (``importer.builders``),
    in dependency order: places → targets, lines → households and persons →
    incomes, monitoring, help → funds → projects → arrangements → flows.
 3. By default nothing is written when any row is invalid; with
@@ -38,9 +38,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db, schema
+from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from .build import BUILDERS, ERROR, NOTICE, ORDER, Batch, Problem, Record, finish_persons, parse_sheet, same
+from .batch import ERROR, NOTICE, Batch, Problem, Record
+from .builders import BUILDERS, ORDER
+from .builders.common import same
+from .builders.persons import finish_persons
+from .parse import parse_sheet
 from .read import FileError, read
 from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE, write_docs, write_template
 from ..scope import Scope, ScopeError
@@ -145,23 +150,19 @@ class ImportResult:
         return ";".join(bits)
 
 
-def _report(progress, fraction: float, message: str) -> None:
-    if progress:
-        progress(min(1.0, max(0.0, fraction)), message)
-
-
 # ---- the run --------------------------------------------------------------------------------------------
 
 
 def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
-               dry_run: bool = False, skip_invalid: bool = False, progress=None,
+               dry_run: bool = False, skip_invalid: bool = False, progress: Progress | None = None,
                as_of: dt.date | None = None) -> ImportResult:
     """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction."""
+    say = reporter(progress)
     reports = [FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
     result = ImportResult(reports, [], {}, dry_run, skip_invalid)
     raw_files = []
     for i, (name, data) in enumerate(files):
-        _report(progress, 0.3 * i / max(1, len(files)), f"读取文件 {name}")
+        say(0.3 * i / max(1, len(files)), f"读取文件 {name}")
         try:
             raw = read(name, data)
         except FileError as exc:
@@ -171,7 +172,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
             continue
         reports[i].format, reports[i].encoding = raw.kind, raw.encoding
         raw_files.append(raw)
-    _report(progress, 0.3, "识别表头")
+    say(0.3, "识别表头")
     names = [name for name, _ in files]
     try:
         with engine.connect() as conn:
@@ -180,13 +181,13 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 batch = Batch(conn, scope, names, skip_invalid)
                 batch.problems = result.problems
                 sheets = _parse(batch, raw_files, reports)
-                _report(progress, 0.45, "校验数据")
+                say(0.45, "校验数据")
                 by_kind: dict[str, list] = {}
                 for sheet in sheets:
                     by_kind.setdefault(sheet.kind.key, []).append(sheet)
                 for n, key in enumerate(ORDER):
                     if key in by_kind:
-                        _report(progress, 0.45 + 0.25 * n / len(ORDER), f"校验:{spec.BY_KEY[key].title}")
+                        say(0.45 + 0.25 * n / len(ORDER), f"校验:{spec.BY_KEY[key].title}")
                         BUILDERS[key](batch, by_kind[key])
                 if "persons" in by_kind:
                     finish_persons(batch, by_kind["persons"])
@@ -198,7 +199,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 may_write = not result.errors or skip_invalid
                 if may_write:
                     batch.plan.drop_rows(bad)
-                    _report(progress, 0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
+                    say(0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
                     stats, changed = write_plan(conn, batch.plan, progress)
                     result.tables = {TABLE_TITLES[t]: c for t, c in stats.items() if any(c.values())}
                     for row in all_rows:
@@ -234,17 +235,17 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
             pass
     if result.written:
         _refresh_summaries(engine, progress)
-    _report(progress, 1.0, "完成")
+    say(1.0, "完成")
     return result
 
 
-def _refresh_summaries(engine: Engine, progress) -> None:
+def _refresh_summaries(engine: Engine, progress: Progress | None) -> None:
     """Rebuild the summary tables (data_access.summary) from the data just written.
 
     The import is already committed; if the rebuild fails the summaries stay marked stale
     (meta.summary_version != data_version) and every page reads the base tables instead.
     """
-    _report(progress, 0.95, "更新汇总表")
+    reporter(progress)(0.95, "更新汇总表")
     try:
         refresh_summaries(engine)
     except SQLAlchemyError:
@@ -307,12 +308,13 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]
     return found
 
 
-def write_plan(conn, plan, progress=None) -> tuple[dict[str, dict[str, int]], set[int]]:
+def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, dict[str, int]], set[int]]:
     """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data."""
+    say = reporter(progress)
     stats: dict[str, dict[str, int]] = {}
     changed: set[int] = set()
     for n, name in enumerate(WRITE_ORDER):
-        _report(progress, 0.7 + 0.28 * n / len(WRITE_ORDER), f"写入:{TABLE_TITLES[name]}")
+        say(0.7 + 0.28 * n / len(WRITE_ORDER), f"写入:{TABLE_TITLES[name]}")
         if name == "other_cause":
             stats[name] = _write_other_causes(conn, plan.other_causes, changed)
             continue
@@ -582,7 +584,7 @@ def run_import_cli(args) -> int:
     user = args.user or _os_user()
     tty = sys.stderr.isatty()
 
-    def show(fraction, message):
+    def show(fraction: float, message: str) -> None:
         print(f"\r[{fraction * 100:5.1f}%] {message}\033[K", end="", file=sys.stderr, flush=True)
 
     result = run_import(engine, scope, files, user=user, dry_run=args.dry_run, skip_invalid=args.skip_invalid,

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
 from ..privacy import mask_id, mask_phone
-from ..rules import HH_ID_RE  # noqa: F401  (the household page checks the URL's 户编号 with it)
 from ..rules import line_by_year, status_expr
 from ..schema import assignment as A
 from ..schema import help_measure as HM

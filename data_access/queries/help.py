@@ -31,7 +31,6 @@ from ..schema import visit as V
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, home_visited, in_registry, window
-from ..rules import month_end_windows  # noqa: F401  (the help page's periods; the rule is rules.month_end_windows)
 from .common import count_if, frame, pct, region_in
 
 LIST_LIMIT = 200

@@ -12,7 +12,6 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import exited_by, in_registry, not_exited_by, poor_at, returned_by
-from .common import yearly  # noqa: F401  (the overview's exits-against-targets figure)
 from .common import count_if, pct, people_if, region_in
 
 COUNT_COLUMNS = [

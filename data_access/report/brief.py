@@ -5,16 +5,14 @@ the pages call (overview.headline, causes.cause_mix, funds.totals, monitoring.to
 places.*); no figure has SQL of its own here. ``brief_paragraph(facts)`` writes the paragraph
 in the register of the county and township reports ("截至…年底,…累计识别建档立卡贫困户xx户xxx人,
 …其中主要致贫原因有:因病xx户、…"). A clause whose data is absent is left out (no "None", no
-division by zero). Numbers are formatted as the pages format them:
+division by zero). Numbers are formatted by the rules the pages use:
 
-- counts with thousands separators (``components.format.count``): 1,234;
+- counts with thousands separators (``report.formatting.count``): 1,234;
 - percentages with two decimals, as ``queries.common.pct`` rounds them (fewer digits would round a
-  second time);
-- money as the 资金项目 page shows it (``components.amounts``): 万元 with two decimals, or 亿元
-  with four once the largest amount of the clause reaches 1 亿元, rounded half up; 拨付率 and
-  支出进度 with two decimals.
-
-Numbers follow ``data_access.formatting``, the rules the pages use (through ``components.format``).
+  second time; ``report.formatting.percent``);
+- money as the 资金项目 page shows it (``report.money.unit_for`` and ``MoneyUnit.text``, written
+  without the space): 万元 with two decimals, or 亿元 with four once the largest amount of the clause
+  reaches 1 亿元, rounded half up; 拨付率 and 支出进度 with two decimals.
 
 No streamlit here.
 """
@@ -25,32 +23,14 @@ import io
 
 from sqlalchemy.engine import Engine
 
-from . import formatting
+from . import formatting as fmt
+from .money import unit_for
 from ..queries import causes, funds, monitoring, overview, places
 from ..scope import Scope
 
 MONITORING_SINCE = 2021  # 防返贫动态监测 starts in 2021 (as the 防返贫监测 page says)
 TOP_CAUSES = 5
 TITLE = "基本情况"
-
-
-# ---- formatting (the pages' rules) -------------------------------------------------------
-
-
-fmt_count = formatting.count  # 25012 -> '25,012'
-fmt_percent = formatting.percent  # pct() values, with their 2 decimals
-
-
-def money_unit(*yuan_values) -> tuple[str, int, int]:
-    """(name, 元 per unit, decimals) as ``components.amounts.unit_for``: 亿元 (4) from 1 亿元, else 万元 (2)."""
-    name, divisor = formatting.money_unit([int(v) for v in yuan_values if v is not None])
-    return name, divisor, 4 if name == "亿元" else 2
-
-
-def fmt_money(yuan, unit: tuple[str, int, int]) -> str:
-    """As ``components.amounts.MoneyUnit.text`` without its space: '1,234.57万元'."""
-    name, _, digits = unit
-    return formatting.money(int(yuan), name, digits).replace(" ", "")
 
 
 # ---- the facts ---------------------------------------------------------------------------
@@ -105,7 +85,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
 
 
 def _pair(h: int, p: int) -> str:
-    return f"{fmt_count(h)}户{fmt_count(p)}人"
+    return f"{fmt.count(h)}户{fmt.count(p)}人"
 
 
 def registry_sentence(f: dict) -> str | None:
@@ -126,15 +106,15 @@ def incidence_sentence(f: dict) -> str | None:
         return None
     then = f["first_incidence"]
     if then is None:
-        return f"{f['year']}年底贫困发生率为{fmt_percent(now)}。"
+        return f"{f['year']}年底贫困发生率为{fmt.percent(now)}。"
     verb = "降至" if now < then else ("升至" if now > then else "保持在")
-    return f"贫困发生率由{f['first_year']}年的{fmt_percent(then)}{verb}{f['year']}年底的{fmt_percent(now)}。"
+    return f"贫困发生率由{f['first_year']}年的{fmt.percent(then)}{verb}{f['year']}年底的{fmt.percent(now)}。"
 
 
 def causes_sentence(f: dict) -> str | None:
     if not f["causes"]:
         return None
-    items = "、".join(f"{c['cause']}{fmt_count(c['households'])}户" for c in f["causes"])
+    items = "、".join(f"{c['cause']}{fmt.count(c['households'])}户" for c in f["causes"])
     return f"其中主要致贫原因有:{items}。"
 
 
@@ -150,11 +130,11 @@ def villages_sentence(f: dict) -> str | None:
         return f"本村为贫困村,截至{year}年底尚未出列。"
     if not h["poor_villages"]:
         return None
-    text = f"{f['region_word']}共有贫困村{fmt_count(h['poor_villages'])}个,"
+    text = f"{f['region_word']}共有贫困村{fmt.count(h['poor_villages'])}个,"
     if h["poor_villages_remaining"] == 0:
         return text + f"截至{year}年底已全部出列。"
-    return (text + f"截至{year}年底已出列{fmt_count(h['poor_villages_exited'])}个,"
-            f"尚未出列{fmt_count(h['poor_villages_remaining'])}个。")
+    return (text + f"截至{year}年底已出列{fmt.count(h['poor_villages_exited'])}个,"
+            f"尚未出列{fmt.count(h['poor_villages_remaining'])}个。")
 
 
 def funds_sentence(f: dict) -> str | None:
@@ -162,18 +142,18 @@ def funds_sentence(f: dict) -> str | None:
     base = m["allocated"] if m["base"] == "allocated" else m["arranged"]
     if not base and not m["paid"] and not m["spent"]:
         return None
-    unit = money_unit(base, m["arranged"], m["paid"], m["spent"])
+    unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
     if m["base"] == "allocated":
-        text = (f"{year}年,{f['region_word']}下达各类扶贫资金{fmt_money(m['allocated'], unit)},"
-                f"已安排到项目{fmt_money(m['arranged'], unit)}")
+        text = (f"{year}年,{f['region_word']}下达各类扶贫资金{unit.text(m['allocated'], sep='')},"
+                f"已安排到项目{unit.text(m['arranged'], sep='')}")
     else:
-        text = f"{year}年,安排到{f['region_word']}项目的扶贫资金{fmt_money(m['arranged'], unit)}"
-    text += f";已拨付{fmt_money(m['paid'], unit)}"
+        text = f"{year}年,安排到{f['region_word']}项目的扶贫资金{unit.text(m['arranged'], sep='')}"
+    text += f";已拨付{unit.text(m['paid'], sep='')}"
     if m["paid_rate"] is not None:
-        text += f",拨付率{fmt_percent(m['paid_rate'])}"
-    text += f";已支出{fmt_money(m['spent'], unit)}"
+        text += f",拨付率{fmt.percent(m['paid_rate'])}"
+    text += f";已支出{unit.text(m['spent'], sep='')}"
     if m["spent_rate"] is not None:
-        text += f",支出进度{fmt_percent(m['spent_rate'])}"
+        text += f",支出进度{fmt.percent(m['spent_rate'])}"
     return text + "。"
 
 
@@ -186,7 +166,7 @@ def monitoring_sentence(f: dict) -> str | None:
     text = (f"截至{f['year']}年底,{f['region_word']}共识别防返贫监测对象{_pair(w['households'], w['persons'])},"
             f"已消除风险{_pair(w['removed_households'], w['removed_persons'])}")
     if w["removal_rate"] is not None:
-        text += f",风险消除率{fmt_percent(w['removal_rate'])}"
+        text += f",风险消除率{fmt.percent(w['removal_rate'])}"
     if w["at_risk_households"]:
         text += f",仍有风险{_pair(w['at_risk_households'], w['at_risk_persons'])}"
     return text + "。"

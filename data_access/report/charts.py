@@ -1,9 +1,10 @@
 """Vega-Lite specs (plain dicts) for the meeting slides, built from data_access results. No streamlit.
 
-The look follows ``components.theme`` and ``components.charts`` (Okabe–Ito colours, large type,
-CJK fonts) and the map follows ``components.maps`` (villages coloured in quantile classes, poor
-villages outlined in blue, township outlines and names): the values are repeated here because
-data_access never imports components. Sizes are for a 16:9 slide seen on a projector.
+The look follows ``components.shell.theme`` and ``components.charts`` (Okabe–Ito colours from
+``report.palette``, large type, CJK fonts) and the map follows ``components.charts.maps`` (villages
+coloured in quantile classes, poor villages outlined in blue, township outlines and names; the rings
+from ``data_access.geometry``): the values are repeated here because data_access never imports
+components. Sizes are for a 16:9 slide seen on a projector.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import math
 
 import pandas as pd
 
-# components.theme (Okabe–Ito; YlOrRd for classes)
+# colours from report.palette (Okabe–Ito; YlOrRd for classes), the app's theme too
+from ..geometry import d3_geometry, disc, rings_of
 from .classify import Classes, classify
+from .money import MoneyUnit
 from .palette import BAD, CATEGORICAL, GOOD
+
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Noto Sans SC", sans-serif'
 NO_DATA = "#BBBBBB"
 POOR_OUTLINE = "#0072B2"
@@ -57,7 +61,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def exits_spec(yearly: pd.DataFrame, year: int, width: int = 1180, height: int = 470) -> dict:
     """Left: people exited each year (bars, the chosen year dark) with the yearly target (black ticks).
-    Right: 贫困发生率 (%) at the end of each year. ``yearly`` is ``overview.yearly``."""
+    Right: 贫困发生率 (%) at the end of each year. ``yearly`` is ``queries.common.yearly``."""
     df = pd.DataFrame({
         "年度": yearly["year"].astype(int).astype(str),
         "脱贫人数": yearly["exited_persons"].astype(int),
@@ -131,9 +135,9 @@ def causes_spec(mix: pd.DataFrame, width: int = 820, height: int = 480, top: int
 # ---- 资金 -------------------------------------------------------------------------------------
 
 
-def funds_spec(totals: dict, unit: tuple[str, int, int], width: int = 760, height: int = 440) -> dict:
-    """下达 (or 安排) → 已安排 → 已拨付 → 已支出 in ``unit`` (``brief.money_unit``), bars labelled."""
-    name, divisor, digits = unit
+def funds_spec(totals: dict, unit: MoneyUnit, width: int = 760, height: int = 440) -> dict:
+    """下达 (or 安排) → 已安排 → 已拨付 → 已支出 in ``unit`` (``money.unit_for``), bars labelled."""
+    name, divisor, digits = unit.name, unit.divisor, unit.digits
     stages = []
     if totals["base"] == "allocated":
         stages.append(("下达", totals["allocated"]))
@@ -208,43 +212,6 @@ def class_of(value, breaks: list[float]) -> int | None:
     return Classes(tuple(breaks), (), (), ()).index(value)
 
 
-def rings_of(geometry_text) -> list:
-    """Polygons (each a list of rings) of a GeoJSON Polygon/MultiPolygon text; [] when absent or bad."""
-    if not geometry_text or not isinstance(geometry_text, str):
-        return []
-    try:
-        geom = json.loads(geometry_text)
-    except ValueError:
-        return []
-    if not isinstance(geom, dict):
-        return []
-    if geom.get("type") == "Polygon":
-        return [geom.get("coordinates") or []]
-    if geom.get("type") == "MultiPolygon":
-        return list(geom.get("coordinates") or [])
-    return []
-
-
-def _wound(ring, clockwise: bool):
-    area = sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:]))
-    return list(ring) if (area < 0) == clockwise else list(ring)[::-1]
-
-
-def _geometry(polys) -> dict:
-    """GeoJSON for d3-geo (outer rings clockwise), as ``components.maps`` draws it."""
-    fixed = [[_wound(r, clockwise=(i == 0)) for i, r in enumerate(poly)] for poly in polys]
-    return {"type": "Polygon", "coordinates": fixed[0]} if len(fixed) == 1 else \
-        {"type": "MultiPolygon", "coordinates": fixed}
-
-
-def _disc(lon: float, lat: float, radius: float, sides: int = 16) -> dict:
-    k = 1 / max(math.cos(math.radians(lat)), 0.2)
-    ring = [[lon + radius * k * math.cos(2 * math.pi * i / sides), lat + radius * math.sin(2 * math.pi * i / sides)]
-            for i in range(sides)]
-    ring.append(ring[0])
-    return {"type": "Polygon", "coordinates": [ring[::-1]]}
-
-
 def _num(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x) else float(x)
 
@@ -276,7 +243,7 @@ def map_spec(village_rows: pd.DataFrame, values: dict, town_rows: pd.DataFrame |
         i = class_of(raw[str(r["code"])], breaks)
         poor = bool(r["is_poor_village"])
         feats.append({"type": "Feature", "properties": {},
-                      "geometry": _geometry(polys) if polys else _disc(lon, lat, radius),
+                      "geometry": d3_geometry(polys) if polys else disc(lon, lat, radius),
                       "cls": labels[i] if i is not None else "无数据", "poor": poor, "name": str(r["name"]),
                       "lon": lon, "lat": lat})
         if str(r["code"]) == focus:

@@ -1,11 +1,11 @@
 """Number formatting the way the reports write it: 户, 人, %, 万元/亿元.
 
-One set of rules for the pages (through ``components.format``) and the meeting brief and slides
-(``data_access.report.brief``/``slides``), so a figure reads the same everywhere."""
+One set of rules for the pages and the meeting brief and slides (``data_access.report.brief``/``slides``),
+so a figure reads the same everywhere. Money follows ``report.money`` (unit, half-up rounding)."""
 
 from __future__ import annotations
 
-from .money import YUAN_PER_WAN, YUAN_PER_YI, money_unit, round_half_up
+from .money import YUAN_PER_WAN, YUAN_PER_YI, MoneyUnit, unit_for
 
 
 def count(n, unit: str = "") -> str:
@@ -35,14 +35,12 @@ def share(numerator, denominator, digits: int = 0) -> str:
 
 def money(yuan, unit: str | None = None, digits: int | None = None) -> str:
     """Amount in 元 shown in 万元 (2 decimals) or 亿元 (4 decimals), unit included, rounded half up
-    (四舍五入) on the whole 元 as ``report.money`` does, so every page shows the same digits."""
+    (四舍五入) on the whole 元: ``report.money.MoneyUnit.text``, so every page shows the same digits."""
     if yuan is None or yuan != yuan:
         return "—"
-    unit = unit or money_unit([yuan])[0]
-    divisor = YUAN_PER_YI if unit == "亿元" else YUAN_PER_WAN
+    unit = unit or unit_for(yuan).name
     digits = digits if digits is not None else (4 if unit == "亿元" else 2)
-    step = divisor // 10 ** digits
-    return f"{round_half_up(round(yuan), step) * step / divisor:,.{digits}f} {unit}"
+    return MoneyUnit(unit, YUAN_PER_YI if unit == "亿元" else YUAN_PER_WAN, digits).text(round(yuan))
 
 
 def signed(n, digits: int = 0) -> str | None:

@@ -53,12 +53,13 @@ class MoneyUnit:
             return None
         return round(round_half_up(int(yuan), self.step) * self.step / self.divisor, self.digits)
 
-    def text(self, yuan, with_unit: bool = True) -> str:
+    def text(self, yuan, with_unit: bool = True, sep: str = " ") -> str:
+        """'1,234.57 万元' (the pages); ``sep=""`` writes it as the reports do: '1,234.57万元'."""
         v = self.value(yuan)
         if v is None:
             return "—"
         s = f"{v:,.{self.digits}f}"
-        return f"{s} {self.name}" if with_unit else s
+        return f"{s}{sep}{self.name}" if with_unit else s
 
 
 def unit_for(*yuan_values) -> MoneyUnit:

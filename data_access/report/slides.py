@@ -6,7 +6,7 @@
 - 封面: region, year, 数据截至 date (and 演示数据 on demo data); the 基本情况 paragraph as notes;
 - 主要指标: the key figures as large cards; the paragraph as notes too;
 - 脱贫进度, 致贫原因, 资金, 防返贫监测, 地图: one chart each (PNG rendered offline by vl-convert
-  from the Vega-Lite specs in ``chart_specs``) with its key figures beside it. A slide whose
+  from the Vega-Lite specs in ``report.charts``) with its key figures beside it. A slide whose
   data is absent says so in words instead of a chart.
 
 Every figure comes from the query functions the pages call (through ``brief.brief_facts`` and
@@ -21,8 +21,9 @@ import io
 from sqlalchemy.engine import Engine
 
 from . import brief, charts
-from .brief import fmt_count, fmt_money, fmt_percent, money_unit
-from ..queries import causes, monitoring, overview, places, villages
+from . import formatting as fmt
+from .money import unit_for
+from ..queries import causes, common, monitoring, places, villages
 from ..scope import Scope
 
 SLIDE_NAMES = ("封面", "主要指标", "脱贫进度", "致贫原因", "资金", "防返贫监测", "地图")
@@ -169,34 +170,34 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     """(label, value, note) of the key-figure cards, in the order shown; absent figures left out."""
     h, year = facts["headline"], facts["year"]
     cards = [
-        ("建档立卡贫困户", f"{fmt_count(h['registered_households'])}户", f"{fmt_count(h['registered_persons'])}人"),
-        ("已脱贫", f"{fmt_count(h['exited_persons'])}人", f"{fmt_count(h['exited_households'])}户"),
-        ("未脱贫", f"{fmt_count(h['not_exited_persons'])}人", f"{fmt_count(h['not_exited_households'])}户"),
-        ("返贫", f"{fmt_count(h['returned_persons'])}人", f"{fmt_count(h['returned_households'])}户"),
+        ("建档立卡贫困户", f"{fmt.count(h['registered_households'])}户", f"{fmt.count(h['registered_persons'])}人"),
+        ("已脱贫", f"{fmt.count(h['exited_persons'])}人", f"{fmt.count(h['exited_households'])}户"),
+        ("未脱贫", f"{fmt.count(h['not_exited_persons'])}人", f"{fmt.count(h['not_exited_households'])}户"),
+        ("返贫", f"{fmt.count(h['returned_persons'])}人", f"{fmt.count(h['returned_households'])}户"),
     ]
     if h["incidence"] is not None:
         then = facts["first_incidence"]
-        cards.append(("贫困发生率", fmt_percent(h["incidence"]),
-                      f"{facts['first_year']}年 {fmt_percent(then)}" if then is not None else f"{year}年底"))
+        cards.append(("贫困发生率", fmt.percent(h["incidence"]),
+                      f"{facts['first_year']}年 {fmt.percent(then)}" if then is not None else f"{year}年底"))
     v = facts["village"] or {}
     if facts["level"] == "village" and v.get("is_poor_village"):
         y = v.get("poor_village_exit_year")
         exited = y is not None and y == y and int(y) <= year
         cards.append(("贫困村", f"{int(y)}年出列" if exited else "未出列", "本村为贫困村"))
     if facts["level"] != "village" and h["poor_villages"]:
-        cards.append(("贫困村出列", f"{fmt_count(h['poor_villages_exited'])}/{fmt_count(h['poor_villages'])}个",
-                      f"尚未出列 {fmt_count(h['poor_villages_remaining'])}个"))
+        cards.append(("贫困村出列", f"{fmt.count(h['poor_villages_exited'])}/{fmt.count(h['poor_villages'])}个",
+                      f"尚未出列 {fmt.count(h['poor_villages_remaining'])}个"))
     m = facts["funds"]
     base = m["allocated"] if m["base"] == "allocated" else m["arranged"]
     if base or m["paid"] or m["spent"]:
-        unit = money_unit(base, m["arranged"], m["paid"], m["spent"])
+        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
         word = "下达" if m["base"] == "allocated" else "安排"
-        rate = f"支出进度 {fmt_percent(m['spent_rate'])}" if m["spent_rate"] is not None else ""
-        cards.append((f"{year}年资金{word}", fmt_money(base, unit), rate))
+        rate = f"支出进度 {fmt.percent(m['spent_rate'])}" if m["spent_rate"] is not None else ""
+        cards.append((f"{year}年资金{word}", unit.text(base, sep=""), rate))
     w = facts["monitoring"]
     if w is not None:
-        rate = f"风险消除率 {fmt_percent(w['removal_rate'])}" if w["removal_rate"] is not None else ""
-        cards.append(("防返贫监测对象", f"{fmt_count(w['households'])}户", rate))
+        rate = f"风险消除率 {fmt.percent(w['removal_rate'])}" if w["removal_rate"] is not None else ""
+        cards.append(("防返贫监测对象", f"{fmt.count(w['households'])}户", rate))
     return cards
 
 
@@ -242,13 +243,13 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
 
     # 脱贫进度
     s = deck.slide("脱贫进度", "脱贫进度")
-    yearly = overview.yearly(engine, scope, first, year)
+    yearly = common.yearly(engine, scope, first, year)
     h = facts["headline"]
     png = charts.to_png(charts.exits_spec(yearly, year, width=1180, height=380))
     deck.picture(s, png, 0.4, 1.45, WIDTH_IN - 0.8, 4.75)
-    said = [f"累计脱贫 {fmt_count(h['exited_households'])}户{fmt_count(h['exited_persons'])}人;"
-            f"未脱贫 {fmt_count(h['not_exited_households'])}户{fmt_count(h['not_exited_persons'])}人;"
-            f"返贫 {fmt_count(h['returned_households'])}户{fmt_count(h['returned_persons'])}人。"]
+    said = [f"累计脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人;"
+            f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人;"
+            f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
     inc = brief.incidence_sentence(facts)
     if inc:
         said.append(inc)
@@ -265,9 +266,9 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         top = facts["causes"][:3]
         total = int(mix["households"].sum())
         lines = [[("主要致贫原因", BODY_PT, True, DARK)]]
-        lines += [f"{c['cause']} {fmt_count(c['households'])}户({fmt_percent(c['households_pct'])})"
+        lines += [f"{c['cause']} {fmt.count(c['households'])}户({fmt.percent(c['households_pct'])})"
                   for c in top if c["households_pct"] is not None]
-        lines.append([(f"共 {fmt_count(total)}户,按主要致贫原因(每户一项)统计。", SMALL_PT, False, GREY)])
+        lines.append([(f"共 {fmt.count(total)}户,按主要致贫原因(每户一项)统计。", SMALL_PT, False, GREY)])
         deck.box(s, 8.9, 1.8, 4.0, 5.0, lines, BODY_PT, space_after=10)
 
     # 资金
@@ -279,16 +280,16 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
             scope.level, "下达到本范围")
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年没有{where}的扶贫资金。"], BODY_PT)
     else:
-        unit = money_unit(base, m["arranged"], m["paid"], m["spent"])
+        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
         png = charts.to_png(charts.funds_spec(m, unit, width=700, height=440))
         deck.picture(s, png, 0.3, 1.45, 8.2, 5.8)
         word = "下达" if m["base"] == "allocated" else "安排"
-        lines = [[(f"资金{word}", SMALL_PT, False, GREY)], [(fmt_money(base, unit), 32, True, BLUE)]]
+        lines = [[(f"资金{word}", SMALL_PT, False, GREY)], [(unit.text(base, sep=""), 32, True, BLUE)]]
         if m["paid_rate"] is not None:
-            lines += [[("拨付率", SMALL_PT, False, GREY)], [(fmt_percent(m["paid_rate"]), 32, True, BLUE)]]
+            lines += [[("拨付率", SMALL_PT, False, GREY)], [(fmt.percent(m["paid_rate"]), 32, True, BLUE)]]
         if m["spent_rate"] is not None:
-            lines += [[("支出进度", SMALL_PT, False, GREY)], [(fmt_percent(m["spent_rate"]), 32, True, BLUE)]]
-        lines.append([(f"项目 {fmt_count(m['projects'])}个;比率以{word}为基数。", SMALL_PT, False, GREY)])
+            lines += [[("支出进度", SMALL_PT, False, GREY)], [(fmt.percent(m["spent_rate"]), 32, True, BLUE)]]
+        lines.append([(f"项目 {fmt.count(m['projects'])}个;比率以{word}为基数。", SMALL_PT, False, GREY)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
     # 防返贫监测
@@ -304,12 +305,12 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         png = charts.to_png(charts.monitoring_spec(kinds, width=700, height=360))
         deck.picture(s, png, 0.3, 1.45, 8.2, 5.8)
         lines = [[("监测对象", SMALL_PT, False, GREY)],
-                 [(f"{fmt_count(w['households'])}户{fmt_count(w['persons'])}人", 32, True, BLUE)],
+                 [(f"{fmt.count(w['households'])}户{fmt.count(w['persons'])}人", 32, True, BLUE)],
                  [("已消除风险", SMALL_PT, False, GREY)],
-                 [(f"{fmt_count(w['removed_households'])}户{fmt_count(w['removed_persons'])}人", 32, True, BLUE)]]
+                 [(f"{fmt.count(w['removed_households'])}户{fmt.count(w['removed_persons'])}人", 32, True, BLUE)]]
         if w["removal_rate"] is not None:
-            lines += [[("风险消除率", SMALL_PT, False, GREY)], [(fmt_percent(w["removal_rate"]), 32, True, BLUE)]]
-        lines.append([(f"仍有风险 {fmt_count(w['at_risk_households'])}户{fmt_count(w['at_risk_persons'])}人",
+            lines += [[("风险消除率", SMALL_PT, False, GREY)], [(fmt.percent(w["removal_rate"]), 32, True, BLUE)]]
+        lines.append([(f"仍有风险 {fmt.count(w['at_risk_households'])}户{fmt.count(w['at_risk_persons'])}人",
                        SMALL_PT, False, VERMILION)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
@@ -332,9 +333,9 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         png = charts.to_png(spec)
         deck.picture(s, png, 0.3, 1.4, 8.8, 5.95)
         poor = int(geo["is_poor_village"].fillna(False).astype(bool).sum())
-        lines = [f"共 {fmt_count(len(geo))}个行政村"]
+        lines = [f"共 {fmt.count(len(geo))}个行政村"]
         if poor:
-            lines.append(f"蓝色边框为贫困村({fmt_count(poor)}个)")
+            lines.append(f"蓝色边框为贫困村({fmt.count(poor)}个)")
         if scope.level == "village":
             lines.append(f"黑色粗线为{name}")
         lines.append([("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口;分位数分级,颜色越深越需关注。",

@@ -1,0 +1,289 @@
+"""One import's state: the problems found, the plan of rows to write, and the places it may refer to.
+
+``Batch`` holds one import: the database connection (read-only here), the region scope the importer
+may write in, every problem found (``Problem``), and the ``Plan`` (per table, the desired rows by key,
+as ``Record``s with the file rows they came from). ``Sheet`` and ``Row`` are a parsed sheet and one of
+its rows (``importer.parse``); ``Places`` finds a region by code or by names. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from .. import codes, schema
+from . import values as V
+from .spec import Header, SheetKind
+from ..scope import Scope
+
+ERROR = "错误"
+NOTICE = "提示"
+CHUNK = 500
+
+
+@dataclass
+class Problem:
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    reason: str
+    level: str = ERROR
+
+    def as_tuple(self):
+        return (self.file, self.sheet, self.row, self.column, self.value, self.reason, self.level)
+
+
+@dataclass(eq=False)
+class Row:
+    file: int
+    sheet: "Sheet"
+    number: int
+    values: dict
+    cells: list
+    bad: bool = False
+
+    @property
+    def raw(self) -> dict:
+        """The cells as written, by field key (built on demand: only messages need them)."""
+        width = len(self.cells)
+        return {k: (self.cells[c] if c < width else None) for k, c in self.sheet.cols.items()}
+
+
+@dataclass(eq=False)
+class Sheet:
+    file: int
+    file_name: str
+    name: str
+    kind: SheetKind
+    header: Header
+    rows: list[Row] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
+    headers: dict[str, str] = field(default_factory=dict)  # field key -> header as written
+    units: dict[str, str] = field(default_factory=dict)
+    cols: dict[str, int] = field(default_factory=dict)  # field key -> column index (first one)
+
+
+@dataclass
+class Record:
+    values: dict
+    rows: list[Row]
+    defaults: dict = field(default_factory=dict)  # used only when the row is new
+
+
+class Plan:
+    """Desired table rows, by table name and key."""
+
+    def __init__(self):
+        self.tables: dict[str, dict[tuple, Record]] = defaultdict(dict)
+        self.other_causes: dict[str, Record] = {}  # hh_id -> Record(values={"causes": set})
+
+    def put(self, table: str, key: tuple, values: dict, rows: list[Row], defaults: dict | None = None) -> None:
+        existing = self.tables[table].get(key)
+        if existing is None:
+            self.tables[table][key] = Record(dict(values), list(rows), dict(defaults or {}))
+        else:
+            existing.values.update(values)
+            existing.defaults.update(defaults or {})
+            existing.rows.extend(r for r in rows if r not in existing.rows)
+
+    def drop_rows(self, bad: set[int]) -> None:
+        """Forget every record that came from a rejected row."""
+        for table, records in self.tables.items():
+            for key in [k for k, rec in records.items() if any(id(r) in bad for r in rec.rows)]:
+                del records[key]
+        for key in [k for k, rec in self.other_causes.items() if any(id(r) in bad for r in rec.rows)]:
+            del self.other_causes[key]
+
+
+def cell_text(raw) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
+        raw = int(raw)
+    if isinstance(raw, dt.datetime):
+        return raw.strftime("%Y-%m-%d %H:%M") if raw.time() != dt.time(0) else raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    value = str(raw).strip()
+    return value if len(value) <= 100 else value[:100] + "…"
+
+
+class Batch:
+    def __init__(self, conn, scope: Scope | None, file_names: list[str], skip_invalid: bool = False):
+        self.conn = conn
+        self.scope = scope
+        self.file_names = file_names
+        self.skip_invalid = skip_invalid
+        self.problems: list[Problem] = []
+        self.plan = Plan()
+        self.places = Places(conn)
+        self.households: dict[str, dict] = {}  # hh_id -> final household values (file, valid)
+        self.rejected_households: set[str] = set()
+        self.helpers: dict[str, dict] = {}  # helper_id -> {"name", "unit_name"} from this file
+        self._db_households: dict[str, dict | None] = {}
+        self._notes: dict[tuple, Counter] = defaultdict(Counter)
+
+    # ---- problems ----------------------------------------------------------------------
+
+    def error(self, row: Row, key: str | None, reason: str, value=None, *, header: str | None = None) -> None:
+        row.bad = True
+        self._add(row, key, reason, value, header, ERROR)
+
+    def notice(self, row: Row, key: str | None, reason: str, value=None) -> None:
+        self._add(row, key, reason, value, None, NOTICE)
+
+    def _add(self, row: Row, key, reason, value, header, level) -> None:
+        column = header or (row.sheet.headers.get(key, "") if key else "")
+        if value is None and key:
+            value = row.raw.get(key)
+        self.problems.append(Problem(self.file_names[row.file], row.sheet.name, row.number, column,
+                                     cell_text(value), reason, level))
+
+    def sheet_notice(self, sheet: Sheet, column: str, reason: str, value: str = "") -> None:
+        self.problems.append(Problem(sheet.file_name, sheet.name, None, column, value, reason, NOTICE))
+
+    def tally(self, sheet: Sheet, key: str, label: str) -> None:
+        """Count a repeated notice (e.g. a free-text 与户主关系), reported once per sheet and column."""
+        self._notes[(id(sheet), key)][label] += 1
+
+    def flush_tallies(self, sheet: Sheet, key: str, reason: str) -> None:
+        counts = self._notes.pop((id(sheet), key), None)
+        if counts:
+            shown = "、".join(f"{v}({n} 行)" for v, n in counts.most_common(12))
+            more = " 等" if len(counts) > 12 else ""
+            self.sheet_notice(sheet, sheet.headers.get(key, ""), reason.format(n=sum(counts.values())),
+                              shown + more)
+
+    def in_scope(self, code: str) -> bool:
+        return self.scope is None or self.scope.contains(code)
+
+    # ---- database look-ups (chunked, never per row) -------------------------------------
+
+    def fetch(self, table, key_col: str, keys, columns=None) -> list[dict]:
+        keys = sorted({k for k in keys if k is not None})
+        cols = [table.c[c] for c in columns] if columns else list(table.c)
+        out: list[dict] = []
+        names = [c.name for c in cols]
+        for i in range(0, len(keys), CHUNK):
+            part = keys[i:i + CHUNK]
+            stmt = select(*cols).where(table.c[key_col].in_(part))
+            out.extend(dict(zip(names, r)) for r in self.conn.execute(stmt).all())
+        return out
+
+    def db_households(self, hh_ids) -> dict[str, dict | None]:
+        missing = [h for h in set(hh_ids) if h not in self._db_households]
+        if missing:
+            for h in missing:
+                self._db_households[h] = None
+            for row in self.fetch(schema.household, "hh_id", missing):
+                self._db_households[row["hh_id"]] = row
+        return {h: self._db_households.get(h) for h in hh_ids}
+
+    def household(self, hh_id: str) -> dict | None:
+        """The household after this import (file's valid rows over the database), or None."""
+        if hh_id in self.households:
+            return self.households[hh_id]
+        return self.db_households([hh_id])[hh_id]
+
+
+# ---- places --------------------------------------------------------------------------------
+
+
+def place_key(name: str) -> str:
+    text = V.squeeze(unicodedata.normalize("NFKC", name or ""))
+    for long, short in (("村民委员会", "村"), ("村委会", "村"), ("居民委员会", "社区"), ("居委会", "社区"),
+                        ("人民政府", ""), ("办事处", "")):
+        if text.endswith(long):
+            text = text[: -len(long)] + short
+    return text
+
+
+class Places:
+    """Regions of the database plus those of the file, found by code or by names."""
+
+    def __init__(self, conn):
+        self.by_code: dict[str, dict] = {}
+        self.children: dict[str | None, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        stmt = select(schema.region.c.code, schema.region.c.name, schema.region.c.level,
+                      schema.region.c.parent_code)
+        for row in conn.execute(stmt).mappings():
+            self.add(row["code"], row["name"], row["level"], row["parent_code"])
+
+    def add(self, code: str, name: str, level: str, parent: str | None) -> None:
+        old = self.by_code.get(code)
+        if old:
+            names = self.children[old["parent_code"]][place_key(old["name"])]
+            if code in names:
+                names.remove(code)
+        self.by_code[code] = {"code": code, "name": name, "level": level, "parent_code": parent}
+        self.children[parent][place_key(name)].append(code)
+
+    def of_level(self, level: str, scope: Scope | None) -> list[str]:
+        return [c for c, r in self.by_code.items() if r["level"] == level and (scope is None or scope.contains(c))]
+
+    def resolve(self, code: str | None, county: str | None, town: str | None, village: str | None,
+                levels: tuple[str, ...], scope: Scope | None) -> str | None:
+        """The region meant by a code and/or names; raises V.Bad when none or several fit."""
+        if code:
+            region = self.by_code.get(code)
+            if region is None:
+                raise V.Bad(f"区划代码 {code} 在数据库和本次文件的区划表中都不存在")
+            if region["level"] not in levels:
+                want = "或".join(codes.REGION_LEVEL_LABELS[x] for x in levels)
+                raise V.Bad(f"区划代码 {code} 是{codes.REGION_LEVEL_LABELS[region['level']]},此处应为{want}")
+            chain = self.chain(code)
+            for level, name in (("county", county), ("town", town), ("village", village)):
+                if name and level in chain and place_key(chain[level]["name"]) != place_key(name):
+                    raise V.Bad(f"区划代码 {code} 对应“{chain[level]['name']}”,与名称“{name}”不符")
+            return code
+        if not (town or village or county):
+            return None
+        if village and not town:
+            raise V.Bad("只有行政村名称,缺少乡(镇)名称,无法确定地点")
+        counties = self.of_level("county", scope)
+        if county:
+            counties = [c for c in counties if place_key(self.by_code[c]["name"]) == place_key(county)]
+            if not counties:
+                raise V.Bad(f"找不到县(市、区)“{county}”")
+        if not town:
+            if "county" not in levels:
+                raise V.Bad("缺少乡(镇)名称,无法确定地点")
+            if len(counties) != 1:
+                raise V.Bad(f"县名称“{county}”对应多个县" if county else "未填地点")
+            return counties[0]
+        towns = [t for c in counties for t in self.children[c].get(place_key(town), [])]
+        if not towns:
+            raise V.Bad(f"找不到乡(镇)“{town}”" + (f"(在{county}内)" if county else ""))
+        if len(towns) > 1:
+            raise V.Bad(f"乡(镇)名称“{town}”在多个县重复,请填写县名称或区划代码")
+        if not village:
+            if "town" not in levels:
+                raise V.Bad("缺少行政村名称,无法确定地点")
+            return towns[0]
+        villages = self.children[towns[0]].get(place_key(village), [])
+        if not villages:
+            raise V.Bad(f"在{self.by_code[towns[0]]['name']}找不到行政村“{village}”")
+        if len(villages) > 1:
+            raise V.Bad(f"{self.by_code[towns[0]]['name']}有多个名为“{village}”的行政村,请填写区划代码")
+        if "village" not in levels:
+            raise V.Bad("此处应为乡镇或县,不能是行政村")
+        return villages[0]
+
+    def chain(self, code: str) -> dict[str, dict]:
+        out = {}
+        current = code
+        for _ in range(6):
+            region = self.by_code.get(current)
+            if region is None:
+                break
+            out[region["level"]] = region
+            current = region["parent_code"]
+            if not current:
+                break
+        return out

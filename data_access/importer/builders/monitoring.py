@@ -1,0 +1,42 @@
+"""防返贫监测 sheets: monitoring objects, identified and (maybe) removed."""
+
+from __future__ import annotations
+
+from ..batch import Batch, Row, Sheet
+from .common import duplicates, household_for
+
+
+def _removal(batch: Batch, row: Row, ident, removed, removed_date) -> bool:
+    if removed is True and removed_date is None:
+        batch.error(row, "mon_removed", "风险已消除,但没有风险消除时间")
+        return False
+    if removed is False and removed_date is not None:
+        batch.error(row, "mon_removed_date", "风险未消除,却填了风险消除时间")
+        return False
+    if removed_date is not None and ident is not None and removed_date < ident:
+        batch.error(row, "mon_removed_date", f"风险消除时间早于识别时间 {ident.isoformat()}")
+        return False
+    return True
+
+
+def build_monitoring(batch: Batch, sheets: list[Sheet]) -> None:
+    rows = [r for s in sheets for r in s.rows]
+    batch.db_households({r.values.get("hh_id") for r in rows})
+    duplicates(batch, rows, lambda r: (r.values.get("hh_id"), r.values.get("mon_identified")), "户编号和识别时间")
+    for row in rows:
+        if row.bad:
+            continue
+        hh = household_for(batch, row)
+        if hh is None:
+            continue
+        v = row.values
+        if not _removal(batch, row, v["mon_identified"], v.get("mon_removed"), v.get("mon_removed_date")):
+            continue
+        values = {"hh_id": v["hh_id"], "village_code": hh["village_code"], "kind": v["mon_kind"],
+                  "main_risk": v["mon_risk"], "identified_date": v["mon_identified"]}
+        if "mon_removed_date" in row.sheet.present or "mon_removed" in row.sheet.present:
+            values["removed_date"] = v.get("mon_removed_date")
+        if v.get("persons") is not None:
+            values["persons"] = v["persons"]
+        batch.plan.put("monitoring_object", (v["hh_id"], v["mon_identified"]), values, [row],
+                       {"persons": hh["member_count"]})

@@ -1,0 +1,469 @@
+"""人员 sheets: households and persons, checked across the rows of one household and the database."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from ... import codes, schema
+from ...rules import id_birth_date
+from .. import values as V
+from ..batch import Batch, Record, Row, Sheet, cell_text
+from .common import MONITORED, REGISTERED, county_of, duplicates, place_of, same, town_of
+
+
+# ---- 人员 (households and persons) -------------------------------------------------------------------
+
+HOUSEHOLD_KEYS = (
+    "region_code", "county_name", "town_name", "village_name", "natural_village", "head_name", "member_count",
+    "hh_type", "attribute", "standard", "main_cause", "other_causes", "identified_year", "exit_year",
+    "returned_year", "status", "policy_status", "relocated", "relocation_year", "relocation_site", "house_grade",
+    "dangerous_house", "safe_water", "food_clothing_ok", "hh_phone", "mon_kind", "mon_risk", "mon_identified",
+    "mon_removed", "mon_removed_date",
+)
+PERSON_COLUMNS = ("name", "id_number", "relation", "sex", "ethnicity", "birth_date", "education", "schooling",
+                  "health", "labour_skill", "work_status", "work_months", "medical_insurance",
+                  "serious_illness_insurance", "phone")
+
+STATUS_WORDS = {
+    "未脱贫": codes.STATUS_NOT_EXITED, "贫困": codes.STATUS_NOT_EXITED, "未脱贫户": codes.STATUS_NOT_EXITED,
+    "在档未脱贫": codes.STATUS_NOT_EXITED, "否": codes.STATUS_NOT_EXITED,
+    "已脱贫": codes.STATUS_EXITED, "脱贫": codes.STATUS_EXITED, "稳定脱贫": codes.STATUS_EXITED,
+    "标注脱贫": codes.STATUS_EXITED, "是": codes.STATUS_EXITED, "脱贫享受政策": codes.STATUS_EXITED,
+    "脱贫不享受政策": codes.STATUS_EXITED, "已脱贫户": codes.STATUS_EXITED,
+    "返贫": codes.STATUS_RETURNED, "已返贫": codes.STATUS_RETURNED, "返贫户": codes.STATUS_RETURNED,
+}
+# 户类型 -> (kind, status or None, policy or None); "监测户" depends on the monitoring type.
+HH_TYPES = {
+    "脱贫户": (REGISTERED, codes.STATUS_EXITED, None), "已脱贫户": (REGISTERED, codes.STATUS_EXITED, None),
+    "稳定脱贫户": (REGISTERED, codes.STATUS_EXITED, None), "脱贫人口": (REGISTERED, codes.STATUS_EXITED, None),
+    "脱贫不稳定户": (REGISTERED, codes.STATUS_EXITED, None),
+    "脱贫享受政策": (REGISTERED, codes.STATUS_EXITED, "脱贫享受政策"),
+    "脱贫享受政策户": (REGISTERED, codes.STATUS_EXITED, "脱贫享受政策"),
+    "脱贫不享受政策": (REGISTERED, codes.STATUS_EXITED, "脱贫不享受政策"),
+    "脱贫不享受政策户": (REGISTERED, codes.STATUS_EXITED, "脱贫不享受政策"),
+    "贫困户": (REGISTERED, None, None), "建档立卡户": (REGISTERED, None, None),
+    "建档立卡贫困户": (REGISTERED, None, None), "未脱贫户": (REGISTERED, codes.STATUS_NOT_EXITED, None),
+    "返贫户": (REGISTERED, codes.STATUS_RETURNED, None),
+    "一般农户": (MONITORED, None, None), "非贫困户": (MONITORED, None, None),
+    "边缘易致贫户": (MONITORED, None, None), "边缘户": (MONITORED, None, None),
+    "突发严重困难户": (MONITORED, None, None), "监测户": None, "监测对象": None,
+}
+POLICY_WORDS = {
+    "脱贫享受政策": "脱贫享受政策", "享受政策": "脱贫享受政策", "享受": "脱贫享受政策", "是": "脱贫享受政策",
+    "脱贫不享受政策": "脱贫不享受政策", "不享受政策": "脱贫不享受政策", "不享受": "脱贫不享受政策",
+    "否": "脱贫不享受政策",
+}
+NOT_MONITORED = {"否", "无", "非监测对象", "不是", "一般农户"}
+ID_CARD_TYPES = {"", "居民身份证", "身份证", "第二代居民身份证", "二代身份证", "中华人民共和国居民身份证"}
+
+
+def _relation(value: str | None) -> tuple[str | None, bool]:
+    if not value:
+        return None, False
+    if value in codes.RELATIONS:
+        return value, False
+    mapped = V.VALUE_SYNONYMS.get(value)
+    if mapped in codes.RELATIONS:
+        return mapped, False
+    return "其他", True
+
+
+def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None) -> object:
+    """The household field agreed by all rows (blank rows ignored); flags rows that disagree."""
+    ordered = ([head] if head else []) + [r for r in rows if r is not head]
+    values = [r.values.get(key) for r in ordered]
+    if values.count(values[0]) == len(values):  # the usual case: every row says the same
+        return values[0] if values[0] not in (None, []) else None
+    chosen = None
+    source = None
+    for row in ordered:
+        if key not in row.sheet.present or key not in row.values:
+            continue
+        value = row.values[key]
+        if value in (None, []):
+            continue
+        if chosen is None:
+            chosen, source = value, row
+        elif not same(value, chosen) and not (isinstance(value, list) and set(value) == set(chosen)):
+            batch.error(row, key, f"同一户各行的“{row.sheet.headers.get(key, key)}”不一致:本行为“{cell_text(row.raw.get(key))}”,"
+                                  f"第 {source.number} 行为“{cell_text(source.raw.get(key))}”")
+    return chosen
+
+
+def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
+    rows = [r for s in sheets for r in s.rows]
+    for sheet in sheets:
+        for key, what in (("income_per_capita", "人均纯收入"), ("person_identified", "人员识别时间")):
+            if key in sheet.present:
+                batch.sheet_notice(sheet, sheet.headers[key], f"“{what}”列未导入:" + (
+                    "收入请用“收入”表导入(需有年度与各项收入)" if key == "income_per_capita" else "库中无此字段"))
+    # -- person-level values
+    for row in rows:
+        v = row.values
+        id_type = v.get("id_type") or ""
+        raw = v.get("id_number")
+        if raw is not None and id_type not in ID_CARD_TYPES:
+            # Another document (e.g. 残疾证): keep its number as written, without ID-card checks.
+            v["id_number"] = V.squeeze(V.clean(raw))[:18]
+        elif raw is not None:
+            try:
+                v["id_number"] = V.id_number(raw)
+            except V.Bad as exc:
+                v["id_number"] = None
+                batch.error(row, "id_number", str(exc))
+        relation, free = _relation(v.get("relation"))
+        if free:
+            batch.tally(row.sheet, "relation", v.get("relation"))
+        v["relation"] = relation
+        number = v.get("id_number")
+        if number and id_type in ID_CARD_TYPES and len(number) == 18:
+            birth, sex = id_birth_date(number), V.id_sex(number)
+            if v.get("sex") and v["sex"] != sex:
+                batch.error(row, "sex", f"性别与证件号码不符(证件号码第 17 位表示{sex})")
+            if v.get("birth_date") and v["birth_date"] != birth:
+                batch.error(row, "birth_date", f"出生日期与证件号码不符(证件号码中为 {birth.isoformat()})")
+            v.setdefault("sex", None)
+            v["sex"] = v["sex"] or sex
+            v["birth_date"] = v.get("birth_date") or birth
+            v["_derived"] = True
+        if not v.get("person_id") and not number and not row.bad:
+            batch.error(row, "id_number" if "id_number" in row.sheet.present else "person_id",
+                        "人编号与证件号码都为空,无法识别此人", "")
+    for sheet in sheets:
+        batch.flush_tallies(sheet, "relation", "与户主关系中有 {n} 行不是标准称谓,已记为“其他”")
+    duplicates(batch, rows, lambda r: r.values.get("person_id"), "人编号")
+    duplicates(batch, rows, lambda r: r.values.get("id_number"), "证件号码")
+
+    # -- database state of the people and households mentioned
+    hh_ids = {r.values.get("hh_id") for r in rows if r.values.get("hh_id")}
+    db_hh = batch.db_households(hh_ids)
+    by_pid = {p["person_id"]: p for p in batch.fetch(
+        schema.person, "person_id", {r.values.get("person_id") for r in rows}, ("person_id", "hh_id", "id_number"))}
+    by_idn = {p["id_number"]: p for p in batch.fetch(
+        schema.person, "id_number", {r.values.get("id_number") for r in rows}, ("person_id", "hh_id", "id_number"))}
+    for row in rows:
+        v = row.values
+        if row.bad:
+            continue
+        known = by_idn.get(v.get("id_number")) if v.get("id_number") else None
+        if v.get("person_id"):
+            if known and known["person_id"] != v["person_id"]:
+                batch.error(row, "id_number", f"该证件号码在数据库中属于另一人(人编号 {known['person_id']},"
+                                              f"户编号 {known['hh_id']})")
+                continue
+            v["_pid"] = v["person_id"]
+        else:
+            v["_pid"] = known["person_id"] if known else v["id_number"]
+    # Members already in the database for these households, and moves between households.
+    db_members: dict[str, set[str]] = defaultdict(set)
+    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id")):
+        db_members[p["hh_id"]].add(p["person_id"])
+    extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
+    for p in batch.fetch(schema.person, "person_id", extra_pids, ("person_id", "hh_id", "id_number")):
+        by_pid[p["person_id"]] = p
+
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        if row.values.get("hh_id"):
+            groups[row.values["hh_id"]].append(row)
+
+    finals: dict[str, dict] = {}
+    for hh_id, members in groups.items():
+        final = _build_household(batch, hh_id, members, db_hh.get(hh_id))
+        if final is not None:
+            finals[hh_id] = final
+
+    # member_count = the household's person rows after the import (moves included)
+    file_members: dict[str, set[str]] = defaultdict(set)
+    moved_out: dict[str, set[str]] = defaultdict(set)
+    for hh_id, members in groups.items():
+        for row in members:
+            pid = row.values.get("_pid")
+            if not pid or row.bad:
+                continue
+            file_members[hh_id].add(pid)
+            old = by_pid.get(pid)
+            if old and old["hh_id"] != hh_id:
+                moved_out[old["hh_id"]].add(pid)
+    for hh_id, final in finals.items():
+        members = groups[hh_id]
+        if any(r.bad for r in members):
+            continue
+        total = len((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id])
+        given = final.pop("_given_count", None)
+        if given is not None and given != total:
+            kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id])
+            detail = f"文件中该户 {len(file_members[hh_id])} 行" + (f",数据库中另有 {kept} 人未列在文件中(不会被删除)"
+                                                               if kept else "")
+            for row in members:
+                batch.error(row, "member_count", f"人数为 {given},但该户导入后共有 {total} 人({detail})")
+            continue
+        final["member_count"] = total
+
+    # Reject whole households when any of their rows is bad.
+    for hh_id, members in groups.items():
+        if any(r.bad for r in members):
+            if batch.skip_invalid:
+                for row in members:
+                    if not row.bad:
+                        batch.error(row, None, "同一户的其他行有错误,整户未导入", hh_id, header="户编号")
+            finals.pop(hh_id, None)
+            batch.rejected_households.add(hh_id)
+    for hh_id, final in finals.items():
+        members = groups[hh_id]
+        batch.households[hh_id] = final
+        columns = final.pop("_columns")
+        values = {k: final[k] for k in columns} | {"hh_id": hh_id, "member_count": final["member_count"]}
+        batch.plan.put("household", (hh_id,), values, members, {"relocated": False})
+        causes = final.pop("_other_causes", None)
+        if causes is not None:
+            batch.plan.other_causes[hh_id] = Record({"causes": causes}, members)
+        mon = final.pop("_monitoring", None)
+        if mon is not None:
+            defaults = {"main_risk": mon.pop("_default_risk")} if "_default_risk" in mon else {}
+            mon["persons"] = final["member_count"]
+            batch.plan.put("monitoring_object", (hh_id, mon["identified_date"]), mon, members, defaults)
+        for row in members:
+            pv = row.values
+            person = {k: pv.get(k) for k in PERSON_COLUMNS if k in row.sheet.present or
+                      (k in ("sex", "birth_date") and pv.get("_derived"))}
+            if "birth_date" in person:
+                person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
+            person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
+            batch.plan.put("person", (pv["_pid"],), person, [row])
+    # Households outside the file that lose members to a move keep a true member_count.
+    moved_rows: dict[str, list[Row]] = defaultdict(list)
+    for hh_id in finals:
+        for row in groups[hh_id]:
+            old = by_pid.get(row.values.get("_pid"))
+            if old and old["hh_id"] != hh_id and old["hh_id"] not in groups:
+                moved_rows[old["hh_id"]].append(row)
+    if moved_rows:
+        remaining: dict[str, int] = Counter()
+        leaving = {r.values["_pid"] for rs in moved_rows.values() for r in rs}
+        for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id")):
+            if p["person_id"] not in leaving:
+                remaining[p["hh_id"]] += 1
+        for hh_id, rs in moved_rows.items():
+            batch.plan.put("household", (hh_id,), {"hh_id": hh_id, "member_count": remaining[hh_id]}, rs)
+
+
+def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | None) -> dict | None:
+    present = set().union(*(r.sheet.present for r in members))
+    heads = [r for r in members if r.values.get("relation") == "户主"]
+    for extra in heads[1:]:
+        batch.error(extra, "relation", f"一户只能有一个户主(第 {heads[0].number} 行也是户主)")
+    head = heads[0] if heads else None
+    hv = {key: _household_value(members, key, batch, head) for key in HOUSEHOLD_KEYS if key in present}
+    if any(r.bad for r in members):
+        return None
+    first = head or members[0]
+
+    final: dict = dict(db) if db else {}
+    columns: set[str] = set()
+
+    def put(column, value):
+        final[column] = value
+        columns.add(column)
+
+    # place
+    if any(k in present for k in ("region_code", "county_name", "town_name", "village_name")):
+        code = place_of(batch, first, ("village",), required=db is None)
+        if first.bad:
+            return None
+        if code:
+            put("village_code", code)
+            put("town_code", town_of(code))
+            put("county_code", county_of(code))
+    if not final.get("village_code"):
+        batch.error(first, "region_code" if "region_code" in present else "village_name",
+                    "新户缺少地点(区划代码,或 乡(镇)+行政村 名称)", "")
+        return None
+    if db and not batch.in_scope(final["village_code"]):
+        batch.error(first, "hh_id", f"该户在数据库中属于 {final['village_code']},超出本账号可导入的范围")
+        return None
+    for key in ("natural_village", "attribute", "standard", "main_cause", "identified_year", "exit_year",
+                "returned_year", "relocated", "relocation_year", "relocation_site", "safe_water", "food_clothing_ok"):
+        if key in present:
+            put(key, hv.get(key))
+    if "relocated" in columns:
+        final["relocated"] = bool(final["relocated"])
+    if "hh_phone" in present:
+        put("phone", hv.get("hh_phone"))
+    # head of household
+    head_name = hv.get("head_name")
+    if head and head_name and V.squeeze(head.values.get("name") or "") != V.squeeze(head_name):
+        batch.error(head, "head_name", f"户主姓名“{head_name}”与户主行的姓名“{head.values.get('name')}”不一致")
+        return None
+    name = head_name or (head.values.get("name") if head else None)
+    if name:
+        put("head_name", name)
+    elif not db:
+        for row in members:
+            batch.error(row, "relation", "该户没有“与户主关系”为户主的行,也未填户主姓名;数据库中也没有此户", "")
+        return None
+    if "member_count" in present and hv.get("member_count") is not None:
+        final["_given_count"] = hv["member_count"]
+    # kind, status and years
+    mon_kind_raw = hv.get("mon_kind")
+    mon_kind = None
+    if mon_kind_raw and mon_kind_raw not in NOT_MONITORED:
+        try:
+            mon_kind = V.code(mon_kind_raw, codes.MONITORING_KINDS, "监测对象类型")
+        except V.Bad as exc:
+            batch.error(first, "mon_kind", str(exc))
+            return None
+    status_given = policy_given = None
+    if "hh_type" in present and hv.get("hh_type"):
+        t = hv["hh_type"]
+        spec = HH_TYPES.get(t, "unknown")
+        if spec == "unknown":
+            batch.error(first, "hh_type", f"户类型“{t}”无法识别(可用:脱贫户、贫困户、监测户、一般农户、"
+                                           "脱贫享受政策、脱贫不享受政策)")
+            return None
+        if spec is None:  # 监测户
+            spec = (REGISTERED, codes.STATUS_EXITED, None) if mon_kind == "脱贫不稳定户" else (MONITORED, None, None)
+        put("kind", spec[0])
+        status_given, policy_given = spec[1], spec[2]
+    if "status" in present and hv.get("status"):
+        word = hv["status"]
+        status = STATUS_WORDS.get(word)
+        if status is None:
+            batch.error(first, "status", f"脱贫状态“{word}”无法识别(可用:未脱贫、已脱贫、返贫)")
+            return None
+        if status_given and status != status_given:
+            batch.error(first, "status", f"脱贫状态“{word}”与户类型“{hv['hh_type']}”矛盾")
+            return None
+        status_given = status
+        if word in POLICY_WORDS and word.startswith("脱贫"):
+            policy_given = POLICY_WORDS[word]
+    if "policy_status" in present and hv.get("policy_status"):
+        word = hv["policy_status"]
+        policy = POLICY_WORDS.get(word)
+        if policy is None:
+            batch.error(first, "policy_status", f"享受政策情况“{word}”无法识别(可用:脱贫享受政策、脱贫不享受政策)")
+            return None
+        if policy_given and policy != policy_given:
+            batch.error(first, "policy_status", f"享受政策情况与户类型“{hv.get('hh_type')}”矛盾")
+            return None
+        policy_given = policy
+    if "kind" not in final or final.get("kind") is None:
+        put("kind", REGISTERED)
+    registered = final["kind"] == REGISTERED
+    iy, ey, ry = final.get("identified_year"), final.get("exit_year"), final.get("returned_year")
+    if registered:
+        if iy is None:
+            key = "identified_year" if "identified_year" in present else "hh_id"
+            batch.error(first, key, "建档立卡户缺少识别年度(首次识别时间)", hv.get("identified_year") or "")
+            return None
+        derived = codes.STATUS_RETURNED if ry else codes.STATUS_EXITED if ey else codes.STATUS_NOT_EXITED
+        status = status_given or derived
+        if status != derived:
+            if status == codes.STATUS_EXITED and not ey:
+                reason = ("户类型为脱贫户(或状态已脱贫),但没有脱贫年度" +
+                          ("" if "exit_year" in present else ":文件没有“脱贫年度”列,数据库中也没有此户的脱贫年度,"
+                                                             "请在文件中增加“脱贫年度”列"))
+            elif status == codes.STATUS_RETURNED:
+                reason = "脱贫状态为返贫,但没有返贫年度"
+            elif status == codes.STATUS_NOT_EXITED:
+                reason = f"脱贫状态为未脱贫,但有脱贫年度 {ey}" if ey else f"脱贫状态为未脱贫,但有返贫年度 {ry}"
+            else:
+                reason = f"脱贫状态为已脱贫,但有返贫年度 {ry}"
+            key = "hh_type" if "hh_type" in present and not ("status" in present and hv.get("status")) else "status"
+            batch.error(first, key, reason)
+            return None
+        if ey is not None and ey < iy:
+            batch.error(first, "exit_year", f"脱贫年度 {ey} 早于识别年度 {iy}")
+            return None
+        if ry is not None and (ey is None or ry < ey):
+            batch.error(first, "returned_year", f"返贫年度 {ry} 应晚于脱贫年度" + (f" {ey}" if ey else "(无脱贫年度)"))
+            return None
+        put("status", status)
+        if policy_given is not None:
+            if status != codes.STATUS_EXITED:
+                batch.error(first, "policy_status", "只有已脱贫户才有“享受政策”情况")
+                return None
+            put("policy_status", policy_given)
+        elif status != codes.STATUS_EXITED and final.get("policy_status"):
+            put("policy_status", None)
+    else:
+        if status_given in (codes.STATUS_EXITED, codes.STATUS_RETURNED) or ey or ry:
+            batch.error(first, "hh_type", "一般农户(非建档立卡户)不应有脱贫或返贫信息")
+            return None
+        put("status", None)
+        if final.get("policy_status"):
+            put("policy_status", None)
+    # houses
+    if "house_grade" in present or "dangerous_house" in present:
+        grade = hv.get("house_grade")
+        flag = hv.get("dangerous_house")
+        if flag:
+            dangerous = None
+            try:
+                dangerous = V.boolean(flag)
+            except V.Bad:
+                try:
+                    grade_from_flag = V.code(flag, codes.HOUSE_GRADES, "危房等级")
+                except V.Bad:
+                    batch.error(first, "dangerous_house", "危房户应为“是”“否”或危房等级(C级/D级)")
+                    return None
+                if grade and grade != grade_from_flag:
+                    batch.error(first, "dangerous_house", f"危房户“{flag}”与危房等级“{grade}”不一致")
+                    return None
+                grade = grade_from_flag
+            known = final.get("house_grade") if "house_grade" not in present else None
+            if dangerous is True:
+                if grade is None and known in codes.DANGEROUS_HOUSE_GRADES:
+                    grade = known  # the database already knows which grade
+                elif grade is None:
+                    grade = "C"
+                    batch.tally(first.sheet, "dangerous_house", hh_id)
+                elif grade not in codes.DANGEROUS_HOUSE_GRADES:
+                    batch.error(first, "dangerous_house", f"危房户为“是”,但危房等级为“{grade}”(不是 C 或 D 级)")
+                    return None
+            elif dangerous is False:
+                if grade in codes.DANGEROUS_HOUSE_GRADES:
+                    batch.error(first, "dangerous_house", f"危房户为“否”,但危房等级为“{grade}”")
+                    return None
+                grade = grade or (known if known in ("安全", "A", "B") else "安全")
+        put("house_grade", grade)
+    # other causes
+    if "other_causes" in present:
+        others = [c for c in (hv.get("other_causes") or []) if c != final.get("main_cause")]
+        final["_other_causes"] = set(others)
+    # monitoring object (2022 export columns)
+    if mon_kind:
+        ident = hv.get("mon_identified")
+        if ident is None:
+            batch.error(first, "mon_identified" if "mon_identified" in present else "mon_kind",
+                        "监测对象缺少风险识别时间", hv.get("mon_identified") or "")
+            return None
+        removed_date = hv.get("mon_removed_date")
+        removed = hv.get("mon_removed")
+        if removed is True and removed_date is None:
+            batch.error(first, "mon_removed", "风险已消除,但没有风险消除时间")
+            return None
+        if removed is False and removed_date is not None:
+            batch.error(first, "mon_removed_date", "风险未消除,却填了风险消除时间")
+            return None
+        if removed_date is not None and removed_date < ident:
+            batch.error(first, "mon_removed_date", f"风险消除时间早于识别时间 {ident.isoformat()}")
+            return None
+        mon = {"hh_id": hh_id, "village_code": final["village_code"], "kind": mon_kind, "identified_date": ident}
+        if "mon_removed_date" in present or "mon_removed" in present:
+            mon["removed_date"] = removed_date
+        if "mon_risk" in present and hv.get("mon_risk"):
+            mon["main_risk"] = hv["mon_risk"]
+        else:
+            mon["_default_risk"] = "其他"
+            batch.tally(first.sheet, "mon_risk", hh_id)
+        final["_monitoring"] = mon
+    final["_columns"] = columns
+    return final
+
+
+def finish_persons(batch: Batch, sheets: list[Sheet]) -> None:
+    for sheet in sheets:
+        batch.flush_tallies(sheet, "dangerous_house", "{n} 户危房户为“是”但未填危房等级,按 C 级(危房)记录")
+        batch.flush_tallies(sheet, "mon_risk", "文件没有“主要风险”:{n} 户监测对象的主要风险按“其他”记录"
+                                               "(数据库中已有的风险保持不变),请用“监测对象”表补充")
