@@ -17,6 +17,7 @@ import time
 
 import pandas as pd
 
+from bench.objects import samples
 from data_access import codes
 from data_access.db import get_engine
 from data_access.queries import causes, funds, monitoring, overview
@@ -242,8 +243,6 @@ def agreement(engine, scope, year) -> dict:
 def run(url: str, page_keys: list[str] | None = None) -> dict:
     """Per page: seconds the naive way and through data_access (same figures, no cache), and their ratio."""
     import resource
-
-    from bench.run import samples
 
     engine = get_engine(url)
     sample = samples(engine)
