@@ -1,4 +1,5 @@
-"""The house's layout: data_access imports no streamlit, and its modules import each other without a circle.
+"""The house's layout: imports run one way (data_access → components → pages → app.py), data_access imports
+no streamlit, and no product module takes part in an import circle.
 
 The graph is read with ``ast`` from the source (every ``import`` / ``from … import``, at module level or
 inside a function), so an import moved into a function to dodge a circle still counts as an edge.
@@ -12,15 +13,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "data_access"
+# Layers from the bottom up: a module may import its own layer and those below, never one above.
+LAYERS = ("data_access", "components", "pages", "app")
 
 
-def _modules() -> dict[str, Path]:
+def _modules(folders=(PACKAGE,)) -> dict[str, Path]:
     out = {}
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        out[".".join(parts)] = path
+    for folder in folders:
+        paths = [ROOT / folder] if folder.endswith(".py") else sorted((ROOT / folder).rglob("*.py"))
+        for path in paths:
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            out[".".join(parts)] = path
     return out
 
 
@@ -46,9 +51,9 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(edges between data_access modules, every imported name per module)."""
-    modules = _modules()
+def _graph(folders: tuple[str, ...] = (PACKAGE,)) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(edges between the modules under ``folders``, every imported name per module)."""
+    modules = _modules(folders)
     inner, every = {}, {}
     for name, path in modules.items():
         targets = _imports(name, path, modules)
@@ -123,3 +128,36 @@ def test_query_subjects_import_no_other_subject():
     for name, targets in edges.items():
         if name.startswith("data_access.queries.") and name not in shared:
             assert not [t for t in targets if t.startswith("data_access.queries") and t not in shared], name
+
+
+PRODUCT = ("data_access", "components", "pages", "app.py", "serve.py")
+
+
+def _layer(module: str) -> int | None:
+    top = module.split(".")[0]
+    return LAYERS.index(top) if top in LAYERS else None
+
+
+def test_the_layer_rule_sees_an_upward_import():
+    assert _layer("components.widgets") == 1 and _layer("pages.funds") == 2 and _layer("serve") is None
+    assert _layer("data_access.rules") < _layer("components.data")
+
+
+def test_no_import_cycle_in_the_product():
+    edges, _ = _graph(PRODUCT)
+    assert "components.widgets" in edges and "pages.overview" in edges and "app" in edges  # the graph was read
+    assert _cycles(edges) == []
+
+
+def test_imports_run_one_way():
+    """data_access → components → pages → app.py: nothing imports a layer above its own."""
+    _, every = _graph(PRODUCT)
+    upward = {}
+    for name, targets in every.items():
+        own = _layer(name)
+        if own is None:
+            continue
+        up = sorted(t for t in targets if (_layer(t) or 0) > own and t.split(".")[0] in LAYERS)
+        if up:
+            upward[name] = up
+    assert upward == {}
