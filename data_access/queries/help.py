@@ -1,15 +1,7 @@
 """帮扶力量: help units (帮扶单位), cadres (帮扶责任人), their households, visits (入户率) and help measures.
 
-Definitions (every function here uses them; they are the registry's rules, ``data_access.rules``):
-- a household is assigned at a date when an assignment (结对帮扶) covers it: start_date <= date and
-  (end_date is empty or end_date >= date); the assignment's village places it in a scope;
-- a visit (入户) counts only when its kind is 入户走访 (HOME_VISIT_KINDS): a phone call or a policy
-  meeting is a contact, not a home visit;
-- 入户率 of a period [start, end] = assigned households at ``end`` with at least one home visit
-  (by any cadre) in the period ÷ assigned households at ``end``;
-- "no visit in N days" at a date: no home visit in the N days ending on that date (date included),
-  so the households without a visit in 90 days are exactly the assigned households minus those
-  visited in the 90-day 入户率 period ending on the same date.
+Definitions: what an assigned household, a home visit (入户), 入户率 and "no visit in N days" are is
+written once, in ``data_access.rules``; every function here uses those rules.
 """
 
 from __future__ import annotations
