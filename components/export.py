@@ -5,8 +5,9 @@
 - A DataFrame (already with Chinese headers and units, as shown): two buttons; the
   file is only built when a button is clicked.
 - A callable ``source(row_cap) -> iterable of DataFrames`` (a large list streamed from
-  the database; ``streamed(fn, ctx, ...)`` makes one from a data_access generator): a row cap, a format, a "生成导出文件" button that builds the file
-  with a progress bar, then the download button. Give ``total`` (rows expected)
+  the database; ``streamed(fn, ctx, ...)`` makes one from a data_access generator): a
+  row cap, a format, a "生成导出文件" button that builds the file with a progress bar,
+  then the download button. Give ``total`` (rows expected)
   for an exact progress bar.
 Exports respect ``ctx.masked`` and ``ctx.can_export`` and are written to the audit log.
 """

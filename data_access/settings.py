@@ -41,7 +41,8 @@ def auth_settings() -> AuthSettings:
     section = read_secrets().get("auth", {})
     secret = os.environ.get("REGISTRY_AUTH_SECRET", section.get("secret", "")) or ""
     trusted = os.environ.get("REGISTRY_TRUSTED_HEADER")
-    trusted_on = (trusted.strip() in ("1", "true", "yes")) if trusted is not None else bool(section.get("trusted_header", False))
+    trusted_on = ((trusted.strip() in ("1", "true", "yes")) if trusted is not None
+                  else bool(section.get("trusted_header", False)))
     defaults = AuthSettings()
     return AuthSettings(
         secret=str(secret), trusted_header=trusted_on,

@@ -129,7 +129,8 @@ def cross(df, col, col_title, col_order, key, param):
 
 with tab_attr:
     df = fetch(causes.cause_by_attribute, ctx, ctx.year)
-    cross(df, "attribute", "属性", list(HOUSEHOLD_ATTRIBUTES) + sorted(set(df["attribute"]) - set(HOUSEHOLD_ATTRIBUTES)),
+    cross(df, "attribute", "属性",
+          list(HOUSEHOLD_ATTRIBUTES) + sorted(set(df["attribute"]) - set(HOUSEHOLD_ATTRIBUTES)),
           "cause-by-attribute", "attribute")
 with tab_status:
     st.caption(f"脱贫状态为{ctx.year}年末的状态。")

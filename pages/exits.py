@@ -50,7 +50,8 @@ cards = [
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit})", fmt.count(now[f"cum_exited_{measure}"]),
         help=f"{ctx.first_year}年至{ctx.year}年各年脱贫之和(含其后返贫的户)。"),
-    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change, up_is_good=False,
+    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change,
+        up_is_good=False,
         help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
 ]
 if ctx.present:  # one screen: the four figures beside this year's progress against the targets

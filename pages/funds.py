@@ -88,7 +88,7 @@ def rate_chart(df: pd.DataFrame, overall: float | None, title: str) -> alt.Chart
     pick = alt.selection_point(name="pick", fields=["key"], on="click")
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=16, labelLimit=260))
     bars = alt.Chart(data).mark_bar(height={"band": 0.7}).encode(
-        y=y, x=alt.X("支出进度:Q", title=f"支出进度(%)  ▏黑色竖线:拨付率", scale=alt.Scale(domain=[0, 100])),
+        y=y, x=alt.X("支出进度:Q", title="支出进度(%)  ▏黑色竖线:拨付率", scale=alt.Scale(domain=[0, 100])),
         color=alt.condition("datum.behind", alt.value(BAD), alt.value(GOOD)),
         tooltip=[alt.Tooltip("label:N", title=title), alt.Tooltip("支出进度:Q", format=".2f"),
                  alt.Tooltip("拨付率:Q", format=".2f")],

@@ -147,8 +147,9 @@ with tabs[2]:
                  + base.transform_filter(~is_income).mark_line(strokeDash=[6, 4], strokeWidth=2,
                                                                interpolate="step-after"))
         table = income.rename(columns={
-            "year": "年度", "members": "家庭人口(人)", "wage": "工资性收入(元)", "business_income": "生产经营性收入(元)",
-            "business_cost": "生产经营性支出(元)", "property_income": "财产性收入(元)",
+            "year": "年度", "members": "家庭人口(人)", "wage": "工资性收入(元)",
+            "business_income": "生产经营性收入(元)", "business_cost": "生产经营性支出(元)",
+            "property_income": "财产性收入(元)",
             "transfer_income": "转移性收入(元)", "transfer_excluded": "不计入的转移性收入(元)",
             "per_capita_net": "年人均纯收入(元)", "line": "标准线(元)", "line_kind": "标准线类型",
             "above_line_pct": "高于标准线(%)",

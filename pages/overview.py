@@ -106,7 +106,7 @@ with left:
         color="#000000", thickness=3, size=34).encode(x=x, y="年度任务:Q",
                                                       tooltip=["年度", alt.Tooltip("年度任务:Q", format=",")])
     table = pd.DataFrame({
-        "年度": years["year"], f"脱贫户数(户)": years["exited_households"], "任务户数(户)": years["target_households"],
+        "年度": years["year"], "脱贫户数(户)": years["exited_households"], "任务户数(户)": years["target_households"],
         "完成率·户(%)": years["target_pct_households"], "脱贫人数(人)": years["exited_persons"],
         "任务人数(人)": years["target_persons"], "完成率·人(%)": years["target_pct_persons"],
     })

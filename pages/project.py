@@ -88,7 +88,7 @@ else:
     cum = moves.copy()
     cum["date"] = pd.to_datetime(cum["date"])
     series = []
-    for kind, colour in (("安排", NEUTRAL), ("拨付", GOOD), ("支出", BAD)):
+    for kind, _colour in (("安排", NEUTRAL), ("拨付", GOOD), ("支出", BAD)):
         part = cum[cum["kind"] == kind].groupby("date", as_index=False)["amount"].sum().sort_values("date")
         if part.empty:
             continue

@@ -74,7 +74,8 @@ tips = pd.DataFrame({
     "code": df["code"],
     "value": df[key],
     "t_town": df["town_name"],
-    "t_reg": [f"{fmt.count(h)} 户 / {fmt.count(p)} 人" for h, p in zip(df.registered_households, df.registered_persons)],
+    "t_reg": [f"{fmt.count(h)} 户 / {fmt.count(p)} 人"
+              for h, p in zip(df.registered_households, df.registered_persons)],
     "t_inc": [shown(v, "%", 2) for v in df.incidence],
     "t_notex": [shown(v, "人", 0) for v in df.not_exited_persons],
     "t_prog": [shown(v, "%", 2) for v in df.exit_progress],

@@ -1,4 +1,5 @@
-"""Summary tables (data_access.summary: read, refresh): same figures as the base tables, never used when stale, rebuilt on import.
+"""Summary tables (data_access.summary: read, refresh): same figures as the base tables, never used when stale,
+rebuilt on import.
 
 Each test works on its own demo database (seed 29, never the shared seed-7 one) because it writes meta.
 (a) every summary-backed query gives exactly what the same function gives on the base tables (summary

@@ -81,7 +81,8 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
             color=alt.Color("side:N", title=None, scale=alt.Scale(
                 domain=[f"高于{base_name}", f"低于{base_name}"], range=[CATEGORICAL[3], CATEGORICAL[0]]),
                 legend=None),
-            tooltip=[alt.Tooltip("cause:N", title="致贫原因"), alt.Tooltip("diff:Q", title="相差(百分点)", format="+.2f")],
+            tooltip=[alt.Tooltip("cause:N", title="致贫原因"),
+                     alt.Tooltip("diff:Q", title="相差(百分点)", format="+.2f")],
         ).add_params(picked) + base_chart.mark_text(fontSize=15, font=FONT_STACK, dx=alt.expr(
             "datum.diff >= 0 ? 18 : -18")).encode(text="_label:N")
     else:
@@ -116,7 +117,8 @@ def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
         x=alt.X("households:Q", title="户数(户)", scale=alt.Scale(domain=[0, x_max]),
                 axis=None if compact else alt.Axis(format=",d")))
     bars = base.mark_bar(color=CATEGORICAL[1]).encode(
-        tooltip=[alt.Tooltip("cause:N", title="其他致贫原因"), alt.Tooltip("households:Q", title="户数(户)", format=","),
+        tooltip=[alt.Tooltip("cause:N", title="其他致贫原因"),
+                 alt.Tooltip("households:Q", title="户数(户)", format=","),
                  alt.Tooltip("households_pct:Q", title="占建档立卡户(%)", format=".2f")],
     ).add_params(picked)
     labels = base.mark_text(align="left", dx=6, fontSize=15, font=FONT_STACK).encode(text="_label:N")
@@ -184,7 +186,8 @@ def cumulative_curve(progress: pd.DataFrame, measure: str, key: str, height: int
                  alt.Tooltip("value:Q", title=unit, format=",")],
     )
     table = progress[["year", f"cum_exited_{measure}", f"cum_target_{measure}", "poor_persons", "incidence"]].rename(
-        columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit})", f"cum_target_{measure}": f"累计任务({unit})",
+        columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit})",
+                 f"cum_target_{measure}": f"累计任务({unit})",
                  "poor_persons": "年末贫困人口(人)", "incidence": "贫困发生率(%)"})
     with_table(chart.properties(title=title) if title else chart, table, key, height=height)
 
@@ -200,12 +203,14 @@ def incidence_bars(rows: pd.DataFrame, threshold: float, table: pd.DataFrame, ke
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
         x=alt.X("incidence:Q", title="贫困发生率(%)"),
-        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=["高于出列标准", "低于出列标准"], range=[BAD, GOOD])),
+        color=alt.Color("status:N", title=None,
+                        scale=alt.Scale(domain=["高于出列标准", "低于出列标准"], range=[BAD, GOOD])),
         tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("incidence:Q", title="贫困发生率(%)", format=".2f"),
                  alt.Tooltip("poor_persons:Q", title="贫困人口(人)", format=","),
                  alt.Tooltip("rural_population:Q", title="农村户籍人口(人)", format=",")],
     ).add_params(picked)
-    rule = alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(color="#000000", strokeDash=[6, 4], size=2).encode(x="t:Q")
+    rule = (alt.Chart(pd.DataFrame({"t": [threshold]}))
+            .mark_rule(color="#000000", strokeDash=[6, 4], size=2).encode(x="t:Q"))
     height = max(180, 28 * len(data) + 50)
     return selected(with_table(bars + rule, table, key, height=height, on_select="rerun"))
 

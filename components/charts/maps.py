@@ -156,7 +156,8 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
 .map-legend-title{font-weight:700;font-size:1.2rem;margin-bottom:0.1rem}
 .map-legend-note{color:#444;font-size:0.95rem;margin-bottom:0.4rem}
 .map-legend-row{display:flex;align-items:center;gap:0.5rem;margin:0.2rem 0;white-space:nowrap}
-.map-legend .sw{display:inline-block;flex:0 0 1.6rem;width:1.6rem;height:1.1rem;border:1px solid #888;box-sizing:border-box}
+.map-legend .sw{display:inline-block;flex:0 0 1.6rem;width:1.6rem;height:1.1rem;border:1px solid #888;
+  box-sizing:border-box}
 .map-legend .ln{display:inline-block;flex:0 0 1.6rem;width:1.6rem;height:4px}
 .map-legend .dot{display:inline-block;width:0.9rem;height:0.9rem;border-radius:50%;background:#888;
   border:2px solid #333;margin:0 0.35rem}
@@ -234,7 +235,8 @@ def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
     town_rows = [{"code": r["code"], "name": str(r["name"]), "polys": [p for p in rings_of(r["geometry"]) if p],
                   "lon": _num(r["lon"]), "lat": _num(r["lat"])} for r in towns.to_dict("records")]
     return MapModel(
-        villages=out, towns=town_rows, label_level="town" if area.level in ("province", "city", "county") else "village",
+        villages=out, towns=town_rows,
+        label_level="town" if area.level in ("province", "city", "county") else "village",
         classes=cls, focus=scope.code if scope.level == "village" else None,
         missing=sum(v is None for v in raw), poor=n_poor, points=n_points,
     )

@@ -11,7 +11,8 @@ _BASE_CSS = f"""
 <style>
 html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK}; }}
 /* Streamlit's own icons (bundled font, served locally) must keep their icon font. */
-[data-testid="stIconMaterial"], [data-testid="stIconMaterial"] * {{ font-family: "Material Symbols Rounded" !important; }}
+[data-testid="stIconMaterial"], [data-testid="stIconMaterial"] * {{
+  font-family: "Material Symbols Rounded" !important; }}
 [data-testid="stMetricValue"] {{ font-size: 2.3rem; font-weight: 700; }}
 [data-testid="stMetricLabel"] p {{ font-size: 1.05rem; }}
 .demo-badge {{ display:inline-block; background:#D55E00; color:#fff; font-weight:700;
@@ -26,7 +27,8 @@ _PRESENT_CSS = """
 html, body { font-size: 21px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
-.block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important; max-width: 100% !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important;
+  max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 3.2rem !important; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,

@@ -255,11 +255,13 @@ class CountyGenerator:
                 k = age - 15
                 schooling = ("高中" if rng.random() < 0.65 else "中职") + ("一", "二", "三")[k] + "年级"
             elif 18 <= age <= 21 and rng.random() < 0.25:
-                schooling = "大专及以上" if rng.random() < 0.5 else "高职" + ("一", "二", "三")[min(2, age - 18)] + "年级"
+                schooling = ("大专及以上" if rng.random() < 0.5
+                             else "高职" + ("一", "二", "三")[min(2, age - 18)] + "年级")
             if age < 6:
                 education = "学龄前儿童"
             elif schooling != "非在校生" and age <= 21:
-                education = ("小学" if schooling == "小学" else "初中" if schooling.endswith(("七年级", "八年级", "九年级"))
+                education = ("小学" if schooling == "小学"
+                             else "初中" if schooling.endswith(("七年级", "八年级", "九年级"))
                              else "大专及以上" if schooling.startswith(("高职", "大专")) else "高中")
             elif age < 16:
                 education = "小学"
@@ -541,7 +543,8 @@ class CountyGenerator:
                         if rng.random() >= skip:
                             kind = VISIT_KIND(rng)
                             vid += 1
-                            visits.append((vid, hid, h.hh_id, h.village.code, d, kind, rand_choice(rng, VISIT_NOTES[kind])))
+                            visits.append((vid, hid, h.hh_id, h.village.code, d, kind,
+                                           rand_choice(rng, VISIT_NOTES[kind])))
                         d += timedelta(days=rand_int(rng, lo, hi))
         w.write(schema.helper, helpers)
         w.write(schema.assignment, assigns)
@@ -556,9 +559,11 @@ class CountyGenerator:
         flow_id = self.id_base
         doc_prefix = {
             "中央财政专项扶贫资金": "财农", "省级财政专项扶贫资金": "黔山财农",
-            "市级财政专项扶贫资金": county.city_name[:-1] + "财农", "县级财政专项扶贫资金": county.short + "财农",
+            "市级财政专项扶贫资金": county.city_name[:-1] + "财农",
+            "县级财政专项扶贫资金": county.short + "财农",
             "统筹整合财政涉农资金": county.short + "府发", "东西部扶贫协作资金": "黔山协作办",
-            "定点帮扶资金": "定点帮扶函", "社会帮扶资金": county.short + "社帮", "金融扶贫资金": county.short + "金融办",
+            "定点帮扶资金": "定点帮扶函", "社会帮扶资金": county.short + "社帮",
+            "金融扶贫资金": county.short + "金融办",
         }
         cat_pick = {y: Picker(_category_weights(y)) for y in range(2015, CURRENT_YEAR + 1)}
         villages = [v for t in county.towns for v in t.villages]

@@ -130,4 +130,5 @@ def fix_sequences(conn) -> None:
         col = pk[0]
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": col.name}).scalar()
         if seq:
-            conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT MAX({col.name}) FROM {table.name}), 0) + 1, false)"))
+            conn.execute(text(f"SELECT setval('{seq}', "
+                              f"COALESCE((SELECT MAX({col.name}) FROM {table.name}), 0) + 1, false)"))

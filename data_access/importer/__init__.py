@@ -1,1 +1,2 @@
-"""The importer: national-system exports and the template into the registry (read, spec, values, parse, batch, builders, run)."""
+"""The importer: national-system exports and the template into the registry (read, spec, values, parse, batch,
+builders, run)."""

@@ -94,7 +94,7 @@ class Plan:
 
     def drop_rows(self, bad: set[int]) -> None:
         """Forget every record that came from a rejected row."""
-        for table, records in self.tables.items():
+        for _table, records in self.tables.items():
             for key in [k for k, rec in records.items() if any(id(r) in bad for r in rec.rows)]:
                 del records[key]
         for key in [k for k, rec in self.other_causes.items() if any(id(r) in bad for r in rec.rows)]:

@@ -65,7 +65,7 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
                 header: Header) -> Sheet:
     sheet = Sheet(file_index, file_name, name, header.kind, header)
     kind = header.kind
-    for col, key, unit, text in header.columns:
+    for _col, key, unit, text in header.columns:
         sheet.present.add(key)
         sheet.headers.setdefault(key, text)
         f = kind.field(key)

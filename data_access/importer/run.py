@@ -537,7 +537,8 @@ def print_result(result: ImportResult, out=sys.stdout, limit: int = 60) -> None:
         shown = sorted(result.problems, key=lambda p: (p.level != ERROR,))[:limit]
         for p in shown:
             where = "、".join(x for x in (p.file, f"“{p.sheet}”" if p.sheet else "",
-                                          f"第 {p.row} 行" if p.row else "", f"列“{p.column}”" if p.column else "") if x)
+                                          f"第 {p.row} 行" if p.row else "",
+                                          f"列“{p.column}”" if p.column else "") if x)
             value = f" 值“{p.value}”" if p.value else ""
             print(f"  [{p.level}] {where}{value}:{p.reason}", file=out)
         if len(result.problems) > limit:

@@ -33,10 +33,10 @@ ORDER BY h.hh_id, p.person_id
 """
 PERSON_HEADERS = [
     "区划代码", "乡(镇)", "行政村", "自然村", "户编号", "人数", "户类型", "贫困户属性", "识别标准", "主要致贫原因",
-    "其他致贫原因", "识别年度", "脱贫年度", "返贫年度", "脱贫状态", "享受政策情况", "易地扶贫搬迁", "搬迁年度", "安置点",
-    "危房等级", "是否解决安全饮用水", "不愁吃不愁穿", "户联系电话", "人编号", "姓名", "证件号码", "与户主关系", "性别",
-    "民族", "出生日期", "文化程度", "在校生状况", "健康状况", "劳动技能", "务工状况", "务工时间(月)",
-    "是否参加城乡居民基本医疗保险", "是否参加大病保险", "人联系电话",
+    "其他致贫原因", "识别年度", "脱贫年度", "返贫年度", "脱贫状态", "享受政策情况", "易地扶贫搬迁", "搬迁年度",
+    "安置点", "危房等级", "是否解决安全饮用水", "不愁吃不愁穿", "户联系电话", "人编号", "姓名", "证件号码",
+    "与户主关系", "性别", "民族", "出生日期", "文化程度", "在校生状况", "健康状况", "劳动技能", "务工状况",
+    "务工时间(月)", "是否参加城乡居民基本医疗保险", "是否参加大病保险", "人联系电话",
 ]
 
 
@@ -134,10 +134,11 @@ def sheet_from_db(engine: Engine, kind: str, scope: Scope | None = None) -> tupl
         if kind == "helpers":
             rows = [[cell(x) for x in r] for r in conn.execute(text(
                 "SELECT a.helper_id, h.name, h.phone, u.unit_id, u.name, u.level, a.hh_id, a.start_date, a.end_date "
-                "FROM assignment a JOIN helper h ON h.helper_id = a.helper_id JOIN help_unit u ON u.unit_id = h.unit_id "
+                "FROM assignment a JOIN helper h ON h.helper_id = a.helper_id "
+                "JOIN help_unit u ON u.unit_id = h.unit_id "
                 "WHERE a.village_code BETWEEN :lo AND :hi ORDER BY a.helper_id, a.hh_id, a.start_date"), b)]
-            return ["帮扶责任人编号", "帮扶责任人", "帮扶责任人联系电话", "帮扶单位编号", "帮扶单位", "单位级别", "户编号",
-                    "结对日期", "结束日期"], rows
+            return ["帮扶责任人编号", "帮扶责任人", "帮扶责任人联系电话", "帮扶单位编号", "帮扶单位", "单位级别",
+                    "户编号", "结对日期", "结束日期"], rows
         if kind == "visits":
             rows = [[cell(x) for x in r] for r in conn.execute(text(
                 "SELECT helper_id, hh_id, visit_date, kind, note FROM visit WHERE village_code BETWEEN :lo AND :hi "
@@ -150,7 +151,8 @@ def sheet_from_db(engine: Engine, kind: str, scope: Scope | None = None) -> tupl
             return ["户编号", "年度", "帮扶措施", "金额(元)"], rows
         if kind == "lines":
             rows = [[cell(x) for x in r] for r in conn.execute(text(
-                "SELECT year, kind, province, amount, source, verified FROM poverty_line ORDER BY year, kind, province"))]
+                "SELECT year, kind, province, amount, source, verified FROM poverty_line "
+                "ORDER BY year, kind, province"))]
             return ["年度", "类别", "省份", "金额(元)", "来源", "是否核实"], rows
     raise ValueError(kind)
 

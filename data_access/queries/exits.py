@@ -224,7 +224,8 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     chosen = union_all(*[
         select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
         for y, (a, k) in sorted(lines.items())
-    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]).subquery("line")
+    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]
+    ).subquery("line")
     li = summary.latest_income_for(engine, year)
     if li is not None:
         return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
@@ -243,7 +244,8 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
                *[H.c[c] for c in LIST_COLUMNS[4:]],
-               inc.c.year.label("income_year"), inc.c.per_capita_net, line.label("line"), chosen.c.kind.label("line_kind"),
+               inc.c.year.label("income_year"), inc.c.per_capita_net, line.label("line"),
+               chosen.c.kind.label("line_kind"),
                ratio.label("above_line_pct"))
         .select_from(with_income.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))

@@ -338,9 +338,10 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
 
     Keys: total, with_illness (households with a 患有大病 member), with_disability (with a 残疾
     member; a household may have both), low_income (of the total, those whose latest 年人均纯收入 is
-    under the income warning's threshold: the line + ``margin_pct`` %; 0 without a line), rows: DataFrame (lowest latest income first, households
-    without income records last; at most ``limit``) with hh_id, head_name, town, village, kind,
-    member_count, ill_persons, disabled_persons, income_year, per_capita_net, was_monitored.
+    under the income warning's threshold: the line + ``margin_pct`` %; 0 without a line), rows:
+    DataFrame (lowest latest income first, households without income records last; at most
+    ``limit``) with hh_id, head_name, town, village, kind, member_count, ill_persons,
+    disabled_persons, income_year, per_capita_net, was_monitored.
     """
     end = year_end(year)
     per_hh = (select(P.c.hh_id,

@@ -222,8 +222,8 @@ def households(engine: Engine, scope: Scope, year: int, masked: bool = True) -> 
     Columns: hh_id, head_name, head_id_number and phone (personal data: masked unless ``masked`` is
     False), natural_village, kind, member_count, attribute, main_cause, identified_year, exit_year,
     returned_year, status (脱贫状态 at the end of the year as ``queries.households.status_expr``: the
-    household's kind when it is not in the registry then), monitoring (监测对象 identified by the end of the year and not removed then:
-    True/False). Ordered by 户编号.
+    household's kind when it is not in the registry then), monitoring (监测对象 identified by the end
+    of the year and not removed then: True/False). Ordered by 户编号.
     """
     end = dt.date(year, 12, 31)
     head = (select(PE.c.id_number).where(PE.c.hh_id == H.c.hh_id, PE.c.relation == "户主")

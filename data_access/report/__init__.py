@@ -1,1 +1,2 @@
-"""Streamlit-free presentation shared by the pages, the brief and the slides: formatting, money, palette, classes, charts."""
+"""Streamlit-free presentation shared by the pages, the brief and the slides: formatting, money, palette, classes,
+charts."""

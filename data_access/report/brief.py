@@ -52,8 +52,8 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     first_year, as_of, headline (overview.headline at ``year``), first_incidence (at
     ``first_year``, None when the same year or no rural population), village (the scope's own
     region row for a village scope, else None), causes (list of {cause, households, persons},
-    the top causes with their share of the scope's households in %, 未填写 left out), funds (funds.totals), monitoring (monitoring.totals, None
-    before 2021).
+    the top causes with their share of the scope's households in %, 未填写 left out), funds
+    (funds.totals), monitoring (monitoring.totals, None before 2021).
     """
     info = places.region_info(engine, scope) or {}
     meta = places.data_meta(engine)

@@ -92,7 +92,8 @@ def exits_spec(yearly: pd.DataFrame, year: int, width: int = 1180, height: int =
         "data": {"values": values},
         "transform": [{"filter": "isValid(datum['贫困发生率'])"}],
         "layer": [
-            {"mark": {"type": "line", "color": BAD, "strokeWidth": 4, "point": {"filled": True, "size": 120, "color": BAD}},
+            {"mark": {"type": "line", "color": BAD, "strokeWidth": 4,
+                      "point": {"filled": True, "size": 120, "color": BAD}},
              "encoding": {"x": x, "y": {"field": "贫困发生率", "type": "quantitative", "title": "%",
                                         "scale": {"domainMax": top_incidence * 1.2 if top_incidence else 1}}}},
             {"transform": [{"filter": "datum['选中'] || datum['年度'] == '%s'" % df["年度"].iloc[0]}],
@@ -200,7 +201,8 @@ def monitoring_spec(kinds: pd.DataFrame, width: int = 760, height: int = 400) ->
 # ---- 地图 -------------------------------------------------------------------------------------
 
 
-def classes(values: list[float], k: int = 5, digits: int = 2, unit: str = "%") -> tuple[list[float], list[str], list[str]]:
+def classes(values: list[float], k: int = 5, digits: int = 2,
+            unit: str = "%") -> tuple[list[float], list[str], list[str]]:
     """(breaks, colours, labels) of quantile classes, light (low) to dark (high), as the map page draws them."""
     cls = classify(values, k, "quantile", unit=unit, digits=digits)
     return list(cls.breaks), list(cls.colors), list(cls.labels)
@@ -269,8 +271,8 @@ def map_spec(village_rows: pd.DataFrame, values: dict, town_rows: pd.DataFrame |
         "encoding": {
             "color": {"field": "cls", "type": "nominal", "title": f"{title}({unit})" if unit else title,
                       "scale": {"domain": domain, "range": palette},
-                      "legend": {"orient": "bottom", "direction": "vertical", "symbolType": "square", "values": domain if any(
-                          f["cls"] == "无数据" for f in feats) else labels}},
+                      "legend": {"orient": "bottom", "direction": "vertical", "symbolType": "square",
+                                 "values": domain if any(f["cls"] == "无数据" for f in feats) else labels}},
             "stroke": {"condition": {"test": "datum.poor", "value": POOR_OUTLINE}, "value": "#FFFFFF"},
             "strokeWidth": {"condition": {"test": "datum.poor", "value": 3.5}, "value": 0.8},
         },

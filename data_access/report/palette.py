@@ -1,4 +1,5 @@
-"""Colours shared by the pages (components.shell.theme), the slides and the maps (data_access.report.charts, classify)."""
+"""Colours shared by the pages (components.shell.theme), the slides and the maps (data_access.report.charts,
+classify)."""
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency.
 CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]

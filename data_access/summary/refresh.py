@@ -84,7 +84,7 @@ def _visit_rows(conn: Connection, as_of_text: str | None):
 
 
 def _latest_income_insert(year: int):
-    I, H = schema.income, schema.household
+    I, H = schema.income, schema.household  # noqa: E741 - I is the income table, as in queries/ (schema.income as I)
     latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
               .group_by(I.c.hh_id).subquery("latest"))
     extra = ["kind", "identified_year", "exit_year", "returned_year", "member_count"]
@@ -298,7 +298,8 @@ def refresh(engine: Engine) -> dict:
         conn.execute(visit_span_summary.insert().from_select(
             ["county_code", "first_date", "last_date"],
             select(county, func.min(V.c.visit_date), func.max(V.c.visit_date)).group_by(county)))
-        rows[visit_span_summary.name] = int(conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
+        rows[visit_span_summary.name] = int(
+            conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
         _set_meta(conn, LAYOUT_KEY, LAYOUT)
         _set_meta(conn, SUMMARY_KEY, version)

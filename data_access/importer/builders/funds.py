@@ -143,7 +143,8 @@ def build_flows(batch: Batch, sheets: list[Sheet]) -> None:
         v = row.values
         pair = (v["fund_id"], v["project_id"])
         if pair not in arranged:
-            batch.error(row, "project_id", f"资金 {pair[0]} 没有安排到项目 {pair[1]}(数据库和本次文件的资金安排中都没有)")
+            batch.error(row, "project_id",
+                        f"资金 {pair[0]} 没有安排到项目 {pair[1]}(数据库和本次文件的资金安排中都没有)")
             continue
         if key(row) not in known:
             sums[(*pair, v["flow_kind"])] += v["amount"]

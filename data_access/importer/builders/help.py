@@ -39,8 +39,9 @@ def build_helpers(batch: Batch, sheets: list[Sheet]) -> None:
             helper_id = found[0] if len(found) == 1 else stable_id("H", V.squeeze(v["helper_name"]), unit_id,
                                                                  v.get("helper_phone"))
         v["_unit"], v["_helper"] = unit_id, helper_id
-        for seen, key, fields, what in ((seen_units, unit_id, ("unit_name", "unit_level"), "帮扶单位"),
-                                        (seen_helpers, helper_id, ("helper_name", "helper_phone", "_unit"), "帮扶责任人")):
+        for seen, key, fields, what in (
+                (seen_units, unit_id, ("unit_name", "unit_level"), "帮扶单位"),
+                (seen_helpers, helper_id, ("helper_name", "helper_phone", "_unit"), "帮扶责任人")):
             other = seen.get(key)
             if other is None:
                 seen[key] = row

@@ -85,7 +85,8 @@ def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None) 
         if chosen is None:
             chosen, source = value, row
         elif not same(value, chosen) and not (isinstance(value, list) and set(value) == set(chosen)):
-            batch.error(row, key, f"同一户各行的“{row.sheet.headers.get(key, key)}”不一致:本行为“{cell_text(row.raw.get(key))}”,"
+            batch.error(row, key, f"同一户各行的“{row.sheet.headers.get(key, key)}”不一致:"
+                                  f"本行为“{cell_text(row.raw.get(key))}”,"
                                   f"第 {source.number} 行为“{cell_text(source.raw.get(key))}”")
     return chosen
 
