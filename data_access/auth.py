@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from .codes import ROLES
 from .schema import audit_log
 from .scope import Scope, ScopeError
-from .settings import AuthSettings
+from .settings import AuthSettings, secret_problem
 
 ALGORITHM = "HS256"
 
@@ -51,6 +51,9 @@ def _identity(user_id, name, region, role) -> Identity:
 def verify_token(token: str, secret: str, now: dt.datetime | None = None) -> Identity:
     if not secret:
         raise AuthError("未配置登录密钥,无法验证登录链接。")
+    weak = secret_problem(secret)
+    if weak:
+        raise AuthError(weak)
     if not token or len(token) > 4096:
         raise AuthError("登录链接无效。")
     options = {"require": ["exp", "sub", "region", "role"]}

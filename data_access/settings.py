@@ -1,7 +1,7 @@
 """Deployment settings, from the environment or ``.streamlit/secrets.toml`` (no streamlit import).
 
 [auth]
-secret = "…"                 # HS256 key shared with the portal; none = open demo mode
+secret = "…"                 # HS256 key shared with the portal (>= 32 random bytes); none = open demo mode
 trusted_header = false       # honour identity headers set by an authenticating proxy
 user_header = "X-Remote-User"
 name_header = "X-Remote-Name"
@@ -18,9 +18,35 @@ REGISTRY_FRAME_ANCESTORS (space-separated origins).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from .db import read_secrets
+
+
+MIN_SECRET_BYTES = 32
+# Defaults and words an attacker tries first (compared without case, spaces, "-" and "_").
+KNOWN_WEAK_SECRETS = frozenset({
+    "123456", "12345678", "123456789", "1234567890", "111111", "000000", "qwerty", "abc123",
+    "secret", "mysecret", "yoursecret", "secretkey", "jwtsecret", "authsecret", "changeme", "changeit",
+    "password", "passw0rd", "admin", "default", "test", "portal", "portalsecret", "registry",
+    "registrysecret", "registryauthsecret", "sharedsecret", "portalsharedsecret",
+})
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` is too weak to sign links with (Chinese), or None. An empty secret is open mode."""
+    if not secret:
+        return None
+    folded = re.sub(r"[\s_\-]", "", secret.lower())
+    repeated = re.fullmatch(r"(.{1,16}?)\1+", secret) is not None
+    if (len(secret.encode("utf-8")) < MIN_SECRET_BYTES or folded in KNOWN_WEAK_SECRETS or repeated
+            or len(set(secret)) < 10):
+        return ("登录密钥(REGISTRY_AUTH_SECRET 或 [auth] secret)太短或是常见默认值,"
+                f"可被轻易猜出:密钥至少须为 {MIN_SECRET_BYTES} 字节的随机字符。"
+                f"请用 {MAKE_SECRET} 生成新密钥,同时更新门户与本系统的配置。")
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,11 @@ class AuthSettings:
     @property
     def open_mode(self) -> bool:
         return not self.secret and not self.trusted_header
+
+    @property
+    def secret_error(self) -> str | None:
+        """Why the configured secret may not be used (the app refuses to serve), or None."""
+        return secret_problem(self.secret)
 
 
 def auth_settings() -> AuthSettings:

@@ -31,6 +31,11 @@ def sign_in(engine) -> User | None:
     """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise."""
     settings = auth_settings()
     token = st.query_params.get("token")
+    if settings.secret_error:
+        if token:
+            del st.query_params["token"]
+        st.error(f"**登录密钥不安全,系统拒绝提供数据**\n\n{settings.secret_error}")
+        st.stop()
     if settings.open_mode:
         if token:
             del st.query_params["token"]
