@@ -1,4 +1,6 @@
-"""ASGI middleware: who may frame the app (CSP frame-ancestors) — the portal, and nobody else."""
+"""ASGI middleware for serve.py: who may frame the app (CSP frame-ancestors) — the portal, and nobody else —
+and the headers every response carries (no Referer: a sign-in link's token must not ride along to anyone;
+no MIME sniffing)."""
 
 from __future__ import annotations
 
@@ -31,3 +33,28 @@ class FrameAncestorsMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_csp)
+
+
+SECURITY_HEADERS = ((b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff"))
+
+
+class SecurityHeadersMiddleware:
+    """``Referrer-Policy: no-referrer`` and ``X-Content-Type-Options: nosniff`` on every HTTP response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {name for name, _ in SECURITY_HEADERS}
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                headers.extend(SECURITY_HEADERS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
