@@ -3,7 +3,8 @@
 Settings kept in the URL (the URL is the state: a copied link reopens the view):
 ``choice`` (a segmented control), ``number`` (a number input) and ``toggle``; ``read_choice`` and
 ``read_number`` read a setting where its control is not drawn (presentation mode) or not yet drawn.
-A bad value in the URL gives one Chinese warning and the default is used.
+A bad value in the URL gives one Chinese warning and the default is used. ``url_whole`` is the one parse
+of a whole number from the URL (ASCII digits only: '²'.isdigit() is true and int('²') fails).
 
 A control whose URL text is what it shows (numbers, switches, options named by their label) is bound
 with Streamlit's ``bind="query-params"``. A choice whose URL value is a code (``?measure=persons``,
@@ -24,6 +25,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from data_access.codes import ascii_number, ascii_whole
 from data_access.scope import Scope, level_of_code
 
 from .context import PageContext
@@ -33,6 +35,13 @@ PATH_LEVELS = ("county", "town", "village")
 
 
 # ---- settings kept in the URL ----------------------------------------------------------
+
+
+def url_whole(text, low: int | None = None, high: int | None = None) -> int | None:
+    """The one parse of a whole number from the URL: ASCII digits only ('²', '①', '５０', '+3', ' 3' are not
+    numbers), within ``low``–``high``; None otherwise. (``data_access.codes.ascii_whole``, which the query
+    filter's own parse uses too.)"""
+    return ascii_whole(text, low, high)
 
 
 def _warn(param: str, raw, instead: str) -> None:
@@ -65,10 +74,7 @@ def read_number(param: str, default: int | float, low: int | float, high: int | 
     raw = _raw(param)
     if raw is None:
         return default
-    try:
-        number = float(raw)
-    except ValueError:
-        number = None
+    number = ascii_number(raw)
     whole = isinstance(default, int)
     if number is None or not low <= number <= high or (whole and not number.is_integer()):
         if warn:

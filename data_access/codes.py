@@ -8,6 +8,8 @@ Known variant spellings found in exports map to the canonical label in
 
 from __future__ import annotations
 
+import re
+
 REGION_LEVELS = ("province", "city", "county", "town", "village")
 REGION_LEVEL_LABELS = {
     "province": "省",
@@ -114,3 +116,28 @@ def normalise(value: str, allowed: tuple[str, ...]) -> str | None:
         return text
     mapped = SYNONYMS.get(text)
     return mapped if mapped in allowed else None
+
+
+# ---- numbers written in links and settings ------------------------------------------------------------
+# Only ASCII digits make a number: str.isdigit(), int(), float() and the regex \d also take '²', '①', '５'
+# or '٣' (some of which int() then refuses), '1_000', 'inf' and '1e9'.
+_WHOLE = re.compile(r"[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def ascii_whole(text, low: int | None = None, high: int | None = None) -> int | None:
+    """``text`` as a whole number of ASCII digits only (no sign, space, exponent or '_'), within
+    ``low``–``high`` when given; else None."""
+    if not isinstance(text, str) or not _WHOLE.fullmatch(text):
+        return None
+    number = int(text)
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None
+    return number
+
+
+def ascii_number(text) -> float | None:
+    """``text`` as a decimal number of ASCII digits (optional leading '-', optional fraction); else None."""
+    if not isinstance(text, str) or not _DECIMAL.fullmatch(text):
+        return None
+    return float(text)

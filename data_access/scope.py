@@ -15,7 +15,7 @@ from sqlalchemy import Table, and_, func, literal
 
 from .codes import REGION_LEVEL_DIGITS, REGION_LEVELS
 
-_CODE_RE = re.compile(r"^\d{12}$")
+_CODE_RE = re.compile(r"^[0-9]{12}\Z")
 
 
 class ScopeError(ValueError):

@@ -15,8 +15,15 @@ from data_access.queries import households as hq
 
 ctx = current()
 
+params = st.query_params.to_dict()
+# Paging is a display setting: a bad page or size in a link gives the one warning and the default, not an error.
+if widgets.read_number("page", 1, 1, 1_000_000) == 1:
+    params.pop("page", None)
+if widgets.read_choice("size", {str(s): f"每页 {s} 户" for s in hq.PAGE_SIZES}, str(hq.DEFAULT_PAGE_SIZE)) \
+        == str(hq.DEFAULT_PAGE_SIZE):
+    params.pop("size", None)
 try:
-    flt = hq.HouseholdFilter.from_params(st.query_params.to_dict())
+    flt = hq.HouseholdFilter.from_params(params)
 except hq.FilterError as exc:
     st.error("**查询条件有误**\n\n" + "\n".join(f"- {m}" for m in exc.messages))
     st.button("清除查询条件", on_click=qf.clear_filters, type="primary")

@@ -5,7 +5,7 @@ import os
 import sqlite3
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from components.shell import nav
@@ -119,7 +119,7 @@ def test_signin_is_audited(auth_db, sql, signed_in):
 PARAM_VALUES = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["' OR 1=1 --", "523199101000'; DROP TABLE household; --", "../../etc/passwd",
-                     "<script>alert(1)</script>", "9" * 12, "0" * 12, "２０１９", "-1", "1e9", "\x00"]),
+                     "<script>alert(1)</script>", "9" * 12, "0" * 12, "２０１９", "-1", "1e9", "\x00", "²", "①"]),
 )
 
 
@@ -177,6 +177,10 @@ PAGE_PARAM_PAIRS = [(page, name) for page, names in PAGE_PARAMS.items() for name
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(pair=st.sampled_from(PAGE_PARAM_PAIRS), value=PARAM_VALUES)
+@example(pair=("pages/query.py", "size"), value="²")
+@example(pair=("pages/query.py", "page"), value="²")
+@example(pair=("pages/query.py", "page"), value="①")
+@example(pair=("pages/overview.py", "cycle"), value="①")
 def test_garbage_in_every_page_parameter_gives_no_traceback(sqlite_demo_url, pair, value):
     """Every page's own URL parameters: garbage and injection attempts give a message, never an exception."""
     os.environ.pop("REGISTRY_AUTH_SECRET", None)

@@ -171,3 +171,35 @@ def test_query_page_above_the_county_lists_units_then_one_units_cadres(make_db, 
                       "JOIN helper hp ON hp.helper_id = a.helper_id "
                       "WHERE hp.unit_id = :u", u=unit)
     assert not helper_box.disabled and len(helper_box.options) == cadres + 1  # 不限 + the unit's cadres
+
+
+@pytest.mark.parametrize("params", [{"size": "²"}, {"page": "²"}, {"page": "①"}, {"size": "５０"}, {"page": "٣"},
+                                    {"page": "abc"}, {"size": "7"}])
+def test_bad_page_or_size_in_the_url_warns_and_lists_page_one(sqlite_demo_url, params):
+    """Only ASCII digits are a number ('²'.isdigit() is true and int('²') fails): a warning, the default, a list."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.helpers import APP
+
+    os.environ.pop("REGISTRY_AUTH_SECRET", None)
+    os.environ["REGISTRY_DB_URL"] = sqlite_demo_url
+    at = AppTest.from_file(APP, default_timeout=120)
+    name, value = next(iter(params.items()))
+    at.query_params[name] = value  # open_page's own "page" argument is the page file
+    at.run()
+    at.switch_page(QUERY).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"{name}={value}" in warnings and "无效" in warnings
+    assert "符合条件的户数(户)" in metrics(at)
+
+
+@pytest.mark.parametrize("text_", ["²", "①", "５０", "٣", "+3", "-1", " 3", "3.0", "1e3", "1_000", ""])
+def test_url_whole_number_is_ascii_digits_only(text_):
+    from components.widgets import url_whole
+
+    assert url_whole(text_) is None
+    assert url_whole("0050") == 50 and url_whole("7", 1, 6) is None and url_whole("6", 1, 6) == 6

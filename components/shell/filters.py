@@ -14,6 +14,8 @@ import streamlit as st
 
 from data_access.scope import Scope
 
+from ..widgets import url_whole
+
 LAST_KEY = "_last_view"
 
 
@@ -30,7 +32,7 @@ def parse_region(raw: str, root: Scope, tree: pd.DataFrame) -> Scope:
     raw = _clean(raw)
     if not raw:
         return root
-    if not re.fullmatch(r"\d{12}", raw):
+    if not re.fullmatch(r"[0-9]{12}", raw):
         raise BadParameter(f"区划代码应为12位数字,收到的是“{raw[:24]}”。")
     scope = Scope.of(raw)
     if not scope.within(root):
@@ -44,9 +46,9 @@ def parse_year(raw: str, first: int, last: int) -> int:
     raw = _clean(raw)
     if not raw:
         return last
-    if not re.fullmatch(r"\d{4}", raw):
+    year = url_whole(raw) if len(raw) == 4 else None
+    if year is None:
         raise BadParameter(f"年度应为4位数字,收到的是“{raw[:24]}”。")
-    year = int(raw)
     if not first <= year <= last:
         raise BadParameter(f"年度 {year} 不在数据年份范围 {first}–{last} 之内。")
     return year

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from .. import widgets
@@ -34,11 +32,12 @@ def cycle_plan() -> tuple[int, list[str]] | None:
     raw = st.query_params.get("cycle", "")
     if not raw:
         return None
-    if not re.fullmatch(r"\d{1,4}", raw) or not 5 <= int(raw) <= 3600:
+    seconds = widgets.url_whole(raw, 5, 3600)
+    if seconds is None:
         st.warning("轮播间隔 cycle 应为 5–3600 秒的整数,已停用轮播。")
         return None
     keys = [k for k in st.query_params.get("pages", "overview").split(",") if k in nav.BY_KEY]
-    return (int(raw), keys) if keys else None
+    return (seconds, keys) if keys else None
 
 
 def next_page(current_key: str, keys: list[str]) -> str:

@@ -33,6 +33,7 @@ from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import (
+    ascii_number, ascii_whole,
     CAUSES, DANGEROUS_HOUSE_GRADES, HOUSE_GRADES, HOUSEHOLD_ATTRIBUTES,
     HOUSEHOLD_KIND_MONITORING, HOUSEHOLD_STATUSES, MONITORING_KINDS, MONITORING_RISKS, STATUS_EXITED,
     STATUS_NOT_EXITED, STATUS_RETURNED, normalise,
@@ -58,7 +59,7 @@ PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 INCOME_LIMIT = 10_000_000  # 元 per person per year: anything above is a typing error
 NAME_RE = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff·•]{1,20}$")
-YEAR_RANGE_RE = re.compile(r"^(\d{4})?\s*[-~\uff5e至]\s*(\d{4})?$")
+YEAR_RANGE_RE = re.compile(r"^([0-9]{4})?\s*[-~\uff5e至]\s*([0-9]{4})?$")
 
 STATUS_OF = {STATUS_NOT_EXITED: not_exited_by, STATUS_EXITED: exited_by, STATUS_RETURNED: returned_by}
 HOUSE_DANGER = "danger"
@@ -216,12 +217,10 @@ class HouseholdFilter:
                                        ("line_margin", "距标准线比例", -100, 1000)):
             text = raw(name)
             if text:
-                try:
-                    number = float(text)
-                    if number != number or not low <= number <= high:
-                        raise ValueError
+                number = ascii_number(text)
+                if number is not None and low <= number <= high:
                     values[name] = number
-                except ValueError:
+                else:
                     errors.append(f"{title}应为 {low} 到 {high:,} 之间的数字,收到“{text[:20]}”。")
         if (values.get("income_min") is not None and values.get("income_max") is not None
                 and values["income_min"] > values["income_max"]):
@@ -255,16 +254,18 @@ class HouseholdFilter:
                 values["sort"] = text
         text = raw("page")
         if text:
-            if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+            page = ascii_whole(text, 1, 1_000_000)
+            if page is None:
                 errors.append(f"页码应为正整数,收到“{text[:20]}”。")
             else:
-                values["page"] = int(text)
+                values["page"] = page
         text = raw("size")
         if text:
-            if not text.isdigit() or int(text) not in PAGE_SIZES:
+            size = ascii_whole(text)
+            if size not in PAGE_SIZES:
                 errors.append(f"每页行数应为 {'、'.join(map(str, PAGE_SIZES))} 之一,收到“{text[:20]}”。")
             else:
-                values["page_size"] = int(text)
+                values["page_size"] = size
         text = raw("cols")
         if text:
             cols = [c for c in _split(text)]
@@ -315,7 +316,7 @@ def _split(text: str) -> list[str]:
 
 
 def _year_range(text: str) -> tuple[int | None, int | None]:
-    if re.fullmatch(r"\d{4}", text):
+    if re.fullmatch(r"[0-9]{4}", text):
         return int(text), int(text)
     match = YEAR_RANGE_RE.match(text)
     if not match or not (match.group(1) or match.group(2)):
