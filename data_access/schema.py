@@ -301,3 +301,15 @@ audit_log = Table(
     Column("detail", Text),
     Column("row_count", Integer),
 )
+
+# Sign-in links already used (their ``jti``): a link opens one session only. The primary key makes the
+# first use win when two sessions present the same link at once. Rows past their link's expiry may go.
+# Added after schema version 1 without a version change: it is created on first use where it is missing
+# (data_access.auth.use_once), so databases made before it keep working.
+used_token = Table(
+    "used_token", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_id", String(64)),
+    Column("used_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)

@@ -2,6 +2,7 @@
 
 [auth]
 secret = "…"                 # HS256 key shared with the portal (>= 32 random bytes); none = open demo mode
+max_token_hours = 12         # longest a sign-in link may be valid (exp − iat)
 trusted_header = false       # honour identity headers set by an authenticating proxy
 user_header = "X-Remote-User"
 name_header = "X-Remote-Name"
@@ -11,7 +12,7 @@ role_header = "X-Remote-Role"
 [embed]
 frame_ancestors = ["https://portal.example.gov.cn"]   # origins allowed to frame the app
 
-Environment overrides: REGISTRY_AUTH_SECRET, REGISTRY_TRUSTED_HEADER (1/0),
+Environment overrides: REGISTRY_AUTH_SECRET, REGISTRY_TOKEN_MAX_HOURS, REGISTRY_TRUSTED_HEADER (1/0),
 REGISTRY_FRAME_ANCESTORS (space-separated origins).
 """
 
@@ -21,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .codes import ascii_whole
 from .db import read_secrets
 
 
@@ -32,6 +34,7 @@ KNOWN_WEAK_SECRETS = frozenset({
     "password", "passw0rd", "admin", "default", "test", "portal", "portalsecret", "registry",
     "registrysecret", "registryauthsecret", "sharedsecret", "portalsharedsecret",
 })
+MAX_TOKEN_HOURS = 12
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
@@ -52,6 +55,7 @@ def secret_problem(secret: str) -> str | None:
 @dataclass(frozen=True)
 class AuthSettings:
     secret: str = ""
+    max_token_hours: int = MAX_TOKEN_HOURS
     trusted_header: bool = False
     user_header: str = "X-Remote-User"
     name_header: str = "X-Remote-Name"
@@ -75,8 +79,10 @@ def auth_settings() -> AuthSettings:
     trusted_on = ((trusted.strip() in ("1", "true", "yes")) if trusted is not None
                   else bool(section.get("trusted_header", False)))
     defaults = AuthSettings()
+    hours = str(os.environ.get("REGISTRY_TOKEN_MAX_HOURS", section.get("max_token_hours", ""))).strip()
+    hours = ascii_whole(hours, 1, 24 * 30) or MAX_TOKEN_HOURS
     return AuthSettings(
-        secret=str(secret), trusted_header=trusted_on,
+        secret=str(secret), max_token_hours=int(hours), trusted_header=trusted_on,
         user_header=str(section.get("user_header", defaults.user_header)),
         name_header=str(section.get("name_header", defaults.name_header)),
         region_header=str(section.get("region_header", defaults.region_header)),

@@ -1,5 +1,10 @@
 """Security rules of issue 24: weak sign-in secrets, single-use and bounded tokens, response headers."""
 
+import datetime as dt
+import secrets
+import time
+
+import jwt
 import pytest
 
 from data_access import auth
@@ -113,3 +118,114 @@ def test_nginx_sends_the_headers_and_logs_no_token():
     for fmt in formats:
         for variable in ("$request ", "$request\"", "$request_uri", "$query_string", "$args", "$arg_token"):
             assert variable not in fmt + " ", (variable, fmt)
+
+
+# ---- sign-in links: single use, bounded lifetime, bounded session, clear refusals ----------------------
+
+TOWN = "523199101000"
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def signed(secret=STRONG, **overrides):
+    now = dt.datetime.now(dt.timezone.utc)
+    claims = {"sub": "u1", "name": "张三", "region": TOWN, "role": "工作人员", "jti": secrets.token_urlsafe(16),
+              "iat": now, "exp": now + dt.timedelta(minutes=5)}
+    claims.update(overrides)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+
+
+def test_make_token_carries_jti_and_iat():
+    claims = jwt.decode(auth.make_token(STRONG, "u1", "张三", TOWN, "领导"), STRONG, algorithms=["HS256"])
+    assert len(claims["jti"]) >= 16 and claims["exp"] - claims["iat"] == 3600
+    other = jwt.decode(auth.make_token(STRONG, "u1", "张三", TOWN, "领导"), STRONG, algorithms=["HS256"])
+    assert other["jti"] != claims["jti"]
+    assert auth.verify_token(auth.make_token(STRONG, "u1", "张三", TOWN, "领导"), STRONG).jti
+
+
+@pytest.mark.parametrize("iat, hours", [(NOW, 13), (None, 13), (NOW - dt.timedelta(hours=20), 1)])
+def test_token_lifetime_is_bounded(iat, hours):
+    now = dt.datetime.now(dt.timezone.utc)
+    long_lived = signed(iat=iat, exp=now + dt.timedelta(hours=hours))
+    with pytest.raises(auth.AuthError, match="有效期.*12 小时"):
+        auth.verify_token(long_lived, STRONG)
+    if iat is not None and hours == 13:
+        assert auth.verify_token(long_lived, STRONG, max_hours=24).user_id == "u1"
+    assert auth.verify_token(signed(iat=now, exp=now + dt.timedelta(hours=11)), STRONG).user_id == "u1"
+
+
+def test_max_token_hours_setting(monkeypatch):
+    from data_access.settings import auth_settings
+
+    monkeypatch.setenv("REGISTRY_TOKEN_MAX_HOURS", "2")
+    assert auth_settings().max_token_hours == 2
+    monkeypatch.setenv("REGISTRY_TOKEN_MAX_HOURS", "²")
+    assert auth_settings().max_token_hours == 12
+
+
+def test_audience_claim_gets_a_clear_refusal():
+    with pytest.raises(auth.AuthError, match="接收方"):
+        auth.verify_token(signed(aud="https://other-system.example"), STRONG)
+
+
+@pytest.fixture
+def own_db(registry_backend, make_db, monkeypatch):
+    """A database of its own: sign-ins write to it."""
+    from data_access.db import get_engine
+
+    monkeypatch.setenv("REGISTRY_AUTH_SECRET", STRONG)
+    url = make_db("small", 11, backend=registry_backend)
+    return url, get_engine(url)
+
+
+def audit(engine, action):
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT user_id, detail FROM audit_log WHERE action = :a ORDER BY id"),
+                            {"a": action}).all()
+
+
+def refusal(at):
+    return " ".join(e.value for e in at.error)
+
+
+def test_sign_in_link_is_single_use(own_db):
+    url, engine = own_db
+    token = signed()
+    first = open_page(url, None, token=token)
+    assert not first.exception and not first.error and first.metric
+    again = open_page(url, None, token=token)  # a second browser (or session) with the same link
+    assert not again.exception
+    assert "无权访问" in refusal(again) and "已使用" in refusal(again)
+    assert not again.metric and not again.dataframe
+    refused = audit(engine, "登录被拒")
+    assert refused and refused[-1][0] == "u1" and "已使用" in refused[-1][1]
+
+
+def test_sign_in_without_jti_is_refused(own_db):
+    url, _ = own_db
+    at = open_page(url, None, token=signed(jti=None))
+    assert "无权访问" in refusal(at) and "jti" in refusal(at) and not at.metric
+
+
+def test_refused_sign_ins_are_audited(own_db):
+    url, engine = own_db
+    before = len(audit(engine, "登录被拒"))
+    for bad in (signed(secret="another-strong-secret-for-forging-0123456789"), "abc",
+                signed(exp=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))):
+        at = open_page(url, None, token=bad)
+        assert "无权访问" in refusal(at) and not at.metric
+    rows = audit(engine, "登录被拒")
+    assert len(rows) == before + 3
+    assert any("签名无效" in detail for _, detail in rows) and any("过期" in detail for _, detail in rows)
+
+
+def test_session_ends_when_the_token_expires(own_db):
+    url, _ = own_db
+    exp = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=4)
+    at = open_page(url, None, token=signed(exp=exp))
+    assert not at.exception and not at.error and at.metric
+    time.sleep(max(0.0, (exp - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.5)
+    at.run()  # the same session, any later interaction
+    assert not at.exception
+    assert "过期" in refusal(at) and not at.metric and not at.dataframe

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import auth
 from data_access.scope import Scope
@@ -27,6 +30,16 @@ def _no_access(message: str) -> None:
     st.stop()
 
 
+def _refused(engine, message: str, identity, token: str) -> None:
+    """Audit a refused sign-in (best effort: the refusal is shown even if the trail cannot be written)."""
+    try:
+        auth.record(engine, "登录被拒", identity, identity.region if identity else None, detail=message,
+                    user_id=auth.claimed_user(token), user_name="未确认身份")
+    except SQLAlchemyError:
+        pass
+    _no_access(message)
+
+
 def sign_in(engine) -> User | None:
     """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise."""
     settings = auth_settings()
@@ -43,13 +56,19 @@ def sign_in(engine) -> User | None:
     identity = st.session_state.get(IDENTITY_KEY)
     if token:
         del st.query_params["token"]  # never leave the token in the visible URL
+        st.session_state.pop(IDENTITY_KEY, None)
+        identity = None
         try:
-            identity = auth.verify_token(token, settings.secret)
+            identity = auth.verify_token(token, settings.secret, max_hours=settings.max_token_hours)
+            auth.use_once(engine, identity)
         except auth.AuthError as exc:
-            st.session_state.pop(IDENTITY_KEY, None)
-            _no_access(str(exc))
+            _refused(engine, str(exc), identity, token)
         st.session_state[IDENTITY_KEY] = identity
         auth.record(engine, "登录", identity, identity.region, detail="签名链接")
+    elif identity is not None and identity.expires is not None \
+            and identity.expires <= dt.datetime.now(dt.timezone.utc):
+        st.session_state.pop(IDENTITY_KEY, None)  # the session's sign-in lives no longer than its link
+        _no_access("登录已过期(登录链接的有效期已到),请从门户重新进入。")
     if identity is None:
         try:
             identity = auth.identity_from_headers(st.context.headers, settings)
