@@ -7,7 +7,8 @@
 # run), 4. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
 # already set), 5. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
 # `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
-# -p no:xdist). Exits with pytest's exit code (5 = no test ran), 1 on ruff findings.
+# -p no:xdist) with --dist loadfile (unless "$@" has --dist). Exits with pytest's
+# exit code (5 = no test ran), 1 on ruff findings.
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
 set -uo pipefail
@@ -94,15 +95,20 @@ say "$PG_SUMMARY"
 say "$CHROMIUM_SUMMARY"
 [ -n "${TEST_PG_URL:-}" ] && say "TEST_PG_URL=$TEST_PG_URL"
 # Parallel unless the caller chose: tests/conftest.py gives every worker its own databases.
+# --dist loadfile keeps a module's tests on one worker (its module fixtures are built once).
 xdist=(-n "${TEST_WORKERS:-auto}")
-[ "${TEST_WORKERS:-auto}" = 0 ] && xdist=()
+dist=(--dist loadfile)
+[ "${TEST_WORKERS:-auto}" = 0 ] && xdist=() && dist=()
 prev=
 for arg in "$@"; do
-    case "$arg" in -n | -n* | --numprocesses | --numprocesses=*) xdist=() ;; esac
-    [ "$prev" = -p ] && [ "$arg" = no:xdist ] && xdist=()
-    [ "$arg" = -pno:xdist ] && xdist=()
+    case "$arg" in
+        -n | -n* | --numprocesses | --numprocesses=*) xdist=() ;;
+        --dist | --dist=* | -d) dist=() ;;
+    esac
+    if { [ "$prev" = -p ] && [ "$arg" = no:xdist ]; } || [ "$arg" = -pno:xdist ]; then xdist=() && dist=(); fi
     prev=$arg
 done
+xdist+=("${dist[@]}")
 say "pytest ${xdist[*]} $*"
 
 start=$(date +%s)
