@@ -5,8 +5,14 @@ Registry states. A registered household's state at the end of year ``Y``:
 - 返贫 (returned):  in the registry and returned_year <= Y
 - 已脱贫 (exited):   in the registry, exit_year <= Y and not returned by Y
 - 未脱贫 (not exited): in the registry, not exited by Y and not returned by Y
-The three states partition the registry. Poor people for 贫困发生率 are those
-not exited plus those returned, divided by the rural population (农村户籍人口).
+The three states partition the registry.
+
+Two labels, two figures, shown with these words on every page, in the brief and on the slides:
+- 已脱贫 = the state above: exited by the end of Y and not returned by then (``exited_by``);
+- 累计脱贫(含其后返贫) = every household in the registry that exited in or before Y, including those
+  that returned to poverty later (``ever_exited_by``): 已脱贫 plus the exited households that returned.
+
+Poor people for 贫困发生率 are those not exited plus those returned, divided by the rural population (农村户籍人口).
 Every state depends only on (kind, identified_year, exit_year, returned_year) and takes the table
 as an argument, so the same predicate answers on ``household`` and on a summary table grouped by
 those columns (``data_access.summary``).
@@ -67,12 +73,19 @@ def returned_by(year: int, h=H):
 
 
 def exited_by(year: int, h=H):
+    """已脱贫 at the end of ``year``: exited by then and not returned by then."""
     return and_(
         in_registry(year, h),
         h.c.exit_year.is_not(None),
         h.c.exit_year <= year,
         or_(h.c.returned_year.is_(None), h.c.returned_year > year),
     )
+
+
+def ever_exited_by(year: int, h=H):
+    """累计脱贫(含其后返贫) at the end of ``year``: in the registry with an exit in or before ``year``,
+    whether or not the household returned to poverty afterwards (not a state: see ``exited_by``)."""
+    return and_(in_registry(year, h), h.c.exit_year.is_not(None), h.c.exit_year <= year)
 
 
 def not_exited_by(year: int, h=H):

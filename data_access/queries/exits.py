@@ -21,7 +21,7 @@ from ..schema import person as P
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import exited_by, in_registry, line_amounts, not_exited_by, poor_at, returned_by
+from ..rules import ever_exited_by, exited_by, in_registry, line_amounts, not_exited_by, poor_at, returned_by
 from .common import count_if, frame, pct, people_if, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
@@ -39,13 +39,19 @@ LIST_COLUMNS = [
 def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
     """``common.yearly`` (the overview's figure) plus the cumulative curve.
 
-    Added columns: cum_exited_households, cum_exited_persons (exits from ``first_year`` up to the
-    year), cum_target_households, cum_target_persons (targets summed up to the year; None before
-    the first year with a target).
+    Added columns: cum_exited_households, cum_exited_persons (累计脱贫(含其后返贫) at the end of the
+    year: ``rules.ever_exited_by``, the figure the overview's headline and the slides show),
+    cum_target_households, cum_target_persons (targets summed up to the year; None before the first
+    year with a target).
     """
     df = yearly(engine, scope, first_year, last_year)
-    df["cum_exited_households"] = df["exited_households"].cumsum().astype("int64")
-    df["cum_exited_persons"] = df["exited_persons"].cumsum().astype("int64")
+    h = summary.smallest_households(engine, scope)
+    years = list(df["year"].astype(int))
+    cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h))]
+    with engine.connect() as conn:
+        row = conn.execute(select(*cols).where(scope.where(h))).one() if cols else ()
+    df["cum_exited_households"] = pd.Series([int(v) for v in row[0::2]], index=df.index, dtype="int64")
+    df["cum_exited_persons"] = pd.Series([int(v) for v in row[1::2]], index=df.index, dtype="int64")
     for col in ("households", "persons"):
         running, out = None, []
         for value in df[f"target_{col}"]:
