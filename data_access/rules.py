@@ -30,7 +30,10 @@ Home visits (帮扶力量):
 - "no visit in N days" at a date: no home visit in the N days ending on that date (date included),
   so the households without a visit in 90 days are exactly the assigned households minus those
   visited in the 90-day 入户率 period ending on the same date;
-- the village map's and the village page's 入户率 of a year is over ``visit_period(year, as_of)``.
+- the village map's, the village page's and the overview ranking's 入户率 of a year is over
+  ``visit_period(year, as_of)``; 帮扶力量 shows it over the last N days (default 90) or over that period;
+- a 入户率 label always names its period (``visit_rate_label``): 近12个月入户率 (the as-of year),
+  2018年入户率 (a past calendar year), 近90天入户率 (the last 90 days), never a bare 入户率.
 
 "Late" (逾期) project: a planned end before the cutoff (the end of the year, or the as-of date if
 earlier: ``late_cutoff``) and not finished by its planned end (``late``).
@@ -216,6 +219,19 @@ def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
             if not (as_of.month == 2 and as_of.day == 29) else dt.date(as_of.year - 1, 3, 1)
         return start, as_of
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def visit_period_words(year: int, as_of: dt.date, days: int | None = None) -> str:
+    """How a label names the period of 入户率: 近{days}天 for the ``days``-day window, else the period of
+    ``visit_period``: 近12个月 in the as-of year, {year}年 (the calendar year) before it."""
+    if days is not None:
+        return f"近{days}天"
+    return "近12个月" if year >= as_of.year else f"{year}年"
+
+
+def visit_rate_label(year: int, as_of: dt.date, days: int | None = None) -> str:
+    """The label of a 入户率 figure, its period named (``visit_period_words``): 近12个月入户率, 近90天入户率."""
+    return f"{visit_period_words(year, as_of, days)}入户率"
 
 
 def assigned_on(on: dt.date, a=A):

@@ -2,17 +2,22 @@
 on SQLite and PostgreSQL, at the county, a township and a village.
 
 - 累计脱贫: households that exited in or before the year, including those that returned later (含其后返贫);
-- 已脱贫: households exited and not returned at the end of the year.
+- 已脱贫: households exited and not returned at the end of the year;
+- 入户率: the label names its period (近12个月 / 近90天 / a past year), and the figure is that period's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from data_access.queries import exits, overview
+from data_access import rules
+from data_access.queries import exits, overview, villages
+from data_access.queries import help as helpq
 from data_access.report import brief, slides
 from data_access.scope import Scope
-from tests.helpers import like, pick_scopes
+from tests.helpers import like, metrics, open_page, pick_scopes, table_with
 
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
 
@@ -49,3 +54,69 @@ def test_cumulative_and_exited_now(registry_engine, q, places, which, year):
         assert f"累计脱贫 {now[0]:,}户" not in said
     cards = dict((label, (value, note)) for label, value, note in slides.key_figures(facts))
     assert cards["已脱贫"] == (f"{now[1]:,}人", f"{now[0]:,}户")
+
+
+# ---- 入户率: each label names its period ------------------------------------------------------------
+
+AS_OF = dt.date(2026, 10, 31)  # the demo data's as-of date
+
+VISIT_RATE_SQL = """
+SELECT COUNT(DISTINCT a.hh_id),
+       COUNT(DISTINCT CASE WHEN EXISTS (
+           SELECT 1 FROM visit v WHERE v.hh_id = a.hh_id AND v.kind = '入户走访'
+           AND v.visit_date BETWEEN :s AND :e) THEN a.hh_id END)
+FROM assignment a
+WHERE a.start_date <= :e AND (a.end_date IS NULL OR a.end_date >= :e) AND a.village_code LIKE :p
+"""
+
+
+def hand_visit_rate(q, scope, start: dt.date, end: dt.date) -> float | None:
+    assigned, visited = q.one(VISIT_RATE_SQL, s=start, e=end, p=like(scope))
+    return round(100 * visited / assigned, 2) if assigned else None
+
+
+TWELVE_MONTHS = (dt.date(2025, 11, 1), AS_OF)
+NINETY_DAYS = (AS_OF - dt.timedelta(days=89), AS_OF)
+
+
+@pytest.mark.parametrize("which", ["town", "village"])
+def test_visit_rates_of_both_periods(registry_engine, q, places, which):
+    scope = Scope.of(places[which])
+    assert q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")[:10] == AS_OF.isoformat()
+    row = villages.indicators(registry_engine, scope, 2026, AS_OF).iloc[0]
+    assert float(row["visit_rate"]) == hand_visit_rate(q, scope, *TWELVE_MONTHS)
+    assert rules.visit_period(2026, AS_OF) == TWELVE_MONTHS
+    recent = helpq.visit_rates(registry_engine, scope, (rules.window(AS_OF, 90),), "total").iloc[0]
+    assert float(recent["visit_rate"]) == hand_visit_rate(q, scope, *NINETY_DAYS)
+    assert rules.visit_rate_label(2026, AS_OF) == "近12个月入户率"
+    assert rules.visit_rate_label(2018, AS_OF) == "2018年入户率"
+    assert rules.visit_rate_label(2026, AS_OF, days=90) == "近90天入户率"
+
+
+def test_visit_rate_labels_on_the_pages(sqlite_demo_url, sql):
+    """The village card, the overview's ranking and 帮扶力量 each name the period of their 入户率."""
+    q = sql(sqlite_demo_url)
+    picked = pick_scopes(q.engine)
+    village, town = Scope.of(picked["village"]), Scope.of(picked["town"])
+    year_rate = hand_visit_rate(q, village, *TWELVE_MONTHS)
+    recent_rate = hand_visit_rate(q, village, *NINETY_DAYS)
+
+    at = open_page(sqlite_demo_url, "pages/village.py", region=village.code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "入户率(%)" not in shown
+    assert shown["近12个月入户率(%)"] == f"{year_rate:.2f}%"
+
+    at = open_page(sqlite_demo_url, "pages/help.py", region=village.code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "入户率(%)" not in shown
+    assert shown["近90天入户率(%)"] == f"{recent_rate:.2f}%"
+
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=town.code, year=2026, rank="visit_rate")
+    assert not at.exception, at.exception
+    table = table_with(at, "近12个月入户率(%)")
+    assert "入户率(%)" not in table.columns
+    rates = dict(zip(table["区划代码"], table["近12个月入户率(%)"]))
+    assert float(rates[village.code]) == year_rate
+
