@@ -18,7 +18,11 @@ as an argument, so the same predicate answers on ``household`` and on a summary 
 those columns (``data_access.summary``).
 
 The line of a year: 贫困线 up to LAST_POVERTY_LINE_YEAR (2020), then the province's 监测线 (the other
-kind where one is missing); a provincial row wins over the national one (``line_by_year``).
+kind where one is missing); a provincial row wins over the national one (``line_amounts``,
+``line_by_year``). One rule judges every income (户档案, 查询, 脱贫进度's 收入临界, 防返贫监测's 收入预警
+and 健康预警): an income is compared with the line of the income's own year (``income_line``), never
+with the line of the year on screen nor with an earlier year's line; an income whose year has no line
+is not judged.
 
 Home visits (帮扶力量):
 - a household is assigned at a date when an assignment (结对帮扶) covers it: start_date <= date and
@@ -49,7 +53,7 @@ import datetime as dt
 import re
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, literal, or_, select
+from sqlalchemy import and_, case, exists, literal, or_, select, union_all
 from sqlalchemy.engine import Engine
 
 from .codes import (
@@ -142,36 +146,25 @@ def line_amounts(conn, scope: Scope, first_year: int, last_year: int) -> dict[in
     return {y: (amount, kind) for y, (_, amount, kind) in best.items()}
 
 
+def line_rows(lines: dict[int, tuple[int, str]]):
+    """``line_amounts`` as a subquery (year, amount, kind) of literals, to join an income on its own year."""
+    return union_all(*[
+        select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
+        for y, (a, k) in sorted(lines.items())
+    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]
+    ).subquery("line")
+
+
+def income_line(income_year, line):
+    """The join condition of the one rule: an income is judged against the line of its own year."""
+    return line.c.year == income_year
+
+
 def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
     """The line used for each year's income check. Columns: year, kind (贫困线/监测线), amount (元)."""
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, first_year, last_year)
     return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
-
-
-def monitoring_line(engine: Engine, scope: Scope, year: int) -> dict | None:
-    """The monitoring line (监测线, 元/人·年) that applies to ``year`` in the scope's province.
-
-    Prefers the province's row of that year, then the national row of that year, then the latest
-    earlier year (province before national). Keys: amount, year, province ("" = national), source,
-    verified, exact (True when the row is of ``year`` itself). None when no line is set up to ``year``.
-    """
-    provinces = (scope.code[:2], scope.code[:2] + "0" * 10, "")
-    stmt = (
-        select(L.c.amount, L.c.year, L.c.province, L.c.source, L.c.verified)
-        .where(L.c.kind == MONITORING_LINE, L.c.year <= year, L.c.province.in_(provinces))
-        .order_by(L.c.year.desc(), L.c.province.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None:
-        return None
-    out = dict(row)
-    out["amount"] = int(out["amount"])
-    out["verified"] = bool(out["verified"])
-    out["exact"] = out["year"] == year
-    return out
 
 
 # ---- home visits and their periods ---------------------------------------------------

@@ -17,7 +17,7 @@ from data_access.queries import exits, overview, villages
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
 from data_access.scope import Scope
-from tests.helpers import like, metrics, open_page, pick_scopes, table_with
+from tests.helpers import hand_lines, like, metrics, open_page, pick_scopes, table_with
 
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
 
@@ -120,3 +120,49 @@ def test_visit_rate_labels_on_the_pages(sqlite_demo_url, sql):
     rates = dict(zip(table["区划代码"], table["近12个月入户率(%)"]))
     assert float(rates[village.code]) == year_rate
 
+
+# ---- 收入预警 / 收入临界: an income is judged against the line of its own year ------------------------
+
+
+def hand_income_warnings(q, scope, year: int, margin: float) -> tuple[set, set]:
+    """(all, below the line): exited households, not monitoring objects at the end of ``year``, whose latest
+    income up to ``year`` is below its own year's line × (1 + margin %)."""
+    p, end = like(scope), dt.date(year, 12, 31)
+    exited = {h for (h,) in q.rows(
+        f"SELECT hh_id FROM household WHERE {REGISTERED} AND exit_year IS NOT NULL AND exit_year <= :y "
+        "AND (returned_year IS NULL OR returned_year > :y)", y=year, p=p)}
+    watched = {h for (h,) in q.rows(
+        "SELECT hh_id FROM monitoring_object WHERE identified_date <= :e "
+        "AND (removed_date IS NULL OR removed_date > :e)", e=end)}
+    latest: dict[str, tuple[int, float]] = {}
+    for hh, y, pcn in q.rows("SELECT i.hh_id, i.year, i.per_capita_net FROM income i JOIN household h "
+                             "ON h.hh_id = i.hh_id WHERE h.village_code LIKE :p AND i.year <= :y", p=p, y=year):
+        if hh not in latest or y > latest[hh][0]:
+            latest[hh] = (y, float(pcn))
+    lines = hand_lines(q, scope)
+    hits, below = set(), set()
+    for hh in exited - watched:
+        if hh in latest and latest[hh][0] in lines:
+            y, v = latest[hh]
+            if v < lines[y] * (1 + margin / 100):
+                hits.add(hh)
+            if v < lines[y]:
+                below.add(hh)
+    return hits, below
+
+
+@pytest.mark.parametrize("which", ["county", "town"])
+def test_income_judged_against_its_own_years_line(registry_engine, q, places, which):
+    from data_access.queries import monitoring
+
+    scope, year = Scope.of(places[which]), 2026
+    hits, below = hand_income_warnings(q, scope, year, 10)
+    got = monitoring.income_warnings(registry_engine, scope, year, 10, limit=100_000)
+    assert (got["total"], got["below"]) == (len(hits), len(below))
+    assert set(got["rows"]["hh_id"]) == hits
+    # 脱贫进度's 收入临界 is the same judgement (it keeps the current monitoring objects in its list)
+    near = exits.near_line(registry_engine, scope, year, 10.0, limit=100_000)
+    assert hits <= set(near["rows"]["hh_id"])
+    lines = hand_lines(q, scope)
+    for r in got["rows"].itertuples():
+        assert r.line == lines[r.income_year]

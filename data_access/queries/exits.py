@@ -8,7 +8,7 @@ the year-aware ones of ``rules`` (in_registry / exited_by / not_exited_by / retu
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import (
@@ -21,7 +21,9 @@ from ..schema import person as P
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import ever_exited_by, exited_by, in_registry, line_amounts, not_exited_by, poor_at, returned_by
+from ..rules import (
+    ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, not_exited_by, poor_at, returned_by,
+)
 from .common import count_if, frame, pct, people_if, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
@@ -227,17 +229,13 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     newer = I.alias("newer")
     latest_year = select(func.max(newer.c.year)).where(
         newer.c.hh_id == H.c.hh_id, newer.c.year <= year).scalar_subquery()
-    chosen = union_all(*[
-        select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
-        for y, (a, k) in sorted(lines.items())
-    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]
-    ).subquery("line")
+    chosen = line_rows(lines)
     li = summary.latest_income_for(engine, year)
     if li is not None:
         return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
     inc = I
     with_income = (H.outerjoin(inc, and_(inc.c.hh_id == H.c.hh_id, inc.c.year == latest_year))
-                   .outerjoin(chosen, chosen.c.year == inc.c.year))
+                   .outerjoin(chosen, income_line(inc.c.year, chosen)))
     line = chosen.c.amount
     at_risk = and_(line.is_not(None), inc.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), inc.c.per_capita_net < line)
@@ -273,7 +271,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     households to their income. Households without income then are not in it: unjudged = exited
     households − those with an income and a line."""
     line = chosen.c.amount
-    joined = li.outerjoin(chosen, chosen.c.year == li.c.year)
+    joined = li.outerjoin(chosen, income_line(li.c.year, chosen))
     where = and_(scope.where(li), exited_by(year, li))
     at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), li.c.per_capita_net < line)
