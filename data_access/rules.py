@@ -5,14 +5,24 @@ Registry states. A registered household's state at the end of year ``Y``:
 - 返贫 (returned):  in the registry and returned_year <= Y
 - 已脱贫 (exited):   in the registry, exit_year <= Y and not returned by Y
 - 未脱贫 (not exited): in the registry, not exited by Y and not returned by Y
-The three states partition the registry. Poor people for 贫困发生率 are those
-not exited plus those returned, divided by the rural population (农村户籍人口).
+The three states partition the registry.
+
+Two labels, two figures, shown with these words on every page, in the brief and on the slides:
+- 已脱贫 = the state above: exited by the end of Y and not returned by then (``exited_by``);
+- 累计脱贫(含其后返贫) = every household in the registry that exited in or before Y, including those
+  that returned to poverty later (``ever_exited_by``): 已脱贫 plus the exited households that returned.
+
+Poor people for 贫困发生率 are those not exited plus those returned, divided by the rural population (农村户籍人口).
 Every state depends only on (kind, identified_year, exit_year, returned_year) and takes the table
 as an argument, so the same predicate answers on ``household`` and on a summary table grouped by
 those columns (``data_access.summary``).
 
 The line of a year: 贫困线 up to LAST_POVERTY_LINE_YEAR (2020), then the province's 监测线 (the other
-kind where one is missing); a provincial row wins over the national one (``line_by_year``).
+kind where one is missing); a provincial row wins over the national one (``line_amounts``,
+``line_by_year``). One rule judges every income (户档案, 查询, 脱贫进度's 收入临界, 防返贫监测's 收入预警
+and 健康预警): an income is compared with the line of the income's own year (``income_line``), never
+with the line of the year on screen nor with an earlier year's line; an income whose year has no line
+is not judged.
 
 Home visits (帮扶力量):
 - a household is assigned at a date when an assignment (结对帮扶) covers it: start_date <= date and
@@ -24,7 +34,10 @@ Home visits (帮扶力量):
 - "no visit in N days" at a date: no home visit in the N days ending on that date (date included),
   so the households without a visit in 90 days are exactly the assigned households minus those
   visited in the 90-day 入户率 period ending on the same date;
-- the village map's and the village page's 入户率 of a year is over ``visit_period(year, as_of)``.
+- the village map's, the village page's and the overview ranking's 入户率 of a year is over
+  ``visit_period(year, as_of)``; 帮扶力量 shows it over the last N days (default 90) or over that period;
+- a 入户率 label always names its period (``visit_rate_label``): 近12个月入户率 (the as-of year),
+  2018年入户率 (a past calendar year), 近90天入户率 (the last 90 days), never a bare 入户率.
 
 "Late" (逾期) project: a planned end before the cutoff (the end of the year, or the as-of date if
 earlier: ``late_cutoff``) and not finished by its planned end (``late``).
@@ -40,7 +53,7 @@ import datetime as dt
 import re
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, literal, or_, select
+from sqlalchemy import and_, case, exists, literal, or_, select, union_all
 from sqlalchemy.engine import Engine
 
 from .codes import (
@@ -67,12 +80,19 @@ def returned_by(year: int, h=H):
 
 
 def exited_by(year: int, h=H):
+    """已脱贫 at the end of ``year``: exited by then and not returned by then."""
     return and_(
         in_registry(year, h),
         h.c.exit_year.is_not(None),
         h.c.exit_year <= year,
         or_(h.c.returned_year.is_(None), h.c.returned_year > year),
     )
+
+
+def ever_exited_by(year: int, h=H):
+    """累计脱贫(含其后返贫) at the end of ``year``: in the registry with an exit in or before ``year``,
+    whether or not the household returned to poverty afterwards (not a state: see ``exited_by``)."""
+    return and_(in_registry(year, h), h.c.exit_year.is_not(None), h.c.exit_year <= year)
 
 
 def not_exited_by(year: int, h=H):
@@ -126,36 +146,25 @@ def line_amounts(conn, scope: Scope, first_year: int, last_year: int) -> dict[in
     return {y: (amount, kind) for y, (_, amount, kind) in best.items()}
 
 
+def line_rows(lines: dict[int, tuple[int, str]]):
+    """``line_amounts`` as a subquery (year, amount, kind) of literals, to join an income on its own year."""
+    return union_all(*[
+        select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
+        for y, (a, k) in sorted(lines.items())
+    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]
+    ).subquery("line")
+
+
+def income_line(income_year, line):
+    """The join condition of the one rule: an income is judged against the line of its own year."""
+    return line.c.year == income_year
+
+
 def line_by_year(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
     """The line used for each year's income check. Columns: year, kind (贫困线/监测线), amount (元)."""
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, first_year, last_year)
     return pd.DataFrame([(y, k, a) for y, (a, k) in sorted(lines.items())], columns=["year", "kind", "amount"])
-
-
-def monitoring_line(engine: Engine, scope: Scope, year: int) -> dict | None:
-    """The monitoring line (监测线, 元/人·年) that applies to ``year`` in the scope's province.
-
-    Prefers the province's row of that year, then the national row of that year, then the latest
-    earlier year (province before national). Keys: amount, year, province ("" = national), source,
-    verified, exact (True when the row is of ``year`` itself). None when no line is set up to ``year``.
-    """
-    provinces = (scope.code[:2], scope.code[:2] + "0" * 10, "")
-    stmt = (
-        select(L.c.amount, L.c.year, L.c.province, L.c.source, L.c.verified)
-        .where(L.c.kind == MONITORING_LINE, L.c.year <= year, L.c.province.in_(provinces))
-        .order_by(L.c.year.desc(), L.c.province.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None:
-        return None
-    out = dict(row)
-    out["amount"] = int(out["amount"])
-    out["verified"] = bool(out["verified"])
-    out["exact"] = out["year"] == year
-    return out
 
 
 # ---- home visits and their periods ---------------------------------------------------
@@ -203,6 +212,19 @@ def visit_period(year: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
             if not (as_of.month == 2 and as_of.day == 29) else dt.date(as_of.year - 1, 3, 1)
         return start, as_of
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def visit_period_words(year: int, as_of: dt.date, days: int | None = None) -> str:
+    """How a label names the period of 入户率: 近{days}天 for the ``days``-day window, else the period of
+    ``visit_period``: 近12个月 in the as-of year, {year}年 (the calendar year) before it."""
+    if days is not None:
+        return f"近{days}天"
+    return "近12个月" if year >= as_of.year else f"{year}年"
+
+
+def visit_rate_label(year: int, as_of: dt.date, days: int | None = None) -> str:
+    """The label of a 入户率 figure, its period named (``visit_period_words``): 近12个月入户率, 近90天入户率."""
+    return f"{visit_period_words(year, as_of, days)}入户率"
 
 
 def assigned_on(on: dt.date, a=A):

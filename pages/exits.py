@@ -48,8 +48,8 @@ cards = [
     Kpi(f"本年脱贫({unit})", fmt.count(now[f"exited_{measure}"]), help=f"{ctx.year}年脱贫的{measure_name}。"),
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
-    Kpi(f"累计脱贫({unit})", fmt.count(now[f"cum_exited_{measure}"]),
-        help=f"{ctx.first_year}年至{ctx.year}年各年脱贫之和(含其后返贫的户)。"),
+    Kpi(f"累计脱贫({unit},含其后返贫)", fmt.count(now[f"cum_exited_{measure}"]),
+        help=f"截至{ctx.year}年底脱贫过的建档立卡{measure_name},含其后返贫的户;{ctx.year}年底的已脱贫(不含返贫)见总览。"),
     Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change,
         up_is_good=False,
         help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
@@ -71,7 +71,7 @@ with left:
     if hit:
         widgets.query_link(f"查看名单:{hit['year']}年脱贫的户", exit_year=hit["year"], year=ctx.last_year)
 with right:
-    st.subheader(f"累计脱贫{measure_name}")
+    st.subheader(f"累计脱贫{measure_name}(含其后返贫)")
     causes_exits.cumulative_curve(progress, measure, key="exits-cumulative")
 
 

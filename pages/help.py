@@ -16,7 +16,7 @@ from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD, SEQUENTIAL
 from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
-from data_access.rules import month_end_windows, visit_period, window
+from data_access.rules import month_end_windows, visit_period, visit_rate_label, window
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20
@@ -26,8 +26,9 @@ year = ctx.year
 on = ctx.reference_date
 as_of = ctx.as_of
 days = widgets.read_number("days", DAYS_DEFAULT, 7, 730)
-modes = {"recent": f"近{days}天", "year": f"{year}年全年"}
+modes = {"recent": f"近{days}天", "year": f"{year}年全年" if year < as_of.year else f"{year}年(近12个月)"}
 mode = widgets.read_choice("period", modes, "recent")
+RATE = visit_rate_label(year, as_of, days if mode == "recent" else None) + "(%)"  # the label names its period
 
 if mode == "recent":
     period = window(on, days)
@@ -77,7 +78,7 @@ if not ctx.present:
         Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
         Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
             help="结对关系数 ÷ 帮扶责任人数"),
-        Kpi("入户率(%)", fmt.percent(now["visit_rate"]), rate_delta if mode == "year" else None,
+        Kpi(RATE, fmt.percent(now["visit_rate"]), rate_delta if mode == "year" else None,
             help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'])}"),
         Kpi("已入户(户)", fmt.count(now["visited_households"]), help=f"{period_text} 有入户走访的结对帮扶户"),
         Kpi(f"{days}天未入户(户)", fmt.count(no_hh["total"]), up_is_good=False,
@@ -109,10 +110,10 @@ def rate_bars(df: pd.DataFrame, pick: str, label_title: str) -> alt.Chart:
     select = alt.selection_point(fields=["key"], name=pick)
     y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(df).mark_bar().encode(
-        y=y, x=alt.X("visit_rate:Q", title="入户率(%)", scale=alt.Scale(domain=[0, 118])),
+        y=y, x=alt.X("visit_rate:Q", title=RATE, scale=alt.Scale(domain=[0, 118])),
         color=alt.Color("visit_rate:Q", scale=rate_scale(df["visit_rate"]), legend=None),
         opacity=alt.condition(select, alt.value(1.0), alt.value(0.6)),
-        tooltip=[alt.Tooltip("name:N", title=label_title), alt.Tooltip("visit_rate:Q", title="入户率(%)"),
+        tooltip=[alt.Tooltip("name:N", title=label_title), alt.Tooltip("visit_rate:Q", title=RATE),
                  alt.Tooltip("visited_households:Q", title="已入户(户)"),
                  alt.Tooltip("assigned_households:Q", title="结对帮扶户(户)"),
                  alt.Tooltip("cadres:Q", title="帮扶责任人(人)")],
@@ -125,8 +126,8 @@ def rate_bars(df: pd.DataFrame, pick: str, label_title: str) -> alt.Chart:
 def rate_table(df: pd.DataFrame, name_title: str) -> pd.DataFrame:
     return df.rename(columns={
         "name": name_title, "assigned_households": "结对帮扶户(户)", "visited_households": "已入户(户)",
-        "visit_rate": "入户率(%)", "cadres": "帮扶责任人(人)", "households_per_cadre": "人均结对户数(户/人)",
-    })[[name_title, "入户率(%)", "已入户(户)", "结对帮扶户(户)", "帮扶责任人(人)", "人均结对户数(户/人)"]]
+        "visit_rate": RATE, "cadres": "帮扶责任人(人)", "households_per_cadre": "人均结对户数(户/人)",
+    })[[name_title, RATE, "已入户(户)", "结对帮扶户(户)", "帮扶责任人(人)", "人均结对户数(户/人)"]]
 
 
 if ctx.present:  # 汇报模式: one screen, the headline and who lags behind

@@ -53,7 +53,7 @@ if not ctx.present:
         Kpi("消除用时(天)", "—" if removal["avg_days"] is None else f"{removal['avg_days']:.0f}",
             help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除平均用了多少天"),
         Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
-            help="已脱贫、未纳入监测、最新人均纯收入低于监测线或高出不足预警幅度"),
+            help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度"),
         Kpi("健康预警(户)", fmt.count(health["total"]), up_is_good=False,
             help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
     ])
@@ -251,17 +251,15 @@ st.caption("预警由数据比对得出,只是线索,需入户核实后按程序
 tab_income, tab_health = st.tabs([f"收入预警({fmt.count(income['total'])} 户)",
                                   f"健康预警({fmt.count(health['total'])} 户)"])
 with tab_income:
-    line = income["line"]
-    if line is None:
-        st.info(f"数据库中没有{year}年及以前的监测线(监测线自{MONITORING_SINCE}年设立),无法计算收入预警。")
+    lines = income["lines"]
+    if not lines:
+        st.info(f"数据库中没有{year}年及以前的标准线(监测线自{MONITORING_SINCE}年设立),无法计算收入预警。")
     else:
-        where = "本省" if line["province"] else "全国"
-        fallback = "" if line["exact"] else f"({year}年未设,沿用{line['year']}年)"
+        shown_lines = "、".join(f"{y}年{kind} {fmt.count(a)} 元" for y, (a, kind) in sorted(lines.items())[-2:])
         st.markdown(
             f"**含义**:{year}年末已脱贫、当时不是监测对象(从未纳入或已风险消除)的建档立卡户中,"
-            f"最新一年人均纯收入低于监测线 **{line['amount']:,} 元/人·年**({where}{line['year']}年{fallback}"
-            f"{'' if line['verified'] else ',未核实'}),或高出监测线不足 **{margin}%**"
-            f"(即低于 {income['threshold']:,.0f} 元)的农户。"
+            f"最新一年人均纯收入低于**该收入年度**的标准线,或高出不足 **{margin}%** 的农户"
+            f"(收入按其所属年度的标准线判断,与户档案、查询、脱贫进度的收入临界同一规则;{shown_lines})。"
         )
         c1, c2, c3 = st.columns([1, 1, 1.3])
         with c1:

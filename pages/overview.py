@@ -15,7 +15,7 @@ from components.kpi import Kpi, show
 from components.charts.ranking import child_label as ranking_label
 from components.charts.ranking import child_ranking
 from data_access.report.palette import BAD, GOOD
-from data_access.queries import common, funds, monitoring, overview
+from data_access.queries import common, funds, monitoring, overview, villages
 from data_access.queries.villages import INDICATORS
 
 ctx = current()
@@ -141,7 +141,8 @@ if ctx.scope.child_level is None:
 
 default_rank = "incidence" if ctx.year <= 2020 else "monitoring_at_risk"
 st.markdown(f"#### 各{ranking_label(ctx)}排名")
-rank = widgets.choice("rank", "排名指标", {k: v[0] for k, v in INDICATORS.items()}, default_rank,
+rank = widgets.choice("rank", "排名指标", {k: villages.indicator_label(k, ctx.year, ctx.as_of) for k in INDICATORS},
+                      default_rank,
                       label_visibility="collapsed")
 child_ranking(ctx, rank, key=f"ov-rank-{ctx.scope.code}-{rank}")
 

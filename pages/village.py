@@ -34,6 +34,7 @@ if ctx.scope.level != "village":
 as_of = ctx.as_of
 row = fetch(villages.indicators, ctx, ctx.year, as_of).iloc[0]
 visit_start, visit_end = villages.visit_period(ctx.year, as_of)
+VISIT_RATE = villages.indicator_label("visit_rate", ctx.year, as_of)  # 近12个月入户率, 2018年入户率
 
 
 def pct_text(v, digits=2):
@@ -57,7 +58,7 @@ show([
     Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
     Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
         help=f"截至{ctx.year}年底识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
-    Kpi("入户率(%)", pct_text(row["visit_rate"]),
+    Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
     Kpi("本年项目资金(万元)", f"{row['arranged'] / amounts.YUAN_PER_WAN:,.2f}",
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
@@ -136,14 +137,15 @@ with tabs[2]:
 
 with tabs[3]:
     helpers = fetch(villages.helpers, ctx, ctx.year, as_of, masked=ctx.masked)
-    st.markdown(f"入户率 **{pct_text(row['visit_rate'])}**:{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d},"
+    st.markdown(f"{VISIT_RATE} **{pct_text(row['visit_rate'])}**:{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d},"
                 f"结对户 {fmt.count(row['assigned_households'])} 户中有入户走访的 "
                 f"{fmt.count(row['visited_households'])} 户(只计“入户走访”)。帮扶责任人 {len(helpers)} 人。")
     if not helpers.empty:
         st.dataframe(pd.DataFrame({
             "帮扶责任人": helpers["name"], "帮扶单位": helpers["unit"], "联系电话": helpers["phone"],
             "结对户(户)": helpers["households"], "已入户(户)": helpers["visited_households"],
-            "入户走访(次)": helpers["visits"], "入户率(%)": helpers["visit_rate"], "最近走访": helpers["last_visit"],
+            "入户走访(次)": helpers["visits"],
+            f"{VISIT_RATE}(%)": helpers["visit_rate"], "最近走访": helpers["last_visit"],
         }), hide_index=True, width="stretch")
 
 with tabs[4]:

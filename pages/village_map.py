@@ -20,6 +20,7 @@ if not ctx.present:
 
 as_of = ctx.as_of
 visit_start, visit_end = villages.visit_period(ctx.year, as_of)
+VISIT_RATE = villages.indicator_label("visit_rate", ctx.year, as_of)  # the label names its period
 late_cut = villages.late_cutoff(ctx.year, as_of)
 DEFINITIONS = {
     "incidence": f"贫困发生率 = {ctx.year}年底贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。",
@@ -27,7 +28,7 @@ DEFINITIONS = {
     "exit_progress": f"脱贫进度 = {ctx.year}年底已脱贫户 ÷ 建档立卡户(按户)。",
     "monitoring_households": f"截至{ctx.year}年底识别的防返贫监测对象(户),含已消除风险的。",
     "monitoring_at_risk": f"截至{ctx.year}年底识别、且当时风险尚未消除的监测对象(户)。",
-    "visit_rate": f"入户率 = {visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末在结对的户"
+    "visit_rate": f"{VISIT_RATE} = {visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末在结对的户"
                   f"(只计“入户走访”,不计电话联系、政策宣讲)。",
     "funds_per_person": f"{ctx.year}年安排到本村项目的资金 ÷ 本村建档立卡人数;乡镇级项目不计入各村。",
     "late_projects": f"{ctx.year}年本村项目中,计划完工早于{late_cut:%Y-%m-%d}而未完工或晚于计划完工的。",
@@ -37,12 +38,14 @@ DEFINITIONS = {
 above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
 top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
 with top[0]:
-    key = widgets.choice("ind", "着色指标", {k: v[0] for k, v in INDICATORS.items()}, "incidence",
+    key = widgets.choice("ind", "着色指标", {k: villages.indicator_label(k, ctx.year, as_of) for k in INDICATORS},
+                         "incidence",
                          show=not ctx.present)
 with top[1]:
     method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
                             show=not ctx.present and not above_county)
-label, unit, higher_is_worse, digits = INDICATORS[key]
+_, unit, higher_is_worse, digits = INDICATORS[key]
+label = villages.indicator_label(key, ctx.year, as_of)
 if not ctx.present and above_county:
     st.caption(DEFINITIONS[key])
 elif not ctx.present:
@@ -85,7 +88,7 @@ tips = pd.DataFrame({
     "t_late": [f"{n} 个(本年项目 {p} 个)" for n, p in zip(df.late_projects, df.projects)],
 })
 tooltip_columns = {"t_town": "所属乡镇", "t_reg": "建档立卡", "t_inc": "贫困发生率", "t_notex": "未脱贫人数",
-                   "t_prog": "脱贫进度", "t_mon": "监测对象", "t_visit": "入户率", "t_fund": "人均资金投入",
+                   "t_prog": "脱贫进度", "t_mon": "监测对象", "t_visit": VISIT_RATE, "t_fund": "人均资金投入",
                    "t_late": "逾期项目"}
 
 ranked = df.dropna(subset=[key]).sort_values([key, "code"], ascending=[not higher_is_worse, True])
@@ -108,7 +111,7 @@ def data_table():
         "返贫人数(人)": df["returned_persons"], "贫困发生率(%)": df["incidence"],
         "脱贫进度(%)": df["exit_progress"], "监测对象(户)": df["monitoring_households"],
         "风险未消除(户)": df["monitoring_at_risk"], "结对户(户)": df["assigned_households"],
-        "入户走访户(户)": df["visited_households"], "入户率(%)": df["visit_rate"],
+        "入户走访户(户)": df["visited_households"], f"{VISIT_RATE}(%)": df["visit_rate"],
         "安排资金(万元)": (df["arranged"] / amounts.YUAN_PER_WAN).round(2),
         "人均资金投入(元/人)": df["funds_per_person"].round(0), "本年项目(个)": df["projects"],
         "逾期项目(个)": df["late_projects"],

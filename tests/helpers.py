@@ -148,6 +148,22 @@ def busiest_scopes(db) -> list:
     return [Scope.of(county), Scope.of(village[:9] + "000"), Scope.of(village)]
 
 
+def hand_lines(q, scope) -> dict[int, float]:
+    """year -> the line an income of that year is judged against: 贫困线 up to 2020, 监测线 after (the other
+    kind where one is missing), the province's row before the national one."""
+    province_name = q.scalar("SELECT value FROM meta WHERE key = 'province_name'") or ""
+    best: dict[int, tuple] = {}
+    for year, kind, prov, amount in q.rows("SELECT year, kind, province, amount FROM poverty_line"):
+        prov = (prov or "").strip()
+        own = bool(prov) and (scope.code.startswith(prov) or prov == province_name)
+        if prov and not own:
+            continue
+        rank = (kind != ("贫困线" if year <= 2020 else "监测线"), not own)
+        if year not in best or rank < best[year][0]:
+            best[year] = (rank, float(amount))
+    return {y: a for y, (_, a) in best.items()}
+
+
 def pick_scopes(db) -> dict[str, str]:
     """The county, its township with the most poor villages, and a poor village there that has exited."""
     q = runner(db)

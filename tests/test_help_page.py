@@ -40,7 +40,7 @@ def test_help_page_figures(sqlite_demo_url, levels, level):
     assert shown["帮扶责任人(人)"] == f"{total['cadres']:,}"
     assert shown["结对帮扶户(户)"] == f"{total['assigned_households']:,}"
     assert shown["每人结对(户)"] == f"{total['households_per_cadre']:.1f}"
-    assert shown["入户率(%)"] == pct1(total["visit_rate"])
+    assert shown["近90天入户率(%)"] == pct1(total["visit_rate"])
     assert shown["已入户(户)"] == f"{total['visited_households']:,}"
     assert shown["90天未入户(户)"] == f"{no_hh['total']:,}"
     assert shown["未入户干部(人)"] == f"{no_cadre['total']:,}"
@@ -51,7 +51,7 @@ def test_help_page_figures(sqlite_demo_url, levels, level):
     ranking = table_with(at, "排名")
     assert sorted(zip(ranking["帮扶单位"], ranking["结对帮扶户(户)"])) == sorted(
         zip(units["name"], units["assigned_households"]))
-    assert list(ranking["入户率(%)"]) == sorted(units["visit_rate"], reverse=True)
+    assert list(ranking["近90天入户率(%)"]) == sorted(units["visit_rate"], reverse=True)
     if scope.level != "village":
         children = helpq.visit_rates(engine, scope, (period,), "child")
         by_region = table_with(at, "地区")
@@ -78,12 +78,12 @@ def test_help_page_settings_in_the_url(sqlite_demo_url, levels):
     shown = metrics(at)
     assert shown["30天未入户(户)"] == f"{helpq.households_without_visit(engine, town, AS_OF, 30)['total']:,}"
     rate = helpq.visit_rates(engine, town, (window(AS_OF, 30),), "total").iloc[0]
-    assert shown["入户率(%)"] == pct1(rate["visit_rate"])
+    assert shown["近30天入户率(%)"] == pct1(rate["visit_rate"])
 
     at = open_page(sqlite_demo_url, PAGE, region=town.code, year=2025, period="year")
     assert not at.exception
     rates = helpq.visit_rates(engine, town, (visit_period(2025, AS_OF), visit_period(2024, AS_OF)), "total")
-    assert metrics(at)["入户率(%)"] == pct1(rates["visit_rate"][0])
+    assert metrics(at)["2025年入户率(%)"] == pct1(rates["visit_rate"][0])
 
     at = open_page(sqlite_demo_url, PAGE, region=town.code, year=YEAR, days="九十", period="month")
     assert not at.exception

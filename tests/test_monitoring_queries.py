@@ -13,7 +13,7 @@ import pytest
 
 from data_access.codes import MONITORING_KINDS, MONITORING_RISKS
 from data_access.queries import monitoring
-from tests.helpers import busiest_scopes, day
+from tests.helpers import busiest_scopes, day, hand_lines
 
 YEARS = (2019, 2023, 2026)
 AS_OF = dt.date(2026, 10, 31)
@@ -164,18 +164,14 @@ def test_object_lists(registry_engine, q, scopes, year):
 
 
 @pytest.mark.parametrize("year", (2015, 2021, 2024, 2026, 2030))
-def test_monitoring_line_choice(registry_engine, q, scopes, year):
-    lines = q.dicts("SELECT year, province, amount FROM poverty_line WHERE kind = '监测线'")
+def test_line_of_each_income_year(registry_engine, q, scopes, year):
+    """The one rule for judging an income: the line of the income's own year (no earlier year's line)."""
+    from data_access.rules import line_amounts
+
     scope = scopes[0]
-    usable = [r for r in lines
-              if r["year"] <= year and r["province"] in ("", scope.code[:2], scope.code[:2] + "0" * 10)]
-    got = monitoring.monitoring_line(registry_engine, scope, year)
-    if not usable:
-        assert got is None
-        return
-    best = max(usable, key=lambda r: (r["year"], r["province"] != ""))
-    assert (got["year"], got["province"], got["amount"]) == (best["year"], best["province"], best["amount"])
-    assert got["exact"] == (best["year"] == year)
+    with registry_engine.connect() as conn:
+        got = line_amounts(conn, scope, 1900, year)
+    assert {y: float(a) for y, (a, _) in got.items()} == {y: a for y, a in hand_lines(q, scope).items() if y <= year}
 
 
 def exited_households(q, scope, year):
@@ -207,18 +203,15 @@ def watched_at(rows, year):
 @pytest.mark.parametrize("year, margin", [(2020, 10), (2022, 30), (2026, 0), (2026, 10)])
 def test_income_warnings(registry_engine, q, scopes, year, margin):
     for scope in scopes:
-        line = monitoring.monitoring_line(registry_engine, scope, year)
+        lines = hand_lines(q, scope)  # an income is judged against the line of its own year
         got = monitoring.income_warnings(registry_engine, scope, year, margin, limit=7)
-        if line is None:
-            assert got["total"] == 0 and got["line"] is None and got["rows"].empty
-            continue
-        threshold = line["amount"] * (100 + margin) / 100
         watched = watched_at(objects(q, scope), year)
         latest = latest_income(q, scope, year)
         hits = sorted(((latest[h][1], h) for h in exited_households(q, scope, year)
-                       if h in latest and latest[h][1] < threshold and h not in watched))
+                       if h in latest and latest[h][0] in lines
+                       and latest[h][1] < lines[latest[h][0]] * (100 + margin) / 100 and h not in watched))
         assert got["total"] == len(hits)
-        assert got["below"] == sum(v < line["amount"] for v, _ in hits)
+        assert got["below"] == sum(v < lines[latest[h][0]] for v, h in hits)
         assert got["near"] == got["total"] - got["below"]
         assert list(got["rows"]["hh_id"]) == [h for _, h in hits[:7]]
         assert list(got["rows"]["income_year"]) == [latest[h][0] for _, h in hits[:7]]
@@ -248,12 +241,12 @@ def test_health_warnings(registry_engine, q, scopes, year):
         watched = watched_at(objects(q, scope), year)
         hits = [h for h in eligible if (ill[h] or disabled[h]) and h not in watched]
         latest = latest_income(q, scope, year)
-        line = monitoring.monitoring_line(registry_engine, scope, year)
+        lines = hand_lines(q, scope)  # an income is judged against the line of its own year
         got = monitoring.health_warnings(registry_engine, scope, year, 10, limit=9)
         assert got["total"] == len(hits)
         assert got["with_illness"] == sum(ill[h] > 0 for h in hits)
         assert got["with_disability"] == sum(disabled[h] > 0 for h in hits)
-        low = sum(h in latest and latest[h][1] < line["amount"] * 1.1 for h in hits) if line else 0
+        low = sum(h in latest and latest[h][0] in lines and latest[h][1] < lines[latest[h][0]] * 1.1 for h in hits)
         assert got["low_income"] == low
         order = sorted(hits, key=lambda h: (h not in latest, latest.get(h, (0, 0.0))[1], h))[:9]
         assert list(got["rows"]["hh_id"]) == order

@@ -112,7 +112,8 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
         assert f"{head['poor_villages_exited']:,}/{head['poor_villages']:,}个" in figures
 
     exits = slide_text(named["脱贫进度"])
-    assert f"累计脱贫 {head['exited_households']:,}户{head['exited_persons']:,}人" in exits
+    assert (f"累计脱贫(含其后返贫) {head['ever_exited_households']:,}户{head['ever_exited_persons']:,}人" in exits)
+    assert f"已脱贫 {head['exited_households']:,}户{head['exited_persons']:,}人" in exits
     top = facts["causes"][0]
     assert f"{top['cause']} {top['households']:,}户" in slide_text(named["致贫原因"])
     assert f"{watch['households']:,}户{watch['persons']:,}人" in slide_text(named["防返贫监测"])

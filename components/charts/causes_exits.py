@@ -186,7 +186,7 @@ def cumulative_curve(progress: pd.DataFrame, measure: str, key: str, height: int
                  alt.Tooltip("value:Q", title=unit, format=",")],
     )
     table = progress[["year", f"cum_exited_{measure}", f"cum_target_{measure}", "poor_persons", "incidence"]].rename(
-        columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit})",
+        columns={"year": "年度", f"cum_exited_{measure}": f"累计脱贫({unit},含其后返贫)",
                  f"cum_target_{measure}": f"累计任务({unit})",
                  "poor_persons": "年末贫困人口(人)", "incidence": "贫困发生率(%)"})
     with_table(chart.properties(title=title) if title else chart, table, key, height=height)

@@ -23,7 +23,9 @@ def child_label(ctx: PageContext) -> str:
 
 def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
     """Bars of ``INDICATORS[rank]`` for each child region (villages.child_indicators) with a 数据表 tab."""
-    label, unit_text, higher_is_worse, digits = INDICATORS[rank]
+    _, unit_text, higher_is_worse, digits = INDICATORS[rank]
+    label = villages.indicator_label(rank, ctx.year, ctx.as_of)
+    visit_rate = villages.indicator_label("visit_rate", ctx.year, ctx.as_of)
     kid_label = child_label(ctx)
     kids = fetch(villages.child_indicators, ctx, ctx.year, ctx.as_of)
     ranked = kids.assign(value=kids[rank]).sort_values(
@@ -51,7 +53,7 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
         f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"],
         "未脱贫人数(人)": ranked["not_exited_persons"], "贫困发生率(%)": ranked["incidence"],
         "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"],
-        "入户率(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"],
+        f"{visit_rate}(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"],
     })
     event = with_table(chart, table, key=key, height=max(160, 30 * len(chart_df) + 30),
                        on_select="rerun", selection_mode=["pick"])

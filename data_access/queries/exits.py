@@ -8,7 +8,7 @@ the year-aware ones of ``rules`` (in_registry / exited_by / not_exited_by / retu
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import (
@@ -21,7 +21,9 @@ from ..schema import person as P
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import exited_by, in_registry, line_amounts, not_exited_by, poor_at, returned_by
+from ..rules import (
+    ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, not_exited_by, poor_at, returned_by,
+)
 from .common import count_if, frame, pct, people_if, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
@@ -39,13 +41,19 @@ LIST_COLUMNS = [
 def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
     """``common.yearly`` (the overview's figure) plus the cumulative curve.
 
-    Added columns: cum_exited_households, cum_exited_persons (exits from ``first_year`` up to the
-    year), cum_target_households, cum_target_persons (targets summed up to the year; None before
-    the first year with a target).
+    Added columns: cum_exited_households, cum_exited_persons (累计脱贫(含其后返贫) at the end of the
+    year: ``rules.ever_exited_by``, the figure the overview's headline and the slides show),
+    cum_target_households, cum_target_persons (targets summed up to the year; None before the first
+    year with a target).
     """
     df = yearly(engine, scope, first_year, last_year)
-    df["cum_exited_households"] = df["exited_households"].cumsum().astype("int64")
-    df["cum_exited_persons"] = df["exited_persons"].cumsum().astype("int64")
+    h = summary.smallest_households(engine, scope)
+    years = list(df["year"].astype(int))
+    cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h))]
+    with engine.connect() as conn:
+        row = conn.execute(select(*cols).where(scope.where(h))).one() if cols else ()
+    df["cum_exited_households"] = pd.Series([int(v) for v in row[0::2]], index=df.index, dtype="int64")
+    df["cum_exited_persons"] = pd.Series([int(v) for v in row[1::2]], index=df.index, dtype="int64")
     for col in ("households", "persons"):
         running, out = None, []
         for value in df[f"target_{col}"]:
@@ -221,17 +229,13 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     newer = I.alias("newer")
     latest_year = select(func.max(newer.c.year)).where(
         newer.c.hh_id == H.c.hh_id, newer.c.year <= year).scalar_subquery()
-    chosen = union_all(*[
-        select(literal(y).label("year"), literal(a).label("amount"), literal(k).label("kind"))
-        for y, (a, k) in sorted(lines.items())
-    ] or [select(literal(0).label("year"), literal(None).label("amount"), literal(None).label("kind"))]
-    ).subquery("line")
+    chosen = line_rows(lines)
     li = summary.latest_income_for(engine, year)
     if li is not None:
         return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
     inc = I
     with_income = (H.outerjoin(inc, and_(inc.c.hh_id == H.c.hh_id, inc.c.year == latest_year))
-                   .outerjoin(chosen, chosen.c.year == inc.c.year))
+                   .outerjoin(chosen, income_line(inc.c.year, chosen)))
     line = chosen.c.amount
     at_risk = and_(line.is_not(None), inc.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), inc.c.per_capita_net < line)
@@ -267,7 +271,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     households to their income. Households without income then are not in it: unjudged = exited
     households − those with an income and a line."""
     line = chosen.c.amount
-    joined = li.outerjoin(chosen, chosen.c.year == li.c.year)
+    joined = li.outerjoin(chosen, income_line(li.c.year, chosen))
     where = and_(scope.where(li), exited_by(year, li))
     at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), li.c.per_capita_net < line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, exists, false, func, or_, select
+from sqlalchemy import Integer, and_, case, exists, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -26,7 +26,7 @@ from ..schema import person as P
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import exited_by, monitoring_line
+from ..rules import exited_by, income_line, line_amounts, line_rows
 from .common import count_if, frame, pct, region_in
 
 LIST_LIMIT = 200
@@ -285,35 +285,41 @@ def _latest_income(scope: Scope, year: int, engine: Engine | None = None):
 def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 10,
                     limit: int = LIST_LIMIT) -> dict:
     """收入预警: exited households (已脱贫 at the end of ``year``) whose latest 年人均纯收入 (latest
-    income year <= ``year``) is below the monitoring line or within ``margin_pct`` % above it, and
-    who are not current monitoring objects.
+    income year <= ``year``) is below the line of that income's own year (``rules.income_line``, the
+    rule 脱贫进度's 收入临界, 户档案 and 查询 use) or within ``margin_pct`` % above it, and who are not
+    current monitoring objects. An income whose year has no line is not judged.
 
-    Keys: line (monitoring_line() or None), threshold (元), total, below (under the line), near
-    (between the line and the threshold), rows: DataFrame (lowest income first, at most ``limit``)
-    with hh_id, head_name, town, village, member_count, main_cause, policy_status, income_year,
-    per_capita_net, above_line_pct (% above (+) or below (−) the line), was_monitored (risk removed before).
+    Keys: lines ({year: (amount 元, kind)} of ``rules.line_amounts`` up to ``year``; empty: nothing is
+    judged), total, below (under the line), near (between the line and line × (1 + margin)), rows:
+    DataFrame (lowest income first, at most ``limit``) with hh_id, head_name, town, village,
+    member_count, main_cause, policy_status, income_year, per_capita_net, line (元, of the income
+    year), above_line_pct (% above (+) or below (−) the line), was_monitored (risk removed before).
     """
-    line = monitoring_line(engine, scope, year)
+    with engine.connect() as conn:
+        lines = line_amounts(conn, scope, 1900, year)
     empty = pd.DataFrame(columns=["hh_id", "head_name", "town", "village", "member_count", "main_cause",
-                                  "policy_status", "income_year", "per_capita_net", "above_line_pct",
+                                  "policy_status", "income_year", "per_capita_net", "line", "above_line_pct",
                                   "was_monitored"])
-    if line is None:
-        return {"line": None, "threshold": None, "total": 0, "below": 0, "near": 0, "rows": empty}
-    amount = line["amount"]
-    threshold = amount * (100 + margin_pct) / 100.0
+    if not lines:
+        return {"lines": {}, "total": 0, "below": 0, "near": 0, "rows": empty}
+    factor = (100 + margin_pct) / 100.0
     end = year_end(year)
     li = _latest_income(scope, year, engine)
-    condition = and_(scope.where(H), exited_by(year), li.c.per_capita_net < threshold, _not_monitored(end))
-    base = select(H.c.hh_id).join(li, li.c.hh_id == H.c.hh_id)
+    chosen = line_rows(lines)
+    amount = chosen.c.amount
+    condition = and_(scope.where(H), exited_by(year), li.c.per_capita_net < amount * factor, _not_monitored(end))
+    joined = H.join(li, li.c.hh_id == H.c.hh_id).join(chosen, income_line(li.c.year, chosen))
+    base = select(H.c.hh_id).select_from(joined)
     count_stmt = (select(func.count(), count_if(li.c.per_capita_net < amount))
-                  .select_from(H).join(li, li.c.hh_id == H.c.hh_id).where(condition))
+                  .select_from(joined).where(condition))
     village, town = _place_names()
     earlier = MO.alias("mo_earlier")
     was = exists(select(1).where(earlier.c.hh_id == H.c.hh_id, earlier.c.identified_date <= end))
     rows_stmt = (
         base.add_columns(H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
                          H.c.member_count, H.c.main_cause, H.c.policy_status, li.c.year.label("income_year"),
-                         li.c.per_capita_net, case((was, True), else_=False).label("was_monitored"))
+                         li.c.per_capita_net, amount.label("line"),
+                         case((was, True), else_=False).label("was_monitored"))
         .outerjoin(village, village.c.code == H.c.village_code)
         .outerjoin(town, town.c.code == H.c.town_code)
         .where(condition)
@@ -324,10 +330,10 @@ def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
         total, below = map(int, conn.execute(count_stmt).one())
     rows = frame(engine, rows_stmt)
     rows["per_capita_net"] = rows["per_capita_net"].astype(float).round(0)
-    rows["above_line_pct"] = [round(100.0 * (v / amount - 1), 1) for v in rows["per_capita_net"]]
+    rows["line"] = pd.to_numeric(rows["line"]).astype("int64")
+    rows["above_line_pct"] = [round(100.0 * (v / a - 1), 1) for v, a in zip(rows["per_capita_net"], rows["line"])]
     rows["was_monitored"] = rows["was_monitored"].astype(bool)
-    return {"line": line, "threshold": round(threshold, 2), "total": total, "below": below,
-            "near": total - below, "rows": rows}
+    return {"lines": lines, "total": total, "below": below, "near": total - below, "rows": rows}
 
 
 def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 10,
@@ -338,7 +344,7 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
 
     Keys: total, with_illness (households with a 患有大病 member), with_disability (with a 残疾
     member; a household may have both), low_income (of the total, those whose latest 年人均纯收入 is
-    under the income warning's threshold: the line + ``margin_pct`` %; 0 without a line), rows:
+    under the income warning's threshold: its own year's line + ``margin_pct`` %), rows:
     DataFrame (lowest latest income first, households without income records last; at most
     ``limit``) with hh_id, head_name, town, village, kind, member_count, ill_persons,
     disabled_persons, income_year, per_capita_net, was_monitored.
@@ -357,13 +363,15 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     eligible = or_(exited_by(year), H.c.kind == HOUSEHOLD_KIND_MONITORING)
     condition = and_(scope.where(H), eligible, _not_monitored(end))
     li = _latest_income(scope, year, engine)
-    line = monitoring_line(engine, scope, year)
-    threshold = line["amount"] * (100 + margin_pct) / 100.0 if line else None
-    low = li.c.per_capita_net < threshold if threshold is not None else false()
+    with engine.connect() as conn:
+        lines = line_amounts(conn, scope, 1900, year)
+    chosen = line_rows(lines)
+    low = and_(chosen.c.amount.is_not(None), li.c.per_capita_net < chosen.c.amount * ((100 + margin_pct) / 100.0))
     count_stmt = (select(func.count(), count_if(per_hh.c.ill_persons > 0), count_if(per_hh.c.disabled_persons > 0),
                          count_if(low))
                   .select_from(H).join(per_hh, per_hh.c.hh_id == H.c.hh_id)
-                  .outerjoin(li, li.c.hh_id == H.c.hh_id).where(condition))
+                  .outerjoin(li, li.c.hh_id == H.c.hh_id)
+                  .outerjoin(chosen, income_line(li.c.year, chosen)).where(condition))
     village, town = _place_names()
     earlier = MO.alias("mo_earlier")
     was = exists(select(1).where(earlier.c.hh_id == H.c.hh_id, earlier.c.identified_date <= end))

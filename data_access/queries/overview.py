@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import exited_by, in_registry, not_exited_by, poor_at, returned_by
+from ..rules import ever_exited_by, exited_by, in_registry, not_exited_by, poor_at, returned_by
 from .common import count_if, pct, people_if, region_in
 
 COUNT_COLUMNS = [
@@ -20,13 +20,15 @@ COUNT_COLUMNS = [
     "not_exited_households", "not_exited_persons",
     "returned_households", "returned_persons",
     "poor_persons",
+    "ever_exited_households", "ever_exited_persons",
 ]
 
 
 def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
     """建档立卡 households/people at the end of ``year`` in the scope, by state.
 
-    Keys: COUNT_COLUMNS (households in 户, persons in 人).
+    Keys: COUNT_COLUMNS (households in 户, persons in 人): exited_* is 已脱贫 (``rules.exited_by``),
+    ever_exited_* is 累计脱贫(含其后返贫) (``rules.ever_exited_by``).
     """
     h = summary.smallest_households(engine, scope)
     stmt = select(
@@ -35,6 +37,7 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
         count_if(not_exited_by(year, h), h), people_if(not_exited_by(year, h), h),
         count_if(returned_by(year, h), h), people_if(returned_by(year, h), h),
         people_if(poor_at(year, h), h),
+        count_if(ever_exited_by(year, h), h), people_if(ever_exited_by(year, h), h),
     ).where(scope.where(h))
     with engine.connect() as conn:
         row = conn.execute(stmt).one()

@@ -39,7 +39,7 @@ from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
     HOME_VISIT_KINDS, assigned_on, exited_by, home_visited, in_registry, late, late_cutoff, not_exited_by, poor_at,
-    returned_by, status_expr, visit_period,
+    returned_by, status_expr, visit_period, visit_rate_label,
 )
 from .common import count_if, frame, pct, people_if, region_in
 
@@ -56,6 +56,11 @@ INDICATORS = {
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
 }
+
+
+def indicator_label(key: str, year: int, as_of: dt.date) -> str:
+    """The name an indicator is shown with: INDICATORS' name, 入户率 with its period (``rules.visit_rate_label``)."""
+    return visit_rate_label(year, as_of) if key == "visit_rate" else INDICATORS[key][0]
 
 
 def _villages_in(scope: Scope):
@@ -334,5 +339,6 @@ def monitoring_objects(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     return df
 
 
-__all__ = ["INDICATORS", "VISIT_KINDS_COUNTED", "visit_period", "late_cutoff", "indicators", "yearly_states",
+__all__ = ["INDICATORS", "VISIT_KINDS_COUNTED", "indicator_label", "visit_period", "late_cutoff", "indicators",
+           "yearly_states",
            "households", "projects", "helpers", "monitoring_objects", "child_indicators", "HOUSEHOLD_KIND_REGISTERED"]

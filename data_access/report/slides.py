@@ -201,6 +201,20 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     return cards
 
 
+def exits_lines(facts: dict) -> list[str]:
+    """The words under the 脱贫进度 chart: 累计脱贫(含其后返贫) (``rules.ever_exited_by``, the 脱贫进度 page's
+    figure), then the year-end states 已脱贫 / 未脱贫 / 返贫 (the overview's), then the incidence."""
+    h, year = facts["headline"], facts["year"]
+    said = [f"累计脱贫(含其后返贫) {fmt.count(h['ever_exited_households'])}户{fmt.count(h['ever_exited_persons'])}人;"
+            f"{year}年底已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
+            f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人,"
+            f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
+    inc = brief.incidence_sentence(facts)
+    if inc:
+        said.append(inc)
+    return said
+
+
 def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> bytes:
     """The meeting deck for ``scope`` at the end of ``year`` (see the module doc)."""
     from pptx.enum.text import PP_ALIGN
@@ -244,15 +258,9 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     # 脱贫进度
     s = deck.slide("脱贫进度", "脱贫进度")
     yearly = common.yearly(engine, scope, first, year)
-    h = facts["headline"]
+    said = exits_lines(facts)
     png = charts.to_png(charts.exits_spec(yearly, year, width=1180, height=380))
     deck.picture(s, png, 0.4, 1.45, WIDTH_IN - 0.8, 4.75)
-    said = [f"累计脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人;"
-            f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人;"
-            f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
-    inc = brief.incidence_sentence(facts)
-    if inc:
-        said.append(inc)
     deck.box(s, 0.5, 6.3, WIDTH_IN - 1.0, 1.1, said, SMALL_PT, space_after=2)
 
     # 致贫原因

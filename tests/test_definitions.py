@@ -1,0 +1,168 @@
+"""One definition per label (issue 18): each figure shown under a label is checked against independent SQL
+on SQLite and PostgreSQL, at the county, a township and a village.
+
+- 累计脱贫: households that exited in or before the year, including those that returned later (含其后返贫);
+- 已脱贫: households exited and not returned at the end of the year;
+- 入户率: the label names its period (近12个月 / 近90天 / a past year), and the figure is that period's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from data_access import rules
+from data_access.queries import exits, overview, villages
+from data_access.queries import help as helpq
+from data_access.report import brief, slides
+from data_access.scope import Scope
+from tests.helpers import hand_lines, like, metrics, open_page, pick_scopes, table_with
+
+REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
+
+
+@pytest.fixture(scope="module")
+def places(registry_engine) -> dict[str, str]:
+    return pick_scopes(registry_engine)
+
+
+@pytest.mark.parametrize("year", [2018, 2026])
+@pytest.mark.parametrize("which", ["county", "town", "village"])
+def test_cumulative_and_exited_now(registry_engine, q, places, which, year):
+    scope = Scope.of(places[which])
+    p = like(scope)
+    ever = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
+                 "AND exit_year IS NOT NULL AND exit_year <= :y", y=year, p=p)
+    now = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
+                "AND exit_year IS NOT NULL AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)",
+                y=year, p=p)
+    # the exit-progress page's 累计脱贫
+    progress = exits.progress(registry_engine, scope, 2014, year).set_index("year")
+    cumulative = (progress.loc[year, "cum_exited_households"], progress.loc[year, "cum_exited_persons"])
+    assert cumulative == tuple(int(v) for v in ever)
+    # the overview's, the brief's and the slides' 已脱贫; the slides' 累计脱贫
+    head = overview.headline(registry_engine, scope, year)
+    assert (head["exited_households"], head["exited_persons"]) == tuple(int(v) for v in now)
+    assert (head["ever_exited_households"], head["ever_exited_persons"]) == tuple(int(v) for v in ever)
+    facts = brief.brief_facts(registry_engine, scope, year, 2014)
+    assert f"其中已脱贫{now[0]:,}户{now[1]:,}人" in brief.brief_paragraph(facts)
+    said = "".join(slides.exits_lines(facts))
+    assert f"累计脱贫(含其后返贫) {ever[0]:,}户{ever[1]:,}人" in said
+    assert f"已脱贫 {now[0]:,}户{now[1]:,}人" in said
+    if ever != now:
+        assert f"累计脱贫 {now[0]:,}户" not in said
+    cards = dict((label, (value, note)) for label, value, note in slides.key_figures(facts))
+    assert cards["已脱贫"] == (f"{now[1]:,}人", f"{now[0]:,}户")
+
+
+# ---- 入户率: each label names its period ------------------------------------------------------------
+
+AS_OF = dt.date(2026, 10, 31)  # the demo data's as-of date
+
+VISIT_RATE_SQL = """
+SELECT COUNT(DISTINCT a.hh_id),
+       COUNT(DISTINCT CASE WHEN EXISTS (
+           SELECT 1 FROM visit v WHERE v.hh_id = a.hh_id AND v.kind = '入户走访'
+           AND v.visit_date BETWEEN :s AND :e) THEN a.hh_id END)
+FROM assignment a
+WHERE a.start_date <= :e AND (a.end_date IS NULL OR a.end_date >= :e) AND a.village_code LIKE :p
+"""
+
+
+def hand_visit_rate(q, scope, start: dt.date, end: dt.date) -> float | None:
+    assigned, visited = q.one(VISIT_RATE_SQL, s=start, e=end, p=like(scope))
+    return round(100 * visited / assigned, 2) if assigned else None
+
+
+TWELVE_MONTHS = (dt.date(2025, 11, 1), AS_OF)
+NINETY_DAYS = (AS_OF - dt.timedelta(days=89), AS_OF)
+
+
+@pytest.mark.parametrize("which", ["town", "village"])
+def test_visit_rates_of_both_periods(registry_engine, q, places, which):
+    scope = Scope.of(places[which])
+    assert q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")[:10] == AS_OF.isoformat()
+    row = villages.indicators(registry_engine, scope, 2026, AS_OF).iloc[0]
+    assert float(row["visit_rate"]) == hand_visit_rate(q, scope, *TWELVE_MONTHS)
+    assert rules.visit_period(2026, AS_OF) == TWELVE_MONTHS
+    recent = helpq.visit_rates(registry_engine, scope, (rules.window(AS_OF, 90),), "total").iloc[0]
+    assert float(recent["visit_rate"]) == hand_visit_rate(q, scope, *NINETY_DAYS)
+    assert rules.visit_rate_label(2026, AS_OF) == "近12个月入户率"
+    assert rules.visit_rate_label(2018, AS_OF) == "2018年入户率"
+    assert rules.visit_rate_label(2026, AS_OF, days=90) == "近90天入户率"
+
+
+def test_visit_rate_labels_on_the_pages(sqlite_demo_url, sql):
+    """The village card, the overview's ranking and 帮扶力量 each name the period of their 入户率."""
+    q = sql(sqlite_demo_url)
+    picked = pick_scopes(q.engine)
+    village, town = Scope.of(picked["village"]), Scope.of(picked["town"])
+    year_rate = hand_visit_rate(q, village, *TWELVE_MONTHS)
+    recent_rate = hand_visit_rate(q, village, *NINETY_DAYS)
+
+    at = open_page(sqlite_demo_url, "pages/village.py", region=village.code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "入户率(%)" not in shown
+    assert shown["近12个月入户率(%)"] == f"{year_rate:.2f}%"
+
+    at = open_page(sqlite_demo_url, "pages/help.py", region=village.code, year=2026)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "入户率(%)" not in shown
+    assert shown["近90天入户率(%)"] == f"{recent_rate:.2f}%"
+
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=town.code, year=2026, rank="visit_rate")
+    assert not at.exception, at.exception
+    table = table_with(at, "近12个月入户率(%)")
+    assert "入户率(%)" not in table.columns
+    rates = dict(zip(table["区划代码"], table["近12个月入户率(%)"]))
+    assert float(rates[village.code]) == year_rate
+
+
+# ---- 收入预警 / 收入临界: an income is judged against the line of its own year ------------------------
+
+
+def hand_income_warnings(q, scope, year: int, margin: float) -> tuple[set, set]:
+    """(all, below the line): exited households, not monitoring objects at the end of ``year``, whose latest
+    income up to ``year`` is below its own year's line × (1 + margin %)."""
+    p, end = like(scope), dt.date(year, 12, 31)
+    exited = {h for (h,) in q.rows(
+        f"SELECT hh_id FROM household WHERE {REGISTERED} AND exit_year IS NOT NULL AND exit_year <= :y "
+        "AND (returned_year IS NULL OR returned_year > :y)", y=year, p=p)}
+    watched = {h for (h,) in q.rows(
+        "SELECT hh_id FROM monitoring_object WHERE identified_date <= :e "
+        "AND (removed_date IS NULL OR removed_date > :e)", e=end)}
+    latest: dict[str, tuple[int, float]] = {}
+    for hh, y, pcn in q.rows("SELECT i.hh_id, i.year, i.per_capita_net FROM income i JOIN household h "
+                             "ON h.hh_id = i.hh_id WHERE h.village_code LIKE :p AND i.year <= :y", p=p, y=year):
+        if hh not in latest or y > latest[hh][0]:
+            latest[hh] = (y, float(pcn))
+    lines = hand_lines(q, scope)
+    hits, below = set(), set()
+    for hh in exited - watched:
+        if hh in latest and latest[hh][0] in lines:
+            y, v = latest[hh]
+            if v < lines[y] * (1 + margin / 100):
+                hits.add(hh)
+            if v < lines[y]:
+                below.add(hh)
+    return hits, below
+
+
+@pytest.mark.parametrize("which", ["county", "town"])
+def test_income_judged_against_its_own_years_line(registry_engine, q, places, which):
+    from data_access.queries import monitoring
+
+    scope, year = Scope.of(places[which]), 2026
+    hits, below = hand_income_warnings(q, scope, year, 10)
+    got = monitoring.income_warnings(registry_engine, scope, year, 10, limit=100_000)
+    assert (got["total"], got["below"]) == (len(hits), len(below))
+    assert set(got["rows"]["hh_id"]) == hits
+    # 脱贫进度's 收入临界 is the same judgement (it keeps the current monitoring objects in its list)
+    near = exits.near_line(registry_engine, scope, year, 10.0, limit=100_000)
+    assert hits <= set(near["rows"]["hh_id"])
+    lines = hand_lines(q, scope)
+    for r in got["rows"].itertuples():
+        assert r.line == lines[r.income_year]
