@@ -71,11 +71,11 @@ def test_help_page(page, base_url, app_server, requests_log, page_errors):
     show_section(page, "帮扶措施", "help-county-measures-1280x720")
     show_section(page, "措施是否对症:按主要致贫原因", "help-county-match-1280x720")
 
-    # The period is a setting kept in the URL.
+    # The period is a setting kept in the URL (the as-of year reads as the 12 months to the as-of date).
     page.evaluate("() => window.scrollTo(0, 0)")
-    wait_for_rerun(page, lambda: page.get_by_text(f"{YEAR}年全年", exact=True).first.click())
+    wait_for_rerun(page, lambda: page.get_by_text(f"{YEAR}年(近12个月)", exact=True).first.click())
     assert "period=year" in page.url
-    expect(page.get_by_role("heading", name=f"入户率分地区({YEAR}年全年)")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"入户率分地区({YEAR}年(近12个月))")).to_be_visible()
     screenshot(page, "help-county-year-1280x720")
 
     open_app(page, base_url, "help", region=TOWN, year=YEAR, days=30)
