@@ -266,3 +266,23 @@ def new_id(birth: str, seq: int, sex: str = "男") -> str:
     seq = seq * 2 + (1 if sex == "男" else 0)
     body = f"523199{birth}{seq:03d}"
     return body + id_check_char(body)
+
+
+def middleware_headers(middleware, upstream: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers an ASGI ``middleware(app)`` sends for one HTTP response whose app sent ``upstream``."""
+    import asyncio
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": upstream})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request"}
+
+    asyncio.run(middleware(app)({"type": "http"}, receive, send))
+    return sent[0]["headers"]

@@ -1,6 +1,5 @@
 """Signed links, trusted headers and the frame-ancestors policy."""
 
-import asyncio
 import base64
 import datetime as dt
 import json
@@ -11,6 +10,7 @@ import pytest
 from components.shell.embedding import FrameAncestorsMiddleware, policy
 from data_access import auth
 from data_access.settings import AuthSettings
+from tests.helpers import middleware_headers
 
 SECRET = "portal-shared-secret-for-tests-0123456789"
 TOWN = "523199101000"
@@ -102,21 +102,8 @@ def test_make_token_round_trip():
 
 
 def _serve(origins):
-    async def inner(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"x-frame-options", b"DENY"), (b"content-type", b"text/html")]})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    sent = []
-
-    async def send(message):
-        sent.append(message)
-
-    async def receive():
-        return {"type": "http.request"}
-
-    asyncio.run(FrameAncestorsMiddleware(inner, origins=origins)({"type": "http"}, receive, send))
-    return dict(sent[0]["headers"])
+    return dict(middleware_headers(lambda app: FrameAncestorsMiddleware(app, origins=origins),
+                                   [(b"x-frame-options", b"DENY"), (b"content-type", b"text/html")]))
 
 
 def test_frame_ancestors_header():

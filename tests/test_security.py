@@ -9,7 +9,7 @@ import pytest
 
 from data_access import auth
 from data_access.settings import AuthSettings, secret_problem
-from tests.helpers import open_page
+from tests.helpers import middleware_headers, open_page
 
 STRONG = "Zq3v9X_kT2mB7pLw4rYd8nHc1sGf6jEa0uKo5iVx"
 WEAK = ["123456", "secret", "changeme", "password", "portal-secret", "a" * 40, "changeme" * 4,
@@ -52,25 +52,10 @@ def test_app_refuses_to_serve_with_a_weak_secret(registry_url, monkeypatch, weak
 
 
 def test_security_headers_middleware():
-    import asyncio
-
     from components.shell.embedding import SecurityHeadersMiddleware
 
-    async def inner(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"referrer-policy", b"unsafe-url"), (b"content-type", b"text/html")]})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    sent = []
-
-    async def send(message):
-        sent.append(message)
-
-    async def receive():
-        return {"type": "http.request"}
-
-    asyncio.run(SecurityHeadersMiddleware(inner)({"type": "http"}, receive, send))
-    headers = sent[0]["headers"]
+    headers = middleware_headers(SecurityHeadersMiddleware,
+                                 [(b"referrer-policy", b"unsafe-url"), (b"content-type", b"text/html")])
     assert headers.count((b"referrer-policy", b"no-referrer")) == 1
     assert (b"referrer-policy", b"unsafe-url") not in headers
     assert (b"x-content-type-options", b"nosniff") in headers
