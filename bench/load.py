@@ -197,6 +197,8 @@ async def steady_user(world: World, results: dict, rng: random.Random, until: fl
             await timed(results, "打开总览", first_open())
             session = holder[0] if holder else None
         elif pick < 0.45:
+            current_town = session.region()[:9] + "000"
+            code, name = rng.choice([t for t in world.towns if t[0] != current_town] or world.towns)
             await timed(results, "切换乡镇", change_town(session, code, name))
         elif pick < 0.65:
             await timed(results, "村级地图", session.rerun("map", {"region": code, "year": world.year}))
