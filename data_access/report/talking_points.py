@@ -75,6 +75,7 @@ class Thresholds:
     monitoring_change_pct: float = 10.0  # 新识别监测对象: a change on the year before of at least this %
     monitoring_change_min: int = 3  # ... and of at least this many households
     income_warning_min: int = 1  # 收入预警未纳入监测: said from this many households
+    at_risk_min: int = 1  # 风险消除: said while at least this many monitoring objects are still at risk
     spending_gap_points: float = 10.0  # 支出进度: a child region this many points below the scope is a laggard
     spending_laggards_named: int = 3  # at most this many laggards named in the sentence
     data_problems_min: int = 1  # 支出超过拨付 / 项目无地点: said from this many records
@@ -343,10 +344,11 @@ def monitoring_new(f: Facts) -> Point | None:
 
 
 def risk_removal(f: Facts) -> Point | None:
-    """风险消除: risks removed this year, the removal rate and the households still at risk (防返贫监测). Scores
-    half the share still at risk (%), plus 10 when some remain."""
+    """风险消除: risks removed this year, the removal rate and the households still at risk (防返贫监测), said
+    while at least ``at_risk_min`` remain at risk. Scores half the share still at risk (%) plus 10."""
     tot = f.get(monitoring.totals, f.year)
-    if not tot["households"]:
+    at_risk = tot["at_risk_households"]
+    if not tot["households"] or at_risk < max(1, f.t.at_risk_min):
         return None
     removed = f.get(monitoring.removal_time, f.year)
     params = f.params()
@@ -362,16 +364,12 @@ def risk_removal(f: Facts) -> Point | None:
             ("metric", "监测对象(户)")),
         Fig("风险消除率(%)", fmt.percent(tot["removal_rate"]), tot["removal_rate"], "monitoring", params,
             ("metric", "风险消除率(%)")),
-        Fig("仍有风险(户)", fmt.count(tot["at_risk_households"]), tot["at_risk_households"], "monitoring", params,
-            ("metric", "仍有风险(户)")),
+        Fig("仍有风险(户)", fmt.count(at_risk), at_risk, "monitoring", params, ("metric", "仍有风险(户)")),
     ]
-    at_risk = tot["at_risk_households"]
     sentence = (lead + f"截至年底累计识别监测对象{figs[-3].text}户,风险消除率{figs[-2].text},"
-                + (f"仍有{figs[-1].text}户风险未消除,需持续跟踪帮扶,守住不发生规模性返贫的底线。" if at_risk
-                   else f"仍有风险{figs[-1].text}户,已全部消除风险。"))
+                f"仍有{figs[-1].text}户风险未消除,需持续跟踪帮扶,守住不发生规模性返贫的底线。")
     share = 100.0 * at_risk / tot["households"]
-    return _point("risk_removal", share / 2 + (10 if at_risk else 0), sentence, "仍有风险未消除的监测对象", figs,
-                  "monitoring", params)
+    return _point("risk_removal", share / 2 + 10, sentence, "仍有风险未消除的监测对象", figs, "monitoring", params)
 
 
 def income_warning(f: Facts) -> Point | None:
@@ -516,7 +514,7 @@ RULES: tuple[Rule, ...] = (
     Rule("incidence_change", "贫困发生率变化", "变化", "campaign", "incidence_change_points", incidence_change),
     Rule("near_line", "收入临界户", "风险", "campaign", "income_margin_pct, near_line_min", near_line),
     Rule("monitoring_new", "新识别监测对象", "变化", "monitoring", "monitoring_change_pct", monitoring_new),
-    Rule("risk_removal", "风险消除", "风险", "monitoring", "—", risk_removal),
+    Rule("risk_removal", "风险消除", "风险", "monitoring", "at_risk_min", risk_removal),
     Rule("income_warning", "收入预警未纳入监测", "风险", "monitoring", "income_margin_pct, income_warning_min",
          income_warning),
     Rule("spending_laggard", "支出进度落后", "落后", "all", "spending_gap_points, spending_laggards_named",
