@@ -406,8 +406,7 @@ def test_overview_panel_and_screen(sqlite_demo_url, sql, monkeypatch):
 def test_nothing_to_say_is_said(sqlite_demo_url, monkeypatch):
     monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
     for name, value in SILENT.items():
-        monkeypatch.setenv(f"REGISTRY_TALKING_POINTS_{name.upper()}", f"{value:g}" if isinstance(value, float)
-                           else str(value))
+        monkeypatch.setenv(f"REGISTRY_TALKING_POINTS_{name.upper()}", str(int(value)))  # ASCII digits only
     for page in ("pages/talking_points.py", "pages/overview.py"):
         at = open_page(sqlite_demo_url, page, year=2025)
         assert not at.exception, at.exception
