@@ -68,6 +68,7 @@ class Thresholds:
     """What makes a point worth saying (a deployment sets these: see the module docstring)."""
 
     top_n: int = 6  # points shown
+    present_n: int = 4  # points on the projector screen (汇报模式: one 1280×720 screen, no scrolling)
     target_pct: float = 100.0  # 年度减贫任务: a completion rate under this is a shortfall
     incidence_change_points: float = 0.1  # 贫困发生率: a change of at least this many points is said
     income_margin_pct: int = 10  # 收入临界 / 收入预警: income under the line or less than this % above it
