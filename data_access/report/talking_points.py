@@ -424,7 +424,7 @@ def spending_laggard(f: Facts) -> Point | None:
         parts.append(f"{r.name}{figs[-1].text}")
     n_more = int((by["key"].notna() & by["spent_rate"].notna()
                   & (by["spent_rate"] <= overall - f.t.spending_gap_points)).sum()) - len(slow)
-    sentence = (f"{f.year}年{f.word}扶贫项目资金支出进度为{figs[0].text},"
+    sentence = (f"{f.year}年{f.word}安排到项目的资金支出进度为{figs[0].text},"
                 f"{'、'.join(parts)}" + (f"等{len(slow) + n_more}个{child}" if n_more > 0 else "")
                 + f"低于{f.word}{f.t.spending_gap_points:g}个百分点以上,需督促加快资金支出。")
     widest = overall - float(slow.iloc[0]["spent_rate"])
