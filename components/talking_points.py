@@ -75,19 +75,24 @@ def panel(ctx: PageContext, *, big: bool = False) -> None:
     if ctx.present:  # the projector: the first few, two a row, so the screen holds them without scrolling
         shown = shown[:max(1, limits.present_n)]
         columns = st.columns(2, gap="small")
-    size = "22px" if ctx.present else ("1.25rem" if big else "1.08rem")
+    size = "22px" if ctx.present else ("1.25rem" if big else "1.05rem")
     for i, p in enumerate(shown, 1):
         where = columns[(i - 1) % 2] if ctx.present else st.container()
-        with where, st.container(border=True, key=f"tp-{i}"):
+        # the screen: a card per point; the overview: a compact list (sentence, then its links on one line)
+        with where, st.container(border=big, key=f"tp-{i}", gap="small" if big else None):
             st.html(f"<div style='font-size:{size};line-height:1.5'><b>{i}.</b> {html.escape(p.sentence)}</div>")
-            if not ctx.present:
+            if big and not ctx.present:
                 st.caption(f"{p.kind} · {p.title} · {p.comparison} · 分值 {p.score:g}")
-            title = nav.BY_KEY[p.page].title if p.page in nav.BY_KEY else p.page
-            _link(p.page, f"查看依据:{title}", p.params, ctx, key=f"tp-link-{i}")
-            if ctx.present:
-                continue
-            others = {(f.page, f.params) for f in p.figures} - {(p.page, p.params)}
-            for j, (page, params) in enumerate(sorted(others)):
-                year = dict(params).get("year", "")
-                title = nav.BY_KEY[page].title if page in nav.BY_KEY else page
-                _link(page, f"{year}年数据:{title}", params, ctx, key=f"tp-link-{i}-{j}")
+            with st.container(horizontal=True, gap="small"):
+                title = nav.BY_KEY[p.page].title if p.page in nav.BY_KEY else p.page
+                _link(p.page, f"查看依据:{title}", p.params, ctx, key=f"tp-link-{i}")
+                if ctx.present:
+                    continue
+                others = {(f.page, f.params) for f in p.figures} - {(p.page, p.params)}
+                for j, (page, params) in enumerate(sorted(others)):
+                    year = dict(params).get("year", "")
+                    title = nav.BY_KEY[page].title if page in nav.BY_KEY else page
+                    _link(page, f"{year}年数据:{title}", params, ctx, key=f"tp-link-{i}-{j}")
+    if not big:
+        _link("talk", "全部讲话要点(可投影)", (("region", ctx.scope.code), ("year", str(ctx.year))), ctx,
+              key="tp-screen")
