@@ -14,6 +14,7 @@ from data_access.report import brief, slides
 
 from .context import PageContext
 from .data import fetch
+from .talking_points import sentences
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -42,12 +43,13 @@ def meeting_section(ctx: PageContext) -> None:
                "点右上角的复制按钮可复制全文;也可下载 Word 或文本文件,或生成汇报幻灯片。")
     st.code(text, language=None, wrap_lines=True)
     stem = _file_stem(ctx)
+    said = sentences(ctx)  # the 讲话要点, in the .docx/.txt and the slides' speaker notes
     with st.container(horizontal=True, gap="small", key="brief-downloads"):
         # the .docx is written when the button is clicked (Streamlit calls ``data`` then, off the script run)
-        st.download_button("下载 Word(.docx)", data=lambda: brief.brief_docx(facts),
+        st.download_button("下载 Word(.docx)", data=lambda: brief.brief_docx(facts, said),
                            file_name=f"{stem}基本情况.docx", mime=DOCX_MIME, on_click="ignore",
                            key="brief-docx", icon=":material/description:")
-        st.download_button("下载文本(.txt)", data=brief.brief_txt(facts),
+        st.download_button("下载文本(.txt)", data=brief.brief_txt(facts, said),
                            file_name=f"{stem}基本情况.txt", mime="text/plain", on_click="ignore",
                            key="brief-txt", icon=":material/article:")
         key = pptx_key(ctx)
@@ -55,7 +57,7 @@ def meeting_section(ctx: PageContext) -> None:
         if st.session_state.get(key):
             try:
                 with st.spinner("正在生成幻灯片……"):
-                    deck = fetch(slides.build_pptx, ctx, ctx.year, ctx.first_year)
+                    deck = fetch(slides.build_pptx, ctx, ctx.year, ctx.first_year, said)
             except Exception:  # noqa: BLE001 - a Chinese message, never a traceback
                 st.session_state[key] = False
                 failed = True

@@ -8,6 +8,7 @@ from data_access.report import formatting as fmt
 from data_access.report import money as amounts
 from components import widgets
 from components.brief import meeting_section
+from components.talking_points import panel as talking_points_panel
 from components.charts.style import style, with_table
 from components.context import current
 from components.data import fetch
@@ -69,6 +70,7 @@ else:
     st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
                f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
                f"监测对象为截至{ctx.year}年底识别的。")
+    talking_points_panel(ctx)
 
 
 

@@ -21,6 +21,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "pages/overview.py", "总览", "总览"),
     PageSpec("map", "pages/village_map.py", "村级地图", "总览"),
+    PageSpec("talk", "pages/talking_points.py", "讲话要点", "总览"),
     PageSpec("causes", "pages/causes.py", "致贫原因", "专题"),
     PageSpec("exits", "pages/exits.py", "脱贫进度", "专题"),
     PageSpec("funds", "pages/funds.py", "资金项目", "专题"),

@@ -195,9 +195,20 @@ def source_line(facts: dict) -> str:
 # ---- files -----------------------------------------------------------------------------
 
 
-def brief_txt(facts: dict) -> bytes:
-    """The paragraph as UTF-8 text (with a BOM, so Windows Notepad reads it as UTF-8)."""
-    text = f"{brief_title(facts)}\n\n{brief_paragraph(facts)}\n\n{source_line(facts)}\n"
+TALKING_TITLE = "讲话要点"
+
+
+def talking_lines(points) -> list[str]:
+    """The 讲话要点 sentences (``report.talking_points``) numbered as a report lists them: 1. … 2. …"""
+    return [f"{i}. {s}" for i, s in enumerate(points or (), 1)]
+
+
+def brief_txt(facts: dict, points=()) -> bytes:
+    """The paragraph as UTF-8 text (with a BOM, so Windows Notepad reads it as UTF-8); ``points`` (the 讲话要点
+    sentences) follow it under their heading when given."""
+    said = "".join(f"{line}\n" for line in talking_lines(points))
+    said = f"\n{TALKING_TITLE}\n{said}" if said else ""
+    text = f"{brief_title(facts)}\n\n{brief_paragraph(facts)}\n{said}\n{source_line(facts)}\n"
     return ("\ufeff" + text).encode("utf-8")
 
 
@@ -213,8 +224,9 @@ def _east_asian(run, font: str) -> None:
     fonts.set(qn("w:eastAsia"), font)
 
 
-def brief_docx(facts: dict) -> bytes:
-    """The paragraph as a Word document: title, the paragraph (first-line indent), the data date."""
+def brief_docx(facts: dict, points=()) -> bytes:
+    """The paragraph as a Word document: title, the paragraph (first-line indent), the 讲话要点 when
+    ``points`` (their sentences) are given, the data date."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -239,6 +251,20 @@ def brief_docx(facts: dict) -> bytes:
     run = body.add_run(brief_paragraph(facts))
     run.font.size = Pt(16)
     _east_asian(run, "仿宋")
+    lines = talking_lines(points)
+    if lines:
+        heading = doc.add_paragraph()
+        run = heading.add_run(f"二、{TALKING_TITLE}")
+        run.bold = True
+        run.font.size = Pt(16)
+        _east_asian(run, "黑体")
+    for line in lines:
+        item = doc.add_paragraph()
+        item.paragraph_format.first_line_indent = Pt(32)
+        item.paragraph_format.line_spacing = 1.5
+        run = item.add_run(line)
+        run.font.size = Pt(16)
+        _east_asian(run, "仿宋")
     note = doc.add_paragraph()
     run = note.add_run(source_line(facts))
     run.font.size = Pt(12)

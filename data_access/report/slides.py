@@ -3,8 +3,9 @@
 ``build_pptx(engine, scope, year)`` returns the bytes of a deck with these slides, each named
 (``slide.name``) and titled (the title placeholder) with its SLIDE_NAMES entry:
 
-- 封面: region, year, 数据截至 date (and 演示数据 on demo data); the 基本情况 paragraph as notes;
-- 主要指标: the key figures as large cards; the paragraph as notes too;
+- 封面: region, year, 数据截至 date (and 演示数据 on demo data); the 基本情况 paragraph (and the 讲话要点 when
+  given) as notes;
+- 主要指标: the key figures as large cards; the same notes;
 - 脱贫进度, 致贫原因, 资金, 防返贫监测, 地图: one chart each (PNG rendered offline by vl-convert
   from the Vega-Lite specs in ``report.charts``) with its key figures beside it. A slide whose
   data is absent says so in words instead of a chart.
@@ -215,19 +216,24 @@ def exits_lines(facts: dict) -> list[str]:
     return said
 
 
-def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> bytes:
-    """The meeting deck for ``scope`` at the end of ``year`` (see the module doc)."""
+def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None = None, points=()) -> bytes:
+    """The meeting deck for ``scope`` at the end of ``year`` (see the module doc). ``points``: the 讲话要点
+    sentences (``report.talking_points``), added to the speaker notes of 封面 and 主要指标."""
     from pptx.enum.text import PP_ALIGN
 
     facts = brief.brief_facts(engine, scope, year, first_year)
     paragraph = brief.brief_paragraph(facts)
+    notes = paragraph
+    said = brief.talking_lines(points)
+    if said:
+        notes += f"\n\n{brief.TALKING_TITLE}:\n" + "\n".join(said)
     meta = places.data_meta(engine)
     first = facts["first_year"]
     name = facts["region_name"]
     deck = Deck()
 
     # 封面
-    s = deck.slide("封面", f"{name}{year}年脱贫攻坚与防返贫监测工作汇报", paragraph, title_top=2.2,
+    s = deck.slide("封面", f"{name}{year}年脱贫攻坚与防返贫监测工作汇报", notes, title_top=2.2,
                    title_height=1.6, title_size=40, centered=True)
     lines = [f"数据截至 {facts['as_of'] or '未知'}"]
     if meta.get("is_demo") == "1":
@@ -236,7 +242,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     deck.box(s, 0.5, 4.2, WIDTH_IN - 1.0, 2.0, lines, BODY_PT + 2, align=PP_ALIGN.CENTER)
 
     # 主要指标
-    s = deck.slide("主要指标", f"主要指标({year}年底)", paragraph)
+    s = deck.slide("主要指标", f"主要指标({year}年底)", notes)
     cards = key_figures(facts)
     cols = 4
     card_w, card_h, gap = 2.9, 2.45, 0.18
