@@ -1,0 +1,41 @@
+"""A demo database made to look like a real county's region tree (shared by the map and name tests).
+
+``officialise(url)`` rewrites the region names of a (writable copy of a) demo database the way the
+statistical region tree names them — 木峰村 becomes 木峰村村民委员会, the first village of each township
+becomes a community (…社区居民委员会), the second a 村委会 without the doubled 村 — and, with
+``strip_geometry``, removes every boundary and centre point, as in a county imported from its registry
+with no boundary file. Returns {code: official name} of the villages.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from data_access.db import bump_data_version, get_engine
+
+
+def official(name: str, i: int) -> str:
+    stem = name[:-1] if name.endswith("村") else name
+    if i == 0:
+        return f"{stem}社区居民委员会"
+    if i == 1:
+        return f"{stem}村委会"
+    return f"{stem}村村民委员会"
+
+
+def officialise(url: str, strip_geometry: bool = True) -> dict[str, str]:
+    engine = get_engine(url)
+    names: dict[str, str] = {}
+    with engine.begin() as conn:
+        rows = conn.execute(text(
+            "SELECT code, name, parent_code FROM region WHERE level = 'village' ORDER BY code")).all()
+        seen: dict[str, int] = {}
+        for code, name, parent in rows:
+            i = seen.get(parent, 0)
+            seen[parent] = i + 1
+            names[code] = official(name, i)
+            conn.execute(text("UPDATE region SET name = :n WHERE code = :c"), {"n": names[code], "c": code})
+        if strip_geometry:
+            conn.execute(text("UPDATE region SET geometry = NULL, lon = NULL, lat = NULL"))
+        bump_data_version(conn)
+    return names
