@@ -39,3 +39,30 @@ def officialise(url: str, strip_geometry: bool = True) -> dict[str, str]:
             conn.execute(text("UPDATE region SET geometry = NULL, lon = NULL, lat = NULL"))
         bump_data_version(conn)
     return names
+
+
+def real_shaped_county(url: str, seed: int = 5) -> dict[str, str]:
+    """A demo county the size of 赫章县 (30 乡镇, 481 村/社区, ~40,000 registered households) with official
+    names and no geometry, for trying the maps by hand and for screenshots (not used by the fast tests):
+    ``python -m tests.county_shapes sqlite:////tmp/real.db``. The codes stay the demo's (镇 1xx, 乡 2xx,
+    村 2xx): the maps group villages by the first 9 digits only."""
+    import dataclasses
+
+    from data_access.demo import common, generate
+
+    spec = dataclasses.replace(common.SCALES["county"], name="county", towns=30, villages=481, households=40_000,
+                               half_extent_km=(55.0, 45.0))
+    saved = dict(common.SCALES)
+    try:  # generate() reads the same dict
+        common.SCALES["county"] = spec
+        generate.generate(get_engine(url), scale="county", seed=seed)
+    finally:
+        common.SCALES.clear()
+        common.SCALES.update(saved)
+    return officialise(url)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(len(real_shaped_county(sys.argv[1])), "villages")
