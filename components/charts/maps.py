@@ -143,8 +143,8 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
         rows.append(f'<div class="map-legend-row"><span class="sw" style="background:#fff;'
                     f'border:3px solid {POOR_OUTLINE}"></span>贫困村(蓝色边框)<span class="n">{poor} 个</span></div>')
     if schematic:
-        rows.append('<div class="map-legend-note">示意图:每格一个村,按乡镇成组(尚无村界数据,'
-                    '格子位置不代表实际地理位置)</div>')
+        rows.append('<div class="map-legend-note">示意图:每格一个村,按乡镇成组,格子上方为乡镇名称'
+                    '(尚无村界数据,格子位置不代表实际地理位置)</div>')
     if town_lines:
         rows.append(f'<div class="map-legend-row"><span class="ln" style="background:{TOWN_LINE}"></span>'
                     f'乡镇界线与名称</div>')
@@ -493,7 +493,7 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
         with right:
             st.html(legend_html(indicator_label, unit, model.classes, method=method, missing=model.missing,
                                 poor=model.poor, points=model.points, higher_is_worse=higher_is_worse,
-                                town_lines=bool(model.towns), overlay_label=overlay_label,
+                                town_lines=bool(model.towns) and not model.schematic, overlay_label=overlay_label,
                                 overlay_count=0 if model.schematic else len(_overlay_rows(overlay)),
                                 schematic=model.schematic))
     else:

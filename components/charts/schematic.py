@@ -23,9 +23,11 @@ CHAR_TILES = 0.5  # the width of one character of a township name, in tiles (cou
 SHOW_VILLAGE_NAMES = 120  # names in the tiles when there are at most this many villages
 
 
-def _block_shape(n: int, name: str, with_label: bool) -> tuple[int, int, float]:
-    """(columns, rows, width) of a township's block of ``n`` tiles: about square, wide enough for its name."""
-    cols = max(1, math.ceil(math.sqrt(n * 1.3)))
+def _block_shape(n: int, name: str, with_label: bool, aspect: float = 1.3) -> tuple[int, int, float]:
+    """(columns, rows, width) of a township's block of ``n`` tiles, about ``aspect`` times wider than high
+    (a little wider than square when blocks are packed; the whole chart's shape for a township alone),
+    wide enough for its name."""
+    cols = max(1, min(n, math.ceil(math.sqrt(n * aspect))))
     if with_label:
         cols = max(cols, min(n, 3)) if n else 1
     rows = max(1, math.ceil(n / cols))
@@ -68,7 +70,8 @@ def layout(towns: list[dict], villages: list[dict], aspect: float = 2.0) -> dict
     with_label = len(order) > 1
     blocks = []
     for code in order:
-        cols, rows, width = _block_shape(len(by_town[code]), names.get(code, code), with_label)
+        cols, rows, width = _block_shape(len(by_town[code]), names.get(code, code), with_label,
+                                         1.3 if with_label else aspect)
         blocks.append({"code": code, "name": names.get(code, code), "cols": cols, "rows": rows, "width": width,
                        "height": rows + (LABEL_ROWS if with_label else 0.0), "villages": by_town[code]})
     if not blocks:
