@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pyogrio
+import pyogrio.raw
 import pyproj
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
@@ -309,8 +310,8 @@ def _read_ogr(path: Path, layer: str | None, encoding: str | None) -> Source:
             and not path.with_suffix(".CPG").exists():
         encoding = _guess_dbf_encoding(path)
     try:
-        meta, geometry, field_data = pyogrio.read(path, layer=chosen, encoding=encoding, force_2d=True)
-    except (DataSourceError, DataLayerError, OSError, UnicodeDecodeError, ValueError) as exc:
+        meta, _fids, geometry, field_data = pyogrio.raw.read(path, layer=chosen, encoding=encoding, force_2d=True)
+    except (DataSourceError, DataLayerError, OSError, UnicodeDecodeError) as exc:
         raise BoundaryError(f"无法读取 {path.name}:{str(exc)[:200]}") from exc
     fields = [str(f) for f in meta["fields"]]
     crs = _parse_crs(meta["crs"], f" {path.name} ") if meta.get("crs") else None
