@@ -76,3 +76,15 @@ def test_place_queries_show_display_names(registry_url, cloner, sql):
     info = places.region_info(engine, Scope.of(first))
     assert info["official_name"] == official[first] and info["name"] == display_name(official[first])
     assert [r["name"] for r in places.lineage(engine, first)][-1] == display_name(official[first])
+
+
+def test_village_file_shows_the_registered_name_too(registry_url, cloner, sql):
+    from tests.helpers import open_page
+
+    url = cloner(registry_url, prefix="names-page")
+    names = officialise(url)
+    code = sorted(names)[0]
+    at = open_page(url, "pages/village.py", region=code, year=2026)
+    assert not at.exception, at.exception
+    header = next(h.proto.body for h in at.get("html") if "农村户籍人口" in h.proto.body)
+    assert f">{display_name(names[code])}<" in header and f"登记名称 {names[code]}" in header
