@@ -11,6 +11,7 @@ from north to south and west to east within a row (their rough position). Nothin
 
 from __future__ import annotations
 
+import json
 import math
 
 import altair as alt
@@ -146,9 +147,13 @@ def chart(model, height: int, aspect: float, no_data: str, poor_outline: str, fo
     layers = [tiles]
     if len(records) <= SHOW_VILLAGE_NAMES:
         size = 15 if len(records) <= 40 else 12
+        dark = json.dumps(list(model.classes.labels[-2:]) if len(model.classes.labels) > 2 else [],
+                          ensure_ascii=False)  # white names on the two darkest classes
         layers.append(alt.Chart(alt.Data(values=records)).mark_text(
-            fontSize=size, font=FONT_STACK, fill="#111111", cursor="pointer")
+            fontSize=size, font=FONT_STACK, cursor="pointer")
             .encode(x=alt.X("cx:Q", axis=None, scale=xs), y=alt.Y("cy:Q", axis=None, scale=ys), text="name:N",
+                    fill=alt.when(f"indexof({dark}, datum.cls) >= 0").then(alt.value("#FFFFFF"))
+                    .otherwise(alt.value("#111111")),
                     tooltip=tooltip)
             # the name catches the click meant for its tile: a selection of its own, read like ``pick``
             .add_params(alt.selection_point(name="name_pick", fields=["code"], on="click", clear=False,
