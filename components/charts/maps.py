@@ -7,6 +7,11 @@ outline, township boundaries and names are drawn over, and hovering shows the
 village with its figures. Clicking a village (or a township name) returns its
 code, so the page decides: open the village page, or zoom to the township.
 
+When no village of the area has a boundary (a county imported from its registry, before its boundary
+file: ``python -m data_access boundaries``), the map is schematic (``charts.schematic``): one equal tile
+per village, grouped by township, same classes, legend, tooltips and clicks, drawn with Vega-Lite
+whatever the renderer.
+
 Two renderers draw the same model:
 - ``vega`` (default): an Altair/Vega chart (SVG/canvas). It needs no WebGL, so it
   works on office PCs, remote desktops and projectors without a graphics driver

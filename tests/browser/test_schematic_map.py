@@ -123,5 +123,5 @@ def test_township_name_zooms_to_the_township(page, bare, requests_log, page_erro
     wait_for_app_settled(page)
     assert urlsplit(page.url).path.endswith("/map") and region_of(page.url) == code
     expect(page.locator(TILES)).to_have_count(q.scalar("SELECT COUNT(*) FROM region WHERE parent_code=:t", t=code))
-    screenshot(page, "maps-schematic/browser-town-1280x720")
+    screenshot(page, "maps-schematic-town-browser-1280x720")
     check_clean(page, requests_log, base_url, page_errors)
