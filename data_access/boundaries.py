@@ -422,7 +422,7 @@ def prepare(feature: Feature, transform, tolerance_deg: float) -> tuple[dict | N
         return None, str(exc), repaired
 
 
-def _field(fields: list[str], wanted: str | None, candidates: tuple[str, ...], what: str) -> str | None:
+def _field(fields: list[str], wanted: str | None, candidates: tuple[str, ...]) -> str | None:
     if wanted:
         if wanted not in fields:
             raise BoundaryError(f"文件中没有字段 {wanted}(有:{'、'.join(fields[:30])})")
@@ -487,8 +487,8 @@ def load(engine: Engine, path: str | Path, *, field_name: str | None = None, cle
     name_key = town_key = None
     names = None
     if by_name:
-        name_key = _field(source.fields, name_field, NAME_FIELDS, "村名")
-        town_key = _field(source.fields, town_field, TOWN_FIELDS, "乡镇")
+        name_key = _field(source.fields, name_field, NAME_FIELDS)
+        town_key = _field(source.fields, town_field, TOWN_FIELDS)
         names = _Names(known) if name_key else None
     updates: dict[str, tuple[str, float, float]] = {}
     for f in source.features:
