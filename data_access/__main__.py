@@ -121,7 +121,8 @@ def _summarize_run(args) -> int:
 
 COMMANDS = {
     "demo": ("生成演示数据(虚构的县或省)", _demo_arguments, _demo_run),
-    "boundaries": ("从 GeoJSON 导入村、乡镇边界(按12位区划代码匹配)", _boundaries_arguments, _boundaries_run),
+    "boundaries": ("导入村、乡镇边界(Shapefile、GeoPackage、GeoJSON;按区划代码或乡镇+村名匹配)", _boundaries_arguments,
+                   _boundaries_run),
     "import": ("导入国家系统导出的 Excel/CSV(校验后一个事务写入,可重复导入)", *_importer("import")),
     "summarize": ("重建汇总表(导入与生成演示数据后会自动重建;数据变动后未重建时页面改读明细表)",
                   _add_db_argument, _summarize_run),

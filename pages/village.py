@@ -46,9 +46,11 @@ kind = ("贫困村," + (f"{int(exit_year)}年出列" if pd.notna(exit_year) else
         if row["is_poor_village"] else "非贫困村")
 if row["is_poor_village"] and pd.notna(exit_year) and int(exit_year) > ctx.year:
     kind = f"贫困村,{int(exit_year)}年出列(所选{ctx.year}年尚未出列)"
+official = (fetch(places.region_info, ctx) or {}).get("official_name") or row["name"]  # 香坪村村民委员会
+registered = f" · 登记名称 {official}" if official != row["name"] else ""
 st.html(f'<div style="font-size:1.5rem;font-weight:700;margin:0.1rem 0">{row["name"]}'
         f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
-        f'{row["town_name"]} · {kind} · 农村户籍人口 {fmt.count(row["rural_population"])} 人</span></div>')
+        f'{row["town_name"]} · {kind} · 农村户籍人口 {fmt.count(row["rural_population"])} 人{registered}</span></div>')
 
 show([
     Kpi("建档立卡户数(户)", fmt.count(row["registered_households"])),

@@ -73,9 +73,15 @@ def test_load_report_and_geometry(writable_db, sql, tmp_path):
     version = q.scalar("SELECT value FROM meta WHERE key='data_version'")
     before = dict(q.rows("SELECT code, geometry FROM region WHERE level='village'"))
 
-    report = boundaries.load(get_engine(writable_db), path)
+    engine = get_engine(writable_db)
+    refused = boundaries.load(engine, path)  # partial: nothing written without accept_partial
+    assert refused.refused and "--accept-partial" in refused.text() and "数据库未改动" in refused.text()
+    assert q.scalar("SELECT value FROM meta WHERE key='data_version'") == version
+    assert dict(q.rows("SELECT code, geometry FROM region WHERE level='village'")) == before
 
-    assert report.features == len(kept) + 1 + len(extra)
+    report = boundaries.load(engine, path, accept_partial=True)
+
+    assert not report.refused and report.features == len(kept) + 1 + len(extra)
     assert report.matched == {"village": len(kept), "town": 1}
     reasons = {code: why for _, code, why in report.unmatched}
     assert set(reasons) == {"523199999999", "", towns[1]["properties"]["code"], towns[2]["properties"]["code"]}
@@ -111,7 +117,7 @@ def test_clear_missing_and_dry_run(writable_db, sql, tmp_path):
     assert dry.dry_run and [c for c, _ in dry.villages_without] == [missing]
     assert q.scalar("SELECT geometry FROM region WHERE code=:c", c=missing) is not None
 
-    report = boundaries.load(get_engine(writable_db), path, clear_missing=True)
+    report = boundaries.load(get_engine(writable_db), path, clear_missing=True, accept_partial=True)
     assert report.cleared == 1
     assert q.scalar("SELECT geometry FROM region WHERE code=:c", c=missing) is None
     assert q.scalar("SELECT lon FROM region WHERE code=:c", c=missing) is not None  # still drawn at its centre

@@ -7,6 +7,11 @@ outline, township boundaries and names are drawn over, and hovering shows the
 village with its figures. Clicking a village (or a township name) returns its
 code, so the page decides: open the village page, or zoom to the township.
 
+When no village of the area has a boundary (a county imported from its registry, before its boundary
+file: ``python -m data_access boundaries``), the map is schematic (``charts.schematic``): one equal tile
+per village, grouped by township, same classes, legend, tooltips and clicks, drawn with Vega-Lite
+whatever the renderer.
+
 Two renderers draw the same model:
 - ``vega`` (default): an Altair/Vega chart (SVG/canvas). It needs no WebGL, so it
   works on office PCs, remote desktops and projectors without a graphics driver
@@ -41,6 +46,7 @@ from data_access.scope import Scope
 from data_access.report.classify import METHODS, Classes, classify
 from ..context import PageContext
 from ..data import fetch
+from . import schematic
 from ..shell.theme import FONT_STACK
 
 NO_DATA = "#BBBBBB"
@@ -48,7 +54,7 @@ POOR_OUTLINE = "#0072B2"  # Okabe–Ito blue: stands apart from the yellow–red
 TOWN_LINE = "#222222"
 FOCUS_LINE = "#000000"
 PICKABLE_LAYERS = ("villages", "village-points", "labels", "overlay")
-VEGA_PARAMS = ("pick", "zoom", "spot")
+VEGA_PARAMS = ("pick", "name_pick", "zoom", "spot")
 
 
 RENDERERS = ("vega", "pydeck")
@@ -126,7 +132,7 @@ def _value_text(value, unit: str, digits: int) -> str:
 
 def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing: int, poor: int,
                 points: int, higher_is_worse: bool, town_lines: bool, overlay_label: str = "",
-                overlay_count: int = 0) -> str:
+                overlay_count: int = 0, schematic: bool = False) -> str:
     """The legend as HTML: the classes with their ranges, units and village counts, then the marks."""
     unit_text = f"({unit})" if unit else ""
     rows = [f'<div class="map-legend-title">{html.escape(title)}{html.escape(unit_text)}</div>',
@@ -141,6 +147,9 @@ def legend_html(title: str, unit: str, classes: Classes, *, method: str, missing
     if poor:
         rows.append(f'<div class="map-legend-row"><span class="sw" style="background:#fff;'
                     f'border:3px solid {POOR_OUTLINE}"></span>贫困村(蓝色边框)<span class="n">{poor} 个</span></div>')
+    if schematic:
+        rows.append('<div class="map-legend-note">示意图:每格一个村,按乡镇成组,格子上方为乡镇名称'
+                    '(尚无村界数据,格子位置不代表实际地理位置)</div>')
     if town_lines:
         rows.append(f'<div class="map-legend-row"><span class="ln" style="background:{TOWN_LINE}"></span>'
                     f'乡镇界线与名称</div>')
@@ -178,6 +187,7 @@ class MapModel:
     missing: int = 0
     poor: int = 0
     points: int = 0
+    schematic: bool = False  # no village of the area has a boundary: tiles grouped by township (charts.schematic)
 
     def extent(self) -> list[tuple[float, float]]:
         pts = []
@@ -207,6 +217,7 @@ def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
     cls = classify([v for v in raw if v is not None], classes, method, unit=unit, digits=digits,
                    higher_is_worse=higher_is_worse)
     out, n_poor, n_points = [], 0, 0
+    schematic = not any(rings_of(g) for g in villages["geometry"])
     for row, value in zip(villages.to_dict("records"), raw):
         extra = by_code.get(row["code"], {})
         poor = bool(row["is_poor_village"])
@@ -221,9 +232,9 @@ def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
             tips.append((label, shown))
         polys = [poly for poly in rings_of(row["geometry"]) if poly]
         lon, lat = _num(row["lon"]), _num(row["lat"])
-        if not polys and lon is None:
+        if not polys and lon is None and not schematic:
             continue
-        n_points += not polys
+        n_points += not polys and not schematic
         index = cls.index(value) if value is not None else None
         out.append({
             "code": row["code"], "name": str(row["name"]), "poor": poor, "tips": tips, "polys": polys,
@@ -238,7 +249,7 @@ def build_model(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
         villages=out, towns=town_rows,
         label_level="town" if area.level in ("province", "city", "county") else "village",
         classes=cls, focus=scope.code if scope.level == "village" else None,
-        missing=sum(v is None for v in raw), poor=n_poor, points=n_points,
+        missing=sum(v is None for v in raw), poor=n_poor, points=n_points, schematic=schematic,
     )
 
 
@@ -466,6 +477,12 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
     widget_key = f"{key}-{scope.code}"  # a new widget per region: an old click never fires twice
 
     def draw():
+        if model.schematic:  # Vega-Lite with either renderer (no WebGL, nothing from the web)
+            aspect = (1350 if ctx.present else 900) / max(height, 200)
+            spec = schematic.chart(model, height, aspect, NO_DATA, POOR_OUTLINE, FOCUS_LINE)
+            params = [p["name"] for p in spec.get("params", []) if p.get("name") in VEGA_PARAMS]
+            return st.vega_lite_chart(spec, on_select="rerun", selection_mode=params, key=widget_key,
+                                      width="stretch")
         if use == "pydeck":
             return st.pydeck_chart(_deck(model, height, settings, extra_layers, overlay), on_select="rerun",
                                    selection_mode="single-object", key=widget_key, height=height, width="stretch",
@@ -481,8 +498,9 @@ def village_map(ctx: PageContext, values: pd.DataFrame, indicator_label: str, un
         with right:
             st.html(legend_html(indicator_label, unit, model.classes, method=method, missing=model.missing,
                                 poor=model.poor, points=model.points, higher_is_worse=higher_is_worse,
-                                town_lines=bool(model.towns), overlay_label=overlay_label,
-                                overlay_count=len(_overlay_rows(overlay))))
+                                town_lines=bool(model.towns) and not model.schematic, overlay_label=overlay_label,
+                                overlay_count=0 if model.schematic else len(_overlay_rows(overlay)),
+                                schematic=model.schematic))
     else:
         event = draw()
     return picked_code(event)

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, STATUS_EXITED, STATUS_NOT_EXITED, STATUS_RETURNED
+from ..names import display_name_sql
 from ..schema import household as H
 from ..schema import other_cause as OC
 from ..schema import region as R
@@ -102,7 +103,7 @@ def cause_by_child(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
         .subquery()
     )
     stmt = (
-        select(counts.c.code, func.coalesce(R.c.name, counts.c.code).label("name"), counts.c.cause,
+        select(counts.c.code, func.coalesce(display_name_sql(R.c.name), counts.c.code).label("name"), counts.c.cause,
                counts.c.households, counts.c.persons)
         .select_from(counts.outerjoin(R, R.c.code == counts.c.code))
         .order_by(counts.c.code, counts.c.cause)

@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, or_, select, uni
 from sqlalchemy.engine import Engine
 
 from ..codes import FUND_SOURCES, MONEY_PAID, MONEY_SPENT, REGION_LEVEL_DIGITS
+from ..names import display_name_sql
 from ..schema import arrangement as A
 from ..schema import fund as F
 from ..schema import household as H
@@ -214,7 +215,7 @@ def _names(engine: Engine, codes) -> dict[str, str]:
     if not codes:
         return {}
     with engine.connect() as conn:
-        return dict(conn.execute(select(R.c.code, R.c.name).where(R.c.code.in_(codes))).all())
+        return dict(conn.execute(select(R.c.code, display_name_sql(R.c.name)).where(R.c.code.in_(codes))).all())
 
 
 # ---- breakdowns ------------------------------------------------------------------------
@@ -554,11 +555,12 @@ def per_beneficiary(engine: Engine, scope: Scope, year: int, source: str | None 
         raise ValueError(f"unknown level {level!r}")
     target = "village" if level == "village" or scope.level == "village" else scope.child_level
     if target == "village" and scope.level == "village":
-        regions = select(R.c.code, R.c.name).where(R.c.code == scope.code)
+        regions = select(R.c.code, display_name_sql(R.c.name).label("name")).where(R.c.code == scope.code)
     elif target == "village":
-        regions = select(R.c.code, R.c.name).where(R.c.level == "village", region_in(scope))
+        regions = select(R.c.code, display_name_sql(R.c.name).label("name")).where(R.c.level == "village",
+                                                                          region_in(scope))
     else:
-        regions = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code)
+        regions = select(R.c.code, display_name_sql(R.c.name).label("name")).where(R.c.parent_code == scope.code)
     if target in ("county", "town", "village"):
         money_key, hh_key = P.c[f"{target}_code"], H.c[f"{target}_code"]
     else:

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, HELP_MEASURES, REGION_LEVEL_DIGITS
+from ..names import display_name_sql
 from ..schema import assignment as A
 from ..schema import help_measure as HM
 from ..schema import help_unit as U
@@ -53,12 +54,14 @@ def visit_rates(engine: Engine, scope: Scope, periods: tuple[tuple[dt.date, dt.d
         key = C.c.unit_id
     elif by == "village":
         key = A.c.village_code
-        names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.level == "village", region_in(scope))
+        names_stmt = select(R.c.code.label("key"), display_name_sql(R.c.name).label("name")) \
+            .where(R.c.level == "village", region_in(scope))
     else:
         if scope.child_level is None:
             return pd.DataFrame(columns=RATE_COLUMNS)
         key = scope.child_key(A)
-        names_stmt = select(R.c.code.label("key"), R.c.name).where(R.c.parent_code == scope.code)
+        names_stmt = select(R.c.code.label("key"), display_name_sql(R.c.name).label("name")) \
+            .where(R.c.parent_code == scope.code)
     keys = [key.label("key")] if key is not None else []
     joined = A.join(C, C.c.helper_id == A.c.helper_id)
     n = len(periods)

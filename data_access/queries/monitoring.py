@@ -19,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..codes import HOUSEHOLD_KIND_MONITORING, MONITORING_KINDS, MONITORING_RISKS
+from ..names import display_name_sql
 from ..schema import household as H
 from ..schema import income as I
 from ..schema import monitoring_object as MO
@@ -150,12 +151,13 @@ def by_region(engine: Engine, scope: Scope, year: int, level: str = "child") -> 
     end = year_end(year)
     if level == "village":
         key = MO.c.village_code
-        regions = select(R.c.code, R.c.name).where(R.c.level == "village", region_in(scope))
+        regions = select(R.c.code, display_name_sql(R.c.name).label("name")).where(R.c.level == "village",
+                                                                          region_in(scope))
     else:
         if scope.child_level is None:
             return _with_rate(pd.DataFrame(columns=["code", "name", *FIGURE_COLUMNS]))
         key = scope.child_key(MO)
-        regions = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code)
+        regions = select(R.c.code, display_name_sql(R.c.name).label("name")).where(R.c.parent_code == scope.code)
     per = (select(key.label("code"), *_figures(end, year))
            .where(scope.where(MO), identified_by(end)).group_by(key).subquery())
     regions = regions.subquery()

@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ..names import display_name_sql
 from ..schema import meta as M
 from ..schema import region as R
 from ..summary import read as summary
@@ -14,11 +15,18 @@ from .common import frame, region_in
 
 REGION_COLUMNS = ["code", "name", "level", "parent_code", "is_poor_village", "poor_village_exit_year",
                   "rural_population", "lon", "lat"]
+# Every place name read here for display is the display name (香坪村, not 香坪村村民委员会: data_access.names);
+# ``region_info`` also gives the registered ``official_name`` (the dossier and the exports show that one).
+NAME = display_name_sql(R.c.name).label("name")
+
+
+def _columns(names):
+    return [NAME if c == "name" else R.c[c] for c in names]
 
 
 def region_info(engine: Engine, scope: Scope) -> dict | None:
     """The scope's own region row (without geometry), or None if absent."""
-    stmt = select(*[R.c[c] for c in REGION_COLUMNS]).where(R.c.code == scope.code)
+    stmt = select(*_columns(REGION_COLUMNS), R.c.name.label("official_name")).where(R.c.code == scope.code)
     with engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
@@ -31,7 +39,7 @@ def lineage(engine: Engine, code: str) -> list[dict]:
     with engine.connect() as conn:
         for _ in range(6):
             row = conn.execute(
-                select(R.c.code, R.c.name, R.c.level, R.c.parent_code).where(R.c.code == current)
+                select(R.c.code, NAME, R.c.level, R.c.parent_code).where(R.c.code == current)
             ).mappings().first()
             if row is None:
                 break
@@ -45,7 +53,7 @@ def lineage(engine: Engine, code: str) -> list[dict]:
 def children(engine: Engine, scope: Scope) -> pd.DataFrame:
     """The scope's direct child regions (towns of a county, villages of a town), by code."""
     stmt = (
-        select(*[R.c[c] for c in REGION_COLUMNS])
+        select(*_columns(REGION_COLUMNS))
         .where(R.c.parent_code == scope.code)
         .order_by(R.c.code)
     )
@@ -58,7 +66,7 @@ def region_tree(engine: Engine, scope: Scope) -> pd.DataFrame:
     A province database lists the province and its cities too, so ``?region=`` may name them.
     """
     stmt = (
-        select(R.c.code, R.c.name, R.c.level, R.c.parent_code)
+        select(R.c.code, NAME, R.c.level, R.c.parent_code)
         .where(region_in(scope))
         .order_by(R.c.code)
     )
@@ -68,7 +76,7 @@ def region_tree(engine: Engine, scope: Scope) -> pd.DataFrame:
 def geometries(engine: Engine, scope: Scope, level: str) -> pd.DataFrame:
     """Regions of ``level`` inside the scope with their GeoJSON geometry text and centroid."""
     stmt = (
-        select(R.c.code, R.c.name, R.c.parent_code, R.c.is_poor_village, R.c.poor_village_exit_year,
+        select(R.c.code, NAME, R.c.parent_code, R.c.is_poor_village, R.c.poor_village_exit_year,
                R.c.rural_population, R.c.lon, R.c.lat, R.c.geometry)
         .where(region_in(scope), R.c.level == level)
         .order_by(R.c.code)

@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from ..codes import HOUSEHOLD_KIND_REGISTERED, MONEY_PAID, MONEY_SPENT
+from ..names import display_name_sql
 from ..privacy import mask_id, mask_phone
 from ..schema import arrangement as A
 from ..schema import assignment as AS
@@ -82,7 +83,8 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     cutoff = late_cutoff(year, as_of)
     town = R.alias("town")
     places_stmt = (
-        select(R.c.code, R.c.name, R.c.parent_code.label("town_code"), town.c.name.label("town_name"),
+        select(R.c.code, display_name_sql(R.c.name).label("name"), R.c.parent_code.label("town_code"),
+               display_name_sql(town.c.name).label("town_name"),
                R.c.is_poor_village, R.c.poor_village_exit_year, R.c.rural_population)
         .outerjoin(town, town.c.code == R.c.parent_code)
         .where(_villages_in(scope)).order_by(R.c.code)
@@ -182,7 +184,8 @@ def child_indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) ->
     sums = grouped.groupby("child", sort=True)[SUMMED + ["villages", "poor_villages"]].sum().reset_index()
     sums = sums.rename(columns={"child": "code"})
     with engine.connect() as conn:
-        names = dict(conn.execute(select(R.c.code, R.c.name).where(R.c.parent_code == scope.code)).all())
+        names = dict(conn.execute(select(R.c.code, display_name_sql(R.c.name))
+                                  .where(R.c.parent_code == scope.code)).all())
     children = pd.DataFrame({"code": sorted(names), "name": [names[c] for c in sorted(names)]})
     out = children.merge(sums, on="code", how="left")
     for col in SUMMED + ["villages", "poor_villages"]:

@@ -1,0 +1,68 @@
+"""A demo database made to look like a real county's region tree (shared by the map and name tests).
+
+``officialise(url)`` rewrites the region names of a (writable copy of a) demo database the way the
+statistical region tree names them — 木峰村 becomes 木峰村村民委员会, the first village of each township
+becomes a community (…社区居民委员会), the second a 村委会 without the doubled 村 — and, with
+``strip_geometry``, removes every boundary and centre point, as in a county imported from its registry
+with no boundary file. Returns {code: official name} of the villages.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from data_access.db import bump_data_version, get_engine
+
+
+def official(name: str, i: int) -> str:
+    stem = name[:-1] if name.endswith("村") else name
+    if i == 0:
+        return f"{stem}社区居民委员会"
+    if i == 1:
+        return f"{stem}村委会"
+    return f"{stem}村村民委员会"
+
+
+def officialise(url: str, strip_geometry: bool = True) -> dict[str, str]:
+    engine = get_engine(url)
+    names: dict[str, str] = {}
+    with engine.begin() as conn:
+        rows = conn.execute(text(
+            "SELECT code, name, parent_code FROM region WHERE level = 'village' ORDER BY code")).all()
+        seen: dict[str, int] = {}
+        for code, name, parent in rows:
+            i = seen.get(parent, 0)
+            seen[parent] = i + 1
+            names[code] = official(name, i)
+            conn.execute(text("UPDATE region SET name = :n WHERE code = :c"), {"n": names[code], "c": code})
+        if strip_geometry:
+            conn.execute(text("UPDATE region SET geometry = NULL, lon = NULL, lat = NULL"))
+        bump_data_version(conn)
+    return names
+
+
+def real_shaped_county(url: str, seed: int = 5) -> dict[str, str]:
+    """A demo county the size of 赫章县 (30 乡镇, 481 村/社区, ~40,000 registered households) with official
+    names and no geometry, for trying the maps by hand and for screenshots (not used by the fast tests):
+    ``python -m tests.county_shapes sqlite:////tmp/real.db``. The codes stay the demo's (镇 1xx, 乡 2xx,
+    村 2xx): the maps group villages by the first 9 digits only."""
+    import dataclasses
+
+    from data_access.demo import common, generate
+
+    spec = dataclasses.replace(common.SCALES["county"], name="county", towns=30, villages=481, households=40_000,
+                               half_extent_km=(55.0, 45.0))
+    saved = dict(common.SCALES)
+    try:  # generate() reads the same dict
+        common.SCALES["county"] = spec
+        generate.generate(get_engine(url), scale="county", seed=seed)
+    finally:
+        common.SCALES.clear()
+        common.SCALES.update(saved)
+    return officialise(url)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(len(real_shaped_county(sys.argv[1])), "villages")
