@@ -210,3 +210,65 @@ def test_limits_are_checked_on_the_real_reader():
     assert len(R.read("a.xlsx", data, R.Limits(cells=100)).sheets[0].rows) == 50
     with pytest.raises(R.FileError, match="超过 99 个单元格的上限"):
         R.read("a.xlsx", data, R.Limits(cells=99))
+
+
+# ---- the 2021– monitoring system's export ----------------------------------------------------------------------
+
+MONITORING_HEADER = ["户编号", "户主姓名", "监测对象类别", "识别监测时间", "致贫风险1", "致贫风险2", "致贫风险3",
+                     "风险消除方式", "风险消除时间", "监测人口数", "帮扶措施"]
+MONITORING_ROWS = [
+    ["5231991012010002", "王五", "边缘易致贫户", dt.date(2021, 5, 10), "因病", "因学", None, "帮扶消除",
+     dt.date(2022, 3, 1), 1, "健康帮扶、就业帮扶"],
+    ["5231991012010001", "张三", "脱贫不稳定户", dt.date(2022, 7, 1), "因灾", None, None, None, None, 2, "产业帮扶"],
+]
+
+
+def _monitoring_export() -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    ws = book.add_worksheet("监测对象")
+    ws.write_string(0, 0, "防返贫监测对象信息")
+    ws.write_string(1, 0, "导出时间:2022-10-31 09:30")
+    ws.write_row(2, 0, MONITORING_HEADER)
+    for r, row in enumerate(MONITORING_ROWS, 3):
+        for c, v in enumerate(row):
+            if isinstance(v, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), date)
+            elif v is not None:
+                ws.write(r, c, v)
+    book.close()
+    return out.getvalue()
+
+
+def test_a_2021_monitoring_export(empty):
+    assert run(empty, [("people.xlsx", (FIXTURES / "people.xlsx").read_bytes())]).written
+    result = run(empty, [("监测对象.xlsx", _monitoring_export())])
+    assert errors(result) == [] and result.written, result.problems
+    assert [p.as_tuple() for p in result.notices] == [
+        ("监测对象.xlsx", "监测对象", None, "致贫风险2", "", "已核对,数据库中不单独保存此项", "提示"),
+        ("监测对象.xlsx", "监测对象", None, "风险消除方式", "", "已核对,数据库中不单独保存此项", "提示")]
+    got = q(empty, "SELECT hh_id, village_code, kind, main_risk, identified_date, removed_date, persons "
+                   "FROM monitoring_object ORDER BY hh_id")
+    c = {h: i for i, h in enumerate(MONITORING_HEADER)}
+    expected = sorted((r[c["户编号"]], "523199101201", r[c["监测对象类别"]], r[c["致贫风险1"]], r[c["识别监测时间"]],
+                       r[c["风险消除时间"]], r[c["监测人口数"]]) for r in MONITORING_ROWS)
+    assert [(h, v, k, m, _day(i), _day(d) if d else None, p) for h, v, k, m, i, d, p in got] == expected
+    assert q(empty, "SELECT hh_id, year, measure FROM help_measure ORDER BY hh_id, measure") == sorted(
+        (r[c["户编号"]], 2022, m) for r in MONITORING_ROWS for m in r[c["帮扶措施"]].split("、"))
+    assert db.read_meta(empty)["data_as_of"] == "2022-10-31"
+
+
+def test_a_monitoring_risk_outside_the_code_list_is_named(empty):
+    assert run(empty, [("people.xlsx", (FIXTURES / "people.xlsx").read_bytes())]).written
+    before = snapshot(empty)
+    MONITORING_ROWS[1][5] = "因为太穷"
+    try:
+        result = run(empty, [("监测对象.xlsx", _monitoring_export())])
+    finally:
+        MONITORING_ROWS[1][5] = None
+    assert [e[:5] for e in errors(result)] == [("监测对象.xlsx", "监测对象", 5, "致贫风险2", "因为太穷")]
+    assert errors(result)[0][5].startswith("“因为太穷”不在监测风险代码表中")
+    assert snapshot(empty) == before

@@ -14,7 +14,6 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pytest
 
 from data_access import db
 from data_access.queries import funds

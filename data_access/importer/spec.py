@@ -142,7 +142,12 @@ LINES = SheetKind(
     description="每年的贫困线(国家或省定)与防返贫监测线,元/人·年。",
 )
 
-RISK_SYNONYMS = ("风险类型", "主要风险类型", "致贫返贫风险", "返贫致贫风险", "监测风险", "主要返贫致贫风险")
+RISK_SYNONYMS = ("风险类型", "主要风险类型", "致贫返贫风险", "返贫致贫风险", "监测风险", "主要返贫致贫风险",
+                 "致贫风险1", "返贫风险1", "致贫返贫风险1", "返贫致贫风险1", "风险类型1", "主要风险1", "风险1",
+                 "致贫风险", "返贫风险")
+# 2021– monitoring exports list up to five risks; the first is the main one, the others are checked only.
+MORE_RISKS = tuple(f"{w}{i}" for i in range(2, 6) for w in ("致贫风险", "返贫风险", "致贫返贫风险", "返贫致贫风险",
+                                                            "风险类型", "主要风险", "风险"))
 
 HOUSEHOLD_FIELDS = (
     Field("hh_id", "户编号", ("户码", "家庭编号", "户ID", "户主编号", "户代码"), kind="id", required=True, max_len=32,
@@ -260,21 +265,34 @@ MONITORING = SheetKind(
     (
         Field("hh_id", "户编号", HOUSEHOLD_FIELDS[0].synonyms, kind="id", required=True, max_len=32),
         Field("mon_kind", "监测对象类型",
-              ("易返贫致贫户(监测对象)类型", "监测对象类别", "易返贫致贫户类型", "监测类型"),
+              ("易返贫致贫户(监测对象)类型", "监测对象类别", "易返贫致贫户类型", "监测类型", "监测对象类型(类别)",
+               "监测户类型", "监测户类别"),
               kind="code", allowed=codes.MONITORING_KINDS, what="监测对象类型", required=True, example="边缘易致贫户"),
         Field("mon_risk", "主要风险", RISK_SYNONYMS, kind="code", allowed=codes.MONITORING_RISKS,
               what="监测风险", required=True, example="因病"),
         Field("mon_identified", "识别时间",
-              ("风险识别时间", "纳入监测时间", "识别日期", "监测对象识别时间", "纳入时间"),
+              ("风险识别时间", "纳入监测时间", "识别日期", "监测对象识别时间", "纳入时间", "识别监测时间",
+               "纳入监测日期", "监测识别时间", "确定为监测对象时间", "识别为监测对象时间"),
               required=True, **DATE),
-        Field("mon_removed", "风险是否消除", ("是否风险消除", "是否消除风险", "风险消除"), **BOOL),
-        Field("mon_removed_date", "风险消除时间", ("风险消除日期", "消除时间"), kind="date"),
-        Field("persons", "监测人数", ("人数", "家庭人口数", "监测对象人数", "户人数"), kind="int", lo=1, hi=40,
-              note="不填时取该户人数"),
+        Field("head_name", "户主姓名", ("户主",), kind="raw", note="只读不存(户主以人员表为准)"),
+        Field("mon_more_risks", "其他风险", MORE_RISKS, kind="codes", allowed=codes.MONITORING_RISKS,
+              what="监测风险", note="致贫/返贫风险2…5:核对代码,不单独保存(主要风险为风险1)"),
+        Field("mon_removed", "风险是否消除", ("是否风险消除", "是否消除风险", "风险消除", "风险是否已消除",
+                                          "是否已消除风险", "是否风险已消除"), **BOOL),
+        Field("mon_removed_how", "风险消除方式", ("消除方式", "风险消除类型", "风险消除情况"), max_len=32,
+              note="填了方式(如 帮扶消除、自然消除)即视为风险已消除;方式本身不单独保存"),
+        Field("mon_removed_date", "风险消除时间", ("风险消除日期", "消除时间", "标注风险消除时间", "风险消除年月"),
+              kind="date"),
+        Field("persons", "监测人数", ("人数", "家庭人口数", "监测对象人数", "户人数", "监测人口数", "户人口数"),
+              kind="int", lo=1, hi=40, note="不填时取该户人数"),
+        Field("mon_measures", "帮扶措施", ("已落实帮扶措施", "落实帮扶措施", "帮扶措施类型", "针对性帮扶措施"),
+              kind="codes", allowed=codes.HELP_MEASURES, what="帮扶措施",
+              note="可填多个,用顿号分隔;记为该户导出年度(无导出时间时为识别年度)的帮扶措施"),
     ),
     signature=(("hh_id",), ("mon_kind",), ("mon_identified",)),
     hints=("监测",),
-    description="防返贫监测对象:户编号、类型、主要风险、识别时间、风险消除。",
+    description="防返贫监测对象:户编号、类型、主要风险、识别时间、风险消除(2021 年起的监测系统导出:"
+                "致贫/返贫风险1…5、监测对象类别、风险消除方式、帮扶措施)。",
 )
 
 HELPERS = SheetKind(
