@@ -229,3 +229,31 @@ def test_cli_exits_non_zero_when_it_skipped_anything(tmp_path, empty):
     assert done.returncode == 1
     assert done.stdout.strip().splitlines()[-1].endswith("。注意:本次跳过了 工作表“资金明细”,这些内容没有导入。")
     assert q(empty, "SELECT COUNT(*) FROM region")[0][0] == len(PLACES) - 1
+
+
+def test_the_summary_refresh_follows_the_import_without_holding_it(empty, monkeypatch):
+    """refresh="after": the import commits and returns while the rebuild is still running (held here by an event);
+    the rows are there for any other connection meanwhile, the summaries are stale, then fresh once it ends."""
+    import threading
+
+    from data_access.importer import run as importer
+    from data_access.summary import read as summary
+
+    started, release = threading.Event(), threading.Event()
+    real = importer.refresh_summaries
+
+    def slow(engine):
+        started.set()
+        assert release.wait(120)
+        return real(engine)
+
+    monkeypatch.setattr(importer, "refresh_summaries", slow)
+    result = run(empty, [("区划与资金.xlsx", workbook([("区划", PLACES), ("资金", FUNDS)]))], refresh="after")
+    try:
+        assert result.written and started.wait(60)
+        assert q(empty, "SELECT COUNT(*) FROM fund")[0][0] == len(FUNDS) - 1
+        assert not summary.fresh(empty)
+    finally:
+        release.set()
+    assert importer.wait_for_refresh(120)
+    assert summary.fresh(empty)
