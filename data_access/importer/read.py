@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
 import struct
 import zipfile
+from operator import itemgetter
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
@@ -199,6 +199,7 @@ def _small(book: zipfile.ZipFile, name: str) -> bytes:
         return b""
 
 
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"')
 _SHARED = re.compile(rb"</(?:\w+:)?si>")
 _PREFIXED = re.compile(rb"<[A-Za-z][\w.-]*:worksheet\b")
@@ -287,9 +288,9 @@ class _Scan:
             found = _CELL_REF.findall(chunk)
             if found:
                 refs += len(found)
-                letters = {c for c, _ in found}
+                letters = set(map(_FIRST, found))
                 max_col = max(max_col, _col_number(max(letters, key=lambda x: (len(x), x))))
-                max_row = max(max_row, max(map(int, {r for _, r in found})))
+                max_row = max(max_row, max(map(int, set(map(_SECOND, found)))))
             cells += chunk.count(b"<c ") + chunk.count(b"<c>")
         if cells != refs:
             return self._xml_extent(book, info)  # cells without references: count exactly
@@ -447,26 +448,14 @@ def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS) ->
 
 
 def _rows(values: list[list], first: int) -> list[tuple[int, list]]:
-    """Calamine's rows as the importer's: empty cells None, whole numbers int, empty rows left out."""
+    """Calamine's rows as the importer's: empty cells None, empty rows left out.
+
+    Numbers stay as calamine gives them (float; the value parsers read 2.0 as 2), blank-looking text stays
+    text (the parsers treat it as empty): one pass per row in C, no per-cell Python.
+    """
     out = []
-    date, datetime, time, delta = dt.date, dt.datetime, dt.time, dt.timedelta
     for n, row in enumerate(values, first):
-        cells = []
-        for v in row:
-            t = type(v)
-            if t is str:
-                if not v or v.isspace():
-                    v = None
-            elif t is float:
-                if v.is_integer() and -1e15 < v < 1e15:
-                    v = int(v)
-            elif t is time:
-                v = v.isoformat()
-            elif t is delta:
-                v = str(v)
-            elif t is not bool and t is not int and t is not date and t is not datetime:
-                v = str(v)
-            cells.append(v)
+        cells = [None if v == "" else v for v in row]
         while cells and cells[-1] is None:
             cells.pop()
         if cells:
