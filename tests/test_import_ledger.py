@@ -257,3 +257,27 @@ def test_the_summary_refresh_follows_the_import_without_holding_it(empty, monkey
         release.set()
     assert importer.wait_for_refresh(120)
     assert summary.fresh(empty)
+
+
+def test_a_hidden_list_sheet_is_left_out_with_a_notice_but_a_hidden_money_sheet_is_not(empty):
+    import xlsxwriter
+
+    def book(hidden_rows):
+        out = io.BytesIO()
+        wb = xlsxwriter.Workbook(out, {"in_memory": True})
+        ws = wb.add_worksheet("区划")
+        for r, row in enumerate(PLACES):
+            ws.write_row(r, 0, row)
+        lists = wb.add_worksheet("下拉选项")
+        for r, row in enumerate(hidden_rows):
+            lists.write_row(r, 0, row)
+        lists.hide()
+        wb.close()
+        return out.getvalue()
+
+    lists = run(empty, [("区划.xlsx", book([["是", "否"], ["县", "乡镇"]]))])
+    assert errors(lists) == [] and lists.written and not lists.incomplete
+    assert problems(lists) == [("区划.xlsx", "下拉选项", None, "", "",
+                                "隐藏的工作表,没有可识别的表头,也没有金额(多为下拉选项列表),未导入", NOTE)]
+    money = run(empty, [("区划.xlsx", book([["批次", "金额(万元)"], ["一", 5]]))])
+    assert [e[:3] for e in errors(money)] == [("区划.xlsx", "下拉选项", 1)] and not money.written

@@ -355,6 +355,10 @@ def _unrecognised(batch: Batch, raw, raw_sheet, skip: bool) -> None:
         return
     cells = [(n, c) for n, row in raw_sheet.rows[:spec.MAX_HEADER_SCAN] for c in row if spec.money_word(c)]
     money = next((x for x in cells if spec.money_word(x[1]) in spec.AMOUNT_WORDS), cells[0] if cells else None)
+    if getattr(raw_sheet, "hidden", False) and not money:
+        batch.problems.append(Problem(raw.name, label, None, "", "",
+                                      "隐藏的工作表,没有可识别的表头,也没有金额(多为下拉选项列表),未导入", NOTICE))
+        return
     if money:
         reason = (f"此工作表含金额(第 {money[0]} 行“{str(money[1]).strip()}”),但没有找到可识别的表头:为免漏记资金,"
                   f"本次没有写入任何数据。请对照导入模板修改列名,或确认不需要后指明跳过此工作表({where})")
