@@ -54,8 +54,9 @@ ICON_FONT_FIX = """<style>[data-testid="stIconMaterial"] {
 
 def import_panel(ctx: PageContext, mode: str) -> None:
     st.html(ICON_FONT_FIX)
-    files = st.file_uploader("选择从国家系统导出的文件(Excel .xlsx 或 CSV,可多选,作为一批校验与写入)",
-                             type=["xlsx", "csv", "txt", "xls"], accept_multiple_files=True, key="import_files")
+    files = st.file_uploader("选择从国家系统导出的文件(Excel .xlsx/.xls/.xlsb、.ods 或 CSV,可多选,作为一批校验与写入)",
+                             type=["xlsx", "xlsm", "xlsb", "xls", "ods", "csv", "txt"], accept_multiple_files=True,
+                             key="import_files")
     skip = st.checkbox("只写入正确的行(有错误的行跳过并列入问题清单)", key="import_skip_invalid",
                        help="不勾选时:只要有一行错误,就什么都不写入。")
     left, right, _ = st.columns([1, 1, 2])
@@ -75,7 +76,8 @@ def import_panel(ctx: PageContext, mode: str) -> None:
 
         user = ctx.user.user_id if ctx.user is not None else "开放演示模式"
         result = importer.run_import(engine(ctx), import_scope(ctx), [(f.name, f.getvalue()) for f in files],
-                                     user=user, dry_run=not write, skip_invalid=skip, progress=progress)
+                                     user=user, dry_run=not write, skip_invalid=skip, progress=progress,
+                                     refresh="after")
         bar.empty()
         st.session_state[RESULT_KEY] = result
         st.session_state[RUNS_KEY] = st.session_state.get(RUNS_KEY, 0) + 1

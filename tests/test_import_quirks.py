@@ -346,16 +346,16 @@ def _good_xlsx(engine) -> bytes:
 
 BROKEN = {
     "truncated": ("名单.xlsx", lambda good: good[: len(good) // 2],
-                  "文件不是有效的 Excel(.xlsx)工作簿,或已损坏、不完整(例如下载未完成)"),
+                  "文件不是有效的 Excel 工作簿,或已损坏、不完整(例如下载未完成)"),
     "old_xls": ("名单.xls", lambda good: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
-                "这是旧版 Excel(.xls)文件,暂不支持:请在 Excel 中“另存为” .xlsx 后再导入"),
+                "旧版 Excel(.xls)工作簿内容已损坏或不完整,无法读取(CalamineError)"),
     "pdf": ("名单.pdf", lambda good: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
             "这是 PDF 文件,无法导入:请从系统导出 Excel 或 CSV"),
     "binary": ("名单.dat", lambda good: bytes(range(256)) * 4, "文件不是文本(CSV)也不是 Excel 工作簿,无法导入"),
     "renamed": ("名单.xlsx", lambda good: "户编号,姓名\n1,张三\n".encode("gbk"),
-                "扩展名是 .xlsx,但内容不是 Excel 工作簿(文件可能已损坏、不完整或被改了扩展名)"),
+                "扩展名是 .xlsx,但内容不是 Excel 或 ODS 工作簿(文件可能已损坏、不完整或被改了扩展名)"),
     "docx": ("名单.xlsx", lambda good: _zip({"word/document.xml": b"<w/>"}),
-             "压缩包中没有 Excel 工作簿(xl/workbook.xml):可能是 Word 文档或其他压缩文件"),
+             "这是 Word 文档(.docx),不是 Excel 工作簿:请从系统导出 Excel 或 CSV"),
     "empty": ("名单.csv", lambda good: b"", "文件是空的(0 字节)"),
     "no_header": ("名单.csv", lambda good: "甲,乙,丙\n1,2,3\n".encode(),
                   "文件中没有可导入的内容:没有找到任何可识别的表头(请对照导入模板的列名)"),
@@ -379,7 +379,8 @@ def test_broken_and_foreign_files_are_refused(clone, case):
     result = run(clone, [(name, make(_good_xlsx(clone)))])
     expected = [(name, "", None, "", "", reason, ERR)]
     if case == "no_header":
-        expected.insert(0, (name, "", None, "", "", "没有找到可识别的表头,此工作表未导入", NOTE))
+        expected.insert(0, (name, "", 1, "", "", "没有找到可识别的表头,无法判断此工作表的内容:本次没有写入任何数据。"
+                            "请对照导入模板修改列名,或确认不需要后指明跳过此工作表(--skip-sheet 名单.csv)", ERR))
     assert problems(result) == expected
     unchanged(clone, before, result)
     log = last_log(clone)

@@ -7,7 +7,7 @@ their unit, missing required columns and cells are errors.
 
 from __future__ import annotations
 
-from . import values as V
+from . import spec, values as V
 from .batch import ERROR, Batch, Problem, Row, Sheet
 from .spec import Header
 
@@ -77,8 +77,23 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
             else:
                 sheet.units[key] = "元"
                 batch.sheet_notice(sheet, text, "表头未注明金额单位,按“元”读取(如为万元,请把表头写成“金额(万元)”)")
+    skip = getattr(batch, "skip_columns", set())
+    result = getattr(batch, "result", None)
     for text in header.unknown:
-        batch.sheet_notice(sheet, text, "未识别的列,已忽略")
+        word = spec.money_word(text)
+        if word and spec.norm_header(text) not in skip:
+            batch.problems.append(Problem(
+                file_name, name, rows[header.row_index][0], text, "",
+                f"列名含“{word}”,是金额一类的列,但未能识别:为免漏记资金,本次没有写入任何数据。请按导入模板修改列名,"
+                f"或确认不需要后指明跳过此列(--skip-column {text})", ERROR))
+            if result is not None:
+                result.blocking += 1
+        elif word:
+            batch.sheet_notice(sheet, text, "按要求跳过此列,未导入")
+            if result is not None:
+                result.skipped.append(f"列“{text}”")
+        else:
+            batch.sheet_notice(sheet, text, "未识别的列,已忽略")
     for text, target in header.duplicates:
         batch.sheet_notice(sheet, text, f"与前面的“{target}”列重复,已忽略此列")
     missing = [f.header for f in kind.fields if f.required and f.key not in sheet.present]

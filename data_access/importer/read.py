@@ -1,29 +1,51 @@
-"""Reading export files: .xlsx workbooks and .csv text (UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030).
+"""Reading export files: workbooks (.xlsx .xlsm .xlsb .xls .ods) and .csv text (UTF-8, UTF-8 with BOM, UTF-16,
+GBK/GB18030).
 
 ``read(name, data)`` returns the file's sheets, each a list of
-``(row number as the user sees it, [cell values])``. Workbooks are read by a
-streaming parser of the sheet XML (several times faster than openpyxl on
+``(row number as the user sees it, [cell values])``. Workbooks are read with
+python-calamine (Rust; several times faster than a Python XML parser on
 100,000-row exports); cells keep their type: text, int, float, bool, and
-dates for numbers formatted as dates. Anything that is not a readable
-workbook or text file raises :class:`FileError` with a Chinese message.
+dates for numbers formatted as dates. Before anything is decompressed, a
+workbook's size is checked against ``LIMITS`` (zip directory sizes and ratios,
+then the cells each sheet spans and the shared strings, counted while streaming
+the XML in small chunks), so a small file that would expand to gigabytes is
+refused with a Chinese message instead of filling memory. Anything that is not
+a readable workbook or text file raises :class:`FileError` with a Chinese message.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import posixpath
 import re
+import struct
 import zipfile
+from operator import itemgetter
 from dataclasses import dataclass, field
-from xml.etree import ElementTree
 from xml.parsers import expat
+
+import python_calamine
 
 
 class FileError(Exception):
     """The file cannot be read at all; ``str(exc)`` is the reason in Chinese."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a workbook may be once expanded (a small zip can expand a thousandfold)."""
+
+    uncompressed_bytes: int = 512 * 2**20  # all zip members together, as the zip directory states and as read
+    ratio: int = 200  # expansion of any member larger than ratio_from
+    ratio_from: int = 16 * 2**20
+    members: int = 10_000
+    cells: int = 8_000_000  # rows × columns each sheet spans (what the reader allocates), all sheets together
+    shared_strings: int = 2_000_000
+
+
+LIMITS = Limits()
+MB = 2**20
 
 
 @dataclass
@@ -31,26 +53,33 @@ class RawSheet:
     file: str
     name: str
     rows: list[tuple[int, list]] = field(default_factory=list)
+    hidden: bool = False
 
 
 @dataclass
 class RawFile:
     name: str
-    kind: str  # "xlsx" / "csv"
+    kind: str  # "xlsx" / "xlsm" / "xlsb" / "xls" / "ods" / "csv"
     encoding: str | None
     sheets: list[RawSheet]
 
 
-def read(name: str, data: bytes) -> RawFile:
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm")
+
+
+def read(name: str, data: bytes, limits: Limits = LIMITS) -> RawFile:
     lower = name.lower()
     if not data:
         raise FileError("文件是空的(0 字节)")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        return RawFile(name, "xlsx", None, read_xlsx(name, data))
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileError("这是旧版 Excel(.xls)文件,暂不支持:请在 Excel 中“另存为” .xlsx 后再导入")
-    if lower.endswith((".xlsx", ".xlsm")):
-        raise FileError("扩展名是 .xlsx,但内容不是 Excel 工作簿(文件可能已损坏、不完整或被改了扩展名)")
+        kind = check_zip(data, limits)
+        return RawFile(name, kind, None, read_workbook(name, data, kind, limits))
+    if data[:8] == OLE:
+        return RawFile(name, "xls", None, read_workbook(name, data, "xls", limits))
+    if lower.endswith(WORKBOOK_EXTENSIONS):
+        ext = lower.rsplit(".", 1)[-1]
+        raise FileError(f"扩展名是 .{ext},但内容不是 Excel 或 ODS 工作簿(文件可能已损坏、不完整或被改了扩展名)")
     if data[:5] == b"%PDF-":
         raise FileError("这是 PDF 文件,无法导入:请从系统导出 Excel 或 CSV")
     text, encoding = decode(data)
@@ -108,219 +137,327 @@ def read_csv_text(name: str, text: str) -> RawSheet:
     return sheet
 
 
-# ---- XLSX ------------------------------------------------------------------------
+# ---- workbooks: size checks before reading ----------------------------------------------------------------
 
-# Built-in number formats that are dates or times (ECMA-376 18.8.30, plus the CJK ones).
-DATE_FORMAT_IDS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
-EPOCH = dt.datetime(1899, 12, 30)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+_BROKEN = "文件不是有效的 Excel 工作簿,或已损坏、不完整(例如下载未完成)"
+_SPLIT = "请把数据分成几个较小的文件分别导入"
+CHUNK = 1 << 20
 
 
-def _attr(el, name: str):
-    for key, value in el.attrib.items():
-        if _local(key) == name:
-            return value
-    return None
+def _too_big(what: str) -> FileError:
+    return FileError(f"文件过大,为保护服务器未读取:{what}。{_SPLIT}")
 
 
-def _is_date_format(code: str) -> bool:
-    code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code.lower())
-    return bool(re.search(r"[ymdhs]", code)) and "general" not in code
+def check_zip(data: bytes, limits: Limits = LIMITS) -> str:
+    """The workbook kind of a zip file ("xlsx", "xlsm", "xlsb", "ods"), after checking how far it expands.
 
-
-def read_xlsx(name: str, data: bytes) -> list[RawSheet]:
+    First the zip directory (member count, declared sizes and ratios, nothing decompressed); then every member
+    is decompressed in 1 MB chunks (never whole) to confirm the sizes, and the sheets are scanned for the cells
+    they span and the shared strings they hold. Raises FileError when a limit is passed.
+    """
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
-        names = set(book.namelist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
-        raise FileError("文件不是有效的 Excel(.xlsx)工作簿,或已损坏、不完整(例如下载未完成)") from None
-    if "xl/workbook.xml" not in names:
-        raise FileError("压缩包中没有 Excel 工作簿(xl/workbook.xml):可能是 Word 文档或其他压缩文件")
+        infos = book.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise FileError(_BROKEN) from None
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" in names:
+        kind = "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+    elif "xl/workbook.bin" in names:
+        kind = "xlsb"
+    elif "content.xml" in names and b"spreadsheet" in _small(book, "mimetype"):
+        kind = "ods"
+    elif "content.xml" in names:
+        raise FileError("这是 ODF 文字或演示文档,不是电子表格:请导入 .ods、Excel 或 CSV 文件")
+    elif "word/document.xml" in names:
+        raise FileError("这是 Word 文档(.docx),不是 Excel 工作簿:请从系统导出 Excel 或 CSV")
+    else:
+        raise FileError("压缩包中没有 Excel 或 ODS 工作簿:可能是其他压缩文件")
+    if len(infos) > limits.members:
+        raise _too_big(f"压缩包内有 {len(infos):,} 个文件")
+    total = sum(i.file_size for i in infos)
+    if total > limits.uncompressed_bytes:
+        raise _too_big(f"解压后约 {total / MB:,.0f} MB,上限 {limits.uncompressed_bytes / MB:,.0f} MB")
+    for i in infos:
+        if i.file_size > limits.ratio_from and i.file_size > limits.ratio * max(1, i.compress_size):
+            raise _too_big(f"“{i.filename}”压缩了 {i.file_size / max(1, i.compress_size):,.0f} 倍"
+                           f"(上限 {limits.ratio} 倍),疑似压缩炸弹")
+    scan = _Scan(limits)
     try:
-        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-        rels = {}
-        if "xl/_rels/workbook.xml.rels" in names:
-            for rel in ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels")):
-                target = rel.get("Target", "")
-                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-                rels[rel.get("Id")] = path
-        shared = _shared_strings(book.read("xl/sharedStrings.xml")) if "xl/sharedStrings.xml" in names else []
-        date_styles = _date_styles(book.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
-        sheets = []
-        for el in workbook.iter():
-            if _local(el.tag) != "sheet":
-                continue
-            path = rels.get(_attr(el, "id"))
-            if not path or path not in names:
-                continue
-            rows = _sheet_rows(book.read(path), shared, date_styles)
-            sheets.append(RawSheet(name, el.get("name", ""), rows))
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, IndexError, expat.ExpatError,
-            ElementTree.ParseError) as exc:
-        raise FileError(f"Excel 工作簿内容已损坏或不完整,无法读取({type(exc).__name__})") from None
-    if not sheets:
-        raise FileError("Excel 工作簿中没有工作表")
-    return sheets
+        for i in infos:
+            scan.member(book, i, kind)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error, expat.ExpatError):
+        raise FileError(_BROKEN) from None
+    return kind
 
 
-def _shared_strings(xml: bytes) -> list[str]:
-    out: list[str] = []
-    parts: list[str] = []
-    state = {"t": False, "rph": 0}
-
-    def start(tag, attrs):
-        if tag == "si":
-            parts.clear()
-        elif tag == "t" and not state["rph"]:
-            state["t"] = True
-        elif tag == "rPh":
-            state["rph"] += 1
-
-    def end(tag):
-        if tag == "si":
-            out.append("".join(parts))
-        elif tag == "t":
-            state["t"] = False
-        elif tag == "rPh":
-            state["rph"] -= 1
-
-    def chars(text):
-        if state["t"]:
-            parts.append(text)
-
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
-    parser.Parse(_strip_ns(xml), True)
-    return out
+def _small(book: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        with book.open(name) as f:
+            return f.read(200)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return b""
 
 
-def _strip_ns(xml: bytes) -> bytes:
-    """Drop element prefixes (x:row → row) so both plain and prefixed OOXML parse the same."""
-    if re.search(rb"<[A-Za-z][\w.-]*:(worksheet|sst)\b", xml[:4000]):
-        return re.sub(rb"<(/?)[A-Za-z][\w.-]*:", rb"<\1", xml)
-    return xml
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"')
+_SHARED = re.compile(rb"</(?:\w+:)?si>")
+_PREFIXED = re.compile(rb"<[A-Za-z][\w.-]*:worksheet\b")
 
 
-def _date_styles(xml: bytes) -> set[int]:
-    root = ElementTree.fromstring(xml)
-    custom = {}
-    for el in root.iter():
-        if _local(el.tag) == "numFmt":
-            custom[int(el.get("numFmtId", "0"))] = el.get("formatCode", "")
-    out = set()
-    for el in root.iter():
-        if _local(el.tag) == "cellXfs":
-            for i, xf in enumerate(x for x in el if _local(x.tag) == "xf"):
-                fmt = int(xf.get("numFmtId", "0"))
-                if fmt in DATE_FORMAT_IDS or (fmt in custom and _is_date_format(custom[fmt])):
-                    out.add(i)
-    return out
-
-
-_COLUMNS: dict[str, int] = {}
-_DIGITS = "0123456789"
-
-
-def _column(ref: str) -> int:
-    letters = ref.rstrip(_DIGITS)
-    n = _COLUMNS.get(letters)
-    if n is None:
-        n = 0
-        for ch in letters:
-            n = n * 26 + ord(ch) - 64
-        n -= 1
-        _COLUMNS[letters] = n
+def _col_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        n = n * 26 + ord(ch) - 64
     return n
 
 
-def _sheet_rows(xml: bytes, shared: list[str], date_styles: set[int]) -> list[tuple[int, list]]:
-    """Rows of one worksheet: [(row number, [cell values...])], empty rows left out."""
-    rows: list[tuple[int, list]] = []
-    cells: list = []
-    rnum = 0
-    col = -1
-    ctype = None
-    style = "0"
-    value = None
-    collecting = False
-    inline = False
-    dates = {str(i) for i in date_styles}
+class _Scan:
+    """Running totals over a workbook's members: bytes actually decompressed, cells spanned, shared strings."""
 
-    def start(tag, attrs):
-        nonlocal rnum, col, ctype, style, value, collecting, inline, cells
-        if tag == "c":
-            ref = attrs.get("r")
-            col = _column(ref) if ref else col + 1
-            ctype = attrs.get("t")
-            style = attrs.get("s", "0")
-            value = None
-        elif tag == "v":
-            collecting = True
-            value = ""
-        elif tag == "t":
-            if inline:
-                collecting = True
-                if value is None:
-                    value = ""
-        elif tag == "is":
-            inline = True
-        elif tag == "row":
-            r = attrs.get("r")
-            rnum = int(r) if r else rnum + 1
-            col = -1
-            cells = []
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.bytes = 0
+        self.cells = 0
+        self.strings = 0
 
-    def end(tag):
-        nonlocal collecting, inline
-        if tag == "c":
-            raw = value
-            if raw is None:
-                return
-            t = ctype
-            if t == "s":
-                cell = shared[int(raw)]
-            elif t == "str" or t == "inlineStr" or t == "e":
-                cell = raw
-            elif t == "b":
-                cell = raw.strip() == "1"
-            elif t == "d":
-                cell = dt.datetime.fromisoformat(raw.strip().replace("Z", ""))
-            else:
-                text = raw.strip()
-                if not text:
+    def add_area(self, rows: int, cols: int, sheet: str) -> None:
+        self.cells += rows * cols
+        if self.cells > self.limits.cells:
+            raise _too_big(f"工作表“{sheet}”展开后有 {rows:,} 行 × {cols:,} 列,全部工作表超过 "
+                           f"{self.limits.cells:,} 个单元格的上限")
+
+    def chunks(self, book: zipfile.ZipFile, info: zipfile.ZipInfo):
+        with book.open(info) as f:
+            while True:
+                chunk = f.read(CHUNK)
+                if not chunk:
                     return
-                cell = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
-                if style in dates and 0 < cell < 2958466:
-                    stamp = EPOCH + dt.timedelta(days=float(cell))
-                    cell = stamp.date() if stamp.time() == dt.time(0) else stamp
-            if type(cell) is str and not cell.strip():
-                return
-            gap = col - len(cells)
-            if gap >= 0:
-                if gap:
-                    cells.extend([None] * gap)
-                cells.append(cell)
+                self.bytes += len(chunk)
+                if self.bytes > self.limits.uncompressed_bytes:
+                    raise _too_big(f"解压后超过 {self.limits.uncompressed_bytes / MB:,.0f} MB")
+                yield chunk
+
+    def member(self, book: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
+        name = info.filename
+        if kind in ("xlsx", "xlsm") and name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            self.xlsx_sheet(book, info)
+        elif kind in ("xlsx", "xlsm") and name == "xl/sharedStrings.xml":
+            for chunk in self._overlapping(book, info):
+                self.strings += len(_SHARED.findall(chunk))
+                if self.strings > self.limits.shared_strings:
+                    raise _too_big(f"共享字符串超过 {self.limits.shared_strings:,} 个")
+        elif kind == "xlsb" and name.startswith("xl/worksheets/") and name.endswith(".bin"):
+            self.xlsb_sheet(book, info)
+        elif kind == "xlsb" and name == "xl/sharedStrings.bin":
+            self.xlsb_strings(book, info)
+        elif kind == "ods" and name == "content.xml":
+            self.ods_content(book, info)
+        else:
+            for _ in self.chunks(book, info):  # confirm the declared size (and the CRC) without keeping anything
+                pass
+
+    def _overlapping(self, book, info):
+        """Chunks cut after their last '<', the rest carried into the next one, so no tag is split."""
+        carry = b""
+        for chunk in self.chunks(book, info):
+            chunk = carry + chunk
+            cut = chunk.rfind(b"<")
+            if cut <= 0:
+                carry = b""
+                yield chunk
             else:
-                cells[col] = cell
-        elif tag == "v" or tag == "t":
-            collecting = False
-        elif tag == "is":
-            inline = False
-        elif tag == "row":
-            if cells:
-                rows.append((rnum, cells))
+                carry = chunk[cut:]
+                if len(carry) > 4096:  # not XML as Excel writes it; scan it as it is
+                    carry = b""
+                    yield chunk
+                else:
+                    yield chunk[:cut]
+        if carry:
+            yield carry
 
-    def chars(text):
-        nonlocal value
-        if collecting:
-            value += text
+    def xlsx_sheet(self, book, info) -> None:
+        """Rows × columns a worksheet spans: the highest row number and column letter in its cell references."""
+        max_row = max_col = 0
+        cells = refs = 0
+        first = True
+        for chunk in self._overlapping(book, info):
+            if first and _PREFIXED.search(chunk[:4000]):
+                return self._xml_extent(book, info)
+            first = False
+            found = _CELL_REF.findall(chunk)
+            if found:
+                refs += len(found)
+                letters = set(map(_FIRST, found))
+                max_col = max(max_col, _col_number(max(letters, key=lambda x: (len(x), x))))
+                max_row = max(max_row, max(map(int, set(map(_SECOND, found)))))
+            cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+        if cells != refs:
+            return self._xml_extent(book, info)  # cells without references: count exactly
+        self.add_area(max_row, max_col, info.filename)
 
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
-    parser.Parse(_strip_ns(xml), True)
-    return rows
+    def _xml_extent(self, book, info) -> None:
+        """Exact extent by streaming the sheet XML through expat (slower; for sheets written without references)."""
+        state = {"row": 0, "col": 0, "max_row": 0, "max_col": 0}
+
+        def start(tag, attrs):
+            tag = tag.rsplit(":", 1)[-1]
+            if tag == "row":
+                r = attrs.get("r")
+                state["row"] = int(r) if r else state["row"] + 1
+                state["col"] = 0
+            elif tag == "c":
+                ref = attrs.get("r")
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    state["col"] = _col_number(letters)
+                    digits = ref[len(letters):]
+                    if digits:
+                        state["max_row"] = max(state["max_row"], int(digits))
+                else:
+                    state["col"] += 1
+                state["max_col"] = max(state["max_col"], state["col"])
+                state["max_row"] = max(state["max_row"], state["row"])
+
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = start
+        for chunk in self.chunks(book, info):
+            parser.Parse(chunk, False)
+            if state["max_row"] * state["max_col"] + self.cells > self.limits.cells:
+                break
+        else:
+            parser.Parse(b"", True)
+        self.add_area(state["max_row"], state["max_col"], info.filename)
+
+    def ods_content(self, book, info) -> None:
+        """Rows × columns each table spans, repeats (table:number-rows/columns-repeated) multiplied out."""
+        st = {"table": "", "row": 0, "row_rep": 1, "col": 0, "max_row": 0, "max_col": 0, "row_has": False,
+              "cell_rep": 1, "cell_has": False, "in_cell": False}
+
+        def start(tag, attrs):
+            if tag == "table:table":
+                st.update(table=attrs.get("table:name", ""), row=0, max_row=0, max_col=0)
+            elif tag == "table:table-row":
+                st.update(row_rep=int(attrs.get("table:number-rows-repeated", "1")), col=0, row_has=False)
+            elif tag in ("table:table-cell", "table:covered-table-cell"):
+                st.update(cell_rep=int(attrs.get("table:number-columns-repeated", "1")), in_cell=True,
+                          cell_has="office:value-type" in attrs)
+            elif st["in_cell"] and tag in ("text:p", "text:span", "text:s"):
+                st["cell_has"] = True
+
+        def end(tag):
+            if tag in ("table:table-cell", "table:covered-table-cell"):
+                st["col"] += st["cell_rep"]
+                if st["cell_has"]:
+                    st["max_col"] = max(st["max_col"], st["col"])
+                    st["row_has"] = True
+                st["in_cell"] = False
+            elif tag == "table:table-row":
+                st["row"] += st["row_rep"]
+                if st["row_has"]:
+                    st["max_row"] = st["row"]
+            elif tag == "table:table":
+                self.add_area(st["max_row"], st["max_col"], st["table"])
+
+        parser = expat.ParserCreate()
+        parser.StartElementHandler, parser.EndElementHandler = start, end
+        for chunk in self.chunks(book, info):
+            parser.Parse(chunk, False)
+            if st["max_row"] * st["max_col"] + self.cells > self.limits.cells:
+                self.add_area(st["max_row"], st["max_col"], st["table"])
+        parser.Parse(b"", True)
+
+    def xlsb_records(self, book, info):
+        """(record type, payload) of a BIFF12 part, read whole (its size is already bounded and confirmed)."""
+        data = b"".join(self.chunks(book, info))
+        i, n = 0, len(data)
+        while i < n:
+            rtype = data[i]
+            i += 1
+            if rtype & 0x80:
+                rtype = (rtype & 0x7F) | ((data[i] & 0x7F) << 7)
+                i += 1
+            size = shift = 0
+            for _ in range(4):
+                b = data[i]
+                i += 1
+                size |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            yield rtype, data[i:i + min(size, 8)]
+            i += size
+
+    def xlsb_sheet(self, book, info) -> None:
+        max_row = max_col = 0
+        row = 0
+        for rtype, head in self.xlsb_records(book, info):
+            if rtype == 0 and len(head) >= 4:  # BrtRowHdr
+                row = struct.unpack_from("<I", head)[0]
+            elif 1 <= rtype <= 13 and len(head) >= 4:  # BrtCell*: column first
+                col = struct.unpack_from("<I", head)[0]
+                max_row = max(max_row, row + 1)
+                max_col = max(max_col, col + 1)
+        self.add_area(max_row, max_col, info.filename)
+
+    def xlsb_strings(self, book, info) -> None:
+        for rtype, head in self.xlsb_records(book, info):
+            if rtype == 159 and len(head) >= 8:  # BrtBeginSst: cstTotal, cstUnique
+                unique = struct.unpack_from("<I", head, 4)[0]
+                if unique > self.limits.shared_strings:
+                    raise _too_big(f"共享字符串 {unique:,} 个,上限 {self.limits.shared_strings:,} 个")
+            elif rtype == 19:  # BrtSSTItem
+                self.strings += 1
+                if self.strings > self.limits.shared_strings:
+                    raise _too_big(f"共享字符串超过 {self.limits.shared_strings:,} 个")
+
+
+# ---- workbooks: reading ----------------------------------------------------------------------------------
+
+
+def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS) -> list[RawSheet]:
+    """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for meta in book.sheets_metadata:
+            if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
+                continue
+            sheet = book.get_sheet_by_name(meta.name)
+            if kind == "xls" and sheet.height * sheet.width > limits.cells:
+                raise _too_big(f"工作表“{meta.name}”有 {sheet.height:,} 行 × {sheet.width:,} 列")
+            raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
+            start = sheet.start
+            first = start[0] + 1 if start else 1
+            raw.rows = _rows(sheet.to_python(skip_empty_area=True), first)
+            sheets.append(raw)
+    except FileError:
+        raise
+    except python_calamine.PasswordError:
+        raise FileError("工作簿设有打开密码,无法读取:请在 Excel 中取消密码后再导入") from None
+    except BaseException as exc:  # calamine's own errors, and a Rust panic (not an Exception subclass)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+            raise
+        if kind == "xls" and data[:8] == OLE and b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00" in data[:1 << 16]:
+            raise FileError("工作簿设有打开密码,无法读取:请在 Excel 中取消密码后再导入") from None
+        what = {"xls": "旧版 Excel(.xls)", "xlsb": "Excel 二进制(.xlsb)", "ods": "ODS"}.get(kind, "Excel")
+        raise FileError(f"{what}工作簿内容已损坏或不完整,无法读取({type(exc).__name__})") from None
+    if not sheets:
+        raise FileError("工作簿中没有工作表")
+    return sheets
+
+
+def _rows(values: list[list], first: int) -> list[tuple[int, list]]:
+    """Calamine's rows as the importer's: empty cells None, empty rows left out.
+
+    Numbers stay as calamine gives them (float; the value parsers read 2.0 as 2), blank-looking text stays
+    text (the parsers treat it as empty): one pass per row in C, no per-cell Python.
+    """
+    out = []
+    for n, row in enumerate(values, first):
+        cells = [None if v == "" else v for v in row]
+        while cells and cells[-1] is None:
+            cells.pop()
+        if cells:
+            out.append((n, cells))
+    return out

@@ -29,6 +29,7 @@ import getpass
 import hashlib
 import io
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,9 @@ class ImportResult:
     written: bool = False
     fatal: str | None = None
     log_ids: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # sheets and columns left out at the user's word
+    blocking: int = 0  # errors that --skip-invalid cannot pass: a sheet or a money column not understood
+    exported_at: dt.date | None = None  # the latest 导出时间 printed above a header
 
     @property
     def errors(self) -> list[Problem]:
@@ -132,14 +136,27 @@ class ImportResult:
             parts.append(f"写入(有变化)的 {self.rows_written} 行")
         parts.append(f"拒绝 {self.rows_rejected} 行")
         text = ",".join(parts)
-        if self.errors and not self.skip_invalid:
+        if self.blocking:
+            text += (f"。有 {self.blocking} 个工作表或金额列未能识别,为免漏记数据,本次没有写入任何数据"
+                     "(确认不需要时可指明跳过)")
+        elif self.errors and not self.skip_invalid:
             text += f"。发现 {len(self.errors)} 处错误,按“全部成功才写入”的规则,本次没有写入任何数据"
         changes = self.change_text()
         if changes:
             text += f"。{'将' if self.dry_run or not self.written else ''}{changes}"
-        elif not self.errors or self.skip_invalid:
+        elif not self.errors or (self.skip_invalid and not self.blocking):
             text += "。数据库中的数据与文件一致,没有需要更新的内容"
+        left_out = list(self.skipped)
+        if self.skip_invalid and self.rows_rejected:
+            left_out.append(f"有错误的 {self.rows_rejected} 行")
+        if left_out:
+            text += "。注意:本次跳过了 " + "、".join(left_out) + ",这些内容没有导入"
         return text + "。"
+
+    @property
+    def incomplete(self) -> bool:
+        """Something in the files was not imported (errors, skipped rows, sheets or columns): exit non-zero."""
+        return bool(self.errors or self.skipped or self.rows_rejected)
 
     def change_text(self) -> str:
         bits = []
@@ -155,8 +172,17 @@ class ImportResult:
 
 def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
                dry_run: bool = False, skip_invalid: bool = False, progress: Progress | None = None,
-               as_of: dt.date | None = None) -> ImportResult:
-    """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction."""
+               as_of: dt.date | None = None, skip_sheets=(), skip_columns=(),
+               refresh: str = "wait") -> ImportResult:
+    """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction.
+
+    ``skip_sheets`` (sheet or file names, "*" for every unrecognised sheet) and ``skip_columns`` (headers) are
+    what the user said to leave out; any other sheet or money column the importer does not understand is an
+    error that stops the write. ``as_of`` overrides the data's as-of date, which is otherwise the latest
+    导出时间 printed above a header (else, on a new database, today). ``refresh``: "after" rebuilds the summary
+    tables once the import is committed, in a background thread (the call returns at once); "wait" rebuilds
+    before returning; "no" leaves them stale (the pages then read the base tables).
+    """
     say = reporter(progress)
     reports = [FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
     result = ImportResult(reports, [], {}, dry_run, skip_invalid)
@@ -180,7 +206,10 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
             try:
                 batch = Batch(conn, scope, names, skip_invalid)
                 batch.problems = result.problems
-                sheets = _parse(batch, raw_files, reports)
+                batch.skip_columns = {spec.norm_header(c) for c in skip_columns}  # type: ignore[attr-defined]
+                batch.result = result  # type: ignore[attr-defined]
+                batch.as_of = as_of  # type: ignore[attr-defined]
+                sheets = _parse(batch, raw_files, reports, set(skip_sheets))
                 say(0.45, "校验数据")
                 by_kind: dict[str, list] = {}
                 for sheet in sheets:
@@ -196,7 +225,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 for row in all_rows:
                     if row.bad:
                         reports[row.file].rows_rejected += 1
-                may_write = not result.errors or skip_invalid
+                may_write = (not result.errors or skip_invalid) and not result.blocking
                 if may_write:
                     batch.plan.drop_rows(bad)
                     say(0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
@@ -207,7 +236,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                             reports[row.file].rows_written += 1
                     if result.changes and not dry_run:
                         db.bump_data_version(conn)
-                        _stamp_meta(conn, as_of)
+                        _stamp_meta(conn, as_of or result.exported_at)
                         result.written = True
                 if result.written:
                     result.log_ids = _log(conn, result, user)
@@ -233,40 +262,77 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 result.log_ids = _log(conn, result, user)
         except SQLAlchemyError:
             pass
-    if result.written:
+    if result.written and refresh == "wait":
         _refresh_summaries(engine, progress)
+    elif result.written and refresh == "after":
+        refresh_after(engine)
     say(1.0, "完成")
     return result
 
 
-def _refresh_summaries(engine: Engine, progress: Progress | None) -> None:
+def _refresh_summaries(engine: Engine, progress: Progress | None = None) -> None:
     """Rebuild the summary tables (data_access.summary) from the data just written.
 
     The import is already committed; if the rebuild fails the summaries stay marked stale
     (meta.summary_version != data_version) and every page reads the base tables instead.
     """
     reporter(progress)(0.95, "更新汇总表")
-    try:
-        refresh_summaries(engine)
-    except SQLAlchemyError:
-        pass
+    with _REFRESH_LOCK:
+        try:
+            refresh_summaries(engine)
+        except SQLAlchemyError:
+            pass
 
 
-def _parse(batch: Batch, raw_files, reports: list[FileReport]) -> list:
+_REFRESH_LOCK = threading.Lock()
+_REFRESHING: list[threading.Thread] = []
+
+
+def refresh_after(engine: Engine) -> threading.Thread:
+    """Rebuild the summaries in a background thread, after the import has committed and returned.
+
+    Until it finishes the summaries are stale (summary_version behind data_version) and the pages read
+    the base tables, as they do whenever summaries are stale. Rebuilds run one at a time.
+    """
+    thread = threading.Thread(target=_refresh_summaries, args=(engine,), name="summary-refresh", daemon=True)
+    _REFRESHING[:] = [t for t in _REFRESHING if t.is_alive()] + [thread]
+    thread.start()
+    return thread
+
+
+def wait_for_refresh(timeout: float | None = None) -> bool:
+    """Wait for the background summary rebuilds started by imports; True when none is left running."""
+    for thread in list(_REFRESHING):
+        thread.join(timeout)
+    return not any(t.is_alive() for t in _REFRESHING)
+
+
+def _parse(batch: Batch, raw_files, reports: list[FileReport], skip_sheets: set[str] = frozenset()) -> list:
     sheets = []
+    result = batch.result  # type: ignore[attr-defined]
     for i, raw in enumerate(raw_files):
         if raw is None:
             continue
         found = False
         for raw_sheet in raw.sheets:
-            header = spec.detect_header(raw_sheet.rows, raw_sheet.name)
             label = raw_sheet.name
+            if label in skip_sheets or (not label and raw.name in skip_sheets):
+                found = True
+                if raw_sheet.rows:
+                    result.skipped.append(f"工作表“{label or raw.name}”")
+                    batch.problems.append(Problem(raw.name, label, None, "", "", "按要求跳过此工作表,未导入", NOTICE))
+                continue
+            header = spec.detect_header(raw_sheet.rows, raw_sheet.name)
             if header is None:
                 if raw_sheet.rows and raw_sheet.name not in IGNORED_SHEETS:
-                    batch.problems.append(Problem(raw.name, label, None, "", "",
-                                                  "没有找到可识别的表头,此工作表未导入", NOTICE))
+                    found = found or "*" in skip_sheets
+                    _unrecognised(batch, raw, raw_sheet, "*" in skip_sheets)
                 continue
+            exported = spec.exported_at(raw_sheet.rows[:header.row_index])
+            if exported and (result.exported_at is None or exported > result.exported_at):
+                result.exported_at = exported
             sheet = parse_sheet(batch, i, raw.name, label, raw_sheet.rows, header)
+            sheet.exported_at = exported  # type: ignore[attr-defined]
             found = True
             reports[i].sheets.append({"name": label or raw.name, "kind": header.kind.title,
                                       "header_row": raw_sheet.rows[header.row_index][0], "rows": len(sheet.rows)})
@@ -276,6 +342,33 @@ def _parse(batch: Batch, raw_files, reports: list[FileReport]) -> list:
             reports[i].error = "文件中没有可导入的内容:没有找到任何可识别的表头(请对照导入模板的列名)"
             batch.problems.append(Problem(raw.name, "", None, "", "", reports[i].error, ERROR))
     return sheets
+
+
+def _unrecognised(batch: Batch, raw, raw_sheet, skip: bool) -> None:
+    """A sheet with rows but no header the importer knows: an error (nothing is written) unless skipped."""
+    result = batch.result  # type: ignore[attr-defined]
+    label = raw_sheet.name
+    where = f"--skip-sheet {label or raw.name}"
+    if skip:
+        result.skipped.append(f"工作表“{label or raw.name}”")
+        batch.problems.append(Problem(raw.name, label, None, "", "", "没有找到可识别的表头,按要求跳过此工作表", NOTICE))
+        return
+    cells = [(n, c) for n, row in raw_sheet.rows[:spec.MAX_HEADER_SCAN] for c in row if spec.money_word(c)]
+    money = next((x for x in cells if spec.money_word(x[1]) in spec.AMOUNT_WORDS), cells[0] if cells else None)
+    if getattr(raw_sheet, "hidden", False) and not money:
+        batch.problems.append(Problem(raw.name, label, None, "", "",
+                                      "隐藏的工作表,没有可识别的表头,也没有金额(多为下拉选项列表),未导入", NOTICE))
+        return
+    if money:
+        reason = (f"此工作表含金额(第 {money[0]} 行“{str(money[1]).strip()}”),但没有找到可识别的表头:为免漏记资金,"
+                  f"本次没有写入任何数据。请对照导入模板修改列名,或确认不需要后指明跳过此工作表({where})")
+        batch.problems.append(Problem(raw.name, label, money[0], "", str(money[1]).strip()[:64], reason, ERROR))
+    else:
+        first = raw_sheet.rows[0][0]
+        reason = ("没有找到可识别的表头,无法判断此工作表的内容:本次没有写入任何数据。请对照导入模板修改列名,"
+                  f"或确认不需要后指明跳过此工作表({where})")
+        batch.problems.append(Problem(raw.name, label, first, "", "", reason, ERROR))
+    result.blocking += 1
 
 
 # ---- writing ------------------------------------------------------------------------------------------------
@@ -319,10 +412,49 @@ def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, 
             stats[name] = _write_other_causes(conn, plan.other_causes, changed)
             continue
         records = plan.tables.get(name)
-        if not records:
-            continue
-        stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed)
+        if records:
+            stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed)
+        if name == "money_flow" and getattr(plan, "ledger_flows", None):
+            ledger = _write_ledger_flows(conn, plan.ledger_flows, changed)
+            old = stats.setdefault(name, {})
+            for k, n in ledger.items():
+                old[k] = old.get(k, 0) + n
     return stats, changed
+
+
+def _write_ledger_flows(conn, ledger: dict, changed: set[int]) -> dict[str, int]:
+    """A ledger's cumulative 拨付/支出 per (fund, project): the stored flows of the kinds the ledger gives are
+    replaced by the ledger's one flow per kind (left alone when they already equal it)."""
+    t = schema.money_flow
+    pairs = sorted(ledger)
+    stored: dict[tuple, list] = {}
+    project_ids = sorted({p for _, p in pairs})
+    for i in range(0, len(project_ids), 500):
+        stmt = select(t.c.id, t.c.fund_id, t.c.project_id, t.c.kind, t.c.flow_date, t.c.amount).where(
+            t.c.project_id.in_(project_ids[i:i + 500]))
+        for row in conn.execute(stmt):
+            if (row.fund_id, row.project_id) in ledger:
+                stored.setdefault((row.fund_id, row.project_id, row.kind), []).append(row)
+    delete, insert = [], []
+    for pair in pairs:
+        flows, rows, kinds = ledger[pair]
+        for kind in sorted(kinds):
+            old = stored.get((*pair, kind), [])
+            want = flows.get(kind)
+            if want and len(old) == 1 and old[0].flow_date == want[0] and old[0].amount == want[1]:
+                continue
+            if not want and not old:
+                continue
+            delete += [{"k_id": r.id} for r in old]
+            if want:
+                insert.append({"fund_id": pair[0], "project_id": pair[1], "kind": kind, "flow_date": want[0],
+                               "amount": want[1]})
+            changed.update(id(r) for r in rows)
+    if delete:
+        conn.execute(t.delete().where(t.c.id == bindparam("k_id")), delete)
+    if insert:
+        conn.execute(t.insert(), insert)
+    return {"新增": len(insert), "删除": len(delete)}
 
 
 def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int]) -> dict[str, int]:
@@ -556,10 +688,15 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", help="记入导入日志的操作人(默认为系统用户名)")
     parser.add_argument("--as-of", help="数据截至日期(YYYY-MM-DD),写入后显示在页面上")
     parser.add_argument("--report", help="把问题清单与汇总写入此 Excel 文件")
+    parser.add_argument("--skip-sheet", action="append", default=[], metavar="NAME",
+                        help="确认不需要、跳过此工作表(CSV 用文件名;可多次使用;“*”跳过所有无法识别的工作表)")
+    parser.add_argument("--skip-column", action="append", default=[], metavar="HEADER",
+                        help="确认不需要、跳过此列(未识别的金额列默认是错误;可多次使用)")
 
 
 def run_import_cli(args) -> int:
-    """Exit code 0: imported (or valid); 1: invalid rows; 2: a file or the database cannot be opened."""
+    """Exit code 0: everything imported (or valid); 1: something was not (errors, skipped rows, sheets or columns);
+    2: a file or the database cannot be opened."""
     try:
         scope = Scope.of(args.region) if args.region else None
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
@@ -589,16 +726,20 @@ def run_import_cli(args) -> int:
         print(f"\r[{fraction * 100:5.1f}%] {message}\033[K", end="", file=sys.stderr, flush=True)
 
     result = run_import(engine, scope, files, user=user, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                        progress=show if tty else None, as_of=as_of)
+                        progress=show if tty else None, as_of=as_of, skip_sheets=args.skip_sheet,
+                        skip_columns=args.skip_column, refresh="after")
     if tty:
         print(file=sys.stderr)
     print_result(result)
     if args.report:
         Path(args.report).write_bytes(report_xlsx(result))
         print(f"问题清单已写入 {args.report}")
+    if result.written and not wait_for_refresh(0):
+        print("汇总表正在后台更新(数据已写入;更新完成前页面直接按明细表计算)……", file=sys.stderr, flush=True)
+        wait_for_refresh()
     if result.fatal or any(f.error for f in result.files if not f.rows_read):
         return 2
-    return 1 if result.errors else 0
+    return 1 if result.incomplete else 0
 
 
 def _os_user() -> str:

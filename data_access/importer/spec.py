@@ -10,6 +10,7 @@ removed; a trailing unit in brackets (``金额(万元)``) is split off.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -70,14 +71,18 @@ MONEY = dict(kind="money", lo=0, example="12.5")
 
 PLACE_FIELDS = (
     Field("region_code", "区划代码", ("行政区划代码", "村区划代码", "统计用区划代码", "村级区划代码", "行政村代码",
-                                   "区划编码", "行政区划编码"), kind="region",
+                                   "区划编码", "行政区划编码", "实施地点区划代码", "项目地点区划代码",
+                                   "建设地点区划代码", "实施地点代码", "项目地点代码", "实施地区划代码",
+                                   "项目所在地区划代码", "实施村区划代码"), kind="region",
           note="12 位统计用区划代码(15 位代码取前 12 位);与下面的名称二选一", example="523199101201"),
     Field("county_name", "县(市、区、旗)", ("县", "县(区)", "县(市、区)", "县(市、区、旗)名称", "县名称", "县区",
                                          "所属县", "县(市区)"), max_len=64, note="按名称定位地点时使用"),
     Field("town_name", "乡(镇)", ("乡镇", "乡(镇、街道)", "乡镇(街道)", "乡(镇)名称", "乡镇名称", "所属乡镇",
-                                "乡(镇、办事处)"), max_len=64, note="按名称定位地点时使用", example="青石镇"),
+                                "乡(镇、办事处)", "实施乡镇", "项目乡镇"), max_len=64, note="按名称定位地点时使用",
+          example="青石镇"),
     Field("village_name", "行政村", ("村", "行政村(社区)", "村(社区)", "村名称", "行政村名称", "所属村",
-                                  "行政村(居委会)"), max_len=64, note="按名称定位地点时使用", example="白岩村"),
+                                  "行政村(居委会)", "实施村", "项目村"), max_len=64, note="按名称定位地点时使用",
+          example="白岩村"),
 )
 
 PLACES = SheetKind(
@@ -137,7 +142,12 @@ LINES = SheetKind(
     description="每年的贫困线(国家或省定)与防返贫监测线,元/人·年。",
 )
 
-RISK_SYNONYMS = ("风险类型", "主要风险类型", "致贫返贫风险", "返贫致贫风险", "监测风险", "主要返贫致贫风险")
+RISK_SYNONYMS = ("风险类型", "主要风险类型", "致贫返贫风险", "返贫致贫风险", "监测风险", "主要返贫致贫风险",
+                 "致贫风险1", "返贫风险1", "致贫返贫风险1", "返贫致贫风险1", "风险类型1", "主要风险1", "风险1",
+                 "致贫风险", "返贫风险")
+# 2021– monitoring exports list up to five risks; the first is the main one, the others are checked only.
+MORE_RISKS = tuple(f"{w}{i}" for i in range(2, 6) for w in ("致贫风险", "返贫风险", "致贫返贫风险", "返贫致贫风险",
+                                                            "风险类型", "主要风险", "风险"))
 
 HOUSEHOLD_FIELDS = (
     Field("hh_id", "户编号", ("户码", "家庭编号", "户ID", "户主编号", "户代码"), kind="id", required=True, max_len=32,
@@ -171,11 +181,14 @@ HOUSEHOLD_FIELDS = (
     Field("relocation_site", "安置点", ("安置地点", "集中安置点", "安置点名称", "搬迁安置点"), max_len=64),
     Field("house_grade", "危房等级", ("房屋等级", "住房等级", "危房级别", "住房安全等级"), kind="code",
           allowed=codes.HOUSE_GRADES, what="危房等级", note="安全/A/B/C/D", example="安全"),
-    Field("dangerous_house", "危房户", ("是否危房户", "是否危房", "是否住房安全"), kind="raw",
+    Field("dangerous_house", "危房户", ("是否危房户", "是否危房"), kind="raw",
           note="是/否;为“是”且未填危房等级时按 C 级记录并提示"),
     Field("safe_water", "是否解决安全饮用水", ("饮水安全", "饮水是否安全", "安全饮水", "是否饮水安全",
-                                             "解决安全饮用水", "饮水安全有保障"), **BOOL),
-    Field("food_clothing_ok", "不愁吃不愁穿", ("吃穿不愁", "是否不愁吃不愁穿", "不愁吃穿"), **BOOL),
+                                             "解决安全饮用水", "饮水安全有保障", "是否安全饮水", "是否饮水安全有保障",
+                                             "饮水安全是否有保障", "安全饮水是否达标", "是否实现安全饮水",
+                                             "饮水安全保障", "是否解决饮水安全"), **BOOL),
+    Field("food_clothing_ok", "不愁吃不愁穿", ("吃穿不愁", "是否不愁吃不愁穿", "不愁吃穿", "是否吃穿不愁",
+                                           "不愁吃、不愁穿", "是否实现不愁吃不愁穿", "吃穿两不愁"), **BOOL),
     Field("hh_phone", "户联系电话", ("家庭联系电话", "户主联系电话", "户电话"), kind="phone"),
     Field("income_per_capita", "人均纯收入", ("年人均纯收入", "家庭年人均纯收入"), kind="raw",
           note="只读不存:收入请用“收入”表(含年度与各项收入)"),
@@ -252,21 +265,34 @@ MONITORING = SheetKind(
     (
         Field("hh_id", "户编号", HOUSEHOLD_FIELDS[0].synonyms, kind="id", required=True, max_len=32),
         Field("mon_kind", "监测对象类型",
-              ("易返贫致贫户(监测对象)类型", "监测对象类别", "易返贫致贫户类型", "监测类型"),
+              ("易返贫致贫户(监测对象)类型", "监测对象类别", "易返贫致贫户类型", "监测类型", "监测对象类型(类别)",
+               "监测户类型", "监测户类别"),
               kind="code", allowed=codes.MONITORING_KINDS, what="监测对象类型", required=True, example="边缘易致贫户"),
         Field("mon_risk", "主要风险", RISK_SYNONYMS, kind="code", allowed=codes.MONITORING_RISKS,
               what="监测风险", required=True, example="因病"),
         Field("mon_identified", "识别时间",
-              ("风险识别时间", "纳入监测时间", "识别日期", "监测对象识别时间", "纳入时间"),
+              ("风险识别时间", "纳入监测时间", "识别日期", "监测对象识别时间", "纳入时间", "识别监测时间",
+               "纳入监测日期", "监测识别时间", "确定为监测对象时间", "识别为监测对象时间"),
               required=True, **DATE),
-        Field("mon_removed", "风险是否消除", ("是否风险消除", "是否消除风险", "风险消除"), **BOOL),
-        Field("mon_removed_date", "风险消除时间", ("风险消除日期", "消除时间"), kind="date"),
-        Field("persons", "监测人数", ("人数", "家庭人口数", "监测对象人数", "户人数"), kind="int", lo=1, hi=40,
-              note="不填时取该户人数"),
+        Field("head_name", "户主姓名", ("户主",), kind="raw", note="只读不存(户主以人员表为准)"),
+        Field("mon_more_risks", "其他风险", MORE_RISKS, kind="codes", allowed=codes.MONITORING_RISKS,
+              what="监测风险", note="致贫/返贫风险2…5:核对代码,不单独保存(主要风险为风险1)"),
+        Field("mon_removed", "风险是否消除", ("是否风险消除", "是否消除风险", "风险消除", "风险是否已消除",
+                                          "是否已消除风险", "是否风险已消除"), **BOOL),
+        Field("mon_removed_how", "风险消除方式", ("消除方式", "风险消除类型", "风险消除情况"), max_len=32,
+              note="填了方式(如 帮扶消除、自然消除)即视为风险已消除;方式本身不单独保存"),
+        Field("mon_removed_date", "风险消除时间", ("风险消除日期", "消除时间", "标注风险消除时间", "风险消除年月"),
+              kind="date"),
+        Field("persons", "监测人数", ("人数", "家庭人口数", "监测对象人数", "户人数", "监测人口数", "户人口数"),
+              kind="int", lo=1, hi=40, note="不填时取该户人数"),
+        Field("mon_measures", "帮扶措施", ("已落实帮扶措施", "落实帮扶措施", "帮扶措施类型", "针对性帮扶措施"),
+              kind="codes", allowed=codes.HELP_MEASURES, what="帮扶措施",
+              note="可填多个,用顿号分隔;记为该户导出年度(无导出时间时为识别年度)的帮扶措施"),
     ),
     signature=(("hh_id",), ("mon_kind",), ("mon_identified",)),
     hints=("监测",),
-    description="防返贫监测对象:户编号、类型、主要风险、识别时间、风险消除。",
+    description="防返贫监测对象:户编号、类型、主要风险、识别时间、风险消除(2021 年起的监测系统导出:"
+                "致贫/返贫风险1…5、监测对象类别、风险消除方式、帮扶措施)。",
 )
 
 HELPERS = SheetKind(
@@ -325,11 +351,14 @@ MEASURES = SheetKind(
     description="每户每年的帮扶措施,可带金额。",
 )
 
+DOC_NO_SYNONYMS = ("指标文号", "下达文号", "文件文号", "资金文号", "资金下达文号", "下达资金文号")
+
 FUNDS = SheetKind(
     "funds", "资金",
     (
-        Field("fund_id", "资金编号", ("指标编号", "资金指标编号", "资金代码"), kind="id", required=True, max_len=32),
-        Field("doc_no", "文号", ("指标文号", "下达文号", "文件文号"), max_len=64, example="云财农〔2020〕12号"),
+        Field("fund_id", "资金编号", ("指标编号", "资金指标编号", "资金代码"), kind="id", max_len=32,
+              note="不填时以文号为资金编号(资金表按文号登记)"),
+        Field("doc_no", "文号", DOC_NO_SYNONYMS, max_len=64, example="云财农〔2020〕12号"),
         Field("fund_name", "资金名称", ("指标名称", "名称"), max_len=128),
         Field("source", "资金来源", ("资金性质", "来源", "资金类型"), kind="code", allowed=codes.FUND_SOURCES,
               what="资金来源", required=True, example="中央财政专项扶贫资金"),
@@ -338,9 +367,10 @@ FUNDS = SheetKind(
         Field("amount", "下达金额", ("金额", "下达资金", "资金规模", "指标金额", "资金金额"), required=True, **MONEY),
         Field("allocated_date", "下达日期", ("下达时间", "文件日期", "发文日期"), **DATE),
     ),
-    signature=(("fund_id",), ("source",), ("amount",)),
+    signature=(("fund_id", "doc_no"), ("source",), ("amount",)),
     hints=("资金", "指标"),
-    description="资金下达(带文号):来源、年度、接收的县或乡镇、金额。不填区划时记到本库唯一的县。",
+    description="资金下达(带文号):来源、年度、接收的县或乡镇、金额。不填区划时记到本库唯一的县;"
+                "没有资金编号列时按文号登记(文号即资金编号)。",
 )
 
 PROJECTS = SheetKind(
@@ -352,9 +382,13 @@ PROJECTS = SheetKind(
               what="项目类别", required=True, example="产业发展"),
         Field("subcategory", "项目子类", ("子类", "建设内容类别", "项目子类别"), max_len=16),
         *PLACE_FIELDS,
+        Field("place", "实施地点", ("项目地点", "建设地点", "项目实施地点", "项目所在地", "实施地点(村)",
+                                  "项目建设地点", "实施范围"), max_len=128,
+              note="区划代码,或“乡(镇)行政村”名称(如 青石镇白岩村);有区划代码列时不用"),
         Field("year", "年度", ("项目年度", "实施年度", "年份"), required=True, **YEAR),
         Field("status", "项目状态", ("实施状态", "建设状态", "状态", "进度"), kind="code",
-              allowed=codes.PROJECT_STATUSES, what="项目状态", required=True, example="在建"),
+              allowed=codes.PROJECT_STATUSES, what="项目状态", example="在建",
+              note="不填时新项目记为“在建”(已有项目保留原状态)"),
         Field("budget", "项目预算", ("总投资", "项目总投资", "计划投资", "预算金额", "投资额", "预算"), required=True,
               **MONEY),
         Field("planned_start", "计划开工日期", ("计划开工时间",), kind="date"),
@@ -366,10 +400,25 @@ PROJECTS = SheetKind(
               kind="int", lo=0, hi=1_000_000),
         Field("beneficiary_persons", "受益人数", ("受益人口", "受益总人数", "带动人数"), kind="int", lo=0,
               hi=5_000_000),
+        # The county ledger (台账): the fund by its 文号 (or 编号) and the cumulative amounts of each project.
+        Field("ledger_fund_id", "资金编号", ("指标编号", "资金指标编号"), kind="id", max_len=32,
+              note="台账:项目使用的资金(或填文号)"),
+        Field("ledger_doc_no", "资金文号", ("文号", "指标文号", "下达文号", "资金下达文号"), max_len=64,
+              note="台账:项目使用的资金的文号,须在资金表或数据库中"),
+        Field("ledger_arranged", "累计安排", ("安排资金", "安排金额", "累计安排资金", "资金安排", "已安排资金",
+                                          "安排"), note="台账:截至台账日期的累计金额(万元或元,按表头)", **MONEY),
+        Field("ledger_paid", "累计拨付", ("拨付资金", "拨付金额", "累计拨付资金", "已拨付资金", "已拨付", "拨付"),
+              **MONEY),
+        Field("ledger_spent", "累计支出", ("支出资金", "支出金额", "累计支出资金", "已支出资金", "已支出", "支出",
+                                        "累计报账", "报账金额", "已报账"), **MONEY),
+        Field("ledger_date", "台账日期", ("截至日期", "统计日期", "数据截止日期", "截止日期"), kind="date",
+              note="不填时用表头上方的导出时间,再无则用导入时的数据截至日期"),
     ),
     signature=(("project_id",), ("project_name",), ("category", "status", "budget")),
-    hints=("项目",),
-    description="扶贫项目:类别、地点(乡镇或行政村)、年度、状态、预算、工期与受益户。",
+    hints=("项目", "台账"),
+    description="扶贫项目:类别、地点(乡镇或行政村)、年度、状态、预算、工期与受益户。县级项目台账"
+                "(每个项目一行,带资金文号与累计安排、拨付、支出)也按此表导入:安排记为资金安排,拨付与支出"
+                "记为台账日期的累计数,同一项目的新台账替换旧台账的数,不累加。",
 )
 
 ARRANGEMENTS = SheetKind(
@@ -486,3 +535,47 @@ def detect_header(rows: list[tuple[int, list]], sheet_name: str = "") -> Header 
     title_text = unicodedata.normalize("NFKC", title_text).replace(" ", "")
     sheet_unit = "万元" if re.search(r"单位[::]?万元", title_text) else None
     return Header(index, kind, columns, unknown, duplicates, sheet_unit)
+
+
+# ---- what the rows above a header say, and money in headers the importer does not know ------------------------
+
+_YMD = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
+_EXPORTED = re.compile(r"(?:导出|生成|打印|下载)(?:时间|日期)[::]?\s*" + _YMD)
+_DATE_ONLY = re.compile(r"^\s*" + _YMD)
+_EXPORT_LABEL = re.compile(r"^(?:导出|生成|打印|下载)(?:时间|日期)[::]?$")
+
+
+def exported_at(rows: list[tuple[int, list]]) -> dt.date | None:
+    """The date of a "导出时间:2020-10-31 16:02" line above the header (national-system exports print one).
+
+    The label and the time may share a cell or sit in neighbouring cells (text or a date cell).
+    """
+    for _, cells in rows:
+        for i, cell in enumerate(cells):
+            if not isinstance(cell, str):
+                continue
+            text = unicodedata.normalize("NFKC", cell)
+            m = _EXPORTED.search(text)
+            if not m and _EXPORT_LABEL.match(text.replace(" ", "")):
+                after = next((c for c in cells[i + 1:] if c is not None), None)
+                if isinstance(after, (dt.date, dt.datetime)):
+                    return after.date() if isinstance(after, dt.datetime) else after
+                m = _DATE_ONLY.match(unicodedata.normalize("NFKC", str(after or "")))
+            if m:
+                try:
+                    return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    return None
+    return None
+
+
+MONEY_WORDS = re.compile(r"金额|万元|\(元\)|/元|资金|投资|拨付|支出|安排|补助|补贴|收入|资产")
+AMOUNT_WORDS = ("金额", "万元", "(元)", "/元")  # the surest of them: a cell with one of these names the amount
+
+
+def money_word(text) -> str | None:
+    """The money word in a header cell (金额, 万元, 资金, 拨付…), or None."""
+    if not isinstance(text, str):
+        return None
+    m = MONEY_WORDS.search(norm_header(text))
+    return m.group(0) if m else None

@@ -30,6 +30,10 @@ def build_monitoring(batch: Batch, sheets: list[Sheet]) -> None:
         if hh is None:
             continue
         v = row.values
+        how = (v.get("mon_removed_how") or "").strip()
+        if v.get("mon_removed") is None and how:
+            v["mon_removed"] = how not in NOT_REMOVED
+            row.sheet.present.add("mon_removed")
         if not _removal(batch, row, v["mon_identified"], v.get("mon_removed"), v.get("mon_removed_date")):
             continue
         values = {"hh_id": v["hh_id"], "village_code": hh["village_code"], "kind": v["mon_kind"],
@@ -40,3 +44,17 @@ def build_monitoring(batch: Batch, sheets: list[Sheet]) -> None:
             values["persons"] = v["persons"]
         batch.plan.put("monitoring_object", (v["hh_id"], v["mon_identified"]), values, [row],
                        {"persons": hh["member_count"]})
+        if v.get("mon_measures"):
+            exported = getattr(row.sheet, "exported_at", None)
+            year = (exported or v["mon_identified"]).year
+            for measure in v["mon_measures"]:
+                batch.plan.put("help_measure", (v["hh_id"], year, measure),
+                               {"hh_id": v["hh_id"], "village_code": hh["village_code"], "year": year,
+                                "measure": measure}, [row])
+    for sheet in sheets:
+        for key in ("mon_more_risks", "mon_removed_how"):
+            if key in sheet.present:
+                batch.sheet_notice(sheet, sheet.headers[key], "已核对,数据库中不单独保存此项")
+
+
+NOT_REMOVED = ("未消除", "否", "无", "—", "-", "未")
