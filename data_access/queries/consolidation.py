@@ -1,0 +1,195 @@
+"""巩固衔接 (2021–): the present era's headline, as the meetings after 2020 read it.
+
+Definitions (each figure below, at the end of ``year``, in the caller's scope):
+- 脱贫人口: registered households 已脱贫 at the year's end (``rules.exited_by``), 户 and 人 (member_count),
+  split by the household's 脱贫享受政策 / 脱贫不享受政策 (``household.policy_status``, the registry's current
+  mark); 未标注 = exited households with neither mark.
+- 监测对象: the records identified by the year's end (``queries.monitoring``: 户 = records, 人 = persons),
+  by kind in the code list's order (a deployment's own kinds, e.g. 即时帮扶, included), 风险已消除 /
+  未消除 at the year's end, 本年新识别 = identified during the year.
+- 帮扶覆盖: of the monitoring objects under monitoring at some time in the year (identified by its end,
+  risk not removed before 1 January), those whose household has at least one 帮扶措施 of that year.
+- 脱贫户年人均纯收入: over the 已脱贫 households with an income record of the year, total net income ÷
+  people (Σ 年人均纯收入 × 人数 ÷ Σ 人数, 元); growth (%) on the same figure of the year before.
+- 脱贫劳动力务工: persons of 已脱贫 households with a ``work_year`` row of the year whose 务工状况 is one of
+  the four 务工 kinds (not 未外出务工); change on the year before. None when the database has no
+  ``work_year`` table or no row for the year.
+- 返贫 after 2020 is a monitoring matter: a registered household with returned_year >= 2021 is counted
+  by its monitoring record; ``returned_outside_monitoring`` lists those without one (a data problem).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import and_, exists, func, inspect, or_, select
+from sqlalchemy.engine import Engine
+
+from .. import codes
+from ..codes import CONSOLIDATION_SINCE, POLICY_ENJOYING, POLICY_NOT_ENJOYING, WORK_STATUS
+from ..rules import exited_by, in_registry
+from ..schema import help_measure as HM
+from ..schema import household as H
+from ..schema import income as I
+from ..schema import monitoring_object as MO
+from ..schema import region as R
+from ..schema import work_year as W
+from ..scope import Scope
+from . import monitoring
+from .common import count_if, frame, pct, people_if
+
+WORKING = tuple(s for s in WORK_STATUS if s != "未外出务工")
+_has_work_table: dict[str, bool] = {}
+
+
+def has_work_table(engine: Engine) -> bool:
+    key = str(engine.url)
+    if key not in _has_work_table:
+        with engine.connect() as conn:
+            _has_work_table[key] = inspect(conn).has_table(W.name)
+    return _has_work_table[key]
+
+
+def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
+    """脱贫人口 at the end of ``year`` and its split. Keys: exited_households, exited_persons,
+    policy_households, policy_persons (享受政策), no_policy_households, no_policy_persons (不享受政策),
+    unmarked_households, unmarked_persons."""
+    done = exited_by(year)
+    enjoy = and_(done, H.c.policy_status == POLICY_ENJOYING)
+    not_enjoy = and_(done, H.c.policy_status == POLICY_NOT_ENJOYING)
+    stmt = select(count_if(done), people_if(done), count_if(enjoy), people_if(enjoy),
+                  count_if(not_enjoy), people_if(not_enjoy)).where(scope.where(H), in_registry(year))
+    with engine.connect() as conn:
+        eh, ep, ph, pp, nh, np_ = map(int, conn.execute(stmt).one())
+    return {"exited_households": eh, "exited_persons": ep, "policy_households": ph, "policy_persons": pp,
+            "no_policy_households": nh, "no_policy_persons": np_,
+            "unmarked_households": eh - ph - nh, "unmarked_persons": ep - pp - np_}
+
+
+def monitored_in_year(year: int, mo=MO):
+    """The record was under monitoring at some time in ``year``: identified by its end, risk not removed
+    before its first day."""
+    return and_(mo.c.identified_date <= dt.date(year, 12, 31),
+                or_(mo.c.removed_date.is_(None), mo.c.removed_date >= dt.date(year, 1, 1)))
+
+
+def help_coverage(engine: Engine, scope: Scope, year: int) -> dict:
+    """Monitoring objects under monitoring in ``year`` with at least one 帮扶措施 of that year.
+    Keys: base_households, helped_households, helped_pct (%)."""
+    helped = exists(select(1).where(HM.c.hh_id == MO.c.hh_id, HM.c.year == year))
+    stmt = select(func.count(), count_if(helped)).where(scope.where(MO), monitored_in_year(year))
+    with engine.connect() as conn:
+        base, got = map(int, conn.execute(stmt).one())
+    return {"base_households": base, "helped_households": got, "helped_pct": pct(got, base)}
+
+
+def exited_income(engine: Engine, scope: Scope, year: int) -> dict:
+    """脱贫户年人均纯收入 of ``year`` (元, float; None without records). Keys: households, persons, average."""
+    stmt = (select(func.count(), func.coalesce(func.sum(I.c.members), 0),
+                   func.sum(I.c.per_capita_net * I.c.members))
+            .select_from(H.join(I, and_(I.c.hh_id == H.c.hh_id, I.c.year == year)))
+            .where(scope.where(H), exited_by(year)))
+    with engine.connect() as conn:
+        n, persons, total = conn.execute(stmt).one()
+    persons = int(persons or 0)
+    return {"households": int(n), "persons": persons,
+            "average": float(total) / persons if persons and total is not None else None}
+
+
+def latest_income_year(engine: Engine, scope: Scope, year: int) -> int:
+    """The income year the headline reads for ``year``: ``year`` itself, or the latest earlier year with
+    an income record in the scope (a year's incomes are registered after it ends); ``year`` when none."""
+    stmt = (select(func.max(I.c.year)).select_from(I.join(H, H.c.hh_id == I.c.hh_id))
+            .where(scope.where(H), I.c.year <= year))
+    with engine.connect() as conn:
+        got = conn.execute(stmt).scalar()
+    return int(got) if got is not None else int(year)
+
+
+def exited_workers(engine: Engine, scope: Scope, year: int) -> dict | None:
+    """脱贫劳动力 of ``year`` (persons with a work_year row) and those in work (务工). None when there
+    is no work_year data for the year. Keys: labour, working, working_pct."""
+    if not has_work_table(engine):
+        return None
+    working = W.c.work_status.in_(WORKING)
+    stmt = (select(func.count(), count_if(working))
+            .select_from(W.join(H, H.c.hh_id == W.c.hh_id))
+            .where(scope.where(W), W.c.year == year, exited_by(year)))
+    with engine.connect() as conn:
+        labour, work = map(int, conn.execute(stmt).one())
+    if not labour:
+        return None
+    return {"labour": labour, "working": work, "working_pct": pct(work, labour)}
+
+
+def growth_pct(now, before):
+    """(now ÷ before − 1) × 100, two decimals; None when either is missing or before is 0."""
+    if now is None or before in (None, 0):
+        return None
+    return round(100.0 * (now / before - 1.0), 2)
+
+
+def era_headline(engine: Engine, scope: Scope, year: int) -> dict:
+    """Every figure of the 2021– headline at the end of ``year`` (module doc). Keys: year, policy
+    (``policy_split``), monitoring (``monitoring.totals`` plus new_households, new_persons), kinds
+    (DataFrame: label, households, persons, removed_households, at_risk_households, new_households),
+    help (``help_coverage``), income (``exited_income`` of ``latest_income_year`` plus year, previous (the
+    year before it), growth_pct), work (``exited_workers``
+    plus previous_working, change; None without data), returned_outside (count of
+    ``returned_outside_monitoring``)."""
+    totals = monitoring.totals(engine, scope, year)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    new = select(func.count(), func.coalesce(func.sum(MO.c.persons), 0)).where(
+        scope.where(MO), MO.c.identified_date.between(start, end))
+    with engine.connect() as conn:
+        nh, np_ = map(int, conn.execute(new).one())
+    totals.update(new_households=nh, new_persons=np_)
+    kinds = monitoring.breakdown(engine, scope, year, "kind")
+    income_year = latest_income_year(engine, scope, year)
+    income = exited_income(engine, scope, income_year)
+    before = exited_income(engine, scope, income_year - 1)
+    income.update(year=income_year, previous=before["average"],
+                  growth_pct=growth_pct(income["average"], before["average"]))
+    work = exited_workers(engine, scope, year)
+    if work is not None:
+        prev = exited_workers(engine, scope, year - 1)
+        work.update(previous_working=prev["working"] if prev else None,
+                    change=work["working"] - prev["working"] if prev else None)
+    return {
+        "year": int(year), "policy": policy_split(engine, scope, year), "monitoring": totals,
+        "kinds": kinds, "help": help_coverage(engine, scope, year), "income": income, "work": work,
+        "returned_outside": returned_outside_count(engine, scope, year),
+    }
+
+
+# ---- 返贫 after 2020: a monitoring matter -----------------------------------------------------------------
+
+
+def _returned_outside(scope: Scope, year: int):
+    monitored = exists(select(1).where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= dt.date(year, 12, 31)))
+    return and_(scope.where(H), in_registry(year), H.c.returned_year.is_not(None),
+                H.c.returned_year >= CONSOLIDATION_SINCE, H.c.returned_year <= year, ~monitored)
+
+
+def returned_outside_count(engine: Engine, scope: Scope, year: int) -> int:
+    """Households marked 返贫 in 2021..``year`` without a monitoring record identified by the year's end."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(_returned_outside(scope, year))).scalar_one())
+
+
+def returned_outside_monitoring(engine: Engine, scope: Scope, year: int, limit: int = 200) -> pd.DataFrame:
+    """The data problem of 返贫 after 2020 (``_returned_outside``), by household number. Columns: hh_id,
+    head_name, town, village, member_count, returned_year."""
+    village, town = R.alias("village"), R.alias("town")
+    stmt = (select(H.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+                   H.c.member_count, H.c.returned_year)
+            .outerjoin(village, village.c.code == H.c.village_code)
+            .outerjoin(town, town.c.code == H.c.town_code)
+            .where(_returned_outside(scope, year)).order_by(H.c.hh_id).limit(limit))
+    return frame(engine, stmt)
+
+
+def kinds_in_use() -> tuple[str, ...]:
+    """The monitoring kinds shown (national, then the deployment's)."""
+    return codes.monitoring_kinds()

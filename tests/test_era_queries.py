@@ -1,0 +1,139 @@
+"""The 2021– headline (queries.consolidation) against raw SQL rows counted by hand, on SQLite and PostgreSQL,
+for the county, the busiest township and its busiest village."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from data_access import codes
+from data_access.queries import consolidation as C
+from tests.helpers import busiest_scopes, day
+
+YEARS = (2021, 2024, 2026)
+WORKING = ("乡(镇)内务工", "乡(镇)外县内务工", "县外省内务工", "省外务工")
+
+
+@pytest.fixture(scope="module")
+def scopes(q):
+    return busiest_scopes(q)
+
+
+def households(q, scope):
+    return q.dicts("SELECT hh_id, kind, identified_year, exit_year, returned_year, policy_status, member_count "
+                   "FROM household WHERE village_code LIKE :p", p=scope.prefix + "%")
+
+
+def exited(h, year):
+    return (h["kind"] == "建档立卡户" and h["identified_year"] is not None and h["identified_year"] <= year
+            and h["exit_year"] is not None and h["exit_year"] <= year
+            and (h["returned_year"] is None or h["returned_year"] > year))
+
+
+def objects(q, scope):
+    rows = q.dicts("SELECT hh_id, kind, identified_date, removed_date, persons FROM monitoring_object "
+                   "WHERE village_code LIKE :p", p=scope.prefix + "%")
+    for r in rows:
+        r["identified_date"], r["removed_date"] = day(r["identified_date"]), day(r["removed_date"])
+    return rows
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_policy_split(registry_engine, q, scopes, year):
+    for scope in scopes:
+        done = [h for h in households(q, scope) if exited(h, year)]
+        got = C.policy_split(registry_engine, scope, year)
+        assert got["exited_households"] == len(done) > 0
+        assert got["exited_persons"] == sum(h["member_count"] for h in done)
+        for key, label in (("policy", "脱贫享受政策"), ("no_policy", "脱贫不享受政策")):
+            mine = [h for h in done if h["policy_status"] == label]
+            assert got[f"{key}_households"] == len(mine), (scope, key)
+            assert got[f"{key}_persons"] == sum(h["member_count"] for h in mine)
+        assert got["policy_households"] + got["no_policy_households"] + got["unmarked_households"] == len(done)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_monitoring_by_kind_new_and_help(registry_engine, q, scopes, year):
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    for scope in scopes:
+        rows = objects(q, scope)
+        seen = [r for r in rows if r["identified_date"] <= end]
+        head = C.era_headline(registry_engine, scope, year)
+        m = head["monitoring"]
+        assert m["households"] == len(seen) and m["persons"] == sum(r["persons"] for r in seen)
+        removed = [r for r in seen if r["removed_date"] is not None and r["removed_date"] <= end]
+        assert m["removed_households"] == len(removed)
+        assert m["at_risk_households"] == len(seen) - len(removed)
+        new = [r for r in seen if r["identified_date"] >= start]
+        assert m["new_households"] == len(new) and m["new_persons"] == sum(r["persons"] for r in new)
+        kinds = head["kinds"].set_index("label")
+        assert list(kinds.index[:3]) == list(codes.MONITORING_KINDS_NATIONAL)
+        for kind in kinds.index:
+            mine = [r for r in seen if r["kind"] == kind]
+            assert kinds.loc[kind, "households"] == len(mine)
+            assert kinds.loc[kind, "persons"] == sum(r["persons"] for r in mine)
+        # 帮扶覆盖: under monitoring some time in the year, with a measure of that year
+        measured = {h for (h,) in q.rows("SELECT DISTINCT hh_id FROM help_measure WHERE village_code LIKE :p "
+                                          "AND year = :y", p=scope.prefix + "%", y=year)}
+        base = [r for r in seen if r["removed_date"] is None or r["removed_date"] >= start]
+        helped = [r for r in base if r["hh_id"] in measured]
+        assert head["help"]["base_households"] == len(base)
+        assert head["help"]["helped_households"] == len(helped)
+        assert head["help"]["helped_pct"] == (round(100 * len(helped) / len(base), 2) if base else None)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_income_and_work(registry_engine, q, scopes, year):
+    for scope in scopes:
+        done = {h["hh_id"] for h in households(q, scope) if exited(h, year)}
+        head = C.era_headline(registry_engine, scope, year)
+        inc = head["income"]
+        years = [y for (y,) in q.rows("SELECT DISTINCT i.year FROM income i JOIN household h ON h.hh_id = i.hh_id "
+                                      "WHERE h.village_code LIKE :p AND i.year <= :y", p=scope.prefix + "%", y=year)]
+        assert inc["year"] == max(years)
+
+        def average(y):
+            hh = {h["hh_id"] for h in households(q, scope) if exited(h, y)}
+            rows = [r for r in q.rows("SELECT hh_id, members, per_capita_net FROM income WHERE year = :y", y=y)
+                    if r[0] in hh]
+            people = sum(r[1] for r in rows)
+            return sum(r[1] * r[2] for r in rows) / people if people else None
+
+        now, before = average(inc["year"]), average(inc["year"] - 1)
+        assert inc["average"] == pytest.approx(now, rel=1e-9)
+        assert inc["previous"] == pytest.approx(before, rel=1e-9)
+        assert inc["growth_pct"] == round(100 * (now / before - 1), 2)
+        assert inc["growth_pct"] > 0  # the demo's incomes grow year on year
+
+        def work(y):
+            hh = {h["hh_id"] for h in households(q, scope) if exited(h, y)}
+            rows = [r for r in q.rows("SELECT hh_id, work_status FROM work_year WHERE village_code LIKE :p "
+                                      "AND year = :y", p=scope.prefix + "%", y=y) if r[0] in hh]
+            return len(rows), sum(r[1] in WORKING for r in rows)
+
+        labour, working = work(year)
+        assert head["work"]["labour"] == labour > 0 and head["work"]["working"] == working
+        if year > codes.CONSOLIDATION_SINCE:
+            assert head["work"]["change"] == working - work(year - 1)[1]
+        else:  # no 务工 rows for 2020: no change shown
+            assert head["work"]["change"] is None
+
+
+def test_returned_after_2020_are_monitoring_objects_but_the_deliberate_ones(registry_engine, q, scopes, demo_summary):
+    deliberate = demo_summary["problems"]["returned_outside_monitoring"]
+    assert 1 <= len(deliberate) <= 2
+    monitored = {h for (h,) in q.rows("SELECT DISTINCT hh_id FROM monitoring_object")}
+    returned = q.rows("SELECT hh_id FROM household WHERE returned_year >= 2021 ORDER BY hh_id")
+    assert len(returned) > len(deliberate)
+    assert [h for (h,) in returned if h not in monitored] == sorted(deliberate)
+    county = scopes[0]
+    listed = C.returned_outside_monitoring(registry_engine, county, 2026)
+    assert list(listed["hh_id"]) == sorted(deliberate)
+    assert C.returned_outside_count(registry_engine, county, 2026) == len(deliberate)
+    # before the year it fell back a household is not listed
+    first = min(q.scalar("SELECT returned_year FROM household WHERE hh_id = :h", h=h) for h in deliberate)
+    assert C.returned_outside_count(registry_engine, county, first - 1) == 0
+    for scope in scopes[1:]:
+        mine = [h for h in deliberate if h.startswith(scope.prefix)]
+        assert C.returned_outside_count(registry_engine, scope, 2026) == len(mine)
