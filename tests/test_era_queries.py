@@ -86,14 +86,13 @@ def test_monitoring_by_kind_new_and_help(registry_engine, q, scopes, year):
 @pytest.mark.parametrize("year", YEARS)
 def test_income_and_work(registry_engine, q, scopes, year):
     for scope in scopes:
-        done = {h["hh_id"] for h in households(q, scope) if exited(h, year)}
         head = C.era_headline(registry_engine, scope, year)
         inc = head["income"]
         years = [y for (y,) in q.rows("SELECT DISTINCT i.year FROM income i JOIN household h ON h.hh_id = i.hh_id "
                                       "WHERE h.village_code LIKE :p AND i.year <= :y", p=scope.prefix + "%", y=year)]
         assert inc["year"] == max(years)
 
-        def average(y):
+        def average(y, scope=scope):
             hh = {h["hh_id"] for h in households(q, scope) if exited(h, y)}
             rows = [r for r in q.rows("SELECT hh_id, members, per_capita_net FROM income WHERE year = :y", y=y)
                     if r[0] in hh]
@@ -106,7 +105,7 @@ def test_income_and_work(registry_engine, q, scopes, year):
         assert inc["growth_pct"] == round(100 * (now / before - 1), 2)
         assert inc["growth_pct"] > 0  # the demo's incomes grow year on year
 
-        def work(y):
+        def work(y, scope=scope):
             hh = {h["hh_id"] for h in households(q, scope) if exited(h, y)}
             rows = [r for r in q.rows("SELECT hh_id, work_status FROM work_year WHERE village_code LIKE :p "
                                       "AND year = :y", p=scope.prefix + "%", y=y) if r[0] in hh]
