@@ -136,3 +136,14 @@ def test_returned_after_2020_are_monitoring_objects_but_the_deliberate_ones(regi
     for scope in scopes[1:]:
         mine = [h for h in deliberate if h.startswith(scope.prefix)]
         assert C.returned_outside_count(registry_engine, scope, 2026) == len(mine)
+
+
+def test_income_series_is_the_yearly_figure(registry_engine, scopes):
+    for scope in scopes:
+        got = C.income_series(registry_engine, scope, 2020, 2026).set_index("year")
+        assert list(got.index) == list(range(2020, 2026))  # the demo's incomes end in 2025
+        for year in got.index:
+            one = C.exited_income(registry_engine, scope, int(year))
+            assert got.loc[year, "households"] == one["households"]
+            assert got.loc[year, "average"] == pytest.approx(one["average"], rel=1e-9)
+        assert got.loc[2025, "growth_pct"] == C.era_headline(registry_engine, scope, 2026)["income"]["growth_pct"]

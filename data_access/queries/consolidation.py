@@ -193,3 +193,27 @@ def returned_outside_monitoring(engine: Engine, scope: Scope, year: int, limit: 
 def kinds_in_use() -> tuple[str, ...]:
     """The monitoring kinds shown (national, then the deployment's)."""
     return codes.monitoring_kinds()
+
+
+def income_series(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.DataFrame:
+    """脱贫户年人均纯收入 per income year in ``first_year``..``last_year`` (``exited_income`` of each year, in
+    one query: a household counts in the years it was 已脱贫 at the year's end). Columns: year, households,
+    persons, average (元), growth_pct (on the row before, when it is the year before)."""
+    exited_then = and_(H.c.kind == codes.HOUSEHOLD_KIND_REGISTERED, H.c.identified_year <= I.c.year,
+                       H.c.exit_year.is_not(None), H.c.exit_year <= I.c.year,
+                       or_(H.c.returned_year.is_(None), H.c.returned_year > I.c.year))
+    stmt = (select(I.c.year, func.count().label("households"), func.sum(I.c.members).label("persons"),
+                   func.sum(I.c.per_capita_net * I.c.members).label("total"))
+            .select_from(I.join(H, H.c.hh_id == I.c.hh_id))
+            .where(scope.where(H), I.c.year.between(first_year, last_year), exited_then)
+            .group_by(I.c.year).order_by(I.c.year))
+    df = frame(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["year", "households", "persons", "average", "growth_pct"])
+    df["year"] = df["year"].astype(int)
+    df["households"] = df["households"].astype(int)
+    df["persons"] = df["persons"].astype(int)
+    df["average"] = [float(t) / p if p else None for t, p in zip(df["total"], df["persons"])]
+    prev = dict(zip(df["year"], df["average"]))
+    df["growth_pct"] = [growth_pct(a, prev.get(y - 1)) for y, a in zip(df["year"], df["average"])]
+    return df[["year", "households", "persons", "average", "growth_pct"]]
