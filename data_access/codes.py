@@ -344,3 +344,51 @@ def fund_sources(year: int | None = None) -> tuple[str, ...]:
 def is_consolidation_year(year: int) -> bool:
     """2021 onward: 巩固拓展脱贫攻坚成果 (the monitoring era); no 贫困发生率 is reported."""
     return year >= CONSOLIDATION_SINCE
+
+
+# ---- deadlines and shares a deployment sets (the same [codes] table / environment) ------------------------
+# identify_deadline_days: days from a risk being found to the household being identified as a monitoring
+#   object; many provinces set 15 (REGISTRY_IDENTIFY_DEADLINE_DAYS).
+# industry_share: the least share (%) of 中央财政衔接推进乡村振兴补助资金 for 产业发展 projects, from a year on.
+#   The fund's rules: 《中央财政衔接推进乡村振兴补助资金管理办法》(财农〔2021〕19号) make 产业发展 its main use;
+#   the yearly guidance raised the share: 2022年中央一号文件 ("中央财政衔接推进乡村振兴补助资金用于产业发展的比重
+#   力争提高到55%以上") and 2023年中央一号文件 ("……力争提高到60%以上"), kept since. A deployment checks its
+#   year's document and sets {"2022" = 55, "2023" = 60}: each year takes the entry of the latest year up to
+#   it; none before the first (or REGISTRY_INDUSTRY_SHARE = "2022:55,2023:60").
+CHANNELS = ("农户自主申报", "干部排查", "部门筛查预警")
+IDENTIFY_DEADLINE_DAYS = 15
+INDUSTRY_SHARE_DEFAULT = {2022: 55.0, 2023: 60.0}
+
+
+def identify_deadline_days() -> int:
+    """The deployment's 识别时限 (days), default 15."""
+    env = ascii_whole(os.environ.get("REGISTRY_IDENTIFY_DEADLINE_DAYS", "").strip(), 1, 365)
+    if env is not None:
+        return env
+    value = deployment_config().get("identify_deadline_days")
+    return int(value) if isinstance(value, int) and 1 <= value <= 365 else IDENTIFY_DEADLINE_DAYS
+
+
+def industry_shares() -> dict[int, float]:
+    """{from year: least 产业发展 share (%)} of the deployment, default INDUSTRY_SHARE_DEFAULT."""
+    env = os.environ.get("REGISTRY_INDUSTRY_SHARE", "").strip()
+    table = deployment_config().get("industry_share")
+    out: dict[int, float] = {}
+    if env:
+        for part in re.split(r"[\s,,;;]+", env):
+            y, _, v = part.partition(":")
+            year, share = ascii_whole(y.strip(), 2000, 2100), ascii_number(v.strip())
+            if year is not None and share is not None and 0 <= share <= 100:
+                out[year] = share
+    elif isinstance(table, dict):
+        for y, v in table.items():
+            year = ascii_whole(str(y).strip(), 2000, 2100)
+            if year is not None and isinstance(v, (int, float)) and 0 <= v <= 100:
+                out[year] = float(v)
+    return out or dict(INDUSTRY_SHARE_DEFAULT)
+
+
+def industry_share_threshold(year: int) -> float | None:
+    """The least 产业发展 share (%) of 中央衔接资金 for ``year`` (None: no rule for that year)."""
+    got = [(y, v) for y, v in industry_shares().items() if y <= year]
+    return max(got)[1] if got else None

@@ -221,6 +221,15 @@ monitoring_object = Table(  # 防返贫监测对象
 )
 Index("ix_monitoring_village", monitoring_object.c.village_code, monitoring_object.c.identified_date)
 
+monitoring_found = Table(  # 风险发现: when (and how) a monitoring object's risk was first found
+    "monitoring_found", metadata,
+    Column("object_id", Integer, ForeignKey("monitoring_object.id"), primary_key=True),
+    Column("found_date", Date, nullable=False),  # 风险发现时间 (<= identified_date)
+    Column("channel", String(16)),  # 农户自主申报 / 干部排查 / 部门筛查预警
+)
+# Added after schema version 1 without a version change (as work_year): where it is missing the 识别时限
+# figures read "无风险发现时间数据" (queries.monitoring.lifecycle_by_region).
+
 fund = Table(  # 资金下达 (allocation with a document number)
     "fund", metadata,
     Column("fund_id", String(32), primary_key=True),
