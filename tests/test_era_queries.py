@@ -147,3 +147,64 @@ def test_income_series_is_the_yearly_figure(registry_engine, scopes):
             assert got.loc[year, "households"] == one["households"]
             assert got.loc[year, "average"] == pytest.approx(one["average"], rel=1e-9)
         assert got.loc[2025, "growth_pct"] == C.era_headline(registry_engine, scope, 2026)["income"]["growth_pct"]
+
+
+# ---- the monitoring lifecycle in time ------------------------------------------------------------------------
+
+
+def lifecycle_rows(q, scope):
+    rows = q.dicts("SELECT o.id, o.hh_id, o.village_code, o.identified_date, o.removed_date, f.found_date "
+                   "FROM monitoring_object o LEFT JOIN monitoring_found f ON f.object_id = o.id "
+                   "WHERE o.village_code LIKE :p", p=scope.prefix + "%")
+    for r in rows:
+        for k in ("identified_date", "removed_date", "found_date"):
+            r[k] = day(r[k])
+    return rows
+
+
+def hand_lifecycle(rows, year, deadline):
+    new = [r for r in rows if r["identified_date"].year == year]
+    found = [(r["identified_date"] - r["found_date"]).days for r in new if r["found_date"] is not None]
+    removed = [(r["removed_date"] - r["identified_date"]).days for r in rows
+               if r["removed_date"] is not None and r["removed_date"].year == year]
+    return {"identified": len(new), "with_found": len(found),
+            "avg_identify_days": round(sum(found) / len(found), 1) if found else None,
+            "late_identified": sum(d > deadline for d in found),
+            "removed": len(removed), "avg_removal_days": round(sum(removed) / len(removed), 1) if removed else None}
+
+
+@pytest.mark.parametrize("year", (2021, 2023, 2026))
+@pytest.mark.parametrize("deadline", (15, 7))
+def test_lifecycle_against_hand_counts(registry_engine, q, scopes, year, deadline):
+    from data_access.queries import monitoring
+
+    for scope in scopes:
+        rows = lifecycle_rows(q, scope)
+        assert all(r["found_date"] is not None and r["found_date"] <= r["identified_date"] for r in rows)
+        want = hand_lifecycle(rows, year, deadline)
+        got = monitoring.lifecycle(registry_engine, scope, year, deadline)
+        for key, value in want.items():
+            assert got[key] == value, (scope, key)
+        late = monitoring.late_identifications(registry_engine, scope, year, deadline)
+        assert len(late) == want["late_identified"]
+        assert list(late["days"]) == sorted(late["days"], reverse=True) and all(d > deadline for d in late["days"])
+        if scope.child_level is not None:
+            per = monitoring.lifecycle_by_region(registry_engine, scope, year, deadline)
+            kids = [c for (c,) in q.rows("SELECT code FROM region WHERE parent_code = :c ORDER BY code", c=scope.code)]
+            assert list(per["code"]) == kids
+            digits = 9 if scope.level == "county" else 12
+            for rec in per.to_dict("records"):
+                mine = hand_lifecycle([r for r in rows if r["village_code"][:digits] == rec["code"][:digits]],
+                                      year, deadline)
+                for key, value in mine.items():
+                    got_v = rec[key]
+                    got_v = None if got_v is None or got_v != got_v else got_v
+                    assert got_v == value, (rec["code"], key)
+            assert per["late_identified"].sum() == want["late_identified"]
+
+
+def test_the_demo_has_slow_identifications(registry_engine, scopes):
+    from data_access.queries import monitoring
+
+    assert sum(monitoring.lifecycle(registry_engine, scopes[0], y, 15)["late_identified"]
+               for y in range(2021, 2027)) > 0
