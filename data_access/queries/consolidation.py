@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, inspect, or_, select
+from sqlalchemy import and_, case, exists, func, inspect, or_, select
 from sqlalchemy.engine import Engine
 
 from .. import codes
@@ -217,3 +217,109 @@ def income_series(engine: Engine, scope: Scope, first_year: int, last_year: int)
     prev = dict(zip(df["year"], df["average"]))
     df["growth_pct"] = [growth_pct(a, prev.get(y - 1)) for y, a in zip(df["year"], df["average"])]
     return df[["year", "households", "persons", "average", "growth_pct"]]
+
+
+# ---- 衔接资金 (2021–): by level, and the share arranged to 产业发展 ----------------------------------------
+# The year's funds of the four 财政衔接推进乡村振兴补助资金 levels. For a county (or wider) scope the base is
+# the money 下达 to the scope; the money 安排 to projects, 拨付 and 支出 count every movement to date on the
+# year's funds (as queries.funds). Below the county only the money arranged to projects placed in the scope.
+# 产业发展 share = 安排 of the funds to 产业发展 projects ÷ 安排 of the funds to all projects (placed in the
+# region), for 中央衔接资金 (the central rule's figure) and for all four levels.
+
+INDUSTRY = "产业发展"
+
+
+def linkage_by_level(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
+    """衔接资金 of ``year`` by level. Columns: level (中央/省级/市级/县级), source, allocated (None below the
+    county), arranged, paid, spent (元), spent_rate (% of allocated, or of arranged below the county)."""
+    from ..schema import arrangement as A
+    from ..schema import fund as F
+    from ..schema import money_flow as MF
+    from ..schema import project as P
+    from .funds import ALLOCATION_LEVELS
+
+    county_up = scope.level in ALLOCATION_LEVELS
+    where = [F.c.year == year, F.c.source.in_(codes.LINKAGE_FUNDS)]
+    if county_up:
+        where.append(scope.where(F))
+    with engine.connect() as conn:
+        allocated = dict(conn.execute(select(F.c.source, func.sum(F.c.amount)).where(*where)
+                                      .group_by(F.c.source)).all()) if county_up else {}
+        arr_where = list(where) if county_up else where + [scope.where(P)]
+        arranged = dict(conn.execute(
+            select(F.c.source, func.sum(A.c.amount)).select_from(
+                A.join(F, F.c.fund_id == A.c.fund_id).join(P, P.c.project_id == A.c.project_id))
+            .where(*arr_where).group_by(F.c.source)).all())
+        flows = conn.execute(
+            select(F.c.source, MF.c.kind, func.sum(MF.c.amount)).select_from(
+                MF.join(F, F.c.fund_id == MF.c.fund_id).join(P, P.c.project_id == MF.c.project_id))
+            .where(*arr_where).group_by(F.c.source, MF.c.kind)).all()
+    moved = {(s, k): int(v or 0) for s, k, v in flows}
+    rows = []
+    for source in codes.LINKAGE_FUNDS:
+        alloc = int(allocated.get(source) or 0) if county_up else None
+        arr = int(arranged.get(source) or 0)
+        spent = moved.get((source, codes.MONEY_SPENT), 0)
+        rows.append({"level": codes.LINKAGE_LEVELS[source], "source": source, "allocated": alloc, "arranged": arr,
+                     "paid": moved.get((source, codes.MONEY_PAID), 0), "spent": spent,
+                     "spent_rate": pct(spent, alloc if county_up else arr)})
+    return pd.DataFrame(rows)
+
+
+def _industry_columns():
+    from ..schema import arrangement as A
+    from ..schema import fund as F
+    from ..schema import project as P
+
+    central = F.c.source == codes.CENTRAL_LINKAGE_FUND
+    industry = P.c.category == INDUSTRY
+    amount = A.c.amount
+
+    def total(cond):
+        return func.coalesce(func.sum(case((cond, amount), else_=0)), 0)
+
+    cols = [total(central).label("central_arranged"), total(and_(central, industry)).label("central_industry"),
+            func.coalesce(func.sum(amount), 0).label("linkage_arranged"),
+            total(industry).label("linkage_industry")]
+    source = A.join(F, F.c.fund_id == A.c.fund_id).join(P, P.c.project_id == A.c.project_id)
+    return cols, source, F, P
+
+
+def _with_shares(df: pd.DataFrame, threshold) -> pd.DataFrame:
+    for col in ("central_arranged", "central_industry", "linkage_arranged", "linkage_industry"):
+        df[col] = df[col].fillna(0).astype("int64")
+    df["central_share"] = [pct(i, a) for i, a in zip(df["central_industry"], df["central_arranged"])]
+    df["linkage_share"] = [pct(i, a) for i, a in zip(df["linkage_industry"], df["linkage_arranged"])]
+    df["threshold"] = threshold
+    df["below"] = [threshold is not None and s is not None and s < threshold for s in df["central_share"]]
+    return df
+
+
+def industry_share(engine: Engine, scope: Scope, year: int, threshold: float | None) -> dict:
+    """The scope's 产业发展 share of ``year``'s 衔接资金 (module notes) against ``threshold`` (%; None: not
+    judged). Keys: central_arranged, central_industry, central_share, linkage_arranged, linkage_industry,
+    linkage_share (元 / %), threshold, below (central share under the threshold)."""
+    cols, source, F, P = _industry_columns()
+    stmt = (select(*cols).select_from(source)
+            .where(scope.where(P), F.c.year == year, F.c.source.in_(codes.LINKAGE_FUNDS)))
+    row = _with_shares(frame(engine, stmt), threshold).to_dict("records")[0]
+    row["below"] = bool(row["below"])
+    return row
+
+
+def industry_share_by_region(engine: Engine, scope: Scope, year: int, threshold: float | None) -> pd.DataFrame:
+    """``industry_share`` per child region (every child listed, by code; projects without a place in the
+    child level are left out). Columns: code, name, the keys of ``industry_share``."""
+    if scope.child_level is None:
+        return pd.DataFrame(columns=["code", "name", "central_arranged", "central_industry", "central_share",
+                                     "linkage_arranged", "linkage_industry", "linkage_share", "threshold", "below"])
+    cols, source, F, P = _industry_columns()
+    key = scope.child_key(P)
+    per = (select(key.label("code"), *cols).select_from(source)
+           .where(scope.where(P), F.c.year == year, F.c.source.in_(codes.LINKAGE_FUNDS))
+           .group_by(key).subquery())
+    regions = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).subquery()
+    names = [c for c in per.c.keys() if c != "code"]
+    stmt = (select(regions.c.code, regions.c.name, *[per.c[c] for c in names])
+            .outerjoin(per, per.c.code == regions.c.code).order_by(regions.c.code))
+    return _with_shares(frame(engine, stmt), threshold)
