@@ -208,3 +208,78 @@ def test_the_demo_has_slow_identifications(registry_engine, scopes):
 
     assert sum(monitoring.lifecycle(registry_engine, scopes[0], y, 15)["late_identified"]
                for y in range(2021, 2027)) > 0
+
+
+# ---- 衔接资金 ----------------------------------------------------------------------------------------------
+
+LINKAGE = ("中央财政衔接推进乡村振兴补助资金", "省级财政衔接推进乡村振兴补助资金",
+           "市级财政衔接推进乡村振兴补助资金", "县级财政衔接推进乡村振兴补助资金")
+
+
+def arranged_rows(q, scope, year):
+    """(source, category, project place codes, amount) of the year's 衔接资金 arrangements, by hand."""
+    return q.rows("SELECT f.source, p.category, p.county_code, p.town_code, p.village_code, a.amount "
+                  "FROM arrangement a JOIN fund f ON f.fund_id = a.fund_id "
+                  "JOIN project p ON p.project_id = a.project_id "
+                  "WHERE f.year = :y AND f.source LIKE '%衔接推进乡村振兴补助资金'", y=year)
+
+
+def in_scope(row, scope):
+    county, town, village = row[2], row[3], row[4]
+    if scope.level == "county":
+        return county == scope.code
+    if scope.level == "town":
+        return town == scope.code
+    return village == scope.code
+
+
+@pytest.mark.parametrize("year", (2022, 2024, 2026))
+def test_linkage_by_level_and_industry_share(registry_engine, q, scopes, year):
+    for scope in scopes:
+        rows = [r for r in arranged_rows(q, scope, year) if in_scope(r, scope)]
+        levels = C.linkage_by_level(registry_engine, scope, year).set_index("source")
+        assert list(levels.index) == list(LINKAGE)
+        for source in LINKAGE:
+            assert levels.loc[source, "arranged"] == sum(r[5] for r in rows if r[0] == source), (scope, source)
+            if scope.level == "county":
+                assert levels.loc[source, "allocated"] == (q.scalar(
+                    "SELECT coalesce(sum(amount), 0) FROM fund WHERE year = :y AND source = :s AND county_code = :c",
+                    y=year, s=source, c=scope.code))
+                spent = q.scalar("SELECT coalesce(sum(m.amount), 0) FROM money_flow m "
+                                 "JOIN fund f ON f.fund_id = m.fund_id "
+                                 "WHERE f.year = :y AND f.source = :s AND f.county_code = :c AND m.kind = '支出'",
+                                 y=year, s=source, c=scope.code)
+                assert levels.loc[source, "spent"] == spent
+            else:
+                assert levels.loc[source, "allocated"] is None or levels.loc[source, "allocated"] != \
+                    levels.loc[source, "allocated"]
+        central = [r for r in rows if r[0] == LINKAGE[0]]
+        got = C.industry_share(registry_engine, scope, year, 60.0)
+        c_all, c_ind = sum(r[5] for r in central), sum(r[5] for r in central if r[1] == "产业发展")
+        assert (got["central_arranged"], got["central_industry"]) == (c_all, c_ind)
+        assert got["central_share"] == (round(100 * c_ind / c_all, 2) if c_all else None)
+        assert got["linkage_arranged"] == sum(r[5] for r in rows)
+        assert got["below"] == (got["central_share"] is not None and got["central_share"] < 60.0)
+        if scope.level == "county":
+            per = C.industry_share_by_region(registry_engine, scope, year, 60.0).set_index("code")
+            for code in per.index:
+                mine = [r for r in central if r[3] == code]
+                assert per.loc[code, "central_arranged"] == sum(r[5] for r in mine)
+                assert per.loc[code, "central_industry"] == sum(r[5] for r in mine if r[1] == "产业发展")
+
+
+def test_the_demo_funds_after_2020_carry_the_new_names(q):
+    names = {s for (s,) in q.rows("SELECT DISTINCT source FROM fund WHERE year >= 2021")}
+    assert set(LINKAGE) <= names and "中央财政专项扶贫资金" not in names and "东西部协作资金" in names
+    assert {s for (s,) in q.rows("SELECT DISTINCT source FROM fund WHERE year <= 2020")} & set(LINKAGE) == set()
+
+
+def test_industry_threshold_from_configuration(monkeypatch):
+    assert codes.industry_share_threshold(2021) is None
+    assert codes.industry_share_threshold(2022) == 55.0 and codes.industry_share_threshold(2026) == 60.0
+    monkeypatch.setenv("REGISTRY_INDUSTRY_SHARE", "2022:50,2025:65")
+    assert codes.industry_share_threshold(2024) == 50.0 and codes.industry_share_threshold(2026) == 65.0
+    monkeypatch.setenv("REGISTRY_IDENTIFY_DEADLINE_DAYS", "10")
+    assert codes.identify_deadline_days() == 10
+    monkeypatch.setenv("REGISTRY_IDENTIFY_DEADLINE_DAYS", "十")
+    assert codes.identify_deadline_days() == 15
