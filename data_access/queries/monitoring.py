@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, exists, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -367,7 +367,8 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, 1900, year)
     chosen = line_rows(lines)
-    low = and_(chosen.c.amount.is_not(None), li.c.per_capita_net < chosen.c.amount * ((100 + margin_pct) / 100.0))
+    amount = cast(chosen.c.amount, Float)  # typed: without any line the subquery's NULL has no type (PostgreSQL)
+    low = and_(amount.is_not(None), li.c.per_capita_net < amount * ((100 + margin_pct) / 100.0))
     count_stmt = (select(func.count(), count_if(per_hh.c.ill_persons > 0), count_if(per_hh.c.disabled_persons > 0),
                          count_if(low))
                   .select_from(H).join(per_hh, per_hh.c.hh_id == H.c.hh_id)
