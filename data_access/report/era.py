@@ -112,3 +112,26 @@ def sentence(head: dict, region_name: str, region_word: str) -> str | None:
     if head["returned_outside"]:
         text += f"另有{fmt.count(head['returned_outside'])}户2020年后返贫但未纳入监测,需核实。"
     return text
+
+
+def slide_figures(head: dict) -> list[tuple[str, str, str]]:
+    """(label, value, note) of the 主要指标 slide for 2021 onward: eight cards, in the headline's order."""
+    p, m, hp, inc, work = head["policy"], head["monitoring"], head["help"], head["income"], head["work"]
+    year = head["year"]
+    kinds = "、".join(f"{k['label']}{fmt.count(k['households'])}户" for k in kinds_list(head) if k["households"])
+    out = [
+        ("脱贫人口", f"{fmt.count(p['exited_persons'])}人", f"{fmt.count(p['exited_households'])}户"),
+        ("脱贫享受政策", f"{fmt.count(p['policy_persons'])}人", f"{fmt.count(p['policy_households'])}户"),
+        ("脱贫不享受政策", f"{fmt.count(p['no_policy_persons'])}人", f"{fmt.count(p['no_policy_households'])}户"),
+        ("防返贫监测对象", f"{fmt.count(m['households'])}户", kinds or f"{fmt.count(m['persons'])}人"),
+        ("风险已消除", f"{fmt.count(m['removed_households'])}户",
+         f"未消除 {fmt.count(m['at_risk_households'])}户;{year}年新识别 {fmt.count(m['new_households'])}户"),
+        ("落实帮扶措施", fmt.percent(hp["helped_pct"]),
+         f"{fmt.count(hp['helped_households'])}/{fmt.count(hp['base_households'])}户"),
+        (f"{inc['year']}年脱贫户人均纯收入", f"{yuan(inc['average'])}元",
+         f"比上年 {inc['growth_pct']:+.2f}%" if inc["growth_pct"] is not None else ""),
+    ]
+    if work is not None:
+        change = "" if work["change"] is None else f"比上年 {fmt.signed(work['change'])}人"
+        out.append(("脱贫劳动力务工", f"{fmt.count(work['working'])}人", change))
+    return out
