@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -16,9 +18,6 @@ from .charts.style import style, with_table
 from .context import PageContext
 from .data import fetch
 from .kpi import Kpi, show
-
-# The projector screen (1280×720): the figures a meeting quotes first, two rows of five.
-PRESENT_PER_ROW = 5
 
 
 def headline(ctx: PageContext) -> dict:
@@ -39,17 +38,34 @@ def kind_cards(head: dict) -> list[Kpi]:
 def show_headline(ctx: PageContext, head: dict) -> None:
     """The cards (two rows of five on the projector, then the kinds in one line), and the note saying why
     there is no 贫困发生率 after 2020."""
-    if ctx.present:
-        show(cards(head), per_row=PRESENT_PER_ROW)
+    if ctx.present:  # 1280×720: the tiles, the kinds in one line and the note; the charts are in the normal view
+        present_tiles(head)
         kinds = "、".join(f"{k['label']} {words.pair(k['households'], k['persons'])}" for k in words.kinds_list(head))
         st.markdown(f"**监测对象按类型:** {kinds}")
-    else:
-        show(cards(head), per_row=5)
-        show(kind_cards(head), per_row=5)
+        st.caption(words.NO_INCIDENCE_SHORT)
+        return
+    show(cards(head), per_row=5)
+    show(kind_cards(head), per_row=5)
     st.caption(words.NO_INCIDENCE_NOTE)
     if head["returned_outside"] and not ctx.present:
         st.warning(f"有 {head['returned_outside']:,} 户2020年后返贫而未纳入防返贫监测(数据问题),"
                    "见“防返贫监测”页的数据问题清单。")
+
+
+def present_tiles(head: dict) -> None:
+    """The projector's headline: the eight figures of the slide (``report.era.slide_figures``) as tiles, four
+    to a row, sized to fit 1280×720 with the two charts below (st.metric's projector size would cut them)."""
+    tiles = "".join(
+        f"<div class='era-tile'><div class='era-label'>{escape(label)}</div>"
+        f"<div class='era-value'>{escape(value)}</div><div class='era-note'>{escape(note)}</div></div>"
+        for label, value, note in words.slide_figures(head))
+    st.html(f"""<style>
+.era-grid {{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:8px;}}
+.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:4px 12px;background:#F7F9FC;}}
+.era-label {{font-size:1.05rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
+.era-value {{font-size:1.9rem;font-weight:700;line-height:1.15;color:#0B3C6E;white-space:nowrap;}}
+.era-note {{font-size:1rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
+</style><div class='era-grid'>{tiles}</div>""")
 
 
 def charts(ctx: PageContext, head: dict, height: int) -> None:
@@ -63,10 +79,12 @@ def charts(ctx: PageContext, head: dict, height: int) -> None:
             pd.DataFrame({"类型": kinds["label"], "状态": "风险已消除",
                           "户数": kinds["households"] - kinds["at_risk_households"]}),
         ])
-        chart = alt.Chart(long).mark_bar().encode(
-            y=alt.Y("类型:N", title=None, sort=list(kinds["label"])), x=alt.X("户数:Q", title="户", stack=True),
+        chart = alt.Chart(long).mark_bar(size=34).encode(
+            x=alt.X("类型:N", title=None, sort=list(kinds["label"]), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("户数:Q", title="户", stack=True),
             color=alt.Color("状态:N", scale=alt.Scale(domain=["风险未消除", "风险已消除"], range=[BAD, GOOD]),
-                            legend=alt.Legend(orient="bottom", title=None)),
+                            legend=alt.Legend(orient="right", title=None)),
+            order=alt.Order("状态:N", sort="descending"),
             tooltip=["类型", "状态", alt.Tooltip("户数:Q", format=",")])
         table = kinds.rename(columns={"label": "类型", "households": "监测对象(户)", "persons": "监测对象(人)",
                                       "at_risk_households": "风险未消除(户)"})

@@ -14,6 +14,7 @@ from . import formatting as fmt
 
 NO_INCIDENCE_NOTE = ("2020年底现行标准下农村贫困人口全部脱贫,2021年起不再计算贫困发生率:"
                      "返贫致贫风险户纳入防返贫监测,按监测对象统计。")
+NO_INCIDENCE_SHORT = "2021年起不再计算贫困发生率:返贫致贫风险纳入防返贫监测。"
 
 
 def yuan(value) -> str:
@@ -117,15 +118,13 @@ def sentence(head: dict, region_name: str, region_word: str) -> str | None:
 def slide_figures(head: dict) -> list[tuple[str, str, str]]:
     """(label, value, note) of the 主要指标 slide for 2021 onward: eight cards, in the headline's order."""
     p, m, hp, inc, work = head["policy"], head["monitoring"], head["help"], head["income"], head["work"]
-    year = head["year"]
-    kinds = "、".join(f"{k['label']}{fmt.count(k['households'])}户" for k in kinds_list(head) if k["households"])
     out = [
         ("脱贫人口", f"{fmt.count(p['exited_persons'])}人", f"{fmt.count(p['exited_households'])}户"),
         ("脱贫享受政策", f"{fmt.count(p['policy_persons'])}人", f"{fmt.count(p['policy_households'])}户"),
         ("脱贫不享受政策", f"{fmt.count(p['no_policy_persons'])}人", f"{fmt.count(p['no_policy_households'])}户"),
-        ("防返贫监测对象", f"{fmt.count(m['households'])}户", kinds or f"{fmt.count(m['persons'])}人"),
-        ("风险已消除", f"{fmt.count(m['removed_households'])}户",
-         f"未消除 {fmt.count(m['at_risk_households'])}户;{year}年新识别 {fmt.count(m['new_households'])}户"),
+        ("防返贫监测对象", f"{fmt.count(m['households'])}户",
+         f"{fmt.count(m['persons'])}人 · 本年新识别 {fmt.count(m['new_households'])}户"),
+        ("风险已消除", f"{fmt.count(m['removed_households'])}户", f"风险未消除 {fmt.count(m['at_risk_households'])}户"),
         ("落实帮扶措施", fmt.percent(hp["helped_pct"]),
          f"{fmt.count(hp['helped_households'])}/{fmt.count(hp['base_households'])}户"),
         (f"{inc['year']}年脱贫户人均纯收入", f"{yuan(inc['average'])}元",
