@@ -21,7 +21,7 @@ from .kpi import Kpi, show
 
 
 def headline(ctx: PageContext) -> dict:
-    return fetch(consolidation.era_headline, ctx, ctx.year)
+    return fetch(words.headline, ctx, ctx.year)
 
 
 def cards(head: dict) -> list[Kpi]:

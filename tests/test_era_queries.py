@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from data_access.report import era as era_words
 from data_access import codes
 from data_access.queries import consolidation as C
 from tests.helpers import busiest_scopes, day
@@ -59,7 +60,7 @@ def test_monitoring_by_kind_new_and_help(registry_engine, q, scopes, year):
     for scope in scopes:
         rows = objects(q, scope)
         seen = [r for r in rows if r["identified_date"] <= end]
-        head = C.era_headline(registry_engine, scope, year)
+        head = era_words.headline(registry_engine, scope, year)
         m = head["monitoring"]
         assert m["households"] == len(seen) and m["persons"] == sum(r["persons"] for r in seen)
         removed = [r for r in seen if r["removed_date"] is not None and r["removed_date"] <= end]
@@ -86,7 +87,7 @@ def test_monitoring_by_kind_new_and_help(registry_engine, q, scopes, year):
 @pytest.mark.parametrize("year", YEARS)
 def test_income_and_work(registry_engine, q, scopes, year):
     for scope in scopes:
-        head = C.era_headline(registry_engine, scope, year)
+        head = era_words.headline(registry_engine, scope, year)
         inc = head["income"]
         years = [y for (y,) in q.rows("SELECT DISTINCT i.year FROM income i JOIN household h ON h.hh_id = i.hh_id "
                                       "WHERE h.village_code LIKE :p AND i.year <= :y", p=scope.prefix + "%", y=year)]
@@ -146,7 +147,7 @@ def test_income_series_is_the_yearly_figure(registry_engine, scopes):
             one = C.exited_income(registry_engine, scope, int(year))
             assert got.loc[year, "households"] == one["households"]
             assert got.loc[year, "average"] == pytest.approx(one["average"], rel=1e-9)
-        assert got.loc[2025, "growth_pct"] == C.era_headline(registry_engine, scope, 2026)["income"]["growth_pct"]
+        assert got.loc[2025, "growth_pct"] == era_words.headline(registry_engine, scope, 2026)["income"]["growth_pct"]
 
 
 # ---- the monitoring lifecycle in time ------------------------------------------------------------------------

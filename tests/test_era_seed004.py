@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from data_access.report import era as era_words
 from data_access import codes
 from data_access.importer import samples as S
 from data_access.report import brief
@@ -173,11 +174,10 @@ def test_the_import_keeps_the_new_names(seed004):
 
 
 def test_headline_and_brief_show_seed004_figures(seed004):
-    from data_access.queries import consolidation
 
     want = expected()
     scope = Scope.of(COUNTY)
-    head = consolidation.era_headline(seed004, scope, YEAR)
+    head = era_words.headline(seed004, scope, YEAR)
     assert (head["policy"]["exited_households"], head["policy"]["exited_persons"]) == want["exited"]
     assert (head["policy"]["policy_households"], head["policy"]["policy_persons"]) == want["policy"]
     assert (head["policy"]["no_policy_households"], head["policy"]["no_policy_persons"]) == want["no_policy"]

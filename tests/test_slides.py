@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from data_access.report import era as era_words
 from data_access.report import brief, charts, slides
 from data_access.report.money import unit_for
-from data_access.queries import consolidation, funds, monitoring, overview
+from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
 from tests.helpers import COUNTY_CODE, ROOT, pick_scopes, skip_or_fail
 
@@ -97,7 +98,7 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     head = overview.headline(registry_engine, scope, YEAR)
     figures = slide_text(named["主要指标"])
     # 2026 is after 2020: the era's cards (report.era.slide_figures), no 贫困发生率
-    era = consolidation.era_headline(registry_engine, scope, YEAR)
+    era = era_words.headline(registry_engine, scope, YEAR)
     policy = era["policy"]
     assert f"{policy['exited_persons']:,}人" in figures and f"{policy['exited_households']:,}户" in figures
     assert f"{policy['policy_persons']:,}人" in figures and f"{policy['no_policy_persons']:,}人" in figures

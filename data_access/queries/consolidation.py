@@ -4,7 +4,8 @@ Definitions (each figure below, at the end of ``year``, in the caller's scope):
 - 脱贫人口: registered households 已脱贫 at the year's end (``rules.exited_by``), 户 and 人 (member_count),
   split by the household's 脱贫享受政策 / 脱贫不享受政策 (``household.policy_status``, the registry's current
   mark); 未标注 = exited households with neither mark.
-- 监测对象: the records identified by the year's end (``queries.monitoring``: 户 = records, 人 = persons),
+- 监测对象 (composed with ``queries.monitoring`` in ``report.era.headline``): the records identified by the
+  year's end (户 = records, 人 = persons),
   by kind in the code list's order (a deployment's own kinds, e.g. 即时帮扶, included), 风险已消除 /
   未消除 at the year's end, 本年新识别 = identified during the year.
 - 帮扶覆盖: of the monitoring objects under monitoring at some time in the year (identified by its end,
@@ -36,7 +37,6 @@ from ..schema import monitoring_object as MO
 from ..schema import region as R
 from ..schema import work_year as W
 from ..scope import Scope
-from . import monitoring
 from .common import count_if, frame, pct, people_if
 
 WORKING = tuple(s for s in WORK_STATUS if s != "未外出务工")
@@ -123,44 +123,20 @@ def exited_workers(engine: Engine, scope: Scope, year: int) -> dict | None:
     return {"labour": labour, "working": work, "working_pct": pct(work, labour)}
 
 
+def identified_in_year(engine: Engine, scope: Scope, year: int) -> tuple[int, int]:
+    """监测对象 identified during ``year``: (户 = records, 人 = persons)."""
+    stmt = select(func.count(), func.coalesce(func.sum(MO.c.persons), 0)).where(
+        scope.where(MO), MO.c.identified_date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    with engine.connect() as conn:
+        households, persons = conn.execute(stmt).one()
+    return int(households), int(persons)
+
+
 def growth_pct(now, before):
     """(now ÷ before − 1) × 100, two decimals; None when either is missing or before is 0."""
     if now is None or before in (None, 0):
         return None
     return round(100.0 * (now / before - 1.0), 2)
-
-
-def era_headline(engine: Engine, scope: Scope, year: int) -> dict:
-    """Every figure of the 2021– headline at the end of ``year`` (module doc). Keys: year, policy
-    (``policy_split``), monitoring (``monitoring.totals`` plus new_households, new_persons), kinds
-    (DataFrame: label, households, persons, removed_households, at_risk_households, new_households),
-    help (``help_coverage``), income (``exited_income`` of ``latest_income_year`` plus year, previous (the
-    year before it), growth_pct), work (``exited_workers``
-    plus previous_working, change; None without data), returned_outside (count of
-    ``returned_outside_monitoring``)."""
-    totals = monitoring.totals(engine, scope, year)
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    new = select(func.count(), func.coalesce(func.sum(MO.c.persons), 0)).where(
-        scope.where(MO), MO.c.identified_date.between(start, end))
-    with engine.connect() as conn:
-        nh, np_ = map(int, conn.execute(new).one())
-    totals.update(new_households=nh, new_persons=np_)
-    kinds = monitoring.breakdown(engine, scope, year, "kind")
-    income_year = latest_income_year(engine, scope, year)
-    income = exited_income(engine, scope, income_year)
-    before = exited_income(engine, scope, income_year - 1)
-    income.update(year=income_year, previous=before["average"],
-                  growth_pct=growth_pct(income["average"], before["average"]))
-    work = exited_workers(engine, scope, year)
-    if work is not None:
-        prev = exited_workers(engine, scope, year - 1)
-        work.update(previous_working=prev["working"] if prev else None,
-                    change=work["working"] - prev["working"] if prev else None)
-    return {
-        "year": int(year), "policy": policy_split(engine, scope, year), "monitoring": totals,
-        "kinds": kinds, "help": help_coverage(engine, scope, year), "income": income, "work": work,
-        "returned_outside": returned_outside_count(engine, scope, year),
-    }
 
 
 # ---- 返贫 after 2020: a monitoring matter -----------------------------------------------------------------
@@ -227,6 +203,7 @@ def income_series(engine: Engine, scope: Scope, first_year: int, last_year: int)
 # region), for 中央衔接资金 (the central rule's figure) and for all four levels.
 
 INDUSTRY = "产业发展"
+ALLOCATION_LEVELS = ("province", "city", "county")  # funds are allocated to these levels (as queries.funds)
 
 
 def linkage_by_level(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
@@ -236,8 +213,6 @@ def linkage_by_level(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     from ..schema import fund as F
     from ..schema import money_flow as MF
     from ..schema import project as P
-    from .funds import ALLOCATION_LEVELS
-
     county_up = scope.level in ALLOCATION_LEVELS
     where = [F.c.year == year, F.c.source.in_(codes.LINKAGE_FUNDS)]
     if county_up:

@@ -27,7 +27,7 @@ from . import era as era_words
 from . import formatting as fmt
 from .money import unit_for
 from ..codes import is_consolidation_year
-from ..queries import causes, consolidation, funds, monitoring, overview, places
+from ..queries import causes, funds, monitoring, overview, places
 from ..scope import Scope
 
 MONITORING_SINCE = 2021  # 防返贫动态监测 starts in 2021 (as the 防返贫监测 page says)
@@ -56,7 +56,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     region row for a village scope, else None), causes (list of {cause, households, persons},
     the top causes with their share of the scope's households in %, 未填写 left out), funds
     (funds.totals), monitoring (monitoring.totals, None before 2021), era (2021 onward:
-    consolidation.era_headline, which the paragraph then leads with; None before).
+    report.era.headline, which the paragraph then leads with; None before).
     """
     info = places.region_info(engine, scope) or {}
     meta = places.data_meta(engine)
@@ -81,7 +81,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
         "causes": top,
         "funds": funds.totals(engine, scope, year),
         "monitoring": monitoring.totals(engine, scope, year) if year >= MONITORING_SINCE else None,
-        "era": consolidation.era_headline(engine, scope, year) if is_consolidation_year(year) else None,
+        "era": era_words.headline(engine, scope, year) if is_consolidation_year(year) else None,
     }
 
 

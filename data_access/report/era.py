@@ -1,5 +1,5 @@
-"""The 2021– era in words: the headline cards, the 基本情况 sentences and the slide's figures, all from
-``queries.consolidation.era_headline`` (no SQL here, no streamlit).
+"""The 2021– era: its headline (``headline``, composed from ``queries.consolidation`` and ``queries.monitoring``;
+no SQL of its own) and its words: the cards, the 基本情况 sentences and the slide's figures (no streamlit).
 
 The meetings after 2020 read (seed 004, domain §10): 脱贫人口 户/人 with the 享受政策 / 不享受政策 split;
 监测对象 by kind, 风险已消除 / 未消除, 本年新识别; the share of 监测对象 with a 帮扶措施; 脱贫户年人均纯收入 and
@@ -10,11 +10,45 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from sqlalchemy.engine import Engine
+
 from . import formatting as fmt
+from ..queries import consolidation, monitoring
+from ..scope import Scope
 
 NO_INCIDENCE_NOTE = ("2020年底现行标准下农村贫困人口全部脱贫,2021年起不再计算贫困发生率:"
                      "返贫致贫风险户纳入防返贫监测,按监测对象统计。")
 NO_INCIDENCE_SHORT = "2021年起不再计算贫困发生率:返贫致贫风险纳入防返贫监测。"
+
+
+def headline(engine: Engine, scope: Scope, year: int) -> dict:
+    """Every figure of the 2021– headline at the end of ``year`` (``queries.consolidation``'s definitions;
+    监测对象 from ``queries.monitoring``). Keys: year, policy
+    (``policy_split``), monitoring (``monitoring.totals`` plus new_households, new_persons), kinds
+    (DataFrame: label, households, persons, removed_households, at_risk_households, new_households),
+    help (``help_coverage``), income (``exited_income`` of ``latest_income_year`` plus year, previous (the
+    year before it), growth_pct), work (``exited_workers``
+    plus previous_working, change; None without data), returned_outside (count of
+    ``returned_outside_monitoring``)."""
+    totals = monitoring.totals(engine, scope, year)
+    nh, np_ = consolidation.identified_in_year(engine, scope, year)
+    totals.update(new_households=nh, new_persons=np_)
+    kinds = monitoring.breakdown(engine, scope, year, "kind")
+    income_year = consolidation.latest_income_year(engine, scope, year)
+    income = consolidation.exited_income(engine, scope, income_year)
+    before = consolidation.exited_income(engine, scope, income_year - 1)
+    income.update(year=income_year, previous=before["average"],
+                  growth_pct=consolidation.growth_pct(income["average"], before["average"]))
+    work = consolidation.exited_workers(engine, scope, year)
+    if work is not None:
+        prev = consolidation.exited_workers(engine, scope, year - 1)
+        work.update(previous_working=prev["working"] if prev else None,
+                    change=work["working"] - prev["working"] if prev else None)
+    return {
+        "year": int(year), "policy": consolidation.policy_split(engine, scope, year), "monitoring": totals,
+        "kinds": kinds, "help": consolidation.help_coverage(engine, scope, year), "income": income, "work": work,
+        "returned_outside": consolidation.returned_outside_count(engine, scope, year),
+    }
 
 
 def yuan(value) -> str:
