@@ -277,9 +277,10 @@ class CodeList(Sequence):
     label configured for a province shows wherever the list is used (filters, breakdowns, the importer's
     check), in the list's order (national first). Behaves as a tuple of str for reading."""
 
-    def __init__(self, national: tuple[str, ...], config_key: str):
+    def __init__(self, national: tuple[str, ...], config_key: str, also_accepted: tuple[str, ...] = ()):
         self.national = tuple(national)
         self.config_key = config_key
+        self.also_accepted = tuple(also_accepted)  # valid values not listed (因自然灾害's subtypes)
 
     @property
     def extra(self) -> tuple[str, ...]:
@@ -298,7 +299,7 @@ class CodeList(Sequence):
         return iter(self.labels())
 
     def __contains__(self, value) -> bool:
-        return value in self.national or value in self.extra
+        return value in self.national or value in self.also_accepted or value in self.extra
 
     def __add__(self, other):
         return self.labels() + tuple(other)
@@ -316,7 +317,10 @@ class CodeList(Sequence):
 
 
 MONITORING_KINDS = CodeList(MONITORING_KINDS_NATIONAL, "monitoring_kinds")
-MONITORING_RISKS = CodeList(MONITORING_RISKS_NATIONAL, "monitoring_risks")
+# Listed top-level (filters and breakdowns show 12 risks, zeros included); a stored subtype
+# ("因自然灾害·洪涝灾害") is a valid value too and shows under its own label where it occurs.
+MONITORING_RISKS = CodeList(MONITORING_RISKS_TOP, "monitoring_risks",
+                            also_accepted=MONITORING_RISKS_NATIONAL[len(MONITORING_RISKS_TOP):])
 FUND_SOURCES = CodeList(FUND_SOURCES_NATIONAL, "fund_sources")
 
 
