@@ -275,7 +275,8 @@ def config_problems() -> list[str]:
 class CodeList(Sequence):
     """A national code list plus the labels the deployment adds (``deployment_config``), read live: a
     label configured for a province shows wherever the list is used (filters, breakdowns, the importer's
-    check), in the list's order (national first). Behaves as a tuple of str for reading."""
+    check), in the list's order (national first). Behaves as a tuple of str for reading; pass
+    ``tuple(the_list)`` to pandas or a streamlit widget (they do not take a Sequence that is not a list)."""
 
     def __init__(self, national: tuple[str, ...], config_key: str, also_accepted: tuple[str, ...] = ()):
         self.national = tuple(national)
@@ -314,6 +315,7 @@ class CodeList(Sequence):
 
     def __repr__(self) -> str:
         return f"CodeList{self.labels()!r}"
+
 
 
 MONITORING_KINDS = CodeList(MONITORING_KINDS_NATIONAL, "monitoring_kinds")

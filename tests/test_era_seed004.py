@@ -225,3 +225,11 @@ def test_pages_show_seed004(seed004, monkeypatch):
     levels = at.dataframe[0].value.set_index("级次")
     assert levels.loc["中央", "下达(万元)"] == 600.0
     assert f"中央衔接资金用于产业发展的比重:{want['industry_share']:.2f}%" in texts(at)
+
+
+def test_query_filter_offers_the_configured_kind(seed004):
+    url = str(seed004.url.render_as_string(hide_password=False))
+    at = open_page(url, "pages/query.py", region=COUNTY, year=YEAR)
+    assert not at.exception, at.exception
+    kinds = [m for m in at.multiselect if m.label == "监测对象类型"]
+    assert kinds and "即时帮扶" in kinds[0].options
