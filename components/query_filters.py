@@ -151,8 +151,8 @@ def filter_panel(f: HouseholdFilter, years: list[int], helpers: pd.DataFrame | N
         _multi(c3, "危房等级", "house", (HOUSE_DANGER,) + HOUSE_GRADES, f.house, HOUSE_LABELS)
         _yes_no(c4, "饮水安全", "water", f.water)
         c1, c2, c3, c4 = st.columns(4)
-        _multi(c1, "监测对象类型", "monitoring_kind", MONITORING_KINDS, f.monitoring_kind)
-        _multi(c2, "监测风险类型", "risk", MONITORING_RISKS, f.risk)
+        _multi(c1, "监测对象类型", "monitoring_kind", tuple(MONITORING_KINDS), f.monitoring_kind)
+        _multi(c2, "监测风险类型", "risk", tuple(MONITORING_RISKS), f.risk)
         _yes_no(c3, "风险已消除", "removed", f.removed, help="按所选年度末的状态")
         _helper_pickers(c4, f, helpers, units)
         if not f.is_empty():

@@ -195,6 +195,19 @@ help_measure = Table(  # 帮扶措施
 )
 Index("ix_help_measure_village_year", help_measure.c.village_code, help_measure.c.year)
 
+work_year = Table(  # 务工情况 by year (2021–: 脱贫劳动力务工就业), one row per labour-force person and year
+    "work_year", metadata,
+    Column("person_id", String(32), ForeignKey("person.person_id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("hh_id", String(32), ForeignKey("household.hh_id"), nullable=False, index=True),
+    Column("village_code", CODE, nullable=False),
+    Column("work_status", String(16), nullable=False),  # codes.WORK_STATUS
+    Column("work_months", Integer),
+)
+Index("ix_work_year_village", work_year.c.village_code, work_year.c.year)
+# Added after schema version 1 without a version change: databases made before it have no such table;
+# the queries that read it (queries.consolidation) answer "无分年务工数据" there.
+
 monitoring_object = Table(  # 防返贫监测对象
     "monitoring_object", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -207,6 +220,15 @@ monitoring_object = Table(  # 防返贫监测对象
     Column("persons", Integer, nullable=False),
 )
 Index("ix_monitoring_village", monitoring_object.c.village_code, monitoring_object.c.identified_date)
+
+monitoring_found = Table(  # 风险发现: when (and how) a monitoring object's risk was first found
+    "monitoring_found", metadata,
+    Column("object_id", Integer, ForeignKey("monitoring_object.id"), primary_key=True),
+    Column("found_date", Date, nullable=False),  # 风险发现时间 (<= identified_date)
+    Column("channel", String(16)),  # 农户自主申报 / 干部排查 / 部门筛查预警
+)
+# Added after schema version 1 without a version change (as work_year): where it is missing the 识别时限
+# figures read "无风险发现时间数据" (queries.monitoring.lifecycle_by_region).
 
 fund = Table(  # 资金下达 (allocation with a document number)
     "fund", metadata,

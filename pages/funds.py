@@ -13,8 +13,8 @@ from components.context import current
 from components.data import fetch
 from components.figures import Figure
 from data_access.report.palette import BAD, GOOD, NEUTRAL
-from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
-from data_access.queries import funds
+from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_threshold, is_consolidation_year
+from data_access.queries import consolidation, funds
 
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
          "benefit": "户均投入", "problems": "数据问题"}
@@ -71,7 +71,9 @@ else:
                 f"支出{unit.text(total['spent'])},支出进度{fmt.percent(total['spent_rate'])}(均以安排为基数)。"
                 f"共{fmt.count(total['projects'])}个项目。")
 
-view_names = {label: key for key, label in VIEWS.items()}
+# 2021 onward: 衔接资金 by level and its 产业发展 share (linkage_view)
+views = dict(VIEWS, linkage="衔接资金") if is_consolidation_year(ctx.year) else VIEWS
+view_names = {label: key for key, label in views.items()}
 picked_view = widgets.choice("view", "查看", {label: label for label in view_names}, VIEWS["flow"],
                              label_visibility="collapsed")
 view = view_names.get(picked_view, "flow")
@@ -130,6 +132,52 @@ def picked(event) -> str | None:
     except (KeyError, TypeError):
         return None
     return values[0].get("key") if values else None
+
+
+def linkage_view():
+    """衔接资金 (2021–) by level, and the share of 中央衔接资金 arranged to 产业发展 projects against the
+    deployment's threshold (codes.industry_share_threshold), for the scope and per child region, laggards named."""
+    levels = fetch(consolidation.linkage_by_level, ctx, ctx.year)
+    threshold = industry_share_threshold(ctx.year)
+    share = fetch(consolidation.industry_share, ctx, ctx.year, threshold)
+    lunit = amounts.unit_for(*levels["allocated"].dropna(), *levels["arranged"])
+    st.subheader(f"{ctx.year}年财政衔接推进乡村振兴补助资金(衔接资金)")
+    cols = ["allocated", "arranged", "paid", "spent"] if levels["allocated"].notna().any() else \
+        ["arranged", "paid", "spent"]
+    base = cols[0]
+    table = amounts.with_total(levels[["level", *cols, "spent_rate"]], "level", cols, lunit,
+                               rate_cols={"spent_rate": ("spent", base)})
+    table = table.rename(columns={"level": "级次", "allocated": f"下达({lunit.name})",
+                                  "arranged": f"安排({lunit.name})", "paid": f"拨付({lunit.name})",
+                                  "spent": f"支出({lunit.name})", "spent_rate": "支出进度(%)"})
+    show_table(table, lunit, key="linkage-levels")
+    rule = (f"{ctx.year}年中央衔接资金用于产业发展的比重不低于 {threshold:g}%(部署配置,默认依据"
+            "2022年、2023年中央一号文件:力争提高到55%、60%以上)") if threshold is not None else \
+        f"{ctx.year}年未设定产业发展比重要求"
+    st.markdown(f"**中央衔接资金用于产业发展的比重:{fmt.percent(share['central_share'])}**(按安排到项目的金额计);"
+                f"全部衔接资金 {fmt.percent(share['linkage_share'])}。{rule}。")
+    if share["below"]:
+        st.warning(f"{ctx.region_name}中央衔接资金产业发展比重 {fmt.percent(share['central_share'])},"
+                   f"低于 {threshold:g}%。")
+    if child_level is None:
+        return
+    per = fetch(consolidation.industry_share_by_region, ctx, ctx.year, threshold)
+    punit = amounts.unit_for(*per["central_arranged"], *per["linkage_arranged"])
+    shown = pd.DataFrame({
+        child_word: per["name"],
+        f"中央衔接资金安排({punit.name})": [punit.value(v) for v in per["central_arranged"]],
+        f"其中产业发展({punit.name})": [punit.value(v) for v in per["central_industry"]],
+        "产业发展比重(%)": per["central_share"],
+        "全部衔接资金产业比重(%)": per["linkage_share"],
+        "低于要求": ["是" if b else "" for b in per["below"]],
+    })
+    show_table(shown, punit, key="linkage-regions")
+    laggards = per[per["below"]].sort_values("central_share")
+    if threshold is not None and not laggards.empty:
+        st.markdown(f"**产业发展比重低于 {threshold:g}% 的{child_word}:**" + "、".join(
+            f"{n}({fmt.percent(s)})" for n, s in zip(laggards["name"], laggards["central_share"])))
+    elif threshold is not None:
+        st.success(f"各{child_word}中央衔接资金产业发展比重均不低于 {threshold:g}%(无中央衔接资金的不计)。")
 
 
 # ---- 资金流向 ----------------------------------------------------------------------------
@@ -375,3 +423,6 @@ elif view == "problems":
         rows = event.selection.rows if event is not None else []
         if rows and found.iloc[rows[0]]["object_kind"] == "项目":
             widgets.go("project", project=found.iloc[rows[0]]["object_id"], **sel.params)
+
+elif view == "linkage":
+    linkage_view()

@@ -4,6 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from data_access.codes import identify_deadline_days
 from data_access.report import formatting as fmt
 from components import widgets
 from components.charts import maps
@@ -12,7 +13,7 @@ from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD
-from data_access.queries import monitoring
+from data_access.queries import consolidation, monitoring
 
 MONITORING_SINCE = 2021
 MARGIN_DEFAULT = 10
@@ -227,6 +228,53 @@ with right:
     with_table(class_chart, classes.rename(columns={"label": "从识别到消除用时", "households": "户数(户)",
                                                     "share": "占比(%)"}), key="mon-removal", height=220)
 
+
+
+def lifecycle_section():
+    """识别时限: days from the risk being found to identification against the deployment's deadline, and days
+    to 风险消除, per township (child region), with the slow cases listed (queries.monitoring.lifecycle*)."""
+    deadline = identify_deadline_days()
+    life = fetch(monitoring.lifecycle, ctx, year, deadline)
+    st.subheader(f"识别时限与消除用时({year}年)")
+    if not life["has_found"]:
+        st.info("数据库中没有风险发现时间,无法计算识别用时。")
+        return
+    show([
+        Kpi("有风险发现时间(户)", fmt.count(life["with_found"]),
+            help=f"{year}年新识别的 {fmt.count(life['identified'])} 户中登记了风险发现时间的"),
+        Kpi("平均识别用时(天)", "—" if life["avg_identify_days"] is None else f"{life['avg_identify_days']:.1f}",
+            help="从发现风险到识别为监测对象的天数(有风险发现时间的)"),
+        Kpi(f"超过{deadline}天识别(户)", fmt.count(life["late_identified"]), up_is_good=False,
+            help=f"识别时限 {deadline} 天(由部署配置设定,默认15天)"),
+        Kpi("平均消除用时(天)", "—" if life["avg_removal_days"] is None else f"{life['avg_removal_days']:.1f}",
+            help=f"{year}年内风险消除的,从识别到消除的平均天数"),
+    ])
+    if ctx.scope.child_level is not None:
+        per = fetch(monitoring.lifecycle_by_region, ctx, year, deadline)
+        st.dataframe(per.drop(columns=["code"]).rename(columns={
+            "name": "区划", "identified": "新识别(户)", "with_found": "有发现时间(户)",
+            "avg_identify_days": "平均识别用时(天)", "late_identified": f"超{deadline}天识别(户)",
+            "late_pct": "超时占比(%)", "removed": "风险消除(户)", "avg_removal_days": "平均消除用时(天)"}),
+            hide_index=True, width="stretch", key="mon-lifecycle")
+        slow = per[per["late_identified"] > 0].sort_values(["late_identified", "code"], ascending=[False, True])
+        if not slow.empty:
+            st.caption("超时识别较多:" + "、".join(f"{n} {c} 户" for n, c in
+                                                   zip(slow["name"][:5], slow["late_identified"][:5])) + "。")
+    late = fetch(monitoring.late_identifications, ctx, year, deadline)
+    if late.empty:
+        st.success(f"{year}年新识别的监测对象均在{deadline}天内识别。")
+    else:
+        st.markdown(f"**超过{deadline}天才识别的监测对象({fmt.count(life['late_identified'])} 户)**")
+        widgets.household_table(late, {
+            "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村", "kind": "监测对象类别",
+            "main_risk": "主要风险", "found_date": "发现日期", "identified_date": "识别日期", "days": "识别用时(天)",
+            "channel": "发现途径",
+        }, key="mon-late", height=260)
+
+
+if not ctx.present:
+    lifecycle_section()
+
 village_scope = ctx.scope.level == "village"
 title = "本村监测对象名单" if village_scope else "仍有风险时间最长的监测对象"
 st.subheader(title)
@@ -315,3 +363,25 @@ with tab_health:
             "人均纯收入(元)": st.column_config.NumberColumn(format="%d"),
             "收入年度": st.column_config.NumberColumn(format="%d"),
         })
+
+
+# ---- 数据问题: 返贫 after 2020 is a monitoring matter --------------------------------------------------------
+
+
+def returned_problems():
+    """Households marked 返贫 in 2021 or later with no monitoring record (queries.consolidation)."""
+    listed = fetch(consolidation.returned_outside_monitoring, ctx, year)
+    st.subheader(f"数据问题:2020年后返贫而未纳入监测的户({fmt.count(len(listed))} 户)")
+    st.caption("2021年起,返贫致贫风险户应识别为防返贫监测对象(脱贫不稳定户等),不再按“返贫”计入贫困人口;"
+               "以下农户登记为2021年以后返贫,但截至本年底没有监测对象记录,请核实后纳入监测或更正返贫登记。")
+    if listed.empty:
+        st.success("没有2020年后返贫而未纳入监测的农户。")
+        return
+    widgets.household_table(listed, {
+        "hh_id": "户编号", "head_name": "户主", "town": "乡镇", "village": "行政村", "member_count": "人数(人)",
+        "returned_year": "返贫年度",
+    }, key="mon-returned", height=220, column_config={"返贫年度": st.column_config.NumberColumn(format="%d")})
+
+
+if not ctx.present:
+    returned_problems()

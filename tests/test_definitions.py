@@ -46,14 +46,16 @@ def test_cumulative_and_exited_now(registry_engine, q, places, which, year):
     assert (head["exited_households"], head["exited_persons"]) == tuple(int(v) for v in now)
     assert (head["ever_exited_households"], head["ever_exited_persons"]) == tuple(int(v) for v in ever)
     facts = brief.brief_facts(registry_engine, scope, year, 2014)
-    assert f"其中已脱贫{now[0]:,}户{now[1]:,}人" in brief.brief_paragraph(facts)
+    era = year > 2020  # from 2021 the paragraph and the slide lead with 脱贫人口 (report.era), the same 已脱贫
+    said_in_brief = f"有脱贫人口{now[0]:,}户{now[1]:,}人" if era else f"其中已脱贫{now[0]:,}户{now[1]:,}人"
+    assert said_in_brief in brief.brief_paragraph(facts)
     said = "".join(slides.exits_lines(facts))
     assert f"累计脱贫(含其后返贫) {ever[0]:,}户{ever[1]:,}人" in said
     assert f"已脱贫 {now[0]:,}户{now[1]:,}人" in said
     if ever != now:
         assert f"累计脱贫 {now[0]:,}户" not in said
     cards = dict((label, (value, note)) for label, value, note in slides.key_figures(facts))
-    assert cards["已脱贫"] == (f"{now[1]:,}人", f"{now[0]:,}户")
+    assert cards["脱贫人口" if era else "已脱贫"] == (f"{now[1]:,}人", f"{now[0]:,}户")
 
 
 # ---- 入户率: each label names its period ------------------------------------------------------------

@@ -389,7 +389,7 @@ def test_assignments_and_visits(q):
 
 
 def test_monitoring_objects(q):
-    rows = q.dicts("SELECT m.*, h.member_count, h.kind AS hh_kind, h.status FROM monitoring_object m "
+    rows = q.dicts("SELECT m.*, h.member_count, h.kind AS hh_kind, h.status, h.returned_year FROM monitoring_object m "
                    "JOIN household h ON h.hh_id = m.hh_id")
     assert rows
     for r in rows:
@@ -397,8 +397,10 @@ def test_monitoring_objects(q):
         assert "2021-01-01" <= str(r["identified_date"]) <= "2026-10-31"
         if r["removed_date"] is not None:
             assert r["identified_date"] < r["removed_date"] and str(r["removed_date"]) <= "2026-10-31"
-        if r["kind"] == "脱贫不稳定户":
-            assert r["hh_kind"] == "建档立卡户" and r["status"] == "已脱贫"
+        if r["kind"] == "脱贫不稳定户":  # exited, or fell back after 2020 and identified that year
+            assert r["hh_kind"] == "建档立卡户" and r["status"] in ("已脱贫", "返贫")
+            if r["status"] == "返贫":
+                assert r["returned_year"] == dt.date.fromisoformat(str(r["identified_date"])[:10]).year >= 2021
         else:
             assert r["hh_kind"] == "一般农户"
     monitoring_households = q.scalar("SELECT count(*) FROM household WHERE kind='一般农户'")
@@ -406,9 +408,17 @@ def test_monitoring_objects(q):
 
 
 def test_help_measures(q):
-    assert q.scalar("SELECT count(*) FROM help_measure m JOIN household h ON h.hh_id = m.hh_id "
-                    "WHERE h.kind <> '建档立卡户' OR m.village_code <> h.village_code "
-                    "OR m.year < 2015 OR m.year > 2025 OR m.year < h.identified_year") == 0
+    # registered households' yearly measures (2015–2025); beyond them only monitoring objects' (监测帮扶), in a
+    # year they are under monitoring
+    monitored = ("EXISTS (SELECT 1 FROM monitoring_object o WHERE o.hh_id = m.hh_id "
+                 "AND o.identified_date < :next AND (o.removed_date IS NULL OR o.removed_date >= :first))")
+    for year in range(2015, 2027):
+        assert q.scalar("SELECT count(*) FROM help_measure m JOIN household h ON h.hh_id = m.hh_id "
+                        "WHERE m.year = :y AND (m.village_code <> h.village_code OR NOT (("
+                        "h.kind = '建档立卡户' AND m.year <= 2025 AND m.year >= h.identified_year) OR "
+                        + monitored + "))",
+                        y=year, first=f"{year}-01-01", next=f"{year + 1}-01-01") == 0, year
+    assert q.scalar("SELECT count(*) FROM help_measure WHERE year < 2015 OR year > 2026") == 0
     assert q.scalar("SELECT count(*) FROM (SELECT hh_id, year, measure FROM help_measure "
                     "GROUP BY hh_id, year, measure HAVING count(*) > 1) t") == 0
     low = q.scalar("SELECT count(*) FROM household WHERE attribute='低保贫困户'")

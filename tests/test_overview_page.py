@@ -79,6 +79,12 @@ def test_overview_presentation_and_bad_choice(sqlite_demo_url, q):
     code = sql_scopes(q)["county"]
     at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2026, mode="present")
     assert not at.exception
+    # 2026: the era's headline (components.era), no 贫困发生率; the campaign's four figures up to 2020
+    shown = texts(at)  # the projector's tiles (components.era.present_tiles)
+    assert "脱贫人口" in shown and "防返贫监测对象" in shown and "脱贫享受政策" in shown
+    assert "贫困发生率(%)" not in metrics(at) and "不再计算贫困发生率" in shown
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2020, mode="present")
+    assert not at.exception
     assert set(metrics(at)) == {"建档立卡人数(人)", "已脱贫人数(人)", "未脱贫人数(人)", "贫困发生率(%)"}
     at = open_page(sqlite_demo_url, "pages/overview.py", region=code, year=2026, rank="nonsense")
     assert not at.exception
@@ -207,5 +213,6 @@ def test_overview_funds_and_monitoring_cards(sqlite_demo_url, q):
                               "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= '2026-12-31'",
                               p=code[:6] + "%")[0]
     assert objects and removed
-    assert shown["监测对象(户)"] == count(objects)
-    assert shown["风险消除率(%)"] == f"{round(100 * removed / objects, 2):.2f}%"
+    # 2026 leads with the era's cards: 监测对象(N户) and 风险已消除(N户) (components.era)
+    assert f"监测对象({count(objects)}户)" in shown
+    assert f"风险已消除({count(removed)}户)" in shown

@@ -16,7 +16,8 @@ from .common import (
 )
 from .distributions import (
     ATTRIBUTE, CATEGORY_ORDER, EDU_MID, EDU_OLD, EDU_YOUNG, EDU_YOUNGEST, ETHNICITY, EXIT_LAGGING,
-    EXIT_NORMAL, FUND_ORDER, FUND_SHARES, FUND_TOTAL_YI, HEALTH_MID, HEALTH_OLD, HEALTH_YOUNG, HH_SIZE,
+    EXIT_NORMAL, FUND_ORDER, FUND_ORDER_2021, FUND_SHARES, FUND_SHARES_2021, FUND_TOTAL_YI,
+    HEALTH_MID, HEALTH_OLD, HEALTH_YOUNG, HH_SIZE,
     HOUSEHOLD_TARGETED, HOUSE_EXITED, HOUSE_MONITORING, HOUSE_POOR, IDENTIFIED, MAIN_CAUSE, MON_RISK,
     MON_RISK_SUDDEN, MON_YEAR, OTHER_CAUSES, PROJECTS_PER_YEAR, STANDARD, STATUS_BY_YEAR, SUBCATEGORIES,
     VILLAGE_EXIT_LAGGING, VILLAGE_EXIT_NORMAL, VISIT_KIND, VISIT_NOTES, WORK_ABLE,
@@ -34,7 +35,7 @@ class HH:
         "hh_id", "town", "village", "kind", "attribute", "standard", "main_cause", "others", "id_year",
         "exit_year", "returned_year", "status", "policy", "exit_step", "relocated", "reloc_year", "reloc_site",
         "house", "water", "food", "phone", "members", "head_name", "group", "n_labour", "n_migrant",
-        "students", "sick", "disabled", "z", "below_years", "helper",
+        "students", "sick", "disabled", "z", "below_years", "helper", "labour",
     )
 
 
@@ -56,6 +57,7 @@ class CountyGenerator:
         self.villages = {v.code: v for t in county.towns for v in t.villages}
         self.town_of = {v.code: t for t in county.towns for v in t.villages}
         self.problems: dict[str, list[str]] = {}
+        self.monitored: list[tuple] = []  # (household, identified, removed) of each monitoring object
 
     def rng(self, part: str) -> random.Random:
         return seeded_rng(self.seed, self.county.code, part)
@@ -63,6 +65,7 @@ class CountyGenerator:
     def run(self, w: SqlWriter) -> None:
         self.make_households(w)
         self.make_monitoring(w)
+        self.make_work(w)
         self.make_income(w)
         self.make_measures(w)
         self.make_help(w)
@@ -226,6 +229,7 @@ class CountyGenerator:
         elif h.main_cause == "因残":
             forced[rand_choice(rng, adults)] = "残疾"
         n_labour = n_migrant = students = sick = disabled = 0
+        h.labour = []
         head_name = ""
         for i, (rel, sex, age) in enumerate(members):
             if rel in ("户主", "之子", "之女", "之孙子", "之孙女") and (rel != "户主" or sex == "男"):
@@ -316,6 +320,8 @@ class CountyGenerator:
             body = f"{self.county.prefix}{bd:%Y%m%d}{seq:03d}"
             idn = body + id_check_char(body)
             ph = h.phone if i == 0 else (names.phone(rng) if age >= 18 and rng.random() < 0.3 else None)
+            if skill in ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力"):
+                h.labour.append((f"{h.hh_id}{i + 1:02d}", work, months))
             rows.append((
                 f"{h.hh_id}{i + 1:02d}", h.hh_id, h.village.code, name, idn, rel, sex, ethnicity, bd, by,
                 education, schooling, health, skill, work, months, med, serious, ph,
@@ -350,13 +356,24 @@ class CountyGenerator:
         weights = [(2.0 if h.main_cause in ("因病", "因残") else 1.0) * (1.5 if h.town.lagging else 1.0)
                    for h in candidates]
         unstable = _weighted_sample(rng, candidates, weights, min(n_unstable, len(candidates)))
+        # 返贫 after 2020 is a monitoring matter: each such household is a 脱贫不稳定户 identified in the
+        # year it fell back, except two deliberate data problems in the main county (the warnings must
+        # name them: problems["returned_outside_monitoring"]).
+        returned = sorted((h for h in reg if h.returned_year and h.returned_year >= codes.CONSOLIDATION_SINCE),
+                          key=lambda h: h.hh_id)
+        left_out = (returned[:2] if len(returned) >= 4 else returned[:1]) if self.main else []
+        if left_out:
+            self.problems["returned_outside_monitoring"] = [h.hh_id for h in left_out]
+        fallen = [h for h in returned if h not in left_out]
         n_sudden = round(len(mon) * 10 / 45)
         rows = []
-        objs = [(h, "脱贫不稳定户") for h in unstable] + \
+        objs = [(h, "脱贫不稳定户") for h in unstable] + [(h, "脱贫不稳定户") for h in fallen] + \
             [(h, "突发严重困难户" if i < n_sudden else "边缘易致贫户") for i, h in enumerate(mon)]
         objs.sort(key=lambda o: o[0].hh_id)
         for n, (h, kind) in enumerate(objs, 1):
             year = MON_YEAR(rng)
+            if h.returned_year and h.returned_year >= codes.CONSOLIDATION_SINCE:
+                year = h.returned_year
             ident = rand_day(rng, date(year, 1, 1), min(date(year, 12, 31), AS_OF - timedelta(days=7)))
             removed = None
             if rng.random() < 0.75:
@@ -367,7 +384,45 @@ class CountyGenerator:
                 end = (removed.year - 1) if removed else LAST_INCOME_YEAR
                 h.below_years = tuple(range(ident.year, max(ident.year, end) + 1))
             rows.append((self.id_base + n, h.hh_id, h.village.code, kind, risk, ident, removed, h.members))
+            self.monitored.append((h, ident, removed))
         w.write(schema.monitoring_object, rows)
+        w.write(schema.monitoring_found, self._found_rows(rows))
+
+    def _found_rows(self, objects):
+        """风险发现: found 1–14 days before identification as a rule; about 8 % (15 % in lagging townships)
+        took 16–45 days (past the usual 15-day deadline); channel by kind."""
+        rng = self.rng("found")
+        out = []
+        for oid, _hh, village, kind, _risk, ident, _removed, _persons in objects:
+            slow = rng.random() < (0.15 if self.town_of[village].lagging else 0.08)
+            days = rand_int(rng, 16, 45) if slow else rand_int(rng, 1, 14)
+            found = ident - timedelta(days=days)
+            r = rng.random()
+            channel = (codes.CHANNELS[2] if kind == "突发严重困难户" and r < 0.5 else
+                       codes.CHANNELS[0] if r < 0.3 else codes.CHANNELS[1] if r < 0.8 else codes.CHANNELS[2])
+            out.append((oid, found, channel))
+        return out
+
+    # -- 务工 by year (2021–) ------------------------------------------------------
+
+    def make_work(self, w: SqlWriter) -> None:
+        """One work_year row per labour-force member of a registered household and year 2021–: the last
+        year is the member's recorded 务工状况; going back a year, a worker was not yet working with
+        probability 0.07 and a non-worker was working with 0.03 (so 务工 grows, with changes both ways)."""
+        rng = self.rng("work")
+        rows = []
+        for h in self.households:
+            if h.kind != codes.HOUSEHOLD_KIND_REGISTERED:
+                continue
+            for pid, work, months in h.labour:
+                status, m = work, months
+                for year in range(CURRENT_YEAR, codes.CONSOLIDATION_SINCE - 1, -1):
+                    rows.append((pid, year, h.hh_id, h.village.code, status, m))
+                    if status != "未外出务工" and rng.random() < 0.07:
+                        status, m = "未外出务工", 0
+                    elif status == "未外出务工" and rng.random() < 0.03:
+                        status, m = "县外省内务工", rand_int(rng, 6, 12)
+        w.write(schema.work_year, rows)
 
     # -- income ------------------------------------------------------------------
 
@@ -457,6 +512,21 @@ class CountyGenerator:
                     if mm not in chosen:
                         chosen.append(mm)
                 for mm in chosen:
+                    n += 1
+                    yield (n, h.hh_id, h.village.code, y, mm, self._measure_amount(rng, mm, h))
+        # 监测帮扶: a monitoring object gets at least one measure in each year it is under monitoring
+        # (a registered household's yearly measures count; about 3 % of the object-years are left without)
+        have = {}
+        mon_picker = Picker({"产业帮扶": 3, "就业帮扶": 3, "公益岗位": 1.5, "健康帮扶": 2, "教育帮扶": 1,
+                             "技能培训": 1, "低保兜底": 1, "资产收益分红": 0.5})
+        for h, ident, removed in self.monitored:
+            registered = h.kind == codes.HOUSEHOLD_KIND_REGISTERED
+            last = removed.year if removed else CURRENT_YEAR
+            for y in range(ident.year, last + 1):
+                if registered and y <= LAST_INCOME_YEAR or have.get((h.hh_id, y)) or rng.random() < 0.03:
+                    continue
+                have[(h.hh_id, y)] = True
+                for mm in sorted({mon_picker(rng) for _ in range(rand_int(rng, 1, 2))}):
                     n += 1
                     yield (n, h.hh_id, h.village.code, y, mm, self._measure_amount(rng, mm, h))
 
@@ -564,6 +634,10 @@ class CountyGenerator:
             "统筹整合财政涉农资金": county.short + "府发", "东西部扶贫协作资金": "黔山协作办",
             "定点帮扶资金": "定点帮扶函", "社会帮扶资金": county.short + "社帮",
             "金融扶贫资金": county.short + "金融办",
+            "中央财政衔接推进乡村振兴补助资金": "财农", "省级财政衔接推进乡村振兴补助资金": "黔山财农",
+            "市级财政衔接推进乡村振兴补助资金": county.city_name[:-1] + "财农",
+            "县级财政衔接推进乡村振兴补助资金": county.short + "财农", "东西部协作资金": "黔山协作办",
+            "地方政府债券": "黔山财债",
         }
         cat_pick = {y: Picker(_category_weights(y)) for y in range(2015, CURRENT_YEAR + 1)}
         villages = [v for t in county.towns for v in t.villages]
@@ -572,13 +646,15 @@ class CountyGenerator:
         projects_all = []
         for year in range(2015, CURRENT_YEAR + 1):
             total = FUND_TOTAL_YI[year] * 1e8 * self.scale * rng.uniform(0.92, 1.08)
-            shares = {s: sh * rng.uniform(0.8, 1.2) for s, (sh, _) in FUND_SHARES.items()}
+            table, order = (FUND_SHARES, FUND_ORDER) if year < codes.CONSOLIDATION_SINCE else \
+                (FUND_SHARES_2021, FUND_ORDER_2021)
+            shares = {s: sh * rng.uniform(0.8, 1.2) for s, (sh, _) in table.items()}
             ssum = sum(shares.values())
             funds = []  # (fund_id, source, amount, date, arranged_target)
             fk = 0
             doc_no = {}
-            for source in codes.FUND_SOURCES:
-                batches = FUND_SHARES[source][1] if self.scale >= 0.2 else 1
+            for source in table:
+                batches = table[source][1] if self.scale >= 0.2 else 1
                 amount = total * shares[source] / ssum
                 parts = [rng.uniform(0.6, 1.4) for _ in range(batches)]
                 for b, p in enumerate(parts):
@@ -603,7 +679,7 @@ class CountyGenerator:
                 mu = {"农村基础设施": 1.0, "易地扶贫搬迁": 1.4, "产业发展": 0.8, "金融扶贫": 1.2}.get(cat, 0.3)
                 projs.append([cat, rng.lognormvariate(mu, sigma)])
             projs.sort(key=lambda p: (CATEGORY_ORDER.index(p[0]), -p[1]))
-            funds.sort(key=lambda f: (FUND_ORDER.index(f[1]), f[0]))
+            funds.sort(key=lambda f: (order.index(f[1]), f[0]))
             capacity = sum(f[4] for f in funds)
             wsum = sum(p[1] for p in projs)
             fi, left = 0, funds[0][4]
@@ -734,7 +810,7 @@ class CountyGenerator:
         over = paid_by_arr[key] - spent_by_arr.get(key, 0) + int(paid_by_arr[key] * rng.uniform(0.05, 0.15)) + 1
         flow_id += 1
         flow_rows.append([flow_id, key[0], p[0], codes.MONEY_SPENT, over, AS_OF - timedelta(days=rand_int(rng, 3, 20))])
-        self.problems = {"no_place": sorted(gone), "spent_over_paid": [p[0]]}
+        self.problems.update(no_place=sorted(gone), spent_over_paid=[p[0]])
         return flow_id
 
     # -- exit targets --------------------------------------------------------------------

@@ -27,7 +27,11 @@ consistency-check page is meant to find (all in 云岭县, at every scale):
    an extra 支出 movement, so its spending exceeds its payments (per project and
    per arrangement). Normally a 2026 project in 在建 status (small scale may
    fall back to another 2026 project). ``generate`` returns both lists under
-   ``problems``: ``{"no_place": [id, id], "spent_over_paid": [id]}``.
+   ``problems``: ``{"no_place": [id, id], "spent_over_paid": [id], ...}``.
+3. Exactly 2 households that returned to poverty (返贫) after 2020 are not 监测对象 (every other such
+   household is a 脱贫不稳定户 identified in the year it fell back): 返贫 after 2020 is a monitoring
+   matter, and the 防返贫监测 page's 数据问题 must name them
+   (``problems["returned_outside_monitoring"]``; none when the main county has fewer such households).
 
 Other things the pages are meant to show are realistic, not errors: a few
 C/D-grade houses among exited households, a handful of compulsory-age children

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, exists, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,6 +22,7 @@ from ..codes import HOUSEHOLD_KIND_MONITORING, MONITORING_KINDS, MONITORING_RISK
 from ..names import display_name_sql
 from ..schema import household as H
 from ..schema import income as I
+from ..schema import monitoring_found as MF
 from ..schema import monitoring_object as MO
 from ..schema import person as P
 from ..schema import region as R
@@ -368,7 +369,8 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, 1900, year)
     chosen = line_rows(lines)
-    low = and_(chosen.c.amount.is_not(None), li.c.per_capita_net < chosen.c.amount * ((100 + margin_pct) / 100.0))
+    amount = cast(chosen.c.amount, Float)  # typed: without any line the subquery's NULL has no type (PostgreSQL)
+    low = and_(amount.is_not(None), li.c.per_capita_net < amount * ((100 + margin_pct) / 100.0))
     count_stmt = (select(func.count(), count_if(per_hh.c.ill_persons > 0), count_if(per_hh.c.disabled_persons > 0),
                          count_if(low))
                   .select_from(H).join(per_hh, per_hh.c.hh_id == H.c.hh_id)
@@ -398,3 +400,110 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     rows["was_monitored"] = rows["was_monitored"].astype(bool)
     return {"total": total, "with_illness": ill, "with_disability": disabled, "low_income": low_income,
             "rows": rows}
+
+
+# ---- the lifecycle in time: found → identified (识别时限), identified → 风险消除 ------------------------------
+# A monitoring object's risk is found (风险发现, ``monitoring_found.found_date``) and the household is then
+# identified (identified_date) within a deadline the deployment sets (``codes.identify_deadline_days``,
+# default 15). Days are whole days between the two dates. Read per year: the objects identified during the
+# year (识别用时) and the risks removed during the year (消除用时, days from identification).
+
+_has_found_table: dict[str, bool] = {}
+
+
+def has_found_table(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+
+    key = str(engine.url)
+    if key not in _has_found_table:
+        with engine.connect() as conn:
+            _has_found_table[key] = inspect(conn).has_table(MF.name)
+    return _has_found_table[key]
+
+
+LIFECYCLE_COLUMNS = ["identified", "with_found", "avg_identify_days", "late_identified", "late_pct",
+                     "removed", "avg_removal_days"]
+
+
+def _lifecycle_columns(year: int, deadline: int, with_found: bool):
+    start, end = dt.date(year, 1, 1), year_end(year)
+    new = MO.c.identified_date.between(start, end)
+    removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date.between(start, end))
+    removal_days = days_between(MO.c.removed_date, MO.c.identified_date)
+    cols = [count_if(new).label("identified")]
+    if with_found:
+        found_days = days_between(MO.c.identified_date, MF.c.found_date)
+        cols += [count_if(and_(new, MF.c.found_date.is_not(None))).label("with_found"),
+                 func.avg(case((new, found_days), else_=None)).label("avg_identify_days"),
+                 count_if(and_(new, found_days > deadline)).label("late_identified")]
+    cols += [count_if(removed).label("removed"),
+             func.avg(case((removed, removal_days), else_=None)).label("avg_removal_days")]
+    return cols
+
+
+def _lifecycle_frame(df: pd.DataFrame, with_found: bool) -> pd.DataFrame:
+    if not with_found:
+        df["with_found"], df["avg_identify_days"], df["late_identified"] = 0, None, 0
+    for col in ("identified", "with_found", "late_identified", "removed"):
+        df[col] = df[col].fillna(0).astype(int)
+    for col in ("avg_identify_days", "avg_removal_days"):
+        df[col] = [round(float(v), 1) if v is not None and v == v else None for v in df[col]]
+    df["late_pct"] = [pct(late, n) if n else None for late, n in zip(df["late_identified"], df["with_found"])]
+    return df
+
+
+def lifecycle(engine: Engine, scope: Scope, year: int, deadline: int) -> dict:
+    """The scope's lifecycle figures of ``year`` (LIFECYCLE_COLUMNS as keys) and has_found (whether the
+    database has 风险发现 dates at all): identified = objects identified in the year, of which with_found
+    have a found date; avg_identify_days (found → identified), late_identified (more than ``deadline``
+    days), late_pct (% of with_found); removed = risks removed in the year, avg_removal_days (identified →
+    removed)."""
+    with_found = has_found_table(engine)
+    source = MO.outerjoin(MF, MF.c.object_id == MO.c.id) if with_found else MO
+    stmt = select(*_lifecycle_columns(year, deadline, with_found)).select_from(source).where(scope.where(MO))
+    row = _lifecycle_frame(frame(engine, stmt), with_found).to_dict("records")[0]
+    out = {k: (int(row[k]) if k in ("identified", "with_found", "late_identified", "removed") else
+               (None if row[k] is None or row[k] != row[k] else float(row[k]))) for k in LIFECYCLE_COLUMNS}
+    out["has_found"] = with_found
+    return out
+
+
+def lifecycle_by_region(engine: Engine, scope: Scope, year: int, deadline: int) -> pd.DataFrame:
+    """``lifecycle`` per child region of the scope (every child listed, by code). Columns: code, name,
+    LIFECYCLE_COLUMNS. Empty for a village."""
+    if scope.child_level is None:
+        return pd.DataFrame(columns=["code", "name", *LIFECYCLE_COLUMNS])
+    with_found = has_found_table(engine)
+    key = scope.child_key(MO)
+    source = MO.outerjoin(MF, MF.c.object_id == MO.c.id) if with_found else MO
+    per = (select(key.label("code"), *_lifecycle_columns(year, deadline, with_found)).select_from(source)
+           .where(scope.where(MO)).group_by(key).subquery())
+    regions = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).subquery()
+    names = [c for c in per.c.keys() if c != "code"]
+    stmt = (select(regions.c.code, regions.c.name, *[per.c[c] for c in names])
+            .outerjoin(per, per.c.code == regions.c.code).order_by(regions.c.code))
+    df = _lifecycle_frame(frame(engine, stmt), with_found)
+    return df[["code", "name", *LIFECYCLE_COLUMNS]]
+
+
+def late_identifications(engine: Engine, scope: Scope, year: int, deadline: int,
+                         limit: int = LIST_LIMIT) -> pd.DataFrame:
+    """The slow cases: objects identified in ``year`` more than ``deadline`` days after the risk was found,
+    slowest first. Columns: hh_id, head_name, town, village, kind, main_risk, found_date, identified_date,
+    days, channel. Empty without 风险发现 data."""
+    cols = ["hh_id", "head_name", "town", "village", "kind", "main_risk", "found_date", "identified_date",
+            "days", "channel"]
+    if not has_found_table(engine):
+        return pd.DataFrame(columns=cols)
+    village, town = _place_names()
+    days = days_between(MO.c.identified_date, MF.c.found_date)
+    stmt = (select(MO.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+                   MO.c.kind, MO.c.main_risk, MF.c.found_date, MO.c.identified_date, days.label("days"),
+                   MF.c.channel)
+            .select_from(MO.join(MF, MF.c.object_id == MO.c.id).join(H, H.c.hh_id == MO.c.hh_id))
+            .outerjoin(village, village.c.code == MO.c.village_code)
+            .outerjoin(town, town.c.code == H.c.town_code)
+            .where(scope.where(MO), MO.c.identified_date.between(dt.date(year, 1, 1), year_end(year)),
+                   days > deadline)
+            .order_by(days.desc(), MO.c.hh_id).limit(limit))
+    return frame(engine, stmt, cols)

@@ -23,8 +23,10 @@ import io
 
 from sqlalchemy.engine import Engine
 
+from . import era as era_words
 from . import formatting as fmt
 from .money import unit_for
+from ..codes import is_consolidation_year
 from ..queries import causes, funds, monitoring, overview, places
 from ..scope import Scope
 
@@ -53,7 +55,8 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     ``first_year``, None when the same year or no rural population), village (the scope's own
     region row for a village scope, else None), causes (list of {cause, households, persons},
     the top causes with their share of the scope's households in %, 未填写 left out), funds
-    (funds.totals), monitoring (monitoring.totals, None before 2021).
+    (funds.totals), monitoring (monitoring.totals, None before 2021), era (2021 onward:
+    report.era.headline, which the paragraph then leads with; None before).
     """
     info = places.region_info(engine, scope) or {}
     meta = places.data_meta(engine)
@@ -78,6 +81,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
         "causes": top,
         "funds": funds.totals(engine, scope, year),
         "monitoring": monitoring.totals(engine, scope, year) if year >= MONITORING_SINCE else None,
+        "era": era_words.headline(engine, scope, year) if is_consolidation_year(year) else None,
     }
 
 
@@ -176,9 +180,29 @@ SENTENCES = (registry_sentence, incidence_sentence, causes_sentence, villages_se
              monitoring_sentence)
 
 
+# ---- 2021 onward: the paragraph leads with 脱贫人口 and 监测对象 (report.era); no 贫困发生率 -------------------
+
+
+def era_sentence(f: dict) -> str | None:
+    return era_words.sentence(f["era"], f["region_name"], f["region_word"]) if f.get("era") else None
+
+
+def history_sentence(f: dict) -> str | None:
+    """The campaign's registry in one clause, after the era's figures."""
+    h = f["headline"]
+    if not h["registered_households"]:
+        return None
+    return f"脱贫攻坚期间累计识别建档立卡贫困户{_pair(h['registered_households'], h['registered_persons'])}。"
+
+
+ERA_SENTENCES = (era_sentence, history_sentence, causes_sentence, villages_sentence, funds_sentence)
+
+
 def brief_paragraph(facts: dict) -> str:
-    """The 基本情况 paragraph: the sentences whose data is present, in the reports' order."""
-    text = "".join(s for s in (fn(facts) for fn in SENTENCES) if s)
+    """The 基本情况 paragraph: the sentences whose data is present, in the reports' order (for 2021 onward,
+    when the facts carry ``era``, ERA_SENTENCES)."""
+    sentences = ERA_SENTENCES if facts.get("era") else SENTENCES
+    text = "".join(s for s in (fn(facts) for fn in sentences) if s)
     if not text:
         return f"截至{facts['year']}年底,{facts['region_name']}暂无建档立卡数据。"
     return text

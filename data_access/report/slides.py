@@ -22,6 +22,7 @@ import io
 from sqlalchemy.engine import Engine
 
 from . import brief, charts
+from . import era as era_words
 from . import formatting as fmt
 from .money import unit_for
 from ..queries import causes, common, monitoring, places, villages
@@ -168,7 +169,10 @@ def fit_size(text: str, width_in: float, largest: float = FIGURE_PT, smallest: f
 
 
 def key_figures(facts: dict) -> list[tuple[str, str, str]]:
-    """(label, value, note) of the key-figure cards, in the order shown; absent figures left out."""
+    """(label, value, note) of the key-figure cards, in the order shown; absent figures left out. For 2021
+    onward (facts with ``era``) the era's cards (``report.era.slide_figures``): no 贫困发生率 after 2020."""
+    if facts.get("era"):
+        return era_words.slide_figures(facts["era"])
     h, year = facts["headline"], facts["year"]
     cards = [
         ("建档立卡贫困户", f"{fmt.count(h['registered_households'])}户", f"{fmt.count(h['registered_persons'])}人"),
@@ -210,7 +214,7 @@ def exits_lines(facts: dict) -> list[str]:
             f"{year}年底已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
             f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人,"
             f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
-    inc = brief.incidence_sentence(facts)
+    inc = brief.incidence_sentence(facts) if not facts.get("era") else era_words.NO_INCIDENCE_NOTE
     if inc:
         said.append(inc)
     return said
@@ -328,19 +332,21 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
                        SMALL_PT, False, VERMILION)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
-    # 地图
-    s = deck.slide("地图", f"村级地图:{year}年底贫困发生率")
+    # 地图 (2021 onward: 风险未消除监测户 per village, no 贫困发生率)
+    era = bool(facts.get("era"))
+    s = deck.slide("地图", f"村级地图:{year}年底{'风险未消除监测户' if era else '贫困发生率'}")
     area = Scope.of(scope.code[:9] + "000") if scope.level == "village" else scope
     geo = places.geometries(engine, area, "village")
     spec = None
     if not geo.empty:
         as_of = _as_of(facts) or dt.date(year, 12, 31)
         ind = villages.indicators(engine, area, year, as_of)
-        values = {str(c): v for c, v in zip(ind["code"], ind["incidence"])}
+        values = {str(c): v for c, v in zip(ind["code"], ind["monitoring_at_risk" if era else "incidence"])}
         towns = places.geometries(engine, area, "town") if area.level not in ("town", "village") else None
+        shape = dict(title="风险未消除监测户", unit="户", digits=0) if era else {}
         spec = charts.map_spec(geo, values, towns, focus=scope.code if scope.level == "village" else None,
                                     label_level="town" if area.level in ("province", "city", "county") else "village",
-                                    width=760, height=460)
+                                    width=760, height=460, **shape)
     if spec is None:
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, ["本范围内没有行政村的边界或位置数据,无法绘制地图。"], BODY_PT)
     else:
@@ -352,7 +358,8 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
             lines.append(f"蓝色边框为贫困村({fmt.count(poor)}个)")
         if scope.level == "village":
             lines.append(f"黑色粗线为{name}")
-        lines.append([("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口;分位数分级,颜色越深越需关注。",
+        lines.append([("风险未消除监测户:年末仍在监测帮扶中的监测对象;分位数分级,颜色越深越需关注。" if era else
+                        "贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口;分位数分级,颜色越深越需关注。",
                        SMALL_PT, False, GREY)])
         deck.box(s, 9.3, 1.8, 3.6, 5.4, lines, BODY_PT, space_after=10)
 
