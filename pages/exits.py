@@ -144,7 +144,7 @@ if shown:
             result, "list-near-line", offset,
             {"income_year": "收入年度", "per_capita_net": "年人均纯收入(元)", "line": "标准线(元/人·年)",
              "line_kind": "标准线类别", "above_line_pct": "高于标准线(%)"},
-            formats={"年人均纯收入(元)": lambda v: f"{v:,.0f}", "收入年度": lambda v: str(int(v))})
+            formats={"年人均纯收入(元)": fmt.number, "收入年度": lambda v: str(int(v))})
     elif shown == "unmet":
         listing(
             result, "list-unmet", offset,

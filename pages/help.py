@@ -76,7 +76,7 @@ if not ctx.present:
         Kpi("帮扶单位(个)", fmt.count(now["units"]), help=f"{period[1]:%Y-%m-%d} 有干部在本范围结对帮扶的单位"),
         Kpi("帮扶责任人(人)", fmt.count(now["cadres"])),
         Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
-        Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
+        Kpi("每人结对(户)", fmt.number(now["households_per_cadre"], 1),
             help="结对关系数 ÷ 帮扶责任人数"),
         Kpi(RATE, fmt.percent(now["visit_rate"]), rate_delta if mode == "year" else None,
             help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'])}"),

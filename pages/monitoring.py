@@ -50,7 +50,7 @@ if not ctx.present:
             if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
             help="已消除风险户数 ÷ 监测对象户数"),
         Kpi(f"{year}年新识别(户)", fmt.count(int(kinds["new_households"].sum()))),
-        Kpi("消除用时(天)", "—" if removal["avg_days"] is None else f"{removal['avg_days']:.0f}",
+        Kpi("消除用时(天)", fmt.number(removal["avg_days_whole"]),
             help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除平均用了多少天"),
         Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
             help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度"),
@@ -211,7 +211,7 @@ left, right = st.columns([1, 2])
 with left:
     if removal["removed_households"]:
         st.metric(f"{year}年风险消除(户)", fmt.count(removal["removed_households"]))
-        st.metric("平均用时(天)", f"{removal['avg_days']:.0f}")
+        st.metric("平均用时(天)", fmt.number(removal["avg_days_whole"]))
         st.metric("最长用时(天)", fmt.count(removal["max_days"]))
     else:
         st.info(f"{year}年没有风险消除的监测对象。")

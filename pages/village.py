@@ -60,7 +60,7 @@ show([
         help=f"截至{ctx.year}年底识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
     Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
-    Kpi("本年项目资金(万元)", f"{row['arranged'] / amounts.YUAN_PER_WAN:,.2f}",
+    Kpi("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
 ])
 
@@ -115,14 +115,14 @@ with tabs[2]:
     else:
         this_year = projects[projects["year"] == ctx.year]
         st.markdown(f"{ctx.year}年项目 **{len(this_year)}** 个,安排资金 "
-                    f"**{this_year['arranged'].sum() / amounts.YUAN_PER_WAN:,.2f} 万元**,逾期 "
+                    f"**{fmt.money(this_year['arranged'].sum(), '万元')}**,逾期 "
                     f"**{int(this_year['late'].sum())}** 个;历年项目共 {len(projects)} 个。")
         table = pd.DataFrame({
             "年度": projects["year"], "项目名称": projects["name"], "类别": projects["category"],
-            "状态": projects["status"], "预算(万元)": (projects["budget"] / amounts.YUAN_PER_WAN).round(2),
-            "安排(万元)": (projects["arranged"] / amounts.YUAN_PER_WAN).round(2),
-            "拨付(万元)": (projects["paid"] / amounts.YUAN_PER_WAN).round(2),
-            "支出(万元)": (projects["spent"] / amounts.YUAN_PER_WAN).round(2),
+            "状态": projects["status"], "预算(万元)": [amounts.WAN.value(v) for v in projects["budget"]],
+            "安排(万元)": [amounts.WAN.value(v) for v in projects["arranged"]],
+            "拨付(万元)": [amounts.WAN.value(v) for v in projects["paid"]],
+            "支出(万元)": [amounts.WAN.value(v) for v in projects["spent"]],
             "计划完工": projects["planned_end"], "实际完工": projects["actual_end"],
             "逾期": ["是" if x else "" for x in projects["late"]],
             "受益户(户)": projects["beneficiary_households"], "项目编号": projects["project_id"],

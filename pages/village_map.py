@@ -112,8 +112,8 @@ def data_table():
         "脱贫进度(%)": df["exit_progress"], "监测对象(户)": df["monitoring_households"],
         "风险未消除(户)": df["monitoring_at_risk"], "结对户(户)": df["assigned_households"],
         "入户走访户(户)": df["visited_households"], f"{VISIT_RATE}(%)": df["visit_rate"],
-        "安排资金(万元)": (df["arranged"] / amounts.YUAN_PER_WAN).round(2),
-        "人均资金投入(元/人)": df["funds_per_person"].round(0), "本年项目(个)": df["projects"],
+        "安排资金(万元)": [amounts.WAN.value(v) for v in df["arranged"]],
+        "人均资金投入(元/人)": fmt.half_up_all(df["funds_per_person"]), "本年项目(个)": df["projects"],
         "逾期项目(个)": df["late_projects"],
     })
     order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")

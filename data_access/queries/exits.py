@@ -24,7 +24,7 @@ from ..scope import Scope
 from ..rules import (
     ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, not_exited_by, poor_at, returned_by,
 )
-from .common import count_if, frame, pct, people_if, region_in, yearly
+from .common import count_if, frame, half_up, pct, people_if, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
@@ -259,7 +259,7 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     with engine.connect() as conn:
         households, persons, below_n, unjudged_n = map(int, conn.execute(totals).one())
     df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
-    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    df["above_line_pct"] = [half_up(x, 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
             "near_households": households - below_n, "unjudged_households": unjudged_n, "rows": df}
 
@@ -302,7 +302,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
         households, persons, below_n, judged = map(int, conn.execute(totals).one())
         exited_n = int(conn.execute(exited_all).scalar_one())
     df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
-    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    df["above_line_pct"] = [half_up(x, 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
             "near_households": households - below_n, "unjudged_households": exited_n - judged, "rows": df}
 
