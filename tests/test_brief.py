@@ -18,7 +18,7 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, open_page, pick_scopes
+from tests.helpers import COUNTY_CODE, hround, open_page, pick_scopes
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -65,7 +65,7 @@ def sql_registry(q, code: str, year: int) -> dict:
                     f"AND ((h.exit_year IS NULL OR h.exit_year > :y) OR ({returned}))", lo=lo, hi=hi, y=year)
     rural = q.scalar("SELECT coalesce(sum(rural_population), 0) FROM region WHERE level = 'village' "
                      "AND code BETWEEN :lo AND :hi", lo=lo, hi=hi)
-    out["incidence"] = round(100.0 * int(poor) / int(rural), 2) if rural else None
+    out["incidence"] = hround(100.0 * int(poor) / int(rural), 2) if rural else None
     return out
 
 

@@ -17,7 +17,7 @@ from data_access.queries import exits, overview, villages
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
 from data_access.scope import Scope
-from tests.helpers import hand_lines, like, metrics, open_page, pick_scopes, table_with
+from tests.helpers import hand_lines, hround, like, metrics, open_page, pick_scopes, table_with
 
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
 
@@ -72,7 +72,7 @@ WHERE a.start_date <= :e AND (a.end_date IS NULL OR a.end_date >= :e) AND a.vill
 
 def hand_visit_rate(q, scope, start: dt.date, end: dt.date) -> float | None:
     assigned, visited = q.one(VISIT_RATE_SQL, s=start, e=end, p=like(scope))
-    return round(100 * visited / assigned, 2) if assigned else None
+    return hround(100 * visited / assigned, 2) if assigned else None
 
 
 TWELVE_MONTHS = (dt.date(2025, 11, 1), AS_OF)

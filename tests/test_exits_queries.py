@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from data_access import rules
 from data_access.queries import exits, villages
-from tests.helpers import like, rows, scopes
+from tests.helpers import hround, like, rows, scopes
 
 
 def households(engine, scope, extra_columns=""):
@@ -70,7 +70,7 @@ def test_child_incidence(registry_engine):
             population = rural(registry_engine, r.code[:digits])
             assert r.poor_persons == poor[(r.code[:digits], r.year)]
             assert r.rural_population == population
-            assert r.incidence == (round(100 * r.poor_persons / population, 2) if population else None)
+            assert r.incidence == (hround(100 * r.poor_persons / population, 2) if population else None)
         ranking = villages.child_indicators(registry_engine, scope, 2018, dt.date(2026, 10, 31)).set_index("code")
         for r in got[got["year"] == 2018].itertuples():
             assert r.incidence == ranking.loc[r.code, "incidence"]
@@ -96,7 +96,7 @@ def test_poor_villages(registry_engine, year, threshold):
             assert bool(r["exited"]) == exited
             assert r["exit_year"] == (exit_year if exited else None)
             assert r["poor_persons"] == poor[code]
-            incidence = round(100 * poor[code] / population, 2) if population else None
+            incidence = hround(100 * poor[code] / population, 2) if population else None
             assert r["incidence"] == incidence
             assert bool(r["below_threshold"]) == (incidence is not None and incidence < threshold)
         assert list(got["exited"]) == sorted(got["exited"])  # villages still to exit come first
@@ -182,7 +182,7 @@ def test_near_line(registry_engine, year, margin):
         assert list(got["rows"]["hh_id"]) == [r[1] for r in risky[:5]]
         assert list(got["rows"]["income_year"]) == [r[3] for r in risky[:5]]
         assert list(got["rows"]["line"]) == [r[4] for r in risky[:5]]
-        assert list(got["rows"]["above_line_pct"]) == [round(r[0], 2) for r in risky[:5]]
+        assert list(got["rows"]["above_line_pct"]) == [hround(r[0], 2) for r in risky[:5]]
     county = scopes(registry_engine)[0]
     assert exits.near_line(registry_engine, county, 2026, 20.0)["households"] > 0
 
