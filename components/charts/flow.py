@@ -256,17 +256,21 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
     }
 
 
-def rounding_note(nodes: list[Node], unit: MoneyUnit) -> str | None:
-    """A footnote when, at some level, the node labels (each rounded on its own) do not add up to the
-    level's rounded total; None when every level adds up."""
+def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = ()) -> str | None:
+    """A footnote when, at some level, the node labels or the 数据表's ribbons (each rounded on its own) do not
+    add up to the level's rounded total; None when every level adds up."""
+    depth_of = {n.name: n.depth for n in nodes}
     gaps = []
-    for depth in sorted({n.depth for n in nodes}):
-        gap = parts_gap([n.amount for n in nodes if n.depth == depth], unit)
-        if gap:
-            gaps.append(f"{LEVEL_TITLES[min(depth, 3)]}各项之和{'多' if gap > 0 else '少'} {abs(gap):,.{unit.digits}f}")
+    for depth in sorted(set(depth_of.values())):
+        node_gap = parts_gap([n.amount for n in nodes if n.depth == depth], unit)
+        link_gap = parts_gap([v for a, _, v in links if depth_of.get(a) == depth], unit)
+        for gap, what in ((node_gap, f"{LEVEL_TITLES[min(depth, 3)]}各节点"),
+                          (link_gap, f"数据表“{LEVEL_TITLES[min(depth, 3)]} →”各行")):
+            if gap:
+                gaps.append(f"{what}之和{'多' if gap > 0 else '少'} {abs(gap):,.{unit.digits}f}")
     if not gaps:
         return None
-    return (f"注:各节点金额分别四舍五入,{';'.join(gaps)} {unit.name}(与该层合计相比),为舍入所致。")
+    return f"注:金额分别四舍五入,{';'.join(gaps)} {unit.name}(与该层合计相比),为舍入所致。"
 
 
 def height_for(nodes: list[Node]) -> int:
@@ -334,7 +338,7 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
         )
         if not max_height:
             st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
-        note = rounding_note(nodes, unit)
+        note = rounding_note(nodes, unit, links)
         if note:
             st.caption(note)
     with tab_table:
