@@ -15,6 +15,7 @@ from components.figures import Figure
 from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
 from data_access.queries import funds
+from data_access.definitions import funds_rate_label
 
 MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
@@ -46,16 +47,16 @@ else:
     cards.append(Figure(f"已拨付未支出({unit.name})", unit.text(total["paid"] - total["spent"], with_unit=False),
                         "在实施单位尚未支出", help="拨付 − 支出"))
 cards += [
-    Figure("拨付率(%)", fmt.percent(total["paid_rate"]), f"已拨付 {unit.text(total['paid'])}",
-           help=f"拨付率 = 拨付 ÷ {base_word}"),
-    Figure("支出进度(%)", fmt.percent(total["spent_rate"]), f"已支出 {unit.text(total['spent'])}",
-           help=f"支出进度 = 支出 ÷ {base_word}"),
+    Figure(funds_rate_label("拨付率", total["base"]), fmt.percent(total["paid_rate"]),
+           f"已拨付 {unit.text(total['paid'])}", help=f"拨付率 = 拨付 ÷ {base_word}"),
+    Figure(funds_rate_label("支出进度", total["base"]), fmt.percent(total["spent_rate"]),
+           f"已支出 {unit.text(total['spent'])}", help=f"支出进度 = 支出 ÷ {base_word}"),
 ]
 if ctx.present:  # one line of big figures, so the flow fits the first screen
     headline = [cards[0], *cards[2:]]
     st.html("<div style='font-size:1.4rem;line-height:1.5;white-space:nowrap'>" + " · ".join(
         f"{c.label.split('(')[0]} <b style='font-size:1.9rem'>{c.value}</b>"
-        f"{'' if c.label.endswith('(%)') else ' ' + unit.name}" for c in headline) + "</div>")
+        f"{'' if '(%' in c.label else ' ' + unit.name}" for c in headline) + "</div>")
 else:
     figures.row(cards, key="funds-figures")
 
@@ -109,9 +110,10 @@ def execution_table(df: pd.DataFrame, first: str, tunit: amounts.MoneyUnit) -> p
                                                                                                 "spent"]
     table = amounts.with_total(df[["name", *cols, "paid_rate", "spent_rate"]], "name", cols, tunit,
                                rate_cols={"paid_rate": ("paid", cols[0]), "spent_rate": ("spent", cols[0])})
+    base = "allocated" if cols[0] == "allocated" else "arranged"
     names = {"name": first, "allocated": f"下达({tunit.name})", "arranged": f"安排({tunit.name})",
              "paid": f"拨付({tunit.name})", "spent": f"支出({tunit.name})",
-             "paid_rate": "拨付率(%)", "spent_rate": "支出进度(%)"}
+             "paid_rate": funds_rate_label("拨付率", base), "spent_rate": funds_rate_label("支出进度", base)}
     return table.rename(columns=names)
 
 
@@ -240,7 +242,8 @@ elif view == "alloc":
         table = table.rename(columns={
             "source": "资金来源", "doc_no": "文号", "name": "资金名称", "allocated_date": "下达日期",
             "allocated": f"下达({unit.name})", "arranged": f"安排({unit.name})", "paid": f"拨付({unit.name})",
-            "spent": f"支出({unit.name})", "paid_rate": "拨付率(%)", "spent_rate": "支出进度(%)"})
+            "spent": f"支出({unit.name})", "paid_rate": funds_rate_label("拨付率", total["base"]),
+            "spent_rate": funds_rate_label("支出进度", total["base"])})
         show_table(table, unit)
         st.caption(f"拨付率、支出进度以{base_word}为基数。")
         note = amounts.columns_note(shown, cols, unit, MONEY_WORDS, "明细各行")

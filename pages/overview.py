@@ -17,6 +17,7 @@ from components.charts.ranking import child_ranking
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import common, funds, monitoring, overview, villages
 from data_access.queries.villages import INDICATORS
+from data_access.definitions import definition, funds_rate_label
 
 ctx = current()
 if not ctx.present:
@@ -54,8 +55,8 @@ cards = [
     Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited")),
     Kpi(f"资金{base_label}({unit})", fmt.money(money["allocated"] if money["base"] == "allocated"
                                              else money["arranged"], unit).replace(f" {unit}", "")),
-    Kpi("拨付率(%)", fmt.percent(money["paid_rate"])),
-    Kpi("支出进度(%)", fmt.percent(money["spent_rate"])),
+    Kpi(funds_rate_label("拨付率", money["base"]), fmt.percent(money["paid_rate"]), help=definition("拨付率")),
+    Kpi(funds_rate_label("支出进度", money["base"]), fmt.percent(money["spent_rate"]), help=definition("支出进度")),
     Kpi("监测对象(户)", fmt.count(watch["households"])),
     Kpi("监测对象(人)", fmt.count(watch["persons"])),
     Kpi("风险消除率(%)", fmt.percent(watch["removal_rate"]),
@@ -68,7 +69,9 @@ else:
     show(cards)
     st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
                f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
-               f"监测对象为截至{ctx.year}年底识别的。")
+               + (f"以安排为基数(与乡镇、村可比):拨付率 {fmt.percent(money['paid_rate_arranged'])},"
+                  f"支出进度 {fmt.percent(money['spent_rate_arranged'])}。" if money["base"] == "allocated" else "")
+               + f"监测对象为截至{ctx.year}年底识别的。")
 
 
 

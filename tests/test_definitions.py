@@ -166,3 +166,62 @@ def test_income_judged_against_its_own_years_line(registry_engine, q, places, wh
     lines = hand_lines(q, scope)
     for r in got["rows"].itertuples():
         assert r.line == lines[r.income_year]
+
+
+# ---- 拨付率 / 支出进度: the label names its base (issue 18, item 4) ------------------------------------------
+
+
+def hand_funds(q, scope, year: int) -> dict:
+    """下达 (county only), 安排, 拨付, 支出 of the year by raw SQL, as the county and a township count them."""
+    if scope.level == "county":
+        funds_of = "SELECT fund_id FROM fund WHERE county_code = :c AND year = :y"
+        allocated = q.scalar("SELECT COALESCE(SUM(amount), 0) FROM fund WHERE county_code = :c AND year = :y",
+                             c=scope.code, y=year)
+        arranged = q.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM arrangement WHERE fund_id IN ({funds_of})",
+                            c=scope.code, y=year)
+        flow = f"SELECT COALESCE(SUM(amount), 0) FROM money_flow WHERE kind = :k AND fund_id IN ({funds_of})"
+    else:
+        projects = "SELECT project_id FROM project WHERE town_code = :c AND year = :y"
+        allocated = None
+        arranged = q.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM arrangement WHERE project_id IN ({projects})",
+                            c=scope.code, y=year)
+        flow = f"SELECT COALESCE(SUM(amount), 0) FROM money_flow WHERE kind = :k AND project_id IN ({projects})"
+    paid = q.scalar(flow, c=scope.code, y=year, k="拨付")
+    spent = q.scalar(flow, c=scope.code, y=year, k="支出")
+    return {"allocated": allocated, "arranged": int(arranged), "paid": int(paid), "spent": int(spent)}
+
+
+@pytest.mark.parametrize("year", [2019, 2025])
+def test_paid_rate_names_its_base(registry_engine, q, places, year):
+    from data_access.definitions import funds_rate_label, funds_rate_words
+    from data_access.queries import funds
+
+    county, town = Scope.of(places["county"]), Scope.of(places["town"])
+    c, t = hand_funds(q, county, year), hand_funds(q, town, year)
+    got_c, got_t = funds.totals(registry_engine, county, year), funds.totals(registry_engine, town, year)
+    assert (got_c["paid_rate"], got_c["spent_rate"]) == (
+        hround(100 * c["paid"] / c["allocated"], 2), hround(100 * c["spent"] / c["allocated"], 2))
+    assert (got_c["paid_rate_arranged"], got_c["spent_rate_arranged"]) == (
+        hround(100 * c["paid"] / c["arranged"], 2), hround(100 * c["spent"] / c["arranged"], 2))
+    assert (got_t["paid_rate"], got_t["spent_rate"]) == (
+        hround(100 * t["paid"] / t["arranged"], 2), hround(100 * t["spent"] / t["arranged"], 2))
+    # the county's 拨付率 (of 下达) and a township's (of 安排) never stand under the same label
+    assert funds_rate_label("拨付率", got_c["base"]) == "拨付率(%,占下达)"
+    assert funds_rate_label("拨付率", got_t["base"]) == "拨付率(%,占安排)"
+    facts_c = brief.brief_facts(registry_engine, county, year)
+    facts_t = brief.brief_facts(registry_engine, town, year)
+    assert f"{funds_rate_words('拨付率', 'allocated')}{got_c['paid_rate']:.2f}%" in brief.brief_paragraph(facts_c)
+    assert f"{funds_rate_words('拨付率', 'arranged')}{got_t['paid_rate']:.2f}%" in brief.brief_paragraph(facts_t)
+
+
+def test_paid_rate_labels_on_the_pages(sqlite_demo_url, sql):
+    q = sql(sqlite_demo_url)
+    picked = pick_scopes(q.engine)
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=picked["county"], year=2025)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "拨付率(%)" not in shown and "拨付率(%,占下达)" in shown
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=picked["town"], year=2025)
+    assert not at.exception, at.exception
+    shown = metrics(at)
+    assert "拨付率(%)" not in shown and "拨付率(%,占安排)" in shown

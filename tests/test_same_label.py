@@ -25,6 +25,7 @@ from collections import defaultdict
 import pytest
 
 from data_access import rules
+from data_access.definitions import funds_rate_words
 from data_access.queries import causes, dossier, exits, funds, monitoring, overview, places, villages
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
@@ -84,8 +85,8 @@ def from_pages(seen: Seen, engine, scope: Scope, year: int, as_of: dt.date) -> N
     unit = unit_for(money["allocated"] if money["base"] == "allocated" else money["arranged"])
     seen.put(f"资金{word}", src, fmt.money(money["allocated"] if money["base"] == "allocated"
                                           else money["arranged"], unit.name))
-    seen.put(f"拨付率(以{word}为基数)", src, pc(money["paid_rate"]))
-    seen.put(f"支出进度(以{word}为基数)", src, pc(money["spent_rate"]))
+    seen.put(funds_rate_words("拨付率", money["base"]), src, pc(money["paid_rate"]))
+    seen.put(funds_rate_words("支出进度", money["base"]), src, pc(money["spent_rate"]))
     if year >= brief.MONITORING_SINCE:
         pair(seen, "监测对象", src, watch["households"], watch["persons"])
         seen.put("风险消除率", src, pc(watch["removal_rate"]))
@@ -112,8 +113,8 @@ def from_pages(seen: Seen, engine, scope: Scope, year: int, as_of: dt.date) -> N
     ex = funds.execution(engine, scope, year, None, None)
     word = "下达" if ex["base"] == "allocated" else "安排"
     seen.put(f"资金{word}", src, fmt.money(ex["base_amount"], unit_for(ex["base_amount"]).name))
-    seen.put(f"拨付率(以{word}为基数)", src, pc(ex["paid_rate"]))
-    seen.put(f"支出进度(以{word}为基数)", src, pc(ex["spent_rate"]))
+    seen.put(funds_rate_words("拨付率", ex["base"]), src, pc(ex["paid_rate"]))
+    seen.put(funds_rate_words("支出进度", ex["base"]), src, pc(ex["spent_rate"]))
 
     if year >= brief.MONITORING_SINCE:
         src = "防返贫监测"
@@ -180,11 +181,8 @@ def from_paragraph(seen: Seen, text: str, src: str, year: int) -> None:
             seen.put(label, src, m.group(1))
     if re.search(r"共有贫困村[\d,]+个,截至\d+年底已全部出列", text):
         seen.put("已出列贫困村个数", src, re.search(rf"共有贫困村{NUM}个", text).group(1))
-    word = "下达" if "下达各类扶贫资金" in text else "安排"
-    for pat, label in ((rf"拨付率{PCT}", "拨付率"), (rf"支出进度{PCT}", "支出进度")):
-        m = re.search(pat, text)
-        if m:
-            seen.put(f"{label}(以{word}为基数)", src, m.group(1))
+    for m in re.finditer(rf"(拨付率|支出进度)(\(占(?:下达|安排)\))?{PCT}", text):
+        seen.put(m.group(1) + (m.group(2) or ""), src, m.group(3))
     m = re.search(r"其中主要致贫原因有:([^。]+)。", text)
     if m:
         for item in m.group(1).split("、"):
@@ -227,6 +225,9 @@ def from_slides(seen: Seen, data: bytes, year: int) -> None:
                     seen.put("贫困村个数", src, total)
                 elif label.startswith(f"{year}年资金"):
                     seen.put(f"资金{label[-2:]}", src, value)
+                if label.startswith(f"{year}年资金") and note:
+                    kind, value = note.split(" ")
+                    seen.put(kind, src, value)
                 elif label == "防返贫监测对象":
                     seen.put("监测对象户数", src, value.removesuffix("户"))
                     if note.startswith("风险消除率 "):
@@ -248,8 +249,9 @@ def from_slides(seen: Seen, data: bytes, year: int) -> None:
                 word = m.group(1)
                 lines = text.split("\n")
                 for label in ("拨付率", "支出进度"):
-                    if label in lines:
-                        seen.put(f"{label}(以{word}为基数)", src, lines[lines.index(label) + 1])
+                    for shown in (label, f"{label}(占{word})"):  # a bare 拨付率 would be its own label
+                        if shown in lines:
+                            seen.put(shown, src, lines[lines.index(shown) + 1])
                 seen.put(f"资金{word}", src, lines[lines.index(f"资金{word}") + 1])
         elif s.name == "防返贫监测":
             lines = text.split("\n")
@@ -307,8 +309,8 @@ def collect(engine, q, scope: Scope, year: int) -> Seen:
 # labels that must be seen in more than one place, or the test would compare nothing
 MUST_SHARE = {
     "county": ["建档立卡户数", "已脱贫户数", "已脱贫人数", "累计脱贫(含其后返贫)户数", "贫困发生率",
-               "已出列贫困村个数", "资金下达"],
-    "town": ["建档立卡户数", "已脱贫户数", "累计脱贫(含其后返贫)户数", "贫困发生率"],
+               "已出列贫困村个数", "资金下达", "拨付率(占下达)", "支出进度(占下达)"],
+    "town": ["建档立卡户数", "已脱贫户数", "累计脱贫(含其后返贫)户数", "贫困发生率", "拨付率(占安排)"],
     "village": ["建档立卡户数", "已脱贫户数", "贫困发生率", "{visit}"],
 }
 

@@ -45,7 +45,8 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
     """下达/安排/拨付/支出 (元) for the year's funds in the scope, with 拨付率 and 支出进度 (%).
 
     Keys: allocated (None below county), arranged, paid, spent, base ('allocated' or
-    'arranged'), paid_rate, spent_rate, projects.
+    'arranged'), paid_rate, spent_rate (against the base), paid_rate_arranged, spent_rate_arranged (against 安排
+    at every level: the county's figure comparable with its townships'), projects.
     """
     with engine.connect() as conn:
         if scope.level in ALLOCATION_LEVELS:
@@ -82,6 +83,7 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
         "arranged": int(arranged), "paid": paid, "spent": spent,
         "base": "allocated" if allocated is not None else "arranged",
         "paid_rate": pct(paid, base_amount), "spent_rate": pct(spent, base_amount),
+        "paid_rate_arranged": pct(paid, arranged), "spent_rate_arranged": pct(spent, arranged),
         "projects": int(projects),
     }
 

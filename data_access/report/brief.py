@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import formatting as fmt
 from .money import unit_for
+from ..definitions import funds_rate_words
 from ..queries import causes, funds, monitoring, overview, places
 from ..scope import Scope
 
@@ -150,10 +151,10 @@ def funds_sentence(f: dict) -> str | None:
         text = f"{year}年,安排到{f['region_word']}项目的扶贫资金{unit.text(m['arranged'], sep='')}"
     text += f";已拨付{unit.text(m['paid'], sep='')}"
     if m["paid_rate"] is not None:
-        text += f",拨付率{fmt.percent(m['paid_rate'])}"
+        text += f",{funds_rate_words('拨付率', m['base'])}{fmt.percent(m['paid_rate'])}"
     text += f";已支出{unit.text(m['spent'], sep='')}"
     if m["spent_rate"] is not None:
-        text += f",支出进度{fmt.percent(m['spent_rate'])}"
+        text += f",{funds_rate_words('支出进度', m['base'])}{fmt.percent(m['spent_rate'])}"
     return text + "。"
 
 

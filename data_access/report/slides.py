@@ -21,6 +21,7 @@ import io
 from sqlalchemy.engine import Engine
 
 from . import brief, charts
+from ..definitions import funds_rate_words
 from . import formatting as fmt
 from .money import unit_for
 from ..queries import causes, common, monitoring, places, villages
@@ -192,7 +193,8 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     if base or m["paid"] or m["spent"]:
         unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
         word = "下达" if m["base"] == "allocated" else "安排"
-        rate = f"支出进度 {fmt.percent(m['spent_rate'])}" if m["spent_rate"] is not None else ""
+        rate = (f"{funds_rate_words('支出进度', m['base'])} {fmt.percent(m['spent_rate'])}"
+                if m["spent_rate"] is not None else "")
         cards.append((f"{year}年资金{word}", unit.text(base, sep=""), rate))
     w = facts["monitoring"]
     if w is not None:
@@ -294,9 +296,11 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         word = "下达" if m["base"] == "allocated" else "安排"
         lines = [[(f"资金{word}", SMALL_PT, False, GREY)], [(unit.text(base, sep=""), 32, True, BLUE)]]
         if m["paid_rate"] is not None:
-            lines += [[("拨付率", SMALL_PT, False, GREY)], [(fmt.percent(m["paid_rate"]), 32, True, BLUE)]]
+            lines += [[(funds_rate_words("拨付率", m["base"]), SMALL_PT, False, GREY)],
+                      [(fmt.percent(m["paid_rate"]), 32, True, BLUE)]]
         if m["spent_rate"] is not None:
-            lines += [[("支出进度", SMALL_PT, False, GREY)], [(fmt.percent(m["spent_rate"]), 32, True, BLUE)]]
+            lines += [[(funds_rate_words("支出进度", m["base"]), SMALL_PT, False, GREY)],
+                      [(fmt.percent(m["spent_rate"]), 32, True, BLUE)]]
         lines.append([(f"项目 {fmt.count(m['projects'])}个;比率以{word}为基数。", SMALL_PT, False, GREY)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
