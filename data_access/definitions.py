@@ -7,6 +7,28 @@ themselves are SQL in ``data_access.rules``; this module only holds the words. N
 
 from __future__ import annotations
 
+import datetime as dt
+
+def as_of_date(value) -> dt.date | None:
+    """The data's as-of date from the meta text (``data_as_of``) or a date; None when missing or bad."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def year_end_words(year: int, as_of) -> str:
+    """How a caption names the moment a year's figures stand at: "2025年底", or "2026年10月31日" when the data
+    stop before that year's end (a figure "at the end of 2026" read on 31 October is the state on that day;
+    saying 年底 would claim two months not yet in the data)."""
+    day = as_of_date(as_of)
+    if day is not None and day < dt.date(year, 12, 31):
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{year}年底"
+
+
 BASE_WORDS = {"allocated": "下达", "arranged": "安排"}
 
 

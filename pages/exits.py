@@ -49,10 +49,10 @@ cards = [
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit},含其后返贫)", fmt.count(now[f"cum_exited_{measure}"]),
-        help=f"截至{ctx.year}年底脱贫过的建档立卡{measure_name},含其后返贫的户;{ctx.year}年底的已脱贫(不含返贫)见总览。"),
+        help=f"截至{ctx.year_end}脱贫过的建档立卡{measure_name},含其后返贫的户;{ctx.year_end}的已脱贫(不含返贫)见总览。"),
     Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change,
         up_is_good=False,
-        help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
+        help=f"{ctx.year_end}(未脱贫人口+返贫人口)÷农村户籍人口。"),
 ]
 if ctx.present:  # one screen: the four figures beside this year's progress against the targets
     left, right = st.columns(2)
@@ -76,7 +76,7 @@ with right:
 
 
 # ---- warnings ----------------------------------------------------------------------------------------------
-st.subheader(f"预警({ctx.year}年末)")
+st.subheader(f"预警({ctx.year_end})")
 limit = exits.LIST_LIMIT
 lists = {
     "not_exited": fetch(exits.not_exited_list, ctx, ctx.year, limit=limit),
@@ -175,7 +175,7 @@ else:
     with left_v:
         show([
             Kpi("贫困村(个)", fmt.count(len(villages))),
-            Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year}年末已出列的贫困村。"),
+            Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year_end}已出列的贫困村。"),
             Kpi("未出列(个)", fmt.count(len(remaining)), up_is_good=False),
             Kpi("可出列(个)", fmt.count(int(remaining["below_threshold"].sum())),
                 help=f"未出列贫困村中贫困发生率已低于{threshold:g}%的,可列入出列计划。"),
@@ -190,7 +190,7 @@ else:
         if hit and st.button("进入该村查看", key="exits-drill-village"):
             widgets.set_region(hit["code"])
     else:
-        st.success(f"{ctx.year}年末全部 {len(villages)} 个贫困村均已出列。")
+        st.success(f"{ctx.year_end}全部 {len(villages)} 个贫困村均已出列。")
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
 
 # ---- exit procedure -------------------------------------------------------------------------------------------

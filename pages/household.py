@@ -66,7 +66,7 @@ latest = known.iloc[-1] if not known.empty else None
 status = profile["status_at_year"]
 show([
     Kpi("家庭人口(人)", fmt.count(profile["member_count"])),
-    Kpi(f"{ctx.year}年末状态", status or "—"),
+    Kpi(f"{ctx.year_end}状态", status or "—"),
     Kpi("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
     Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
@@ -84,7 +84,7 @@ facts = {
     "户联系电话": profile["phone"],
 }
 if latest is not None:
-    st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year} 年末计。")
+    st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year_end}计。")
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts.items()):
     cols[i % 4].markdown(f"**{label}**:{dash(value)}")

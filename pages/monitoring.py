@@ -41,10 +41,10 @@ def change(key):
 if not ctx.present:
     show([
         Kpi("监测对象(户)", fmt.count(now["households"]), change("households"),
-            help=f"截至{year}年末累计识别的监测对象"),
+            help=f"截至{ctx.year_end}累计识别的监测对象"),
         Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
         Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
-            help=f"{year}年末尚未风险消除"),
+            help=f"{ctx.year_end}尚未风险消除"),
         Kpi("风险消除率(%)", fmt.percent(now["removal_rate"]),
             fmt.signed(now["removal_rate"] - before["removal_rate"], 1)
             if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
@@ -180,7 +180,7 @@ else:
     values = villages.assign(value=villages["at_risk_households"],
                              total=villages["households"].map(lambda v: f"{v:,} 户"),
                              removed=villages["removed_households"].map(lambda v: f"{v:,} 户"))
-    st.markdown(f"**{year}年末仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
+    st.markdown(f"**{ctx.year_end}仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
     clicked = maps.village_map(ctx, values, "仍有风险监测对象", "户", key="mon-map", method="quantile",
                                tooltip_columns={"total": "监测对象", "removed": "已消除风险"}, height=480)
     if clicked and clicked != ctx.scope.code:
@@ -257,7 +257,7 @@ with tab_income:
     else:
         shown_lines = "、".join(f"{y}年{kind} {fmt.count(a)} 元" for y, (a, kind) in sorted(lines.items())[-2:])
         st.markdown(
-            f"**含义**:{year}年末已脱贫、当时不是监测对象(从未纳入或已风险消除)的建档立卡户中,"
+            f"**含义**:{ctx.year_end}已脱贫、当时不是监测对象(从未纳入或已风险消除)的建档立卡户中,"
             f"最新一年人均纯收入低于**该收入年度**的标准线,或高出不足 **{margin}%** 的农户"
             f"(收入按其所属年度的标准线判断,与户档案、查询、脱贫进度的收入临界同一规则;{shown_lines})。"
         )
@@ -288,7 +288,7 @@ with tab_income:
             })
 with tab_health:
     st.markdown(
-        f"**含义**:家中有成员健康状况登记为**患有大病**或**残疾**、{year}年末不是监测对象"
+        f"**含义**:家中有成员健康状况登记为**患有大病**或**残疾**、{ctx.year_end}不是监测对象"
         "(从未纳入或已风险消除)的已脱贫户和一般农户(未脱贫、返贫户已按贫困户帮扶,不在此列)。"
         "健康状况取最新登记;数据中没有登记日期,因而无法区分“新发”与早已有之,也没有灾情登记。"
     )

@@ -71,7 +71,7 @@ else:
                f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
                + (f"以安排为基数(与乡镇、村可比):拨付率 {fmt.percent(money['paid_rate_arranged'])},"
                   f"支出进度 {fmt.percent(money['spent_rate_arranged'])}。" if money["base"] == "allocated" else "")
-               + f"监测对象为截至{ctx.year}年底识别的。")
+               + f"监测对象为截至{ctx.year_end}识别的。")
 
 
 

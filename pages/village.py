@@ -57,7 +57,7 @@ show([
     Kpi("贫困发生率(%)", pct_text(row["incidence"])),
     Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
     Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
-        help=f"截至{ctx.year}年底识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
+        help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
     Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
     Kpi("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
@@ -94,7 +94,7 @@ with tabs[0]:
 with tabs[1]:
     mix = fetch(causes.cause_mix, ctx, ctx.year)
     if mix.empty:
-        st.info(f"截至{ctx.year}年底本村没有建档立卡户。")
+        st.info(f"截至{ctx.year_end}本村没有建档立卡户。")
     else:
         chart = alt.Chart(mix).mark_bar(color=GOOD).encode(
             y=alt.Y("cause:N", sort="-x", title=None), x=alt.X("households:Q", title="户"),
@@ -105,7 +105,7 @@ with tabs[1]:
         table = pd.DataFrame({"主要致贫原因": mix["cause"], "户数(户)": mix["households"],
                               "占比·户(%)": mix["households_pct"], "人数(人)": mix["persons"],
                               "占比·人(%)": mix["persons_pct"]})
-        st.markdown(f"**{ctx.year}年底建档立卡户的主要致贫原因(户)**")
+        st.markdown(f"**{ctx.year_end}建档立卡户的主要致贫原因(户)**")
         with_table(chart, table, key="village-causes", height=max(160, 32 * len(mix)))
 
 with tabs[2]:
@@ -151,10 +151,10 @@ with tabs[3]:
 with tabs[4]:
     objects = fetch(villages.monitoring_objects, ctx, ctx.year)
     if objects.empty:
-        st.info(f"截至{ctx.year}年底本村没有防返贫监测对象。")
+        st.info(f"截至{ctx.year_end}本村没有防返贫监测对象。")
     else:
         at_risk = objects[objects["at_risk"]]
-        st.markdown(f"截至{ctx.year}年底识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
+        st.markdown(f"截至{ctx.year_end}识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
                     f"风险未消除 **{len(at_risk)}** 户 {int(at_risk['persons'].sum())} 人。")
         st.dataframe(pd.DataFrame({
             "户主": objects["head_name"], "户编号": objects["hh_id"], "监测类型": objects["kind"],
@@ -173,7 +173,7 @@ with tabs[5]:
             "联系电话": homes["phone"], "村民小组": homes["natural_village"], "户类型": homes["kind"],
             "人数(人)": homes["member_count"], "贫困户属性": homes["attribute"], "主要致贫原因": homes["main_cause"],
             "识别年度": homes["identified_year"].astype("Int64"), "脱贫年度": homes["exit_year"].astype("Int64"),
-            f"{ctx.year}年底状态": homes["status"], "监测对象": ["是" if m else "" for m in homes["monitoring"]],
+            f"{ctx.year_end}状态": homes["status"], "监测对象": ["是" if m else "" for m in homes["monitoring"]],
         })
         st.markdown(f"共 {len(homes)} 户(含非建档立卡的监测户)。点选一行打开户档案。"
                     + ("证件号码和电话已脱敏。" if ctx.masked else ""))

@@ -225,3 +225,54 @@ def test_paid_rate_labels_on_the_pages(sqlite_demo_url, sql):
     assert not at.exception, at.exception
     shown = metrics(at)
     assert "拨付率(%)" not in shown and "拨付率(%,占安排)" in shown
+
+
+# ---- 数据截至: the latest year with data, and 截至10月31日 rather than 年底 (issue 18, item 10) ---------------
+
+
+def test_the_pages_open_on_the_latest_year_with_data(registry_url, cloner, sql):
+    from data_access.queries import places as placesq
+
+    q = sql(cloner(registry_url, "as_of"))
+    q.execute("UPDATE meta SET value = '2030-06-30' WHERE key = 'data_as_of'")  # imported long after the export
+    latest = max(int(y) for y in [
+        *q.one("SELECT MAX(identified_year), MAX(exit_year), MAX(returned_year) FROM household"),
+        q.scalar("SELECT MAX(year) FROM fund"),
+        *[str(d)[:4] for d in q.one("SELECT MAX(identified_date), MAX(removed_date) FROM monitoring_object")],
+    ] if y is not None)
+    assert latest < 2030
+    first = q.scalar("SELECT MIN(identified_year) FROM household WHERE kind = '建档立卡户'")
+    assert placesq.year_range(q.engine, Scope.of(COUNTY)) == (first, latest)
+
+
+COUNTY = "523199000000"
+
+
+@pytest.mark.parametrize("year, words", [(2026, "2026年10月31日"), (2018, "2018年底")])
+def test_the_brief_says_the_day_the_data_stop(registry_engine, q, places, year, words):
+    from data_access.definitions import year_end_words
+
+    as_of = q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")
+    assert as_of[:10] == "2026-10-31"
+    assert year_end_words(year, as_of) == words
+    for which in ("county", "village"):
+        facts = brief.brief_facts(registry_engine, Scope.of(places[which]), year)
+        text = brief.brief_paragraph(facts)
+        assert f"截至{words}" in text
+        if year == 2026:
+            assert "2026年底" not in text and "2026年末" not in text
+            said = "".join(slides.exits_lines(facts)) + "".join(n for _, _, n in slides.key_figures(facts))
+            assert "2026年底" not in said
+
+
+def test_captions_say_the_day_the_data_stop(sqlite_demo_url):
+    from tests.helpers import texts
+
+    at = open_page(sqlite_demo_url, "pages/overview.py", year=2026)
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "截至2026年10月31日识别的" in shown
+    assert "2026年底" not in shown and "2026年末" not in shown
+    at = open_page(sqlite_demo_url, "pages/exits.py", year=2026)
+    assert not at.exception, at.exception
+    assert "预警(2026年10月31日)" in [s.value for s in at.subheader]

@@ -25,7 +25,7 @@ from collections import defaultdict
 import pytest
 
 from data_access import rules
-from data_access.definitions import funds_rate_words
+from data_access.definitions import funds_rate_words, year_end_words
 from data_access.queries import causes, dossier, exits, funds, monitoring, overview, places, villages
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
@@ -156,7 +156,9 @@ PCT = r"([\d.]+%)"
 MONEY = r"([\d,.]+(?:万元|亿元))"
 
 
-def from_paragraph(seen: Seen, text: str, src: str, year: int) -> None:
+def from_paragraph(seen: Seen, text: str, src: str, year: int, when: str) -> None:
+    """``when``: the words of the moment (``definitions.year_end_words``: 2018年底, 2026年10月31日)."""
+    at = re.escape(when)
     patterns = [
         (rf"累计识别建档立卡贫困户{NUM}户{NUM}人", "建档立卡"),
         (rf"其中已脱贫{NUM}户{NUM}人", "已脱贫"),
@@ -170,7 +172,7 @@ def from_paragraph(seen: Seen, text: str, src: str, year: int) -> None:
             seen.put(f"{label}人数", src, m.group(2))
     singles = [
         (rf",返贫{NUM}户", "返贫户数"),
-        (rf"{year}年底的{PCT}", "贫困发生率"), (rf"{year}年底贫困发生率为{PCT}", "贫困发生率"),
+        (rf"{at}的{PCT}", "贫困发生率"), (rf"{at}贫困发生率为{PCT}", "贫困发生率"),
         (rf"共有贫困村{NUM}个", "贫困村个数"), (rf"已出列{NUM}个", "已出列贫困村个数"),
         (rf"下达各类扶贫资金{MONEY}", "资金下达"), (rf"项目的扶贫资金{MONEY}", "资金安排"),
         (rf"风险消除率{PCT}", "风险消除率"), (rf"仍有风险{NUM}户", "仍有风险户数"),
@@ -179,7 +181,7 @@ def from_paragraph(seen: Seen, text: str, src: str, year: int) -> None:
         m = re.search(pat, text)
         if m:
             seen.put(label, src, m.group(1))
-    if re.search(r"共有贫困村[\d,]+个,截至\d+年底已全部出列", text):
+    if re.search(rf"共有贫困村[\d,]+个,截至{at}已全部出列", text):
         seen.put("已出列贫困村个数", src, re.search(rf"共有贫困村{NUM}个", text).group(1))
     for m in re.finditer(rf"(拨付率|支出进度)(\(占(?:下达|安排)\))?{PCT}", text):
         seen.put(m.group(1) + (m.group(2) or ""), src, m.group(3))
@@ -196,7 +198,7 @@ def docx_text(data: bytes) -> str:
     return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
 
 
-def from_slides(seen: Seen, data: bytes, year: int) -> None:
+def from_slides(seen: Seen, data: bytes, year: int, when: str) -> None:
     from pptx import Presentation
 
     for s in Presentation(io.BytesIO(data)).slides:
@@ -240,7 +242,8 @@ def from_slides(seen: Seen, data: bytes, year: int) -> None:
                 if m:
                     seen.put(f"{label}户数", src, m.group(1))
                     seen.put(f"{label}人数", src, m.group(2))
-            m = re.search(rf"{year}年底的{PCT}", text) or re.search(rf"{year}年底贫困发生率为{PCT}", text)
+            at = re.escape(when)
+            m = re.search(rf"{at}的{PCT}", text) or re.search(rf"{at}贫困发生率为{PCT}", text)
             if m:
                 seen.put("贫困发生率", src, m.group(1))
         elif s.name == "资金":
@@ -299,9 +302,10 @@ def collect(engine, q, scope: Scope, year: int) -> Seen:
     from_pages(seen, engine, scope, year, as_of)
     facts = brief.brief_facts(engine, scope, year, places.year_range(engine, scope)[0])
     txt = brief.brief_txt(facts).decode("utf-8-sig")
-    from_paragraph(seen, txt, "基本情况.txt", year)
-    from_paragraph(seen, docx_text(brief.brief_docx(facts)), "基本情况.docx", year)
-    from_slides(seen, slides.build_pptx(engine, scope, year, facts["first_year"]), year)
+    when = year_end_words(year, as_of)
+    from_paragraph(seen, txt, "基本情况.txt", year, when)
+    from_paragraph(seen, docx_text(brief.brief_docx(facts)), "基本情况.docx", year, when)
+    from_slides(seen, slides.build_pptx(engine, scope, year, facts["first_year"]), year, when)
     from_sql(seen, q, scope, year)
     return seen
 

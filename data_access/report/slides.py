@@ -179,7 +179,7 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     if h["incidence"] is not None:
         then = facts["first_incidence"]
         cards.append(("贫困发生率", fmt.percent(h["incidence"]),
-                      f"{facts['first_year']}年 {fmt.percent(then)}" if then is not None else f"{year}年底"))
+                      f"{facts['first_year']}年 {fmt.percent(then)}" if then is not None else brief.cutoff(facts)))
     v = facts["village"] or {}
     if facts["level"] == "village" and v.get("is_poor_village"):
         y = v.get("poor_village_exit_year")
@@ -206,9 +206,9 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
 def exits_lines(facts: dict) -> list[str]:
     """The words under the 脱贫进度 chart: 累计脱贫(含其后返贫) (``rules.ever_exited_by``, the 脱贫进度 page's
     figure), then the year-end states 已脱贫 / 未脱贫 / 返贫 (the overview's), then the incidence."""
-    h, year = facts["headline"], facts["year"]
+    h = facts["headline"]
     said = [f"累计脱贫(含其后返贫) {fmt.count(h['ever_exited_households'])}户{fmt.count(h['ever_exited_persons'])}人;"
-            f"{year}年底已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
+            f"{brief.cutoff(facts)}已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
             f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人,"
             f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
     inc = brief.incidence_sentence(facts)
@@ -238,7 +238,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     deck.box(s, 0.5, 4.2, WIDTH_IN - 1.0, 2.0, lines, BODY_PT + 2, align=PP_ALIGN.CENTER)
 
     # 主要指标
-    s = deck.slide("主要指标", f"主要指标({year}年底)", paragraph)
+    s = deck.slide("主要指标", f"主要指标({brief.cutoff(facts)})", paragraph)
     cards = key_figures(facts)
     cols = 4
     card_w, card_h, gap = 2.9, 2.45, 0.18
@@ -269,7 +269,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     s = deck.slide("致贫原因", "致贫原因")
     mix = causes.cause_mix(engine, scope, year)
     if mix.empty or int(mix["households"].sum()) == 0:
-        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年底本范围没有建档立卡户。"], BODY_PT)
+        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{brief.cutoff(facts)}本范围没有建档立卡户。"], BODY_PT)
     else:
         png = charts.to_png(charts.causes_spec(mix, width=760, height=470))
         deck.picture(s, png, 0.3, 1.45, 8.4, 5.8)
@@ -311,7 +311,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0,
                  [f"防返贫动态监测自{brief.MONITORING_SINCE}年开始,{year}年尚无监测对象。"], BODY_PT)
     elif not w["households"]:
-        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"截至{year}年底,本范围未识别防返贫监测对象。"], BODY_PT)
+        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"截至{brief.cutoff(facts)},本范围未识别防返贫监测对象。"], BODY_PT)
     else:
         kinds = monitoring.breakdown(engine, scope, year, "kind")
         png = charts.to_png(charts.monitoring_spec(kinds, width=700, height=360))
@@ -327,7 +327,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
     # 地图
-    s = deck.slide("地图", f"村级地图:{year}年底贫困发生率")
+    s = deck.slide("地图", f"村级地图:{brief.cutoff(facts)}贫困发生率")
     area = Scope.of(scope.code[:9] + "000") if scope.level == "village" else scope
     geo = places.geometries(engine, area, "village")
     spec = None
