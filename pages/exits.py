@@ -10,6 +10,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import exits
+from data_access.definitions import definition
 
 ctx = current()
 
@@ -49,10 +50,10 @@ cards = [
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit},含其后返贫)", fmt.count(now[f"cum_exited_{measure}"]),
-        help=f"截至{ctx.year_end}脱贫过的建档立卡{measure_name},含其后返贫的户;{ctx.year_end}的已脱贫(不含返贫)见总览。"),
+        help=f"{definition('累计脱贫(含其后返贫)')}截至{ctx.year_end};{ctx.year_end}的已脱贫(不含返贫)见总览。"),
     Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change,
         up_is_good=False,
-        help=f"{ctx.year_end}(未脱贫人口+返贫人口)÷农村户籍人口。"),
+        help=f"{definition('贫困发生率')}按{ctx.year_end}计。"),
 ]
 if ctx.present:  # one screen: the four figures beside this year's progress against the targets
     left, right = st.columns(2)

@@ -13,6 +13,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import monitoring
+from data_access.definitions import definition
 
 MONITORING_SINCE = 2021
 MARGIN_DEFAULT = 10
@@ -41,7 +42,7 @@ def change(key):
 if not ctx.present:
     show([
         Kpi("监测对象(户)", fmt.count(now["households"]), change("households"),
-            help=f"截至{ctx.year_end}累计识别的监测对象"),
+            help=f"{definition('监测对象')}截至{ctx.year_end}。"),
         Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
         Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
             help=f"{ctx.year_end}尚未风险消除"),
@@ -53,7 +54,8 @@ if not ctx.present:
         Kpi("消除用时(天)", fmt.number(removal["avg_days_whole"]),
             help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除平均用了多少天"),
         Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
-            help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度"),
+            help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度。"
+                 + definition("收入对照线")),
         Kpi("健康预警(户)", fmt.count(health["total"]), up_is_good=False,
             help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
     ])
