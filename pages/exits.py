@@ -86,6 +86,8 @@ lists = {
     "unmet": fetch(exits.unmet_guarantees, ctx, ctx.year, limit=limit),
 }
 near, unmet = lists["near_line"], lists["unmet"]
+UNMET_CURRENT_ONLY = (f"住房、饮水、就学、参保状态只登记当前值(历史状态未保存),只判断{unmet['status_year']}年;"
+                      f"{ctx.year}年不判定,请选择{unmet['status_year']}年查看。")
 show([
     Kpi("未脱贫(户)", fmt.count(lists["not_exited"]["households"]),
         help=f"{fmt.count(lists['not_exited']['persons'])} 人"),
@@ -95,9 +97,12 @@ show([
         help=f"已脱贫户中最新年人均纯收入低于标准线或高出不足{margin:g}%:低于标准线 "
              f"{fmt.count(near['below_households'])} 户,高出不足{margin:g}% {fmt.count(near['near_households'])} 户。"),
     Kpi("三保障缺项(户)", fmt.count(unmet["households"]),
-        help="已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
-            f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。"),
+        help=("已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
+            f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。")
+        if unmet["judged"] else UNMET_CURRENT_ONLY),
 ])
+if not unmet["judged"]:
+    st.caption(f"三保障缺项:{UNMET_CURRENT_ONLY}")
 if near["unjudged_households"]:
     st.caption(f"另有 {fmt.count(near['unjudged_households'])} 户已脱贫户缺少收入记录或当年标准线,未作收入判断。")
 
@@ -107,6 +112,8 @@ names = {
     "near_line": f"收入临界({fmt.count(near['households'])} 户)",
     "unmet": f"三保障缺项({fmt.count(unmet['households'])} 户)",
 }
+if not unmet["judged"]:
+    del names["unmet"]
 LIST_COLUMNS = {
     "hh_id": "户编号", "head_name": "户主姓名", "town_name": "乡镇", "village_name": "行政村",
     "member_count": "家庭人口(人)", "main_cause": "主要致贫原因", "attribute": "贫困户属性",

@@ -165,7 +165,8 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
     assert mine["registered_households"] > 0
 
     # incidence then and now
-    y0, then, _verb, y1, now = grab(r"贫困发生率由(\d{4})年的([\d.]+)%(降至|升至|保持在)(\d{4})年底的([\d.]+)%", text)
+    y0, then, _verb, y1, now = grab(
+        r"贫困发生率由(\d{4})年的([\d.]+)%(降至|升至|保持在)(\d{4})年(?:底|\d+月\d+日)的([\d.]+)%", text)
     assert (int(y0), int(y1)) == (2014, year)
     assert float(now) == head["incidence"] == sql_registry(q, code, year)["incidence"]
     assert float(then) == overview.headline(registry_engine, scope, 2014)["incidence"] == \
@@ -221,9 +222,9 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
         (said,) = grab(r"已支出([\d,.]+(?:万元|亿元))", text)
         assert said == money_text(mine["spent"], largest)
         if base:
-            (rate,) = grab(r"拨付率([\d.]+%)", text)
+            (rate,) = grab(r"拨付率\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["paid"], base) == f"{page_money['paid_rate']:.2f}%"
-            (rate,) = grab(r"支出进度([\d.]+%)", text)
+            (rate,) = grab(r"支出进度\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["spent"], base) == f"{page_money['spent_rate']:.2f}%"
     else:
         assert "扶贫资金" not in text

@@ -276,3 +276,38 @@ def test_captions_say_the_day_the_data_stop(sqlite_demo_url):
     at = open_page(sqlite_demo_url, "pages/exits.py", year=2026)
     assert not at.exception, at.exception
     assert "预警(2026年10月31日)" in [s.value for s in at.subheader]
+
+
+# ---- 三保障缺项: judged on today's status, so only for the as-of year (issue 18, item 8) ---------------------
+
+
+H_REGISTERED = "h.kind = '建档立卡户' AND h.identified_year <= :y AND h.village_code LIKE :p"
+
+
+@pytest.mark.parametrize("which", ["county", "town"])
+def test_unmet_guarantees_only_for_the_year_the_status_describes(registry_engine, q, places, which):
+    scope = Scope.of(places[which])
+    p = like(scope)
+    # what the old code counted for 2018: today's 非在校生 aged 6–15 in 2018 (now 14–23), among others
+    then_children = q.scalar(
+        f"SELECT COUNT(DISTINCT h.hh_id) FROM household h JOIN person m ON m.hh_id = h.hh_id WHERE {H_REGISTERED} "
+        "AND h.exit_year IS NOT NULL AND h.exit_year <= :y AND (h.returned_year IS NULL OR h.returned_year > :y) "
+        "AND m.schooling = '非在校生' AND :y - m.birth_year BETWEEN 6 AND 15", y=2018, p=p)
+    assert then_children > 0  # the demo has the children the issue found
+    got = exits.unmet_guarantees(registry_engine, scope, 2018, limit=1)
+    assert not got["judged"] and got["households"] is None and got["status_year"] == 2026
+    now = exits.unmet_guarantees(registry_engine, scope, 2026, limit=1)
+    assert now["judged"] and now["households"] == q.scalar(
+        f"SELECT COUNT(*) FROM household h WHERE {H_REGISTERED} "
+        "AND h.exit_year IS NOT NULL AND h.exit_year <= :y AND (h.returned_year IS NULL OR h.returned_year > :y) "
+        "AND (h.house_grade IN ('C', 'D') OR h.safe_water = :f OR h.food_clothing_ok = :f OR EXISTS ("
+        "SELECT 1 FROM person m WHERE m.hh_id = h.hh_id AND (m.medical_insurance = :f OR "
+        "(m.schooling = '非在校生' AND m.birth_year IS NOT NULL AND :y - m.birth_year BETWEEN 6 AND 15))))",
+        y=2026, p=p, f=False)
+
+
+def test_the_exit_page_says_why_a_past_year_has_no_unmet_guarantees(sqlite_demo_url):
+    at = open_page(sqlite_demo_url, "pages/exits.py", year=2018)
+    assert not at.exception, at.exception
+    assert metrics(at)["三保障缺项(户)"] == "—"
+    assert any("只登记当前值" in c.value and "2018年不判定" in c.value for c in at.caption)

@@ -201,8 +201,8 @@ def test_overview_funds_and_monitoring_cards(sqlite_demo_url, q):
     allocated = q.scalar(f"SELECT SUM(amount) FROM fund WHERE fund_id IN ({funds})", c=code)
     flows = dict(q.rows(f"SELECT kind, SUM(amount) FROM money_flow WHERE fund_id IN ({funds}) GROUP BY kind", c=code))
     assert allocated and flows
-    assert shown["拨付率(%)"] == f"{hround(100 * flows['拨付'] / allocated, 2):.2f}%"
-    assert shown["支出进度(%)"] == f"{hround(100 * flows['支出'] / allocated, 2):.2f}%"
+    assert shown["拨付率(%,占下达)"] == f"{hround(100 * flows['拨付'] / allocated, 2):.2f}%"
+    assert shown["支出进度(%,占下达)"] == f"{hround(100 * flows['支出'] / allocated, 2):.2f}%"
     objects, removed = q.rows("SELECT COUNT(*), SUM(CASE WHEN removed_date <= '2026-12-31' THEN 1 ELSE 0 END) "
                               "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= '2026-12-31'",
                               p=code[:6] + "%")[0]
