@@ -9,6 +9,7 @@ them for a figure shown. A float is rounded as it reads (``repr``: 2.675 → 2.6
 
 from __future__ import annotations
 
+import operator
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -45,10 +46,30 @@ def number(x, digits: int = 0, unit: str = "") -> str:
     return f"{v:,.{digits}f}{' ' + unit if unit else ''}"
 
 
+def _whole(x) -> int | None:
+    """``x`` as an int when it is a whole number (int, numpy int, 3.0, Decimal 3), else None."""
+    try:
+        return operator.index(x)  # int, numpy integer
+    except TypeError:
+        pass
+    try:
+        i = int(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return i if i == x else None
+
+
 def ratio(numerator, denominator, digits: int = 2, scale: int = 1) -> float | None:
     """numerator × ``scale`` ÷ denominator, rounded half up once from the exact quotient; None when no base."""
     if not denominator or denominator != denominator or numerator is None or numerator != numerator:
         return None
+    n, d = _whole(numerator), _whole(denominator)
+    if n is not None and d is not None:  # counts: exact integer arithmetic (fast; pct runs per village row)
+        num = n * scale * 10 ** digits
+        q, r = divmod(abs(num), abs(d))
+        if 2 * r >= abs(d):
+            q += 1
+        return (-q if (num < 0) != (d < 0) else q) / 10 ** digits
     try:
         exact = Fraction(_decimal(numerator)) * scale / Fraction(_decimal(denominator))
     except (ValueError, ArithmeticError):
