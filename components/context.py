@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from data_access.definitions import year_end_words
 from data_access.scope import Scope
 
 CONTEXT_KEY = "_page_context"
@@ -18,6 +19,12 @@ class User:
     name: str
     role: str  # codes.ROLES
     root: Scope  # the widest region this user may see
+
+    @property
+    def year_end(self) -> str:
+        """The moment the year's figures stand at, in words: "2025年底", or "2026年10月31日" in a year the data
+        stop before its end (``definitions.year_end_words``; never "年底" then)."""
+        return year_end_words(self.year, self.as_of)
 
     @property
     def masked(self) -> bool:
@@ -84,6 +91,12 @@ class PageContext:
     def reference_date(self) -> dt.date:
         """The date the year is read at: its 31 December, or the data's as-of date when earlier."""
         return min(dt.date(self.year, 12, 31), self.as_of)
+
+    @property
+    def year_end(self) -> str:
+        """The moment the year's figures stand at, in words: "2025年底", or "2026年10月31日" in a year the data
+        stop before its end (``definitions.year_end_words``; never "年底" then)."""
+        return year_end_words(self.year, self.as_of)
 
     @property
     def masked(self) -> bool:

@@ -133,7 +133,7 @@ with tab_attr:
           list(HOUSEHOLD_ATTRIBUTES) + sorted(set(df["attribute"]) - set(HOUSEHOLD_ATTRIBUTES)),
           "cause-by-attribute", "attribute")
 with tab_status:
-    st.caption(f"脱贫状态为{ctx.year}年末的状态。")
+    st.caption(f"脱贫状态为{ctx.year_end}的状态。")
     df = fetch(causes.cause_by_status, ctx, ctx.year)
     cross(df, "status", "状态", list(HOUSEHOLD_STATUSES), "cause-by-status", "status")
 with tab_year:

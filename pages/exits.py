@@ -10,6 +10,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import exits
+from data_access.definitions import definition
 
 ctx = current()
 
@@ -49,10 +50,10 @@ cards = [
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit},含其后返贫)", fmt.count(now[f"cum_exited_{measure}"]),
-        help=f"截至{ctx.year}年底脱贫过的建档立卡{measure_name},含其后返贫的户;{ctx.year}年底的已脱贫(不含返贫)见总览。"),
+        help=f"{definition('累计脱贫(含其后返贫)')}截至{ctx.year_end};{ctx.year_end}的已脱贫(不含返贫)见总览。"),
     Kpi("贫困发生率(%)", fmt.percent(now["incidence"]) if known(now["incidence"]) else "—", incidence_change,
         up_is_good=False,
-        help=f"{ctx.year}年末(未脱贫人口+返贫人口)÷农村户籍人口。"),
+        help=f"{definition('贫困发生率')}按{ctx.year_end}计。"),
 ]
 if ctx.present:  # one screen: the four figures beside this year's progress against the targets
     left, right = st.columns(2)
@@ -76,7 +77,7 @@ with right:
 
 
 # ---- warnings ----------------------------------------------------------------------------------------------
-st.subheader(f"预警({ctx.year}年末)")
+st.subheader(f"预警({ctx.year_end})")
 limit = exits.LIST_LIMIT
 lists = {
     "not_exited": fetch(exits.not_exited_list, ctx, ctx.year, limit=limit),
@@ -85,6 +86,8 @@ lists = {
     "unmet": fetch(exits.unmet_guarantees, ctx, ctx.year, limit=limit),
 }
 near, unmet = lists["near_line"], lists["unmet"]
+UNMET_CURRENT_ONLY = (f"住房、饮水、就学、参保状态只登记当前值(历史状态未保存),只判断{unmet['status_year']}年;"
+                      f"{ctx.year}年不判定,请选择{unmet['status_year']}年查看。")
 show([
     Kpi("未脱贫(户)", fmt.count(lists["not_exited"]["households"]),
         help=f"{fmt.count(lists['not_exited']['persons'])} 人"),
@@ -94,9 +97,12 @@ show([
         help=f"已脱贫户中最新年人均纯收入低于标准线或高出不足{margin:g}%:低于标准线 "
              f"{fmt.count(near['below_households'])} 户,高出不足{margin:g}% {fmt.count(near['near_households'])} 户。"),
     Kpi("三保障缺项(户)", fmt.count(unmet["households"]),
-        help="已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
-            f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。"),
+        help=("已脱贫户中两不愁三保障尚有未达标项:" + ";".join(
+            f"{exits.GUARANTEE_ITEMS[k]} {fmt.count(v)} 户" for k, v in unmet["by_item"].items()) + "。")
+        if unmet["judged"] else UNMET_CURRENT_ONLY),
 ])
+if not unmet["judged"]:
+    st.caption(f"三保障缺项:{UNMET_CURRENT_ONLY}")
 if near["unjudged_households"]:
     st.caption(f"另有 {fmt.count(near['unjudged_households'])} 户已脱贫户缺少收入记录或当年标准线,未作收入判断。")
 
@@ -106,6 +112,8 @@ names = {
     "near_line": f"收入临界({fmt.count(near['households'])} 户)",
     "unmet": f"三保障缺项({fmt.count(unmet['households'])} 户)",
 }
+if not unmet["judged"]:
+    del names["unmet"]
 LIST_COLUMNS = {
     "hh_id": "户编号", "head_name": "户主姓名", "town_name": "乡镇", "village_name": "行政村",
     "member_count": "家庭人口(人)", "main_cause": "主要致贫原因", "attribute": "贫困户属性",
@@ -144,7 +152,7 @@ if shown:
             result, "list-near-line", offset,
             {"income_year": "收入年度", "per_capita_net": "年人均纯收入(元)", "line": "标准线(元/人·年)",
              "line_kind": "标准线类别", "above_line_pct": "高于标准线(%)"},
-            formats={"年人均纯收入(元)": lambda v: f"{v:,.0f}", "收入年度": lambda v: str(int(v))})
+            formats={"年人均纯收入(元)": fmt.number, "收入年度": lambda v: str(int(v))})
     elif shown == "unmet":
         listing(
             result, "list-unmet", offset,
@@ -175,7 +183,7 @@ else:
     with left_v:
         show([
             Kpi("贫困村(个)", fmt.count(len(villages))),
-            Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year}年末已出列的贫困村。"),
+            Kpi("已出列(个)", fmt.count(int(villages["exited"].sum())), help=f"{ctx.year_end}已出列的贫困村。"),
             Kpi("未出列(个)", fmt.count(len(remaining)), up_is_good=False),
             Kpi("可出列(个)", fmt.count(int(remaining["below_threshold"].sum())),
                 help=f"未出列贫困村中贫困发生率已低于{threshold:g}%的,可列入出列计划。"),
@@ -190,7 +198,7 @@ else:
         if hit and st.button("进入该村查看", key="exits-drill-village"):
             widgets.set_region(hit["code"])
     else:
-        st.success(f"{ctx.year}年末全部 {len(villages)} 个贫困村均已出列。")
+        st.success(f"{ctx.year_end}全部 {len(villages)} 个贫困村均已出列。")
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
 
 # ---- exit procedure -------------------------------------------------------------------------------------------

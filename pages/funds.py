@@ -15,7 +15,11 @@ from components.figures import Figure
 from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_threshold, is_consolidation_year
 from data_access.queries import consolidation, funds
+from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
+from data_access.queries import funds
+from data_access.definitions import funds_rate_label
 
+MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
          "benefit": "户均投入", "problems": "数据问题"}
 IDLE_DAYS_DEFAULT = 90
@@ -45,16 +49,16 @@ else:
     cards.append(Figure(f"已拨付未支出({unit.name})", unit.text(total["paid"] - total["spent"], with_unit=False),
                         "在实施单位尚未支出", help="拨付 − 支出"))
 cards += [
-    Figure("拨付率(%)", fmt.percent(total["paid_rate"]), f"已拨付 {unit.text(total['paid'])}",
-           help=f"拨付率 = 拨付 ÷ {base_word}"),
-    Figure("支出进度(%)", fmt.percent(total["spent_rate"]), f"已支出 {unit.text(total['spent'])}",
-           help=f"支出进度 = 支出 ÷ {base_word}"),
+    Figure(funds_rate_label("拨付率", total["base"]), fmt.percent(total["paid_rate"]),
+           f"已拨付 {unit.text(total['paid'])}", help=f"拨付率 = 拨付 ÷ {base_word}"),
+    Figure(funds_rate_label("支出进度", total["base"]), fmt.percent(total["spent_rate"]),
+           f"已支出 {unit.text(total['spent'])}", help=f"支出进度 = 支出 ÷ {base_word}"),
 ]
 if ctx.present:  # one line of big figures, so the flow fits the first screen
     headline = [cards[0], *cards[2:]]
     st.html("<div style='font-size:1.4rem;line-height:1.5;white-space:nowrap'>" + " · ".join(
         f"{c.label.split('(')[0]} <b style='font-size:1.9rem'>{c.value}</b>"
-        f"{'' if c.label.endswith('(%)') else ' ' + unit.name}" for c in headline) + "</div>")
+        f"{'' if '(%' in c.label else ' ' + unit.name}" for c in headline) + "</div>")
 else:
     figures.row(cards, key="funds-figures")
 
@@ -110,10 +114,20 @@ def execution_table(df: pd.DataFrame, first: str, tunit: amounts.MoneyUnit) -> p
                                                                                                 "spent"]
     table = amounts.with_total(df[["name", *cols, "paid_rate", "spent_rate"]], "name", cols, tunit,
                                rate_cols={"paid_rate": ("paid", cols[0]), "spent_rate": ("spent", cols[0])})
+    base = "allocated" if cols[0] == "allocated" else "arranged"
     names = {"name": first, "allocated": f"下达({tunit.name})", "arranged": f"安排({tunit.name})",
              "paid": f"拨付({tunit.name})", "spent": f"支出({tunit.name})",
-             "paid_rate": "拨付率(%)", "spent_rate": "支出进度(%)"}
+             "paid_rate": funds_rate_label("拨付率", base), "spent_rate": funds_rate_label("支出进度", base)}
     return table.rename(columns=names)
+
+
+def execution_note(df: pd.DataFrame, tunit: amounts.MoneyUnit) -> None:
+    """The footnote when the rows, each rounded on its own, do not add up to the 合计 row."""
+    cols = ["allocated", "arranged", "paid", "spent"] if df["allocated"].notna().any() else ["arranged", "paid",
+                                                                                                "spent"]
+    note = amounts.columns_note(df, cols, tunit, MONEY_WORDS)
+    if note:
+        st.caption(note)
 
 
 def money_config(table: pd.DataFrame, tunit: amounts.MoneyUnit) -> dict:
@@ -221,6 +235,7 @@ elif view == "exec":
                 flow.apply(region=choice, source=sel.source, category=sel.category)
         st.caption(f"橙色:支出进度低于{ctx.region_name}整体({fmt.percent(overall)},灰色虚线);"
                    f"{'以下达为基数' if by == 'source' and by_allocation else '以安排为基数'};点击条形可筛选。")
+        execution_note(df, tunit)
 
     st.subheader(f"{ctx.year}年逐月累计进度与均衡进度")
     months = fetch(funds.monthly_progress, ctx, ctx.year, sel.source, sel.category)
@@ -243,8 +258,8 @@ elif view == "exec":
     munit = amounts.unit_for(total["base_amount"])
     table = pd.DataFrame({
         "月份": months["month"],
-        f"当月拨付({munit.name})": amounts.rounded_parts(months["paid"], munit) if len(months) else [],
-        f"当月支出({munit.name})": amounts.rounded_parts(months["spent"], munit) if len(months) else [],
+        f"当月拨付({munit.name})": amounts.own_values(months["paid"], munit),
+        f"当月支出({munit.name})": amounts.own_values(months["spent"], munit),
         f"累计拨付({munit.name})": [munit.value(v) for v in months["cum_paid"]],
         f"累计支出({munit.name})": [munit.value(v) for v in months["cum_spent"]],
         "拨付进度(%)": months["cum_paid_rate"], "支出进度(%)": months["cum_spent_rate"],
@@ -263,6 +278,7 @@ elif view == "alloc":
         st.info("没有资金记录。")
     else:
         show_table(execution_table(by_source, "资金来源", unit), unit)
+        execution_note(by_source, unit)
         st.caption(f"拨付率、支出进度以{'下达' if by_source['allocated'].notna().any() else '安排'}为基数。")
     detail = fetch(funds.allocations, ctx, ctx.year, sel.source, sel.category)
     st.subheader(f"资金下达明细(按文号,{unit.name})")
@@ -276,9 +292,13 @@ elif view == "alloc":
         table = table.rename(columns={
             "source": "资金来源", "doc_no": "文号", "name": "资金名称", "allocated_date": "下达日期",
             "allocated": f"下达({unit.name})", "arranged": f"安排({unit.name})", "paid": f"拨付({unit.name})",
-            "spent": f"支出({unit.name})", "paid_rate": "拨付率(%)", "spent_rate": "支出进度(%)"})
+            "spent": f"支出({unit.name})", "paid_rate": funds_rate_label("拨付率", total["base"]),
+            "spent_rate": funds_rate_label("支出进度", total["base"])})
         show_table(table, unit)
-        st.caption(f"拨付率、支出进度以{base_word}为基数;合计行各列与明细之和一致(按显示位数)。")
+        st.caption(f"拨付率、支出进度以{base_word}为基数。")
+        note = amounts.columns_note(shown, cols, unit, MONEY_WORDS, "明细各行")
+        if note:
+            st.caption(note)
 
 # ---- 项目清单 ----------------------------------------------------------------------------
 elif view == "projects":
@@ -317,9 +337,9 @@ elif view == "projects":
             "项目名称": plist["name"], "项目类别": plist["category"], "地点": plist["place_name"],
             "乡镇": plist["town_name"], "年度": plist["year"], "状态": plist["status"],
             f"预算({punit.name})": [punit.value(v) for v in plist["budget"]],
-            f"安排({punit.name})": amounts.rounded_parts(plist["arranged"], punit),
-            f"拨付({punit.name})": amounts.rounded_parts(plist["paid"], punit),
-            f"支出({punit.name})": amounts.rounded_parts(plist["spent"], punit),
+            f"安排({punit.name})": amounts.own_values(plist["arranged"], punit),
+            f"拨付({punit.name})": amounts.own_values(plist["paid"], punit),
+            f"支出({punit.name})": amounts.own_values(plist["spent"], punit),
             "计划开工": plist["planned_start"], "计划完工": plist["planned_end"],
             "实际开工": plist["actual_start"], "实际完工": plist["actual_end"],
             "受益户(户)": plist["beneficiary_households"], "受益贫困户(户)": plist["beneficiary_poor_households"],
@@ -365,9 +385,9 @@ elif view == "benefit":
         tot = table.index[-1]
         table.loc[tot, ["households", "persons"]] = [per["households"].sum(), per["persons"].sum()]
         arranged_total = int(per["arranged"].sum())
-        table.loc[tot, "per_household"] = round(arranged_total / per["households"].sum(), 2) \
+        table.loc[tot, "per_household"] = fmt.ratio(arranged_total, per["households"].sum()) \
             if per["households"].sum() else None
-        table.loc[tot, "per_person"] = round(arranged_total / per["persons"].sum(), 2) if per["persons"].sum() else None
+        table.loc[tot, "per_person"] = fmt.ratio(arranged_total, per["persons"].sum())
         table["outlier"] = table["outlier"].map(lambda v: "明显偏高" if v is True else "")
         table = table.rename(columns={"name": "地区", "arranged": f"安排资金({bunit.name})",
                                       "households": "建档立卡户(户)", "persons": "建档立卡人口(人)",
@@ -377,6 +397,9 @@ elif view == "benefit":
                            height=max(160, 36 * len(data)))
         st.caption(f"灰色虚线:有资金的{child_word or '地区'}户均中位数;橙色:超过中位数{funds.OUTLIER_FACTOR:g}倍。"
                    "户数为截至当年的建档立卡户(含已脱贫)。")
+        note = amounts.columns_note(per, ["arranged"], bunit, MONEY_WORDS)
+        if note:
+            st.caption(note)
     if ctx.scope.level != "village":
         villages = fetch(funds.per_beneficiary, ctx, ctx.year, sel.source, sel.category, "village", cumulative)
         odd = villages[villages["outlier"]]

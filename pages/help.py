@@ -16,6 +16,7 @@ from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD, SEQUENTIAL
 from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
+from data_access.definitions import definition
 from data_access.rules import month_end_windows, visit_period, visit_rate_label, window
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
@@ -76,10 +77,11 @@ if not ctx.present:
         Kpi("帮扶单位(个)", fmt.count(now["units"]), help=f"{period[1]:%Y-%m-%d} 有干部在本范围结对帮扶的单位"),
         Kpi("帮扶责任人(人)", fmt.count(now["cadres"])),
         Kpi("结对帮扶户(户)", fmt.count(now["assigned_households"])),
-        Kpi("每人结对(户)", "—" if pd.isna(now["households_per_cadre"]) else f"{now['households_per_cadre']:.1f}",
+        Kpi("每人结对(户)", fmt.number(now["households_per_cadre"], 1),
             help="结对关系数 ÷ 帮扶责任人数"),
         Kpi(RATE, fmt.percent(now["visit_rate"]), rate_delta if mode == "year" else None,
-            help=f"{modes[mode]}:{period_text};{prev_label}为 {fmt.percent(before['visit_rate'])}"),
+            help=f"{definition('入户率')}{modes[mode]}:{period_text};"
+                 f"{prev_label}为 {fmt.percent(before['visit_rate'])}"),
         Kpi("已入户(户)", fmt.count(now["visited_households"]), help=f"{period_text} 有入户走访的结对帮扶户"),
         Kpi(f"{days}天未入户(户)", fmt.count(no_hh["total"]), up_is_good=False,
             help=f"截至 {on:%Y-%m-%d},近{days}天没有入户走访记录的结对帮扶户"),

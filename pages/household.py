@@ -44,7 +44,7 @@ def dash(value) -> str:
 
 def in_wan(values) -> list:
     """元 -> 万元 with 4 decimals (exact to the 元); None stays None."""
-    return [None if v is None or v != v else round(float(v) / 10_000, 4) for v in values]
+    return [None if v is None or v != v else fmt.half_up(float(v) / 10_000, 4) for v in values]
 
 
 def table_with_export(df: pd.DataFrame, name: str, key: str, empty: str) -> None:
@@ -66,8 +66,8 @@ latest = known.iloc[-1] if not known.empty else None
 status = profile["status_at_year"]
 show([
     Kpi("家庭人口(人)", fmt.count(profile["member_count"])),
-    Kpi(f"{ctx.year}年末状态", status or "—"),
-    Kpi("人均纯收入(元)", f"{latest['per_capita_net']:,.0f}" if latest is not None else "—",
+    Kpi(f"{ctx.year_end}状态", status or "—"),
+    Kpi("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
     Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
         and latest["above_line_pct"] is not None else "—",
@@ -84,7 +84,7 @@ facts = {
     "户联系电话": profile["phone"],
 }
 if latest is not None:
-    st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year} 年末计。")
+    st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year_end}计。")
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts.items()):
     cols[i % 4].markdown(f"**{label}**:{dash(value)}")

@@ -14,6 +14,8 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import consolidation, monitoring
+from data_access.queries import monitoring
+from data_access.definitions import definition
 
 MONITORING_SINCE = 2021
 MARGIN_DEFAULT = 10
@@ -42,19 +44,20 @@ def change(key):
 if not ctx.present:
     show([
         Kpi("监测对象(户)", fmt.count(now["households"]), change("households"),
-            help=f"截至{year}年末累计识别的监测对象"),
+            help=f"{definition('监测对象')}截至{ctx.year_end}。"),
         Kpi("监测对象(人)", fmt.count(now["persons"]), change("persons")),
         Kpi("仍有风险(户)", fmt.count(now["at_risk_households"]), change("at_risk_households"), up_is_good=False,
-            help=f"{year}年末尚未风险消除"),
+            help=f"{ctx.year_end}尚未风险消除"),
         Kpi("风险消除率(%)", fmt.percent(now["removal_rate"]),
             fmt.signed(now["removal_rate"] - before["removal_rate"], 1)
             if before and before["removal_rate"] is not None and now["removal_rate"] is not None else None,
             help="已消除风险户数 ÷ 监测对象户数"),
         Kpi(f"{year}年新识别(户)", fmt.count(int(kinds["new_households"].sum()))),
-        Kpi("消除用时(天)", "—" if removal["avg_days"] is None else f"{removal['avg_days']:.0f}",
+        Kpi("消除用时(天)", fmt.number(removal["avg_days_whole"]),
             help=f"{year}年内风险消除的 {removal['removed_households']} 户,从识别到消除平均用了多少天"),
         Kpi("收入预警(户)", fmt.count(income["total"]), up_is_good=False,
-            help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度"),
+            help="已脱贫、未纳入监测、最新人均纯收入低于该收入年度的标准线或高出不足预警幅度。"
+                 + definition("收入对照线")),
         Kpi("健康预警(户)", fmt.count(health["total"]), up_is_good=False,
             help="有患大病或残疾成员、未纳入监测的脱贫户和一般农户"),
     ])
@@ -181,7 +184,7 @@ else:
     values = villages.assign(value=villages["at_risk_households"],
                              total=villages["households"].map(lambda v: f"{v:,} 户"),
                              removed=villages["removed_households"].map(lambda v: f"{v:,} 户"))
-    st.markdown(f"**{year}年末仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
+    st.markdown(f"**{ctx.year_end}仍有风险的监测对象(户),按村**  点击村下钻到该村的名单,点击乡镇名称放大到该乡镇。")
     clicked = maps.village_map(ctx, values, "仍有风险监测对象", "户", key="mon-map", method="quantile",
                                tooltip_columns={"total": "监测对象", "removed": "已消除风险"}, height=480)
     if clicked and clicked != ctx.scope.code:
@@ -212,7 +215,7 @@ left, right = st.columns([1, 2])
 with left:
     if removal["removed_households"]:
         st.metric(f"{year}年风险消除(户)", fmt.count(removal["removed_households"]))
-        st.metric("平均用时(天)", f"{removal['avg_days']:.0f}")
+        st.metric("平均用时(天)", fmt.number(removal["avg_days_whole"]))
         st.metric("最长用时(天)", fmt.count(removal["max_days"]))
     else:
         st.info(f"{year}年没有风险消除的监测对象。")
@@ -305,7 +308,7 @@ with tab_income:
     else:
         shown_lines = "、".join(f"{y}年{kind} {fmt.count(a)} 元" for y, (a, kind) in sorted(lines.items())[-2:])
         st.markdown(
-            f"**含义**:{year}年末已脱贫、当时不是监测对象(从未纳入或已风险消除)的建档立卡户中,"
+            f"**含义**:{ctx.year_end}已脱贫、当时不是监测对象(从未纳入或已风险消除)的建档立卡户中,"
             f"最新一年人均纯收入低于**该收入年度**的标准线,或高出不足 **{margin}%** 的农户"
             f"(收入按其所属年度的标准线判断,与户档案、查询、脱贫进度的收入临界同一规则;{shown_lines})。"
         )
@@ -336,7 +339,7 @@ with tab_income:
             })
 with tab_health:
     st.markdown(
-        f"**含义**:家中有成员健康状况登记为**患有大病**或**残疾**、{year}年末不是监测对象"
+        f"**含义**:家中有成员健康状况登记为**患有大病**或**残疾**、{ctx.year_end}不是监测对象"
         "(从未纳入或已风险消除)的已脱贫户和一般农户(未脱贫、返贫户已按贫困户帮扶,不在此列)。"
         "健康状况取最新登记;数据中没有登记日期,因而无法区分“新发”与早已有之,也没有灾情登记。"
     )

@@ -19,6 +19,7 @@ from data_access.report.palette import BAD, GOOD
 from data_access.queries import common, funds, monitoring, overview, villages
 from data_access.codes import is_consolidation_year
 from data_access.queries.villages import INDICATORS
+from data_access.definitions import definition, funds_rate_label
 
 ctx = current()
 if not ctx.present:
@@ -44,24 +45,32 @@ incidence_change = (fmt.signed(now["incidence"] - before["incidence"], 2)
                     and now["incidence"] != before["incidence"] else None)
 
 cards = [
-    Kpi("建档立卡户数(户)", fmt.count(now["registered_households"]), change("registered_households")),
-    Kpi("建档立卡人数(人)", fmt.count(now["registered_persons"]), change("registered_persons")),
-    Kpi("已脱贫户数(户)", fmt.count(now["exited_households"]), change("exited_households")),
-    Kpi("已脱贫人数(人)", fmt.count(now["exited_persons"]), change("exited_persons")),
-    Kpi("未脱贫户数(户)", fmt.count(now["not_exited_households"]), change("not_exited_households"), up_is_good=False),
-    Kpi("未脱贫人数(人)", fmt.count(now["not_exited_persons"]), change("not_exited_persons"), up_is_good=False),
-    Kpi("返贫户数(户)", fmt.count(now["returned_households"]), change("returned_households"), up_is_good=False),
-    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]), incidence_change, up_is_good=False),
+    Kpi("建档立卡户数(户)", fmt.count(now["registered_households"]), change("registered_households"),
+        help=definition("建档立卡户数")),
+    Kpi("建档立卡人数(人)", fmt.count(now["registered_persons"]), change("registered_persons"),
+        help=definition("建档立卡户数")),
+    Kpi("已脱贫户数(户)", fmt.count(now["exited_households"]), change("exited_households"), help=definition("已脱贫")),
+    Kpi("已脱贫人数(人)", fmt.count(now["exited_persons"]), change("exited_persons"), help=definition("已脱贫")),
+    Kpi("未脱贫户数(户)", fmt.count(now["not_exited_households"]), change("not_exited_households"), up_is_good=False,
+        help=definition("未脱贫")),
+    Kpi("未脱贫人数(人)", fmt.count(now["not_exited_persons"]), change("not_exited_persons"), up_is_good=False,
+        help=definition("未脱贫")),
+    Kpi("返贫户数(户)", fmt.count(now["returned_households"]), change("returned_households"), up_is_good=False,
+        help=definition("返贫")),
+    Kpi("贫困发生率(%)", fmt.percent(now["incidence"]), incidence_change, up_is_good=False,
+        help=definition("贫困发生率")),
     Kpi("贫困村(个)", fmt.count(now["poor_villages"])),
-    Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited")),
+    Kpi("已出列贫困村(个)", fmt.count(now["poor_villages_exited"]), change("poor_villages_exited"),
+        help=definition("已出列贫困村")),
     Kpi(f"资金{base_label}({unit})", fmt.money(money["allocated"] if money["base"] == "allocated"
                                              else money["arranged"], unit).replace(f" {unit}", "")),
-    Kpi("拨付率(%)", fmt.percent(money["paid_rate"])),
-    Kpi("支出进度(%)", fmt.percent(money["spent_rate"])),
-    Kpi("监测对象(户)", fmt.count(watch["households"])),
-    Kpi("监测对象(人)", fmt.count(watch["persons"])),
+    Kpi(funds_rate_label("拨付率", money["base"]), fmt.percent(money["paid_rate"]), help=definition("拨付率")),
+    Kpi(funds_rate_label("支出进度", money["base"]), fmt.percent(money["spent_rate"]), help=definition("支出进度")),
+    Kpi("监测对象(户)", fmt.count(watch["households"]), help=definition("监测对象")),
+    Kpi("监测对象(人)", fmt.count(watch["persons"]), help=definition("监测对象")),
     Kpi("风险消除率(%)", fmt.percent(watch["removal_rate"]),
-        help=f"已消除风险 {fmt.count(watch['removed_households'])} 户 ÷ 监测对象 {fmt.count(watch['households'])} 户"),
+        help=f"{definition('风险消除率')}已消除风险 {fmt.count(watch['removed_households'])} 户 ÷ "
+             f"监测对象 {fmt.count(watch['households'])} 户。"),
 ]
 ERA = is_consolidation_year(ctx.year)  # 2021 onward: the 巩固衔接 headline (components.era), no 贫困发生率
 
@@ -87,7 +96,9 @@ else:
     show(cards)
     st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
                f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
-               f"监测对象为截至{ctx.year}年底识别的。")
+               + (f"以安排为基数(与乡镇、村可比):拨付率 {fmt.percent(money['paid_rate_arranged'])},"
+                  f"支出进度 {fmt.percent(money['spent_rate_arranged'])}。" if money["base"] == "allocated" else "")
+               + f"监测对象为截至{ctx.year_end}识别的。")
     talking_points_panel(ctx)
 
 

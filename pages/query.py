@@ -57,7 +57,7 @@ show([
     Kpi("符合条件的户数(户)", fmt.count(totals["households"])),
     Kpi("符合条件的人数(人)", fmt.count(totals["persons"])),
 ], per_row=2)
-notes = [f"脱贫状态、监测与帮扶按 {ctx.year} 年末计"]
+notes = [f"脱贫状态、监测与帮扶按 {ctx.year_end}计"]
 if result["income_year"]:
     line = f",{result['line_kind']} {result['line']:,} 元" if result["line"] else ",该年无标准线数据"
     notes.append(f"收入为 {result['income_year']} 年年人均纯收入{line}")

@@ -59,10 +59,10 @@ show([
     Kpi("贫困发生率(%)", pct_text(row["incidence"])),
     Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
     Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
-        help=f"截至{ctx.year}年底识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
+        help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
     Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
-    Kpi("本年项目资金(万元)", f"{row['arranged'] / amounts.YUAN_PER_WAN:,.2f}",
+    Kpi("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
 ])
 
@@ -96,7 +96,7 @@ with tabs[0]:
 with tabs[1]:
     mix = fetch(causes.cause_mix, ctx, ctx.year)
     if mix.empty:
-        st.info(f"截至{ctx.year}年底本村没有建档立卡户。")
+        st.info(f"截至{ctx.year_end}本村没有建档立卡户。")
     else:
         chart = alt.Chart(mix).mark_bar(color=GOOD).encode(
             y=alt.Y("cause:N", sort="-x", title=None), x=alt.X("households:Q", title="户"),
@@ -107,7 +107,7 @@ with tabs[1]:
         table = pd.DataFrame({"主要致贫原因": mix["cause"], "户数(户)": mix["households"],
                               "占比·户(%)": mix["households_pct"], "人数(人)": mix["persons"],
                               "占比·人(%)": mix["persons_pct"]})
-        st.markdown(f"**{ctx.year}年底建档立卡户的主要致贫原因(户)**")
+        st.markdown(f"**{ctx.year_end}建档立卡户的主要致贫原因(户)**")
         with_table(chart, table, key="village-causes", height=max(160, 32 * len(mix)))
 
 with tabs[2]:
@@ -117,14 +117,14 @@ with tabs[2]:
     else:
         this_year = projects[projects["year"] == ctx.year]
         st.markdown(f"{ctx.year}年项目 **{len(this_year)}** 个,安排资金 "
-                    f"**{this_year['arranged'].sum() / amounts.YUAN_PER_WAN:,.2f} 万元**,逾期 "
+                    f"**{fmt.money(this_year['arranged'].sum(), '万元')}**,逾期 "
                     f"**{int(this_year['late'].sum())}** 个;历年项目共 {len(projects)} 个。")
         table = pd.DataFrame({
             "年度": projects["year"], "项目名称": projects["name"], "类别": projects["category"],
-            "状态": projects["status"], "预算(万元)": (projects["budget"] / amounts.YUAN_PER_WAN).round(2),
-            "安排(万元)": (projects["arranged"] / amounts.YUAN_PER_WAN).round(2),
-            "拨付(万元)": (projects["paid"] / amounts.YUAN_PER_WAN).round(2),
-            "支出(万元)": (projects["spent"] / amounts.YUAN_PER_WAN).round(2),
+            "状态": projects["status"], "预算(万元)": [amounts.WAN.value(v) for v in projects["budget"]],
+            "安排(万元)": [amounts.WAN.value(v) for v in projects["arranged"]],
+            "拨付(万元)": [amounts.WAN.value(v) for v in projects["paid"]],
+            "支出(万元)": [amounts.WAN.value(v) for v in projects["spent"]],
             "计划完工": projects["planned_end"], "实际完工": projects["actual_end"],
             "逾期": ["是" if x else "" for x in projects["late"]],
             "受益户(户)": projects["beneficiary_households"], "项目编号": projects["project_id"],
@@ -153,10 +153,10 @@ with tabs[3]:
 with tabs[4]:
     objects = fetch(villages.monitoring_objects, ctx, ctx.year)
     if objects.empty:
-        st.info(f"截至{ctx.year}年底本村没有防返贫监测对象。")
+        st.info(f"截至{ctx.year_end}本村没有防返贫监测对象。")
     else:
         at_risk = objects[objects["at_risk"]]
-        st.markdown(f"截至{ctx.year}年底识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
+        st.markdown(f"截至{ctx.year_end}识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
                     f"风险未消除 **{len(at_risk)}** 户 {int(at_risk['persons'].sum())} 人。")
         st.dataframe(pd.DataFrame({
             "户主": objects["head_name"], "户编号": objects["hh_id"], "监测类型": objects["kind"],
@@ -175,7 +175,7 @@ with tabs[5]:
             "联系电话": homes["phone"], "村民小组": homes["natural_village"], "户类型": homes["kind"],
             "人数(人)": homes["member_count"], "贫困户属性": homes["attribute"], "主要致贫原因": homes["main_cause"],
             "识别年度": homes["identified_year"].astype("Int64"), "脱贫年度": homes["exit_year"].astype("Int64"),
-            f"{ctx.year}年底状态": homes["status"], "监测对象": ["是" if m else "" for m in homes["monitoring"]],
+            f"{ctx.year_end}状态": homes["status"], "监测对象": ["是" if m else "" for m in homes["monitoring"]],
         })
         st.markdown(f"共 {len(homes)} 户(含非建档立卡的监测户)。点选一行打开户档案。"
                     + ("证件号码和电话已脱敏。" if ctx.masked else ""))

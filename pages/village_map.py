@@ -23,11 +23,11 @@ visit_start, visit_end = villages.visit_period(ctx.year, as_of)
 VISIT_RATE = villages.indicator_label("visit_rate", ctx.year, as_of)  # the label names its period
 late_cut = villages.late_cutoff(ctx.year, as_of)
 DEFINITIONS = {
-    "incidence": f"贫困发生率 = {ctx.year}年底贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。",
-    "not_exited_persons": f"{ctx.year}年底仍未脱贫的建档立卡人口(不含返贫)。",
-    "exit_progress": f"脱贫进度 = {ctx.year}年底已脱贫户 ÷ 建档立卡户(按户)。",
-    "monitoring_households": f"截至{ctx.year}年底识别的防返贫监测对象(户),含已消除风险的。",
-    "monitoring_at_risk": f"截至{ctx.year}年底识别、且当时风险尚未消除的监测对象(户)。",
+    "incidence": f"贫困发生率 = {ctx.year_end}贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。",
+    "not_exited_persons": f"{ctx.year_end}仍未脱贫的建档立卡人口(不含返贫)。",
+    "exit_progress": f"脱贫进度 = {ctx.year_end}已脱贫户 ÷ 建档立卡户(按户)。",
+    "monitoring_households": f"截至{ctx.year_end}识别的防返贫监测对象(户),含已消除风险的。",
+    "monitoring_at_risk": f"截至{ctx.year_end}识别、且当时风险尚未消除的监测对象(户)。",
     "visit_rate": f"{VISIT_RATE} = {visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末在结对的户"
                   f"(只计“入户走访”,不计电话联系、政策宣讲)。",
     "funds_per_person": f"{ctx.year}年安排到本村项目的资金 ÷ 本村建档立卡人数;乡镇级项目不计入各村。",
@@ -112,8 +112,8 @@ def data_table():
         "脱贫进度(%)": df["exit_progress"], "监测对象(户)": df["monitoring_households"],
         "风险未消除(户)": df["monitoring_at_risk"], "结对户(户)": df["assigned_households"],
         "入户走访户(户)": df["visited_households"], f"{VISIT_RATE}(%)": df["visit_rate"],
-        "安排资金(万元)": (df["arranged"] / amounts.YUAN_PER_WAN).round(2),
-        "人均资金投入(元/人)": df["funds_per_person"].round(0), "本年项目(个)": df["projects"],
+        "安排资金(万元)": [amounts.WAN.value(v) for v in df["arranged"]],
+        "人均资金投入(元/人)": fmt.half_up_all(df["funds_per_person"]), "本年项目(个)": df["projects"],
         "逾期项目(个)": df["late_projects"],
     })
     order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")

@@ -286,3 +286,15 @@ def middleware_headers(middleware, upstream: list[tuple[bytes, bytes]]) -> list[
 
     asyncio.run(middleware(app)({"type": "http"}, receive, send))
     return sent[0]["headers"]
+
+
+# ---- rounding ----------------------------------------------------------------
+
+
+def hround(x, digits: int = 0):
+    """An expected figure rounded as the product rounds: 四舍五入 (half up; ``round`` rounds half to even, so
+    an independent check must not use it). An int result for ``digits`` 0, like ``round(x)``."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return int(q) if digits == 0 else float(q)

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from bench import concurrency, run
+from tests.helpers import hround
 
 ROOT = run.ROOT
 
@@ -199,4 +200,4 @@ def test_child_incidence_at_province_and_city_scope(province_sqlite, sql, level)
         assert rural > 0
         assert int(ranking.loc[code, "rural_population"]) == rural == int(by_year.loc[code, "rural_population"])
         assert int(ranking.loc[code, "poor_persons"]) == poor == int(by_year.loc[code, "poor_persons"])
-        assert ranking.loc[code, "incidence"] == pytest.approx(round(100 * poor / rural, 2))
+        assert ranking.loc[code, "incidence"] == pytest.approx(hround(100 * poor / rural, 2))

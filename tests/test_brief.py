@@ -18,7 +18,7 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, open_page, pick_scopes
+from tests.helpers import COUNTY_CODE, hround, open_page, pick_scopes
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -65,7 +65,7 @@ def sql_registry(q, code: str, year: int) -> dict:
                     f"AND ((h.exit_year IS NULL OR h.exit_year > :y) OR ({returned}))", lo=lo, hi=hi, y=year)
     rural = q.scalar("SELECT coalesce(sum(rural_population), 0) FROM region WHERE level = 'village' "
                      "AND code BETWEEN :lo AND :hi", lo=lo, hi=hi)
-    out["incidence"] = round(100.0 * int(poor) / int(rural), 2) if rural else None
+    out["incidence"] = hround(100.0 * int(poor) / int(rural), 2) if rural else None
     return out
 
 
@@ -216,9 +216,9 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
         (said,) = grab(r"已支出([\d,.]+(?:万元|亿元))", text)
         assert said == money_text(mine["spent"], largest)
         if base:
-            (rate,) = grab(r"拨付率([\d.]+%)", text)
+            (rate,) = grab(r"拨付率\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["paid"], base) == f"{page_money['paid_rate']:.2f}%"
-            (rate,) = grab(r"支出进度([\d.]+%)", text)
+            (rate,) = grab(r"支出进度\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["spent"], base) == f"{page_money['spent_rate']:.2f}%"
     else:
         assert "扶贫资金" not in text

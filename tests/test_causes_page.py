@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.db import get_engine
-from tests.helpers import like, metrics, open_page, scopes, table_with
+from tests.helpers import hround, like, metrics, open_page, scopes, table_with
 
 PAGE = "pages/causes.py"
 
@@ -68,5 +68,5 @@ def test_cause_page_presentation_mode(sqlite_demo_url, levels):
         mix = table_with(at, "主要致贫原因")
         households = int(mix["户数(户)"].sum())
         top = mix.sort_values("户数(户)", ascending=False).iloc[0]
-        share = round(100 * int(top["户数(户)"]) / households, 2)
+        share = hround(100 * int(top["户数(户)"]) / households, 2)
         assert any(f"主要致贫原因(占建档立卡户数):{top['主要致贫原因']} {share:.2f}%" in m.value for m in at.markdown)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.queries import causes, overview
-from tests.helpers import like, rows, scopes
+from tests.helpers import hround, like, rows, scopes
 
 YEARS = (2016, 2020, 2026)
 
@@ -43,8 +43,8 @@ def test_cause_mix(registry_engine, year):
         assert dict(zip(got["cause"], got["persons"])) == persons
         total_h, total_p = sum(households.values()), sum(persons.values())
         for r in got.itertuples():
-            assert r.households_pct == round(100 * households[r.cause] / total_h, 2)
-            assert r.persons_pct == round(100 * persons[r.cause] / total_p, 2)
+            assert r.households_pct == hround(100 * households[r.cause] / total_h, 2)
+            assert r.persons_pct == hround(100 * persons[r.cause] / total_p, 2)
         assert list(got["households"]) == sorted(got["households"], reverse=True)
         head = overview.registry_counts(registry_engine, scope, year)
         assert (total_h, total_p) == (head["registered_households"], head["registered_persons"])
@@ -128,7 +128,7 @@ def test_cause_combinations_and_other_causes(registry_engine, year):
         got = causes.other_cause_counts(registry_engine, scope, year)
         assert as_counts(got, "cause") == {(k,): tuple(v) for k, v in secondary.items()}
         for r in got.itertuples():
-            assert r.households_pct == round(100 * secondary[r.cause][0] / len(households), 2)
+            assert r.households_pct == hround(100 * secondary[r.cause][0] / len(households), 2)
     county = scopes(registry_engine)[0]
     assert causes.other_cause_counts(registry_engine, county, 2026)["households"].sum() > 0
 

@@ -1,8 +1,10 @@
-"""The Sankey built from the flow: every level sums to the one above, labels add up to the last digit."""
+"""The Sankey built from the flow: every level sums to the one above; each label shows its own amount rounded
+half up (四舍五入), never nudged, and a footnote says when a level's rounded labels do not add up."""
 
 from __future__ import annotations
 
 import random
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -70,34 +72,45 @@ def test_flow_nodes_conserve_money(registry_engine, sql, county_scope, year):
                 assert sum(sources.values()) == total["arranged"]
             if scope.level == "village":
                 assert all(n.kind != "place" for n in nodes)
-            # the spec's labels: each level adds up to the rounded total, to the last digit shown
+            # the spec's labels: each its own amount rounded half up on the exact 元 (no largest remainder)
             unit = amounts.unit_for(total["base_amount"])
             spec = flow_view.spec(nodes, links, unit)
-            labels = {d["name"]: float(d["label"]["formatter"].rsplit(" ", 1)[1].replace(",", ""))
-                      for d in spec["series"][0]["data"]}
+            labels = {d["name"]: d["label"]["formatter"].rsplit(" ", 1)[1] for d in spec["series"][0]["data"]}
+            gaps = False
             for depth in {n.depth for n in nodes}:
                 level = [n for n in nodes if n.depth == depth]
-                shown = round(sum(labels[n.name] for n in level), unit.digits)
-                assert shown == round(unit.value(sum(n.amount for n in level)), unit.digits)
                 for n in level:
-                    assert abs(labels[n.name] - n.amount / unit.divisor) <= unit.step / unit.divisor + 1e-12
+                    assert labels[n.name] == half_up_text(n.amount, unit), n.label
+                exact = sum(Decimal(labels[n.name].replace(",", "")) for n in level)
+                gaps |= exact != Decimal(half_up_text(sum(n.amount for n in level), unit).replace(",", ""))
+            assert (flow_view.rounding_note(nodes, unit) is not None) == gaps
             table = flow_view.links_table(nodes, links, unit)
             assert len(table) == len(links)
 
 
-def test_rounded_parts_add_up_and_stay_close():
+def half_up_text(yuan: int, unit) -> str:
+    """Independent 四舍五入 of an amount in 元 to the unit's digits, as text with separators."""
+    q = (Decimal(int(yuan)) / unit.divisor).quantize(Decimal(1).scaleb(-unit.digits), rounding=ROUND_HALF_UP)
+    return f"{q:,}"
+
+
+def test_each_part_is_its_own_rounded_value_and_a_note_says_when_they_do_not_add_up():
     rng = random.Random(5)
     for unit in (amounts.MoneyUnit("亿元", 100_000_000, 4), amounts.MoneyUnit("万元", 10_000, 2)):
         for _ in range(300):
             values = [rng.randint(0, 5 * 10 ** 9) for _ in range(rng.randint(1, 25))]
-            parts = amounts.rounded_parts(values, unit)
-            assert round(sum(parts), unit.digits) == unit.value(sum(values))
-            for p, v in zip(parts, values):
-                assert abs(p - v / unit.divisor) < unit.step / unit.divisor + 1e-9
-    # independent rounding would break the sum here: 3 × 0.33335 亿 → 1.0000 ≠ 3 × 0.3334
+            parts = amounts.own_values(values, unit)
+            assert [f"{p:,.{unit.digits}f}" for p in parts] == [half_up_text(v, unit) for v in values]
+            adds_up = sum(Decimal(half_up_text(v, unit).replace(",", "")) for v in values) == Decimal(
+                half_up_text(sum(values), unit).replace(",", ""))
+            assert (amounts.parts_note(values, unit) is None) == adds_up
+    # 3 × 0.33335 亿: each part reads 0.3334 (its own value, not nudged to 0.3333), the total 1.0001
     unit = amounts.unit_for(10 ** 8)
-    parts = amounts.rounded_parts([33_335_000] * 3, unit)
-    assert round(sum(parts), 4) == unit.value(100_005_000) == 1.0001
+    assert amounts.own_values([33_335_000] * 3, unit) == [0.3334] * 3
+    assert amounts.parts_gap([33_335_000] * 3, unit) == 0.0001
+    assert "1.0001 亿元" in amounts.parts_note([33_335_000] * 3, unit)
+    # the issue's 0.1068 亿元 (10,675,000 元) shows 0.1068, not 0.1067
+    assert amounts.own_values([10_675_000], unit) == [0.1068]
 
 
 def test_same_label_at_two_nodes_keeps_both(registry_engine, county_scope):

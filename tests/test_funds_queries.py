@@ -16,6 +16,7 @@ import pytest
 
 from data_access.queries import funds
 from data_access.scope import Scope
+from tests.helpers import hround
 
 YEARS = (2019, 2023, 2025, 2026)
 FEW_YEARS = (2019, 2026)  # 2019: a project with no place; 2026: the year in progress, spending over payment
@@ -110,7 +111,7 @@ def child_expr(scope: Scope) -> str:
 
 
 def rate(n, d):
-    return round(100 * n / d, 2) if d else None
+    return hround(100 * n / d, 2) if d else None
 
 
 def filters(q, scope, year):
@@ -257,7 +258,7 @@ def test_monthly_progress_by_hand(registry_engine, q, year):
                 cum_sum = sum(a for k, d, a in moves if k == kind and d <= end)
                 assert getattr(row, col) == month_sum and getattr(row, cum) == cum_sum
             assert row.cum_spent_rate == rate(row.cum_spent, base)
-            assert row.even_pace == round(100 * row.month / 12, 2)
+            assert row.even_pace == hround(100 * row.month / 12, 2)
 
 
 # ---- allocations and projects -------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_per_beneficiary_matches_sql(registry_engine, q, year, cumulative):
                 town_level = digits == 12 and r.code.endswith("000")
                 assert not town_level
                 assert (r.arranged, r.households, r.persons) == (money.get(r.code, 0), hh, persons)
-                assert r.per_household == (round(r.arranged / hh, 2) if hh else None) or (
+                assert r.per_household == (hround(r.arranged / hh, 2) if hh else None) or (
                     not hh and r.per_household != r.per_household)
             # Money that is on no region of this level: one row each for 乡镇本级 and 地点缺失.
             extra = got[got["code"].isna()]

@@ -14,7 +14,7 @@ import pytest
 
 from data_access.queries import help as helpq
 from data_access.rules import HOME_VISIT_KINDS, MATCHING_MEASURES, month_end_windows, window
-from tests.helpers import day
+from tests.helpers import day, hround
 from tests.helpers import scopes as county_town_village
 
 AS_OF = dt.date(2026, 10, 31)
@@ -75,7 +75,7 @@ class Raw:
 
 
 def pct(n, d):
-    return round(100 * n / d, 2) if d else None
+    return hround(100 * n / d, 2) if d else None
 
 
 def check_row(row, f):

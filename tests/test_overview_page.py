@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import DEMO_SEED, metrics, open_page, scopes, texts
+from tests.helpers import DEMO_SEED, hround, metrics, open_page, scopes, texts
 
 YEAR = 2018
 
@@ -25,7 +25,7 @@ def registry(q, prefix: str, year: int) -> dict:
     rural = q.scalar("SELECT COALESCE(SUM(rural_population),0) FROM region WHERE level='village' AND code LIKE :p",
                      p=prefix + "%")
     return {"hh": hh, "persons": persons, "exited_p": ex_p, "not_exited_p": persons - ex_p - ret_p,
-            "incidence": round(100 * (persons - ex_p) / rural, 2) if rural else None}
+            "incidence": hround(100 * (persons - ex_p) / rural, 2) if rural else None}
 
 
 def count(n) -> str:
@@ -207,8 +207,8 @@ def test_overview_funds_and_monitoring_cards(sqlite_demo_url, q):
     allocated = q.scalar(f"SELECT SUM(amount) FROM fund WHERE fund_id IN ({funds})", c=code)
     flows = dict(q.rows(f"SELECT kind, SUM(amount) FROM money_flow WHERE fund_id IN ({funds}) GROUP BY kind", c=code))
     assert allocated and flows
-    assert shown["拨付率(%)"] == f"{round(100 * flows['拨付'] / allocated, 2):.2f}%"
-    assert shown["支出进度(%)"] == f"{round(100 * flows['支出'] / allocated, 2):.2f}%"
+    assert shown["拨付率(%,占下达)"] == f"{hround(100 * flows['拨付'] / allocated, 2):.2f}%"
+    assert shown["支出进度(%,占下达)"] == f"{hround(100 * flows['支出'] / allocated, 2):.2f}%"
     objects, removed = q.rows("SELECT COUNT(*), SUM(CASE WHEN removed_date <= '2026-12-31' THEN 1 ELSE 0 END) "
                               "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= '2026-12-31'",
                               p=code[:6] + "%")[0]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from data_access.queries import common, funds, monitoring, overview, places, villages
-from tests.helpers import like, one, scopes
+from tests.helpers import hround, like, one, scopes
 
 YEARS = (2014, 2016, 2018, 2020, 2026)
 
@@ -38,7 +38,7 @@ def test_headline_matches_sql(registry_engine, year):
         assert got["not_exited_households"] == reg[0] - exited[0] - returned[0]
         assert got["poor_persons"] == reg[1] - exited[1]
         assert got["rural_population"] == rural
-        assert got["incidence"] == (round(100 * (reg[1] - exited[1]) / rural, 2) if rural else None)
+        assert got["incidence"] == (hround(100 * (reg[1] - exited[1]) / rural, 2) if rural else None)
         assert (got["poor_villages"], got["poor_villages_exited"]) == (villages, villages_out)
 
 
@@ -108,8 +108,8 @@ def test_fund_totals(registry_engine, year):
                        "WHERE f.county_code=:c AND f.year=:y AND m.kind=:k", c=county.code, y=year, k=k)[0])
                    for k in ("拨付", "支出"))
     assert (got["allocated"], got["arranged"], got["paid"], got["spent"]) == (allocated, arranged, paid, spent)
-    assert got["paid_rate"] == (round(100 * paid / allocated, 2) if allocated else None)
-    assert got["spent_rate"] == (round(100 * spent / allocated, 2) if allocated else None)
+    assert got["paid_rate"] == (hround(100 * paid / allocated, 2) if allocated else None)
+    assert got["spent_rate"] == (hround(100 * spent / allocated, 2) if allocated else None)
     t = funds.totals(registry_engine, town, year)
     t_arranged = one(registry_engine, "SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN project p ON "
                      "p.project_id=a.project_id WHERE p.town_code=:t AND p.year=:y", t=town.code, y=year)[0]

@@ -10,6 +10,7 @@ import pytest
 
 from data_access.queries import overview, villages
 from data_access.scope import Scope
+from tests.helpers import hround
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -22,7 +23,7 @@ def scopes(q):
 
 
 def rate(num, den, digits=2):
-    return None if not den else round(100.0 * num / den, digits)
+    return None if not den else hround(100.0 * num / den, digits)
 
 
 def same(a, b):
@@ -73,7 +74,7 @@ def expected_village(q, code: str, year: int) -> dict:
         "monitoring_households": mon[0], "monitoring_at_risk": mon[1] or 0,
         "assigned_households": len(assigned), "visited_households": len(assigned & visited),
         "visit_rate": rate(len(assigned & visited), len(assigned)),
-        "arranged": arranged, "funds_per_person": round(arranged / registered[1], 2) if registered[1] else None,
+        "arranged": arranged, "funds_per_person": hround(arranged / registered[1], 2) if registered[1] else None,
         "projects": len(projects), "late_projects": late,
     }
 

@@ -62,7 +62,7 @@ def compare_bars(here: pd.DataFrame, base: pd.DataFrame, measure: str, here_name
     share = f"{measure}_pct"
     merged = pd.merge(here[["cause", share]], base[["cause", share]], on="cause", how="outer",
                       suffixes=("_here", "_base")).fillna(0.0)
-    merged["diff"] = (merged[f"{share}_here"] - merged[f"{share}_base"]).round(2)
+    merged["diff"] = fmt.half_up_all(merged[f"{share}_here"] - merged[f"{share}_base"], 2)
     order = list(here.sort_values(measure, ascending=False)["cause"]) + [
         c for c in merged["cause"] if c not in set(here["cause"])]
     long = pd.concat([
@@ -293,7 +293,8 @@ def cause_matrix(df: pd.DataFrame, *, col: str, row: str = "cause", measure: str
     unit = UNITS[measure]
     data = df.copy()
     group = col if share_within == col else row
-    data["share"] = (100.0 * data[measure] / data.groupby(group)[measure].transform("sum")).round(1)
+    data["share"] = [fmt.ratio_pct(n, d, 1) for n, d in zip(data[measure],
+                                                              data.groupby(group)[measure].transform("sum"))]
     cols = [c for c in col_order if c in set(data[col])]
     rows = [r for r in row_order if r in set(data[row])]
     wide = data.pivot_table(index=row, columns=col, values=measure, fill_value=0, aggfunc="sum")

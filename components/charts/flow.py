@@ -22,7 +22,7 @@ from data_access.queries.funds import NO_PLACE, TOWN_LEVEL, UNARRANGED
 from data_access.scope import Scope
 
 from ..widgets import breadcrumb, go
-from data_access.report.money import MoneyUnit, rounded_parts
+from data_access.report.money import MoneyUnit, parts_gap
 from ..context import PageContext
 from data_access.report.palette import BAD, CATEGORICAL, NEUTRAL
 from ..shell.theme import FONT_STACK
@@ -217,15 +217,12 @@ def _escape(text: str) -> str:
 
 
 def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, compact: bool = False) -> dict:
-    """The ECharts option: node labels carry their amounts, rounded so each level adds up.
+    """The ECharts option: each node label carries its own amount, rounded on its own (四舍五入; no part is
+    nudged so that a level adds up: ``rounding_note`` says when it does not).
 
     ``compact``: tighter gaps for a fixed, small height (presentation mode).
     """
-    shown: dict[str, float] = {}
-    for depth in sorted({n.depth for n in nodes}):
-        level = [n for n in nodes if n.depth == depth]
-        for n, v in zip(level, rounded_parts([n.amount for n in level], unit)):
-            shown[n.name] = v
+    shown = {n.name: unit.value(n.amount) for n in nodes}
     colour = {}
     for i, n in enumerate(n for n in nodes if n.depth == 0):
         colour[n.name] = SOURCE_COLOURS.get(n.key) or CATEGORICAL[i % len(CATEGORICAL)]
@@ -259,6 +256,23 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
     }
 
 
+def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = ()) -> str | None:
+    """A footnote when, at some level, the node labels or the 数据表's ribbons (each rounded on its own) do not
+    add up to the level's rounded total; None when every level adds up."""
+    depth_of = {n.name: n.depth for n in nodes}
+    gaps = []
+    for depth in sorted(set(depth_of.values())):
+        node_gap = parts_gap([n.amount for n in nodes if n.depth == depth], unit)
+        link_gap = parts_gap([v for a, _, v in links if depth_of.get(a) == depth], unit)
+        for gap, what in ((node_gap, f"{LEVEL_TITLES[min(depth, 3)]}各节点"),
+                          (link_gap, f"数据表“{LEVEL_TITLES[min(depth, 3)]} →”各行")):
+            if gap:
+                gaps.append(f"{what}之和{'多' if gap > 0 else '少'} {abs(gap):,.{unit.digits}f}")
+    if not gaps:
+        return None
+    return f"注:金额分别四舍五入,{';'.join(gaps)} {unit.name}(与该层合计相比),为舍入所致。"
+
+
 def height_for(nodes: list[Node]) -> int:
     per_depth: dict[int, int] = {}
     for n in nodes:
@@ -272,7 +286,7 @@ def _title(n: Node) -> str:
 
 
 def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit) -> pd.DataFrame:
-    """The numbers of the chart: every ribbon, by level, in ``unit`` (each level adds up)."""
+    """The numbers of the chart: every ribbon, by level, in ``unit`` (each rounded on its own)."""
     by_name = {n.name: n for n in nodes}
     rows = [(by_name[a].depth, _title(by_name[a]) + " → " + _title(by_name[b]),
              by_name[a].label, by_name[b].label, v) for a, b, v in links]
@@ -280,8 +294,8 @@ def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: Mone
     out = []
     for depth in sorted({r[0] for r in rows}):
         level = [r for r in rows if r[0] == depth]
-        for r, v in zip(level, rounded_parts([r[4] for r in level], unit)):
-            out.append({"层级": r[1], "从": r[2], "到": r[3], f"金额({unit.name})": v})
+        for r in level:
+            out.append({"层级": r[1], "从": r[2], "到": r[3], f"金额({unit.name})": unit.value(r[4])})
     return pd.DataFrame(out)
 
 
@@ -324,6 +338,9 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
         )
         if not max_height:
             st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
+        note = rounding_note(nodes, unit, links)
+        if note:
+            st.caption(note)
     with tab_table:
         st.dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
                      column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import region as R
+from ..report.formatting import half_up, half_up_all, ratio, ratio_pct  # noqa: F401 (四舍五入, for the queries)
 from ..rules import in_registry, poor_at
 from ..scope import Scope
 from ..summary import read as summary
@@ -60,10 +61,9 @@ def frame(engine: Engine, stmt, columns: list[str] | None = None) -> pd.DataFram
 
 
 def pct(numerator, denominator) -> float | None:
-    """Percentage rounded to 2 decimals; None when the denominator is 0."""
-    if not denominator:
-        return None
-    return round(100.0 * float(numerator) / float(denominator), 2)
+    """Percentage rounded to 2 decimals, 四舍五入 from the exact quotient (1/32 → 3.13, where Python's
+    ``round`` gives 3.12); None when the denominator is 0."""
+    return ratio_pct(numerator, denominator, 2)
 
 
 # ---- a figure two subjects show ------------------------------------------------------

@@ -29,7 +29,7 @@ from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..schema import visit as V
 from ..scope import Scope
-from .common import frame
+from .common import frame, half_up, ratio
 
 
 def _in_scope(scope: Scope, hh_id: str):
@@ -102,9 +102,9 @@ def household_income(engine: Engine, scope: Scope, hh_id: str) -> pd.DataFrame:
     kind = dict(zip(lines["year"], lines["kind"]))
     df["line"] = [int(amount[y]) if y in amount else None for y in df["year"]]
     df["line_kind"] = [kind.get(y) for y in df["year"]]
-    df["above_line_pct"] = [round((float(v) - a) * 100.0 / a, 2) if a else None
+    df["above_line_pct"] = [ratio(v - a, a, 2, 100) if a else None
                             for v, a in zip(df["per_capita_net"], df["line"])]
-    df["per_capita_net"] = [round(float(v), 2) for v in df["per_capita_net"]]
+    df["per_capita_net"] = [half_up(v, 2) for v in df["per_capita_net"]]
     return df
 
 

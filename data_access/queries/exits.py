@@ -15,6 +15,7 @@ from ..codes import (
     COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, REGION_LEVEL_DIGITS,
 )
 from ..schema import exit_target as T
+from ..schema import meta as M
 from ..schema import household as H
 from ..schema import income as I
 from ..schema import person as P
@@ -24,7 +25,7 @@ from ..scope import Scope
 from ..rules import (
     ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, not_exited_by, poor_at, returned_by,
 )
-from .common import count_if, frame, pct, people_if, region_in, yearly
+from .common import count_if, frame, half_up, pct, people_if, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
@@ -259,7 +260,7 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     with engine.connect() as conn:
         households, persons, below_n, unjudged_n = map(int, conn.execute(totals).one())
     df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
-    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    df["above_line_pct"] = [half_up(x, 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
             "near_households": households - below_n, "unjudged_households": unjudged_n, "rows": df}
 
@@ -302,7 +303,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
         households, persons, below_n, judged = map(int, conn.execute(totals).one())
         exited_n = int(conn.execute(exited_all).scalar_one())
     df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
-    df["above_line_pct"] = [round(float(x), 2) for x in df["above_line_pct"]]
+    df["above_line_pct"] = [half_up(x, 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
             "near_households": households - below_n, "unjudged_households": exited_n - judged, "rows": df}
 
@@ -352,15 +353,32 @@ def _guarantee_flags(scope: Scope, year: int, engine: Engine | None = None):
     return flags, members
 
 
+def status_year(engine: Engine) -> int | None:
+    """The one year the registry's current-only facts describe: the as-of year (``meta.data_as_of``)."""
+    with engine.connect() as conn:
+        value = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+    try:
+        return int(str(value)[:4])
+    except (TypeError, ValueError):
+        return None
+
+
 def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
     """Households counted as exited at the end of ``year`` while a 两不愁三保障 item is not met.
 
     Items (GUARANTEE_ITEMS): C/D-grade house; a member aged 6–15 in ``year`` (by birth year) who is
     非在校生; a member without basic medical insurance; unsafe water; food and clothing not assured.
-    House, water, schooling and insurance are the latest recorded facts.
-    Keys: households, persons, by_item ({item: households}), rows (DataFrame: LIST_COLUMNS + one
-    0/1 column per item + children_out, uninsured (members); by village then 户编号).
+    House, water, schooling and insurance are the latest recorded facts: the registry keeps them for
+    the as-of year only (``status_year``), so a year before it is not judged (judged False, households,
+    persons and the items None, no rows): a child recorded 非在校生 today, at 20, was in school at 12.
+    Keys: judged, status_year, households, persons, by_item ({item: households}), rows (DataFrame:
+    LIST_COLUMNS + one 0/1 column per item + children_out, uninsured (members); by village then 户编号).
     """
+    current = status_year(engine)
+    if current is not None and year < current:
+        return {"judged": False, "status_year": current, "households": None, "persons": None,
+                "by_item": {k: None for k in GUARANTEE_ITEMS},
+                "rows": pd.DataFrame(columns=LIST_COLUMNS + list(GUARANTEE_ITEMS) + ["children_out", "uninsured"])}
     flags, members = _guarantee_flags(scope, year, engine)
     any_unmet = or_(*flags.values())
     where = and_(scope.where(H), exited_by(year))
@@ -386,7 +404,7 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
     with engine.connect() as conn:
         result = conn.execute(totals).one()
     df = frame(engine, rows, LIST_COLUMNS + list(flags) + ["children_out", "uninsured"])
-    return {"households": int(result[0]), "persons": int(result[1]),
+    return {"judged": True, "status_year": current, "households": int(result[0]), "persons": int(result[1]),
             "by_item": {k: int(v) for k, v in zip(flags, result[2:])}, "rows": df}
 
 

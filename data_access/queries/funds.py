@@ -30,7 +30,7 @@ from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..scope import Scope
 from ..rules import in_registry
-from .common import count_if, frame, pct, people_if, region_in
+from .common import count_if, frame, pct, people_if, ratio, region_in
 
 ALLOCATION_LEVELS = ("province", "city", "county")
 
@@ -46,7 +46,8 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
     """下达/安排/拨付/支出 (元) for the year's funds in the scope, with 拨付率 and 支出进度 (%).
 
     Keys: allocated (None below county), arranged, paid, spent, base ('allocated' or
-    'arranged'), paid_rate, spent_rate, projects.
+    'arranged'), paid_rate, spent_rate (against the base), paid_rate_arranged, spent_rate_arranged (against 安排
+    at every level: the county's figure comparable with its townships'), projects.
     """
     with engine.connect() as conn:
         if scope.level in ALLOCATION_LEVELS:
@@ -83,6 +84,7 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
         "arranged": int(arranged), "paid": paid, "spent": spent,
         "base": "allocated" if allocated is not None else "arranged",
         "paid_rate": pct(paid, base_amount), "spent_rate": pct(spent, base_amount),
+        "paid_rate_arranged": pct(paid, arranged), "spent_rate_arranged": pct(spent, arranged),
         "projects": int(projects),
     }
 
@@ -384,7 +386,7 @@ def monthly_progress(engine: Engine, scope: Scope, year: int, source: str | None
             "month": m, "paid": int(row[f"p{m}"]), "spent": int(row[f"s{m}"]),
             "cum_paid": cp, "cum_spent": cs, "base_amount": base,
             "cum_paid_rate": pct(cp, base), "cum_spent_rate": pct(cs, base),
-            "even_pace": round(100.0 * m / 12, 2),
+            "even_pace": pct(m, 12),
         })
     return pd.DataFrame.from_records(records)
 
@@ -592,8 +594,8 @@ def per_beneficiary(engine: Engine, scope: Scope, year: int, source: str | None 
         for code, amount in sorted(amounts.items()):
             records.append({"code": code, "name": code, "arranged": amount, "households": None, "persons": None})
     df = pd.DataFrame(records, columns=PER_BENEFICIARY_COLUMNS[:5])
-    df["per_household"] = [round(a / h, 2) if h else None for a, h in zip(df["arranged"], df["households"])]
-    df["per_person"] = [round(a / p, 2) if p else None for a, p in zip(df["arranged"], df["persons"])]
+    df["per_household"] = [ratio(a, h) for a, h in zip(df["arranged"], df["households"])]
+    df["per_person"] = [ratio(a, p) for a, p in zip(df["arranged"], df["persons"])]
     funded = df.loc[(df["arranged"] > 0) & df["per_household"].notna(), "per_household"]
     median = float(funded.median()) if len(funded) else None
     df["outlier"] = [bool(median and v is not None and v == v and v > OUTLIER_FACTOR * median)

@@ -24,7 +24,7 @@ from ..schema import visit as V
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, home_visited, in_registry, window
-from .common import count_if, frame, pct, region_in
+from .common import count_if, frame, pct, ratio, region_in
 
 LIST_LIMIT = 200
 DEFAULT_DAYS = 90
@@ -165,7 +165,7 @@ def _rates_table(engine: Engine, scope: Scope, periods, by: str, key, names_stmt
                 "assigned_households": assigned, "visited_households": visited_n,
                 "visit_rate": pct(visited_n, assigned), "cadres": cadres_n,
                 "units": int(_zero(row.get(f"units_{i}"))), "assignments": pairs,
-                "households_per_cadre": round(pairs / cadres_n, 1) if cadres_n else None,
+                "households_per_cadre": ratio(pairs, cadres_n, 1),
             })
     return pd.DataFrame.from_records(records, columns=RATE_COLUMNS)
 

@@ -53,7 +53,7 @@ from ..scope import Scope
 from ..rules import (
     HH_ID_RE, ID_RE, exited_by, in_registry, is_valid_id, line_by_year, not_exited_by, returned_by, status_expr,
 )
-from .common import frame
+from .common import frame, half_up
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -627,7 +627,7 @@ def _list(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: b
         df["helper"], df["unit"] = helpers, units
     for col in ("income", "line_margin"):
         if col in df:
-            df[col] = [None if v is None or v != v else round(float(v), 2) for v in df[col]]
+            df[col] = [half_up(v, 2) for v in df[col]]
     for col in ("relocated", "safe_water"):
         if col in df:
             df[col] = [None if v is None else ("是" if v else "否") for v in df[col]]

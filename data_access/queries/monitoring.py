@@ -11,6 +11,7 @@ Counts of 户 count monitoring-object records (as the national system lists them
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import pandas as pd
 from sqlalchemy import Float, Integer, and_, case, cast, exists, func, or_, select
@@ -28,6 +29,7 @@ from ..schema import person as P
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
+from ..report.formatting import half_up, half_up_all
 from ..rules import exited_by, income_line, line_amounts, line_rows
 from .common import count_if, frame, pct, region_in
 
@@ -194,7 +196,8 @@ def monthly(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
 def removal_time(engine: Engine, scope: Scope, year: int) -> dict:
     """How long it took to remove the risks removed during ``year`` (days from identification).
 
-    Keys: removed_households, avg_days, max_days (None when none), classes: DataFrame with
+    Keys: removed_households, avg_days (1 decimal), avg_days_whole (whole days, as the pages show it: rounded
+    once from the exact mean, 四舍五入, not from avg_days), max_days (None when none), classes: DataFrame with
     label, households, share (%) for REMOVAL_CLASSES.
     """
     start, end = dt.date(year, 1, 1), year_end(year)
@@ -203,7 +206,7 @@ def removal_time(engine: Engine, scope: Scope, year: int) -> dict:
     for lo, hi, label in REMOVAL_CLASSES:
         cond = days >= lo if hi is None else days.between(lo, hi)
         class_cols.append(count_if(cond).label(label))
-    stmt = select(func.count(), func.avg(days), func.max(days), *class_cols).where(
+    stmt = select(func.count(), func.sum(days), func.max(days), *class_cols).where(
         scope.where(MO), MO.c.removed_date.between(start, end))
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
@@ -215,7 +218,8 @@ def removal_time(engine: Engine, scope: Scope, year: int) -> dict:
     })
     return {
         "removed_households": n,
-        "avg_days": round(float(row[1]), 1) if n else None,
+        "avg_days": half_up(Fraction(int(row[1]), n), 1) if n else None,
+        "avg_days_whole": half_up(Fraction(int(row[1]), n)) if n else None,
         "max_days": int(row[2]) if n else None,
         "classes": classes,
     }
@@ -332,9 +336,9 @@ def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     with engine.connect() as conn:
         total, below = map(int, conn.execute(count_stmt).one())
     rows = frame(engine, rows_stmt)
-    rows["per_capita_net"] = rows["per_capita_net"].astype(float).round(0)
+    rows["per_capita_net"] = half_up_all(rows["per_capita_net"])
     rows["line"] = pd.to_numeric(rows["line"]).astype("int64")
-    rows["above_line_pct"] = [round(100.0 * (v / a - 1), 1) for v, a in zip(rows["per_capita_net"], rows["line"])]
+    rows["above_line_pct"] = [half_up(100.0 * (v / a - 1), 1) for v, a in zip(rows["per_capita_net"], rows["line"])]
     rows["was_monitored"] = rows["was_monitored"].astype(bool)
     return {"lines": lines, "total": total, "below": below, "near": total - below, "rows": rows}
 
@@ -396,7 +400,7 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     with engine.connect() as conn:
         total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())
     rows = frame(engine, rows_stmt)
-    rows["per_capita_net"] = pd.to_numeric(rows["per_capita_net"]).round(0)
+    rows["per_capita_net"] = pd.to_numeric(pd.Series(half_up_all(rows["per_capita_net"]), index=rows.index))
     rows["was_monitored"] = rows["was_monitored"].astype(bool)
     return {"total": total, "with_illness": ill, "with_disability": disabled, "low_income": low_income,
             "rows": rows}

@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ..names import display_name_sql
+from ..schema import fund as F
 from ..schema import meta as M
+from ..schema import monitoring_object as MO
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
@@ -111,13 +113,22 @@ def data_meta(engine: Engine) -> dict[str, str]:
 
 
 def year_range(engine: Engine, scope: Scope) -> tuple[int, int]:
-    """First identification year and the as-of year of the data in the scope."""
+    """First identification year in the scope, and the latest year that has data (in the whole database, so a
+    village offers the same years as its county; no later than the as-of year): the pages open on it. A 2020
+    export imported in 2026 opens on 2020, not on an empty 2026; the latest year is the last 识别/脱贫/返贫
+    year of a household, 资金下达 year or 监测对象 identified/removed date, whichever is latest."""
     h = summary.households_for(engine, scope)  # 300,000 summary rows instead of 2 million households
     with engine.connect() as conn:
-        first = conn.execute(
-            select(func.min(h.c.identified_year)).where(scope.where(h))
-        ).scalar()
+        first = conn.execute(select(func.min(h.c.identified_year)).where(scope.where(h))).scalar()
+        years = list(conn.execute(select(func.max(h.c.identified_year), func.max(h.c.exit_year),
+                                         func.max(h.c.returned_year))).one())
+        years.append(conn.execute(select(func.max(F.c.year))).scalar())
+        for day in conn.execute(select(func.max(MO.c.identified_date), func.max(MO.c.removed_date))).one():
+            years.append(int(str(day)[:4]) if day is not None else None)
         as_of = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
-    last = int(as_of[:4]) if as_of else None
+    as_of_year = int(as_of[:4]) if as_of else None
+    seen = [int(y) for y in years if y is not None]
+    latest = max(seen) if seen else None
+    last = min(as_of_year, latest) if as_of_year and latest else (as_of_year or latest)
     first = int(first) if first is not None else (last or 2014)
-    return first, (last or first)
+    return first, max(first, last or first)

@@ -42,7 +42,7 @@ from ..rules import (
     HOME_VISIT_KINDS, assigned_on, exited_by, home_visited, in_registry, late, late_cutoff, not_exited_by, poor_at,
     returned_by, status_expr, visit_period, visit_rate_label,
 )
-from .common import count_if, frame, pct, people_if, region_in
+from .common import count_if, frame, pct, people_if, ratio, region_in
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
@@ -157,7 +157,7 @@ def _rates(df: pd.DataFrame) -> pd.DataFrame:
     df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population.fillna(0))]
     df["exit_progress"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
     df["visit_rate"] = [pct(v, n) for v, n in zip(df.visited_households, df.assigned_households)]
-    df["funds_per_person"] = [round(a / n, 2) if n else None for a, n in zip(df.arranged, df.registered_persons)]
+    df["funds_per_person"] = [ratio(a, n) for a, n in zip(df.arranged, df.registered_persons)]
     for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df

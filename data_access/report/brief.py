@@ -27,6 +27,7 @@ from . import era as era_words
 from . import formatting as fmt
 from .money import unit_for
 from ..codes import is_consolidation_year
+from ..definitions import funds_rate_words, year_end_words
 from ..queries import causes, funds, monitoring, overview, places
 from ..scope import Scope
 
@@ -51,7 +52,8 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
 
     ``first_year``: the year the incidence is compared with (the page's first year; default the
     first 识别年度 in the scope). Keys: region_code, region_name, level, region_word, year,
-    first_year, as_of, headline (overview.headline at ``year``), first_incidence (at
+    first_year, as_of, cutoff (the moment in words: "2025年底", or "2026年10月31日" when the data stop before
+    the year's end; ``definitions.year_end_words``), headline (overview.headline at ``year``), first_incidence (at
     ``first_year``, None when the same year or no rural population), village (the scope's own
     region row for a village scope, else None), causes (list of {cause, households, persons},
     the top causes with their share of the scope's households in %, 未填写 left out), funds
@@ -75,7 +77,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     return {
         "region_code": scope.code, "region_name": str(info.get("name") or scope.code), "level": scope.level,
         "region_word": region_word(scope), "year": int(year), "first_year": int(first_year),
-        "as_of": meta.get("data_as_of"),
+        "as_of": meta.get("data_as_of"), "cutoff": year_end_words(year, meta.get("data_as_of")),
         "headline": head, "first_incidence": first_incidence,
         "village": info if scope.level == "village" else None,
         "causes": top,
@@ -88,6 +90,11 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
 # ---- the paragraph -------------------------------------------------------------------------
 
 
+def cutoff(f: dict) -> str:
+    """The moment the paragraph's figures stand at ("2025年底" / "2026年10月31日"), for facts without it too."""
+    return f.get("cutoff") or f"{f['year']}年底"
+
+
 def _pair(h: int, p: int) -> str:
     return f"{fmt.count(h)}户{fmt.count(p)}人"
 
@@ -96,7 +103,7 @@ def registry_sentence(f: dict) -> str | None:
     h = f["headline"]
     if not h["registered_households"]:
         return None
-    parts = [f"截至{f['year']}年底,{f['region_name']}累计识别建档立卡贫困户"
+    parts = [f"截至{cutoff(f)},{f['region_name']}累计识别建档立卡贫困户"
              f"{_pair(h['registered_households'], h['registered_persons'])}"]
     parts.append(f"其中已脱贫{_pair(h['exited_households'], h['exited_persons'])}")
     parts.append(f"未脱贫{_pair(h['not_exited_households'], h['not_exited_persons'])}")
@@ -110,9 +117,9 @@ def incidence_sentence(f: dict) -> str | None:
         return None
     then = f["first_incidence"]
     if then is None:
-        return f"{f['year']}年底贫困发生率为{fmt.percent(now)}。"
+        return f"{cutoff(f)}贫困发生率为{fmt.percent(now)}。"
     verb = "降至" if now < then else ("升至" if now > then else "保持在")
-    return f"贫困发生率由{f['first_year']}年的{fmt.percent(then)}{verb}{f['year']}年底的{fmt.percent(now)}。"
+    return f"贫困发生率由{f['first_year']}年的{fmt.percent(then)}{verb}{cutoff(f)}的{fmt.percent(now)}。"
 
 
 def causes_sentence(f: dict) -> str | None:
@@ -131,13 +138,13 @@ def villages_sentence(f: dict) -> str | None:
         exit_year = v.get("poor_village_exit_year")
         if exit_year is not None and exit_year == exit_year and int(exit_year) <= year:
             return f"本村为贫困村,已于{int(exit_year)}年出列。"
-        return f"本村为贫困村,截至{year}年底尚未出列。"
+        return f"本村为贫困村,截至{cutoff(f)}尚未出列。"
     if not h["poor_villages"]:
         return None
     text = f"{f['region_word']}共有贫困村{fmt.count(h['poor_villages'])}个,"
     if h["poor_villages_remaining"] == 0:
-        return text + f"截至{year}年底已全部出列。"
-    return (text + f"截至{year}年底已出列{fmt.count(h['poor_villages_exited'])}个,"
+        return text + f"截至{cutoff(f)}已全部出列。"
+    return (text + f"截至{cutoff(f)}已出列{fmt.count(h['poor_villages_exited'])}个,"
             f"尚未出列{fmt.count(h['poor_villages_remaining'])}个。")
 
 
@@ -154,10 +161,10 @@ def funds_sentence(f: dict) -> str | None:
         text = f"{year}年,安排到{f['region_word']}项目的扶贫资金{unit.text(m['arranged'], sep='')}"
     text += f";已拨付{unit.text(m['paid'], sep='')}"
     if m["paid_rate"] is not None:
-        text += f",拨付率{fmt.percent(m['paid_rate'])}"
+        text += f",{funds_rate_words('拨付率', m['base'])}{fmt.percent(m['paid_rate'])}"
     text += f";已支出{unit.text(m['spent'], sep='')}"
     if m["spent_rate"] is not None:
-        text += f",支出进度{fmt.percent(m['spent_rate'])}"
+        text += f",{funds_rate_words('支出进度', m['base'])}{fmt.percent(m['spent_rate'])}"
     return text + "。"
 
 
@@ -166,8 +173,8 @@ def monitoring_sentence(f: dict) -> str | None:
     if w is None:
         return None
     if not w["households"]:
-        return f"截至{f['year']}年底,{f['region_word']}未识别防返贫监测对象。"
-    text = (f"截至{f['year']}年底,{f['region_word']}共识别防返贫监测对象{_pair(w['households'], w['persons'])},"
+        return f"截至{cutoff(f)},{f['region_word']}未识别防返贫监测对象。"
+    text = (f"截至{cutoff(f)},{f['region_word']}共识别防返贫监测对象{_pair(w['households'], w['persons'])},"
             f"已消除风险{_pair(w['removed_households'], w['removed_persons'])}")
     if w["removal_rate"] is not None:
         text += f",风险消除率{fmt.percent(w['removal_rate'])}"
@@ -204,7 +211,7 @@ def brief_paragraph(facts: dict) -> str:
     sentences = ERA_SENTENCES if facts.get("era") else SENTENCES
     text = "".join(s for s in (fn(facts) for fn in sentences) if s)
     if not text:
-        return f"截至{facts['year']}年底,{facts['region_name']}暂无建档立卡数据。"
+        return f"截至{cutoff(facts)},{facts['region_name']}暂无建档立卡数据。"
     return text
 
 

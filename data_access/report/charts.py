@@ -16,6 +16,7 @@ import pandas as pd
 
 # colours from report.palette (Okabe–Ito; YlOrRd for classes), the app's theme too
 from ..geometry import d3_geometry, disc, rings_of
+from . import formatting as fmt
 from .classify import Classes, classify
 from .money import MoneyUnit
 from .palette import BAD, CATEGORICAL, GOOD
@@ -116,7 +117,7 @@ def causes_spec(mix: pd.DataFrame, width: int = 820, height: int = 480, top: int
     data = pd.DataFrame({
         "致贫原因": df["cause"].astype(str),
         "户数": df["households"].astype(int),
-        "标注": [f"{int(h):,}户({p:.2f}%)" if p is not None and p == p else f"{int(h):,}户"
+        "标注": [f"{int(h):,}户({fmt.percent(p)})" if p is not None and p == p else f"{int(h):,}户"
                for h, p in zip(df["households"], df["households_pct"])],
     })
     order = list(data["致贫原因"])
@@ -138,7 +139,7 @@ def causes_spec(mix: pd.DataFrame, width: int = 820, height: int = 480, top: int
 
 def funds_spec(totals: dict, unit: MoneyUnit, width: int = 760, height: int = 440) -> dict:
     """下达 (or 安排) → 已安排 → 已拨付 → 已支出 in ``unit`` (``money.unit_for``), bars labelled."""
-    name, divisor, digits = unit.name, unit.divisor, unit.digits
+    name = unit.name
     stages = []
     if totals["base"] == "allocated":
         stages.append(("下达", totals["allocated"]))
@@ -146,8 +147,8 @@ def funds_spec(totals: dict, unit: MoneyUnit, width: int = 760, height: int = 44
     colors = {"下达": "#56B4E9", "安排": GOOD, "拨付": "#009E73", "支出": "#E69F00"}
     data = pd.DataFrame({
         "环节": [s for s, _ in stages],
-        "金额": [round(v / divisor, digits) for _, v in stages],
-        "标注": [f"{v / divisor:,.{digits}f}" for _, v in stages],
+        "金额": [unit.value(v) for _, v in stages],
+        "标注": [unit.text(v, with_unit=False) for _, v in stages],
         "颜色": [colors[s] for s, _ in stages],
     })
     x = {"field": "环节", "type": "nominal", "sort": list(data["环节"]), "title": None, "axis": {"labelAngle": 0}}

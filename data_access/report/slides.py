@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from . import brief, charts
 from . import era as era_words
+from ..definitions import funds_rate_words
 from . import formatting as fmt
 from .money import unit_for
 from ..queries import causes, common, monitoring, places, villages
@@ -183,7 +184,7 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     if h["incidence"] is not None:
         then = facts["first_incidence"]
         cards.append(("贫困发生率", fmt.percent(h["incidence"]),
-                      f"{facts['first_year']}年 {fmt.percent(then)}" if then is not None else f"{year}年底"))
+                      f"{facts['first_year']}年 {fmt.percent(then)}" if then is not None else brief.cutoff(facts)))
     v = facts["village"] or {}
     if facts["level"] == "village" and v.get("is_poor_village"):
         y = v.get("poor_village_exit_year")
@@ -197,7 +198,8 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     if base or m["paid"] or m["spent"]:
         unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
         word = "下达" if m["base"] == "allocated" else "安排"
-        rate = f"支出进度 {fmt.percent(m['spent_rate'])}" if m["spent_rate"] is not None else ""
+        rate = (f"{funds_rate_words('支出进度', m['base'])} {fmt.percent(m['spent_rate'])}"
+                if m["spent_rate"] is not None else "")
         cards.append((f"{year}年资金{word}", unit.text(base, sep=""), rate))
     w = facts["monitoring"]
     if w is not None:
@@ -209,9 +211,9 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
 def exits_lines(facts: dict) -> list[str]:
     """The words under the 脱贫进度 chart: 累计脱贫(含其后返贫) (``rules.ever_exited_by``, the 脱贫进度 page's
     figure), then the year-end states 已脱贫 / 未脱贫 / 返贫 (the overview's), then the incidence."""
-    h, year = facts["headline"], facts["year"]
+    h = facts["headline"]
     said = [f"累计脱贫(含其后返贫) {fmt.count(h['ever_exited_households'])}户{fmt.count(h['ever_exited_persons'])}人;"
-            f"{year}年底已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
+            f"{brief.cutoff(facts)}已脱贫 {fmt.count(h['exited_households'])}户{fmt.count(h['exited_persons'])}人,"
             f"未脱贫 {fmt.count(h['not_exited_households'])}户{fmt.count(h['not_exited_persons'])}人,"
             f"返贫 {fmt.count(h['returned_households'])}户{fmt.count(h['returned_persons'])}人。"]
     inc = brief.incidence_sentence(facts) if not facts.get("era") else era_words.NO_INCIDENCE_NOTE
@@ -246,7 +248,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     deck.box(s, 0.5, 4.2, WIDTH_IN - 1.0, 2.0, lines, BODY_PT + 2, align=PP_ALIGN.CENTER)
 
     # 主要指标
-    s = deck.slide("主要指标", f"主要指标({year}年底)", notes)
+    s = deck.slide("主要指标", f"主要指标({brief.cutoff(facts)})", notes)
     cards = key_figures(facts)
     cols = 4
     card_w, card_h, gap = 2.9, 2.45, 0.18
@@ -277,7 +279,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
     s = deck.slide("致贫原因", "致贫原因")
     mix = causes.cause_mix(engine, scope, year)
     if mix.empty or int(mix["households"].sum()) == 0:
-        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年底本范围没有建档立卡户。"], BODY_PT)
+        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{brief.cutoff(facts)}本范围没有建档立卡户。"], BODY_PT)
     else:
         png = charts.to_png(charts.causes_spec(mix, width=760, height=470))
         deck.picture(s, png, 0.3, 1.45, 8.4, 5.8)
@@ -304,9 +306,11 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         word = "下达" if m["base"] == "allocated" else "安排"
         lines = [[(f"资金{word}", SMALL_PT, False, GREY)], [(unit.text(base, sep=""), 32, True, BLUE)]]
         if m["paid_rate"] is not None:
-            lines += [[("拨付率", SMALL_PT, False, GREY)], [(fmt.percent(m["paid_rate"]), 32, True, BLUE)]]
+            lines += [[(funds_rate_words("拨付率", m["base"]), SMALL_PT, False, GREY)],
+                      [(fmt.percent(m["paid_rate"]), 32, True, BLUE)]]
         if m["spent_rate"] is not None:
-            lines += [[("支出进度", SMALL_PT, False, GREY)], [(fmt.percent(m["spent_rate"]), 32, True, BLUE)]]
+            lines += [[(funds_rate_words("支出进度", m["base"]), SMALL_PT, False, GREY)],
+                      [(fmt.percent(m["spent_rate"]), 32, True, BLUE)]]
         lines.append([(f"项目 {fmt.count(m['projects'])}个;比率以{word}为基数。", SMALL_PT, False, GREY)])
         deck.box(s, 8.8, 1.6, 4.1, 5.6, lines, BODY_PT, space_after=4)
 
@@ -317,7 +321,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0,
                  [f"防返贫动态监测自{brief.MONITORING_SINCE}年开始,{year}年尚无监测对象。"], BODY_PT)
     elif not w["households"]:
-        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"截至{year}年底,本范围未识别防返贫监测对象。"], BODY_PT)
+        deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"截至{brief.cutoff(facts)},本范围未识别防返贫监测对象。"], BODY_PT)
     else:
         kinds = monitoring.breakdown(engine, scope, year, "kind")
         png = charts.to_png(charts.monitoring_spec(kinds, width=700, height=360))
@@ -334,7 +338,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
 
     # 地图 (2021 onward: 风险未消除监测户 per village, no 贫困发生率)
     era = bool(facts.get("era"))
-    s = deck.slide("地图", f"村级地图:{year}年底{'风险未消除监测户' if era else '贫困发生率'}")
+    s = deck.slide("地图", f"村级地图:{brief.cutoff(facts)}{'风险未消除监测户' if era else '贫困发生率'}")
     area = Scope.of(scope.code[:9] + "000") if scope.level == "village" else scope
     geo = places.geometries(engine, area, "village")
     spec = None

@@ -58,12 +58,12 @@ def test_exits_page(page, base_url, app_server, requests_log, page_errors):
     expect(page.get_by_text("各年脱贫户数与年度任务")).to_be_visible()
     screenshot(page, "exits-county-1280x720")
     show_section(page, "各年脱贫户数与年度任务", "exits-county-progress-1280x720")
-    show_section(page, "预警(2018年末)", "exits-county-warnings-1280x720")
+    show_section(page, "预警(2018年底)", "exits-county-warnings-1280x720")
 
     wait_for_rerun(page, lambda: page.get_by_role("radio", name="未脱贫").first.click())
     assert "list=not_exited" in page.url
     expect(page.get_by_text("点选一行可打开户档案")).to_be_visible()
-    show_section(page, "预警(2018年末)", "exits-county-list-1280x720")
+    show_section(page, "预警(2018年底)", "exits-county-list-1280x720")
     show_section(page, "各乡镇贫困发生率(%)", "exits-county-incidence-1280x720")
     show_section(page, "贫困村出列", "exits-county-villages-1280x720")
     show_section(page, "2018年脱贫程序进展", "exits-county-procedure-1280x720")
