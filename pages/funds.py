@@ -15,8 +15,6 @@ from components.figures import Figure
 from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_threshold, is_consolidation_year
 from data_access.queries import consolidation, funds
-from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS
-from data_access.queries import funds
 from data_access.definitions import funds_rate_label
 
 MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}

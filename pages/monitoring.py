@@ -14,7 +14,6 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import consolidation, monitoring
-from data_access.queries import monitoring
 from data_access.definitions import definition
 
 MONITORING_SINCE = 2021
