@@ -24,14 +24,16 @@ def headline(ctx: PageContext) -> dict:
     return fetch(words.headline, ctx, ctx.year)
 
 
-def cards(head: dict) -> list[Kpi]:
-    return [Kpi(label, value, delta, help=tip, up_is_good=good) for label, value, delta, tip, good in words.cards(head)]
+def cards(head: dict, cutoff: str | None = None) -> list[Kpi]:
+    return [Kpi(label, value, delta, help=tip, up_is_good=good)
+            for label, value, delta, tip, good in words.cards(head, cutoff)]
 
 
-def kind_cards(head: dict) -> list[Kpi]:
+def kind_cards(head: dict, cutoff: str | None = None) -> list[Kpi]:
     """One card per monitoring kind (the deployment's own kinds, e.g. 即时帮扶, included)."""
+    at = cutoff or f"{head['year']}年底"
     return [Kpi(f"{k['label']}({k['households']:,}户)", f"{k['persons']:,}人",
-                help=f"截至{head['year']}年底识别的{k['label']},其中风险未消除 {k['at_risk_households']:,} 户。")
+                help=f"截至{at}识别的{k['label']},其中风险未消除 {k['at_risk_households']:,} 户。")
             for k in words.kinds_list(head)]
 
 
@@ -44,8 +46,9 @@ def show_headline(ctx: PageContext, head: dict) -> None:
         st.markdown(f"**监测对象按类型:** {kinds}")
         st.caption(words.NO_INCIDENCE_SHORT)
         return
-    show(cards(head), per_row=5)
-    show(kind_cards(head), per_row=5)
+    show(cards(head, ctx.year_end), per_row=5)
+    show(kind_cards(head, ctx.year_end), per_row=5)
+    st.caption(f"脱贫人口为{ctx.year_end}已脱贫的建档立卡户(不含其后返贫),监测对象为截至{ctx.year_end}识别的。")
     st.caption(words.NO_INCIDENCE_NOTE)
     if head["returned_outside"] and not ctx.present:
         st.warning(f"有 {head['returned_outside']:,} 户2020年后返贫而未纳入防返贫监测(数据问题),"

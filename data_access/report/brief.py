@@ -191,7 +191,7 @@ SENTENCES = (registry_sentence, incidence_sentence, causes_sentence, villages_se
 
 
 def era_sentence(f: dict) -> str | None:
-    return era_words.sentence(f["era"], f["region_name"], f["region_word"]) if f.get("era") else None
+    return era_words.sentence(f["era"], f["region_name"], f["region_word"], cutoff(f)) if f.get("era") else None
 
 
 def history_sentence(f: dict) -> str | None:

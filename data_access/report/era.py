@@ -73,20 +73,22 @@ def kinds_list(head: dict) -> list[dict]:
     return out
 
 
-def cards(head: dict) -> list[tuple[str, str, str | None, str | None, bool]]:
-    """(label, value, change on the year before or None, help or None, up_is_good) of the headline, in order."""
+def cards(head: dict, cutoff: str | None = None) -> list[tuple[str, str, str | None, str | None, bool]]:
+    """(label, value, change on the year before or None, help or None, up_is_good) of the headline, in order;
+    ``cutoff`` names the moment the figures stand at ("2026年10月31日"; default "<year>年底")."""
     p, m, hp, inc, work = head["policy"], head["monitoring"], head["help"], head["income"], head["work"]
     year = head["year"]
+    at = cutoff or f"{year}年底"
     out = [
         (f"脱贫人口({fmt.count(p['exited_households'])}户)", f"{fmt.count(p['exited_persons'])}人", None,
-         f"{year}年底已脱贫的建档立卡户(不含其后返贫)。", True),
+         f"{at}已脱贫的建档立卡户(不含其后返贫)。", True),
         (f"脱贫享受政策({fmt.count(p['policy_households'])}户)", f"{fmt.count(p['policy_persons'])}人", None,
          "脱贫户中仍享受帮扶政策的。", True),
         (f"脱贫不享受政策({fmt.count(p['no_policy_households'])}户)", f"{fmt.count(p['no_policy_persons'])}人", None,
          "脱贫户中已不享受帮扶政策的。" + (f"另有 {fmt.count(p['unmarked_households'])} 户未标注。"
                                            if p["unmarked_households"] else ""), True),
         (f"监测对象({fmt.count(m['households'])}户)", f"{fmt.count(m['persons'])}人", None,
-         f"截至{year}年底识别的防返贫监测对象(含已消除风险的)。", True),
+         f"截至{at}识别的防返贫监测对象(含已消除风险的)。", True),
         (f"风险已消除({fmt.count(m['removed_households'])}户)", f"{fmt.count(m['removed_persons'])}人", None,
          f"风险消除率 {fmt.percent(m['removal_rate'])}。", True),
         (f"风险未消除({fmt.count(m['at_risk_households'])}户)", f"{fmt.count(m['at_risk_persons'])}人", None,
@@ -110,14 +112,14 @@ def cards(head: dict) -> list[tuple[str, str, str | None, str | None, bool]]:
     return out
 
 
-def sentence(head: dict, region_name: str, region_word: str) -> str | None:
+def sentence(head: dict, region_name: str, region_word: str, cutoff: str | None = None) -> str | None:
     """The 基本情况 paragraph's opening for 2021 onward, in the register of the county reports (seed 004:
     "现有脱贫享受政策人口20694户、33902人,脱贫不享受政策7008户、14110人,即时帮扶人口552户、1184人")."""
     p, m, hp, inc, work = head["policy"], head["monitoring"], head["help"], head["income"], head["work"]
     year = head["year"]
     if not p["exited_households"] and not m["households"]:
         return None
-    text = (f"截至{year}年底,{region_name}有脱贫人口{pair(p['exited_households'], p['exited_persons'])},"
+    text = (f"截至{cutoff or f'{year}年底'},{region_name}有脱贫人口{pair(p['exited_households'], p['exited_persons'])},"
             f"其中脱贫享受政策{pair(p['policy_households'], p['policy_persons'])},"
             f"脱贫不享受政策{pair(p['no_policy_households'], p['no_policy_persons'])}。")
     if m["households"]:
