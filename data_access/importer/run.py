@@ -41,7 +41,7 @@ from .. import db, schema
 from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from .batch import ERROR, NOTICE, Batch, Problem, Record
+from .batch import ERROR, NOTICE, Batch, Problem, Record, refuse_outside_scope
 from .builders import BUILDERS, ORDER
 from .builders.common import same
 from .builders.persons import finish_persons
@@ -191,6 +191,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                         BUILDERS[key](batch, by_kind[key])
                 if "persons" in by_kind:
                     finish_persons(batch, by_kind["persons"])
+                refuse_outside_scope(batch)
                 all_rows = [r for s in sheets for r in s.rows]
                 bad = {id(r) for r in all_rows if r.bad}
                 for row in all_rows:

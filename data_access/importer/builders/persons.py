@@ -276,12 +276,14 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
             put("village_code", code)
             put("town_code", town_of(code))
             put("county_code", county_of(code))
+    # The stored household's place, not only the file's: a limited importer may not pull another region's
+    # household into its own.
+    if db and not batch.in_scope(db["village_code"]):
+        batch.error(first, "hh_id", f"该户在数据库中属于 {db['village_code']},超出本账号可导入的范围")
+        return None
     if not final.get("village_code"):
         batch.error(first, "region_code" if "region_code" in present else "village_name",
                     "新户缺少地点(区划代码,或 乡(镇)+行政村 名称)", "")
-        return None
-    if db and not batch.in_scope(final["village_code"]):
-        batch.error(first, "hh_id", f"该户在数据库中属于 {final['village_code']},超出本账号可导入的范围")
         return None
     for key in ("natural_village", "attribute", "standard", "main_cause", "identified_year", "exit_year",
                 "returned_year", "relocated", "relocation_year", "relocation_site", "safe_water", "food_clothing_ok"):
