@@ -115,12 +115,13 @@ with tabs[1]:
         phone=[v if isinstance(v, str) and v else "" for v in members["phone"]],
     ).rename(columns={
         "person_id": "人编号", "name": "姓名", "id_number": "证件号码", "relation": "与户主关系", "sex": "性别",
-        "ethnicity": "民族", "birth_date": "出生日期", "education": "文化程度", "schooling": "在校生状况",
+        "ethnicity": "民族", "birth_date": "出生日期", "birth_year": "出生年份", "education": "文化程度",
+        "schooling": "在校生状况",
         "health": "健康状况", "labour_skill": "劳动技能", "work_status": "务工状况", "work_months": "务工时间(月)",
         "medical_insurance": "基本医疗保险", "serious_illness_insurance": "大病保险", "phone": "联系电话",
     })
     if ctx.masked:
-        st.caption("证件号码、联系电话已脱敏显示。")
+        st.caption("证件号码、联系电话已脱敏显示;出生日期只显示年份。")
     table_with_export(shown, "家庭成员", "hh-members", "没有登记家庭成员。")
 
 with tabs[2]:
