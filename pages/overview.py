@@ -17,6 +17,7 @@ from components.charts.ranking import child_ranking
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import common, funds, monitoring, overview, villages
 from data_access.queries.villages import INDICATORS
+from components.safe import md
 
 ctx = current()
 if not ctx.present:
@@ -134,7 +135,7 @@ with right:
 if ctx.present:
     st.stop()
 if ctx.scope.child_level is None:
-    st.markdown(f"**{ctx.region_name}** 是行政村,下面没有下级区划可排名。")
+    st.markdown(f"**{md(ctx.region_name)}** 是行政村,下面没有下级区划可排名。")
     widgets.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
     meeting_section(ctx)
     st.stop()
