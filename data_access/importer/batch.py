@@ -115,8 +115,11 @@ def cell_text(raw) -> str:
 
 
 class Batch:
-    def __init__(self, conn, scope: Scope | None, file_names: list[str], skip_invalid: bool = False):
+    def __init__(self, conn, scope: Scope | None, file_names: list[str], skip_invalid: bool = False,
+                 clear_blanks: bool = False):
         self.conn = conn
+        self.clear_blanks = clear_blanks  # a blank cell clears the stored value (else it keeps it)
+        self.kept_blanks: Counter = Counter()  # (sheet, field key) -> rows whose blank kept the stored value
         self.scope = scope
         self.file_names = file_names
         self.skip_invalid = skip_invalid
@@ -159,6 +162,22 @@ class Batch:
             more = " 等" if len(counts) > 12 else ""
             self.sheet_notice(sheet, sheet.headers.get(key, ""), reason.format(n=sum(counts.values())),
                               shown + more)
+
+    def keeps(self, row: Row, key: str, value, old: dict | None, column: str | None = None) -> bool:
+        """True when a blank ``value`` must not overwrite the stored record ``old``'s value in ``column``
+        (default ``key``); counted for the report. No stored record, or nothing stored there: False."""
+        if value not in (None, "", []) or self.clear_blanks or old is None:
+            return False
+        if old.get(column or key) in (None, "", [], set()):
+            return False
+        self.kept_blanks[(row.sheet, key)] += 1
+        return True
+
+    def report_kept_blanks(self) -> None:
+        for (sheet, key), n in self.kept_blanks.items():
+            self.sheet_notice(sheet, sheet.headers.get(key, key), (
+                f"{n} 行的“{sheet.headers.get(key, key)}”为空:空白单元格保留了数据库中的原值"
+                "(如需清空,请选择“空白单元格清空原值”,命令行用 --clear-blanks)"), str(n))
 
     def in_scope(self, code: str) -> bool:
         return self.scope is None or self.scope.contains(code)

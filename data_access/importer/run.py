@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import datetime as dt
 import getpass
 import hashlib
@@ -41,6 +42,7 @@ from .. import db, schema
 from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
+from . import locking
 from .batch import ERROR, NOTICE, Batch, Problem, Record, refuse_outside_scope
 from .builders import BUILDERS, ORDER
 from .builders.common import same
@@ -68,6 +70,11 @@ KEYS = {
     "help_measure": ("hh_id", "year", "measure"), "fund": ("fund_id",), "project": ("project_id",),
     "arrangement": ("fund_id", "project_id"), "money_flow": ("fund_id", "project_id", "kind", "flow_date", "amount"),
 }
+# Column headers for the report of changed columns (the template's headers; a few columns differ from keys).
+COLUMN_TITLES = {f.key: f.header for kind in spec.SHEET_KINDS for f in kind.fields} | {
+    ("household", "phone"): "户联系电话", ("person", "phone"): "人联系电话", "member_count": "人数",
+    ("project", "name"): "项目名称", ("fund", "name"): "资金名称", "village_code": "行政村区划代码",
+    "town_code": "乡(镇)区划代码", "county_code": "县区划代码"}
 SURROGATE = {"monitoring_object": "id", "visit": "visit_id", "help_measure": "id", "money_flow": "id"}
 IGNORED_SHEETS = ("说明", "填表说明", "填报说明", "目录", "封面")
 
@@ -96,6 +103,7 @@ class ImportResult:
     written: bool = False
     fatal: str | None = None
     log_ids: list[int] = field(default_factory=list)
+    fields: dict[str, Counter] = field(default_factory=dict)  # table title -> changed column header -> records
 
     @property
     def errors(self) -> list[Problem]:
@@ -141,6 +149,11 @@ class ImportResult:
             text += "。数据库中的数据与文件一致,没有需要更新的内容"
         return text + "。"
 
+    def fields_text(self) -> str:
+        """Which columns the run changes in stored records, e.g. 户:户联系电话 20 条、自然村 3 条."""
+        return ";".join(f"{title}:" + "、".join(f"{c} {n} 条" for c, n in counts.most_common())
+                        for title, counts in self.fields.items() if counts)
+
     def change_text(self) -> str:
         bits = []
         for title, counts in self.tables.items():
@@ -155,7 +168,7 @@ class ImportResult:
 
 def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
                dry_run: bool = False, skip_invalid: bool = False, progress: Progress | None = None,
-               as_of: dt.date | None = None) -> ImportResult:
+               as_of: dt.date | None = None, clear_blanks: bool = False) -> ImportResult:
     """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction."""
     say = reporter(progress)
     reports = [FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
@@ -175,10 +188,17 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
     say(0.3, "识别表头")
     names = [name for name, _ in files]
     try:
+        with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
+            repeated = locking.ensure_unique_ids(conn)
+        if repeated:
+            result.problems.append(Problem("", "", None, "证件号码", str(repeated), (
+                f"数据库中已有 {repeated} 个证件号码重复登记,无法建立证件号码唯一约束;"
+                "本次导入仍逐行检查重复,请清理重复记录"), NOTICE))
         with engine.connect() as conn:
             trans = conn.begin()
             try:
-                batch = Batch(conn, scope, names, skip_invalid)
+                locking.serialise(conn)  # one import at a time: checks and writes see each other
+                batch = Batch(conn, scope, names, skip_invalid, clear_blanks)
                 batch.problems = result.problems
                 sheets = _parse(batch, raw_files, reports)
                 say(0.45, "校验数据")
@@ -192,6 +212,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 if "persons" in by_kind:
                     finish_persons(batch, by_kind["persons"])
                 refuse_outside_scope(batch)
+                batch.report_kept_blanks()
                 all_rows = [r for s in sheets for r in s.rows]
                 bad = {id(r) for r in all_rows if r.bad}
                 for row in all_rows:
@@ -201,7 +222,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 if may_write:
                     batch.plan.drop_rows(bad)
                     say(0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
-                    stats, changed = write_plan(conn, batch.plan, progress)
+                    stats, changed = write_plan(conn, batch.plan, progress, result.fields)
                     result.tables = {TABLE_TITLES[t]: c for t, c in stats.items() if any(c.values())}
                     for row in all_rows:
                         if id(row) in changed:
@@ -224,7 +245,9 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 with conn.begin():
                     result.log_ids = _log(conn, result, user)
     except SQLAlchemyError as exc:
-        result.fatal = f"写入数据库时出错,本次导入已全部撤销。{str(getattr(exc, 'orig', exc))[:300]}"
+        result.fatal = ("写入数据库时出错:证件号码与数据库中已有的人重复(可能有另一导入同时写入),本次导入已全部撤销。"
+                        if locking.is_duplicate_id(exc) else
+                        f"写入数据库时出错,本次导入已全部撤销。{str(getattr(exc, 'orig', exc))[:300]}")
         result.written = False
         result.tables = {}
         for report in reports:
@@ -309,8 +332,10 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]
     return found
 
 
-def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, dict[str, int]], set[int]]:
-    """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data."""
+def write_plan(conn, plan, progress: Progress | None = None,
+               fields: dict[str, Counter] | None = None) -> tuple[dict[str, dict[str, int]], set[int]]:
+    """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data.
+    ``fields`` (if given) gets, per table title, how many stored records each column changes in."""
     say = reporter(progress)
     stats: dict[str, dict[str, int]] = {}
     changed: set[int] = set()
@@ -322,11 +347,16 @@ def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, 
         records = plan.tables.get(name)
         if not records:
             continue
-        stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed)
+        counts = Counter()
+        stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts)
+        if fields is not None and counts:
+            fields[TABLE_TITLES[name]] = Counter({COLUMN_TITLES.get((name, c), COLUMN_TITLES.get(c, c)): n
+                                                  for c, n in counts.items()})
     return stats, changed
 
 
-def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int]) -> dict[str, int]:
+def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int],
+            counts: Counter | None = None) -> dict[str, int]:
     existing = _existing(conn, table, key_cols, records.keys())
     defaults = _insert_defaults(table)
     inserts: list[dict] = []
@@ -340,6 +370,8 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
         diff = {c: v for c, v in rec.values.items()
                 if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
         if diff:
+            if counts is not None:
+                counts.update(diff.keys())
             where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
             cols = tuple(sorted(diff))
             updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
@@ -544,6 +576,9 @@ def print_result(result: ImportResult, out=sys.stdout, limit: int = 60) -> None:
             print(f"  [{p.level}] {where}{value}:{p.reason}", file=out)
         if len(result.problems) > limit:
             print(f"  ……另有 {len(result.problems) - limit} 条,完整清单请用 --report 输出为 Excel", file=out)
+    if result.fields_text():
+        verb = "将更新" if result.dry_run or not result.written else "更新"
+        print(f"\n{verb}的字段:{result.fields_text()}", file=out)
     print("\n" + result.summary(), file=out)
 
 
@@ -553,6 +588,8 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
                         help="数据库地址(默认同应用:REGISTRY_DB_URL、secrets.toml 或 data/registry.db);空库会自动建表")
     parser.add_argument("--dry-run", action="store_true", help="只校验,不写入")
     parser.add_argument("--skip-invalid", action="store_true", help="写入正确的行,跳过有错误的行(默认:有错误就不写入)")
+    parser.add_argument("--clear-blanks", action="store_true",
+                        help="空白单元格清空数据库中的原值(默认:空白单元格保留原值)")
     parser.add_argument("--region", help="只允许导入此区划(12 位代码)内的数据")
     parser.add_argument("--user", help="记入导入日志的操作人(默认为系统用户名)")
     parser.add_argument("--as-of", help="数据截至日期(YYYY-MM-DD),写入后显示在页面上")
@@ -590,7 +627,7 @@ def run_import_cli(args) -> int:
         print(f"\r[{fraction * 100:5.1f}%] {message}\033[K", end="", file=sys.stderr, flush=True)
 
     result = run_import(engine, scope, files, user=user, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                        progress=show if tty else None, as_of=as_of)
+                        progress=show if tty else None, as_of=as_of, clear_blanks=args.clear_blanks)
     if tty:
         print(file=sys.stderr)
     print_result(result)

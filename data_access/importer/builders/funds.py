@@ -16,6 +16,7 @@ from .common import county_of, duplicates, place_of, provided, town_of
 def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
     rows = [r for s in sheets for r in s.rows]
     duplicates(batch, rows, lambda r: r.values.get("fund_id"), "资金编号")
+    stored = {r["fund_id"]: r for r in batch.fetch(schema.fund, "fund_id", {r.values.get("fund_id") for r in rows})}
     counties = batch.places.of_level("county", batch.scope)
     for row in rows:
         if row.bad:
@@ -32,7 +33,7 @@ def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
             code = counties[0]
         values = {"fund_id": v["fund_id"], "source": v["source"], "year": v["year"], "amount": v["amount"],
                   "region_code": code, "county_code": county_of(code)}
-        values |= provided(row, ("doc_no", "allocated_date"))
+        values |= provided(row, ("doc_no", "allocated_date"), batch, stored.get(v["fund_id"]))
         if "fund_name" in row.sheet.present:
             values["name"] = v.get("fund_name")
         batch.plan.put("fund", (v["fund_id"],), values, [row])
@@ -41,6 +42,8 @@ def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
 def build_projects(batch: Batch, sheets: list[Sheet]) -> None:
     rows = [r for s in sheets for r in s.rows]
     duplicates(batch, rows, lambda r: r.values.get("project_id"), "项目编号")
+    stored = {r["project_id"]: r for r in batch.fetch(schema.project, "project_id",
+                                                      {r.values.get("project_id") for r in rows})}
     for row in rows:
         if row.bad:
             continue
@@ -67,7 +70,8 @@ def build_projects(batch: Batch, sheets: list[Sheet]) -> None:
                   "county_code": county_of(code), "town_code": town_of(code),
                   "village_code": code if level == "village" else None}
         values |= provided(row, ("subcategory", "planned_start", "planned_end", "actual_start", "actual_end",
-                                 "beneficiary_households", "beneficiary_poor_households", "beneficiary_persons"))
+                                 "beneficiary_households", "beneficiary_poor_households", "beneficiary_persons"),
+                           batch, stored.get(v["project_id"]))
         batch.plan.put("project", (v["project_id"],), values, [row])
 
 
