@@ -9,12 +9,14 @@ user_header = "X-Remote-User"
 name_header = "X-Remote-Name"
 region_header = "X-Remote-Region"
 role_header = "X-Remote-Role"
+proxy_secret = "…"           # trusted headers count only with this value in proxy_secret_header (>= 32 bytes);
+proxy_secret_header = "X-Proxy-Secret"   # without a proxy secret, only from a loopback address (proxy on this host)
 
 [embed]
 frame_ancestors = ["https://portal.example.gov.cn"]   # origins allowed to frame the app
 
 Environment overrides: REGISTRY_AUTH_SECRET, REGISTRY_TOKEN_MAX_HOURS, REGISTRY_TRUSTED_HEADER (1/0),
-REGISTRY_ALLOW_OPEN (1/0),
+REGISTRY_ALLOW_OPEN (1/0), REGISTRY_PROXY_SECRET,
 REGISTRY_FRAME_ANCESTORS (space-separated origins).
 """
 
@@ -64,6 +66,8 @@ class AuthSettings:
     region_header: str = "X-Remote-Region"
     role_header: str = "X-Remote-Role"
     allow_open: bool = False
+    proxy_secret: str = ""
+    proxy_secret_header: str = "X-Proxy-Secret"
 
     @property
     def open_mode(self) -> bool:
@@ -105,6 +109,8 @@ def auth_settings() -> AuthSettings:
         name_header=str(section.get("name_header", defaults.name_header)),
         region_header=str(section.get("region_header", defaults.region_header)),
         role_header=str(section.get("role_header", defaults.role_header)),
+        proxy_secret=str(os.environ.get("REGISTRY_PROXY_SECRET", section.get("proxy_secret", "")) or ""),
+        proxy_secret_header=str(section.get("proxy_secret_header", defaults.proxy_secret_header)),
     )
 
 

@@ -40,6 +40,13 @@ def _refused(engine, message: str, identity, token: str) -> None:
     _no_access(message)
 
 
+def _client_ip() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # no request context (e.g. a bare script run)
+        return None
+
+
 def sign_in(engine, meta: dict | None = None) -> User | None:
     """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise.
 
@@ -82,7 +89,7 @@ def sign_in(engine, meta: dict | None = None) -> User | None:
         _no_access("登录已过期(登录链接的有效期已到),请从门户重新进入。")
     if identity is None:
         try:
-            identity = auth.identity_from_headers(st.context.headers, settings)
+            identity = auth.identity_from_headers(st.context.headers, settings, _client_ip())
         except auth.AuthError as exc:
             _no_access(str(exc))
         if identity is not None:
