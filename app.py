@@ -18,7 +18,7 @@ theme.apply(present=presenting)
 db_url, meta = bootstrap.open_database()
 engine = get_engine(db_url)
 
-user = auth.sign_in(engine)
+user = auth.sign_in(engine, meta)
 data_version = meta.get("data_version", "0")
 root = user.root if user else auth.open_root(db_url, data_version)
 

@@ -15,6 +15,7 @@ from data_access.report import brief, slides
 from .context import PageContext
 from .data import fetch
 from .talking_points import sentences
+from .safe import md
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -39,7 +40,7 @@ def meeting_section(ctx: PageContext) -> None:
     except Exception:  # noqa: BLE001 - a page section must not end the page with a traceback
         st.error("生成基本情况段落时出错,请稍后重试或联系管理员。")
         return
-    st.caption(f"{ctx.region_name}{ctx.year}年基本情况:每个数字都来自本驾驶舱各页面的同一查询。"
+    st.caption(f"{md(ctx.region_name)}{ctx.year}年基本情况:每个数字都来自本驾驶舱各页面的同一查询。"
                "点右上角的复制按钮可复制全文;也可下载 Word 或文本文件,或生成汇报幻灯片。")
     st.code(text, language=None, wrap_lines=True)
     stem = _file_stem(ctx)

@@ -19,6 +19,7 @@ from data_access.report import formatting as fmt
 from .context import PageContext
 from .data import engine, fetch
 from .kpi import Kpi, show
+from .safe import md
 
 RESULT_KEY = "_import_result"
 RUNS_KEY = "_import_runs"
@@ -59,6 +60,8 @@ def import_panel(ctx: PageContext, mode: str) -> None:
                              key="import_files")
     skip = st.checkbox("只写入正确的行(有错误的行跳过并列入问题清单)", key="import_skip_invalid",
                        help="不勾选时:只要有一行错误,就什么都不写入。")
+    clear = st.checkbox("空白单元格清空原值", key="import_clear_blanks",
+                        help="不勾选时:文件中为空的单元格保留数据库中的原值(不会误删电话、自然村、其他致贫原因等)。")
     left, right, _ = st.columns([1, 1, 2])
     with left:
         check = st.button("校验(不写入)", disabled=not files, width="stretch")
@@ -77,7 +80,7 @@ def import_panel(ctx: PageContext, mode: str) -> None:
         user = ctx.user.user_id if ctx.user is not None else "开放演示模式"
         result = importer.run_import(engine(ctx), import_scope(ctx), [(f.name, f.getvalue()) for f in files],
                                      user=user, dry_run=not write, skip_invalid=skip, progress=progress,
-                                     refresh="after")
+                                     refresh="after", clear_blanks=clear)
         bar.empty()
         st.session_state[RESULT_KEY] = result
         st.session_state[RUNS_KEY] = st.session_state.get(RUNS_KEY, 0) + 1
@@ -105,6 +108,9 @@ def show_result(result: importer.ImportResult) -> None:
     if result.tables:
         st.markdown("**各数据表的变化**" + ("(试导入,未写入)" if result.dry_run or not result.written else ""))
         st.dataframe(tables_frame(result), hide_index=True, width="stretch")
+        if result.fields_text():
+            st.caption(("将更新" if result.dry_run or not result.written else "已更新") + "的字段:"
+                       + md(result.fields_text()))
     if result.problems:
         st.markdown(f"**问题清单**:错误 {len(result.errors)} 处,提示 {len(result.notices)} 条")
         st.download_button("下载问题清单(Excel)", importer.report_xlsx(result), file_name="导入问题清单.xlsx",

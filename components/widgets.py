@@ -30,6 +30,7 @@ from data_access.scope import Scope, level_of_code
 
 from .context import PageContext
 from .shell import nav
+from .safe import md
 
 PATH_LEVELS = ("county", "town", "village")
 
@@ -45,7 +46,7 @@ def url_whole(text, low: int | None = None, high: int | None = None) -> int | No
 
 
 def _warn(param: str, raw, instead: str) -> None:
-    st.warning(f"链接参数 {param}={str(raw).strip()[:24]} 无效,已改用“{instead}”。")
+    st.warning(f"链接参数 {md(param)}={md(str(raw).strip()[:24])} 无效,已改用“{md(instead)}”。")
 
 
 def _raw(param: str) -> str | None:
@@ -160,7 +161,7 @@ def go(key: str, **params) -> None:
 
 
 def link(key: str, label: str, **params) -> None:
-    st.page_link(nav.BY_KEY[key].file, label=label, query_params=state_params(**params))
+    st.page_link(nav.BY_KEY[key].file, label=md(label), query_params=state_params(**params))
 
 
 def set_region(code: str) -> None:
@@ -189,7 +190,7 @@ def query_link(label: str, **params) -> None:
     if page_available("query"):
         link("query", label, **params)
     else:
-        st.caption(f"{label}(查询页尚未启用)")
+        st.caption(f"{md(label)}(查询页尚未启用)")
 
 
 # ---- paths -----------------------------------------------------------------------------
@@ -199,11 +200,11 @@ def breadcrumb(steps: list[tuple[str, Callable[[], None]]], key: str, title: str
     """``title`` then the steps, each but the last a link (``label ›``) that calls its action."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=key):
         if title:
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{md(title)}**")
         for i, (label, action) in enumerate(steps):
             if i == len(steps) - 1:
-                st.markdown(f"**{label}**")
-            elif st.button(f"{label} ›", key=f"{key}-{i}", type="tertiary"):
+                st.markdown(f"**{md(label)}**")
+            elif st.button(f"{md(label)} ›", key=f"{key}-{i}", type="tertiary"):
                 action()
 
 

@@ -11,6 +11,7 @@ exceed ``max_hours`` (12 by default); an ``aud`` claim is refused.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -144,14 +145,29 @@ def use_once(engine: Engine, identity: Identity) -> None:
         conn.execute(delete(used_token).where(used_token.c.expires_at < now - dt.timedelta(days=1)))
 
 
-def identity_from_headers(headers, settings: AuthSettings) -> Identity | None:
-    """Identity from a trusted proxy's headers, only when enabled. None when absent."""
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def identity_from_headers(headers, settings: AuthSettings, client_ip: str | None = None) -> Identity | None:
+    """Identity from a trusted proxy's headers, only when enabled. None when absent.
+
+    Anyone who reaches the app port directly could send the headers, so they count only from the proxy:
+    with ``proxy_secret`` set the request must carry it in ``proxy_secret_header``; without one, the
+    request must come from a loopback address (the proxy on this host, the app bound to 127.0.0.1).
+    """
     if not settings.trusted_header:
         return None
     get = (lambda k: headers.get(k) or headers.get(k.lower())) if headers else (lambda k: None)
     user = get(settings.user_header)
     if not user:
         return None
+    if settings.proxy_secret:
+        given = get(settings.proxy_secret_header) or ""
+        if not hmac.compare_digest(given.encode("utf-8"), settings.proxy_secret.encode("utf-8")):
+            raise AuthError("身份请求头不是来自受信任的代理(缺少或不符的代理密钥),已拒绝。")
+    elif (client_ip or "").strip() not in LOOPBACK:
+        raise AuthError("身份请求头只接受来自本机代理的请求(未配置代理密钥 [auth] proxy_secret),"
+                        "本次请求来自其他地址,已拒绝。")
     return _identity(unquote(user), unquote(get(settings.name_header) or ""), get(settings.region_header),
                      unquote(get(settings.role_header) or ""))
 

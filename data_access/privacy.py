@@ -6,10 +6,15 @@ Masked forms keep just enough to tell records apart on paper:
 ``mask_frame`` masks a table before it is shown or exported: the columns named as
 personal data, and any other text cell that is a whole ID or mobile number (record
 keys such as 户编号 excepted).
+
+A full birth date would complete a masked ID number (the county code is on every page, the
+masked form shows the last 4 characters): masked roles get the birth year only
+(``mask_birth``; ``mask_frame`` turns a birth-date column into a 出生年份 column).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -24,6 +29,9 @@ PHONE_COLUMNS = frozenset({
     "phone", "head_phone", "helper_phone", "联系电话", "户联系电话", "人联系电话", "手机号码",
     "帮扶责任人电话", "电话",
 })
+# Columns holding a full birth date: a masked role gets the year only.
+BIRTH_COLUMNS = {"birth_date": "birth_year", "出生日期": "出生年份", "出生年月日": "出生年份", "出生年月": "出生年份"}
+DATE_RE = re.compile(r"^\s*((?:19|20)\d\d)\s*[-/.年]?\s*\d{1,2}\s*[-/.月]?\s*\d{1,2}\s*日?\s*$")
 # Record keys that may look like an ID or phone number but are not personal data.
 KEY_COLUMNS = frozenset({"hh_id", "person_id", "户编号", "人编号", "code", "区划代码", "village_code",
                          "town_code", "county_code", "project_id", "项目编号"})
@@ -53,6 +61,19 @@ def mask_phone(value):
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
+def mask_birth(value):
+    """The year of a birth date (a date, a datetime, or text such as 1990-01-31 / 19900131), else None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return int(value.year)
+    if isinstance(value, (int, float)):
+        text = str(int(value))
+        return int(text[:4]) if len(text) == 8 else None
+    match = DATE_RE.match(str(value)) or re.match(r"^\s*((?:19|20)\d\d)", str(value))
+    return int(match.group(1)) if match else None
+
+
 def mask_text(value):
     """Mask a cell that is, in its entirety, an ID or a mobile number; leave anything else."""
     if not isinstance(value, str):
@@ -68,6 +89,11 @@ def mask_text(value):
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with personal data masked (named columns, then any whole-ID/phone text cell)."""
     out = df.copy()
+    births = [c for c in out.columns if str(c) in BIRTH_COLUMNS]
+    for col in births:
+        out[col] = pd.array([mask_birth(v) for v in out[col]], dtype="Int64")
+    out = out.rename(columns={c: BIRTH_COLUMNS[str(c)] for c in births if BIRTH_COLUMNS[str(c)] not in out.columns})
+    out = out.drop(columns=[c for c in births if c in out.columns], errors="ignore")
     for col in out.columns:
         name = str(col)
         series = out[col]

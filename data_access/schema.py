@@ -91,7 +91,7 @@ person = Table(
     Column("hh_id", String(32), ForeignKey("household.hh_id"), nullable=False, index=True),
     Column("village_code", CODE, nullable=False),
     Column("name", String(64), nullable=False),
-    Column("id_number", String(18), index=True),  # 证件号码, personal data
+    Column("id_number", String(18)),  # 证件号码, personal data; unique (ux_person_id_number)
     Column("relation", String(16)),
     Column("sex", String(2)),
     Column("ethnicity", String(16)),
@@ -108,6 +108,9 @@ person = Table(
     Column("phone", String(20)),
 )
 Index("ix_person_village", person.c.village_code)
+# One person per ID number, enforced by the database (older databases get it at their next import:
+# importer.locking.ensure_unique_ids). NULLs (no number) may repeat.
+Index("ux_person_id_number", person.c.id_number, unique=True)
 
 income = Table(  # yearly household income, 元
     "income", metadata,

@@ -3,16 +3,20 @@
 [auth]
 secret = "…"                 # HS256 key shared with the portal (>= 32 random bytes); none = open demo mode
 max_token_hours = 12         # longest a sign-in link may be valid (exp − iat)
+allow_open = false           # serve a database other than the demo without sign-in (explicit opt-in)
 trusted_header = false       # honour identity headers set by an authenticating proxy
 user_header = "X-Remote-User"
 name_header = "X-Remote-Name"
 region_header = "X-Remote-Region"
 role_header = "X-Remote-Role"
+proxy_secret = "…"           # trusted headers count only with this value in proxy_secret_header (>= 32 bytes);
+proxy_secret_header = "X-Proxy-Secret"   # without a proxy secret, only from a loopback address (proxy on this host)
 
 [embed]
 frame_ancestors = ["https://portal.example.gov.cn"]   # origins allowed to frame the app
 
 Environment overrides: REGISTRY_AUTH_SECRET, REGISTRY_TOKEN_MAX_HOURS, REGISTRY_TRUSTED_HEADER (1/0),
+REGISTRY_ALLOW_OPEN (1/0), REGISTRY_PROXY_SECRET,
 REGISTRY_FRAME_ANCESTORS (space-separated origins).
 """
 
@@ -61,10 +65,25 @@ class AuthSettings:
     name_header: str = "X-Remote-Name"
     region_header: str = "X-Remote-Region"
     role_header: str = "X-Remote-Role"
+    allow_open: bool = False
+    proxy_secret: str = ""
+    proxy_secret_header: str = "X-Proxy-Secret"
 
     @property
     def open_mode(self) -> bool:
         return not self.secret and not self.trusted_header
+
+    def open_refusal(self, is_demo: bool) -> str | None:
+        """Why open mode (no sign-in) may not serve this database (Chinese), or None.
+
+        Open mode is for the demo database; real data needs sign-in unless ``allow_open`` says otherwise.
+        """
+        if not self.open_mode or is_demo or self.allow_open:
+            return None
+        return ("本系统连接的不是演示数据库,但没有配置登录(签名链接密钥 REGISTRY_AUTH_SECRET / [auth] secret,"
+                "或可信请求头 [auth] trusted_header),任何人都能看到全部数据,因此系统拒绝提供数据。"
+                "请配置登录后重新启动;如确需在受控内网中不登录使用,请明确设置 REGISTRY_ALLOW_OPEN=1"
+                "(或 .streamlit/secrets.toml 中 [auth] allow_open = true)。")
 
     @property
     def secret_error(self) -> str | None:
@@ -78,15 +97,20 @@ def auth_settings() -> AuthSettings:
     trusted = os.environ.get("REGISTRY_TRUSTED_HEADER")
     trusted_on = ((trusted.strip() in ("1", "true", "yes")) if trusted is not None
                   else bool(section.get("trusted_header", False)))
+    allow = os.environ.get("REGISTRY_ALLOW_OPEN")
+    allow_open = ((allow.strip().lower() in ("1", "true", "yes")) if allow is not None
+                  else section.get("allow_open", False) is True)
     defaults = AuthSettings()
     hours = str(os.environ.get("REGISTRY_TOKEN_MAX_HOURS", section.get("max_token_hours", ""))).strip()
     hours = ascii_whole(hours, 1, 24 * 30) or MAX_TOKEN_HOURS
     return AuthSettings(
-        secret=str(secret), max_token_hours=int(hours), trusted_header=trusted_on,
+        secret=str(secret), max_token_hours=int(hours), trusted_header=trusted_on, allow_open=allow_open,
         user_header=str(section.get("user_header", defaults.user_header)),
         name_header=str(section.get("name_header", defaults.name_header)),
         region_header=str(section.get("region_header", defaults.region_header)),
         role_header=str(section.get("role_header", defaults.role_header)),
+        proxy_secret=str(os.environ.get("REGISTRY_PROXY_SECRET", section.get("proxy_secret", "")) or ""),
+        proxy_secret_header=str(section.get("proxy_secret_header", defaults.proxy_secret_header)),
     )
 
 

@@ -10,6 +10,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.codes import HOUSEHOLD_ATTRIBUTES, HOUSEHOLD_STATUSES, REGION_LEVEL_LABELS
 from data_access.queries import causes
+from components.safe import md
 
 ctx = current()
 
@@ -21,7 +22,7 @@ else:
 unit, measure_name = causes_exits.UNITS[measure], causes_exits.MEASURES[measure]
 mix = fetch(causes.cause_mix, ctx, ctx.year)
 if mix.empty:
-    st.info(f"{ctx.region_name}截至{ctx.year}年没有建档立卡户,无致贫原因可分析。")
+    st.info(f"{md(ctx.region_name)}截至{ctx.year}年没有建档立卡户,无致贫原因可分析。")
     st.stop()
 
 order = causes.cause_order(mix["cause"])
@@ -54,7 +55,7 @@ show([
     Kpi(f"第二位:{second['cause']}(占{measure_name}%)" if second is not None else "第二位",
         fmt.percent(second[f"{measure}_pct"]) if second is not None else "—"),
 ])
-sentence = f"{ctx.region_name}{ctx.year}年主要致贫原因:" + "、".join(
+sentence = f"{md(ctx.region_name)}{ctx.year}年主要致贫原因:" + "、".join(
     f"{c} {fmt.count(n)} {unit}({fmt.percent(p)})" for c, n, p in zip(top["cause"], top[measure], top[f"{measure}_pct"])
 ) + "。"
 
@@ -111,7 +112,7 @@ if child_level:
             with cols[0]:
                 list_link(f"{hit['name']} · {hit['cause']}", region=hit["code"], main_cause=hit["cause"])
             with cols[1]:
-                if st.button(f"进入{hit['name']}查看", key="cause-drill-region"):
+                if st.button(f"进入{md(hit['name'])}查看", key="cause-drill-region"):
                     widgets.set_region(hit["code"])
 
 # ---- against attribute, status, identification year, other causes ------------------------------------

@@ -11,6 +11,7 @@ from components.kpi import Kpi, show
 from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import exits
 from data_access.definitions import definition
+from components.safe import md
 
 ctx = current()
 
@@ -169,14 +170,14 @@ if child_level:
     inc = fetch(exits.child_incidence, ctx, ctx.first_year, ctx.last_year)
     if not inc.empty:
         hit = causes_exits.incidence_matrix(inc, child_label, key="exits-child-incidence")
-        if hit and st.button(f"进入{hit['name']}查看", key="exits-drill-region"):
+        if hit and st.button(f"进入{md(hit['name'])}查看", key="exits-drill-region"):
             widgets.set_region(hit["code"])
 
 # ---- poor villages -------------------------------------------------------------------------------------------
 villages = fetch(exits.poor_villages, ctx, ctx.year, threshold)
 st.subheader("贫困村出列")
 if villages.empty:
-    st.info(f"{ctx.region_name}没有贫困村。")
+    st.info(f"{md(ctx.region_name)}没有贫困村。")
 else:
     left_v, right_v = st.columns([2, 3])
     remaining = villages[~villages["exited"]]

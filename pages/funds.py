@@ -16,6 +16,7 @@ from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_threshold, is_consolidation_year
 from data_access.queries import consolidation, funds
 from data_access.definitions import funds_rate_label
+from components.safe import esc, md
 
 MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
@@ -62,13 +63,13 @@ else:
 
 if by_allocation:
     subject = sel.source or "各类扶贫资金"
-    sentence = (f"{ctx.year}年,{ctx.region_name}下达{subject}{unit.text(total['allocated'])},"
+    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}下达{esc(subject)}{unit.text(total['allocated'])},"
                 f"已安排到项目{unit.text(total['arranged'])};拨付{unit.text(total['paid'])},"
                 f"拨付率{fmt.percent(total['paid_rate'])};支出{unit.text(total['spent'])},"
                 f"支出进度{fmt.percent(total['spent_rate'])}。共{fmt.count(total['projects'])}个项目。")
 else:
     subject = (sel.source or "扶贫资金") + (f"中{sel.category}类项目" if sel.category else "")
-    sentence = (f"{ctx.year}年,{ctx.region_name}{subject}安排资金{unit.text(total['arranged'])};"
+    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}{esc(subject)}安排资金{unit.text(total['arranged'])};"
                 f"拨付{unit.text(total['paid'])},拨付率{fmt.percent(total['paid_rate'])};"
                 f"支出{unit.text(total['spent'])},支出进度{fmt.percent(total['spent_rate'])}(均以安排为基数)。"
                 f"共{fmt.count(total['projects'])}个项目。")
@@ -231,7 +232,7 @@ elif view == "exec":
                 flow.apply(source=sel.source, category=choice)
             else:
                 flow.apply(region=choice, source=sel.source, category=sel.category)
-        st.caption(f"橙色:支出进度低于{ctx.region_name}整体({fmt.percent(overall)},灰色虚线);"
+        st.caption(f"橙色:支出进度低于{md(ctx.region_name)}整体({fmt.percent(overall)},灰色虚线);"
                    f"{'以下达为基数' if by == 'source' and by_allocation else '以安排为基数'};点击条形可筛选。")
         execution_note(df, tunit)
 

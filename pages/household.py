@@ -14,6 +14,7 @@ from components.kpi import Kpi, show
 from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
 from data_access.rules import HH_ID_RE
+from components.safe import esc, md
 
 ctx = current()
 
@@ -23,13 +24,14 @@ if not hh_id:
     widgets.link("query", "前往查询")
     st.stop()
 if not HH_ID_RE.match(hh_id):
-    st.error(f"户编号格式不正确:“{hh_id[:32]}”。户编号由数字和字母组成。")
+    st.error(f"户编号格式不正确:“{md(hh_id[:32])}”。户编号由数字和字母组成。")
     widgets.link("query", "前往查询")
     st.stop()
 
 profile = fetch(hq.household_profile, ctx, hh_id, ctx.year, masked=ctx.masked)
 if profile is None:
-    st.error(f"在{ctx.scope_label}范围内没有户编号为 {hh_id} 的农户:该户不存在,或不在当前(或本账号)的数据范围内。")
+    st.error(f"在{md(ctx.scope_label)}范围内没有户编号为 {md(hh_id)} 的农户:"
+             "该户不存在,或不在当前(或本账号)的数据范围内。")
     widgets.link("query", "前往查询")
     st.stop()
 
@@ -56,9 +58,9 @@ def table_with_export(df: pd.DataFrame, name: str, key: str, empty: str) -> None
 
 
 place = " › ".join(p for p in (profile["town_name"], profile["village_name"], profile["natural_village"]) if p)
-st.html(f'<div style="font-size:1.6rem;font-weight:700;margin:0.2rem 0">{profile["head_name"]} 户'
-        f'<span style="font-size:1.05rem;font-weight:400;color:#444;margin-left:0.8rem">户编号 {hh_id}'
-        f' · {place}</span></div>')
+st.html(f'<div style="font-size:1.6rem;font-weight:700;margin:0.2rem 0">{esc(profile["head_name"])} 户'
+        f'<span style="font-size:1.05rem;font-weight:400;color:#444;margin-left:0.8rem">户编号 {esc(hh_id)}'
+        f' · {esc(place)}</span></div>')
 
 income = fetch(hq.household_income, ctx, hh_id)
 known = income[income["year"] <= ctx.year]
@@ -87,7 +89,7 @@ if latest is not None:
     st.caption(f"收入为 {int(latest['year'])} 年数据;状态按 {ctx.year_end}计。")
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts.items()):
-    cols[i % 4].markdown(f"**{label}**:{dash(value)}")
+    cols[i % 4].markdown(f"**{label}**:{md(dash(value))}")
 
 tabs = st.tabs(["两不愁三保障", "家庭成员", "收入", "帮扶措施", "帮扶责任人与走访", "项目与资金", "防返贫监测"])
 
@@ -99,9 +101,9 @@ with tabs[0]:
         sign, colour = marks[row.state]
         col.html(
             f'<div style="border:2px solid {colour};border-radius:8px;padding:0.6rem;min-height:8.5rem">'
-            f'<div style="font-size:1.2rem;font-weight:700">{row.item}</div>'
-            f'<div style="font-size:1.6rem;font-weight:700;color:{colour}">{sign} {row.state}</div>'
-            f'<div style="font-size:1rem;color:#333">{row.detail}</div></div>'
+            f'<div style="font-size:1.2rem;font-weight:700">{esc(row.item)}</div>'
+            f'<div style="font-size:1.6rem;font-weight:700;color:{colour}">{sign} {esc(row.state)}</div>'
+            f'<div style="font-size:1rem;color:#333">{esc(row.detail)}</div></div>'
         )
     st.caption(f"义务教育按 {ctx.year} 年年龄(6–15岁)判断;住房、饮水、参保为最新登记情况。")
     export_buttons(guarantees.rename(columns={"item": "项目", "state": "状态", "detail": "说明"}),
@@ -115,12 +117,13 @@ with tabs[1]:
         phone=[v if isinstance(v, str) and v else "" for v in members["phone"]],
     ).rename(columns={
         "person_id": "人编号", "name": "姓名", "id_number": "证件号码", "relation": "与户主关系", "sex": "性别",
-        "ethnicity": "民族", "birth_date": "出生日期", "education": "文化程度", "schooling": "在校生状况",
+        "ethnicity": "民族", "birth_date": "出生日期", "birth_year": "出生年份", "education": "文化程度",
+        "schooling": "在校生状况",
         "health": "健康状况", "labour_skill": "劳动技能", "work_status": "务工状况", "work_months": "务工时间(月)",
         "medical_insurance": "基本医疗保险", "serious_illness_insurance": "大病保险", "phone": "联系电话",
     })
     if ctx.masked:
-        st.caption("证件号码、联系电话已脱敏显示。")
+        st.caption("证件号码、联系电话已脱敏显示;出生日期只显示年份。")
     table_with_export(shown, "家庭成员", "hh-members", "没有登记家庭成员。")
 
 with tabs[2]:

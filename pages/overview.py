@@ -20,6 +20,7 @@ from data_access.queries import common, funds, monitoring, overview, villages
 from data_access.codes import is_consolidation_year
 from data_access.queries.villages import INDICATORS
 from data_access.definitions import definition, funds_rate_label
+from components.safe import md
 
 ctx = current()
 if not ctx.present:
@@ -174,7 +175,7 @@ if not ERA:
 if ctx.present:
     st.stop()
 if ctx.scope.child_level is None:
-    st.markdown(f"**{ctx.region_name}** 是行政村,下面没有下级区划可排名。")
+    st.markdown(f"**{md(ctx.region_name)}** 是行政村,下面没有下级区划可排名。")
     widgets.link("village", f"打开{ctx.region_name}村档案 ›", region=ctx.scope.code)
     meeting_section(ctx)
     st.stop()

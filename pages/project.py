@@ -16,6 +16,7 @@ from components.data import fetch
 from components.figures import Figure
 from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.queries import funds
+from components.safe import esc, md
 
 IDLE_DAYS = 90
 
@@ -28,19 +29,19 @@ if not raw:
     st.warning("没有指定项目:请从“资金项目”页的流向图、项目清单或数据问题中点击一个项目。")
     st.stop()
 if not re.fullmatch(r"[A-Za-z0-9_\-]{1,32}", raw):
-    st.error(f"项目编号“{raw[:32]}”格式不正确。")
+    st.error(f"项目编号“{md(raw[:32])}”格式不正确。")
     st.stop()
 p = fetch(funds.project_detail, ctx, raw, ctx.as_of, IDLE_DAYS)
 if p is None:
-    st.warning(f"在{ctx.scope_label}范围内没有编号为 {raw} 的项目(可能不在当前区划内,或编号有误)。")
+    st.warning(f"在{md(ctx.scope_label)}范围内没有编号为 {md(raw)} 的项目(可能不在当前区划内,或编号有误)。")
     st.stop()
 
-st.subheader(p["name"])
+st.subheader(md(p["name"]))
 place = " › ".join(x for x in (p["town_name"], p["village_name"]) if x) or "地点缺失(数据问题)"
 st.markdown(
-    f"<div style='font-size:1.15rem'>编号 {p['project_id']} · {p['category']}"
-    f"{' / ' + p['subcategory'] if p['subcategory'] else ''} · {p['year']}年 · 地点:{place} · "
-    f"状态:<b>{p['status']}</b></div>", unsafe_allow_html=True)
+    f"<div style='font-size:1.15rem'>编号 {esc(p['project_id'])} · {esc(p['category'])}"
+    f"{' / ' + esc(p['subcategory']) if p['subcategory'] else ''} · {esc(p['year'])}年 · 地点:{esc(place)} · "
+    f"状态:<b>{esc(p['status'])}</b></div>", unsafe_allow_html=True)
 
 unit = amounts.unit_for(p["budget"], p["arranged"])
 figures.row([

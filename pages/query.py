@@ -12,6 +12,7 @@ from components.data import fetch
 from components.export import export_buttons, streamed
 from components.kpi import Kpi, show
 from data_access.queries import households as hq
+from components.safe import md
 
 ctx = current()
 
@@ -25,7 +26,7 @@ if widgets.read_choice("size", {str(s): f"每页 {s} 户" for s in hq.PAGE_SIZES
 try:
     flt = hq.HouseholdFilter.from_params(params)
 except hq.FilterError as exc:
-    st.error("**查询条件有误**\n\n" + "\n".join(f"- {m}" for m in exc.messages))
+    st.error("**查询条件有误**\n\n" + "\n".join(f"- {md(m)}" for m in exc.messages))
     st.button("清除查询条件", on_click=qf.clear_filters, type="primary")
     st.stop()
 
@@ -68,7 +69,7 @@ if totals["households"] == 0:
     if flt.q:
         kind, _ = hq.classify_search(flt.q)
         what = {"hh_id": "户编号", "id_number": "身份证号", "name": "姓名"}[kind]
-        st.info(f"在{ctx.region_name}范围内没有找到{what}为“{flt.q if kind != 'id_number' else '该号码'}”的农户"
+        st.info(f"在{md(ctx.region_name)}范围内没有找到{what}为“{md(flt.q) if kind != 'id_number' else '该号码'}”的农户"
                 "(或该户不满足其他筛选条件)。")
     else:
         st.info("没有符合条件的农户。可放宽或清除筛选条件。")

@@ -14,6 +14,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
+from components.safe import esc, md
 
 ctx = current()
 widgets.region_path(ctx, target="map")
@@ -23,7 +24,7 @@ if ctx.scope.level != "village":
     if ctx.scope.level == "town":
         kids = fetch(places.children, ctx)
         if not kids.empty:
-            st.markdown(f"**{ctx.region_name}的行政村**")
+            st.markdown(f"**{md(ctx.region_name)}的行政村**")
             with st.container(horizontal=True, gap="small"):
                 for code, name in zip(kids["code"], kids["name"]):
                     if st.button(name, key=f"v-{code}", type="tertiary"):
@@ -47,10 +48,11 @@ kind = ("贫困村," + (f"{int(exit_year)}年出列" if pd.notna(exit_year) else
 if row["is_poor_village"] and pd.notna(exit_year) and int(exit_year) > ctx.year:
     kind = f"贫困村,{int(exit_year)}年出列(所选{ctx.year}年尚未出列)"
 official = (fetch(places.region_info, ctx) or {}).get("official_name") or row["name"]  # 香坪村村民委员会
-registered = f" · 登记名称 {official}" if official != row["name"] else ""
-st.html(f'<div style="font-size:1.5rem;font-weight:700;margin:0.1rem 0">{row["name"]}'
+registered = f" · 登记名称 {esc(official)}" if official != row["name"] else ""
+st.html(f'<div style="font-size:1.5rem;font-weight:700;margin:0.1rem 0">{esc(row["name"])}'
         f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
-        f'{row["town_name"]} · {kind} · 农村户籍人口 {fmt.count(row["rural_population"])} 人{registered}</span></div>')
+        f'{esc(row["town_name"])} · {esc(kind)} · 农村户籍人口 {fmt.count(row["rural_population"])} 人'
+        f'{registered}</span></div>')
 
 show([
     Kpi("建档立卡户数(户)", fmt.count(row["registered_households"])),

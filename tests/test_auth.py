@@ -91,7 +91,7 @@ def test_trusted_header_only_when_enabled():
     headers = {"X-Remote-User": "u2", "X-Remote-Name": "%E6%9D%8E%E5%9B%9B", "X-Remote-Region": TOWN,
                "X-Remote-Role": "%E9%A2%86%E5%AF%BC"}
     assert auth.identity_from_headers(headers, AuthSettings(secret="x")) is None
-    ident = auth.identity_from_headers(headers, AuthSettings(trusted_header=True))
+    ident = auth.identity_from_headers(headers, AuthSettings(trusted_header=True), "127.0.0.1")
     assert ident == auth.Identity("u2", "李四", TOWN, "领导")
     assert auth.identity_from_headers({}, AuthSettings(trusted_header=True)) is None
 

@@ -102,8 +102,9 @@ def test_queries_give_seed002_numbers(seed002):
     assert dict(zip(later["cause"], later["persons"])) == {**SEED002_PERSONS, "缺劳力": 3823}
 
 
-def test_cause_page_shows_seed002_numbers(seed002):
+def test_cause_page_shows_seed002_numbers(seed002, monkeypatch):
     url, _ = seed002
+    monkeypatch.setenv("REGISTRY_ALLOW_OPEN", "1")  # not the demo database, no sign-in configured
     at = open_page(url, "pages/causes.py", year=2014, measure="persons")
     assert not at.exception, at.exception
     shown = at.dataframe[0].value

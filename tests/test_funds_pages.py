@@ -306,7 +306,8 @@ def seed_001_url(request, tmp_path):
     return url
 
 
-def test_seed_001_county_year_on_the_page(seed_001_url, sql):
+def test_seed_001_county_year_on_the_page(seed_001_url, sql, monkeypatch):
+    monkeypatch.setenv("REGISTRY_ALLOW_OPEN", "1")  # not the demo database, no sign-in configured
     q = sql(seed_001_url)
     total = int(q.scalar("SELECT SUM(amount) FROM fund WHERE year = 2019"))
     assert total == 7_339_800_000  # the seed's 73.398 亿元, as built above

@@ -26,6 +26,7 @@ from data_access.report.money import MoneyUnit, parts_gap
 from ..context import PageContext
 from data_access.report.palette import BAD, CATEGORICAL, NEUTRAL
 from ..shell.theme import FONT_STACK
+from ..safe import md
 
 LEVEL_TITLES = ("资金来源", "项目类别", "地点", "项目")
 PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
@@ -59,7 +60,7 @@ def _param(name: str, allowed: tuple[str, ...], label: str) -> str | None:
     if not raw:
         return None
     if raw not in allowed:
-        st.warning(f"链接中的{label}“{raw[:30]}”不在代码表中,已忽略该筛选。")
+        st.warning(f"链接中的{label}“{md(raw[:30])}”不在代码表中,已忽略该筛选。")
         del st.query_params[name]
         return None
     return raw

@@ -40,8 +40,18 @@ def _refused(engine, message: str, identity, token: str) -> None:
     _no_access(message)
 
 
-def sign_in(engine) -> User | None:
-    """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise."""
+def _client_ip() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # no request context (e.g. a bare script run)
+        return None
+
+
+def sign_in(engine, meta: dict | None = None) -> User | None:
+    """The signed-in user, None in open demo mode. Stops the page with 无权访问 otherwise.
+
+    ``meta`` is the database's meta table (read here when not given): open mode serves only the demo.
+    """
     settings = auth_settings()
     token = st.query_params.get("token")
     if settings.secret_error:
@@ -52,6 +62,14 @@ def sign_in(engine) -> User | None:
     if settings.open_mode:
         if token:
             del st.query_params["token"]
+        if meta is None:
+            from data_access.db import read_meta
+
+            meta = read_meta(engine)
+        refusal = settings.open_refusal(meta.get("is_demo") == "1")
+        if refusal:
+            st.error(f"**未配置登录,系统拒绝提供数据**\n\n{refusal}")
+            st.stop()
         return None
     identity = st.session_state.get(IDENTITY_KEY)
     if token:
@@ -71,7 +89,7 @@ def sign_in(engine) -> User | None:
         _no_access("登录已过期(登录链接的有效期已到),请从门户重新进入。")
     if identity is None:
         try:
-            identity = auth.identity_from_headers(st.context.headers, settings)
+            identity = auth.identity_from_headers(st.context.headers, settings, _client_ip())
         except auth.AuthError as exc:
             _no_access(str(exc))
         if identity is not None:

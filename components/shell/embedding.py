@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import re
 
+from streamlit import net_util
+
+# Never ask an outside service (checkip.amazonaws.com) for this server's address: an intranet forbids it.
+# Streamlit asks for the start-up banner and as a last resort in its origin checks; "" means "none".
+net_util._external_ip = ""
+
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from data_access.scope import Scope
 
 from ..widgets import url_whole
+from ..safe import md
 
 LAST_KEY = "_last_view"
 
@@ -99,7 +100,7 @@ def sidebar_pickers(tree: pd.DataFrame, root: Scope, scope: Scope, year: int, fi
     """乡镇 / 行政村 / 年度 pickers in the sidebar. A change writes the URL and reruns."""
     names = dict(zip(tree["code"], tree["name"]))
     with st.sidebar:
-        st.markdown(f"**数据范围**:{names.get(root.code, root.code)}")
+        st.markdown(f"**数据范围**:{md(names.get(root.code, root.code))}")
         new_scope = scope
         if root.level in ("province", "city", "county"):
             towns = tree[(tree["level"] == "town")]

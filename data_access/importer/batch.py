@@ -115,8 +115,11 @@ def cell_text(raw) -> str:
 
 
 class Batch:
-    def __init__(self, conn, scope: Scope | None, file_names: list[str], skip_invalid: bool = False):
+    def __init__(self, conn, scope: Scope | None, file_names: list[str], skip_invalid: bool = False,
+                 clear_blanks: bool = False):
         self.conn = conn
+        self.clear_blanks = clear_blanks  # a blank cell clears the stored value (else it keeps it)
+        self.kept_blanks: Counter = Counter()  # (sheet, field key) -> rows whose blank kept the stored value
         self.scope = scope
         self.file_names = file_names
         self.skip_invalid = skip_invalid
@@ -159,6 +162,22 @@ class Batch:
             more = " 等" if len(counts) > 12 else ""
             self.sheet_notice(sheet, sheet.headers.get(key, ""), reason.format(n=sum(counts.values())),
                               shown + more)
+
+    def keeps(self, row: Row, key: str, value, old: dict | None, column: str | None = None) -> bool:
+        """True when a blank ``value`` must not overwrite the stored record ``old``'s value in ``column``
+        (default ``key``); counted for the report. No stored record, or nothing stored there: False."""
+        if value not in (None, "", []) or self.clear_blanks or old is None:
+            return False
+        if old.get(column or key) in (None, "", [], set()):
+            return False
+        self.kept_blanks[(row.sheet, key)] += 1
+        return True
+
+    def report_kept_blanks(self) -> None:
+        for (sheet, key), n in self.kept_blanks.items():
+            self.sheet_notice(sheet, sheet.headers.get(key, key), (
+                f"{n} 行的“{sheet.headers.get(key, key)}”为空:空白单元格保留了数据库中的原值"
+                "(如需清空,请选择“空白单元格清空原值”,命令行用 --clear-blanks)"), str(n))
 
     def in_scope(self, code: str) -> bool:
         return self.scope is None or self.scope.contains(code)
@@ -287,3 +306,86 @@ class Places:
             if not current:
                 break
         return out
+
+
+# ---- the stored record's place (a limited importer may not touch another region's records) --------------
+
+HH_KEYED = ("income", "monitoring_object", "assignment", "visit", "help_measure")
+PROJECT_KEYED = ("arrangement", "money_flow")
+# Lines hold for a whole province (or the country): a township or village account may not change them.
+LINE_LEVELS = ("province", "city", "county")
+
+
+def refuse_outside_scope(batch: Batch) -> None:
+    """Refuse every planned row that touches a record stored (or planned) outside the importer's region.
+
+    The builders check the place a row names; this checks the place the database already holds for the
+    record the row would update (a household, person, fund, project …), so a file cannot pull another
+    region's records into its own by naming their ids with a place of its own region.
+    """
+    scope = batch.scope
+    if scope is None:
+        return
+    plan = batch.plan
+
+    def refuse(rec: Record, key: str, what: str, code: str | None) -> None:
+        where = f"在数据库中属于 {code}" if code else "在数据库中没有区划"
+        for row in rec.rows:
+            if not row.bad:
+                batch.error(row, key if key in row.sheet.present else None,
+                            f"{what}{where},超出本账号可导入的范围({scope.code}),本行未导入",
+                            header=None if key in row.sheet.present else row.sheet.headers.get(key, ""))
+
+    def stored(table, key_col, keys, place_col) -> dict:
+        return {r[key_col]: r[place_col] for r in batch.fetch(table, key_col, keys, (key_col, place_col))}
+
+    tables = plan.tables
+    hh_ids = {k[0] for k in tables.get("household", {})} | set(plan.other_causes)
+    for t in HH_KEYED:
+        hh_ids |= {rec.values.get("hh_id") for rec in tables.get(t, {}).values()}
+    hh_place = stored(schema.household, "hh_id", hh_ids, "village_code")
+    for (hh_id,), rec in tables.get("household", {}).items():
+        if hh_id in hh_place and not scope.contains(hh_place[hh_id]):
+            refuse(rec, "hh_id", f"户编号 {hh_id} 的户", hh_place[hh_id])
+    for hh_id, rec in plan.other_causes.items():
+        if hh_id in hh_place and not scope.contains(hh_place[hh_id]):
+            refuse(rec, "hh_id", f"户编号 {hh_id} 的户", hh_place[hh_id])
+    for t in HH_KEYED:
+        for rec in tables.get(t, {}).values():
+            hh_id = rec.values.get("hh_id")
+            if hh_id in hh_place and not scope.contains(hh_place[hh_id]):
+                refuse(rec, "hh_id", f"户编号 {hh_id} 的户", hh_place[hh_id])
+    person_place = stored(schema.person, "person_id", {k[0] for k in tables.get("person", {})}, "village_code")
+    for (pid,), rec in tables.get("person", {}).items():
+        if pid in person_place and not scope.contains(person_place[pid]):
+            key = "person_id" if any("person_id" in r.sheet.present for r in rec.rows) else "id_number"
+            refuse(rec, key, f"此人(人编号 {pid})", person_place[pid])
+    fund_place = stored(schema.fund, "fund_id", {k[0] for k in tables.get("fund", {})}, "region_code")
+    for (fund_id,), rec in tables.get("fund", {}).items():
+        if fund_id in fund_place and not scope.contains(fund_place[fund_id]):
+            refuse(rec, "fund_id", f"资金 {fund_id}", fund_place[fund_id])
+    project_ids = {k[0] for k in tables.get("project", {})}
+    for t in PROJECT_KEYED:
+        project_ids |= {rec.values.get("project_id") for rec in tables.get(t, {}).values()}
+    project_place = {r["project_id"]: r["region_code"] or r["county_code"] for r in batch.fetch(
+        schema.project, "project_id", project_ids, ("project_id", "region_code", "county_code"))}
+    for (project_id,), rec in tables.get("project", {}).items():
+        if project_id in project_place and not scope.contains(project_place[project_id]):
+            refuse(rec, "project_id", f"项目 {project_id}", project_place[project_id])
+    planned_project = {k[0]: rec.values.get("region_code") for k, rec in tables.get("project", {}).items()}
+    for t in PROJECT_KEYED:
+        for rec in tables.get(t, {}).values():
+            project_id = rec.values.get("project_id")
+            places = [d[project_id] for d in (project_place, planned_project) if project_id in d]
+            outside = [code for code in places if not scope.contains(code)]
+            if outside:
+                refuse(rec, "project_id", f"项目 {project_id}", outside[0])
+    for (code, _year), rec in tables.get("exit_target", {}).items():
+        if not scope.contains(code):
+            refuse(rec, "region_code", "该减贫任务的区划", code)
+    if scope.level not in LINE_LEVELS:
+        for rec in tables.get("poverty_line", {}).values():
+            for row in rec.rows:
+                if not row.bad:
+                    batch.error(row, None, "贫困线/监测线适用于全省或全国,乡镇、村级账号不能导入", "",
+                                header=row.sheet.headers.get("year", ""))

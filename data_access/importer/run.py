@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import datetime as dt
 import getpass
 import hashlib
@@ -42,7 +43,8 @@ from .. import db, schema
 from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from .batch import ERROR, NOTICE, Batch, Problem, Record
+from . import locking
+from .batch import ERROR, NOTICE, Batch, Problem, Record, refuse_outside_scope
 from .builders import BUILDERS, ORDER
 from .builders.common import same
 from .builders.persons import finish_persons
@@ -69,6 +71,11 @@ KEYS = {
     "help_measure": ("hh_id", "year", "measure"), "fund": ("fund_id",), "project": ("project_id",),
     "arrangement": ("fund_id", "project_id"), "money_flow": ("fund_id", "project_id", "kind", "flow_date", "amount"),
 }
+# Column headers for the report of changed columns (the template's headers; a few columns differ from keys).
+COLUMN_TITLES = {f.key: f.header for kind in spec.SHEET_KINDS for f in kind.fields} | {
+    ("household", "phone"): "户联系电话", ("person", "phone"): "人联系电话", "member_count": "人数",
+    ("project", "name"): "项目名称", ("fund", "name"): "资金名称", "village_code": "行政村区划代码",
+    "town_code": "乡(镇)区划代码", "county_code": "县区划代码"}
 SURROGATE = {"monitoring_object": "id", "visit": "visit_id", "help_measure": "id", "money_flow": "id"}
 IGNORED_SHEETS = ("说明", "填表说明", "填报说明", "目录", "封面")
 
@@ -100,6 +107,7 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)  # sheets and columns left out at the user's word
     blocking: int = 0  # errors that --skip-invalid cannot pass: a sheet or a money column not understood
     exported_at: dt.date | None = None  # the latest 导出时间 printed above a header
+    fields: dict[str, Counter] = field(default_factory=dict)  # table title -> changed column header -> records
 
     @property
     def errors(self) -> list[Problem]:
@@ -158,6 +166,11 @@ class ImportResult:
         """Something in the files was not imported (errors, skipped rows, sheets or columns): exit non-zero."""
         return bool(self.errors or self.skipped or self.rows_rejected)
 
+    def fields_text(self) -> str:
+        """Which columns the run changes in stored records, e.g. 户:户联系电话 20 条、自然村 3 条."""
+        return ";".join(f"{title}:" + "、".join(f"{c} {n} 条" for c, n in counts.most_common())
+                        for title, counts in self.fields.items() if counts)
+
     def change_text(self) -> str:
         bits = []
         for title, counts in self.tables.items():
@@ -173,7 +186,7 @@ class ImportResult:
 def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
                dry_run: bool = False, skip_invalid: bool = False, progress: Progress | None = None,
                as_of: dt.date | None = None, skip_sheets=(), skip_columns=(),
-               refresh: str = "wait") -> ImportResult:
+               refresh: str = "wait", clear_blanks: bool = False) -> ImportResult:
     """Validate ``files`` and (unless ``dry_run`` or invalid) write them in one transaction.
 
     ``skip_sheets`` (sheet or file names, "*" for every unrecognised sheet) and ``skip_columns`` (headers) are
@@ -181,7 +194,8 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
     error that stops the write. ``as_of`` overrides the data's as-of date, which is otherwise the latest
     导出时间 printed above a header (else, on a new database, today). ``refresh``: "after" rebuilds the summary
     tables once the import is committed, in a background thread (the call returns at once); "wait" rebuilds
-    before returning; "no" leaves them stale (the pages then read the base tables).
+    before returning; "no" leaves them stale (the pages then read the base tables). ``clear_blanks``: a blank
+    cell clears the stored value (by default it keeps it).
     """
     say = reporter(progress)
     reports = [FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
@@ -201,10 +215,17 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
     say(0.3, "识别表头")
     names = [name for name, _ in files]
     try:
+        with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
+            repeated = locking.ensure_unique_ids(conn)
+        if repeated:
+            result.problems.append(Problem("", "", None, "证件号码", str(repeated), (
+                f"数据库中已有 {repeated} 个证件号码重复登记,无法建立证件号码唯一约束;"
+                "本次导入仍逐行检查重复,请清理重复记录"), NOTICE))
         with engine.connect() as conn:
             trans = conn.begin()
             try:
-                batch = Batch(conn, scope, names, skip_invalid)
+                locking.serialise(conn)  # one import at a time: checks and writes see each other
+                batch = Batch(conn, scope, names, skip_invalid, clear_blanks)
                 batch.problems = result.problems
                 batch.skip_columns = {spec.norm_header(c) for c in skip_columns}  # type: ignore[attr-defined]
                 batch.result = result  # type: ignore[attr-defined]
@@ -220,6 +241,8 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                         BUILDERS[key](batch, by_kind[key])
                 if "persons" in by_kind:
                     finish_persons(batch, by_kind["persons"])
+                refuse_outside_scope(batch)
+                batch.report_kept_blanks()
                 all_rows = [r for s in sheets for r in s.rows]
                 bad = {id(r) for r in all_rows if r.bad}
                 for row in all_rows:
@@ -229,7 +252,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 if may_write:
                     batch.plan.drop_rows(bad)
                     say(0.7, "写入数据库" if not dry_run else "试写入(最后撤销)")
-                    stats, changed = write_plan(conn, batch.plan, progress)
+                    stats, changed = write_plan(conn, batch.plan, progress, result.fields)
                     result.tables = {TABLE_TITLES[t]: c for t, c in stats.items() if any(c.values())}
                     for row in all_rows:
                         if id(row) in changed:
@@ -252,7 +275,9 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 with conn.begin():
                     result.log_ids = _log(conn, result, user)
     except SQLAlchemyError as exc:
-        result.fatal = f"写入数据库时出错,本次导入已全部撤销。{str(getattr(exc, 'orig', exc))[:300]}"
+        result.fatal = ("写入数据库时出错:证件号码与数据库中已有的人重复(可能有另一导入同时写入),本次导入已全部撤销。"
+                        if locking.is_duplicate_id(exc) else
+                        f"写入数据库时出错,本次导入已全部撤销。{str(getattr(exc, 'orig', exc))[:300]}")
         result.written = False
         result.tables = {}
         for report in reports:
@@ -401,8 +426,10 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]
     return found
 
 
-def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, dict[str, int]], set[int]]:
-    """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data."""
+def write_plan(conn, plan, progress: Progress | None = None,
+               fields: dict[str, Counter] | None = None) -> tuple[dict[str, dict[str, int]], set[int]]:
+    """Upsert the plan's records in WRITE_ORDER; returns per-table counts and ids of the rows that changed data.
+    ``fields`` (if given) gets, per table title, how many stored records each column changes in."""
     say = reporter(progress)
     stats: dict[str, dict[str, int]] = {}
     changed: set[int] = set()
@@ -413,7 +440,11 @@ def write_plan(conn, plan, progress: Progress | None = None) -> tuple[dict[str, 
             continue
         records = plan.tables.get(name)
         if records:
-            stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed)
+            counts = Counter()
+            stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts)
+            if fields is not None and counts:
+                fields[TABLE_TITLES[name]] = Counter({COLUMN_TITLES.get((name, c), COLUMN_TITLES.get(c, c)): n
+                                                      for c, n in counts.items()})
         if name == "money_flow" and getattr(plan, "ledger_flows", None):
             ledger = _write_ledger_flows(conn, plan.ledger_flows, changed)
             old = stats.setdefault(name, {})
@@ -457,7 +488,8 @@ def _write_ledger_flows(conn, ledger: dict, changed: set[int]) -> dict[str, int]
     return {"新增": len(insert), "删除": len(delete)}
 
 
-def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int]) -> dict[str, int]:
+def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int],
+            counts: Counter | None = None) -> dict[str, int]:
     existing = _existing(conn, table, key_cols, records.keys())
     defaults = _insert_defaults(table)
     inserts: list[dict] = []
@@ -471,6 +503,8 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
         diff = {c: v for c, v in rec.values.items()
                 if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
         if diff:
+            if counts is not None:
+                counts.update(diff.keys())
             where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
             cols = tuple(sorted(diff))
             updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
@@ -675,6 +709,9 @@ def print_result(result: ImportResult, out=sys.stdout, limit: int = 60) -> None:
             print(f"  [{p.level}] {where}{value}:{p.reason}", file=out)
         if len(result.problems) > limit:
             print(f"  ……另有 {len(result.problems) - limit} 条,完整清单请用 --report 输出为 Excel", file=out)
+    if result.fields_text():
+        verb = "将更新" if result.dry_run or not result.written else "更新"
+        print(f"\n{verb}的字段:{result.fields_text()}", file=out)
     print("\n" + result.summary(), file=out)
 
 
@@ -684,6 +721,8 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
                         help="数据库地址(默认同应用:REGISTRY_DB_URL、secrets.toml 或 data/registry.db);空库会自动建表")
     parser.add_argument("--dry-run", action="store_true", help="只校验,不写入")
     parser.add_argument("--skip-invalid", action="store_true", help="写入正确的行,跳过有错误的行(默认:有错误就不写入)")
+    parser.add_argument("--clear-blanks", action="store_true",
+                        help="空白单元格清空数据库中的原值(默认:空白单元格保留原值)")
     parser.add_argument("--region", help="只允许导入此区划(12 位代码)内的数据")
     parser.add_argument("--user", help="记入导入日志的操作人(默认为系统用户名)")
     parser.add_argument("--as-of", help="数据截至日期(YYYY-MM-DD),写入后显示在页面上")
@@ -727,7 +766,7 @@ def run_import_cli(args) -> int:
 
     result = run_import(engine, scope, files, user=user, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
                         progress=show if tty else None, as_of=as_of, skip_sheets=args.skip_sheet,
-                        skip_columns=args.skip_column, refresh="after")
+                        skip_columns=args.skip_column, refresh="after", clear_blanks=args.clear_blanks)
     if tty:
         print(file=sys.stderr)
     print_result(result)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
-from ..privacy import mask_id, mask_phone
+from ..privacy import mask_birth, mask_id, mask_phone
 from ..rules import line_by_year, status_expr
 from ..schema import assignment as A
 from ..schema import help_measure as HM
@@ -65,7 +65,8 @@ def household_profile(engine: Engine, scope: Scope, hh_id: str, year: int, maske
 
 def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = True) -> pd.DataFrame:
     """Members: person_id, name, id_number (masked unless ``masked`` is False), relation, sex,
-    ethnicity, birth_date, education, schooling, health, labour_skill, work_status, work_months,
+    ethnicity, birth_date (birth_year instead when ``masked``: a full date would complete the ID),
+    education, schooling, health, labour_skill, work_status, work_months,
     medical_insurance, serious_illness_insurance, phone. 户主 first, then by 人编号."""
     stmt = (
         select(P.c.person_id, P.c.name, P.c.id_number, P.c.relation, P.c.sex, P.c.ethnicity, P.c.birth_date,
@@ -76,6 +77,11 @@ def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = T
         .order_by(case((P.c.relation == "户主", 0), else_=1), P.c.person_id)
     )
     df = frame(engine, stmt)
+    if masked:
+        # A full birth date completes a masked ID number: masked roles get the birth year instead.
+        df.insert(list(df.columns).index("birth_date"), "birth_year",
+                  pd.array([mask_birth(v) for v in df["birth_date"]], dtype="Int64"))
+        df = df.drop(columns=["birth_date"])
     if masked and not df.empty:
         df["id_number"] = [mask_id(v) if v else v for v in df["id_number"]]
         df["phone"] = [mask_phone(v) if v else v for v in df["phone"]]

@@ -33,9 +33,11 @@ def duplicates(batch: Batch, rows: list[Row], key_fn, what: str) -> None:
             first[key] = row
 
 
-def provided(row: Row, keys) -> dict:
-    """Values of the columns the row's sheet has (an empty cell there means NULL)."""
-    return {k: row.values.get(k) for k in keys if k in row.sheet.present}
+def provided(row: Row, keys, batch: Batch | None = None, old: dict | None = None) -> dict:
+    """Values of the columns the row's sheet has. An empty cell means NULL for a new record; for a stored
+    one (``old``) it keeps the database's value unless the batch clears blanks."""
+    return {k: row.values.get(k) for k in keys if k in row.sheet.present
+            and not (batch is not None and batch.keeps(row, k, row.values.get(k), old))}
 
 
 def same(a, b) -> bool:

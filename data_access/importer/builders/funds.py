@@ -53,14 +53,15 @@ def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
         if not v.get("doc_no"):
             batch.error(row, "doc_no", "没有资金编号列时,文号为必填项,不能为空", "")
             continue
-        stored = by_doc.get(doc_key(v["doc_no"]), [])
-        if len(stored) > 1:
-            batch.error(row, "doc_no", f"数据库中有 {len(stored)} 笔资金使用文号“{v['doc_no']}”"
-                                       f"({'、'.join(sorted(stored))}),请填写资金编号")
+        found = by_doc.get(doc_key(v["doc_no"]), [])
+        if len(found) > 1:
+            batch.error(row, "doc_no", f"数据库中有 {len(found)} 笔资金使用文号“{v['doc_no']}”"
+                                       f"({'、'.join(sorted(found))}),请填写资金编号")
             continue
-        v["fund_id"] = stored[0] if stored else fund_id_for_doc(v["doc_no"])
+        v["fund_id"] = found[0] if found else fund_id_for_doc(v["doc_no"])
     duplicates(batch, [r for r in rows if not r.bad], lambda r: r.values.get("fund_id"),
                "资金编号" if all("fund_id" in s.present for s in sheets) else "资金编号(或文号)")
+    stored = {r["fund_id"]: r for r in batch.fetch(schema.fund, "fund_id", {r.values.get("fund_id") for r in rows})}
     counties = batch.places.of_level("county", batch.scope)
     for row in rows:
         if row.bad:
@@ -81,7 +82,7 @@ def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
             code = counties[0]
         values = {"fund_id": v["fund_id"], "source": v["source"], "year": v["year"], "amount": v["amount"],
                   "region_code": code, "county_code": county_of(code)}
-        values |= provided(row, ("doc_no", "allocated_date"))
+        values |= provided(row, ("doc_no", "allocated_date"), batch, stored.get(v["fund_id"]))
         if "fund_name" in row.sheet.present:
             values["name"] = v.get("fund_name")
         batch.plan.put("fund", (v["fund_id"],), values, [row])
@@ -90,6 +91,8 @@ def build_funds(batch: Batch, sheets: list[Sheet]) -> None:
 def build_projects(batch: Batch, sheets: list[Sheet]) -> None:
     rows = [r for s in sheets for r in s.rows]
     duplicates(batch, rows, lambda r: r.values.get("project_id"), "项目编号")
+    stored = {r["project_id"]: r for r in batch.fetch(schema.project, "project_id",
+                                                      {r.values.get("project_id") for r in rows})}
     for row in rows:
         if row.bad:
             continue
@@ -124,7 +127,8 @@ def build_projects(batch: Batch, sheets: list[Sheet]) -> None:
         else:
             defaults["status"] = "在建"
         values |= provided(row, ("subcategory", "planned_start", "planned_end", "actual_start", "actual_end",
-                                 "beneficiary_households", "beneficiary_poor_households", "beneficiary_persons"))
+                                 "beneficiary_households", "beneficiary_poor_households", "beneficiary_persons"),
+                           batch, stored.get(v["project_id"]))
         batch.plan.put("project", (v["project_id"],), values, [row], defaults)
     _ledgers(batch, [r for r in rows if not r.bad and _is_ledger(r.sheet)])
 

@@ -54,6 +54,10 @@ POLICY_WORDS = {
     "否": "脱贫不享受政策",
 }
 NOT_MONITORED = {"否", "无", "非监测对象", "不是", "一般农户"}
+# Descriptive household columns whose blank cell keeps the stored value (years and states are not: a blank
+# 脱贫年度 says "not exited" and is checked against the status).
+KEEP_WHEN_BLANK = frozenset({"natural_village", "attribute", "standard", "main_cause", "relocation_year",
+                             "relocation_site", "safe_water", "food_clothing_ok"})
 ID_CARD_TYPES = {"", "居民身份证", "身份证", "第二代居民身份证", "二代身份证", "中华人民共和国居民身份证"}
 
 
@@ -138,8 +142,12 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # -- database state of the people and households mentioned
     hh_ids = {r.values.get("hh_id") for r in rows if r.values.get("hh_id")}
     db_hh = batch.db_households(hh_ids)
-    by_pid = {p["person_id"]: p for p in batch.fetch(
-        schema.person, "person_id", {r.values.get("person_id") for r in rows}, ("person_id", "hh_id", "id_number"))}
+    by_pid = {p["person_id"]: p for p in batch.fetch(schema.person, "person_id",
+                                                      {r.values.get("person_id") for r in rows})}
+    stored_causes: dict[str, list[str]] = defaultdict(list)  # for "a blank 其他致贫原因 keeps them"
+    for r in batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause")):
+        stored_causes[r["hh_id"]].append(r["cause"])
+    batch.stored_causes = stored_causes
     by_idn = {p["id_number"]: p for p in batch.fetch(
         schema.person, "id_number", {r.values.get("id_number") for r in rows}, ("person_id", "hh_id", "id_number"))}
     for row in rows:
@@ -160,7 +168,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id")):
         db_members[p["hh_id"]].add(p["person_id"])
     extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
-    for p in batch.fetch(schema.person, "person_id", extra_pids, ("person_id", "hh_id", "id_number")):
+    for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
 
     groups: dict[str, list[Row]] = defaultdict(list)
@@ -226,8 +234,10 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             batch.plan.put("monitoring_object", (hh_id, mon["identified_date"]), mon, members, defaults)
         for row in members:
             pv = row.values
-            person = {k: pv.get(k) for k in PERSON_COLUMNS if k in row.sheet.present or
-                      (k in ("sex", "birth_date") and pv.get("_derived"))}
+            known = by_pid.get(pv["_pid"])
+            person = {k: pv.get(k) for k in PERSON_COLUMNS
+                      if (k in row.sheet.present or (k in ("sex", "birth_date") and pv.get("_derived")))
+                      and not batch.keeps(row, k, pv.get(k), known)}
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
@@ -276,20 +286,22 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
             put("village_code", code)
             put("town_code", town_of(code))
             put("county_code", county_of(code))
+    # The stored household's place, not only the file's: a limited importer may not pull another region's
+    # household into its own.
+    if db and not batch.in_scope(db["village_code"]):
+        batch.error(first, "hh_id", f"该户在数据库中属于 {db['village_code']},超出本账号可导入的范围")
+        return None
     if not final.get("village_code"):
         batch.error(first, "region_code" if "region_code" in present else "village_name",
                     "新户缺少地点(区划代码,或 乡(镇)+行政村 名称)", "")
         return None
-    if db and not batch.in_scope(final["village_code"]):
-        batch.error(first, "hh_id", f"该户在数据库中属于 {final['village_code']},超出本账号可导入的范围")
-        return None
     for key in ("natural_village", "attribute", "standard", "main_cause", "identified_year", "exit_year",
                 "returned_year", "relocated", "relocation_year", "relocation_site", "safe_water", "food_clothing_ok"):
-        if key in present:
+        if key in present and not (key in KEEP_WHEN_BLANK and batch.keeps(first, key, hv.get(key), db)):
             put(key, hv.get(key))
     if "relocated" in columns:
         final["relocated"] = bool(final["relocated"])
-    if "hh_phone" in present:
+    if "hh_phone" in present and not batch.keeps(first, "hh_phone", hv.get("hh_phone"), db, "phone"):
         put("phone", hv.get("hh_phone"))
     # head of household
     head_name = hv.get("head_name")
@@ -429,7 +441,8 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
                 grade = grade or (known if known in ("安全", "A", "B") else "安全")
         put("house_grade", grade)
     # other causes
-    if "other_causes" in present:
+    if "other_causes" in present and not batch.keeps(first, "other_causes", hv.get("other_causes"),
+                                                     {"other_causes": _stored_causes(batch, hh_id)} if db else None):
         others = [c for c in (hv.get("other_causes") or []) if c != final.get("main_cause")]
         final["_other_causes"] = set(others)
     # monitoring object (2022 export columns)
@@ -461,6 +474,10 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
         final["_monitoring"] = mon
     final["_columns"] = columns
     return final
+
+
+def _stored_causes(batch: Batch, hh_id: str) -> list[str]:
+    return getattr(batch, "stored_causes", {}).get(hh_id, [])
 
 
 def finish_persons(batch: Batch, sheets: list[Sheet]) -> None:
