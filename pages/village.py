@@ -16,6 +16,7 @@ from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
 
 ctx = current()
+widgets.back_link()
 widgets.region_path(ctx, target="map")
 
 if ctx.scope.level != "village":
