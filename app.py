@@ -7,7 +7,7 @@ import streamlit as st
 from components.context import PageContext, set_current
 from components.data import fetch_shell
 from components import widgets
-from components.shell import auth, bootstrap, filters, header, history, nav, present, theme
+from components.shell import auth, bootstrap, client, filters, header, nav, present, theme
 from data_access.db import get_engine
 from data_access.queries import places
 
@@ -15,7 +15,7 @@ st.set_page_config(page_title="扶贫数据驾驶舱", page_icon="assets/icon.pn
 
 presenting = present.is_on()
 theme.apply(present=presenting)
-history.install_guard()
+client.install()
 
 db_url, meta = bootstrap.open_database()
 engine = get_engine(db_url)
