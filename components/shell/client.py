@@ -48,7 +48,8 @@ ZH = {
     "Collapse sidebar": "收起侧栏", "Expand sidebar": "展开侧栏", "Sidebar": "侧栏", "App pages": "页面",
     "Skip to main content": "跳到正文", "Page not found": "页面不存在", "Connecting": "正在连接",
     "Please wait...": "请稍候……", "Connection error": "连接中断", "Show more": "更多", "Show less": "收起",
-    "Is Streamlit still running?": "服务器是否仍在运行?", "Dismiss": "关闭", "Deploy": "发布", "file upload": "上传文件",
+    "Is Streamlit still running?": "服务器是否仍在运行?", "Dismiss": "关闭", "Deploy": "发布",
+    "file upload": "上传文件",
 }
 
 # Texts with a variable part: (JavaScript regular expression, replacement).

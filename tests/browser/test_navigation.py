@@ -171,7 +171,7 @@ def test_presentation_mode_from_the_sidebar_always_exits(page, base_url):
         if i < 3 or i % 3 == 0:  # sometimes a fresh load, mostly the same session on and off again
             open_app(page, base_url, where, region=COUNTY)
         switch = page.locator("[data-testid='stSidebar']").get_by_text("汇报模式(投影)")
-        wait_for_rerun(page, lambda: switch.click())
+        wait_for_rerun(page, switch.click)
         page.wait_for_function("() => location.search.includes('mode=present')", timeout=60_000)
         wait_for_app_settled(page)
         assert not sidebar_visible(page), f"round {i}: presentation mode keeps the sidebar"
