@@ -122,6 +122,18 @@ def _translator_js() -> str:
   walk(document.body);
   document.documentElement.lang = 'zh-CN';
 })();
+(function () {
+  // Presentation mode is laid out for 1280x720 and zoomed to the window (theme.py: --present-zoom).
+  const w = window;
+  if (w.__presentZoom) return;
+  w.__presentZoom = true;
+  const fit = () => {
+    const z = Math.max(0.5, Math.min(w.innerWidth / 1280, w.innerHeight / 720));
+    document.documentElement.style.setProperty('--present-zoom', String(z));
+  };
+  fit();
+  w.addEventListener('resize', fit);
+})();
 """ % (json.dumps(ZH, ensure_ascii=False), json.dumps(ZH_PATTERNS, ensure_ascii=False))
 
 
