@@ -132,6 +132,9 @@ def style(chart: alt.Chart, height: int = 320) -> alt.Chart:
     config = alt.Config() if out.config is alt.Undefined else out.config.copy(deep=False)
     for key, part in _config_parts().items():
         config[key] = part
+    if present:  # larger labels: an axis drops those that would touch (every other year...), never overlaps
+        for key in ("axisX", "axisY"):
+            config[key] = alt.AxisConfig(labelOverlap="greedy", labelSeparation=6)
     out.config = config
     out = unvalidated(out)
     if present:

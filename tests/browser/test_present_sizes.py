@@ -27,6 +27,8 @@ MEASURE = """() => {
         if (!t.textContent.trim() || t.closest('[aria-hidden="true"][role="tooltip"]')) continue;
         const r = t.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
+        const cs = getComputedStyle(t);  // a label the axis dropped (labelOverlap) stays, transparent
+        if (+cs.opacity === 0 || +cs.fillOpacity === 0 || t.getAttribute('opacity') === '0') continue;
         const box = t.closest('[data-testid="stVegaLiteChart"]').getBoundingClientRect();
         if (r.left >= box.right || r.top >= box.bottom || r.right <= box.left) continue;  // clipped away
         const fill = getComputedStyle(t).fill;
