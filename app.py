@@ -6,7 +6,8 @@ import streamlit as st
 
 from components.context import PageContext, set_current
 from components.data import fetch_shell
-from components.shell import auth, bootstrap, filters, header, nav, present, theme
+from components import widgets
+from components.shell import auth, bootstrap, client, filters, header, nav, present, theme
 from data_access.db import get_engine
 from data_access.queries import places
 
@@ -14,6 +15,7 @@ st.set_page_config(page_title="扶贫数据驾驶舱", page_icon="assets/icon.pn
 
 presenting = present.is_on()
 theme.apply(present=presenting)
+client.install()
 
 db_url, meta = bootstrap.open_database()
 engine = get_engine(db_url)
@@ -74,5 +76,6 @@ if presenting:
     with st.container(horizontal=True, horizontal_alignment="right"):
         present.auto_advance(page_keys.get(current_page.url_path, nav.DEFAULT_KEY))
         present.exit_button()
+widgets.set_current_page(page_keys.get(current_page.url_path, nav.DEFAULT_KEY))
 header.page_header(ctx, current_page.title)
 current_page.run()

@@ -155,13 +155,63 @@ def state_params(**extra) -> dict:
     return params
 
 
+CURRENT_PAGE_KEY = "_current_page"
+ORIGINS_KEY = "_came_from"
+# What names the thing a dossier page shows: a 返回 link on it leads back only to where *this* one was opened.
+DOSSIER_PARAMS = {"household": ("hh",), "village": ("region",), "project": ("project",)}
+
+
+def set_current_page(key: str) -> None:
+    """app.py names the page it runs (a link opened from here remembers where it came from)."""
+    st.session_state[CURRENT_PAGE_KEY] = key
+
+
+def _dossier_id(key: str, params: dict) -> tuple | None:
+    names = DOSSIER_PARAMS.get(key)
+    return (key, *(str(params.get(n, "")) for n in names)) if names else None
+
+
+def _remember_origin(key: str, target: dict) -> None:
+    """Opening a dossier: remember the page (and its whole URL: filters, page, selection) it is opened from."""
+    ident = _dossier_id(key, target)
+    here = st.session_state.get(CURRENT_PAGE_KEY)
+    if ident is None or here is None or here == key and _dossier_id(here, st.query_params) == ident:
+        return
+    origins = st.session_state.setdefault(ORIGINS_KEY, {})
+    origins[ident] = (here, st.query_params.to_dict())
+    while len(origins) > 50:  # a long session opens many files: keep the latest
+        origins.pop(next(iter(origins)))
+
+
 def go(key: str, **params) -> None:
     """Switch to page ``key`` keeping region/year unless overridden."""
-    st.switch_page(nav.BY_KEY[key].file, query_params=state_params(**params))
+    target = state_params(**params)
+    _remember_origin(key, target)
+    st.switch_page(nav.BY_KEY[key].file, query_params=target)
 
 
 def link(key: str, label: str, **params) -> None:
-    st.page_link(nav.BY_KEY[key].file, label=md(label), query_params=state_params(**params))
+    target = state_params(**params)
+    _remember_origin(key, target)
+    st.page_link(nav.BY_KEY[key].file, label=md(label), query_params=target)
+
+
+def back_link() -> bool:
+    """``‹ 返回<page>`` on a dossier page opened from another page of this session: back to that page with
+    all its settings (filters, page, selection). Nothing when the dossier was opened from a link or typed
+    (no page to go back to). Returns whether it was drawn."""
+    here = st.session_state.get(CURRENT_PAGE_KEY)
+    ident = _dossier_id(here, st.query_params) if here else None
+    origin = st.session_state.get(ORIGINS_KEY, {}).get(ident) if ident else None
+    if origin is None or origin[0] not in nav.BY_KEY or not page_available(origin[0]):
+        return False
+    page_key, params = origin
+    if "mode" in st.query_params:
+        params = {**params, "mode": st.query_params["mode"]}
+    else:
+        params = {k: v for k, v in params.items() if k != "mode"}
+    st.page_link(nav.BY_KEY[page_key].file, label=f"‹ 返回{nav.BY_KEY[page_key].title}", query_params=params)
+    return True
 
 
 def set_region(code: str) -> None:

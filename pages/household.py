@@ -201,4 +201,4 @@ with tabs[6]:
         "removed_date": "风险消除日期", "persons": "人数(人)"}), "防返贫监测", "hh-monitoring",
         "该户未被纳入防返贫监测。")
 
-widgets.link("query", "‹ 返回查询")
+widgets.back_link()

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from components import figures, widgets
-from components.charts import flow
 from data_access.report import money as amounts
 from data_access.report import formatting as fmt
 from components.charts.style import with_table
@@ -21,8 +20,7 @@ from components.safe import esc, md
 IDLE_DAYS = 90
 
 ctx = current()
-sel = flow.read_selection()
-widgets.link("funds", "‹ 返回资金项目", **sel.params)
+widgets.back_link()
 
 raw = str(st.query_params.get("project", "") or "").strip()
 if not raw:

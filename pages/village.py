@@ -17,6 +17,7 @@ from data_access.queries import causes, places, villages
 from components.safe import esc, md
 
 ctx = current()
+widgets.back_link()
 widgets.region_path(ctx, target="map")
 
 if ctx.scope.level != "village":

@@ -372,6 +372,8 @@ def test_docx_and_txt_hold_the_paragraph(sqlite_demo_url):
     assert paragraph in texts
     assert texts[0] == brief.brief_title(facts) and "云岭县" in texts[0]
     assert any(t.startswith("数据来源") and "2026-10-31" in t for t in texts)
+    for section in doc.sections:  # A4: 210 × 297 mm (a 0.1 mm tolerance for EMU rounding)
+        assert abs(section.page_width.mm - 210) < 0.1 and abs(section.page_height.mm - 297) < 0.1
     raw = brief.brief_txt(facts)
     assert raw.startswith(b"\xef\xbb\xbf")
     body = raw.decode("utf-8-sig")

@@ -19,6 +19,23 @@ MEASURES = {"households": "户数", "persons": "人数"}
 UNITS = {"households": "户", "persons": "人"}
 
 
+WALL_BARS = 7  # presentation mode: the largest seven, the rest as one 其他 bar (larger labels need the room)
+OTHER = "其他"
+
+
+def fold(data: pd.DataFrame, by: str, label_col: str = "cause", keep: int = WALL_BARS) -> pd.DataFrame:
+    """The ``keep`` largest rows by ``by``; the others (and a row already named 其他) summed into one 其他 row.
+    Numeric columns are summed (counts and shares of one total add up)."""
+    ranked = data.sort_values(by, ascending=False)
+    top = ranked[ranked[label_col] != OTHER].head(keep)
+    rest = ranked.drop(top.index)
+    if rest.empty:
+        return data
+    numeric = [c for c in data.columns if c != label_col and pd.api.types.is_numeric_dtype(data[c])]
+    other = {label_col: OTHER, **{c: rest[c].sum() for c in numeric}}
+    return pd.concat([top, pd.DataFrame([other])], ignore_index=True)
+
+
 def titled(chart, title: str | None):
     return chart.properties(title=title) if title else chart
 
@@ -29,10 +46,14 @@ def cause_bars(mix: pd.DataFrame, measure: str, key: str, height: int | None = N
     no value axis, the labels carry the numbers)."""
     unit, share = UNITS[measure], f"{measure}_pct"
     data = mix[["cause", measure, share]].copy()
+    if compact:
+        data = fold(data, measure)
     data["_label"] = [f"{fmt.count(n)} {unit}({fmt.percent(p)})" for n, p in zip(data[measure], data[share])]
     order = list(data.sort_values(measure, ascending=False)["cause"])
+    if OTHER in order:  # 其他 last
+        order = [c for c in order if c != OTHER] + [OTHER]
     picked = alt.selection_point(name="cause", fields=["cause"], on="click", empty=False)
-    x_max = float(data[measure].max() or 1) * 1.65
+    x_max = float(data[measure].max() or 1) * (2.0 if compact else 1.65)
     base = alt.Chart(data).encode(
         y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
         x=alt.X(f"{measure}:Q", title=f"{MEASURES[measure]}({unit})", scale=alt.Scale(domain=[0, x_max]),
@@ -108,10 +129,12 @@ def other_cause_bars(counts: pd.DataFrame, key: str, height: int | None = None,
                      compact: bool = False, title: str | None = None) -> dict | None:
     """How many households list each cause as a 其他致贫原因."""
     data = counts.copy()
+    if compact:
+        data = fold(data, "households")
     data["_label"] = [f"{fmt.count(n)} 户" for n in data["households"]]
     order = list(data["cause"])
     picked = alt.selection_point(name="other", fields=["cause"], on="click", empty=False)
-    x_max = float(data["households"].max() or 1) * 1.4
+    x_max = float(data["households"].max() or 1) * (1.7 if compact else 1.4)
     base = alt.Chart(data).encode(
         y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
         x=alt.X("households:Q", title="户数(户)", scale=alt.Scale(domain=[0, x_max]),

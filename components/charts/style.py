@@ -19,6 +19,10 @@ from ..shell.theme import FONT_STACK
 
 LABEL_SIZE = 15
 TITLE_SIZE = 17
+INK = "#1A1A1A"  # axis and legend text: near-black (Streamlit's chart theme greys them, #808495)
+PRESENT_MIN_TEXT = 18  # presentation mode (laid out for 720 px, zoomed with the window): 1/40 of its height
+PRESENT_TEXT_SCALE = 1.25
+_FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize", "size"}
 
 
 _KEPT: OrderedDict = OrderedDict()
@@ -72,31 +76,73 @@ def unvalidated(chart):
 def _config_parts() -> dict:
     return {
         "axis": alt.AxisConfig(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
-                               titleFont=FONT_STACK, labelLimit=220),
+                               titleFont=FONT_STACK, labelLimit=220, labelColor=INK, titleColor=INK),
         "legend": alt.LegendConfig(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelFont=FONT_STACK,
-                                   titleFont=FONT_STACK, orient="bottom"),
-        "title": alt.TitleConfig(fontSize=TITLE_SIZE + 2, font=FONT_STACK, anchor="start"),
+                                   titleFont=FONT_STACK, orient="bottom", labelColor=INK, titleColor=INK),
+        "title": alt.TitleConfig(fontSize=TITLE_SIZE + 2, font=FONT_STACK, anchor="start", color=INK),
         "view": alt.ViewConfig(strokeWidth=0),
         "range": alt.RangeConfig(category=CATEGORICAL),
     }
 
 
+def for_the_wall(spec):
+    """A chart spec for presentation mode: every text size 1.25 times as large and at least
+    ``PRESENT_MIN_TEXT`` px (the screen is zoomed with the window, so text stays ≥ 1/40 of its height)."""
+    if isinstance(spec, dict):
+        out = {}
+        for key, value in spec.items():
+            if key in _FONT_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and (key != "size" or spec.get("type") == "text"):
+                out[key] = max(PRESENT_MIN_TEXT, round(value * PRESENT_TEXT_SCALE))
+            else:
+                out[key] = for_the_wall(value)
+        return out
+    if isinstance(spec, list):
+        return [for_the_wall(v) for v in spec]
+    return spec
+
+
+def _presenting() -> bool:
+    from ..context import CONTEXT_KEY
+
+    ctx = st.session_state.get(CONTEXT_KEY)  # None: no page context (a chart built in a unit test)
+    return bool(getattr(ctx, "present", False))
+
+
+def _on_the_wall(chart):
+    """``chart`` whose spec is ``for_the_wall``'s."""
+    plain = chart.to_dict
+
+    def to_dict(*args, **kwargs):
+        return for_the_wall(plain(*args, **kwargs))
+
+    object.__setattr__(chart, "to_dict", to_dict)
+    return chart
+
+
 def style(chart: alt.Chart, height: int = 320) -> alt.Chart:
     """Height and the shared look; the same spec as chaining ``configure_axis/legend/title/view/range``
-    (each of which deep-copies the whole chart: 0.1 s per chart on a layered one)."""
+    (each of which deep-copies the whole chart: 0.1 s per chart on a layered one). In presentation mode
+    the text is larger (``for_the_wall``)."""
     memo = chart.__dict__.get("_styled")  # charts kept between runs (matrix.heatmap) are styled once
-    if memo is not None and height in memo:
-        return memo[height]
+    present = _presenting()
+    if memo is not None and (height, present) in memo:
+        return memo[(height, present)]
     out = chart.properties(height=height)
     config = alt.Config() if out.config is alt.Undefined else out.config.copy(deep=False)
     for key, part in _config_parts().items():
         config[key] = part
+    if present:  # larger labels: an axis drops those that would touch (every other year...), never overlaps
+        for key in ("axisX", "axisY"):
+            config[key] = alt.AxisConfig(labelOverlap="greedy", labelSeparation=6)
     out.config = config
     out = unvalidated(out)
+    if present:
+        out = _on_the_wall(out)
     if memo is None:
         memo = {}
         object.__setattr__(chart, "_styled", memo)
-    memo[height] = out
+    memo[(height, present)] = out
     return out
 
 

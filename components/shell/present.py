@@ -12,19 +12,29 @@ def is_on() -> bool:
     return st.query_params.get("mode") == "present"
 
 
-def switch() -> None:
-    """Sidebar toggle that turns presentation mode on."""
-    if st.sidebar.toggle("汇报模式(投影)", value=False, help="大字号、隐藏侧栏,适合会议投影"):
+SWITCH_KEY = "present-switch"
+
+
+def _turn_on() -> None:
+    if st.session_state.get(SWITCH_KEY):
         st.query_params["mode"] = "present"
-        st.rerun()
+    st.session_state[SWITCH_KEY] = False  # the switch is off again whenever it is drawn (after the exit)
+
+
+def switch() -> None:
+    """Sidebar toggle that turns presentation mode on (its own state never outlives the change: an
+    exit that finds the switch still on would turn presentation mode straight back on)."""
+    st.sidebar.toggle("汇报模式(投影)", key=SWITCH_KEY, on_change=_turn_on, help="大字号、隐藏侧栏,适合会议投影")
+
+
+def _exit() -> None:
+    for key in ("mode", "cycle", "pages", "paused"):
+        st.query_params.pop(key, None)
+    st.session_state[SWITCH_KEY] = False
 
 
 def exit_button() -> None:
-    if st.button("退出汇报模式", key="exit-present"):
-        del st.query_params["mode"]
-        for key in ("cycle", "pages", "paused"):
-            st.query_params.pop(key, None)
-        st.rerun()
+    st.button("退出汇报模式", key="exit-present", on_click=_exit)
 
 
 def cycle_plan() -> tuple[int, list[str]] | None:

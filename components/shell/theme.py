@@ -25,6 +25,9 @@ html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK};
 _PRESENT_CSS = """
 <style>
 html, body { font-size: 21px; }
+/* Laid out for 1280x720, then zoomed to the window (components/shell/client.py sets --present-zoom from the
+   window size): at 1920x1080 and 3840x2160 the same screen, 1.5 and 3 times as large. */
+[data-testid="stMainBlockContainer"] { zoom: var(--present-zoom, 1); }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
 .block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important;

@@ -260,9 +260,11 @@ def brief_docx(facts: dict, points=()) -> bytes:
     ``points`` (their sentences) are given, the data date."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     doc = Document()
+    for section in doc.sections:  # A4 (python-docx's template is US Letter)
+        section.page_width, section.page_height = Mm(210), Mm(297)
     doc.core_properties.title = brief_title(facts)
     doc.core_properties.author = "扶贫数据驾驶舱"
     title = doc.add_paragraph()

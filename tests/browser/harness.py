@@ -354,7 +354,7 @@ def app_errors(page) -> list[str]:
     for sel in (EXCEPTION, ERROR_ALERT):
         texts += [t.strip()[:500] for t in page.locator(sel).all_inner_texts()]
     texts += [t.strip()[:200] for t in page.locator('[role="dialog"]').all_inner_texts()
-              if "Page not found" in t]  # Streamlit's modal for a URL path no page has
+              if "Page not found" in t or "页面不存在" in t]  # Streamlit's modal for a URL path no page has
     return texts
 
 
@@ -362,6 +362,37 @@ def assert_no_app_errors(page) -> None:
     __tracebackhide__ = True
     errors = app_errors(page)
     assert not errors, "the page shows errors:\n" + "\n---\n".join(errors)
+
+
+# Streamlit's own English (widgets, toolbars, notices): none may reach the screen (components/shell/client.py).
+STREAMLIT_ENGLISH = (
+    "Drag and drop", "per file", "Browse files", "Upload", "Select all", "Deselect all", "Choose an option",
+    "No results", "Clear all", "Remove", "Page not found", "Running the app", "main page", "Show data",
+    "Download as", "Copy Vega", "Vega-Lite", "Fullscreen", "Search", "Show/hide", "Sort ascending", "Stop",
+    "Running...", "Main menu", "Collapse sidebar", "Copy to clipboard", "Link to heading", "Help for",
+    "Press Enter", "Skip to main content", "App pages",
+)
+
+
+def english_on_screen(page) -> list[str]:
+    """Streamlit's default English phrases in what a user can read: the visible text (icon ligatures such as
+    ``upload`` are glyphs, not words), tooltips (title), placeholders and the labels of buttons and inputs."""
+    text = page.evaluate("""() => {
+        const out = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const el = n.parentElement;
+            if (!el || el.closest('script, style, [data-testid="stIconMaterial"], svg')) continue;
+            out.push(n.nodeValue);
+        }
+        for (const el of document.querySelectorAll('[title], [placeholder], button[aria-label], input[aria-label]')) {
+            if (el.closest('svg')) continue;
+            out.push(el.getAttribute('title') || '', el.getAttribute('placeholder') || '',
+                     el.getAttribute('aria-label') || '');
+        }
+        return out.join('\\n');
+    }""")
+    return [w for w in STREAMLIT_ENGLISH if w in text]
 
 
 def _safe(name: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-from .harness import ROOT, AppServer, app_errors, assert_same_origin, expect, open_app, screenshot
+from .harness import ROOT, AppServer, app_errors, assert_same_origin, english_on_screen, expect, open_app, screenshot
 
 NOT_IN_A_CHECKOUT = {".git", "data", "artifacts", "out", "__pycache__", ".pytest_cache", ".hypothesis", "docs"}
 BUILD_TIMEOUT_MS = 300_000  # the county takes 20–30 s on an idle 2-core machine; CI may be slower
@@ -20,6 +20,7 @@ def test_first_start_builds_the_demo_county_and_shows_it(tmp_path, page, request
     try:
         open_app(page, server.base_url, "", wait=False)
         expect(page.get_by_text("首次启动")).to_be_visible(timeout=60_000)  # the spinner while it builds
+        assert english_on_screen(page) == []  # no "Running..." / "Stop" from Streamlit's status widget
         expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=BUILD_TIMEOUT_MS)
         assert not app_errors(page), app_errors(page)
         database = checkout / "data" / "registry.db"

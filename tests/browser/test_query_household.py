@@ -52,7 +52,7 @@ def test_query_page(page, base_url, sqlite_demo_url, requests_log, page_errors):
 
     person = one(sqlite_demo_url, "SELECT p.name, p.hh_id FROM person p JOIN household h ON h.hh_id = p.hh_id "
                                   "WHERE h.kind='建档立卡户' ORDER BY p.person_id LIMIT 1 OFFSET 30")
-    box = page.get_by_label(re.compile("搜索"))
+    box = page.get_by_role("textbox", name=re.compile("搜索"))  # (the table toolbar has a 搜索 button too)
     box.fill(person.hh_id)
     wait_for_rerun(page, lambda: box.press("Enter"))
     wait_for_app_settled(page)
