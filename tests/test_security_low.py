@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
 
 from tests.helpers import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_no_external_ip_lookup(monkeypatch):
@@ -18,8 +15,6 @@ def test_no_external_ip_lookup(monkeypatch):
     calls = []
     monkeypatch.setattr(net_util, "_make_blocking_http_get", lambda *a, **k: calls.append(a))
     assert not net_util.get_external_ip() and calls == []
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["logger"]["hideWelcomeMessage"] is True  # the banner's lookup under `streamlit run app.py`
 
 
 def test_outage_message_hides_the_database_address(monkeypatch):
