@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import codes, schema
-from . import values as V
+from . import bulk, values as V
 from .spec import Header, SheetKind
 from ..scope import Scope
 
@@ -187,13 +187,8 @@ class Batch:
     def fetch(self, table, key_col: str, keys, columns=None) -> list[dict]:
         keys = sorted({k for k in keys if k is not None})
         cols = [table.c[c] for c in columns] if columns else list(table.c)
-        out: list[dict] = []
         names = [c.name for c in cols]
-        for i in range(0, len(keys), CHUNK):
-            part = keys[i:i + CHUNK]
-            stmt = select(*cols).where(table.c[key_col].in_(part))
-            out.extend(dict(zip(names, r)) for r in self.conn.execute(stmt).all())
-        return out
+        return [dict(zip(names, r)) for r in bulk.select_in(self.conn, cols, table.c[key_col], keys)]
 
     def db_households(self, hh_ids) -> dict[str, dict | None]:
         missing = [h for h in set(hh_ids) if h not in self._db_households]

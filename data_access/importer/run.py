@@ -43,7 +43,7 @@ from .. import db, schema
 from ..progress import Progress, reporter
 from ..summary.refresh import refresh as refresh_summaries
 from . import spec
-from . import locking
+from . import bulk, locking
 from .batch import ERROR, NOTICE, Batch, Problem, Record, refuse_outside_scope
 from .builders import BUILDERS, ORDER
 from .builders.common import same
@@ -417,12 +417,10 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]
     found: dict[tuple, dict] = {}
     names = list(table.c.keys())
     where = [names.index(c) for c in key_cols]
-    for i in range(0, len(wanted), 500):
-        stmt = select(table).where(table.c[first].in_(wanted[i:i + 500]))
-        for row in conn.execute(stmt).all():
-            key = tuple(row[j] for j in where)
-            if key not in found:
-                found[key] = dict(zip(names, row))
+    for row in bulk.select_in(conn, list(table.c), table.c[first], wanted):
+        key = tuple(row[j] for j in where)
+        if key not in found:
+            found[key] = dict(zip(names, row))
     return found
 
 
@@ -511,17 +509,14 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
                                                 {f"v_{c}": v for c, v in diff.items()})
             changed.update(id(r) for r in rec.rows)
     if inserts:
-        columns = set().union(*(r.keys() for r in inserts)) | set(defaults)
-        rows = [{c: r.get(c, defaults.get(c)) for c in columns} for r in inserts]
-        for i in range(0, len(rows), 5000):
-            conn.execute(table.insert(), rows[i:i + 5000])
+        columns = sorted(set().union(*(r.keys() for r in inserts)) | set(defaults))
+        if defaults:
+            inserts = [r if defaults.keys() <= r.keys() else defaults | r for r in inserts]
+        bulk.insert_rows(conn, table, columns, inserts)
     match_cols = (surrogate,) if surrogate else key_cols
     n_updates = 0
     for cols, params in updates.items():
-        stmt = table.update().where(and_(*[table.c[c] == bindparam(f"k_{c}") for c in match_cols])).values(
-            {c: bindparam(f"v_{c}") for c in cols})
-        for i in range(0, len(params), 5000):
-            conn.execute(stmt, params[i:i + 5000])
+        bulk.update_rows(conn, table, match_cols, cols, params)
         n_updates += len(params)
     return {"新增": len(inserts), "更新": n_updates}
 
@@ -531,10 +526,8 @@ def _write_other_causes(conn, wanted: dict[str, Record], changed: set[int]) -> d
         return {}
     t = schema.other_cause
     have: dict[str, set[str]] = {h: set() for h in wanted}
-    ids = sorted(wanted)
-    for i in range(0, len(ids), 500):
-        for hh_id, cause in conn.execute(select(t.c.hh_id, t.c.cause).where(t.c.hh_id.in_(ids[i:i + 500]))):
-            have[hh_id].add(cause)
+    for hh_id, cause in bulk.select_in(conn, (t.c.hh_id, t.c.cause), t.c.hh_id, sorted(wanted)):
+        have[hh_id].add(cause)
     add, remove = [], []
     for hh_id, rec in wanted.items():
         new = rec.values["causes"] - have[hh_id]
@@ -546,8 +539,7 @@ def _write_other_causes(conn, wanted: dict[str, Record], changed: set[int]) -> d
     if remove:
         conn.execute(t.delete().where(and_(t.c.hh_id == bindparam("k_hh"), t.c.cause == bindparam("k_cause"))),
                      remove)
-    if add:
-        conn.execute(t.insert(), add)
+    bulk.insert_rows(conn, t, ["hh_id", "cause"], add)
     return {"新增": len(add), "删除": len(remove)}
 
 
