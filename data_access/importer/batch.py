@@ -223,6 +223,7 @@ class Places:
 
     def __init__(self, conn):
         self.by_code: dict[str, dict] = {}
+        self._resolved: dict[tuple, str | None | V.Bad] = {}  # resolve()'s answers; cleared by add()
         self.children: dict[str | None, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         stmt = select(schema.region.c.code, schema.region.c.name, schema.region.c.level,
                       schema.region.c.parent_code)
@@ -230,6 +231,7 @@ class Places:
             self.add(row["code"], row["name"], row["level"], row["parent_code"])
 
     def add(self, code: str, name: str, level: str, parent: str | None) -> None:
+        self._resolved.clear()
         old = self.by_code.get(code)
         if old:
             names = self.children[old["parent_code"]][place_key(old["name"])]
@@ -244,6 +246,19 @@ class Places:
     def resolve(self, code: str | None, county: str | None, town: str | None, village: str | None,
                 levels: tuple[str, ...], scope: Scope | None) -> str | None:
         """The region meant by a code and/or names; raises V.Bad when none or several fit."""
+        memo = (code, county, town, village, levels, scope.code if scope else None)
+        answer = self._resolved.get(memo, self)
+        if answer is self:
+            try:
+                answer = self._resolve(code, county, town, village, levels, scope)
+            except V.Bad as exc:
+                answer = exc
+            self._resolved[memo] = answer
+        if isinstance(answer, V.Bad):
+            raise V.Bad(str(answer))
+        return answer
+
+    def _resolve(self, code, county, town, village, levels, scope) -> str | None:
         if code:
             region = self.by_code.get(code)
             if region is None:

@@ -72,9 +72,12 @@ def _relation(value: str | None) -> tuple[str | None, bool]:
     return "其他", True
 
 
-def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None) -> object:
-    """The household field agreed by all rows (blank rows ignored); flags rows that disagree."""
-    ordered = ([head] if head else []) + [r for r in rows if r is not head]
+def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None,
+                     ordered: list[Row] | None = None) -> object:
+    """The household field agreed by all rows (blank rows ignored); flags rows that disagree.
+    ``ordered``: the rows, head first (computed when not given)."""
+    if ordered is None:
+        ordered = ([head] if head else []) + [r for r in rows if r is not head]
     values = [r.values.get(key) for r in ordered]
     if values.count(values[0]) == len(values):  # the usual case: every row says the same
         return values[0] if values[0] not in (None, []) else None
@@ -218,6 +221,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                         batch.error(row, None, "同一户的其他行有错误,整户未导入", hh_id, header="户编号")
             finals.pop(hh_id, None)
             batch.rejected_households.add(hh_id)
+    person_columns: dict[tuple, list[str]] = {}  # (sheet, derived) -> the person columns a row gives
     for hh_id, final in finals.items():
         members = groups[hh_id]
         batch.households[hh_id] = final
@@ -235,9 +239,18 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         for row in members:
             pv = row.values
             known = by_pid.get(pv["_pid"])
-            person = {k: pv.get(k) for k in PERSON_COLUMNS
-                      if (k in row.sheet.present or (k in ("sex", "birth_date") and pv.get("_derived")))
-                      and not batch.keeps(row, k, pv.get(k), known)}
+            derived = bool(pv.get("_derived"))
+            given = person_columns.get((row.sheet, derived))
+            if given is None:
+                given = person_columns[(row.sheet, derived)] = [
+                    k for k in PERSON_COLUMNS
+                    if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
+            person = {}
+            for k in given:
+                value = pv.get(k)
+                if value in (None, "", []) and batch.keeps(row, k, value, known):
+                    continue
+                person[k] = value
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
@@ -265,7 +278,8 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
     for extra in heads[1:]:
         batch.error(extra, "relation", f"一户只能有一个户主(第 {heads[0].number} 行也是户主)")
     head = heads[0] if heads else None
-    hv = {key: _household_value(members, key, batch, head) for key in HOUSEHOLD_KEYS if key in present}
+    ordered = ([head] if head else []) + [r for r in members if r is not head]
+    hv = {key: _household_value(members, key, batch, head, ordered) for key in HOUSEHOLD_KEYS if key in present}
     if any(r.bad for r in members):
         return None
     first = head or members[0]
