@@ -82,6 +82,9 @@ class Plan:
     def __init__(self):
         self.tables: dict[str, dict[tuple, Record]] = defaultdict(dict)
         self.other_causes: dict[str, Record] = {}  # hh_id -> Record(values={"causes": set})
+        # Stored rows the builders already read, per table and key value (None: looked up, not stored),
+        # so the writer need not read them again.
+        self.known: dict[str, dict] = {}
 
     def put(self, table: str, key: tuple, values: dict, rows: list[Row], defaults: dict | None = None) -> None:
         existing = self.tables[table].get(key)
@@ -197,6 +200,7 @@ class Batch:
                 self._db_households[h] = None
             for row in self.fetch(schema.household, "hh_id", missing):
                 self._db_households[row["hh_id"]] = row
+        self.plan.known["household"] = self._db_households
         return {h: self._db_households.get(h) for h in hh_ids}
 
     def household(self, hh_id: str) -> dict | None:

@@ -25,10 +25,17 @@ def _processors(conn, table, columns):
 
 
 def _tuples(rows, columns, processors):
-    if not any(processors):
-        return [tuple(r.get(c) for c in columns) for r in rows]
-    pairs = list(zip(columns, processors))
-    return [tuple(p(r.get(c)) if p else r.get(c) for c, p in pairs) for r in rows]
+    plain = [tuple(map(r.get, columns)) for r in rows]
+    convert = [(i, p) for i, p in enumerate(processors) if p]
+    if not convert:
+        return plain
+    out = []
+    for values in plain:
+        values = list(values)
+        for i, p in convert:
+            values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def _quoted(conn, names) -> str:

@@ -116,30 +116,31 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
     failed: dict[int, list] = {}
     columns = []
     for index, (col, _key, parser, f, unit, cache, _multi) in enumerate(specs):
-        parsed = []
-        append = parsed.append
-        for i, (_number, cells) in enumerate(body):
-            raw = cells[col] if col < len(cells) else None
-            if raw is None:
-                append(None)
-                continue
-            if cache is not None and type(raw) is not bool:
-                value = cache.get(raw, _MISS)
-                if value is _MISS:
-                    try:
-                        value = parser(raw, f, unit)
-                    except V.Bad as exc:
-                        value = _Failed(str(exc))
-                    cache[raw] = value
-            else:
-                try:
-                    value = parser(raw, f, unit)
-                except V.Bad as exc:
-                    value = _Failed(str(exc))
-            if type(value) is _Failed:
-                failed.setdefault(i, []).append((index, value.reason, raw))
-                value = None
-            append(value)
+        raws = [cells[col] if col < len(cells) else None for _number, cells in body]
+        if cache is None:
+            parsed = [None] * len(raws)
+            todo = [i for i, raw in enumerate(raws) if raw is not None]
+        else:
+            cache[None] = None
+            get = cache.get
+            parsed = [get(raw, _MISS) for raw in raws]
+            todo = [i for i, value in enumerate(parsed) if value is _MISS]
+        bad = False
+        for i in todo:
+            raw = raws[i]
+            try:
+                value = parser(raw, f, unit)
+            except V.Bad as exc:
+                value = _Failed(str(exc))
+                bad = True
+            if cache is not None and _cacheable(raw):
+                cache[raw] = value
+            parsed[i] = value
+        if bad:
+            for i, value in enumerate(parsed):
+                if type(value) is _Failed:
+                    failed.setdefault(i, []).append((index, value.reason, raws[i]))
+                    parsed[i] = None
         columns.append(parsed)
     keys = [key for _, key, *_ in specs]
     multi_keys = {key for _, key, _, _, _, _, multi in specs if multi}
@@ -171,6 +172,11 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
 CACHED_KINDS = ("text", "id", "phone", "code", "codes", "bool", "year", "date", "int", "float", "money", "region",
                 "raw")
 _MISS = object()
+
+
+def _cacheable(raw) -> bool:
+    """Not a bool, nor a number a bool equals (True == 1 == 1.0 share a dict key but parse differently)."""
+    return type(raw) is str or (type(raw) is not bool and raw != 0 and raw != 1)
 
 
 class _Failed:

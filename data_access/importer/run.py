@@ -411,10 +411,17 @@ def _insert_defaults(table) -> dict:
     return out
 
 
-def _existing(conn, table, key_cols: tuple[str, ...], keys) -> dict[tuple, dict]:
+def _existing(conn, table, key_cols: tuple[str, ...], keys, known: dict | None = None) -> dict[tuple, dict]:
+    """Stored rows by key; ``known`` (single-column keys: value -> row or None) are rows already read."""
     first = key_cols[0]
-    wanted = sorted({k[0] for k in keys}, key=str)
+    wanted = {k[0] for k in keys}
     found: dict[tuple, dict] = {}
+    if known and len(key_cols) == 1:
+        for k in [k for k in wanted if k in known]:
+            wanted.discard(k)
+            if known[k] is not None:
+                found[(k,)] = known[k]
+    wanted = sorted(wanted, key=str)
     names = list(table.c.keys())
     where = [names.index(c) for c in key_cols]
     for row in bulk.select_in(conn, list(table.c), table.c[first], wanted):
@@ -439,7 +446,8 @@ def write_plan(conn, plan, progress: Progress | None = None,
         records = plan.tables.get(name)
         if records:
             counts = Counter()
-            stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts)
+            stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts,
+                                  getattr(plan, "known", {}).get(name))
             if fields is not None and counts:
                 fields[TABLE_TITLES[name]] = Counter({COLUMN_TITLES.get((name, c), COLUMN_TITLES.get(c, c)): n
                                                       for c, n in counts.items()})
@@ -487,8 +495,8 @@ def _write_ledger_flows(conn, ledger: dict, changed: set[int]) -> dict[str, int]
 
 
 def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], changed: set[int],
-            counts: Counter | None = None) -> dict[str, int]:
-    existing = _existing(conn, table, key_cols, records.keys())
+            counts: Counter | None = None, known: dict | None = None) -> dict[str, int]:
+    existing = _existing(conn, table, key_cols, records.keys(), known)
     defaults = _insert_defaults(table)
     inserts: list[dict] = []
     updates: dict[tuple, list[dict]] = {}

@@ -173,6 +173,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
     for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
+    looked_up = {r.values.get("person_id") for r in rows} | extra_pids
+    batch.plan.known["person"] = {pid: by_pid.get(pid) for pid in looked_up if pid is not None}
 
     groups: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
