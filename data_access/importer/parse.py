@@ -111,56 +111,36 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
         cache = {} if f.kind in CACHED_KINDS else None
         specs.append((col, key, PARSERS[f.kind], f, sheet.units.get(key), cache, f.kind == "codes"))
     required = [kind.field(k) for k in sheet.present if kind.field(k).required]
-    body = [(number, cells) for number, cells in rows[header.row_index + 1:] if not _skip(cells, header_texts)]
-    # Column by column: each distinct cell value of a column is parsed once (most columns repeat a few values).
-    failed: dict[int, list] = {}
-    columns = []
-    for index, (col, _key, parser, f, unit, cache, _multi) in enumerate(specs):
-        raws = [cells[col] if col < len(cells) else None for _number, cells in body]
-        if cache is None:
-            parsed = [None] * len(raws)
-            todo = [i for i, raw in enumerate(raws) if raw is not None]
-        else:
-            cache[None] = None
-            get = cache.get
-            parsed = [get(raw, _MISS) for raw in raws]
-            todo = [i for i, value in enumerate(parsed) if value is _MISS]
-        bad = False
-        for i in todo:
-            raw = raws[i]
-            try:
-                value = parser(raw, f, unit)
-            except V.Bad as exc:
-                value = _Failed(str(exc))
-                bad = True
-            if cache is not None and _cacheable(raw):
-                cache[raw] = value
-            parsed[i] = value
-        if bad:
-            for i, value in enumerate(parsed):
-                if type(value) is _Failed:
-                    failed.setdefault(i, []).append((index, value.reason, raws[i]))
-                    parsed[i] = None
-        columns.append(parsed)
-    keys = [key for _, key, *_ in specs]
-    multi_keys = {key for _, key, _, _, _, _, multi in specs if multi}
-    plain = len(set(keys)) == len(keys) and not multi_keys
-    for i, ((number, cells), parsed) in enumerate(zip(body, zip(*columns) if columns else ((),) * len(body))):
-        if plain:
-            values = dict(zip(keys, parsed))
-        else:
-            values = {}
-            for key, value in zip(keys, parsed):
-                if key not in multi_keys:
-                    values[key] = value
-                elif key in values:  # several columns feed one list
-                    values[key] = values[key] + [c for c in (value or []) if c not in values[key]]
-                else:
-                    values[key] = list(value or [])
+    for number, cells in rows[header.row_index + 1:]:
+        if _skip(cells, header_texts):
+            continue
+        values: dict = {}
         row = Row(file_index, sheet, number, values, cells)
-        for index, reason, raw in failed.get(i, ()):
-            batch.error(row, specs[index][1], reason, raw, header=header_text(sheet, specs[index][0]))
         width = len(cells)
+        for col, key, parser, f, unit, cache, multi in specs:
+            raw = cells[col] if col < width else None
+            if raw is None:
+                value = [] if multi else None
+            elif cache is not None and type(raw) is not bool:
+                value = cache.get(raw, _MISS)
+                if value is _MISS:
+                    try:
+                        value = parser(raw, f, unit)
+                    except V.Bad as exc:
+                        value = _Failed(str(exc))
+                    cache[raw] = value
+            else:
+                try:
+                    value = parser(raw, f, unit)
+                except V.Bad as exc:
+                    value = _Failed(str(exc))
+            if type(value) is _Failed:
+                batch.error(row, key, value.reason, raw, header=header_text(sheet, col))
+                value = [] if multi else None
+            if multi and key in values:  # several columns feed one list
+                values[key] = values[key] + [c for c in value if c not in values[key]]
+            else:
+                values[key] = list(value) if multi else value
         for f in required:
             if values.get(f.key) in (None, []) and V.is_empty(cells[sheet.cols[f.key]]
                                                                if sheet.cols[f.key] < width else None):
@@ -172,11 +152,6 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
 CACHED_KINDS = ("text", "id", "phone", "code", "codes", "bool", "year", "date", "int", "float", "money", "region",
                 "raw")
 _MISS = object()
-
-
-def _cacheable(raw) -> bool:
-    """Not a bool, nor a number a bool equals (True == 1 == 1.0 share a dict key but parse differently)."""
-    return type(raw) is str or (type(raw) is not bool and raw != 0 and raw != 1)
 
 
 class _Failed:

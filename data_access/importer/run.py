@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 import datetime as dt
+import functools
+import gc
 import getpass
 import hashlib
 import io
@@ -183,6 +185,35 @@ class ImportResult:
 # ---- the run --------------------------------------------------------------------------------------------
 
 
+_GC_LOCK = threading.Lock()
+_GC_STATE: dict = {"depth": 0, "threshold": None}
+
+
+def _fewer_gc_passes(fn):
+    """Run ``fn`` with the cyclic collector's first threshold raised to 50,000 allocations (Python's default
+    is 700): an import makes millions of rows, dicts and lists, and each collection pass walks all of them
+    again (about a quarter of the import's time at 100,000 rows). Restored when the last import ends."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _GC_LOCK:
+            if _GC_STATE["depth"] == 0:
+                _GC_STATE["threshold"] = gc.get_threshold()
+                first, *rest = _GC_STATE["threshold"]
+                gc.set_threshold(max(first, 50_000), *rest)
+            _GC_STATE["depth"] += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with _GC_LOCK:
+                _GC_STATE["depth"] -= 1
+                if _GC_STATE["depth"] == 0:
+                    gc.set_threshold(*_GC_STATE["threshold"])
+
+    return wrapper
+
+
+@_fewer_gc_passes
 def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes]], *, user: str | None = None,
                dry_run: bool = False, skip_invalid: bool = False, progress: Progress | None = None,
                as_of: dt.date | None = None, skip_sheets=(), skip_columns=(),
