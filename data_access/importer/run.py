@@ -214,9 +214,12 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
         raw_files.append(raw)
     say(0.3, "识别表头")
     names = [name for name, _ in files]
+    log_region = scope.code if scope else None
     try:
+        db.ensure_added_columns(engine)
         with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
             repeated = locking.ensure_unique_ids(conn)
+            log_region = scope.code if scope else _root_region(conn)
         if repeated:
             result.problems.append(Problem("", "", None, "证件号码", str(repeated), (
                 f"数据库中已有 {repeated} 个证件号码重复登记,无法建立证件号码唯一约束;"
@@ -262,7 +265,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                         _stamp_meta(conn, as_of or result.exported_at)
                         result.written = True
                 if result.written:
-                    result.log_ids = _log(conn, result, user)
+                    result.log_ids = _log(conn, result, user, log_region)
                     _audit(conn, result, user, scope)
                     trans.commit()
                 else:
@@ -273,7 +276,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 raise
             if not result.written:
                 with conn.begin():
-                    result.log_ids = _log(conn, result, user)
+                    result.log_ids = _log(conn, result, user, log_region)
     except SQLAlchemyError as exc:
         result.fatal = ("写入数据库时出错:证件号码与数据库中已有的人重复(可能有另一导入同时写入),本次导入已全部撤销。"
                         if locking.is_duplicate_id(exc) else
@@ -284,7 +287,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
             report.rows_written = 0
         try:
             with engine.begin() as conn:
-                result.log_ids = _log(conn, result, user)
+                result.log_ids = _log(conn, result, user, log_region)
         except SQLAlchemyError:
             pass
     if result.written and refresh == "wait":
@@ -561,7 +564,17 @@ def _stamp_meta(conn, as_of: dt.date | None) -> None:
         db.set_meta(conn, is_demo="0")
 
 
-def _log(conn, result: ImportResult, user: str | None) -> list[int]:
+def _root_region(conn) -> str | None:
+    """The region an unlimited run covers: the database's one county (else its one top region, else None)."""
+    r = schema.region
+    for where in (r.c.level == "county", r.c.parent_code.is_(None)):
+        found = conn.execute(select(r.c.code).where(where).limit(2)).all()
+        if len(found) == 1:
+            return found[0][0]
+    return None
+
+
+def _log(conn, result: ImportResult, user: str | None, region_code: str | None) -> list[int]:
     now = dt.datetime.now().replace(microsecond=0)
     ids = []
     for report in result.files:
@@ -583,6 +596,7 @@ def _log(conn, result: ImportResult, user: str | None) -> list[int]:
             imported_at=now, user_id=(user or "")[:64] or None, file_name=report.name[:255],
             file_hash=report.sha256, rows_read=report.rows_read, rows_written=report.rows_written,
             rows_rejected=report.rows_rejected, dry_run=result.dry_run, message=message[:2000],
+            region_code=region_code,
         ))
         ids.append(row.inserted_primary_key[0])
     return ids
@@ -601,14 +615,20 @@ def _audit(conn, result: ImportResult, user: str | None, scope: Scope | None) ->
 
 
 def history(engine: Engine, scope: Scope, limit: int = 50, run: int = 0) -> pd.DataFrame:
-    """The latest imports, newest first (the log is database-wide: it is shown to 管理员 only).
+    """The latest imports within ``scope``, newest first (shown to 管理员 only).
 
-    ``run`` only distinguishes cache entries: the page passes its count of imports this session.
+    A run's region is the one it was limited to; a row without one (logged before regions were) is shown
+    at county level and above only. ``run`` only distinguishes cache entries: the page passes its count of
+    imports this session.
     """
+    db.ensure_added_columns(engine)
     t = schema.import_log
+    in_scope = scope.where(t)
+    if scope.level in ("province", "city", "county"):
+        in_scope = in_scope | t.c.region_code.is_(None)
     stmt = (select(t.c.id, t.c.imported_at, t.c.user_id, t.c.file_name, t.c.file_hash, t.c.rows_read,
                    t.c.rows_written, t.c.rows_rejected, t.c.dry_run, t.c.message)
-            .order_by(t.c.id.desc()).limit(limit))
+            .where(in_scope).order_by(t.c.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return pd.DataFrame(rows, columns=["id", "imported_at", "user_id", "file_name", "file_hash", "rows_read",
