@@ -23,6 +23,9 @@ if widgets.read_number("page", 1, 1, 1_000_000) == 1:
 if widgets.read_choice("size", {str(s): f"每页 {s} 户" for s in hq.PAGE_SIZES}, str(hq.DEFAULT_PAGE_SIZE)) \
         == str(hq.DEFAULT_PAGE_SIZE):
     params.pop("size", None)
+params, id_warning = qf.id_search(params)
+if id_warning:
+    st.warning(id_warning)
 try:
     flt = hq.HouseholdFilter.from_params(params)
 except hq.FilterError as exc:
