@@ -26,22 +26,28 @@ def by_level(q):
     return dict(zip(("county", "town", "village"), (s for s in scopes(q))))
 
 
+@pytest.mark.parametrize("year", [YEAR, 2026])  # 2026: the as-of year, the only one the 享受政策 marks stand for
 @pytest.mark.parametrize("level", ["county", "town", "village"])
-def test_overview_era_cards_equal_sql(sqlite_demo_url, q, level):
+def test_overview_era_cards_equal_sql(sqlite_demo_url, q, level, year):
     scope = by_level(q)[level]
     p = scope.prefix + "%"
-    at = open_page(sqlite_demo_url, "pages/overview.py", region=scope.code, year=YEAR)
+    at = open_page(sqlite_demo_url, "pages/overview.py", region=scope.code, year=year)
     assert not at.exception, at.exception
     shown = metrics(at)
     exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
               "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
-    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited}", y=YEAR, p=p)[0]
+    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited}", y=year, p=p)[0]
     assert shown[f"脱贫人口({count(hh)}户)"] == f"{count(pp)}人"
+    marked_year = int(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")[:4])
     for label in ("脱贫享受政策", "脱贫不享受政策"):
+        if year != marked_year:  # the current mark says nothing of an earlier year: not counted, and why
+            assert shown[label] == "—"
+            continue
         hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "
-                        "AND policy_status = :s", y=YEAR, p=p, s=label)[0]
-        assert shown[f"{label}({count(hh)}户)"] == f"{count(pp)}人", label
-    end = f"{YEAR}-12-31"
+                        "AND policy_status = :s", y=year, p=p, s=label)[0]
+        assert hh and shown[f"{label}({count(hh)}户)"] == f"{count(pp)}人", label
+    assert (f"只用于{marked_year}年" in texts(at)) == (year != marked_year)
+    end = f"{year}-12-31"
     n, persons = q.rows("SELECT COUNT(*), COALESCE(SUM(persons), 0) FROM monitoring_object "
                         "WHERE village_code LIKE :p AND identified_date <= :d", p=p, d=end)[0]
     assert shown[f"监测对象({count(n)}户)"] == f"{count(persons)}人"
@@ -50,23 +56,26 @@ def test_overview_era_cards_equal_sql(sqlite_demo_url, q, level):
                         p=p, d=end)[0]
     assert shown[f"风险已消除({count(n)}户)"] == f"{count(persons)}人"
     n, persons = q.rows("SELECT COUNT(*), COALESCE(SUM(persons), 0) FROM monitoring_object WHERE village_code LIKE :p "
-                        "AND identified_date BETWEEN :a AND :d", p=p, a=f"{YEAR}-01-01", d=end)[0]
-    assert shown[f"{YEAR}年新识别({count(n)}户)"] == f"{count(persons)}人"
+                        "AND identified_date BETWEEN :a AND :d", p=p, a=f"{year}-01-01", d=end)[0]
+    assert shown[f"{year}年新识别({count(n)}户)"] == f"{count(persons)}人"
     for kind, n, persons in q.rows("SELECT kind, COUNT(*), SUM(persons) FROM monitoring_object WHERE village_code "
                                    "LIKE :p AND identified_date <= :d GROUP BY kind", p=p, d=end):
         assert shown[f"{kind}({count(n)}户)"] == f"{count(persons)}人", kind
     base, helped = q.rows(
         "SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM help_measure m WHERE m.hh_id = o.hh_id AND m.year = :y) "
         "THEN 1 ELSE 0 END) FROM monitoring_object o WHERE o.village_code LIKE :p AND o.identified_date <= :d "
-        "AND (o.removed_date IS NULL OR o.removed_date >= :a)", y=YEAR, p=p, d=end, a=f"{YEAR}-01-01")[0]
+        "AND (o.removed_date IS NULL OR o.removed_date >= :a)", y=year, p=p, d=end, a=f"{year}-01-01")[0]
     assert shown["落实帮扶措施(%)"] == (f"{round(100 * helped / base, 2):.2f}%" if base else "—")
     exited_h = ("h.kind = '建档立卡户' AND h.identified_year <= :y AND h.exit_year <= :y "
                 "AND (h.returned_year IS NULL OR h.returned_year > :y) AND h.village_code LIKE :p")
+    iy = q.scalar("SELECT MAX(i.year) FROM income i JOIN household h ON h.hh_id = i.hh_id "
+                  "WHERE i.year <= :y AND h.village_code LIKE :p", y=year, p=p)  # incomes are entered next year
     total, people = q.rows(f"SELECT SUM(i.per_capita_net * i.members), SUM(i.members) FROM income i "
-                           f"JOIN household h ON h.hh_id = i.hh_id WHERE i.year = :y AND {exited_h}", y=YEAR, p=p)[0]
-    assert shown[f"{YEAR}年脱贫户人均纯收入(元)"] == f"{int(total / people + 0.5):,}"
+                           f"JOIN household h ON h.hh_id = i.hh_id WHERE i.year = :i AND {exited_h}",
+                           i=iy, y=iy, p=p)[0]
+    assert shown[f"{iy}年脱贫户人均纯收入(元)"] == f"{int(total / people + 0.5):,}"
     working = q.scalar(f"SELECT COUNT(*) FROM work_year w JOIN household h ON h.hh_id = w.hh_id WHERE w.year = :y "
-                       f"AND w.work_status <> '未外出务工' AND {exited_h}", y=YEAR, p=p)
+                       f"AND w.work_status <> '未外出务工' AND {exited_h}", y=year, p=p)
     assert shown["脱贫劳动力务工(人)"] == count(working)
     assert "贫困发生率(%)" not in shown and "不再计算贫困发生率" in texts(at)
 
