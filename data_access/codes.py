@@ -66,6 +66,7 @@ SCHOOLING = (
 )
 HEALTH = ("健康", "长期慢性病", "患有大病", "残疾")
 LABOUR_SKILLS = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力")
+LABOUR_FORCE_SKILLS = LABOUR_SKILLS[:3]  # 劳动力 (with 弱劳动力或半劳动力): their 务工 is counted by year
 WORK_STATUS = ("乡(镇)内务工", "乡(镇)外县内务工", "县外省内务工", "省外务工", "未外出务工")
 # Compulsory schooling ages (义务教育): a child this age who is 非在校生 fails 义务教育有保障.
 COMPULSORY_SCHOOL_AGES = (6, 15)
