@@ -42,7 +42,7 @@ def show_headline(ctx: PageContext, head: dict) -> None:
     there is no 贫困发生率 after 2020."""
     if ctx.present:  # 1280×720: the tiles, the kinds in one line and the note; the charts are in the normal view
         present_tiles(head)
-        kinds = "、".join(f"{k['label']} {words.pair(k['households'], k['persons'])}" for k in words.kinds_list(head))
+        kinds = ";".join(f"{k['label']} {k['households']:,}户 / {k['persons']:,}人" for k in words.kinds_list(head))
         st.markdown(f"**监测对象按类型:** {kinds}")
         st.caption(words.NO_INCIDENCE_SHORT)
         return

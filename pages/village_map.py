@@ -42,12 +42,10 @@ ERA = is_consolidation_year(ctx.year)  # 2021 onward: monitoring and 衔接资�
 
 # On the projector the choices made before (kept in the URL) apply, without the controls.
 above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
-top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
-with top[0]:
-    key = indicator_choice(ctx, "ind", "着色指标", show=not ctx.present)
-with top[1]:
-    method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
-                            show=not ctx.present and not above_county)
+# The indicator has a row of its own: the 2021– names are long (风险未消除监测户, 近12个月入户率 …).
+key = indicator_choice(ctx, "ind", "着色指标", show=not ctx.present)
+method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
+                        show=not ctx.present and not above_county)
 _, unit, higher_is_worse, digits = INDICATORS[key]
 label = villages.indicator_label(key, ctx.year, as_of)
 if not ctx.present and above_county:
