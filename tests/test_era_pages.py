@@ -145,6 +145,18 @@ def test_funds_page_linkage_view(registry_url, q, level):
         return
     towns = at.dataframe[1].value
     assert len(towns) == q.scalar("SELECT COUNT(*) FROM region WHERE parent_code = :c", c=scope.code)
+    threshold = 60.0  # the default from 2023 (codes.INDUSTRY_SHARE_DEFAULT)
+    per_town = q.rows(
+        "SELECT t.name, SUM(a.amount), SUM(CASE WHEN p.category = '产业发展' THEN a.amount ELSE 0 END) "
+        "FROM region t JOIN project p ON p.town_code = t.code JOIN arrangement a ON a.project_id = p.project_id "
+        "JOIN fund f ON f.fund_id = a.fund_id WHERE t.parent_code = :c AND f.year = :y "
+        "AND f.source = '中央财政衔接推进乡村振兴补助资金' GROUP BY t.name", c=scope.code, y=YEAR)
+    shown = towns.set_index(towns.columns[0])
+    for name, arranged_t, industry_t in per_town:
+        share = hround(100 * int(industry_t) / int(arranged_t), 2)
+        assert float(shown.loc[name, "产业发展比重(%)"]) == share, name
+        assert (shown.loc[name, "低于要求"] == "是") == (share < threshold), name
+    assert per_town  # the test can fail
     # a campaign year has no 衔接资金 view
     at = open_page(registry_url, "pages/funds.py", region=scope.code, year=2019, view="衔接资金")
     assert not at.exception
