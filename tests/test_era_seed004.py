@@ -270,3 +270,25 @@ def test_a_risk_found_after_identification_is_refused(empty, monkeypatch):
     result = run(empty, [("沂源县.xlsx", export())], as_of=dt.date(2025, 12, 31))
     assert any("风险发现时间晚于识别时间 2025-02-01" in " ".join(map(str, e)) for e in errors(result))
     assert not result.written
+
+
+def test_a_database_made_before_the_later_tables_gets_them_on_import(seed004, monkeypatch):
+    """work_year and monitoring_found came within schema version 1: an older database has neither; its next
+    import creates them and fills them, and the pages read them."""
+    from sqlalchemy import inspect, text
+
+    from data_access.queries import consolidation, monitoring as M
+    from tests.helpers import rows
+
+    with seed004.begin() as conn:
+        conn.execute(text("DROP TABLE work_year"))
+        conn.execute(text("DROP TABLE monitoring_found"))
+    assert not consolidation.has_work_table(seed004) and not M.has_found_table(seed004)
+    monkeypatch.setenv("REGISTRY_MONITORING_KINDS", "即时帮扶")
+    result = run(seed004, [("沂源县.xlsx", export())], as_of=dt.date(2025, 12, 31))
+    assert errors(result) == [] and result.written
+    assert {"work_year", "monitoring_found"} <= set(inspect(seed004).get_table_names())
+    assert consolidation.has_work_table(seed004) and M.has_found_table(seed004)  # seen without a restart
+    assert rows(seed004, "SELECT COUNT(*) FROM monitoring_found") == [(len(FOUND),)]
+    head = era_words.headline(seed004, Scope.of(COUNTY), YEAR)
+    assert head["work"]["working"] == expected()["work"][1]

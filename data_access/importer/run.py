@@ -218,6 +218,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
     names = [name for name, _ in files]
     try:
         with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
+            _add_later_tables(conn)
             repeated = locking.ensure_unique_ids(conn)
         if repeated:
             result.problems.append(Problem("", "", None, "证件号码", str(repeated), (
@@ -692,6 +693,14 @@ def report_xlsx(result: ImportResult) -> bytes:
 
 
 # ---- command line --------------------------------------------------------------------------------------------
+
+
+def _add_later_tables(conn) -> None:
+    """work_year and monitoring_found came within schema version 1: a database made before them gets them."""
+    have = set(inspect(conn).get_table_names())
+    later = [t for t in (schema.work_year, schema.monitoring_found) if t.name not in have]
+    if later and "meta" in have:
+        schema.metadata.create_all(conn, tables=later)
 
 
 def _open_for_import(url: str) -> Engine:

@@ -48,7 +48,7 @@ _has_work_table: dict[str, bool] = {}
 
 def has_work_table(engine: Engine) -> bool:
     key = str(engine.url)
-    if key not in _has_work_table:
+    if not _has_work_table.get(key):  # a missing table is looked for again: an import may create it
         with engine.connect() as conn:
             _has_work_table[key] = inspect(conn).has_table(W.name)
     return _has_work_table[key]
