@@ -42,13 +42,14 @@ def show_headline(ctx: PageContext, head: dict) -> None:
     there is no 贫困发生率 after 2020."""
     if ctx.present:  # 1280×720: the tiles, the kinds in one line and the note; the charts are in the normal view
         present_tiles(head)
-        kinds = "、".join(f"{k['label']} {words.pair(k['households'], k['persons'])}" for k in words.kinds_list(head))
+        kinds = ";".join(f"{k['label']} {k['households']:,}户 / {k['persons']:,}人" for k in words.kinds_list(head))
         st.markdown(f"**监测对象按类型:** {kinds}")
         st.caption(words.NO_INCIDENCE_SHORT)
         return
     show(cards(head, ctx.year_end), per_row=5)
     show(kind_cards(head, ctx.year_end), per_row=5)
-    st.caption(f"脱贫人口为{ctx.year_end}已脱贫的建档立卡户(不含其后返贫),监测对象为截至{ctx.year_end}识别的。")
+    st.caption(f"脱贫人口为{ctx.year_end}已脱贫的建档立卡户(不含其后返贫),监测对象为截至{ctx.year_end}识别的。"
+               + ("" if head["policy"]["marked"] else words.policy_note(head["policy"], ctx.year)))
     st.caption(words.NO_INCIDENCE_NOTE)
     if head["returned_outside"] and not ctx.present:
         st.warning(f"有 {head['returned_outside']:,} 户2020年后返贫而未纳入防返贫监测(数据问题),"

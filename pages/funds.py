@@ -164,8 +164,8 @@ def linkage_view():
                                   "arranged": f"安排({lunit.name})", "paid": f"拨付({lunit.name})",
                                   "spent": f"支出({lunit.name})", "spent_rate": "支出进度(%)"})
     show_table(table, lunit, key="linkage-levels")
-    rule = (f"{ctx.year}年中央衔接资金用于产业发展的比重不低于 {threshold:g}%(部署配置,默认依据"
-            "2022年、2023年中央一号文件:力争提高到55%、60%以上)") if threshold is not None else \
+    rule = (f"{ctx.year}年对照要求 {threshold:g}%(部署配置;默认值为中央一号文件的力争目标:2022年“力争提高到55%以上”,"
+            "2023年“力争提高到60%以上”,此后沿用;以本省当年文件为准)") if threshold is not None else \
         f"{ctx.year}年未设定产业发展比重要求"
     st.markdown(f"**中央衔接资金用于产业发展的比重:{fmt.percent(share['central_share'])}**(按安排到项目的金额计);"
                 f"全部衔接资金 {fmt.percent(share['linkage_share'])}。{rule}。")

@@ -18,7 +18,7 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, hround, open_page, pick_scopes
+from tests.helpers import COUNTY_CODE, era_by_sql, hround, open_page, pick_scopes
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -236,6 +236,46 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
     hh, pp = grab(rf"风险未消除{NUM}户{NUM}人", text)
     assert (n(hh), n(pp)) == (mine["households"] - mine["removed_households"],
                               mine["persons"] - mine["removed_persons"])
+
+
+def era_pair(hp) -> str:
+    return f"{hp[0]:,}户{hp[1]:,}人"
+
+
+@pytest.mark.parametrize("year", [2024, None])  # None: the as-of year (the only one with 享受政策 marks)
+@pytest.mark.parametrize("which", ["county", "town", "village"])
+def test_era_paragraph_equals_sql(registry_engine, scopes, as_of_year, which, year):
+    """2021–: every figure of the paragraph's opening (report.era.sentence) equals raw SQL."""
+    code, year = scopes[which], year or as_of_year
+    scope = Scope.of(code)
+    text = brief.brief_paragraph(brief.brief_facts(registry_engine, scope, year, 2014))
+    want = era_by_sql(registry_engine, scope.prefix, year)
+    assert f"有脱贫人口{era_pair(want['exited'])}" in text and want["exited"][0] > 0
+    if want["policy"] is None:  # not the as-of year: the split is not stated
+        assert year != as_of_year and "享受政策" not in text
+    else:
+        assert f"其中脱贫享受政策{era_pair(want['policy'])},脱贫不享受政策{era_pair(want['no_policy'])}" in text
+    assert f"累计识别防返贫监测对象{era_pair(want['monitoring'])}" in text
+    kinds = re.search(r"累计识别防返贫监测对象[\d,]+户[\d,]+人\((.*?)\)", text).group(1)
+    assert {m.group(1): (n(m.group(2)), n(m.group(3))) for m in re.finditer(rf"([^、\d]+?){NUM}户{NUM}人", kinds)} \
+        == want["kinds"]
+    assert f"风险已消除{era_pair(want['removed'])},风险未消除{era_pair(want['at_risk'])}" in text
+    assert f"{year}年新识别{era_pair(want['new'])}" in text
+    base, helped = want["help"]
+    if base:
+        assert (f"{year}年在监测期内的{base:,}户监测对象中,{helped:,}户落实了帮扶措施,"
+                f"占{hround(100.0 * helped / base, 2):.2f}%") in text
+    said = f"{want['income_year']}年脱贫户人均纯收入{hround(want['income']):,}元"
+    if want["growth"] is not None:
+        said += f",比上年{'增长' if want['growth'] >= 0 else '下降'}{abs(want['growth']):.2f}%"
+    assert said in text
+    if want["work"] is not None:
+        said = f"脱贫劳动力务工{want['work'][1]:,}人"
+        if want["work_change"]:
+            said += f",比上年{'增加' if want['work_change'] >= 0 else '减少'}{abs(want['work_change']):,}人"
+        assert said in text
+    else:
+        assert "务工" not in text
 
 
 def _campaign_registry_and_incidence(registry_engine, q, code, year):

@@ -310,7 +310,7 @@ class Places:
 
 # ---- the stored record's place (a limited importer may not touch another region's records) --------------
 
-HH_KEYED = ("income", "monitoring_object", "assignment", "visit", "help_measure")
+HH_KEYED = ("income", "monitoring_object", "monitoring_found", "assignment", "visit", "help_measure", "work_year")
 PROJECT_KEYED = ("arrangement", "money_flow")
 # Lines hold for a whole province (or the country): a township or village account may not change them.
 LINE_LEVELS = ("province", "city", "county")

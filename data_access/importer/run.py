@@ -58,10 +58,11 @@ TABLE_TITLES = {
     "other_cause": "其他致贫原因", "person": "人", "income": "收入", "monitoring_object": "监测对象",
     "help_unit": "帮扶单位", "helper": "帮扶责任人", "assignment": "结对帮扶", "visit": "走访记录",
     "help_measure": "帮扶措施", "fund": "资金", "project": "项目", "arrangement": "资金安排", "money_flow": "拨付支出",
+    "work_year": "分年务工", "monitoring_found": "风险发现",
 }
-WRITE_ORDER = ("region", "exit_target", "poverty_line", "household", "other_cause", "person", "income",
-               "monitoring_object", "help_unit", "helper", "assignment", "visit", "help_measure", "fund", "project",
-               "arrangement", "money_flow")
+WRITE_ORDER = ("region", "exit_target", "poverty_line", "household", "other_cause", "person", "work_year", "income",
+               "monitoring_object", "monitoring_found", "help_unit", "helper", "assignment", "visit", "help_measure",
+               "fund", "project", "arrangement", "money_flow")
 # Key of each table; tables with a surrogate id are matched on a natural key and updated by id.
 KEYS = {
     "region": ("code",), "exit_target": ("region_code", "year"), "poverty_line": ("year", "kind", "province"),
@@ -69,6 +70,7 @@ KEYS = {
     "monitoring_object": ("hh_id", "identified_date"), "help_unit": ("unit_id",), "helper": ("helper_id",),
     "assignment": ("helper_id", "hh_id", "start_date"), "visit": ("helper_id", "hh_id", "visit_date", "kind"),
     "help_measure": ("hh_id", "year", "measure"), "fund": ("fund_id",), "project": ("project_id",),
+    "work_year": ("person_id", "year"), "monitoring_found": ("object_id",),
     "arrangement": ("fund_id", "project_id"), "money_flow": ("fund_id", "project_id", "kind", "flow_date", "amount"),
 }
 # Column headers for the report of changed columns (the template's headers; a few columns differ from keys).
@@ -218,6 +220,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
     try:
         db.ensure_added_columns(engine)
         with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
+            _add_later_tables(conn)
             repeated = locking.ensure_unique_ids(conn)
             log_region = scope.code if scope else _root_region(conn)
         if repeated:
@@ -442,6 +445,8 @@ def write_plan(conn, plan, progress: Progress | None = None,
             stats[name] = _write_other_causes(conn, plan.other_causes, changed)
             continue
         records = plan.tables.get(name)
+        if name == "monitoring_found" and records:
+            records = _found_by_object(conn, records)
         if records:
             counts = Counter()
             stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts)
@@ -454,6 +459,25 @@ def write_plan(conn, plan, progress: Progress | None = None,
             for k, n in ledger.items():
                 old[k] = old.get(k, 0) + n
     return stats, changed
+
+
+def _found_by_object(conn, records: dict[tuple, Record]) -> dict[tuple, Record]:
+    """风险发现 rows are planned on their monitoring object's natural key (户编号, 识别时间); once the objects
+    are written, key them on the object's id."""
+    t = schema.monitoring_object
+    hh_ids = sorted({k[0] for k in records})
+    ids: dict[tuple, int] = {}
+    for i in range(0, len(hh_ids), 500):
+        for oid, hh_id, day in conn.execute(select(t.c.id, t.c.hh_id, t.c.identified_date)
+                                            .where(t.c.hh_id.in_(hh_ids[i:i + 500]))):
+            ids[(hh_id, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))] = oid
+    out = {}
+    for key, rec in records.items():
+        oid = ids.get(key)
+        if oid is not None:
+            values = {k: v for k, v in rec.values.items() if k not in ("hh_id", "identified_date")}
+            out[(oid,)] = Record(values | {"object_id": oid}, rec.rows, rec.defaults)
+    return out
 
 
 def _write_ledger_flows(conn, ledger: dict, changed: set[int]) -> dict[str, int]:
@@ -689,6 +713,14 @@ def report_xlsx(result: ImportResult) -> bytes:
 
 
 # ---- command line --------------------------------------------------------------------------------------------
+
+
+def _add_later_tables(conn) -> None:
+    """work_year and monitoring_found came within schema version 1: a database made before them gets them."""
+    have = set(inspect(conn).get_table_names())
+    later = [t for t in (schema.work_year, schema.monitoring_found) if t.name not in have]
+    if later and "meta" in have:
+        schema.metadata.create_all(conn, tables=later)
 
 
 def _open_for_import(url: str) -> Engine:

@@ -81,7 +81,7 @@ def test_map_offline_legible_and_clickable(page, base_url, requests_log, page_er
     expect(page.locator(VILLAGE_SHAPES)).to_have_count(n_villages)
     expect(page.locator(TOWN_NAMES)).to_have_count(q.scalar("SELECT COUNT(*) FROM region WHERE level='town'"))
     legend = page.locator(".map-legend")
-    expect(legend).to_contain_text("贫困发生率(%)")
+    expect(legend).to_contain_text("风险未消除监测户(户)")  # 2026: a present-era default, no 贫困发生率
     expect(legend).to_contain_text("个村")
     expect(legend).to_contain_text("贫困村")
     screenshot(page, "map-county-1280x720")
