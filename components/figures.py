@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import streamlit as st
 
@@ -20,3 +21,19 @@ def row(figures: list[Figure], key: str) -> None:
         for f in figures:
             st.metric(f.label, f.value, delta=f.note, delta_color="off", delta_arrow="off", help=f.help,
                       border=True, width="content")
+
+
+def tiles(items: list[tuple[str, str, str]], per_row: int = 4) -> None:
+    """The projector's headline figures: (label, value with its unit, note) as tiles, ``per_row`` to a row,
+    sized for 1280×720 (st.metric's projector size would cut long values such as 100.00%)."""
+    cells = "".join(
+        f"<div class='era-tile'><div class='era-label'>{escape(label)}</div>"
+        f"<div class='era-value'>{escape(value)}</div><div class='era-note'>{escape(note) or '&nbsp;'}</div></div>"
+        for label, value, note in items)
+    st.html(f"""<style>
+.era-grid {{display:grid;gap:8px;}}
+.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:2px 12px;background:#F7F9FC;min-width:0;}}
+.era-label {{font-size:1.05rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
+.era-value {{font-size:1.9rem;font-weight:700;line-height:1.1;color:#0B3C6E;white-space:nowrap;}}
+.era-note {{font-size:1rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
+</style><div class='era-grid' style='grid-template-columns:repeat({per_row},minmax(0,1fr))'>{cells}</div>""")

@@ -102,8 +102,9 @@ def _write(param: str, value, default) -> None:
 
 
 def choice(param: str, label: str, options: dict, default, *, allow_none: bool = False, help: str | None = None,
-           label_visibility: str = "visible", show: bool = True, warn: bool = True):
-    """A segmented control over ``options`` ({URL value: 中文}) whose value lives in ``?param=``.
+           label_visibility: str = "visible", show: bool = True, warn: bool = True, select: bool = False):
+    """A segmented control over ``options`` ({URL value: 中文}) whose value lives in ``?param=``
+    (``select=True``: a drop-down, for options too many or too long for one row).
 
     Returns the chosen URL value (None only with ``allow_none``). ``show=False`` only reads the URL
     (presentation mode: the choice made before applies, without the control). ``warn=False`` when the
@@ -112,14 +113,20 @@ def choice(param: str, label: str, options: dict, default, *, allow_none: bool =
     value = read_choice(param, options, default, warn=warn)
     if not show:
         return value
-    if all(str(k) == v for k, v in options.items()):  # the URL shows the label: Streamlit binds it
+    if not select and all(str(k) == v for k, v in options.items()):  # the URL shows the label: Streamlit binds it
         picked = st.segmented_control(label, list(options), default=default, format_func=options.get,
                                       required=not allow_none, key=param, bind="query-params", help=help,
                                       label_visibility=label_visibility)
         return picked if picked is not None or allow_none else default
-    picked = st.segmented_control(label, list(options), default=value, format_func=options.get,
-                                  required=not allow_none, key=f"{param}={value}", help=help,
-                                  label_visibility=label_visibility)
+    if select:
+        keys = list(options)
+        picked = st.selectbox(label, keys, index=keys.index(value) if value in options else None,
+                              format_func=options.get, key=f"{param}={value}", help=help,
+                              label_visibility=label_visibility)
+    else:
+        picked = st.segmented_control(label, list(options), default=value, format_func=options.get,
+                                      required=not allow_none, key=f"{param}={value}", help=help,
+                                      label_visibility=label_visibility)
     if picked != value and (picked is not None or allow_none):
         _write(param, picked, default)
     return value

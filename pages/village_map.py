@@ -36,11 +36,11 @@ DEFINITIONS = {
 
 # On the projector the choices made before (kept in the URL) apply, without the controls.
 above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
-top = st.columns([4.2, 1.4]) if not ctx.present else (st.empty(), st.empty())
+top = st.columns([2, 3]) if not ctx.present else (st.empty(), st.empty())
 with top[0]:
     key = widgets.choice("ind", "着色指标", {k: villages.indicator_label(k, ctx.year, as_of) for k in INDICATORS},
                          "incidence",
-                         show=not ctx.present)
+                         show=not ctx.present, select=True)  # eight indicators: all visible in a drop-down
 with top[1]:
     method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
                             show=not ctx.present and not above_county)

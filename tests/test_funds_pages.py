@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from tests.helpers import metrics, open_page, texts
-from data_access.report.money import unit_for
+from data_access.report.money import headline_unit, unit_for
 from data_access import db, schema
 
 FUNDS = "pages/funds.py"
@@ -82,7 +82,7 @@ def test_funds_page_county_town_village(registry_url, sql):
         prefix = {county: code[:6], town: code[:9], village: code}[code]
         m = money_sql(q, prefix, YEAR, county=code == county)
         base = m.get("allocated", m["arranged"])
-        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
+        unit = headline_unit(base, m["arranged"], m["paid"], m["spent"])  # headline cards: 亿元 to 2 decimals
         shown = metrics(at)
         word = "下达" if code == county else "安排"
         assert shown[f"资金{word}({unit.name})"] == unit.text(base, with_unit=False)
