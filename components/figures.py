@@ -23,17 +23,26 @@ def row(figures: list[Figure], key: str) -> None:
                       border=True, width="content")
 
 
-def tiles(items: list[tuple[str, str, str]], per_row: int = 4) -> None:
+def text_em(text: str) -> float:
+    """About how many em ``text`` takes in a bold CJK font (a CJK character one em, digits and Latin 0.6)."""
+    return sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in text) or 1.0
+
+
+def tiles(items: list[tuple[str, str, str]], per_row: int = 4, compact: bool = False) -> None:
     """The projector's headline figures: (label, value with its unit, note) as tiles, ``per_row`` to a row,
-    sized for 1280×720 (st.metric's projector size would cut long values such as 100.00%)."""
+    sized for 1280×720 (st.metric's projector size would cut long values such as 100.00%). A value too long
+    for its tile is drawn smaller (never cut); ``compact``: tighter tiles, for a column beside a chart."""
     cells = "".join(
         f"<div class='era-tile'><div class='era-label'>{escape(label)}</div>"
-        f"<div class='era-value'>{escape(value)}</div><div class='era-note'>{escape(note) or '&nbsp;'}</div></div>"
+        f"<div class='era-value' style='font-size:min(1.9rem, calc(100cqw / {text_em(value):.2f}))'>"
+        f"{escape(value)}</div><div class='era-note'>{escape(note) or '&nbsp;'}</div></div>"
         for label, value, note in items)
+    pad, lead = ("2px", "1.1") if compact else ("4px", "1.15")
     st.html(f"""<style>
 .era-grid {{display:grid;gap:8px;}}
-.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:2px 12px;background:#F7F9FC;min-width:0;}}
+.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:{pad} 12px;background:#F7F9FC;min-width:0;
+  container-type:inline-size;}}
 .era-label {{font-size:1.05rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
-.era-value {{font-size:1.9rem;font-weight:700;line-height:1.1;color:#0B3C6E;white-space:nowrap;}}
+.era-value {{font-weight:700;line-height:{lead};color:#0B3C6E;white-space:nowrap;}}
 .era-note {{font-size:1rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
 </style><div class='era-grid' style='grid-template-columns:repeat({per_row},minmax(0,1fr))'>{cells}</div>""")

@@ -31,6 +31,7 @@ from data_access.scope import Scope, level_of_code
 from .context import PageContext
 from .shell import nav
 from .safe import md
+from .tables import dataframe
 
 PATH_LEVELS = ("county", "town", "village")
 
@@ -317,7 +318,7 @@ def household_table(rows: pd.DataFrame, columns: dict[str, str], key: str, *, he
         config[id_header] = st.column_config.LinkColumn(id_header, display_text=r"hh=(\w+)", help="点击打开户档案")
     selectable = linked or not id_links
     kwargs = {"on_select": "rerun", "selection_mode": "single-row"} if selectable else {}
-    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key,
+    event = dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key,
                          height=height or "auto", **kwargs)
     picked = event.selection.rows if selectable and event is not None else []
     if not picked:

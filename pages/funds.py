@@ -17,6 +17,7 @@ from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_
 from data_access.queries import consolidation, funds
 from data_access.definitions import funds_rate_label
 from components.safe import esc, md
+from components.tables import dataframe
 
 MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
@@ -137,7 +138,7 @@ def money_config(table: pd.DataFrame, tunit: amounts.MoneyUnit) -> dict:
 
 
 def show_table(table: pd.DataFrame, tunit: amounts.MoneyUnit, **kw):
-    return st.dataframe(table, hide_index=True, width="stretch", column_config=money_config(table, tunit), **kw)
+    return dataframe(table, hide_index=True, width="stretch", column_config=money_config(table, tunit), **kw)
 
 
 def picked(event) -> str | None:
@@ -408,7 +409,7 @@ elif view == "benefit":
             st.info("没有户均投入明显偏高的村。")
         else:
             vunit = amounts.unit_for(*odd["arranged"])
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 "村": odd["name"], f"安排资金({vunit.name})": [vunit.value(v) for v in odd["arranged"]],
                 "建档立卡户(户)": odd["households"], "户均(元/户)": odd["per_household"],
                 "人均(元/人)": odd["per_person"],

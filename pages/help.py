@@ -18,6 +18,7 @@ from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
 from data_access.definitions import definition
 from data_access.rules import month_end_windows, visit_period, visit_rate_label, window
+from components.tables import dataframe
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20
@@ -255,7 +256,7 @@ else:
         widgets.go("query", unit=unit_id)
     st.markdown(f"**各单位入户率变化**({trend_text})")
     unit_trend = fetch(helpq.visit_rates, ctx, trend, "unit")
-    st.dataframe(over_time_table(unit_trend, "帮扶单位", trend_labels), hide_index=True, width="stretch",
+    dataframe(over_time_table(unit_trend, "帮扶单位", trend_labels), hide_index=True, width="stretch",
                  height=300)
 
 # ---- not visited --------------------------------------------------------------------------
@@ -284,7 +285,7 @@ with tab_cadre:
         st.caption(f"共 {fmt.count(no_cadre['total'])} 人{more}。" + ("电话号码已脱敏。" if ctx.masked else ""))
         shown = rows.assign(phone=[mask_phone(v) for v in rows["phone"]] if ctx.masked else list(rows["phone"]),
                             last_visit=[str(d) if pd.notna(d) else "从未入户" for d in rows["last_visit"]])
-        st.dataframe(shown.rename(columns={
+        dataframe(shown.rename(columns={
             "name": "帮扶责任人", "unit": "帮扶单位", "phone": "联系电话", "town": "所在乡镇",
             "households": "结对户数(户)", "last_visit": "最近入户日期", "days_since": "距今(天)",
         })[["帮扶责任人", "帮扶单位", "联系电话", "所在乡镇", "结对户数(户)", "最近入户日期", "距今(天)"]],

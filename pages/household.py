@@ -16,6 +16,7 @@ from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
 from data_access.rules import HH_ID_RE
 from components.safe import esc, md
+from components.tables import dataframe
 
 ctx = current()
 
@@ -54,7 +55,7 @@ def table_with_export(df: pd.DataFrame, name: str, key: str, empty: str) -> None
     if df.empty:
         st.info(empty)
         return
-    st.dataframe(df, hide_index=True, width="stretch")
+    dataframe(df, hide_index=True, width="stretch")
     export_buttons(df, f"{profile['head_name']}户_{name}", key, ctx)
 
 
@@ -126,7 +127,7 @@ if ctx.present:  # 汇报模式: one screen, six facts beside the income against
             ("防返贫监测", dash(last_watch["kind"]) if last_watch is not None else "未纳入",
              ("风险未消除" if last_watch["removed_date"] is None or last_watch["removed_date"] != last_watch[
                  "removed_date"] else f"风险已消除 {last_watch['removed_date']}") if last_watch is not None else ""),
-        ], per_row=2)
+        ], per_row=2, compact=True)
     with right:
         if income.empty:
             st.info("没有收入记录。")

@@ -16,6 +16,7 @@ from components.figures import Figure, tiles
 from data_access.report.palette import BAD, GOOD, NEUTRAL
 from data_access.queries import funds
 from components.safe import esc, md
+from components.tables import dataframe
 
 IDLE_DAYS = 90
 
@@ -108,7 +109,7 @@ if ctx.present:  # 汇报模式: one screen, the money and the households beside
             ("计划完工", str(p["planned_end"] or "—"), f"计划开工 {p['planned_start'] or '—'}"),
             ("实际完工", str(p["actual_end"] or "未完工"),
              f"逾期 {p['late_days']} 天" if p.get("late") else f"实际开工 {p['actual_start'] or '—'}"),
-        ], per_row=2)
+        ], per_row=2, compact=True)
         if p.get("idle_amount"):
             st.html(f"<div style='color:#B3261E;font-size:1.05rem;line-height:1.3'>⚠ 拨付超过 {IDLE_DAYS} 天仍未支出 "
                     f"{said.text(p['idle_amount'], sep='')}</div>")
@@ -138,7 +139,7 @@ dates = pd.DataFrame({
 c1, c2 = st.columns([1, 2])
 with c1:
     st.markdown("**工期**")
-    st.dataframe(dates, hide_index=True, width="stretch")
+    dataframe(dates, hide_index=True, width="stretch")
 with c2:
     st.markdown("**受益对象**")
     st.markdown(f"受益 {fmt.count(p['beneficiary_households'], '户')}"
@@ -166,9 +167,9 @@ else:
     has_household_page = widgets.page_available("household")
     if has_household_page:
         st.caption(f"共 {len(people)} 户;点击一行打开户档案。")
-    event = st.dataframe(table, hide_index=True, width="stretch", key=f"ben-{raw}",
+    event = dataframe(table, hide_index=True, width="stretch", key=f"ben-{raw}",
                          on_select="rerun" if has_household_page else "ignore", selection_mode="single-row",
-                         column_config={"到户金额(元)": st.column_config.NumberColumn(format="%d")})
+                         column_config={"到户金额(元)": st.column_config.NumberColumn(format="%,d")})
     rows = event.selection.rows if has_household_page and event is not None else []
     if rows:
         widgets.go("household", hh=people.iloc[rows[0]]["hh_id"])

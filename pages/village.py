@@ -16,6 +16,7 @@ from components.charts.style import style, with_table
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
 from components.safe import esc, md
+from components.tables import dataframe
 
 ctx = current()
 if not ctx.present:  # on the projector the scope line names 县 › 乡镇 › 村, the way back sits beside the name
@@ -104,7 +105,7 @@ if ctx.present:  # 汇报模式: one screen, the six figures beside the village'
              f"已入户 {fmt.count(row['visited_households'])}/{fmt.count(row['assigned_households'])}户"),
             (f"{ctx.year}年项目资金", money.text(row["arranged"], sep=""),
              f"项目 {fmt.count(row['projects'])}个,逾期 {fmt.count(row['late_projects'])}个"),
-        ], per_row=2)
+        ], per_row=2, compact=True)
     with right:
         bars, _ = yearly_chart()
         st.markdown("**建档立卡人口按年末状态(人)**")
@@ -169,7 +170,7 @@ with tabs[2]:
             "逾期": ["是" if x else "" for x in projects["late"]],
             "受益户(户)": projects["beneficiary_households"], "项目编号": projects["project_id"],
         })
-        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+        event = dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key=f"village-projects-{ctx.scope.code}")
         st.caption(f"逾期:计划完工早于{villages.late_cutoff(ctx.year, as_of):%Y-%m-%d}而未完工或晚于计划完工。"
                    "点选一行打开项目档案。")
@@ -183,7 +184,7 @@ with tabs[3]:
                 f"结对户 {fmt.count(row['assigned_households'])} 户中有入户走访的 "
                 f"{fmt.count(row['visited_households'])} 户(只计“入户走访”)。帮扶责任人 {len(helpers)} 人。")
     if not helpers.empty:
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "帮扶责任人": helpers["name"], "帮扶单位": helpers["unit"], "联系电话": helpers["phone"],
             "结对户(户)": helpers["households"], "已入户(户)": helpers["visited_households"],
             "入户走访(次)": helpers["visits"],
@@ -198,7 +199,7 @@ with tabs[4]:
         at_risk = objects[objects["at_risk"]]
         st.markdown(f"截至{ctx.year_end}识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
                     f"风险未消除 **{len(at_risk)}** 户 {int(at_risk['persons'].sum())} 人。")
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "户主": objects["head_name"], "户编号": objects["hh_id"], "监测类型": objects["kind"],
             "主要风险": objects["main_risk"], "识别日期": objects["identified_date"],
             "风险消除日期": objects["removed_date"], "人数(人)": objects["persons"],
@@ -219,7 +220,7 @@ with tabs[5]:
         })
         st.markdown(f"共 {len(homes)} 户(含非建档立卡的监测户)。点选一行打开户档案。"
                     + ("证件号码和电话已脱敏。" if ctx.masked else ""))
-        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+        event = dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key=f"village-households-{ctx.scope.code}")
         chosen = event.selection.rows if event else []
         if chosen:

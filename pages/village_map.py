@@ -13,6 +13,7 @@ from components.charts.ranking import child_label as ranking_label
 from components.charts.ranking import child_ranking
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
+from components.tables import dataframe
 
 ctx = current()
 if not ctx.present:
@@ -117,7 +118,7 @@ def data_table():
         "逾期项目(个)": df["late_projects"],
     })
     order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")
-    st.dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
+    dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
 
 
 if ctx.present:

@@ -27,6 +27,7 @@ from ..context import PageContext
 from data_access.report.palette import BAD, CATEGORICAL, NEUTRAL
 from ..shell.theme import FONT_STACK
 from ..safe import md
+from ..tables import dataframe
 
 LEVEL_TITLES = ("资金来源", "项目类别", "地点", "项目")
 PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
@@ -383,7 +384,7 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
             if note:
                 st.caption(note)
         with tab_table:
-            st.dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
+            dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
                          column_config={f"金额({unit.name})": st.column_config.NumberColumn(
                              format=unit.number_format)})
     if not event:
