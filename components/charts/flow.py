@@ -290,10 +290,12 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
     }
 
 
-def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = ()) -> str | None:
+def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = (),
+                  link_nodes: list[Node] | None = None) -> str | None:
     """A footnote when, at some level, the node labels or the 数据表's ribbons (each rounded on its own) do not
-    add up to the level's rounded total; None when every level adds up."""
-    depth_of = {n.name: n.depth for n in nodes}
+    add up to the level's rounded total; None when every level adds up. ``link_nodes``: the nodes of the
+    数据表's ribbons when the chart draws others (thin nodes grouped as 其他)."""
+    depth_of = {n.name: n.depth for n in (link_nodes or nodes)}
     gaps = []
     for depth in sorted(set(depth_of.values())):
         node_gap = parts_gap([n.amount for n in nodes if n.depth == depth], unit)
@@ -380,9 +382,10 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
             event = draw()
             st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。"
                        + (f"“{OTHER}”合并了各层金额太小、画不下名称的节点,明细见“数据表”。" if merged else ""))
-            note = rounding_note(drawn, said, drawn_links)
-            if note:
-                st.caption(note)
+            for note in (rounding_note(drawn, said),  # the labels, read aloud; the 数据表, in full
+                         rounding_note([], unit, links, link_nodes=nodes)):
+                if note:
+                    st.caption(note)
         with tab_table:
             dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
                          column_config={f"金额({unit.name})": st.column_config.NumberColumn(
