@@ -10,8 +10,8 @@ from components.charts.style import style, with_table
 from components.context import current
 from components.data import fetch
 from components.export import export_buttons
-from components.figures import tiles
-from components.kpi import Kpi, show
+from components import figures
+from components.figures import Figure, tiles
 from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
 from data_access.rules import HH_ID_RE
@@ -136,15 +136,15 @@ if ctx.present:  # 汇报模式: one screen, six facts beside the income against
             st.altair_chart(style(income_chart()[0], 330), width="stretch", key="hh-income-chart")
     st.stop()
 
-show([
-    Kpi("家庭人口(人)", fmt.count(profile["member_count"])),
-    Kpi(f"{ctx.year_end}状态", status or "—"),
-    Kpi("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
+figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
+    Figure("家庭人口(人)", fmt.count(profile["member_count"])),
+    Figure(f"{ctx.year_end}状态", status or "—"),
+    Figure("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
-    Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
+    Figure("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
         and latest["above_line_pct"] is not None else "—",
         help=f"{latest['line_kind']} {latest['line']:,} 元" if latest is not None and latest["line"] else None),
-])
+], key="household-figures")
 
 facts = {
     "户类型": profile["kind"], "贫困户属性": profile["attribute"], "识别标准": profile["standard"],

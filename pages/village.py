@@ -10,8 +10,8 @@ from data_access.report import money as amounts
 from components import widgets
 from components.context import current
 from components.data import fetch
-from components.figures import tiles
-from components.kpi import Kpi, show
+from components import figures
+from components.figures import Figure, tiles
 from components.charts.style import style, with_table
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
@@ -112,19 +112,19 @@ if ctx.present:  # 汇报模式: one screen, the six figures beside the village'
         st.altair_chart(style(bars, 330), width="stretch", key="village-years")
     st.stop()
 
-show([
-    Kpi("建档立卡户数(户)", fmt.count(row["registered_households"])),
-    Kpi("建档立卡人数(人)", fmt.count(row["registered_persons"])),
-    Kpi("未脱贫人数(人)", fmt.count(row["not_exited_persons"]), up_is_good=False),
-    Kpi("贫困发生率(%)", pct_text(row["incidence"])),
-    Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
-    Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
+figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
+    Figure("建档立卡户数(户)", fmt.count(row["registered_households"])),
+    Figure("建档立卡人数(人)", fmt.count(row["registered_persons"])),
+    Figure("未脱贫人数(人)", fmt.count(row["not_exited_persons"])),
+    Figure("贫困发生率(%)", pct_text(row["incidence"])),
+    Figure("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
+    Figure("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
         help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
-    Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
+    Figure(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
         help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
-    Kpi("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
+    Figure("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
-])
+], key="village-figures")
 
 tabs = st.tabs(["历年情况", "致贫原因", "项目与资金", "帮扶与走访", "监测对象", "农户名单"])
 
