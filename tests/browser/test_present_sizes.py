@@ -63,6 +63,11 @@ MEASURE = """() => {
         else if (el.matches('.era-value') && el.scrollWidth > el.clientWidth + 2)
             overflowing.push(el.textContent.trim().slice(0, 40));  // a tile's figure runs past its tile
     }
+    for (const el of block.querySelectorAll('div, span, p, label')) {  // cut with "…" (st.metric's labels)
+        if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).textOverflow === 'ellipsis'
+            && !overflowing.includes(el.textContent.trim().slice(0, 40)))
+            overflowing.push(el.textContent.trim().slice(0, 40));
+    }
     return {scroll: main.scrollHeight - main.clientHeight, bottom, texts, wide, overflowing,
             zoom: getComputedStyle(document.documentElement).getPropertyValue('--present-zoom'),
             screen: (""" + SCREEN_TEXT_JS + """)()};
