@@ -336,6 +336,7 @@ def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: Mone
 
 
 NONCE_KEY = "_funds_flow_nonce"
+NOTE_HEIGHT = 70  # px a one- or two-line caption takes under the chart
 
 
 def fit(nodes: list[Node], links: list[tuple[str, str, int]], max_height: int):
@@ -365,8 +366,13 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
     if max_height:
         nodes, links = fit(nodes, links, max_height)
         height = min(height_for(nodes), max_height)
-    drawn, drawn_links, merged = group_small(nodes, links, height, 8 if max_height else 20)
     said = MoneyUnit(unit.name, unit.divisor, 2)
+    drawn, drawn_links, merged = group_small(nodes, links, height, 8 if max_height else 20)
+    label_note = rounding_note(drawn, said)  # the labels, read aloud
+    if max_height and label_note:  # the footnote shares the projector's screen with the chart
+        height = max(160, height - NOTE_HEIGHT)
+        drawn, drawn_links, merged = group_small(nodes, links, height, 8)
+        label_note = rounding_note(drawn, said)
 
     def draw():
         return st.echarts_chart(
@@ -374,22 +380,22 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
             renderer="svg", alt="资金流向桑基图:资金来源到项目类别、地点和项目,宽度与金额成正比",
         )
 
-    if max_height:  # the projector: the chart alone (the 数据表 is in the normal view)
+    if max_height:  # the projector: the chart and its footnote (the 数据表 is in the normal view)
         event = draw()
+        if label_note:
+            st.caption(label_note)
     else:
         tab_chart, tab_table = st.tabs(["图表", "数据表"])
         with tab_chart:
             event = draw()
             st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。"
                        + (f"“{OTHER}”合并了各层金额太小、画不下名称的节点,明细见“数据表”。" if merged else ""))
-            for note in (rounding_note(drawn, said),  # the labels, read aloud; the 数据表, in full
-                         rounding_note([], unit, links, link_nodes=nodes)):
+            for note in (label_note, rounding_note([], unit, links, link_nodes=nodes)):  # the 数据表, in full
                 if note:
                     st.caption(note)
         with tab_table:
             dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
-                         column_config={f"金额({unit.name})": st.column_config.NumberColumn(
-                             format=unit.number_format)})
+                      column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})
     if not event:
         return None
     for group in event.get("selection", {}).get("selected", []) or []:
