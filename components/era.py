@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,6 +15,7 @@ from data_access.report.palette import BAD, GOOD
 from .charts.style import style, with_table
 from .context import PageContext
 from .data import fetch
+from .figures import tiles
 from .kpi import Kpi, show
 
 
@@ -57,19 +56,8 @@ def show_headline(ctx: PageContext, head: dict) -> None:
 
 
 def present_tiles(head: dict) -> None:
-    """The projector's headline: the eight figures of the slide (``report.era.slide_figures``) as tiles, four
-    to a row, sized to fit 1280×720 with the two charts below (st.metric's projector size would cut them)."""
-    tiles = "".join(
-        f"<div class='era-tile'><div class='era-label'>{escape(label)}</div>"
-        f"<div class='era-value'>{escape(value)}</div><div class='era-note'>{escape(note)}</div></div>"
-        for label, value, note in words.slide_figures(head))
-    st.html(f"""<style>
-.era-grid {{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:8px;}}
-.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:4px 12px;background:#F7F9FC;}}
-.era-label {{font-size:1.05rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
-.era-value {{font-size:1.9rem;font-weight:700;line-height:1.15;color:#0B3C6E;white-space:nowrap;}}
-.era-note {{font-size:1rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
-</style><div class='era-grid'>{tiles}</div>""")
+    """The projector's headline: the eight figures of the slide (``report.era.slide_figures``) as tiles."""
+    tiles(words.slide_figures(head), per_row=4)
 
 
 def charts(ctx: PageContext, head: dict, height: int) -> None:

@@ -14,6 +14,7 @@ from components.charts.ranking import child_ranking, indicator_choice
 from data_access.codes import is_consolidation_year
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
+from components.tables import dataframe
 
 ctx = current()
 if not ctx.present:
@@ -42,10 +43,12 @@ ERA = is_consolidation_year(ctx.year)  # 2021 onward: monitoring and 衔接资�
 
 # On the projector the choices made before (kept in the URL) apply, without the controls.
 above_county = ctx.scope.level in ("province", "city")  # ranked child regions instead of the village map
-# The indicator has a row of its own: the 2021– names are long (风险未消除监测户, 近12个月入户率 …).
-key = indicator_choice(ctx, "ind", "着色指标", show=not ctx.present)
-method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
-                        show=not ctx.present and not above_county)
+top = st.columns([2, 3]) if not ctx.present else (st.empty(), st.empty())
+with top[0]:  # eight indicators, some with long 2021– names: all visible in a drop-down
+    key = indicator_choice(ctx, "ind", "着色指标", show=not ctx.present, select=True)
+with top[1]:
+    method = widgets.choice("cls", "分级方法", {"quantile": "分位数", "jenks": "自然断点"}, "quantile",
+                            show=not ctx.present and not above_county)
 _, unit, higher_is_worse, digits = INDICATORS[key]
 label = villages.indicator_label(key, ctx.year, as_of)
 if not ctx.present and above_county:
@@ -133,7 +136,7 @@ def data_table():
              "逾期项目(个)": df["late_projects"]}
     table = pd.DataFrame({**places, **({} if ERA else campaign), **watch, **rest})
     order = df[key].rank(method="first", ascending=not higher_is_worse, na_option="bottom")
-    st.dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
+    dataframe(table.assign(_o=order).sort_values("_o").drop(columns="_o"), hide_index=True, width="stretch")
 
 
 if ctx.present:

@@ -118,10 +118,11 @@ def sql_monitoring(q, code: str, year: int) -> dict:
     return {"households": int(hh), "persons": int(pp), "removed_households": int(rh), "removed_persons": int(rp)}
 
 
-def money_text(yuan: int, largest: int) -> str:
-    """Independent 万元/亿元 text: Decimal rounding half up."""
+def money_text(yuan: int, largest: int, read_aloud: bool = False) -> str:
+    """Independent 万元/亿元 text: Decimal rounding half up; 亿元 to 4 decimals (tables) or, read aloud
+    (the paragraph, slides, headlines), to 2."""
     if largest >= 100_000_000:
-        value, unit, q = Decimal(yuan) / Decimal(100_000_000), "亿元", Decimal("0.0001")
+        value, unit, q = Decimal(yuan) / Decimal(100_000_000), "亿元", Decimal("0.01" if read_aloud else "0.0001")
     else:
         value, unit, q = Decimal(yuan) / Decimal(10_000), "万元", Decimal("0.01")
     return f"{value.quantize(q, rounding=ROUND_HALF_UP):,}{unit}"
@@ -203,18 +204,19 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
         largest = max(v for v in mine.values() if v is not None)
         from data_access.report import money as amounts
 
-        unit = amounts.unit_for(base, mine["arranged"], mine["paid"], mine["spent"])
+        unit = amounts.headline_unit(base, mine["arranged"], mine["paid"], mine["spent"])
         if mine["allocated"] is not None:
             (said,) = grab(r"下达各类扶贫资金([\d,.]+(?:万元|亿元))", text)
-            assert said == money_text(mine["allocated"], largest) == unit.text(mine["allocated"]).replace(" ", "")
+            said_money = money_text(mine["allocated"], largest, read_aloud=True)
+            assert said == said_money == unit.text(mine["allocated"], sep="")
             (said,) = grab(r"已安排到项目([\d,.]+(?:万元|亿元))", text)
         else:
             (said,) = grab(r"项目的扶贫资金([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["arranged"], largest) == unit.text(mine["arranged"]).replace(" ", "")
+        assert said == money_text(mine["arranged"], largest, read_aloud=True) == unit.text(mine["arranged"], sep="")
         (said,) = grab(r"已拨付([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["paid"], largest)
+        assert said == money_text(mine["paid"], largest, read_aloud=True)
         (said,) = grab(r"已支出([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["spent"], largest)
+        assert said == money_text(mine["spent"], largest, read_aloud=True)
         if base:
             (rate,) = grab(r"拨付率\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["paid"], base) == f"{page_money['paid_rate']:.2f}%"

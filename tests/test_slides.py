@@ -17,7 +17,7 @@ import pytest
 
 from data_access.report import era as era_words
 from data_access.report import brief, charts, slides
-from data_access.report.money import unit_for
+from data_access.report.money import headline_unit
 from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
 from tests.helpers import COUNTY_CODE, ROOT, era_by_sql, hround, pick_scopes, skip_or_fail
@@ -122,7 +122,7 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert f"{watch['households']:,}户" in figures and f"{watch['removed_households']:,}户" in figures
     money = funds.totals(registry_engine, scope, YEAR)
     base = money["allocated"] if money["base"] == "allocated" else money["arranged"]
-    unit = unit_for(base, money["arranged"], money["paid"], money["spent"])
+    unit = headline_unit(base, money["arranged"], money["paid"], money["spent"])
     if base:
         assert unit.text(base, sep="") in slide_text(named["资金"])
         assert f"{money['spent_rate']:.2f}%" in slide_text(named["资金"])

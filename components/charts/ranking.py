@@ -23,7 +23,7 @@ def child_label(ctx: PageContext) -> str:
 
 
 def indicator_choice(ctx: PageContext, param: str, label: str, *, show: bool = True,
-                     label_visibility: str = "visible") -> str:
+                     label_visibility: str = "visible", select: bool = False) -> str:
     """The map's / ranking's indicator, kept in ``?param=``: the year's list (``villages.indicators_for``).
     A campaign indicator (贫困发生率…) asked for after 2020 gets a note saying why, and the year's default."""
     offered = villages.indicators_for(ctx.year)
@@ -37,7 +37,7 @@ def indicator_choice(ctx: PageContext, param: str, label: str, *, show: bool = T
                 f"“{INDICATORS[raw][0]}”是2021年起的指标,{ctx.year}年没有,已改用“{instead}”。")
     options = {k: villages.indicator_label(k, ctx.year, ctx.as_of) for k in offered}
     return widgets.choice(param, label, options, default, show=show, warn=not old,
-                          label_visibility=label_visibility)
+                          label_visibility=label_visibility, select=select)
 
 
 def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
