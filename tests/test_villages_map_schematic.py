@@ -117,7 +117,7 @@ def test_present_era_map_offers_monitoring_indicators(bare_county, sql, ind, key
     town = q.rows("SELECT code FROM region WHERE level = 'town' ORDER BY code")[1][0]
     at = open_page(bare_county, "pages/village_map.py", region=COUNTY_CODE, year=ERA_YEAR, ind=ind, cls="quantile")
     assert not at.exception, at.exception
-    options = [str(o) for c in at.get("button_group") for o in c.proto.options]
+    options = [str(o) for box in at.selectbox if box.label == "着色指标" for o in box.options]
     assert any("监测对象占比" in o for o in options) and not any("贫困发生率" in o or "脱贫进度" in o for o in options)
     assert "贫困发生率" not in texts(at)
     notes = [i.value for i in at.info]
