@@ -112,9 +112,35 @@ def _redact(url: str) -> str:
         return url[:80]
 
 
+_columns_ready: set[str] = set()
+
+
+def ensure_added_columns(engine: Engine) -> None:
+    """Add ``schema.ADDED_COLUMNS`` missing from an older database (once per engine; safe when racing)."""
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _columns_ready:
+        return
+    for table, name in schema.ADDED_COLUMNS:
+        with engine.begin() as conn:
+            if table.name not in inspect(conn).get_table_names():
+                continue
+            if name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+                continue
+            column = table.c[name]
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=engine.dialect)}"
+            try:
+                with conn.begin_nested():
+                    conn.execute(text(ddl))
+            except SQLAlchemyError:  # another process added it in between
+                if name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+    _columns_ready.add(key)
+
+
 def create_schema(engine: Engine) -> None:
     """Create every table and record the schema version (idempotent)."""
     schema.metadata.create_all(engine)
+    ensure_added_columns(engine)
     with engine.begin() as conn:
         existing = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar()
         if existing is None:

@@ -313,6 +313,8 @@ import_log = Table(
     Column("rows_rejected", Integer, nullable=False),
     Column("dry_run", Boolean, nullable=False, default=False),
     Column("message", Text),
+    # The region the run was limited to (the county for an unlimited run); a row without one is county-only.
+    Column("region_code", CODE),
 )
 
 audit_log = Table(
@@ -338,3 +340,7 @@ used_token = Table(
     Column("used_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
+
+# Columns added after schema version 1 without a version change: ``db.ensure_added_columns`` adds them to a
+# database made before them (create_all only makes missing tables).
+ADDED_COLUMNS = ((import_log, "region_code"),)
