@@ -114,11 +114,37 @@ def _redact(url: str) -> str:
 
 def create_schema(engine: Engine) -> None:
     """Create every table and record the schema version (idempotent)."""
+    upgrade_schema(engine)
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
         existing = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar()
         if existing is None:
             conn.execute(schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
+
+
+# Columns added to existing tables after schema version 1 (without a version change): (table, column).
+ADDED_COLUMNS = (("person", "join_date"), ("person", "leave_date"), ("person", "leave_reason"))
+
+
+def upgrade_schema(engine: Engine) -> list[str]:
+    """Bring an older database of this schema version up to date: add the later columns (blank) and
+    tables (empty). Returns what was added ("table.column" or "table"); nothing when up to date."""
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    added = []
+    with engine.begin() as conn:
+        for table_name, column_name in ADDED_COLUMNS:
+            if table_name not in tables:
+                continue
+            if column_name not in {c["name"] for c in inspector.get_columns(table_name)}:
+                column = schema.metadata.tables[table_name].c[column_name]
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {column_name} {kind}")
+                added.append(f"{table_name}.{column_name}")
+        if schema.village_population.name not in tables and "meta" in tables:
+            schema.village_population.create(conn)
+            added.append(schema.village_population.name)
+    return added
 
 
 def check_database(engine: Engine) -> dict[str, str]:
@@ -147,7 +173,8 @@ def check_database(engine: Engine) -> dict[str, str]:
                 )
             if conn.execute(text("SELECT 1 FROM region LIMIT 1")).first() is None:
                 raise EmptyDatabase(f"数据库 {where} 中还没有区划数据。请先生成演示数据或导入数据。")
-            return meta
+        upgrade_schema(engine)
+        return meta
     except RegistryError:
         raise
     except OperationalError as exc:

@@ -58,8 +58,8 @@ def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
     done = exited_by(year)
     enjoy = and_(done, H.c.policy_status == POLICY_ENJOYING)
     not_enjoy = and_(done, H.c.policy_status == POLICY_NOT_ENJOYING)
-    stmt = select(count_if(done), people_if(done), count_if(enjoy), people_if(enjoy),
-                  count_if(not_enjoy), people_if(not_enjoy)).where(scope.where(H), in_registry(year))
+    stmt = select(count_if(done), people_if(done, H, year), count_if(enjoy), people_if(enjoy, H, year),
+                  count_if(not_enjoy), people_if(not_enjoy, H, year)).where(scope.where(H), in_registry(year))
     with engine.connect() as conn:
         eh, ep, ph, pp, nh, np_ = map(int, conn.execute(stmt).one())
     return {"exited_households": eh, "exited_persons": ep, "policy_households": ph, "policy_persons": pp,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
 from ..privacy import mask_birth, mask_id, mask_phone
-from ..rules import line_by_year, status_expr
+from ..rules import current_member, line_by_year, status_expr
 from ..schema import assignment as A
 from ..schema import help_measure as HM
 from ..schema import help_unit as U
@@ -64,7 +64,8 @@ def household_profile(engine: Engine, scope: Scope, hh_id: str, year: int, maske
 
 
 def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = True) -> pd.DataFrame:
-    """Members: person_id, name, id_number (masked unless ``masked`` is False), relation, sex,
+    """Today's members (``rules.current_member``): person_id, name, id_number (masked unless ``masked``
+    is False), relation, sex,
     ethnicity, birth_date (birth_year instead when ``masked``: a full date would complete the ID),
     education, schooling, health, labour_skill, work_status, work_months,
     medical_insurance, serious_illness_insurance, phone. 户主 first, then by 人编号."""
@@ -73,7 +74,7 @@ def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = T
                P.c.education, P.c.schooling, P.c.health, P.c.labour_skill, P.c.work_status, P.c.work_months,
                P.c.medical_insurance, P.c.serious_illness_insurance, P.c.phone)
         .select_from(P.join(H, H.c.hh_id == P.c.hh_id))
-        .where(_in_scope(scope, hh_id))
+        .where(_in_scope(scope, hh_id), current_member(P))
         .order_by(case((P.c.relation == "户主", 0), else_=1), P.c.person_id)
     )
     df = frame(engine, stmt)
@@ -200,7 +201,7 @@ def household_guarantees(engine: Engine, scope: Scope, hh_id: str, year: int) ->
             func.coalesce(func.sum(case((P.c.medical_insurance.is_(None), 1), else_=0)), 0),
         )
         .select_from(P.join(H, H.c.hh_id == P.c.hh_id))
-        .where(_in_scope(scope, hh_id))
+        .where(_in_scope(scope, hh_id), current_member(P))
     )
     hh_stmt = select(H.c.food_clothing_ok, H.c.house_grade, H.c.safe_water).where(_in_scope(scope, hh_id))
     with engine.connect() as conn:

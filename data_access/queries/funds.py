@@ -573,7 +573,7 @@ def per_beneficiary(engine: Engine, scope: Scope, year: int, source: str | None 
     money = select(money_key, no_place, _sum(A.c.amount)).select_from(_joined(A)).where(
         _selected(scope, year, source, category, cumulative)).group_by(money_key, no_place)
     registry = select(hh_key.label("code"), count_if(in_registry(year)).label("households"),
-                      people_if(in_registry(year)).label("persons")).where(scope.where(H)).group_by(hh_key)
+                      people_if(in_registry(year), H, year).label("persons")).where(scope.where(H)).group_by(hh_key)
     with engine.connect() as conn:
         names = dict(conn.execute(regions).all())
         amounts: dict = {}

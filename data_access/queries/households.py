@@ -51,7 +51,8 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
-    HH_ID_RE, ID_RE, exited_by, in_registry, is_valid_id, line_by_year, not_exited_by, returned_by, status_expr,
+    HH_ID_RE, ID_RE, current_member, exited_by, in_registry, is_valid_id, line_by_year, members_at, not_exited_by,
+    returned_by, status_expr,
 )
 from .common import frame, half_up
 
@@ -357,13 +358,13 @@ def _search_condition(scope: Scope, text: str):
     if kind == "hh_id":
         return H.c.hh_id == value
     if kind == "id_number":
-        return H.c.hh_id.in_(select(P.c.hh_id).where(P.c.id_number == value, scope.where(P)))
+        return H.c.hh_id.in_(select(P.c.hh_id).where(P.c.id_number == value, scope.where(P), current_member(P)))
     pattern = f"%{_escape_like(value)}%"
     return or_(
         H.c.head_name.like(pattern, escape="\\"),
         # No scope here: a sequential scan of names beats an index range over the whole scope;
         # the outer query keeps the scope.
-        H.c.hh_id.in_(select(P.c.hh_id).where(P.c.name.like(pattern, escape="\\"))),
+        H.c.hh_id.in_(select(P.c.hh_id).where(P.c.name.like(pattern, escape="\\"), current_member(P))),
     )
 
 
@@ -494,11 +495,11 @@ def _source(f: HouseholdFilter, basis: IncomeBasis, income=I, with_income: bool 
 def count_households(engine: Engine, scope: Scope, f: HouseholdFilter, year: int) -> dict:
     """Households and people matching ``f`` at the end of ``year``.
 
-    Keys: households (户), persons (人, sum of 家庭人口数), income_year, line, line_kind
-    (the income basis, None when the filter uses no income).
+    Keys: households (户), persons (人, members at the end of ``year``: ``rules.members_at``), income_year,
+    line, line_kind (the income basis, None when the filter uses no income).
     """
     basis = income_basis(engine, scope, year) if _has_income_filter(f) else IncomeBasis(None, None, None)
-    stmt = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).select_from(
+    stmt = select(func.count(), func.coalesce(func.sum(members_at(year)), 0)).select_from(
         _source(f, basis)).where(*_conditions(scope, f, year, basis))
     with engine.connect() as conn:
         households, persons = conn.execute(stmt).one()
@@ -517,7 +518,7 @@ def _sort_expr(f: HouseholdFilter, year: int):
     key = f.sort_key
     return {
         "hh_id": H.c.hh_id, "head_name": H.c.head_name, "town": H.c.town_code, "village": H.c.village_code,
-        "natural_village": H.c.natural_village, "member_count": H.c.member_count,
+        "natural_village": H.c.natural_village, "member_count": members_at(year),
         "attribute": H.c.attribute, "standard": H.c.standard, "main_cause": H.c.main_cause,
         "status": status_expr(year), "policy_status": H.c.policy_status,
         "identified_year": H.c.identified_year, "exit_year": H.c.exit_year,
@@ -543,7 +544,7 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
     if key != "hh_id":
         ordered.append(H.c.hh_id.asc())
     source = _source(f, basis, with_income=key in ("income", "line_margin"))
-    extra = [func.count().over(), func.sum(H.c.member_count).over()] if totals is not None else []
+    extra = [func.count().over(), func.sum(members_at(year)).over()] if totals is not None else []
     stmt = (select(H.c.hh_id, *extra).select_from(source).where(*_conditions(scope, f, year, basis))
             .order_by(*ordered).limit(size).offset((page - 1) * size))
     with engine.connect() as conn:
@@ -594,7 +595,7 @@ def _list(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: b
     village, town, inc = R.alias("village_r"), R.alias("town_r"), I.alias("inc")
     base = {
         "hh_id": H.c.hh_id, "head_name": H.c.head_name, "town": town.c.name, "village": village.c.name,
-        "natural_village": H.c.natural_village, "member_count": H.c.member_count,
+        "natural_village": H.c.natural_village, "member_count": members_at(year),
         "attribute": H.c.attribute, "standard": H.c.standard, "main_cause": H.c.main_cause,
         "status": status_expr(year), "policy_status": H.c.policy_status,
         "identified_year": H.c.identified_year, "exit_year": H.c.exit_year, "returned_year": H.c.returned_year,
