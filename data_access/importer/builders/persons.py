@@ -22,7 +22,7 @@ HOUSEHOLD_KEYS = (
 )
 PERSON_COLUMNS = ("name", "id_number", "relation", "sex", "ethnicity", "birth_date", "education", "schooling",
                   "health", "labour_skill", "work_status", "work_months", "medical_insurance",
-                  "serious_illness_insurance", "phone")
+                  "serious_illness_insurance", "phone", "join_date", "leave_date", "leave_reason")
 
 STATUS_WORDS = {
     "未脱贫": codes.STATUS_NOT_EXITED, "贫困": codes.STATUS_NOT_EXITED, "未脱贫户": codes.STATUS_NOT_EXITED,
@@ -165,8 +165,9 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             v["_pid"] = known["person_id"] if known else v["id_number"]
     # Members already in the database for these households, and moves between households.
     db_members: dict[str, set[str]] = defaultdict(set)
-    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id")):
-        db_members[p["hh_id"]].add(p["person_id"])
+    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id", "leave_date")):
+        if p["leave_date"] is None:  # member_count counts today's members only (rules.current_member)
+            db_members[p["hh_id"]].add(p["person_id"])
     extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
     for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
@@ -185,20 +186,27 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # member_count = the household's person rows after the import (moves included)
     file_members: dict[str, set[str]] = defaultdict(set)
     moved_out: dict[str, set[str]] = defaultdict(set)
+    left_members: dict[str, set[str]] = defaultdict(set)  # rows with a leave date: former members
     for hh_id, members in groups.items():
         for row in members:
             pid = row.values.get("_pid")
             if not pid or row.bad:
                 continue
-            file_members[hh_id].add(pid)
             old = by_pid.get(pid)
+            left = row.values.get("leave_date") if "leave_date" in row.sheet.present else None
+            if left is None and old and (not batch.clear_blanks or "leave_date" not in row.sheet.present):
+                left = old.get("leave_date")
+            if left is None:
+                file_members[hh_id].add(pid)
+            else:
+                left_members[hh_id].add(pid)
             if old and old["hh_id"] != hh_id:
                 moved_out[old["hh_id"]].add(pid)
     for hh_id, final in finals.items():
         members = groups[hh_id]
         if any(r.bad for r in members):
             continue
-        total = len((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id])
+        total = len(((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id]) - left_members[hh_id])
         given = final.pop("_given_count", None)
         if given is not None and given != total:
             kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id])
@@ -252,8 +260,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     if moved_rows:
         remaining: dict[str, int] = Counter()
         leaving = {r.values["_pid"] for rs in moved_rows.values() for r in rs}
-        for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id")):
-            if p["person_id"] not in leaving:
+        for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id", "leave_date")):
+            if p["person_id"] not in leaving and p["leave_date"] is None:
                 remaining[p["hh_id"]] += 1
         for hh_id, rs in moved_rows.items():
             batch.plan.put("household", (hh_id,), {"hh_id": hh_id, "member_count": remaining[hh_id]}, rs)
