@@ -37,7 +37,8 @@ def _changes(target: Table, select_from, columns: dict, first_year: int) -> tupl
     """The change rows of ``rules.members_at``: people who were not members at every year's end from
     ``first_year`` (the first identification year) on, by member_from and member_to."""
     P = schema.person
-    exprs = [*columns.values(), member_from(P), member_to(P)]
+    since = case((member_from(P) > first_year, member_from(P)), else_=None)  # a member at every year's end before
+    exprs = [*columns.values(), since, member_to(P)]
     changed = or_(P.c.leave_date.is_not(None), member_from(P) > first_year)
     stmt = select(*exprs, literal(0), literal(0), func.count()).select_from(
         select_from.join(P, P.c.hh_id == schema.household.c.hh_id)).where(changed).group_by(*exprs)

@@ -209,9 +209,10 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         total = len(((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id]) - left_members[hh_id])
         given = final.pop("_given_count", None)
         if given is not None and given != total:
-            kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id])
-            detail = f"文件中该户 {len(file_members[hh_id])} 行" + (f",数据库中另有 {kept} 人未列在文件中(不会被删除)"
-                                                               if kept else "")
+            kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id] - left_members[hh_id])
+            left = len(left_members[hh_id])
+            detail = (f"文件中该户 {len(file_members[hh_id]) + left} 行" + (f",其中 {left} 人已减员" if left else "")
+                      + (f",数据库中另有 {kept} 人未列在文件中(不会被删除)" if kept else ""))
             for row in members:
                 batch.error(row, "member_count", f"人数为 {given},但该户导入后共有 {total} 人({detail})")
             continue
