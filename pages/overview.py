@@ -165,7 +165,7 @@ def campaign_charts():
                               "农村户籍人口(人)": years["rural_population"], "贫困发生率(%)": years["incidence"]})
         chart_block(line + labels, table, "ov-incidence", chart_height)
         if not ctx.present:
-            st.caption("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。")
+            st.caption(f"贫困发生率:{definition('贫困发生率')}")
 
 
 if not ERA:

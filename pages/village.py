@@ -14,6 +14,7 @@ from components.data import fetch
 from components.kpi import Kpi, show
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
+from data_access.definitions import definition
 from components.safe import esc, md
 
 ctx = current()
@@ -52,7 +53,7 @@ official = (fetch(places.region_info, ctx) or {}).get("official_name") or row["n
 registered = f" · 登记名称 {esc(official)}" if official != row["name"] else ""
 st.html(f'<div style="font-size:1.5rem;font-weight:700;margin:0.1rem 0">{esc(row["name"])}'
         f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
-        f'{esc(row["town_name"])} · {esc(kind)} · 农村户籍人口 {fmt.count(row["rural_population"])} 人'
+        f'{esc(row["town_name"])} · {esc(kind)} · {ctx.year}年农村户籍人口 {fmt.count(row["rural_population"])} 人'
         f'{registered}</span></div>')
 
 show([
@@ -94,7 +95,7 @@ with tabs[0]:
     })
     st.markdown("**建档立卡人口按年末状态(人)**")
     with_table(bars, table, key="village-years", height=280)
-    st.caption("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 本村农村户籍人口;数字见“数据表”。")
+    st.caption(f"贫困发生率:{definition('贫困发生率')}数字见“数据表”。")
 
 with tabs[1]:
     mix = fetch(causes.cause_mix, ctx, ctx.year)
