@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import metrics, open_page, scopes, texts
+from tests.helpers import MEMBERS_AT, metrics, open_page, scopes, texts, year_end
 
 YEAR = 2024
 
@@ -35,11 +35,13 @@ def test_overview_era_cards_equal_sql(sqlite_demo_url, q, level):
     shown = metrics(at)
     exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
               "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
-    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited}", y=YEAR, p=p)[0]
+    end_year = year_end(YEAR)  # people: the members at the year's end
+    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {exited}", y=YEAR, p=p,
+                    end=end_year)[0]
     assert shown[f"脱贫人口({count(hh)}户)"] == f"{count(pp)}人"
     for label in ("脱贫享受政策", "脱贫不享受政策"):
-        hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "
-                        "AND policy_status = :s", y=YEAR, p=p, s=label)[0]
+        hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {exited} "
+                        "AND policy_status = :s", y=YEAR, p=p, s=label, end=end_year)[0]
         assert shown[f"{label}({count(hh)}户)"] == f"{count(pp)}人", label
     end = f"{YEAR}-12-31"
     n, persons = q.rows("SELECT COUNT(*), COALESCE(SUM(persons), 0) FROM monitoring_object "
