@@ -157,9 +157,10 @@ def test_household_size_of_a_past_year(registry_engine, q, places):
     assert {k: int(v) for k, v in shown.items()} == sizes
     assert any(sizes[k] != n for k, n in q.rows("SELECT hh_id, member_count FROM household WHERE village_code LIKE :p",
                                                 p=like(village)))
-    f = hq.HouseholdFilter()
+    f = hq.HouseholdFilter(identified_year=(None, 2017))
     counted = hq.count_households(registry_engine, village, f, 2017)
-    assert counted["persons"] == sum(sizes.values())
+    on_books = {r[0] for r in q.rows(f"SELECT h.hh_id FROM household h WHERE {IN_REGISTRY}", y=2017, p=like(village))}
+    assert counted["persons"] == sum(n for k, n in sizes.items() if k in on_books)
 
 
 def test_cause_mix_of_a_past_year(registry_engine, q, places):
@@ -177,8 +178,9 @@ def test_brief_and_slides_say_the_past_years_figures(registry_engine, q, places)
     households = q.scalar(f"SELECT COUNT(*) FROM household h WHERE {IN_REGISTRY}", y=2016, p=like(scope))
     text = brief.brief_paragraph(facts)
     assert f"累计识别建档立卡贫困户{households:,}户{persons(q, scope, 2016, STATES['registered']):,}人" in text
-    assert (f"贫困发生率由2014年的{incidence(q, scope, 2014):.2f}%降至2016年底的{incidence(q, scope, 2016):.2f}%"
-            in text)
+    then, now = incidence(q, scope, 2014), incidence(q, scope, 2016)
+    verb = "降至" if now < then else "升至" if now > then else "保持在"
+    assert f"贫困发生率由2014年的{then:.2f}%{verb}2016年底的{now:.2f}%" in text
     said = "".join(slides.exits_lines(facts))
     assert f"{persons(q, scope, 2016, STATES['exited']):,}人" in said
 
@@ -205,6 +207,7 @@ def test_an_older_database_is_upgraded_and_counts_as_before(registry_url, cloner
     everyone is a member throughout (except the not yet born) and every year uses region.rural_population."""
     engine = db.get_engine(cloner(registry_url, "upgrade"))
     run = runner(engine)
+    run.execute("DELETE FROM person WHERE leave_date IS NOT NULL")  # an older database knew no former members
     run.execute("DROP TABLE village_population")
     run.execute("UPDATE meta SET value = 'old' WHERE key = 'summary_version'")
     for column in ("join_date", "leave_date", "leave_reason"):
@@ -221,3 +224,46 @@ def test_an_older_database_is_upgraded_and_counts_as_before(registry_url, cloner
     assert head["registered_persons"] == born
     assert head["rural_population"] == run.scalar(
         "SELECT SUM(rural_population) FROM region WHERE level = 'village' AND code LIKE :p", p=like(scope))
+
+
+# ---- the importer reads the membership dates and the population by year ----------------------------------------
+
+
+def test_import_reads_membership_dates_and_population_by_year(clone):
+    from data_access.importer import samples as S
+    from tests.helpers import errors, run, village_scope
+
+    run_sql = runner(clone)
+    village = village_scope(clone)
+    headers, rows = S.sheet_from_db(clone, "persons", village)
+    c = {h: i for i, h in enumerate(headers)}
+    rows = [r for r in rows if not r[c["减员日期"]]]
+    by_hh: dict[str, list] = {}
+    for r in rows:
+        by_hh.setdefault(r[c["户编号"]], []).append(r)
+    hh_id, members = next((h, rs) for h, rs in by_hh.items() if len(rs) >= 3 and all(  # members long before 2017
+        not r[c["入户日期"]] and str(r[c["出生日期"]])[:4] <= "2010" for r in rs))
+    leaver, joiner = [r for r in members if r[c["与户主关系"]] != "户主"][:2]
+    # the usual header variants: 增员日期 / 减员时间 / 减少原因, a synonym in the reason
+    renamed = [{"入户日期": "增员日期", "减员日期": "减员时间", "减员原因": "减少原因"}.get(h, h) for h in headers]
+    leaver[c["减员日期"]], leaver[c["减员原因"]] = "2019-06-30", "去世"
+    joiner[c["入户日期"]] = "2018-03-01"
+    for r in members:
+        r[c["人数"]] = len(members) - 1
+    population = [[village.code, 2014, 1234], [village.code, 2019, 1111]]
+    book = S.xlsx_bytes([("人员", renamed, members), ("农村户籍人口", ["行政村代码", "年份", "农村人口"], population)])
+    result = run(clone, [("变更.xlsx", book)])
+    assert errors(result) == []
+    stored = {r[0]: r[1:] for r in run_sql.rows(
+        "SELECT person_id, join_date, leave_date, leave_reason FROM person WHERE hh_id = :h", h=hh_id)}
+    assert [str(v)[:10] if v else v for v in stored[leaver[c["人编号"]]]] == [None, "2019-06-30", "死亡"]
+    assert str(stored[joiner[c["人编号"]]][0])[:10] == "2018-03-01"
+    assert all(v[1] is None for k, v in stored.items() if k != leaver[c["人编号"]])  # blank: still a member
+    assert run_sql.scalar("SELECT member_count FROM household WHERE hh_id = :h", h=hh_id) == len(members) - 1
+    assert dict(run_sql.rows("SELECT year, population FROM village_population WHERE village_code = :v AND year "
+                             "IN (2014, 2019)", v=village.code)) == {2014: 1234, 2019: 1111}
+    # 2018: the leaver still a member, the joiner already; 2017: not the joiner; 2020: not the leaver
+    sizes = {y: int(villages.households(clone, village, y).set_index("hh_id").loc[hh_id, "member_count"])
+             for y in (2017, 2018, 2020)}
+    assert sizes == {2017: len(members) - 1, 2018: len(members), 2020: len(members) - 1}
+    assert overview.headline(clone, village, 2019)["rural_population"] == 1111
