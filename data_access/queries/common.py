@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from ..schema import exit_target as T
 from ..schema import household as H
+from ..schema import meta as M
 from ..schema import region as R
 from ..report.formatting import half_up, half_up_all, ratio, ratio_pct  # noqa: F401 (四舍五入, for the queries)
 from ..rules import in_registry, members_at, poor_at, population_year
@@ -33,6 +34,18 @@ def people_if(condition, h=H, year=None):
     """People of households meeting ``condition``: members at the end of ``year`` (``rules.members_at``;
     an int or a year column), today's members (member_count) when ``year`` is None."""
     return func.coalesce(func.sum(case((condition, members_at(year, h)), else_=0)), 0)
+
+
+def people_year(engine: Engine, year: int) -> int | None:
+    """The ``year`` argument of ``people_if``/``rules.members_at`` for a count of ``year``: None (today's
+    members, member_count: no per-household look-up) for the as-of year (``meta.data_as_of``) and later,
+    since the current year counts current members; else ``year``."""
+    with engine.connect() as conn:
+        value = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+    try:
+        return None if year >= int(str(value)[:4]) else year
+    except (TypeError, ValueError):
+        return year
 
 
 def region_in(scope: Scope, r=R):
@@ -118,4 +131,5 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     return pd.DataFrame.from_records(records)
 
 
-__all__ = ["count_if", "people_if", "rural_population", "population_stmt", "region_in", "frame", "pct", "yearly"]
+__all__ = ["count_if", "people_if", "people_year", "rural_population", "population_stmt", "region_in", "frame", "pct",
+           "yearly"]

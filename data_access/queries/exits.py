@@ -26,7 +26,7 @@ from ..rules import (
     current_member, ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, members_at,
     not_exited_by, poor_at, population_year, returned_by,
 )
-from .common import count_if, frame, half_up, pct, people_if, region_in, yearly
+from .common import count_if, frame, half_up, pct, people_if, people_year, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
@@ -182,12 +182,13 @@ def _list_columns(year: int | None):
 
 
 def _household_list(engine: Engine, scope: Scope, condition, limit: int, offset: int, year: int) -> dict:
+    size_year = people_year(engine, year)
     village, town = R.alias("village"), R.alias("town_r")
     where = and_(scope.where(H), condition)
-    totals = select(func.count(), people_if(true(), H, year)).where(where)
+    totals = select(func.count(), people_if(true(), H, size_year)).where(where)
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               *_list_columns(year))
+               *_list_columns(size_year))
         .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
         .where(where)

@@ -42,7 +42,7 @@ from ..rules import (
     HOME_VISIT_KINDS, assigned_on, current_member, exited_by, home_visited, in_registry, late, late_cutoff,
     members_at, not_exited_by, poor_at, population_year, returned_by, status_expr, visit_period, visit_rate_label,
 )
-from .common import count_if, frame, pct, people_if, population_stmt, ratio, region_in
+from .common import count_if, frame, pct, people_if, people_year, population_stmt, ratio, region_in
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
@@ -243,8 +243,9 @@ def households(engine: Engine, scope: Scope, year: int, masked: bool = True) -> 
                              or_(MO.c.removed_date.is_(None), MO.c.removed_date > end))
     stmt = (
         select(H.c.hh_id, H.c.head_name, head.label("head_id_number"), H.c.phone, H.c.natural_village, H.c.kind,
-               members_at(year).label("member_count"), H.c.attribute, H.c.main_cause, H.c.identified_year,
-               H.c.exit_year, H.c.returned_year, status_expr(year).label("status"), watched.label("monitoring"))
+               members_at(people_year(engine, year)).label("member_count"), H.c.attribute, H.c.main_cause,
+               H.c.identified_year, H.c.exit_year, H.c.returned_year, status_expr(year).label("status"),
+               watched.label("monitoring"))
         .where(scope.where(H)).order_by(H.c.hh_id)
     )
     df = frame(engine, stmt)
