@@ -249,7 +249,7 @@ PERSON_FIELDS = (
                                  "迁出时间", "成员减少日期", "成员减少时间", "家庭成员减少时间", "死亡日期"), **DATE,
           note="死亡、迁出、婚嫁等不再是家庭成员的日期;不填视为仍是成员"),
     Field("leave_reason", "减员原因", ("减少原因", "离户原因", "注销原因", "成员减少原因", "减员类型"), kind="code",
-          allowed=codes.LEAVE_REASONS, what="减员原因", note="死亡/迁出/婚嫁/其他", example="死亡"),
+          allowed=codes.LEAVE_REASONS, what="减员原因", example="死亡"),
 )
 
 PERSONS = SheetKind(
