@@ -42,7 +42,8 @@ def test_every_definition_is_some_pages_help():
 
 def test_the_pages_help_texts_say_the_same_words(sqlite_demo_url):
     for page, wanted in ON_PAGES.items():
-        at = open_page(sqlite_demo_url, page, year=2026)
+        # the overview's campaign cards (建档立卡, 贫困发生率...) are the 2014–2020 views; 2021 on leads with 巩固衔接
+        at = open_page(sqlite_demo_url, page, year=2018 if page == "pages/overview.py" else 2026)
         assert not at.exception, (page, at.exception)
         shown = helps(at)
         for label, key in wanted.items():

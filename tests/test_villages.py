@@ -44,6 +44,7 @@ def expected_village(q, code: str, year: int) -> dict:
                         "AND (returned_year IS NULL OR returned_year > :y)", v=code, y=year, end=end)
     returned_p = q.scalar(f"SELECT COALESCE(SUM({MEMBERS_AT}),0) {reg} AND returned_year <= :y", v=code, y=year,
                           end=end)
+    registered, exited_p, returned_p = (int(registered[0]), int(registered[1])), int(exited_p), int(returned_p)
     not_exited_p = registered[1] - exited_p - returned_p
     rural = population_at(q, code, year)
     mon = q.rows("SELECT COUNT(*), SUM(CASE WHEN removed_date IS NULL OR removed_date > :d THEN 1 ELSE 0 END) "
