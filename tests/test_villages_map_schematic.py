@@ -39,7 +39,7 @@ def incidence_by_sql(q, town_prefix: str = "") -> dict[str, float | None]:
         "     AND (h.returned_year IS NULL OR h.returned_year > :y)) "
         "FROM region r WHERE r.level = 'village' AND r.code LIKE :p ORDER BY r.code", y=YEAR, p=town_prefix + "%",
         end=year_end(YEAR))
-    return {code: (round(100.0 * poor / rural, 2) if rural else None) for code, rural, poor in rows}
+    return {code: (round(100.0 * int(poor) / int(rural), 2) if rural else None) for code, rural, poor in rows}
 
 
 def schematic_spec(at) -> dict:
