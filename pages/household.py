@@ -67,7 +67,8 @@ known = income[income["year"] <= ctx.year]
 latest = known.iloc[-1] if not known.empty else None
 status = profile["status_at_year"]
 show([
-    Kpi("家庭人口(人)", fmt.count(profile["member_count"])),
+    Kpi("家庭人口(人)", fmt.count(profile["members_at_year"]),
+        help=f"{ctx.year_end}的家庭成员(已出生、已入户、尚未减员);下方成员表为现有成员。"),
     Kpi(f"{ctx.year_end}状态", status or "—"),
     Kpi("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
 from ..privacy import mask_birth, mask_id, mask_phone
-from ..rules import current_member, line_by_year, status_expr
+from ..rules import current_member, line_by_year, members_at, status_expr
 from ..schema import assignment as A
 from ..schema import help_measure as HM
 from ..schema import help_unit as U
@@ -29,7 +29,7 @@ from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..schema import visit as V
 from ..scope import Scope
-from .common import frame, half_up, ratio
+from .common import frame, half_up, people_year, ratio
 
 
 def _in_scope(scope: Scope, hh_id: str):
@@ -40,12 +40,14 @@ def household_profile(engine: Engine, scope: Scope, hh_id: str, year: int, maske
     """The household's record, or None when it does not exist inside ``scope``.
 
     Keys: the household columns, town_name, village_name, status_at_year (脱贫状态 at the end of
-    ``year``), other_causes (list); phone masked when ``masked``.
+    ``year``), members_at_year (家庭人口 at the end of ``year``: ``rules.members_at``; member_count is
+    today's), other_causes (list); phone masked when ``masked``.
     """
     village, town = R.alias("village_r"), R.alias("town_r")
     stmt = (
         select(H, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               status_expr(year).label("status_at_year"))
+               status_expr(year).label("status_at_year"),
+               members_at(people_year(engine, year)).label("members_at_year"))
         .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
         .where(_in_scope(scope, hh_id))
