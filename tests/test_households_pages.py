@@ -54,8 +54,10 @@ def test_query_page_shows_the_query(sqlite_demo_url, level):
         sqlite_demo_url,
         "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.village_code LIKE :p "
         "AND h.kind='建档立卡户' AND h.identified_year <= 2024 AND h.exit_year <= 2024 "
-        "AND (h.returned_year IS NULL OR h.returned_year > 2024) AND h.main_cause IN ('因病','缺资金')",
-        p=like + "%")
+        "AND (h.returned_year IS NULL OR h.returned_year > 2024) AND h.main_cause IN ('因病','缺资金') "
+        "AND p.birth_year <= 2024 AND (p.join_date IS NULL OR p.join_date <= :end) "
+        "AND (p.leave_date IS NULL OR p.leave_date > :end)",  # the members at the year's end
+        p=like + "%", end=year_end(2024))
     assert number(shown["符合条件的户数(户)"]) == expected
     assert number(shown["符合条件的人数(人)"]) == persons
     if expected:
