@@ -1,10 +1,10 @@
 """讲话要点 in the UI: the ranked points (``data_access.report.talking_points``), each with a link to its proof.
 
-``points(ctx)`` is the one call (cached like every figure: ``components.data.fetch``, keyed by database, data
-version and scope, with the deployment's thresholds); ``panel`` draws them on the overview (compact) and
-on the 讲话要点 screen (``big``, the projector); ``sentences`` gives the text for the meeting brief.
-A link keeps the display mode (a projector stays in 汇报模式) and opens the page with the point's region,
-year and filters.
+``points(ctx)`` is the one call: the rules read every figure through ``components.data.fetch``, the cache
+the pages share (keyed by database, data version and scope), so a point and the page it links to read one
+result. ``panel`` draws them on the overview (compact) and on the 讲话要点 screen (``big``, the projector);
+``sentences`` gives the text for the meeting brief. A link keeps the display mode (a projector stays in
+汇报模式) and opens the page with the point's region, year and filters.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from data_access.report import talking_points as tp
 
 from . import widgets
 from .context import PageContext
-from .data import fetch
+from .data import engine, fetch
 from .shell import nav
 
 
@@ -31,7 +31,8 @@ def thresholds() -> tuple[tp.Thresholds, list[str]]:
 def points(ctx: PageContext) -> tuple[list[tp.Point], tp.Thresholds, list[str]]:
     """The top points for the page's scope and year, the thresholds used and any settings problems."""
     limits, problems = thresholds()
-    found = fetch(tp.talking_points, ctx, ctx.year, ctx.first_year, ctx.last_year, ctx.as_of, limits)
+    found = tp.talking_points(engine(ctx), ctx.scope, ctx.year, ctx.first_year, ctx.last_year, ctx.as_of, limits,
+                              fetcher=lambda fn, *args: fetch(fn, ctx, *args))
     return tp.top(found, limits.top_n), limits, problems
 
 

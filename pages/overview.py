@@ -84,6 +84,7 @@ def era_overview():
         show([c for c in cards if c.label.startswith(("资金", "拨付率", "支出进度"))])
         st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
                    f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。")
+        talking_points_panel(ctx)
     if not ctx.present:  # the projector screen holds the headline alone (components.era.show_headline)
         era.charts(ctx, head, 300)
 

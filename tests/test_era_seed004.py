@@ -150,6 +150,7 @@ def expected() -> dict:
 def seed004(empty, monkeypatch):
     """The export imported into an empty database (both backends), with 即时帮扶 configured."""
     monkeypatch.setenv("REGISTRY_MONITORING_KINDS", "即时帮扶")
+    monkeypatch.setenv("REGISTRY_ALLOW_OPEN", "1")  # not the demo database, no sign-in configured
     result = run(empty, [("沂源县2021-2025年防返贫监测数据.xlsx", export())], as_of=dt.date(2025, 12, 31))
     assert errors(result) == [], errors(result)[:5]
     assert result.written

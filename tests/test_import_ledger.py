@@ -17,6 +17,7 @@ from pathlib import Path
 
 from data_access import db
 from data_access.queries import funds
+from data_access.importer.samples import write_typed_row
 from data_access.report import formatting as fmt
 from data_access.scope import Scope
 from tests.helpers import errors, problems, rows as q, run, snapshot
@@ -61,15 +62,7 @@ def workbook(sheets: list[tuple[str, list[list]]], exported: str | None = None) 
             ws.write_string(1, 0, f"导出时间:{exported}")
             r = 3
         for row in rows:
-            for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, dt.date):
-                    ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), date)
-                elif isinstance(v, str):
-                    ws.write_string(r, c, v)
-                else:
-                    ws.write_number(r, c, v)
+            write_typed_row(ws, r, row, date)
             r += 1
     book.close()
     return out.getvalue()

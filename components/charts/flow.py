@@ -301,6 +301,7 @@ def links_table(nodes: list[Node], links: list[tuple[str, str, int]], unit: Mone
 
 
 NONCE_KEY = "_funds_flow_nonce"
+NOTE_HEIGHT = 70  # px a one- or two-line caption takes under the chart
 
 
 def fit(nodes: list[Node], links: list[tuple[str, str, int]], max_height: int):
@@ -330,6 +331,9 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
     if max_height:
         nodes, links = fit(nodes, links, max_height)
         height = min(height_for(nodes), max_height)
+    note = rounding_note(nodes, unit, links)
+    if max_height and note:  # the footnote shares the projector's screen with the chart
+        height = max(160, height - NOTE_HEIGHT)
     tab_chart, tab_table = st.tabs(["图表", "数据表"])
     event = None
     with tab_chart:
@@ -339,7 +343,6 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
         )
         if not max_height:
             st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
-        note = rounding_note(nodes, unit, links)
         if note:
             st.caption(note)
     with tab_table:

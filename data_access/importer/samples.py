@@ -171,6 +171,21 @@ def _county_bounds(scope: Scope | None) -> dict:
     return {"lo": code, "hi": code}
 
 
+def write_typed_row(ws, r: int, row, date_format) -> None:
+    """One worksheet row as a county's workbook holds it: text stays text (IDs keep their digits), dates are dates
+    (``date_format``), numbers numbers; blanks are left empty. The one cell writer of the samples and fixtures."""
+    for c, value in enumerate(row):
+        if value == "" or value is None:
+            continue
+        if isinstance(value, str):
+            ws.write_string(r, c, value)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            when = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+            ws.write_datetime(r, c, when, date_format)
+        else:
+            ws.write_number(r, c, value)
+
+
 def xlsx_bytes(sheets: list[tuple[str, list[str], list[list]]], title: str | None = None,
                total_row: bool = False) -> bytes:
     """A workbook with one sheet per (name, headers, rows); text cells stay text (IDs keep their digits)."""
@@ -178,6 +193,7 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list[list]]], title: str | Non
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})  # shared strings, as Excel writes
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
     for name, headers, rows in sheets:
         ws = book.add_worksheet(name)
         r = 0
@@ -187,15 +203,7 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list[list]]], title: str | Non
         ws.write_row(r, 0, headers)
         r += 1
         for row in rows:
-            for c, value in enumerate(row):
-                if value == "" or value is None:
-                    continue
-                if isinstance(value, str):
-                    ws.write_string(r, c, value)
-                elif isinstance(value, (dt.date, dt.datetime)):
-                    ws.write_datetime(r, c, value, book.add_format({"num_format": "yyyy-mm-dd"}))
-                else:
-                    ws.write_number(r, c, value)
+            write_typed_row(ws, r, row, date)
             r += 1
         if total_row:
             ws.write_string(r, 0, "合计")

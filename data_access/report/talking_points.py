@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine
 
 from . import formatting as fmt
 from ..codes import REGION_LEVEL_LABELS, ascii_number
+from ..definitions import funds_rate_label
 from ..db import read_secrets
 from ..queries import exits, funds, help as helpq, monitoring
 from ..queries.funds import PROBLEM_NO_PLACE, PROBLEM_SPENT_OVER_PAID
@@ -168,12 +169,14 @@ class Facts:
     as_of: dt.date
     t: Thresholds
     names: dict = field(default_factory=dict)  # scope code -> name (the region itself)
+    fetcher: Callable | None = None  # (fn, *args) -> fn(engine, scope, *args), e.g. the UI's shared page cache
     _cache: dict = field(default_factory=dict)
 
     def get(self, fn: Callable, *args):
         key = (fn.__module__, fn.__name__, args)
         if key not in self._cache:
-            self._cache[key] = fn(self.engine, self.scope, *args)
+            self._cache[key] = (self.fetcher(fn, *args) if self.fetcher is not None
+                                else fn(self.engine, self.scope, *args))
         return self._cache[key]
 
     @property
@@ -420,7 +423,7 @@ def spending_laggard(f: Facts) -> Point | None:
     parts = []
     for r in slow.itertuples():
         figs.append(Fig(f"{r.name}支出进度(%)", fmt.percent(r.spent_rate), r.spent_rate, "funds", params,
-                        ("table", "支出进度(%)", (child, r.name))))
+                        ("table", funds_rate_label("支出进度", "arranged"), (child, r.name))))
         parts.append(f"{r.name}{figs[-1].text}")
     n_more = int((by["key"].notna() & by["spent_rate"].notna()
                   & (by["spent_rate"] <= overall - f.t.spending_gap_points)).sum()) - len(slow)
@@ -528,10 +531,13 @@ BY_NAME = {r.name: r for r in RULES}
 
 
 def talking_points(engine: Engine, scope: Scope, year: int, first_year: int, last_year: int, as_of: dt.date,
-                   thresholds: Thresholds | None = None) -> list[Point]:
+                   thresholds: Thresholds | None = None, fetcher: Callable | None = None) -> list[Point]:
     """Every point the rules find for ``scope`` in ``year``, highest score first (ties by the rules' order).
-    The callers show ``top(points, thresholds.top_n)``; an empty list means nothing is worth saying (``NOTHING``)."""
-    f = Facts(engine, scope, int(year), int(first_year), int(last_year), as_of, thresholds or Thresholds())
+    The callers show ``top(points, thresholds.top_n)``; an empty list means nothing is worth saying (``NOTHING``).
+    ``fetcher(fn, *args)`` runs each query instead of calling it directly (the UI passes its cache, so the
+    points and the pages they link to share one result per query)."""
+    f = Facts(engine, scope, int(year), int(first_year), int(last_year), as_of, thresholds or Thresholds(),
+              fetcher=fetcher)
     found = []
     for i, rule in enumerate(RULES):
         if not rule.applies(f.year):

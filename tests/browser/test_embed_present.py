@@ -57,7 +57,7 @@ def test_allowed_portal_can_frame_the_app(page, framed_app):
     frame = dashboard_frame(page)
     wait_for_app_loaded(frame)  # on the app's state, as every page (Frame has the same waits)
     frame.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    assert "建档立卡" in frame.locator("[data-testid='stMetric']").first.inner_text()
+    assert "脱贫人口" in frame.locator("[data-testid='stMetric']").first.inner_text()  # 2026: the 巩固衔接 headline
     screenshot(page, "embed-allowed-portal")
 
 

@@ -27,10 +27,15 @@ def test_first_start_builds_the_demo_county_and_shows_it(tmp_path, page, request
         assert database.exists() and not database.with_suffix(".building").exists()
         with sqlite3.connect(database) as conn:
             households = conn.execute("SELECT COUNT(*) FROM household WHERE kind = '建档立卡户'").fetchone()[0]
+            # the page opens on 2026 (the latest year with data): the 巩固衔接 headline leads with 脱贫人口
+            exited, persons = conn.execute(
+                "SELECT COUNT(*), SUM(member_count) FROM household WHERE kind = '建档立卡户' "
+                "AND identified_year <= 2026 AND exit_year <= 2026 "
+                "AND (returned_year IS NULL OR returned_year > 2026)").fetchone()
             demo = conn.execute("SELECT value FROM meta WHERE key = 'demo_scale'").fetchone()[0]
-        assert demo == "county" and households > 10_000
-        card = page.get_by_test_id("stMetric").filter(has_text="建档立卡户数(户)")
-        expect(card).to_contain_text(f"{households:,}")
+        assert demo == "county" and households > 10_000 and exited > 10_000
+        card = page.get_by_test_id("stMetric").filter(has_text=f"脱贫人口({exited:,}户)")
+        expect(card).to_contain_text(f"{persons:,}人")
         expect(page.get_by_text("演示数据").first).to_be_visible()
         screenshot(page, "first-start-overview")
         assert_same_origin(requests_log, server.base_url)
