@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,6 +15,7 @@ from data_access.report.palette import BAD, GOOD
 from .charts.style import style, with_table
 from .context import PageContext
 from .data import fetch
+from .figures import tiles
 from .kpi import Kpi, show
 
 
@@ -42,13 +41,14 @@ def show_headline(ctx: PageContext, head: dict) -> None:
     there is no 贫困发生率 after 2020."""
     if ctx.present:  # 1280×720: the tiles, the kinds in one line and the note; the charts are in the normal view
         present_tiles(head)
-        kinds = "、".join(f"{k['label']} {words.pair(k['households'], k['persons'])}" for k in words.kinds_list(head))
+        kinds = ";".join(f"{k['label']} {k['households']:,}户 / {k['persons']:,}人" for k in words.kinds_list(head))
         st.markdown(f"**监测对象按类型:** {kinds}")
         st.caption(words.NO_INCIDENCE_SHORT)
         return
     show(cards(head, ctx.year_end), per_row=5)
     show(kind_cards(head, ctx.year_end), per_row=5)
-    st.caption(f"脱贫人口为{ctx.year_end}已脱贫的建档立卡户(不含其后返贫),监测对象为截至{ctx.year_end}识别的。")
+    st.caption(f"脱贫人口为{ctx.year_end}已脱贫的建档立卡户(不含其后返贫),监测对象为截至{ctx.year_end}识别的。"
+               + ("" if head["policy"]["marked"] else words.policy_note(head["policy"], ctx.year)))
     st.caption(words.NO_INCIDENCE_NOTE)
     if head["returned_outside"] and not ctx.present:
         st.warning(f"有 {head['returned_outside']:,} 户2020年后返贫而未纳入防返贫监测(数据问题),"
@@ -56,19 +56,8 @@ def show_headline(ctx: PageContext, head: dict) -> None:
 
 
 def present_tiles(head: dict) -> None:
-    """The projector's headline: the eight figures of the slide (``report.era.slide_figures``) as tiles, four
-    to a row, sized to fit 1280×720 with the two charts below (st.metric's projector size would cut them)."""
-    tiles = "".join(
-        f"<div class='era-tile'><div class='era-label'>{escape(label)}</div>"
-        f"<div class='era-value'>{escape(value)}</div><div class='era-note'>{escape(note)}</div></div>"
-        for label, value, note in words.slide_figures(head))
-    st.html(f"""<style>
-.era-grid {{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:8px;}}
-.era-tile {{border:1px solid #C9D6E3;border-radius:8px;padding:4px 12px;background:#F7F9FC;}}
-.era-label {{font-size:1.05rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
-.era-value {{font-size:1.9rem;font-weight:700;line-height:1.15;color:#0B3C6E;white-space:nowrap;}}
-.era-note {{font-size:1rem;color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}}
-</style><div class='era-grid'>{tiles}</div>""")
+    """The projector's headline: the eight figures of the slide (``report.era.slide_figures``) as tiles."""
+    tiles(words.slide_figures(head), per_row=4)
 
 
 def charts(ctx: PageContext, head: dict, height: int) -> None:

@@ -9,7 +9,8 @@
   row cap, a format, a "生成导出文件" button that builds the file with a progress bar,
   then the download button. Give ``total`` (rows expected)
   for an exact progress bar.
-Exports respect ``ctx.masked`` and ``ctx.can_export`` and are written to the audit log.
+Exports respect ``ctx.masked`` and ``ctx.can_export`` and are written to the audit log. An unmasked file is
+built on the click and can be fetched once, by this session only (``shell.downloads``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from data_access import export as ex
 
 from .context import PageContext
 from .data import engine as engine_of
+from .shell import downloads
 
 ChunkSource = Callable[[int], Iterable[pd.DataFrame]]
 _STATE = "_export_file_"
@@ -38,11 +40,20 @@ def _audit(ctx: PageContext, name: str, fmt: str, rows: int, truncated: bool) ->
         pass
 
 
-def _small_file(df: pd.DataFrame, name: str, fmt: str, ctx: PageContext) -> Callable[[], bytes]:
+def _private(data: bytes, mime: str, file_name: str, ctx: PageContext, owner: str) -> bytes:
+    """Unmasked bytes about to be served: only ``owner`` (this session) may fetch them, once."""
+    if not ctx.masked:
+        downloads.register(data, mime, file_name, owner)
+    return data
+
+
+def _small_file(df: pd.DataFrame, name: str, fmt: str, ctx: PageContext, file_name: str) -> Callable[[], bytes]:
+    owner = downloads.session_id()
+
     def build() -> bytes:
         made = ex.export(fmt, ex.frame_chunks(df), sheet=name, row_cap=max(len(df), 1), masked=ctx.masked)
         _audit(ctx, name, fmt, made.rows, made.truncated)
-        return made.data
+        return _private(made.data, ex.FORMATS[fmt], file_name, ctx, owner)
 
     return build
 
@@ -68,8 +79,9 @@ def export_buttons(source: pd.DataFrame | ChunkSource, name: str, key: str, ctx:
     if isinstance(source, pd.DataFrame):
         with st.container(horizontal=True, gap="small"):
             for fmt, label in (("xlsx", "导出 Excel"), ("csv", "导出 CSV")):
+                file_name = ex.file_name(name, fmt)
                 st.download_button(
-                    label, data=_small_file(source, name, fmt, ctx), file_name=ex.file_name(name, fmt),
+                    label, data=_small_file(source, name, fmt, ctx, file_name), file_name=file_name,
                     mime=ex.FORMATS[fmt], key=f"{key}-{fmt}", on_click="ignore",
                     help="个人身份证号、电话已脱敏" if ctx.masked else None,
                 )
@@ -109,10 +121,13 @@ def _large_export(source: ChunkSource, name: str, key: str, ctx: PageContext, to
             made: ex.ExportFile = kept[1]
             if made.truncated:
                 st.warning(f"已达到行数上限,文件只含前 {made.rows:,} 行。请缩小查询条件或提高上限。")
+            file_name = ex.file_name(name, made.extension)
+            owner = downloads.session_id()
+            # unmasked: handed over on the click, fetchable once by this session (masked: a plain file)
+            data = made.data if ctx.masked else (lambda: _private(made.data, made.mime, file_name, ctx, owner))
             st.download_button(
-                f"下载 {made.extension.upper()} 文件({made.rows:,} 行)", data=made.data,
-                file_name=ex.file_name(name, made.extension), mime=made.mime, key=f"{key}-download",
-                on_click="ignore",
+                f"下载 {made.extension.upper()} 文件({made.rows:,} 行)", data=data,
+                file_name=file_name, mime=made.mime, key=f"{key}-download", on_click="ignore",
             )
         elif kept:
             st.session_state.pop(state_key, None)

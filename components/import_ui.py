@@ -20,6 +20,7 @@ from .context import PageContext
 from .data import engine, fetch
 from .kpi import Kpi, show
 from .safe import md
+from .tables import dataframe
 
 RESULT_KEY = "_import_result"
 RUNS_KEY = "_import_runs"
@@ -104,10 +105,10 @@ def show_result(result: importer.ImportResult) -> None:
         Kpi("拒绝的行(行)", fmt.count(result.rows_rejected), up_is_good=False),
         Kpi("错误(处)", fmt.count(len(result.errors)), help=f"另有提示 {len(result.notices)} 条"),
     ])
-    st.dataframe(files_frame(result), hide_index=True, width="stretch")
+    dataframe(files_frame(result), hide_index=True, width="stretch")
     if result.tables:
         st.markdown("**各数据表的变化**" + ("(试导入,未写入)" if result.dry_run or not result.written else ""))
-        st.dataframe(tables_frame(result), hide_index=True, width="stretch")
+        dataframe(tables_frame(result), hide_index=True, width="stretch")
         if result.fields_text():
             st.caption(("将更新" if result.dry_run or not result.written else "已更新") + "的字段:"
                        + md(result.fields_text()))
@@ -116,7 +117,7 @@ def show_result(result: importer.ImportResult) -> None:
         st.download_button("下载问题清单(Excel)", importer.report_xlsx(result), file_name="导入问题清单.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         problems = importer.problems_frame(result)
-        st.dataframe(problems, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(problems)),
+        dataframe(problems, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(problems)),
                      column_config={"问题": st.column_config.TextColumn(width="large")})
 
 
@@ -150,7 +151,7 @@ def history_panel(ctx: PageContext) -> None:
         st.info("还没有导入记录。")
         return
     st.caption("最近 50 次导入(含试导入),最新的在前;“写入”为数据有变化的行数,重复导入同一文件记为 0。")
-    st.dataframe(df, hide_index=True, width="stretch", height=min(560, 40 + 35 * len(df)),
+    dataframe(df, hide_index=True, width="stretch", height=min(560, 40 + 35 * len(df)),
                  column_config={"说明": st.column_config.TextColumn(width="large"),
                                 "编号": st.column_config.NumberColumn(width="small")})
 
@@ -161,7 +162,7 @@ def template_panel() -> None:
         st.download_button("下载导入模板(Excel)", path.read_bytes(), file_name="扶贫数据导入模板.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
     st.markdown("每张工作表按表头自动识别,可只填其中几张;国家系统导出的原表(含标题行、合计行、同义列名)可直接上传。")
-    st.dataframe(kinds_frame(), hide_index=True, width="stretch")
+    dataframe(kinds_frame(), hide_index=True, width="stretch")
     with st.expander("全部列名与同义列名"):
         st.markdown(docs_markdown())
 

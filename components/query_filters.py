@@ -3,9 +3,14 @@
 Each run sets the widgets from the parsed ``HouseholdFilter`` (so a link, the back button or
 "清除条件" shows the right values); a change writes its parameter to ``st.query_params``
 and goes back to page 1. Values are validated again by ``HouseholdFilter.from_params``.
+
+One exception: a search by ID number never enters the URL (nor the browser history or a Referer). It is
+kept in this session under a random key and the URL holds only ``?qid=<key>`` (``id_search``).
 """
 
 from __future__ import annotations
+
+import secrets
 
 import pandas as pd
 import streamlit as st
@@ -38,9 +43,52 @@ def _sync(key: str, value) -> None:
 
 
 def clear_filters() -> None:
-    for name in HouseholdFilter.PARAMS:
+    for name in HouseholdFilter.PARAMS + (ID_PARAM,):
         if name not in ("cols", "size", "sort"):
             st.query_params.pop(name, None)
+
+
+ID_PARAM = "qid"
+_ID_SEARCHES = "_qf_id_searches"  # {key: ID number} of this session's ID searches
+
+
+def _keep_id(number: str) -> str:
+    """Keep an ID number searched for in this session; returns the key the URL names it by."""
+    kept = st.session_state.setdefault(_ID_SEARCHES, {})
+    key = next((k for k, v in kept.items() if v == number), None) or secrets.token_urlsafe(6)
+    kept[key] = number
+    while len(kept) > 20:
+        kept.pop(next(iter(kept)))
+    return key
+
+
+def _is_id_number(text: str) -> bool:
+    try:
+        return classify_search(text)[0] == "id_number"
+    except FilterError:
+        return False
+
+
+def id_search(params: dict) -> tuple[dict, str | None]:
+    """The filter's parameters with the session's ID search put back as ``q`` (and a Chinese warning).
+
+    An ID number typed into a link (``?q=<ID>``) is moved out of the URL at once; a ``qid`` of another
+    session (a shared or old link) finds nothing and says so.
+    """
+    params = dict(params)
+    raw = str(params.get("q") or "").strip()
+    if raw and _is_id_number(raw):
+        st.query_params.pop("q", None)
+        st.query_params[ID_PARAM] = params[ID_PARAM] = _keep_id(raw)
+    key = params.pop(ID_PARAM, None)
+    if not key:
+        return params, None
+    number = st.session_state.get(_ID_SEARCHES, {}).get(str(key))
+    if number is None:
+        st.query_params.pop(ID_PARAM, None)
+        return params, "按身份证号查询的条件不随链接保存(以免号码留在地址栏和浏览记录中),请在搜索框中重新输入。"
+    params["q"] = number
+    return params, None
 
 
 def _multi(col, label: str, param: str, options: tuple[str, ...], current: tuple[str, ...],
@@ -113,15 +161,21 @@ def search_box(f: HouseholdFilter) -> str | None:
         text = (st.session_state[key] or "").strip()
         if not text:
             _set_param("q", None)
+            _set_param(ID_PARAM, None)
             st.session_state.pop("_qf_q_error", None)
             return
         try:
-            classify_search(text)
+            kind, _ = classify_search(text)
         except FilterError as exc:
             st.session_state["_qf_q_error"] = exc.messages[0]
             return
         st.session_state.pop("_qf_q_error", None)
-        _set_param("q", text)
+        if kind == "id_number":
+            _set_param("q", None)
+            _set_param(ID_PARAM, _keep_id(text))
+        else:
+            _set_param(ID_PARAM, None)
+            _set_param("q", text)
 
     st.text_input("搜索(户编号、姓名或18位身份证号,回车查询)", key=key, on_change=changed,
                   placeholder="如:5231991012010001 / 张三 / 18位身份证号")

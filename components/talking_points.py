@@ -9,7 +9,6 @@ result. ``panel`` draws them on the overview (compact) and on the 讲话要点 s
 
 from __future__ import annotations
 
-import html
 
 import streamlit as st
 
@@ -18,6 +17,7 @@ from data_access.report import talking_points as tp
 from . import widgets
 from .context import PageContext
 from .data import engine, fetch
+from .safe import esc, md
 from .shell import nav
 
 
@@ -68,7 +68,7 @@ def panel(ctx: PageContext, *, big: bool = False) -> None:
     if not big:
         st.markdown("#### 讲话要点")
     if not ctx.present:
-        st.caption(f"{ctx.region_name}{ctx.year}年:按规则从数据中找出变化、落后和需要决策的事项,按分值排序取前"
+        st.caption(f"{md(ctx.region_name)}{ctx.year}年:按规则从数据中找出变化、落后和需要决策的事项,按分值排序取前"
                    f"{limits.top_n}条;每个数字都来自所链接页面的同一查询,点击“查看依据”打开该页面核对。")
     if not shown:
         st.info(tp.NOTHING)
@@ -81,9 +81,9 @@ def panel(ctx: PageContext, *, big: bool = False) -> None:
         where = columns[(i - 1) % 2] if ctx.present else st.container()
         # the screen: a card per point; the overview: a compact list (sentence, then its links on one line)
         with where, st.container(border=big, key=f"tp-{i}", gap="small" if big else None):
-            st.html(f"<div style='font-size:{size};line-height:1.5'><b>{i}.</b> {html.escape(p.sentence)}</div>")
+            st.html(f"<div style='font-size:{size};line-height:1.5'><b>{i}.</b> {esc(p.sentence)}</div>")
             if big and not ctx.present:
-                st.caption(f"{p.kind} · {p.title} · {p.comparison} · 分值 {p.score:g}")
+                st.caption(f"{md(p.kind)} · {md(p.title)} · {md(p.comparison)} · 分值 {p.score:g}")
             with st.container(horizontal=True, gap="small"):
                 title = nav.BY_KEY[p.page].title if p.page in nav.BY_KEY else p.page
                 _link(p.page, f"查看依据:{title}", p.params, ctx, key=f"tp-link-{i}")

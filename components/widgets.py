@@ -31,6 +31,7 @@ from data_access.scope import Scope, level_of_code
 from .context import PageContext
 from .shell import nav
 from .safe import md
+from .tables import dataframe
 
 PATH_LEVELS = ("county", "town", "village")
 
@@ -102,8 +103,9 @@ def _write(param: str, value, default) -> None:
 
 
 def choice(param: str, label: str, options: dict, default, *, allow_none: bool = False, help: str | None = None,
-           label_visibility: str = "visible", show: bool = True, warn: bool = True):
-    """A segmented control over ``options`` ({URL value: 中文}) whose value lives in ``?param=``.
+           label_visibility: str = "visible", show: bool = True, warn: bool = True, select: bool = False):
+    """A segmented control over ``options`` ({URL value: 中文}) whose value lives in ``?param=``
+    (``select=True``: a drop-down, for options too many or too long for one row).
 
     Returns the chosen URL value (None only with ``allow_none``). ``show=False`` only reads the URL
     (presentation mode: the choice made before applies, without the control). ``warn=False`` when the
@@ -112,14 +114,20 @@ def choice(param: str, label: str, options: dict, default, *, allow_none: bool =
     value = read_choice(param, options, default, warn=warn)
     if not show:
         return value
-    if all(str(k) == v for k, v in options.items()):  # the URL shows the label: Streamlit binds it
+    if not select and all(str(k) == v for k, v in options.items()):  # the URL shows the label: Streamlit binds it
         picked = st.segmented_control(label, list(options), default=default, format_func=options.get,
                                       required=not allow_none, key=param, bind="query-params", help=help,
                                       label_visibility=label_visibility)
         return picked if picked is not None or allow_none else default
-    picked = st.segmented_control(label, list(options), default=value, format_func=options.get,
-                                  required=not allow_none, key=f"{param}={value}", help=help,
-                                  label_visibility=label_visibility)
+    if select:
+        keys = list(options)
+        picked = st.selectbox(label, keys, index=keys.index(value) if value in options else None,
+                              format_func=options.get, key=f"{param}={value}", help=help,
+                              label_visibility=label_visibility)
+    else:
+        picked = st.segmented_control(label, list(options), default=value, format_func=options.get,
+                                      required=not allow_none, key=f"{param}={value}", help=help,
+                                      label_visibility=label_visibility)
     if picked != value and (picked is not None or allow_none):
         _write(param, picked, default)
     return value
@@ -310,7 +318,7 @@ def household_table(rows: pd.DataFrame, columns: dict[str, str], key: str, *, he
         config[id_header] = st.column_config.LinkColumn(id_header, display_text=r"hh=(\w+)", help="点击打开户档案")
     selectable = linked or not id_links
     kwargs = {"on_select": "rerun", "selection_mode": "single-row"} if selectable else {}
-    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key,
+    event = dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key,
                          height=height or "auto", **kwargs)
     picked = event.selection.rows if selectable and event is not None else []
     if not picked:

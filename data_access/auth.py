@@ -39,9 +39,11 @@ class Identity:
     name: str
     region: str
     role: str
-    # From a signed link: its one-time id and its expiry (the session's sign-in ends then).
+    # From a signed link: its one-time id. ``expires``: the session's sign-in ends then (the link's expiry, or
+    # ``header_session_hours`` after a trusted-header sign-in). ``via``: "link" or "header".
     jti: str | None = field(default=None, compare=False)
     expires: dt.datetime | None = field(default=None, compare=False)
+    via: str = field(default="link", compare=False)
 
 
 def _identity(user_id, name, region, role) -> Identity:
@@ -96,7 +98,7 @@ def verify_token(token: str, secret: str, now: dt.datetime | None = None,
     jti = claims.get("jti")
     identity = _identity(claims.get("sub"), claims.get("name"), claims.get("region"), claims.get("role"))
     return Identity(identity.user_id, identity.name, identity.region, identity.role,
-                    jti=str(jti)[:64] if jti not in (None, "") else None, expires=expires)
+                    jti=str(jti)[:64] if jti not in (None, "") else None, expires=expires, via="link")
 
 
 def claimed_user(token: str) -> str | None:
@@ -148,8 +150,10 @@ def use_once(engine: Engine, identity: Identity) -> None:
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def identity_from_headers(headers, settings: AuthSettings, client_ip: str | None = None) -> Identity | None:
-    """Identity from a trusted proxy's headers, only when enabled. None when absent.
+def identity_from_headers(headers, settings: AuthSettings, client_ip: str | None = None,
+                          now: dt.datetime | None = None) -> Identity | None:
+    """Identity from a trusted proxy's headers, only when enabled. None when absent. Its sign-in lasts
+    ``settings.header_session_hours`` from ``now``.
 
     Anyone who reaches the app port directly could send the headers, so they count only from the proxy:
     with ``proxy_secret`` set the request must carry it in ``proxy_secret_header``; without one, the
@@ -168,8 +172,11 @@ def identity_from_headers(headers, settings: AuthSettings, client_ip: str | None
     elif (client_ip or "").strip() not in LOOPBACK:
         raise AuthError("身份请求头只接受来自本机代理的请求(未配置代理密钥 [auth] proxy_secret),"
                         "本次请求来自其他地址,已拒绝。")
-    return _identity(unquote(user), unquote(get(settings.name_header) or ""), get(settings.region_header),
-                     unquote(get(settings.role_header) or ""))
+    found = _identity(unquote(user), unquote(get(settings.name_header) or ""), get(settings.region_header),
+                      unquote(get(settings.role_header) or ""))
+    start = now or dt.datetime.now(dt.timezone.utc)
+    return Identity(found.user_id, found.name, found.region, found.role, via="header",
+                    expires=start + dt.timedelta(hours=settings.header_session_hours))
 
 
 def make_token(secret: str, user_id: str, name: str, region: str, role: str, minutes: int = 60) -> str:

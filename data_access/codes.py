@@ -66,6 +66,7 @@ SCHOOLING = (
 )
 HEALTH = ("健康", "长期慢性病", "患有大病", "残疾")
 LABOUR_SKILLS = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力")
+LABOUR_FORCE_SKILLS = LABOUR_SKILLS[:3]  # 劳动力 (with 弱劳动力或半劳动力): their 务工 is counted by year
 WORK_STATUS = ("乡(镇)内务工", "乡(镇)外县内务工", "县外省内务工", "省外务工", "未外出务工")
 # 减员原因 (why a member left the household): the national system's list, its other spellings in SYNONYMS.
 LEAVE_REASONS = ("死亡", "迁出", "婚嫁", "其他")
@@ -361,11 +362,11 @@ def is_consolidation_year(year: int) -> bool:
 # identify_deadline_days: days from a risk being found to the household being identified as a monitoring
 #   object; many provinces set 15 (REGISTRY_IDENTIFY_DEADLINE_DAYS).
 # industry_share: the least share (%) of 中央财政衔接推进乡村振兴补助资金 for 产业发展 projects, from a year on.
-#   The fund's rules: 《中央财政衔接推进乡村振兴补助资金管理办法》(财农〔2021〕19号) make 产业发展 its main use;
-#   the yearly guidance raised the share: 2022年中央一号文件 ("中央财政衔接推进乡村振兴补助资金用于产业发展的比重
-#   力争提高到55%以上") and 2023年中央一号文件 ("……力争提高到60%以上"), kept since. A deployment checks its
-#   year's document and sets {"2022" = 55, "2023" = 60}: each year takes the entry of the latest year up to
-#   it; none before the first (or REGISTRY_INDUSTRY_SHARE = "2022:55,2023:60").
+#   The percentages are the 中央一号文件's targets ("力争", not a hard floor): 2023年中央一号文件 "力争将中央财政
+#   衔接推进乡村振兴补助资金用于产业发展的比重提高到60%以上" (checked); 55 % for 2022 as the provinces applied it
+#   (e.g. 内蒙古 2022: "原则上不得低于……55%"); the fund's 管理办法 (财农〔2021〕19号) was not found to set a figure.
+#   A deployment checks its year's provincial document and sets {"2022" = 55, "2023" = 60}: each year takes the
+#   entry of the latest year up to it; none before the first (or REGISTRY_INDUSTRY_SHARE = "2022:55,2023:60").
 CHANNELS = ("农户自主申报", "干部排查", "部门筛查预警")
 IDENTIFY_DEADLINE_DAYS = 15
 INDUSTRY_SHARE_DEFAULT = {2022: 55.0, 2023: 60.0}

@@ -112,38 +112,53 @@ def _redact(url: str) -> str:
         return url[:80]
 
 
+_columns_ready: set[str] = set()
+
+
+def ensure_added_columns(engine: Engine) -> list[str]:
+    """Add ``schema.ADDED_COLUMNS`` missing from an older database (once per engine; safe when racing).
+    Returns the columns added ("table.column")."""
+    key = engine.url.render_as_string(hide_password=False)
+    added: list[str] = []
+    if key in _columns_ready:
+        return added
+    for table, name in schema.ADDED_COLUMNS:
+        with engine.begin() as conn:
+            if table.name not in inspect(conn).get_table_names():
+                continue
+            if name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+                continue
+            column = table.c[name]
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=engine.dialect)}"
+            try:
+                with conn.begin_nested():
+                    conn.execute(text(ddl))
+                added.append(f"{table.name}.{name}")
+            except SQLAlchemyError:  # another process added it in between
+                if name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+    _columns_ready.add(key)
+    return added
+
+
 def create_schema(engine: Engine) -> None:
     """Create every table and record the schema version (idempotent)."""
-    upgrade_schema(engine)
     schema.metadata.create_all(engine)
+    ensure_added_columns(engine)
     with engine.begin() as conn:
         existing = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar()
         if existing is None:
             conn.execute(schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
 
 
-# Columns added to existing tables after schema version 1 (without a version change): (table, column).
-ADDED_COLUMNS = (("person", "join_date"), ("person", "leave_date"), ("person", "leave_reason"))
-
-
 def upgrade_schema(engine: Engine) -> list[str]:
-    """Bring an older database of this schema version up to date: add the later columns (blank) and
-    tables (empty). Returns what was added ("table.column" or "table"); nothing when up to date."""
-    inspector = inspect(engine)
-    tables = set(inspector.get_table_names())
-    added = []
-    with engine.begin() as conn:
-        for table_name, column_name in ADDED_COLUMNS:
-            if table_name not in tables:
-                continue
-            if column_name not in {c["name"] for c in inspector.get_columns(table_name)}:
-                column = schema.metadata.tables[table_name].c[column_name]
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {column_name} {kind}")
-                added.append(f"{table_name}.{column_name}")
-        if schema.village_population.name not in tables and "meta" in tables:
-            schema.village_population.create(conn)
-            added.append(schema.village_population.name)
+    """Bring an older database of this schema version up to date at start-up: the later columns
+    (``ensure_added_columns``, blank) and village_population (empty). Returns what was added."""
+    added = ensure_added_columns(engine)
+    tables = set(inspect(engine).get_table_names())
+    if schema.village_population.name not in tables and "meta" in tables:
+        schema.village_population.create(engine, checkfirst=True)
+        added.append(schema.village_population.name)
     return added
 
 

@@ -122,8 +122,8 @@ village_population = Table(  # 农村户籍人口 of a village by year (rules.po
     Column("year", Integer, primary_key=True),
     Column("population", Integer, nullable=False),
 )
-# person.join_date/leave_date/leave_reason and village_population came after schema version 1 without a
-# version change: db.upgrade_schema adds them to an older database (blank: members throughout, and
+# person.join_date/leave_date/leave_reason (ADDED_COLUMNS) and village_population came after schema version 1
+# without a version change: db.upgrade_schema adds them to an older database (blank: members throughout, and
 # region.rural_population for every year).
 
 income = Table(  # yearly household income, 元
@@ -327,6 +327,8 @@ import_log = Table(
     Column("rows_rejected", Integer, nullable=False),
     Column("dry_run", Boolean, nullable=False, default=False),
     Column("message", Text),
+    # The region the run was limited to (the county for an unlimited run); a row without one is county-only.
+    Column("region_code", CODE),
 )
 
 audit_log = Table(
@@ -352,3 +354,7 @@ used_token = Table(
     Column("used_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
+
+# Columns added after schema version 1 without a version change: ``db.ensure_added_columns`` adds them to a
+# database made before them (create_all only makes missing tables).
+ADDED_COLUMNS = ((import_log, "region_code"), (person, "join_date"), (person, "leave_date"), (person, "leave_reason"))

@@ -5,6 +5,7 @@ secret = "…"                 # HS256 key shared with the portal (>= 32 random 
 max_token_hours = 12         # longest a sign-in link may be valid (exp − iat)
 allow_open = false           # serve a database other than the demo without sign-in (explicit opt-in)
 trusted_header = false       # honour identity headers set by an authenticating proxy
+header_session_hours = 12    # longest a session signed in by trusted headers lives (then: reload to sign in again)
 user_header = "X-Remote-User"
 name_header = "X-Remote-Name"
 region_header = "X-Remote-Region"
@@ -16,6 +17,7 @@ proxy_secret_header = "X-Proxy-Secret"   # without a proxy secret, only from a l
 frame_ancestors = ["https://portal.example.gov.cn"]   # origins allowed to frame the app
 
 Environment overrides: REGISTRY_AUTH_SECRET, REGISTRY_TOKEN_MAX_HOURS, REGISTRY_TRUSTED_HEADER (1/0),
+REGISTRY_HEADER_SESSION_HOURS,
 REGISTRY_ALLOW_OPEN (1/0), REGISTRY_PROXY_SECRET,
 REGISTRY_FRAME_ANCESTORS (space-separated origins).
 """
@@ -39,6 +41,7 @@ KNOWN_WEAK_SECRETS = frozenset({
     "registrysecret", "registryauthsecret", "sharedsecret", "portalsharedsecret",
 })
 MAX_TOKEN_HOURS = 12
+HEADER_SESSION_HOURS = 12
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
@@ -61,6 +64,7 @@ class AuthSettings:
     secret: str = ""
     max_token_hours: int = MAX_TOKEN_HOURS
     trusted_header: bool = False
+    header_session_hours: int = HEADER_SESSION_HOURS
     user_header: str = "X-Remote-User"
     name_header: str = "X-Remote-Name"
     region_header: str = "X-Remote-Region"
@@ -103,8 +107,12 @@ def auth_settings() -> AuthSettings:
     defaults = AuthSettings()
     hours = str(os.environ.get("REGISTRY_TOKEN_MAX_HOURS", section.get("max_token_hours", ""))).strip()
     hours = ascii_whole(hours, 1, 24 * 30) or MAX_TOKEN_HOURS
+    header_hours = str(os.environ.get("REGISTRY_HEADER_SESSION_HOURS",
+                                      section.get("header_session_hours", ""))).strip()
+    header_hours = ascii_whole(header_hours, 1, 24 * 30) or HEADER_SESSION_HOURS
     return AuthSettings(
         secret=str(secret), max_token_hours=int(hours), trusted_header=trusted_on, allow_open=allow_open,
+        header_session_hours=int(header_hours),
         user_header=str(section.get("user_header", defaults.user_header)),
         name_header=str(section.get("name_header", defaults.name_header)),
         region_header=str(section.get("region_header", defaults.region_header)),

@@ -12,6 +12,7 @@ from data_access.codes import REGION_LEVEL_LABELS
 from data_access.queries import exits
 from data_access.definitions import definition
 from components.safe import md
+from components.tables import dataframe
 
 ctx = current()
 
@@ -200,7 +201,7 @@ else:
             widgets.set_region(hit["code"])
     else:
         st.success(f"{ctx.year_end}全部 {len(villages)} 个贫困村均已出列。")
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
+        dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320))
 
 # ---- exit procedure -------------------------------------------------------------------------------------------
 st.subheader(f"{ctx.year}年脱贫程序进展")

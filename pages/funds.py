@@ -17,12 +17,13 @@ from data_access.codes import FUND_SOURCES, REGION_LEVEL_LABELS, industry_share_
 from data_access.queries import consolidation, funds
 from data_access.definitions import funds_rate_label
 from components.safe import esc, md
+from components.tables import dataframe
 
 MONEY_WORDS = {"allocated": "下达", "arranged": "安排", "paid": "拨付", "spent": "支出"}
 VIEWS = {"flow": "资金流向", "exec": "执行进度", "alloc": "资金下达", "projects": "项目清单",
          "benefit": "户均投入", "problems": "数据问题"}
 IDLE_DAYS_DEFAULT = 90
-PRESENT_FLOW_HEIGHT = 240  # presentation mode: the first screen (1280×720) holds figures and flow
+PRESENT_FLOW_HEIGHT = 285  # presentation mode: the first screen (1280×720) holds figures and flow
 
 ctx = current()
 sel = flow.read_selection()
@@ -34,44 +35,45 @@ total = fetch(funds.execution, ctx, ctx.year, sel.source, sel.category)
 problems_year = fetch(funds.data_problems, ctx, ctx.year)
 by_allocation = total["base"] == "allocated"
 base_word = "下达" if by_allocation else "安排"
-unit = amounts.unit_for(total["base_amount"], total["arranged"], total["paid"], total["spent"])
+unit = amounts.unit_for(total["base_amount"], total["arranged"], total["paid"], total["spent"])  # tables
+said = amounts.headline_unit(total["base_amount"], total["arranged"], total["paid"], total["spent"])  # read aloud
 child_level = ctx.scope.child_level
 child_word = REGION_LEVEL_LABELS.get(child_level, "下级") if child_level else None
 
 
-cards = [Figure(f"资金{base_word}({unit.name})", unit.text(total["base_amount"], with_unit=False),
+cards = [Figure(f"资金{base_word}({said.name})", said.text(total["base_amount"], with_unit=False),
                 f"{fmt.count(total['projects'])} 个项目")]
 if by_allocation:
-    cards.append(Figure(f"已安排({unit.name})", unit.text(total["arranged"], with_unit=False),
-                        f"未安排 {unit.text(total['unarranged'])}"))
+    cards.append(Figure(f"已安排({said.name})", said.text(total["arranged"], with_unit=False),
+                        f"未安排 {said.text(total['unarranged'])}"))
 else:
-    cards.append(Figure(f"已拨付未支出({unit.name})", unit.text(total["paid"] - total["spent"], with_unit=False),
+    cards.append(Figure(f"已拨付未支出({said.name})", said.text(total["paid"] - total["spent"], with_unit=False),
                         "在实施单位尚未支出", help="拨付 − 支出"))
 cards += [
     Figure(funds_rate_label("拨付率", total["base"]), fmt.percent(total["paid_rate"]),
-           f"已拨付 {unit.text(total['paid'])}", help=f"拨付率 = 拨付 ÷ {base_word}"),
+           f"已拨付 {said.text(total['paid'])}", help=f"拨付率 = 拨付 ÷ {base_word}"),
     Figure(funds_rate_label("支出进度", total["base"]), fmt.percent(total["spent_rate"]),
-           f"已支出 {unit.text(total['spent'])}", help=f"支出进度 = 支出 ÷ {base_word}"),
+           f"已支出 {said.text(total['spent'])}", help=f"支出进度 = 支出 ÷ {base_word}"),
 ]
 if ctx.present:  # one line of big figures, so the flow fits the first screen
     headline = [cards[0], *cards[2:]]
     st.html("<div style='font-size:1.4rem;line-height:1.5;white-space:nowrap'>" + " · ".join(
         f"{c.label.split('(')[0]} <b style='font-size:1.9rem'>{c.value}</b>"
-        f"{'' if '(%' in c.label else ' ' + unit.name}" for c in headline) + "</div>")
+        f"{'' if '(%' in c.label else ' ' + said.name}" for c in headline) + "</div>")
 else:
     figures.row(cards, key="funds-figures")
 
 if by_allocation:
     subject = sel.source or "各类扶贫资金"
-    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}下达{esc(subject)}{unit.text(total['allocated'])},"
-                f"已安排到项目{unit.text(total['arranged'])};拨付{unit.text(total['paid'])},"
-                f"拨付率{fmt.percent(total['paid_rate'])};支出{unit.text(total['spent'])},"
+    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}下达{esc(subject)}{said.text(total['allocated'])},"
+                f"已安排到项目{said.text(total['arranged'])};拨付{said.text(total['paid'])},"
+                f"拨付率{fmt.percent(total['paid_rate'])};支出{said.text(total['spent'])},"
                 f"支出进度{fmt.percent(total['spent_rate'])}。共{fmt.count(total['projects'])}个项目。")
 else:
     subject = (sel.source or "扶贫资金") + (f"中{sel.category}类项目" if sel.category else "")
-    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}{esc(subject)}安排资金{unit.text(total['arranged'])};"
-                f"拨付{unit.text(total['paid'])},拨付率{fmt.percent(total['paid_rate'])};"
-                f"支出{unit.text(total['spent'])},支出进度{fmt.percent(total['spent_rate'])}(均以安排为基数)。"
+    sentence = (f"{ctx.year}年,{esc(ctx.region_name)}{esc(subject)}安排资金{said.text(total['arranged'])};"
+                f"拨付{said.text(total['paid'])},拨付率{fmt.percent(total['paid_rate'])};"
+                f"支出{said.text(total['spent'])},支出进度{fmt.percent(total['spent_rate'])}(均以安排为基数)。"
                 f"共{fmt.count(total['projects'])}个项目。")
 
 # 2021 onward: 衔接资金 by level and its 产业发展 share (linkage_view)
@@ -136,7 +138,7 @@ def money_config(table: pd.DataFrame, tunit: amounts.MoneyUnit) -> dict:
 
 
 def show_table(table: pd.DataFrame, tunit: amounts.MoneyUnit, **kw):
-    return st.dataframe(table, hide_index=True, width="stretch", column_config=money_config(table, tunit), **kw)
+    return dataframe(table, hide_index=True, width="stretch", column_config=money_config(table, tunit), **kw)
 
 
 def picked(event) -> str | None:
@@ -164,8 +166,8 @@ def linkage_view():
                                   "arranged": f"安排({lunit.name})", "paid": f"拨付({lunit.name})",
                                   "spent": f"支出({lunit.name})", "spent_rate": "支出进度(%)"})
     show_table(table, lunit, key="linkage-levels")
-    rule = (f"{ctx.year}年中央衔接资金用于产业发展的比重不低于 {threshold:g}%(部署配置,默认依据"
-            "2022年、2023年中央一号文件:力争提高到55%、60%以上)") if threshold is not None else \
+    rule = (f"{ctx.year}年对照要求 {threshold:g}%(部署配置;默认值为中央一号文件的力争目标:2022年“力争提高到55%以上”,"
+            "2023年“力争提高到60%以上”,此后沿用;以本省当年文件为准)") if threshold is not None else \
         f"{ctx.year}年未设定产业发展比重要求"
     st.markdown(f"**中央衔接资金用于产业发展的比重:{fmt.percent(share['central_share'])}**(按安排到项目的金额计);"
                 f"全部衔接资金 {fmt.percent(share['linkage_share'])}。{rule}。")
@@ -407,7 +409,7 @@ elif view == "benefit":
             st.info("没有户均投入明显偏高的村。")
         else:
             vunit = amounts.unit_for(*odd["arranged"])
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 "村": odd["name"], f"安排资金({vunit.name})": [vunit.value(v) for v in odd["arranged"]],
                 "建档立卡户(户)": odd["households"], "户均(元/户)": odd["per_household"],
                 "人均(元/人)": odd["per_person"],

@@ -9,7 +9,7 @@ import streamlit as st
 from data_access.report import formatting as fmt
 from data_access.report import money as amounts
 from components import widgets
-from components.charts.style import with_table
+from components.charts.style import PRESENT_MIN_TEXT, with_table
 from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
@@ -18,9 +18,11 @@ from data_access.privacy import mask_phone
 from data_access.queries import help as helpq
 from data_access.definitions import definition
 from data_access.rules import month_end_windows, visit_period, visit_rate_label, window
+from components.tables import dataframe
 
 DAYS_DEFAULT = helpq.DEFAULT_DAYS
 UNITS_SHOWN = 20
+PRESENT_HALF_WIDTH = 590  # a chart in one of two columns of the 1280 px projector layout
 
 ctx = current()
 year = ctx.year
@@ -104,15 +106,32 @@ def picked(event, name: str, field: str = "key"):
     return points[0].get(field) if points else None
 
 
-def rate_bars(df: pd.DataFrame, pick: str, label_title: str) -> alt.Chart:
-    """Horizontal bars of 入户率, lowest first, with "rate%(visited/assigned)" at the end."""
+def text_px(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at ``size`` px (CJK a full em, Latin and digits a bit over half)."""
+    return sum(size if ord(c) > 0x2E80 else 0.58 * size for c in text)
+
+
+def rate_bars(df: pd.DataFrame, pick: str, label_title: str, width: float | None = None) -> alt.Chart:
+    """Horizontal bars of 入户率, lowest first, with "rate%(visited/assigned)" at the end.
+
+    ``width`` (presentation mode: the chart's width in the 1280 px layout): the scale leaves room for every
+    end label at the projector's text size, so none runs past the right edge."""
     df = df.sort_values(["visit_rate", "key"], na_position="first")
     df = df.assign(end_text=[f"{fmt.percent(r)}({v:,}/{n:,}户)" for r, v, n in
                              zip(df["visit_rate"], df["visited_households"], df["assigned_households"])])
+    top = 118.0
+    if width and len(df):
+        size = PRESENT_MIN_TEXT  # for_the_wall: labels at 1.25× and at least this
+        plot = width - max(text_px(str(n), 20) for n in df["name"]) - 12
+        for rate, text in zip(df["visit_rate"].fillna(0), df["end_text"]):
+            room = plot - text_px(text, size) - 8
+            if room > 0:
+                top = max(top, float(rate) * plot / room)
     select = alt.selection_point(fields=["key"], name=pick)
     y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(df).mark_bar().encode(
-        y=y, x=alt.X("visit_rate:Q", title=RATE, scale=alt.Scale(domain=[0, 118])),
+        y=y, x=alt.X("visit_rate:Q", title=RATE, scale=alt.Scale(domain=[0, top]),
+                     axis=alt.Axis(values=[0, 20, 40, 60, 80, 100])),
         color=alt.Color("visit_rate:Q", scale=rate_scale(df["visit_rate"]), legend=None),
         opacity=alt.condition(select, alt.value(1.0), alt.value(0.6)),
         tooltip=[alt.Tooltip("name:N", title=label_title), alt.Tooltip("visit_rate:Q", title=RATE),
@@ -141,14 +160,14 @@ if ctx.present:  # 汇报模式: one screen, the headline and who lags behind
             by_child = fetch(helpq.visit_rates, ctx, (period,), "child")
             shown = by_child[by_child["assigned_households"] > 0].sort_values("visit_rate").head(6)
             st.markdown(f"**入户率最低的地区**(前 {len(shown)} 个)")
-            with_table(rate_bars(shown, "region_pick", "地区"), rate_table(by_child, "地区"), key="help-region",
-                       height=250)
+            with_table(rate_bars(shown, "region_pick", "地区", PRESENT_HALF_WIDTH), rate_table(by_child, "地区"),
+                       key="help-region", height=250)
     with right:
         units = fetch(helpq.visit_rates, ctx, (period,), "unit")
         shown = units[units["assigned_households"] > 0].sort_values("visit_rate").head(6)
         st.markdown(f"**入户率最低的帮扶单位**(前 {len(shown)} 个)")
-        with_table(rate_bars(shown, "unit_pick", "帮扶单位"), rate_table(units, "帮扶单位"), key="help-unit",
-                   height=250)
+        with_table(rate_bars(shown, "unit_pick", "帮扶单位", PRESENT_HALF_WIDTH), rate_table(units, "帮扶单位"),
+                   key="help-unit", height=250)
     st.stop()
 
 
@@ -237,7 +256,7 @@ else:
         widgets.go("query", unit=unit_id)
     st.markdown(f"**各单位入户率变化**({trend_text})")
     unit_trend = fetch(helpq.visit_rates, ctx, trend, "unit")
-    st.dataframe(over_time_table(unit_trend, "帮扶单位", trend_labels), hide_index=True, width="stretch",
+    dataframe(over_time_table(unit_trend, "帮扶单位", trend_labels), hide_index=True, width="stretch",
                  height=300)
 
 # ---- not visited --------------------------------------------------------------------------
@@ -266,7 +285,7 @@ with tab_cadre:
         st.caption(f"共 {fmt.count(no_cadre['total'])} 人{more}。" + ("电话号码已脱敏。" if ctx.masked else ""))
         shown = rows.assign(phone=[mask_phone(v) for v in rows["phone"]] if ctx.masked else list(rows["phone"]),
                             last_visit=[str(d) if pd.notna(d) else "从未入户" for d in rows["last_visit"]])
-        st.dataframe(shown.rename(columns={
+        dataframe(shown.rename(columns={
             "name": "帮扶责任人", "unit": "帮扶单位", "phone": "联系电话", "town": "所在乡镇",
             "households": "结对户数(户)", "last_visit": "最近入户日期", "days_since": "距今(天)",
         })[["帮扶责任人", "帮扶单位", "联系电话", "所在乡镇", "结对户数(户)", "最近入户日期", "距今(天)"]],

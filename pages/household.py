@@ -6,15 +6,17 @@ import streamlit as st
 
 from data_access.report import formatting as fmt
 from components import widgets
-from components.charts.style import with_table
+from components.charts.style import style, with_table
 from components.context import current
 from components.data import fetch
 from components.export import export_buttons
-from components.kpi import Kpi, show
+from components import figures
+from components.figures import Figure, tiles
 from data_access.report.palette import BAD, CATEGORICAL, GOOD, NEUTRAL
 from data_access.queries import dossier as hq
 from data_access.rules import HH_ID_RE
 from components.safe import esc, md
+from components.tables import dataframe
 
 ctx = current()
 
@@ -53,29 +55,97 @@ def table_with_export(df: pd.DataFrame, name: str, key: str, empty: str) -> None
     if df.empty:
         st.info(empty)
         return
-    st.dataframe(df, hide_index=True, width="stretch")
+    dataframe(df, hide_index=True, width="stretch")
     export_buttons(df, f"{profile['head_name']}户_{name}", key, ctx)
 
 
 place = " › ".join(p for p in (profile["town_name"], profile["village_name"], profile["natural_village"]) if p)
-st.html(f'<div style="font-size:1.6rem;font-weight:700;margin:0.2rem 0">{esc(profile["head_name"])} 户'
-        f'<span style="font-size:1.05rem;font-weight:400;color:#444;margin-left:0.8rem">户编号 {esc(hh_id)}'
-        f' · {esc(place)}</span></div>')
+with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+    st.html(f'<div style="font-size:{1.35 if ctx.present else 1.6}rem;font-weight:700;margin:0.2rem 0;'
+            f'line-height:1.3">{esc(profile["head_name"])} 户'
+            f'<span style="font-size:1.05rem;font-weight:400;color:#444;margin-left:0.8rem">户编号 {esc(hh_id)}'
+            f' · {esc(place)}</span></div>')
+    if ctx.present:  # one screen: the way back sits beside the name
+        widgets.back_link()
 
 income = fetch(hq.household_income, ctx, hh_id)
 known = income[income["year"] <= ctx.year]
 latest = known.iloc[-1] if not known.empty else None
 status = profile["status_at_year"]
-show([
-    Kpi("家庭人口(人)", fmt.count(profile["members_at_year"]),
-        help=f"{ctx.year_end}的家庭成员(已出生、已入户、尚未减员);下方成员表为现有成员。"),
-    Kpi(f"{ctx.year_end}状态", status or "—"),
-    Kpi("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
+
+
+def income_chart():
+    """年人均纯收入 against the 贫困线/监测线 by year, and its table."""
+    long = pd.concat([
+        pd.DataFrame({"year": income["year"], "series": "年人均纯收入", "yuan": income["per_capita_net"]}),
+        pd.DataFrame({"year": income["year"], "series": income["line_kind"].fillna("标准线"),
+                      "yuan": income["line"]}).dropna(subset=["yuan"]),
+    ])
+    order = ["年人均纯收入", "贫困线", "监测线"]
+    colour = alt.Color("series:N", title=None, sort=order,
+                       scale=alt.Scale(domain=order, range=[CATEGORICAL[0], CATEGORICAL[3], CATEGORICAL[1]]))
+    base = alt.Chart(long).encode(
+        x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("yuan:Q", title="元/人·年"),
+        color=colour,
+        tooltip=[alt.Tooltip("year:O", title="年度"), alt.Tooltip("series:N", title="系列"),
+                 alt.Tooltip("yuan:Q", title="元", format=",.0f")],
+    )
+    is_income = alt.datum.series == "年人均纯收入"
+    chart = (base.transform_filter(is_income).mark_line(point=True, strokeWidth=3)
+             + base.transform_filter(~is_income).mark_line(strokeDash=[6, 4], strokeWidth=2,
+                                                           interpolate="step-after"))
+    table = income.rename(columns={
+        "year": "年度", "members": "家庭人口(人)", "wage": "工资性收入(元)",
+        "business_income": "生产经营性收入(元)", "business_cost": "生产经营性支出(元)",
+        "property_income": "财产性收入(元)",
+        "transfer_income": "转移性收入(元)", "transfer_excluded": "不计入的转移性收入(元)",
+        "per_capita_net": "年人均纯收入(元)", "line": "标准线(元)", "line_kind": "标准线类型",
+        "above_line_pct": "高于标准线(%)",
+    })
+    return chart, table
+
+
+if ctx.present:  # 汇报模式: one screen, six facts beside the income against the line (the tabs: normal view)
+    guarantees = fetch(hq.household_guarantees, ctx, hh_id, ctx.year)
+    unmet = list(guarantees.loc[guarantees["state"] == hq.UNMET, "item"])
+    met = int((guarantees["state"] == hq.MET).sum())
+    watch = fetch(hq.household_monitoring, ctx, hh_id)
+    last_watch = watch.iloc[-1] if not watch.empty else None
+    above = latest["above_line_pct"] if latest is not None else None
+    left, right = st.columns([1, 1.2])
+    with left:
+        tiles([
+            ("家庭人口", f"{fmt.count(profile['members_at_year'])}人", dash(profile["kind"])),
+            (f"{ctx.year_end}状态", status or "—",
+             f"{profile['exit_year']}年脱贫" if profile["exit_year"] else dash(profile["attribute"])),
+            ("人均纯收入" + (f"({int(latest['year'])}年)" if latest is not None else ""),
+             f"{fmt.number(latest['per_capita_net'])}元" if latest is not None else "—",
+             f"高于{latest['line_kind']} {fmt.percent(above)}" if above is not None and above == above else ""),
+            ("主要致贫原因", dash(profile["main_cause"]), "其他:" + ("、".join(profile["other_causes"]) or "无")),
+            ("两不愁三保障", f"{met}/{len(guarantees)}项达标", ("未达标:" + "、".join(unmet)) if unmet else ""),
+            ("防返贫监测", dash(last_watch["kind"]) if last_watch is not None else "未纳入",
+             ("风险未消除" if last_watch["removed_date"] is None or last_watch["removed_date"] != last_watch[
+                 "removed_date"] else f"风险已消除 {last_watch['removed_date']}") if last_watch is not None else ""),
+        ], per_row=2, compact=True)
+    with right:
+        if income.empty:
+            st.info("没有收入记录。")
+        else:
+            st.markdown("**年人均纯收入与贫困线/监测线(元)**")
+            st.altair_chart(style(income_chart()[0], 330), width="stretch", key="hh-income-chart")
+    st.stop()
+
+figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
+    Figure("家庭人口(人)", fmt.count(profile["members_at_year"]),
+           help=f"{ctx.year_end}的家庭成员(已出生、已入户、尚未减员);下方成员表为现有成员。"),
+    Figure(f"{ctx.year_end}状态", status or "—"),
+    Figure("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),
-    Kpi("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
+    Figure("高于标准线(%)", fmt.percent(latest["above_line_pct"]) if latest is not None
         and latest["above_line_pct"] is not None else "—",
         help=f"{latest['line_kind']} {latest['line']:,} 元" if latest is not None and latest["line"] else None),
-])
+], key="household-figures")
 
 facts = {
     "户类型": profile["kind"], "贫困户属性": profile["attribute"], "识别标准": profile["standard"],
@@ -131,33 +201,7 @@ with tabs[2]:
     if income.empty:
         st.info("没有收入记录。")
     else:
-        long = pd.concat([
-            pd.DataFrame({"year": income["year"], "series": "年人均纯收入", "yuan": income["per_capita_net"]}),
-            pd.DataFrame({"year": income["year"], "series": income["line_kind"].fillna("标准线"),
-                          "yuan": income["line"]}).dropna(subset=["yuan"]),
-        ])
-        order = ["年人均纯收入", "贫困线", "监测线"]
-        colour = alt.Color("series:N", title=None, sort=order,
-                           scale=alt.Scale(domain=order, range=[CATEGORICAL[0], CATEGORICAL[3], CATEGORICAL[1]]))
-        base = alt.Chart(long).encode(
-            x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("yuan:Q", title="元/人·年"),
-            color=colour,
-            tooltip=[alt.Tooltip("year:O", title="年度"), alt.Tooltip("series:N", title="系列"),
-                     alt.Tooltip("yuan:Q", title="元", format=",.0f")],
-        )
-        is_income = alt.datum.series == "年人均纯收入"
-        chart = (base.transform_filter(is_income).mark_line(point=True, strokeWidth=3)
-                 + base.transform_filter(~is_income).mark_line(strokeDash=[6, 4], strokeWidth=2,
-                                                               interpolate="step-after"))
-        table = income.rename(columns={
-            "year": "年度", "members": "家庭人口(人)", "wage": "工资性收入(元)",
-            "business_income": "生产经营性收入(元)", "business_cost": "生产经营性支出(元)",
-            "property_income": "财产性收入(元)",
-            "transfer_income": "转移性收入(元)", "transfer_excluded": "不计入的转移性收入(元)",
-            "per_capita_net": "年人均纯收入(元)", "line": "标准线(元)", "line_kind": "标准线类型",
-            "above_line_pct": "高于标准线(%)",
-        })
+        chart, table = income_chart()
         st.markdown("**年人均纯收入与贫困线/监测线(元)**")
         with_table(chart, table, "hh-income-chart", height=340)
         export_buttons(table, f"{profile['head_name']}户_收入", "hh-income", ctx)

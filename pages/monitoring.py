@@ -15,6 +15,7 @@ from components.kpi import Kpi, show
 from data_access.report.palette import BAD, GOOD
 from data_access.queries import consolidation, monitoring
 from data_access.definitions import definition
+from components.tables import dataframe
 
 MONITORING_SINCE = 2021
 MARGIN_DEFAULT = 10
@@ -253,7 +254,7 @@ def lifecycle_section():
     ])
     if ctx.scope.child_level is not None:
         per = fetch(monitoring.lifecycle_by_region, ctx, year, deadline)
-        st.dataframe(per.drop(columns=["code"]).rename(columns={
+        dataframe(per.drop(columns=["code"]).rename(columns={
             "name": "区划", "identified": "新识别(户)", "with_found": "有发现时间(户)",
             "avg_identify_days": "平均识别用时(天)", "late_identified": f"超{deadline}天识别(户)",
             "late_pct": "超时占比(%)", "removed": "风险消除(户)", "avg_removal_days": "平均消除用时(天)"}),

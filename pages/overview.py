@@ -14,11 +14,10 @@ from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
 from components.charts.ranking import child_label as ranking_label
-from components.charts.ranking import child_ranking
+from components.charts.ranking import child_ranking, indicator_choice
 from data_access.report.palette import BAD, GOOD
-from data_access.queries import common, funds, monitoring, overview, villages
+from data_access.queries import common, funds, monitoring, overview
 from data_access.codes import is_consolidation_year
-from data_access.queries.villages import INDICATORS
 from data_access.definitions import definition, funds_rate_label
 from components.safe import md
 
@@ -181,11 +180,8 @@ if ctx.scope.child_level is None:
     meeting_section(ctx)
     st.stop()
 
-default_rank = "incidence" if ctx.year <= 2020 else "monitoring_at_risk"
 st.markdown(f"#### 各{ranking_label(ctx)}排名")
-rank = widgets.choice("rank", "排名指标", {k: villages.indicator_label(k, ctx.year, ctx.as_of) for k in INDICATORS},
-                      default_rank,
-                      label_visibility="collapsed")
+rank = indicator_choice(ctx, "rank", "排名指标", label_visibility="collapsed")
 child_ranking(ctx, rank, key=f"ov-rank-{ctx.scope.code}-{rank}")
 
 # ---- 会议材料: the 基本情况 paragraph, .docx/.txt and the slides -----------------------------------

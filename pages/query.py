@@ -13,6 +13,7 @@ from components.export import export_buttons, streamed
 from components.kpi import Kpi, show
 from data_access.queries import households as hq
 from components.safe import md
+from components.tables import dataframe
 
 ctx = current()
 
@@ -23,6 +24,9 @@ if widgets.read_number("page", 1, 1, 1_000_000) == 1:
 if widgets.read_choice("size", {str(s): f"每页 {s} 户" for s in hq.PAGE_SIZES}, str(hq.DEFAULT_PAGE_SIZE)) \
         == str(hq.DEFAULT_PAGE_SIZE):
     params.pop("size", None)
+params, id_warning = qf.id_search(params)
+if id_warning:
+    st.warning(id_warning)
 try:
     flt = hq.HouseholdFilter.from_params(params)
 except hq.FilterError as exc:
@@ -75,7 +79,7 @@ if totals["households"] == 0:
         st.info("没有符合条件的农户。可放宽或清除筛选条件。")
 if ctx.present and totals["households"]:  # one projector screen: the counts and the first households
     first_rows = result["rows"].head(2)
-    st.dataframe(first_rows.rename(columns=hq.headers(first_rows.columns)), hide_index=True, height=110)
+    dataframe(first_rows.rename(columns=hq.headers(first_rows.columns)), hide_index=True, height=110)
     st.stop()
 show_filters()
 if totals["households"] == 0:
@@ -94,7 +98,7 @@ table = rows.rename(columns=hq.headers(rows.columns))
 first = (page_no - 1) * flt.page_size + 1
 st.markdown(f"第 **{first:,}–{first + len(rows) - 1:,}** 户,共 **{totals['households']:,}** 户。"
             "勾选行首方框打开该户档案。")
-event = st.dataframe(
+event = dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
     key=f"query-list-{page_no}", height=min(38 + 35 * len(table), 720),
     column_config={"年人均纯收入(元)": st.column_config.NumberColumn(format="%.2f"),

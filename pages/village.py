@@ -8,18 +8,21 @@ import streamlit as st
 from data_access.report import formatting as fmt
 from data_access.report import money as amounts
 from components import widgets
-from components.charts.style import with_table
 from components.context import current
 from components.data import fetch
-from components.kpi import Kpi, show
+from components import figures
+from components.figures import Figure, tiles
+from components.charts.style import style, with_table
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
 from data_access.definitions import definition
 from components.safe import esc, md
+from components.tables import dataframe
 
 ctx = current()
-widgets.back_link()
-widgets.region_path(ctx, target="map")
+if not ctx.present:  # on the projector the scope line names 县 › 乡镇 › 村, the way back sits beside the name
+    widgets.back_link()
+    widgets.region_path(ctx, target="map")
 
 if ctx.scope.level != "village":
     st.info("村档案需要选定一个行政村:在“村级地图”上点击村庄,或在左侧选择乡镇和行政村。")
@@ -51,28 +54,19 @@ if row["is_poor_village"] and pd.notna(exit_year) and int(exit_year) > ctx.year:
     kind = f"贫困村,{int(exit_year)}年出列(所选{ctx.year}年尚未出列)"
 official = (fetch(places.region_info, ctx) or {}).get("official_name") or row["name"]  # 香坪村村民委员会
 registered = f" · 登记名称 {esc(official)}" if official != row["name"] else ""
-st.html(f'<div style="font-size:1.5rem;font-weight:700;margin:0.1rem 0">{esc(row["name"])}'
-        f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
-        f'{esc(row["town_name"])} · {esc(kind)} · {ctx.year}年农村户籍人口 {fmt.count(row["rural_population"])} 人'
-        f'{registered}</span></div>')
+with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+    st.html(f'<div style="font-size:{1.3 if ctx.present else 1.5}rem;font-weight:700;margin:0.1rem 0;'
+            f'line-height:1.3">{esc(row["name"])}'
+            f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
+            f'{esc(row["town_name"])} · {esc(kind)} · {ctx.year}年农村户籍人口 {fmt.count(row["rural_population"])} 人'
+            f'{registered}</span></div>')
+    if ctx.present:
+        widgets.back_link()
 
-show([
-    Kpi("建档立卡户数(户)", fmt.count(row["registered_households"])),
-    Kpi("建档立卡人数(人)", fmt.count(row["registered_persons"])),
-    Kpi("未脱贫人数(人)", fmt.count(row["not_exited_persons"]), up_is_good=False),
-    Kpi("贫困发生率(%)", pct_text(row["incidence"])),
-    Kpi("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
-    Kpi("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
-        help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
-    Kpi(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
-        help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
-    Kpi("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
-        help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
-])
 
-tabs = st.tabs(["历年情况", "致贫原因", "项目与资金", "帮扶与走访", "监测对象", "农户名单"])
 
-with tabs[0]:
+def yearly_chart():
+    """建档立卡人口 by year-end state (已脱贫 / 未脱贫 / 返贫) and its table."""
     years = fetch(villages.yearly_states, ctx, ctx.first_year, ctx.last_year)
     long = years.melt(id_vars=["year"], value_vars=["not_exited_persons", "returned_persons", "exited_persons"],
                       var_name="state", value_name="人数")
@@ -93,6 +87,50 @@ with tabs[0]:
         "未脱贫人数(人)": years["not_exited_persons"], "返贫人数(人)": years["returned_persons"],
         "贫困人口(人)": years["poor_persons"], "贫困发生率(%)": years["incidence"],
     })
+    return bars, table
+
+
+if ctx.present:  # 汇报模式: one screen, the six figures beside the village's years (the tabs are in the normal view)
+    money = amounts.headline_unit(row["arranged"])
+    left, right = st.columns([1, 1.2])
+    with left:
+        tiles([
+            ("建档立卡人口", f"{fmt.count(row['registered_persons'])}人",
+             f"{fmt.count(row['registered_households'])}户"),
+            ("未脱贫人口", f"{fmt.count(row['not_exited_persons'])}人",
+             f"脱贫进度 {pct_text(row['exit_progress'])}(按户)"),
+            ("贫困发生率", pct_text(row["incidence"]), f"农村户籍人口 {fmt.count(row['rural_population'])}人"),
+            ("风险未消除监测户", f"{fmt.count(row['monitoring_at_risk'])}户",
+             f"监测对象 {fmt.count(row['monitoring_households'])}户"),
+            (VISIT_RATE, pct_text(row["visit_rate"]),
+             f"已入户 {fmt.count(row['visited_households'])}/{fmt.count(row['assigned_households'])}户"),
+            (f"{ctx.year}年项目资金", money.text(row["arranged"], sep=""),
+             f"项目 {fmt.count(row['projects'])}个,逾期 {fmt.count(row['late_projects'])}个"),
+        ], per_row=2, compact=True)
+    with right:
+        bars, _ = yearly_chart()
+        st.markdown("**建档立卡人口按年末状态(人)**")
+        st.altair_chart(style(bars, 330), width="stretch", key="village-years")
+    st.stop()
+
+figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
+    Figure("建档立卡户数(户)", fmt.count(row["registered_households"])),
+    Figure("建档立卡人数(人)", fmt.count(row["registered_persons"])),
+    Figure("未脱贫人数(人)", fmt.count(row["not_exited_persons"])),
+    Figure("贫困发生率(%)", pct_text(row["incidence"])),
+    Figure("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
+    Figure("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
+        help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
+    Figure(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
+        help=f"{visit_start:%Y-%m-%d}至{visit_end:%Y-%m-%d}有入户走访的结对户 ÷ 期末结对户"),
+    Figure("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
+        help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
+], key="village-figures")
+
+tabs = st.tabs(["历年情况", "致贫原因", "项目与资金", "帮扶与走访", "监测对象", "农户名单"])
+
+with tabs[0]:
+    bars, table = yearly_chart()
     st.markdown("**建档立卡人口按年末状态(人)**")
     with_table(bars, table, key="village-years", height=280)
     st.caption(f"贫困发生率:{definition('贫困发生率')}数字见“数据表”。")
@@ -133,7 +171,7 @@ with tabs[2]:
             "逾期": ["是" if x else "" for x in projects["late"]],
             "受益户(户)": projects["beneficiary_households"], "项目编号": projects["project_id"],
         })
-        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+        event = dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key=f"village-projects-{ctx.scope.code}")
         st.caption(f"逾期:计划完工早于{villages.late_cutoff(ctx.year, as_of):%Y-%m-%d}而未完工或晚于计划完工。"
                    "点选一行打开项目档案。")
@@ -147,7 +185,7 @@ with tabs[3]:
                 f"结对户 {fmt.count(row['assigned_households'])} 户中有入户走访的 "
                 f"{fmt.count(row['visited_households'])} 户(只计“入户走访”)。帮扶责任人 {len(helpers)} 人。")
     if not helpers.empty:
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "帮扶责任人": helpers["name"], "帮扶单位": helpers["unit"], "联系电话": helpers["phone"],
             "结对户(户)": helpers["households"], "已入户(户)": helpers["visited_households"],
             "入户走访(次)": helpers["visits"],
@@ -162,7 +200,7 @@ with tabs[4]:
         at_risk = objects[objects["at_risk"]]
         st.markdown(f"截至{ctx.year_end}识别监测对象 **{len(objects)}** 户 {int(objects['persons'].sum())} 人,"
                     f"风险未消除 **{len(at_risk)}** 户 {int(at_risk['persons'].sum())} 人。")
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "户主": objects["head_name"], "户编号": objects["hh_id"], "监测类型": objects["kind"],
             "主要风险": objects["main_risk"], "识别日期": objects["identified_date"],
             "风险消除日期": objects["removed_date"], "人数(人)": objects["persons"],
@@ -183,7 +221,7 @@ with tabs[5]:
         })
         st.markdown(f"共 {len(homes)} 户(含非建档立卡的监测户)。点选一行打开户档案。"
                     + ("证件号码和电话已脱敏。" if ctx.masked else ""))
-        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+        event = dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key=f"village-households-{ctx.scope.code}")
         chosen = event.selection.rows if event else []
         if chosen:

@@ -335,3 +335,62 @@ def hround(x, digits: int = 0):
 
     q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     return int(q) if digits == 0 else float(q)
+
+
+# ---- the 2021– headline counted by hand (tests of the overview, the brief and the slides) -------------------
+
+
+def era_by_sql(db, prefix: str, year: int) -> dict:
+    """Every figure of the 2021– headline for the region whose codes start with ``prefix``, at the end of
+    ``year``, with raw SQL: exited (户, 人); policy / no_policy (户, 人), or None unless ``year`` is the data's
+    as-of year (the marks are the registry's current ones); monitoring, removed, at_risk, new (户, 人); kinds
+    {kind: (户, 人)}; help (base, helped); income_year, income (元, float), income_before, growth (%);
+    work (labour, working) or None, work_change (or None)."""
+    q = runner(db)
+    p, end, start = prefix + "%", f"{year}-12-31", f"{year}-01-01"
+    exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
+              "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
+    out = {"exited": tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household "
+                                  f"WHERE {exited}", y=year, p=p)[0])}
+    marked = int(str(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'"))[:4]) == year
+    for key, label in (("policy", "脱贫享受政策"), ("no_policy", "脱贫不享受政策")):
+        out[key] = tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "
+                                "AND policy_status = :s", y=year, p=p, s=label)[0]) if marked else None
+    mo = "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= :d"
+    count = "SELECT COUNT(*), COALESCE(SUM(persons), 0) "
+    out["monitoring"] = tuple(q.rows(count + mo, p=p, d=end)[0])
+    out["removed"] = tuple(q.rows(count + mo + " AND removed_date IS NOT NULL AND removed_date <= :d",
+                                  p=p, d=end)[0])
+    out["at_risk"] = (out["monitoring"][0] - out["removed"][0], out["monitoring"][1] - out["removed"][1])
+    out["new"] = tuple(q.rows(count + mo + " AND identified_date >= :a", p=p, d=end, a=start)[0])
+    out["kinds"] = {k: (int(n), int(pp)) for k, n, pp in q.rows(
+        "SELECT kind, COUNT(*), SUM(persons) " + mo + " GROUP BY kind", p=p, d=end)}
+    out["help"] = tuple(int(v or 0) for v in q.rows(
+        "SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM help_measure m WHERE m.hh_id = o.hh_id "
+        "AND m.year = :y) THEN 1 ELSE 0 END) FROM monitoring_object o WHERE o.village_code LIKE :p "
+        "AND o.identified_date <= :d AND (o.removed_date IS NULL OR o.removed_date >= :a)",
+        y=year, p=p, d=end, a=start)[0])
+    iy = q.scalar("SELECT MAX(i.year) FROM income i JOIN household h ON h.hh_id = i.hh_id "
+                  "WHERE i.year <= :y AND h.village_code LIKE :p", y=year, p=p) or year
+    exited_h = ("h.kind = '建档立卡户' AND h.identified_year <= :y AND h.exit_year <= :y "
+                "AND (h.returned_year IS NULL OR h.returned_year > :y) AND h.village_code LIKE :p")
+
+    def income(y):
+        total, people = q.rows(f"SELECT SUM(i.per_capita_net * i.members), SUM(i.members) FROM income i "
+                               f"JOIN household h ON h.hh_id = i.hh_id WHERE i.year = :y AND {exited_h}",
+                               y=y, p=p)[0]
+        return float(total) / float(people) if people else None
+
+    out["income_year"], out["income"], out["income_before"] = int(iy), income(iy), income(iy - 1)
+    out["growth"] = (round(100.0 * (out["income"] / out["income_before"] - 1.0), 2)
+                     if out["income"] is not None and out["income_before"] else None)
+
+    def work(y):
+        labour, working = q.rows(f"SELECT COUNT(*), SUM(CASE WHEN w.work_status <> '未外出务工' THEN 1 ELSE 0 END) "
+                                 f"FROM work_year w JOIN household h ON h.hh_id = w.hh_id WHERE w.year = :y "
+                                 f"AND {exited_h}", y=y, p=p)[0]
+        return (int(labour), int(working or 0)) if labour else None
+
+    out["work"], before = work(year), work(year - 1)
+    out["work_change"] = out["work"][1] - before[1] if out["work"] and before else None
+    return out

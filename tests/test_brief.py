@@ -18,7 +18,9 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, MEMBERS_AT, hround, open_page, pick_scopes, population_at, year_end
+from tests.helpers import (
+    COUNTY_CODE, MEMBERS_AT, era_by_sql, hround, open_page, pick_scopes, population_at, year_end,
+)
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -118,10 +120,11 @@ def sql_monitoring(q, code: str, year: int) -> dict:
     return {"households": int(hh), "persons": int(pp), "removed_households": int(rh), "removed_persons": int(rp)}
 
 
-def money_text(yuan: int, largest: int) -> str:
-    """Independent 万元/亿元 text: Decimal rounding half up."""
+def money_text(yuan: int, largest: int, read_aloud: bool = False) -> str:
+    """Independent 万元/亿元 text: Decimal rounding half up; 亿元 to 4 decimals (tables) or, read aloud
+    (the paragraph, slides, headlines), to 2."""
     if largest >= 100_000_000:
-        value, unit, q = Decimal(yuan) / Decimal(100_000_000), "亿元", Decimal("0.0001")
+        value, unit, q = Decimal(yuan) / Decimal(100_000_000), "亿元", Decimal("0.01" if read_aloud else "0.0001")
     else:
         value, unit, q = Decimal(yuan) / Decimal(10_000), "万元", Decimal("0.01")
     return f"{value.quantize(q, rounding=ROUND_HALF_UP):,}{unit}"
@@ -203,18 +206,19 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
         largest = max(v for v in mine.values() if v is not None)
         from data_access.report import money as amounts
 
-        unit = amounts.unit_for(base, mine["arranged"], mine["paid"], mine["spent"])
+        unit = amounts.headline_unit(base, mine["arranged"], mine["paid"], mine["spent"])
         if mine["allocated"] is not None:
             (said,) = grab(r"下达各类扶贫资金([\d,.]+(?:万元|亿元))", text)
-            assert said == money_text(mine["allocated"], largest) == unit.text(mine["allocated"]).replace(" ", "")
+            said_money = money_text(mine["allocated"], largest, read_aloud=True)
+            assert said == said_money == unit.text(mine["allocated"], sep="")
             (said,) = grab(r"已安排到项目([\d,.]+(?:万元|亿元))", text)
         else:
             (said,) = grab(r"项目的扶贫资金([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["arranged"], largest) == unit.text(mine["arranged"]).replace(" ", "")
+        assert said == money_text(mine["arranged"], largest, read_aloud=True) == unit.text(mine["arranged"], sep="")
         (said,) = grab(r"已拨付([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["paid"], largest)
+        assert said == money_text(mine["paid"], largest, read_aloud=True)
         (said,) = grab(r"已支出([\d,.]+(?:万元|亿元))", text)
-        assert said == money_text(mine["spent"], largest)
+        assert said == money_text(mine["spent"], largest, read_aloud=True)
         if base:
             (rate,) = grab(r"拨付率\(占(?:下达|安排)\)([\d.]+%)", text)
             assert rate == pct_text(mine["paid"], base) == f"{page_money['paid_rate']:.2f}%"
@@ -236,6 +240,46 @@ def test_every_number_equals_the_pages_figure_and_sql(registry_engine, sql, scop
     hh, pp = grab(rf"风险未消除{NUM}户{NUM}人", text)
     assert (n(hh), n(pp)) == (mine["households"] - mine["removed_households"],
                               mine["persons"] - mine["removed_persons"])
+
+
+def era_pair(hp) -> str:
+    return f"{hp[0]:,}户{hp[1]:,}人"
+
+
+@pytest.mark.parametrize("year", [2024, None])  # None: the as-of year (the only one with 享受政策 marks)
+@pytest.mark.parametrize("which", ["county", "town", "village"])
+def test_era_paragraph_equals_sql(registry_engine, scopes, as_of_year, which, year):
+    """2021–: every figure of the paragraph's opening (report.era.sentence) equals raw SQL."""
+    code, year = scopes[which], year or as_of_year
+    scope = Scope.of(code)
+    text = brief.brief_paragraph(brief.brief_facts(registry_engine, scope, year, 2014))
+    want = era_by_sql(registry_engine, scope.prefix, year)
+    assert f"有脱贫人口{era_pair(want['exited'])}" in text and want["exited"][0] > 0
+    if want["policy"] is None:  # not the as-of year: the split is not stated
+        assert year != as_of_year and "享受政策" not in text
+    else:
+        assert f"其中脱贫享受政策{era_pair(want['policy'])},脱贫不享受政策{era_pair(want['no_policy'])}" in text
+    assert f"累计识别防返贫监测对象{era_pair(want['monitoring'])}" in text
+    kinds = re.search(r"累计识别防返贫监测对象[\d,]+户[\d,]+人\((.*?)\)", text).group(1)
+    assert {m.group(1): (n(m.group(2)), n(m.group(3))) for m in re.finditer(rf"([^、\d]+?){NUM}户{NUM}人", kinds)} \
+        == want["kinds"]
+    assert f"风险已消除{era_pair(want['removed'])},风险未消除{era_pair(want['at_risk'])}" in text
+    assert f"{year}年新识别{era_pair(want['new'])}" in text
+    base, helped = want["help"]
+    if base:
+        assert (f"{year}年在监测期内的{base:,}户监测对象中,{helped:,}户落实了帮扶措施,"
+                f"占{hround(100.0 * helped / base, 2):.2f}%") in text
+    said = f"{want['income_year']}年脱贫户人均纯收入{hround(want['income']):,}元"
+    if want["growth"] is not None:
+        said += f",比上年{'增长' if want['growth'] >= 0 else '下降'}{abs(want['growth']):.2f}%"
+    assert said in text
+    if want["work"] is not None:
+        said = f"脱贫劳动力务工{want['work'][1]:,}人"
+        if want["work_change"]:
+            said += f",比上年{'增加' if want['work_change'] >= 0 else '减少'}{abs(want['work_change']):,}人"
+        assert said in text
+    else:
+        assert "务工" not in text
 
 
 def _campaign_registry_and_incidence(registry_engine, q, code, year):

@@ -48,6 +48,11 @@ def test_policy_split(registry_engine, q, scopes, year):
         assert got["exited_households"] == len(done) > 0
         size = members_at(q, [year])  # people: the members at the year's end
         assert got["exited_persons"] == sum(size.get((h["hh_id"], year), 0) for h in done)
+        marked_year = int(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")[:4])
+        assert got["marked_year"] == marked_year and got["marked"] == (year == marked_year)
+        if year != marked_year:  # the registry's current mark is not a past year's: no split then
+            assert got["policy_households"] is got["no_policy_persons"] is got["unmarked_households"] is None
+            continue
         for key, label in (("policy", "脱贫享受政策"), ("no_policy", "脱贫不享受政策")):
             mine = [h for h in done if h["policy_status"] == label]
             assert got[f"{key}_households"] == len(mine), (scope, key)

@@ -44,6 +44,11 @@ MONITORING = {
     "370323101201900": ("因病", "2025-06-12", None),
     "370323101201901": ("因务工就业不稳", "2023-09-01", "2025-03-01"),
 }
+# 风险发现时间 and 发现方式 of the export's monitoring sheet (户编号 -> (发现时间, 发现方式)); one has none.
+FOUND = {"370323100201002": ("2022-03-01", "干部排查"), "370323101201002": ("2024-07-10", "部门筛查预警"),
+         "370323100201900": ("2025-01-08", "农户自主申报"), "370323101201900": ("2025-06-06", "干部排查")}
+# 务工状况 of a household's members by their place in it (the export's person sheet); 务工时间 for those in work.
+WORK = ("县外省内务工", "未外出务工", "乡(镇)内务工", "省外务工")
 FUNDS = [  # 资金编号, 来源, 年度, 金额(元)
     ("F2025C", "中央财政衔接推进乡村振兴补助资金", 2025, 6_000_000),
     ("F2025P", "省级财政衔接推进乡村振兴补助资金", 2025, 2_500_000),
@@ -79,14 +84,16 @@ def export() -> bytes:
                 "国家标准" if exit_year else "", "因病" if exit_year else "", "", 2014 if exit_year else "",
                 exit_year or "", "", "已脱贫" if exit_year else "", policy or "", 0, "", "", "安全", 1, 1, "",
                 f"{hh}{i + 1:02d}", f"成员{n}", person_id_number(village, n), "户主" if i == 0 else "之子",
-                "", "汉族", "", "初中", "非在校生", "健康", "普通劳动力", "县外省内务工", 8, 1, 1, ""])
+                "", "汉族", "", "初中", "非在校生", "健康", "普通劳动力", WORK[i % len(WORK)],
+                "" if WORK[i % len(WORK)] == "未外出务工" else 8, 1, 1, ""])
         if income is not None:
             for year, per in ((2024, round(income * 0.94)), (2025, income)):
                 incomes.append([hh, year, size, per * size, 0, 0, 0, 0, 0])
     for hh, (risk, found, removed) in MONITORING.items():
         size = next(h[5] for h in HOUSEHOLDS if h[0] == hh)
         kind = next(h[6] for h in HOUSEHOLDS if h[0] == hh)
-        monitoring.append([hh, kind, risk, found, "是" if removed else "否", removed or "", size])
+        day, channel = FOUND.get(hh, ("", ""))
+        monitoring.append([hh, kind, risk, found, "是" if removed else "否", removed or "", size, day, channel])
     funds = [[fid, f"鲁财农〔{year}〕{i + 1}号", f"{year}年{source}", source, year, COUNTY, amount, f"{year}-03-01"]
              for i, (fid, source, year, amount) in enumerate(FUNDS)]
     projects = [[pid, f"{VILLAGES[place][1]}{category}项目", category, "", place, YEAR, "在建", arr[1],
@@ -97,8 +104,8 @@ def export() -> bytes:
         ("人员", PERSON_HEADERS, persons),
         ("收入", ["户编号", "年度", "家庭人口数", "工资性收入(元)", "生产经营性收入(元)", "生产经营性支出(元)",
                 "财产性收入(元)", "转移性收入(元)", "不计入的转移性收入(元)"], incomes),
-        ("监测对象", ["户编号", "监测对象类型", "主要风险", "识别时间", "风险是否消除", "风险消除时间", "监测人数"],
-         monitoring),
+        ("监测对象", ["户编号", "监测对象类型", "主要风险", "识别时间", "风险是否消除", "风险消除时间", "监测人数",
+                  "风险发现时间", "发现方式"], monitoring),
         ("资金", ["资金编号", "文号", "资金名称", "资金来源", "年度", "区划代码", "下达金额(元)", "下达日期"], funds),
         ("项目", ["项目编号", "项目名称", "项目类别", "项目子类", "区划代码", "年度", "项目状态", "项目预算(元)",
                 "计划开工日期", "计划完工日期", "实际开工日期", "实际完工日期", "受益户数", "受益贫困户数", "受益人数"],
@@ -140,6 +147,14 @@ def expected() -> dict:
     out["income"] = round(sum(h[7] * h[5] for h in exited) / people)
     before = sum(round(h[7] * 0.94) * h[5] for h in exited) / people
     out["growth"] = round(100 * (sum(h[7] * h[5] for h in exited) / people / before - 1), 2)
+    statuses = [WORK[i % len(WORK)] for h in exited for i in range(h[5])]  # the export's year is YEAR (as of)
+    out["work"] = (len(statuses), sum(w != "未外出务工" for w in statuses))
+    day = dt.date.fromisoformat
+    new_found = [(day(MONITORING[hh][1]) - day(FOUND[hh][0])).days for hh in FOUND
+                 if MONITORING[hh][1].startswith(str(YEAR))]
+    out["found"] = (len(new_found), round(sum(new_found) / len(new_found), 1), sum(d > 15 for d in new_found))
+    gone = [(day(rem) - day(ident)).days for _r, ident, rem in MONITORING.values() if rem and rem.startswith(str(YEAR))]
+    out["removal_days"] = round(sum(gone) / len(gone), 1)
     central = [p for p in PROJECTS if p[3][0] == "F2025C"]
     out["industry_share"] = round(100 * sum(p[3][1] for p in central if p[1] == "产业发展")
                                   / sum(p[3][1] for p in central), 2)
@@ -172,6 +187,12 @@ def test_the_import_keeps_the_new_names(seed004):
         (k,) for k in {h[6] for h in HOUSEHOLDS if h[6]})
     assert ("因自然灾害·洪涝灾害",) in rows(seed004, "SELECT DISTINCT main_risk FROM monitoring_object")
     assert sorted(r[0] for r in rows(seed004, "SELECT source FROM fund")) == sorted(f[1] for f in FUNDS)
+    found = rows(seed004, "SELECT o.hh_id, f.found_date, f.channel FROM monitoring_found f "
+                          "JOIN monitoring_object o ON o.id = f.object_id")
+    assert sorted((h, str(d)[:10], c) for h, d, c in found) == sorted((h, d, c) for h, (d, c) in FOUND.items())
+    work = rows(seed004, "SELECT year, work_status, COUNT(*) FROM work_year GROUP BY year, work_status")
+    persons = [WORK[i % len(WORK)] for h in HOUSEHOLDS if h[2] == "建档立卡户" for i in range(h[5])]  # 劳动力
+    assert sorted(work) == sorted((YEAR, w, persons.count(w)) for w in set(persons))
 
 
 def test_headline_and_brief_show_seed004_figures(seed004):
@@ -213,11 +234,18 @@ def test_pages_show_seed004(seed004, monkeypatch):
     assert shown[f"即时帮扶({n:,}户)"] == f"{p:,}人"
     assert shown[f"{YEAR}年脱贫户人均纯收入(元)"] == f"{want['income']:,}"
     assert "贫困发生率(%)" not in shown and "不再计算贫困发生率" in texts(at)
+    assert shown["脱贫劳动力务工(人)"] == f"{want['work'][1]:,}"  # 务工 by year, from the person sheet
     paragraph = "\n".join(c.value for c in at.code)
     assert f"即时帮扶{n:,}户{p:,}人" in paragraph
+    assert f"脱贫劳动力务工{want['work'][1]:,}人" in paragraph
     # 防返贫监测: the configured kind is a row of the breakdown; the risk subtype is kept
     at = open_page(url, "pages/monitoring.py", region=COUNTY, year=YEAR)
     assert not at.exception, at.exception
+    shown = metrics(at)  # 识别时限 from the export's 风险发现时间
+    with_found, avg_days, late = want["found"]
+    assert shown["有风险发现时间(户)"] == f"{with_found:,}" and shown["超过15天识别(户)"] == f"{late:,}"
+    assert shown["平均识别用时(天)"] == f"{avg_days:.1f}" and late > 0
+    assert shown["平均消除用时(天)"] == f"{want['removal_days']:.1f}"
     tables = [d.value for d in at.dataframe]
     assert any("即时帮扶" in set(map(str, t.iloc[:, 0])) for t in tables)
     # 资金项目: 衔接资金 by level and the 产业发展 share
@@ -234,3 +262,33 @@ def test_query_filter_offers_the_configured_kind(seed004):
     assert not at.exception, at.exception
     kinds = [m for m in at.multiselect if m.label == "监测对象类型"]
     assert kinds and "即时帮扶" in kinds[0].options
+
+
+def test_a_risk_found_after_identification_is_refused(empty, monkeypatch):
+    monkeypatch.setenv("REGISTRY_MONITORING_KINDS", "即时帮扶")
+    monkeypatch.setitem(FOUND, "370323100201900", ("2025-02-09", "干部排查"))  # identified 2025-02-01
+    result = run(empty, [("沂源县.xlsx", export())], as_of=dt.date(2025, 12, 31))
+    assert any("风险发现时间晚于识别时间 2025-02-01" in " ".join(map(str, e)) for e in errors(result))
+    assert not result.written
+
+
+def test_a_database_made_before_the_later_tables_gets_them_on_import(seed004, monkeypatch):
+    """work_year and monitoring_found came within schema version 1: an older database has neither; its next
+    import creates them and fills them, and the pages read them."""
+    from sqlalchemy import inspect, text
+
+    from data_access.queries import consolidation, monitoring as M
+    from tests.helpers import rows
+
+    with seed004.begin() as conn:
+        conn.execute(text("DROP TABLE work_year"))
+        conn.execute(text("DROP TABLE monitoring_found"))
+    assert not consolidation.has_work_table(seed004) and not M.has_found_table(seed004)
+    monkeypatch.setenv("REGISTRY_MONITORING_KINDS", "即时帮扶")
+    result = run(seed004, [("沂源县.xlsx", export())], as_of=dt.date(2025, 12, 31))
+    assert errors(result) == [] and result.written
+    assert {"work_year", "monitoring_found"} <= set(inspect(seed004).get_table_names())
+    assert consolidation.has_work_table(seed004) and M.has_found_table(seed004)  # seen without a restart
+    assert rows(seed004, "SELECT COUNT(*) FROM monitoring_found") == [(len(FOUND),)]
+    head = era_words.headline(seed004, Scope.of(COUNTY), YEAR)
+    assert head["work"]["working"] == expected()["work"][1]

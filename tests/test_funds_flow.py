@@ -73,8 +73,8 @@ def test_flow_nodes_conserve_money(registry_engine, sql, county_scope, year):
             if scope.level == "village":
                 assert all(n.kind != "place" for n in nodes)
             # the spec's labels: each its own amount rounded half up on the exact 元 (no largest remainder)
-            unit = amounts.unit_for(total["base_amount"])
-            spec = flow_view.spec(nodes, links, unit)
+            unit = amounts.headline_unit(total["base_amount"])  # labels are read aloud: 亿元 to 2 decimals
+            spec = flow_view.spec(nodes, links, amounts.unit_for(total["base_amount"]))
             labels = {d["name"]: d["label"]["formatter"].rsplit(" ", 1)[1] for d in spec["series"][0]["data"]}
             gaps = False
             for depth in {n.depth for n in nodes}:
@@ -86,6 +86,34 @@ def test_flow_nodes_conserve_money(registry_engine, sql, county_scope, year):
             assert (flow_view.rounding_note(nodes, unit) is not None) == gaps
             table = flow_view.links_table(nodes, links, unit)
             assert len(table) == len(links)
+
+
+@pytest.mark.parametrize("height", (285, 600))
+def test_thin_nodes_become_one_other_node_per_level(registry_engine, county_scope, height):
+    """Nodes too thin for a label are drawn as one 其他(n项) per level: every level keeps its money, each
+    ribbon's money goes on, and at most one thin node per level keeps its own (far enough) label."""
+    rows = funds.flow(registry_engine, county_scope, 2026)
+    nodes, links = flow_view.build(rows)
+    drawn, drawn_links, merged = flow_view.group_small(nodes, links, height, 8)
+    for depth in {n.depth for n in nodes}:
+        level = [n for n in nodes if n.depth == depth]
+        shown = [n for n in drawn if n.depth == depth]
+        assert sum(n.amount for n in shown) == sum(n.amount for n in level)
+        total = sum(n.amount for n in level)
+        usable = height - 24 - 8 * (len(level) - 1)
+        thin = [n for n in level if n.amount / total * usable < flow_view.LABEL_PX]
+        others = [n for n in shown if n.kind == "other"]
+        if len(thin) >= 2:
+            assert [o.label for o in others] == [f"其他({len(thin)}项)"] and others[0].amount == sum(
+                n.amount for n in thin)
+            assert all(merged[n.name] == others[0].name for n in thin)
+        else:
+            assert not others and shown == level
+    assert sum(v for *_, v in drawn_links) == sum(v for *_, v in links)
+    names = {n.name for n in drawn}
+    assert all(a in names and b in names for a, b, _ in drawn_links)
+    assert len({(a, b) for a, b, _ in drawn_links}) == len(drawn_links)
+    assert any(n.kind == "other" for n in flow_view.group_small(nodes, links, 285, 8)[0])  # the demo has thin ones
 
 
 def half_up_text(yuan: int, unit) -> str:

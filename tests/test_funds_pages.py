@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from tests.helpers import metrics, open_page, texts
-from data_access.report.money import unit_for
+from data_access.report.money import headline_unit, unit_for
 from data_access import db, schema
 
 FUNDS = "pages/funds.py"
@@ -82,7 +82,7 @@ def test_funds_page_county_town_village(registry_url, sql):
         prefix = {county: code[:6], town: code[:9], village: code}[code]
         m = money_sql(q, prefix, YEAR, county=code == county)
         base = m.get("allocated", m["arranged"])
-        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
+        unit = headline_unit(base, m["arranged"], m["paid"], m["spent"])  # headline cards: 亿元 to 2 decimals
         shown = metrics(at)
         word = "下达" if code == county else "安排"
         assert shown[f"资金{word}({unit.name})"] == unit.text(base, with_unit=False)
@@ -315,11 +315,11 @@ def test_seed_001_county_year_on_the_page(seed_001_url, sql, monkeypatch):
     at = open_page(seed_001_url, FUNDS, year=2019)
     no_exception(at)
     shown = metrics(at)
-    assert shown["资金下达(亿元)"] == "73.3980"
-    assert shown["已安排(亿元)"] == "6.0000"
+    assert shown["资金下达(亿元)"] == "73.40"  # read aloud: 亿元 to 2 decimals (issue 20); tables keep 4
+    assert shown["已安排(亿元)"] == "6.00"
     assert shown["拨付率(%,占下达)"] == rate_text(480_000_000, total)
     assert shown["支出进度(%,占下达)"] == rate_text(260_000_000, total)
-    assert "下达各类扶贫资金73.3980 亿元" in texts(at)
+    assert "下达各类扶贫资金73.40 亿元" in texts(at)
     links = frame_with(at, "层级")
     first = links[links["层级"] == "资金来源 → 项目类别"]
     assert first.groupby("从")["金额(亿元)"].sum().round(4).to_dict() == SEED_BY_SOURCE

@@ -96,10 +96,15 @@ def test_query_page_search_without_match(sqlite_demo_url):
     assert any("没有找到户编号" in i.value for i in at.info)
 
 
-def test_query_page_search_by_id_finds_household(sqlite_demo_url):
+def test_query_page_search_by_id_finds_household(sqlite_demo_url, monkeypatch):
+    from data_access import auth
+
+    secret = "households-pages-secret-Zq3v9XkT2mB7pLw4rYd8nHc1"
+    monkeypatch.setenv("REGISTRY_AUTH_SECRET", secret)
     person = first(sqlite_demo_url, "SELECT hh_id, id_number FROM person ORDER BY person_id LIMIT 1 OFFSET 40")
     assert is_valid_id(person.id_number)
-    at = open_page(sqlite_demo_url, QUERY, region="523199000000", q=person.id_number)
+    at = open_page(sqlite_demo_url, QUERY, region="523199000000", q=person.id_number,  # only 管理员 may
+                   token=auth.make_token(secret, "a1", "测试", "523199000000", "管理员"))
     assert not at.exception
     assert number(metrics(at)["符合条件的户数(户)"]) == 1
     assert list(at.dataframe[0].value["户编号"]) == [person.hh_id]

@@ -30,7 +30,7 @@ from data_access.queries import causes, dossier, exits, funds, monitoring, overv
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
 from data_access.report import formatting as fmt
-from data_access.report.money import unit_for
+from data_access.report.money import headline_unit, unit_for
 from data_access.scope import Scope
 from tests.helpers import MEMBERS_AT, like, pick_scopes, year_end
 
@@ -82,9 +82,9 @@ def from_pages(seen: Seen, engine, scope: Scope, year: int, as_of: dt.date) -> N
         seen.put("贫困村个数", src, fmt.count(head["poor_villages"]))
         seen.put("已出列贫困村个数", src, fmt.count(head["poor_villages_exited"]))
     word = "下达" if money["base"] == "allocated" else "安排"
-    unit = unit_for(money["allocated"] if money["base"] == "allocated" else money["arranged"])
+    unit = headline_unit(money["allocated"] if money["base"] == "allocated" else money["arranged"])
     seen.put(f"资金{word}", src, fmt.money(money["allocated"] if money["base"] == "allocated"
-                                          else money["arranged"], unit.name))
+                                          else money["arranged"], unit.name, digits=2))
     seen.put(funds_rate_words("拨付率", money["base"]), src, pc(money["paid_rate"]))
     seen.put(funds_rate_words("支出进度", money["base"]), src, pc(money["spent_rate"]))
     if year >= brief.MONITORING_SINCE:
@@ -112,7 +112,7 @@ def from_pages(seen: Seen, engine, scope: Scope, year: int, as_of: dt.date) -> N
     src = "资金项目"
     ex = funds.execution(engine, scope, year, None, None)
     word = "下达" if ex["base"] == "allocated" else "安排"
-    seen.put(f"资金{word}", src, fmt.money(ex["base_amount"], unit_for(ex["base_amount"]).name))
+    seen.put(f"资金{word}", src, fmt.money(ex["base_amount"], unit_for(ex["base_amount"]).name, digits=2))
     seen.put(funds_rate_words("拨付率", ex["base"]), src, pc(ex["paid_rate"]))
     seen.put(funds_rate_words("支出进度", ex["base"]), src, pc(ex["spent_rate"]))
 
@@ -211,9 +211,9 @@ def from_slides(seen: Seen, data: bytes, year: int, when: str) -> None:
                 if len(b) != 3:
                     continue
                 label, value, note = b
-                if label in ("建档立卡贫困户",):
-                    seen.put("建档立卡户数", src, value.removesuffix("户"))
-                    seen.put("建档立卡人数", src, note.removesuffix("人"))
+                if label == "建档立卡贫困人口":
+                    seen.put("建档立卡人数", src, value.removesuffix("人"))
+                    seen.put("建档立卡户数", src, note.removesuffix("户"))
                 elif label in ("已脱贫", "未脱贫"):
                     seen.put(f"{label}人数", src, value.removesuffix("人"))
                     seen.put(f"{label}户数", src, note.removesuffix("户"))

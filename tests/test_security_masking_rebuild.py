@@ -126,3 +126,65 @@ def test_mask_frame_keeps_only_the_birth_year():
     out = mask_frame(df)
     assert list(out.columns) == ["姓名", "出生年份"]
     assert list(out["出生年份"]) == [1990, 1985]
+
+
+# ---- filters that could complete a masked value (issue 24 item 2, by way of the 查询 filters) -------------
+
+
+def _candidates(true_id: str, county: str) -> list[str]:
+    """What a masked user can try: county code + every day of the shown birth year + the shown last four."""
+    import datetime as dt
+
+    year = int(true_id[6:10])
+    days = (dt.date(year, 1, 1) + dt.timedelta(n) for n in range(366))
+    return [c for c in (county[:6] + d.strftime("%Y%m%d") + true_id[-4:] for d in days if d.year == year)
+            if is_valid_id(c)]
+
+
+def test_a_masked_user_cannot_probe_id_numbers_through_the_search(registry_engine, q):
+    from data_access.queries import households as hq
+    from data_access.scope import Scope
+
+    county = Scope.of("523199000000")
+    true_id, hh = q.one("SELECT id_number, hh_id FROM person WHERE id_number IS NOT NULL ORDER BY person_id "
+                        "LIMIT 1 OFFSET 7")
+    tries = _candidates(true_id, county.code)
+    assert true_id in tries and len(tries) > 10
+    answers = []
+    for candidate in tries:
+        f = hq.HouseholdFilter.from_params({"q": candidate})
+        for name, call in (("查询", hq.query_page), ("导出", hq.iter_export)):
+            try:
+                got = call(registry_engine, county, f, 2026, masked=True)
+                answers.append((name, candidate, len(got["rows"]) if name == "查询" else len(list(got))))
+            except hq.FilterError as exc:
+                assert exc.messages == [hq.ID_SEARCH_MASKED]
+    assert answers == [], "a masked search answered: found/not found tells the hidden birth date"
+    # a 管理员 (who sees the number) still finds the household by it
+    got = hq.query_page(registry_engine, county, hq.HouseholdFilter.from_params({"q": true_id}), 2026, masked=False)
+    assert list(got["rows"]["hh_id"]) == [hh]
+
+
+@pytest.mark.parametrize("role", ["领导", "工作人员", None])
+def test_the_query_page_refuses_an_id_search_for_masked_roles(registry_url, q, monkeypatch, role):
+    true_id = q.scalar("SELECT id_number FROM person WHERE id_number IS NOT NULL ORDER BY person_id LIMIT 1")
+    if role is None:  # open demo mode is masked too
+        monkeypatch.delenv("REGISTRY_AUTH_SECRET", raising=False)
+        at = open_page(registry_url, "pages/query.py", q=true_id)
+    else:
+        monkeypatch.setenv("REGISTRY_AUTH_SECRET", SECRET)
+        at = open_page(registry_url, "pages/query.py", q=true_id,
+                       token=auth.make_token(SECRET, "m1", "测试", "523199000000", role))
+    assert not at.exception
+    assert any("只对能看到完整证件号码的管理员开放" in w.value for w in at.warning)
+    assert not at.metric, "no count answers the probe"
+    assert true_id not in "".join(str(v) for v in at.query_params.values())
+
+
+def test_no_filter_sort_or_column_of_the_query_reads_birth_dates():
+    """The 查询 contract has no age or birth-date filter, sort or column (they would narrow a masked birth date)."""
+    from data_access.queries import households as hq
+
+    names = hq.HouseholdFilter.PARAMS + hq.SORTABLE + tuple(hq.COLUMNS)
+    assert not [n for n in names if "birth" in n or "age" == n or n.startswith("age_")]
+    assert not [c.header for c in hq.COLUMNS.values() if "出生" in c.header or "年龄" in c.header]

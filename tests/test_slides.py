@@ -17,10 +17,10 @@ import pytest
 
 from data_access.report import era as era_words
 from data_access.report import brief, charts, slides
-from data_access.report.money import unit_for
+from data_access.report.money import headline_unit
 from data_access.queries import funds, monitoring, overview
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, ROOT, pick_scopes, skip_or_fail
+from tests.helpers import COUNTY_CODE, ROOT, era_by_sql, hround, pick_scopes, skip_or_fail
 
 YEAR = 2026
 ARTIFACTS = ROOT / "artifacts" / "slides"
@@ -103,11 +103,26 @@ def test_deck_has_named_slides_figures_and_charts(sqlite_engine, decks, which):
     assert f"{policy['exited_persons']:,}人" in figures and f"{policy['exited_households']:,}户" in figures
     assert f"{policy['policy_persons']:,}人" in figures and f"{policy['no_policy_persons']:,}人" in figures
     assert "贫困发生率" not in figures
+    want = era_by_sql(sqlite_engine, scope.prefix, YEAR)  # every card of the slide against raw SQL
+    cards = [f"{want['exited'][1]:,}人", f"{want['exited'][0]:,}户", f"{want['policy'][1]:,}人",
+             f"{want['policy'][0]:,}户", f"{want['no_policy'][1]:,}人", f"{want['no_policy'][0]:,}户",
+             f"{want['monitoring'][0]:,}户", f"{want['monitoring'][1]:,}人 · 本年新识别 {want['new'][0]:,}户",
+             f"{want['removed'][0]:,}户", f"风险未消除 {want['at_risk'][0]:,}户",
+             f"{want['help'][1]:,}/{want['help'][0]:,}户", f"{want['income_year']}年脱贫户人均纯收入",
+             f"{hround(want['income']):,}元"]
+    if want["help"][0]:
+        cards.append(f"{hround(100.0 * want['help'][1] / want['help'][0], 2):.2f}%")
+    if want["growth"] is not None:
+        cards.append(f"比上年 {want['growth']:+.2f}%")
+    if want["work"] is not None:
+        cards.append(f"{want['work'][1]:,}人")
+    for card in cards:
+        assert card in figures, card
     watch = monitoring.totals(registry_engine, scope, YEAR)
     assert f"{watch['households']:,}户" in figures and f"{watch['removed_households']:,}户" in figures
     money = funds.totals(registry_engine, scope, YEAR)
     base = money["allocated"] if money["base"] == "allocated" else money["arranged"]
-    unit = unit_for(base, money["arranged"], money["paid"], money["spent"])
+    unit = headline_unit(base, money["arranged"], money["paid"], money["spent"])
     if base:
         assert unit.text(base, sep="") in slide_text(named["资金"])
         assert f"{money['spent_rate']:.2f}%" in slide_text(named["资金"])

@@ -113,8 +113,11 @@ def same(a, b) -> None:
 def results(engine) -> dict:
     out = {}
     for scope in scopes(engine):
+        if scope.level == "city":  # the demo's one city holds the one county: the province covers that path
+            continue
         for n, (fn, args) in enumerate(CALLS):
-            for year in YEARS:
+            years = {repr(args(y)): y for y in YEARS}.values()  # a call whose arguments do not depend on the year: once
+            for year in years:
                 try:
                     out[(scope.code, n, year)] = fn(engine, scope, *args(year))
                 except ScopeError as exc:  # a village has no children: the same refusal either way

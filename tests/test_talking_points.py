@@ -5,6 +5,7 @@ PostgreSQL. Also: the ranking, the thresholds a deployment sets, "nothing worth 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from collections import defaultdict
@@ -393,7 +394,7 @@ def test_overview_panel_and_screen(sqlite_demo_url, sql, monkeypatch):
                         ("pages/talking_points.py", {"mode": "present"})):
         at = open_page(sqlite_demo_url, page, region=county.code, year=2025, **extra)
         assert not at.exception, at.exception
-        bodies = [getattr(h, "body", "") or "" for h in at.get("html")]
+        bodies = [html.unescape(getattr(h, "body", "") or "") for h in at.get("html")]  # the text, not its entities
         expect = shown[:tp.Thresholds().present_n] if extra else shown  # the projector holds the first few
         for i, p in enumerate(expect, 1):
             assert any(f"<b>{i}.</b> {p.sentence}" in b for b in bodies), p.sentence

@@ -60,6 +60,14 @@ def expected_village(q, code: str, year: int) -> dict:
     arranged = q.scalar("SELECT COALESCE(SUM(a.amount),0) FROM arrangement a "
                         "JOIN project p ON p.project_id=a.project_id "
                         "WHERE p.village_code=:v AND p.year=:y", v=code, y=year)
+    mon_persons, new = q.rows(
+        "SELECT COALESCE(SUM(persons),0), SUM(CASE WHEN identified_date >= :a THEN 1 ELSE 0 END) "
+        "FROM monitoring_object WHERE village_code=:v AND identified_date <= :d", v=code, d=end,
+        a=dt.date(year, 1, 1))[0]
+    linkage = q.scalar("SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN project p "
+                       "ON p.project_id=a.project_id "
+                       "JOIN fund f ON f.fund_id=a.fund_id WHERE p.village_code=:v AND f.year=:y "
+                       "AND f.source LIKE '%财政衔接推进乡村振兴补助资金'", v=code, y=year)
     cutoff = min(end, AS_OF)
     late = 0
     projects = q.rows("SELECT planned_end, actual_end FROM project WHERE village_code=:v AND year=:y", v=code, y=year)
@@ -73,7 +81,9 @@ def expected_village(q, code: str, year: int) -> dict:
         "exited_households": exited, "not_exited_persons": not_exited_p, "returned_persons": returned_p,
         "poor_persons": not_exited_p + returned_p, "rural_population": rural,
         "incidence": rate(not_exited_p + returned_p, rural), "exit_progress": rate(exited, registered[0]),
-        "monitoring_households": mon[0], "monitoring_at_risk": mon[1] or 0,
+        "monitoring_households": mon[0], "monitoring_at_risk": mon[1] or 0, "monitoring_new": new or 0,
+        "monitoring_share": rate(mon_persons, rural), "linkage_yuan": linkage,
+        "linkage_arranged": hround(linkage / 10000, 2),
         "assigned_households": len(assigned), "visited_households": len(assigned & visited),
         "visit_rate": rate(len(assigned & visited), len(assigned)),
         "arranged": arranged, "funds_per_person": hround(arranged / registered[1], 2) if registered[1] else None,
@@ -130,6 +140,29 @@ def test_child_indicators(registry_engine, sql):
     in_town = villages.child_indicators(registry_engine, town, 2018, AS_OF)
     assert set(in_town["code"]) == {r[0] for r in q.rows("SELECT code FROM region WHERE parent_code=:t", t=town.code)}
     assert len(villages.child_indicators(registry_engine, village, 2018, AS_OF)) == 1
+
+
+def test_era_child_indicators_equal_sql(registry_engine, sql):
+    """2021–: the ranking's 监测对象占比, 本年新识别 and 衔接资金安排 per township, by independent SQL."""
+    q = sql(registry_engine)
+    county = scopes(q)[0]
+    year = 2025
+    kids = villages.child_indicators(registry_engine, county, year, AS_OF)
+    for rec in kids.to_dict("records"):
+        like = rec["code"][:9] + "%"
+        rural = q.scalar("SELECT COALESCE(SUM(rural_population),0) FROM region WHERE level='village' "
+                         "AND code LIKE :p", p=like)
+        persons, new = q.rows("SELECT COALESCE(SUM(persons),0), COUNT(CASE WHEN identified_date >= :a THEN 1 END) "
+                              "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= :d",
+                              p=like, a=dt.date(year, 1, 1), d=dt.date(year, 12, 31))[0]
+        linkage = q.scalar("SELECT COALESCE(SUM(a.amount),0) FROM arrangement a JOIN project p "
+                           "ON p.project_id=a.project_id JOIN fund f ON f.fund_id=a.fund_id WHERE p.village_code "
+                           "LIKE :p AND f.year=:y AND f.source LIKE '%财政衔接推进乡村振兴补助资金'", p=like, y=year)
+        assert same(rec["monitoring_share"], rate(persons, rural)), rec["code"]
+        assert rec["monitoring_new"] == new and rec["linkage_yuan"] == linkage, rec["code"]
+        assert same(rec["linkage_arranged"], hround(linkage / 10000, 2)), rec["code"]
+    assert kids["linkage_yuan"].gt(0).any() and kids["monitoring_new"].gt(0).any()  # the test can fail
+    assert kids["monitoring_share"].nunique() > 1
 
 
 def test_yearly_states(registry_engine, sql):

@@ -15,7 +15,7 @@ from data_access.names import display_name
 from data_access.queries.villages import INDICATORS
 from data_access.report.classify import classify
 from tests.county_shapes import officialise
-from tests.helpers import COUNTY_CODE, MEMBERS_AT, POPULATION_AT, open_page, year_end
+from tests.helpers import COUNTY_CODE, MEMBERS_AT, POPULATION_AT, hround, open_page, texts, year_end
 
 YEAR = 2018  # incidence still varies from village to village (by 2026 most are 0)
 
@@ -89,6 +89,78 @@ def test_schematic_colours_are_the_indicator_classes(bare_county, sql, scope_kin
     if scope_kind == "county":
         towns = q.rows("SELECT code, name FROM region WHERE level = 'town' ORDER BY code")
         assert [(r["code"], r["name"]) for r in labels[0]["data"]["values"]] == towns
+
+
+ERA_YEAR = 2026
+
+
+def monitoring_by_sql(q, town_prefix: str, key: str) -> dict[str, float | None]:
+    """2021–: 风险未消除监测户 or 监测对象占比 per village at the end of ERA_YEAR, by hand."""
+    rows = q.rows(
+        "SELECT r.code, r.rural_population, "
+        "  (SELECT COUNT(*) FROM monitoring_object m WHERE m.village_code = r.code AND m.identified_date <= :d "
+        "     AND (m.removed_date IS NULL OR m.removed_date > :d)), "
+        "  (SELECT COALESCE(SUM(m.persons), 0) FROM monitoring_object m WHERE m.village_code = r.code "
+        "     AND m.identified_date <= :d) "
+        "FROM region r WHERE r.level = 'village' AND r.code LIKE :p ORDER BY r.code",
+        d=f"{ERA_YEAR}-12-31", p=town_prefix + "%")
+    if key == "monitoring_at_risk":
+        return {code: at_risk for code, _, at_risk, _ in rows}
+    return {code: (float(hround(100.0 * persons / rural, 2)) if rural else None) for code, rural, _, persons in rows}
+
+
+@pytest.mark.parametrize("ind, key", [(None, "monitoring_at_risk"), ("incidence", "monitoring_at_risk"),
+                                      ("monitoring_share", "monitoring_share")])
+def test_present_era_map_offers_monitoring_indicators(bare_county, sql, ind, key):
+    """2026: no 贫困发生率 on the map; the default is a present-era indicator; a link asking for 贫困发生率 gets a
+    Chinese note and the default; the colours are the classes of the indicator counted by hand."""
+    q = sql(bare_county)
+    town = q.rows("SELECT code FROM region WHERE level = 'town' ORDER BY code")[1][0]
+    at = open_page(bare_county, "pages/village_map.py", region=COUNTY_CODE, year=ERA_YEAR, ind=ind, cls="quantile")
+    assert not at.exception, at.exception
+    options = [str(o) for box in at.selectbox if box.label == "着色指标" for o in box.options]
+    assert any("监测对象占比" in o for o in options) and not any("贫困发生率" in o or "脱贫进度" in o for o in options)
+    assert "贫困发生率" not in texts(at)
+    notes = [i.value for i in at.info]
+    if ind == "incidence":
+        assert any("贫困发生率" in n and "2021年起" in n and "风险未消除监测户" in n for n in notes), notes
+        assert not at.warning  # the note, not the generic bad-link warning
+    else:
+        assert not any("贫困发生率" in n for n in notes)
+    spec = schematic_spec(at)
+    tiles, colour_of = tiles_and_colours(spec)
+    expected = monitoring_by_sql(q, "", key)
+    assert sorted(t["code"] for t in tiles) == sorted(expected)
+    _, unit, higher_is_worse, digits = INDICATORS[key]
+    classes = classify([v for v in expected.values() if v is not None], 5, "quantile", unit=unit, digits=digits,
+                       higher_is_worse=higher_is_worse)
+    for t in tiles:
+        value = expected[t["code"]]
+        want = classes.color(value) if value is not None else "#BBBBBB"
+        assert colour_of[t["cls"]] == want, (t["code"], value, t["cls"])
+    assert len({colour_of[t["cls"]] for t in tiles}) > 1
+    legend = "".join(h.proto.body for h in at.get("html"))
+    assert INDICATORS[key][0] in legend and "贫困发生率" not in legend
+    assert town  # the county's townships are drawn
+
+
+def test_present_era_ranking_has_no_incidence(bare_county, sql):
+    """The overview's township ranking in 2026: a link asking for 贫困发生率 gets the note and 风险未消除监测户,
+    whose values equal the count by hand; the table has no campaign columns."""
+    q = sql(bare_county)
+    at = open_page(bare_county, None, region=COUNTY_CODE, year=ERA_YEAR, rank="incidence")
+    assert not at.exception, at.exception
+    assert any("贫困发生率" in i.value and "风险未消除监测户" in i.value for i in at.info)
+    want = dict(q.rows(
+        "SELECT t.code, (SELECT COUNT(*) FROM monitoring_object m "
+        "WHERE m.village_code LIKE SUBSTR(t.code, 1, 9) || '%' AND m.identified_date <= :d "
+        "AND (m.removed_date IS NULL OR m.removed_date > :d)) "
+        "FROM region t WHERE t.level = 'town' ORDER BY t.code", d=f"{ERA_YEAR}-12-31"))
+    table = next(f.value for f in at.dataframe if "位次" in f.value.columns)  # the bars' own data, as a table
+    assert dict(zip(table["区划代码"], table["风险未消除监测户(户)"])) == want
+    assert list(table["风险未消除监测户(户)"]) == sorted(want.values(), reverse=True)  # worst first
+    assert "风险未消除监测户(户)" in table.columns and "监测对象占比(%)" in table.columns
+    assert not any("贫困发生率" in c or "未脱贫" in c for c in table.columns)
 
 
 def test_village_scope_is_drawn_in_its_township_outlined(bare_county, sql):

@@ -27,6 +27,7 @@ from ..context import PageContext
 from data_access.report.palette import BAD, CATEGORICAL, NEUTRAL
 from ..shell.theme import FONT_STACK
 from ..safe import md
+from ..tables import dataframe
 
 LEVEL_TITLES = ("资金来源", "项目类别", "地点", "项目")
 PSEUDO_COLOURS = {UNARRANGED: BAD, NO_PLACE: BAD, TOWN_LEVEL: NEUTRAL}
@@ -209,6 +210,36 @@ def build(flow: pd.DataFrame, with_place: bool = True) -> tuple[list[Node], list
     return [Node(**n) for n in ordered], [(a, b, v) for (a, b), v in links.items()]
 
 
+OTHER = "其他"
+OTHER_COLOUR = "#A0A0A0"
+LABEL_PX = 20  # a node label's line (16 px text): a node thinner than this gives its label no room
+
+
+def group_small(nodes: list[Node], links: list[tuple[str, str, int]], height: int, gap: int):
+    """Two or more nodes of a level too thin for a label (their share of the level under ``LABEL_PX`` of the
+    drawing height) become one "其他(n项)" node at the level's end, its ribbons summed; a single thin node
+    keeps its own label (a neighbour's is far enough away). Returns (nodes, links, {merged name: 其他 name})."""
+    merged: dict[str, str] = {}
+    out: list[Node] = []
+    for depth in sorted({n.depth for n in nodes}):
+        level = [n for n in nodes if n.depth == depth]
+        total = sum(n.amount for n in level) or 1
+        usable = max(1, height - 24 - gap * (len(level) - 1))
+        thin = [n for n in level if n.amount / total * usable < LABEL_PX]
+        if len(thin) < 2:
+            out += level
+            continue
+        name = f"{OTHER}({len(thin)}项)" + "\u200b" * depth  # unique per level
+        out += [n for n in level if n not in thin]
+        out.append(Node(name, f"{OTHER}({len(thin)}项)", depth, "other", None, sum(n.amount for n in thin)))
+        merged.update({n.name: name for n in thin})
+    summed: dict[tuple[str, str], int] = {}
+    for a, b, v in links:
+        pair = (merged.get(a, a), merged.get(b, b))
+        summed[pair] = summed.get(pair, 0) + v
+    return out, [(a, b, v) for (a, b), v in summed.items()], merged
+
+
 def short_label(n: Node) -> str:
     return SHORT_SOURCES.get(n.key, n.label) if n.kind == "source" else n.label
 
@@ -223,14 +254,16 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
 
     ``compact``: tighter gaps for a fixed, small height (presentation mode).
     """
+    unit = MoneyUnit(unit.name, unit.divisor, 2)  # read aloud: 亿元 to 2 decimals (report.money.headline_unit)
     shown = {n.name: unit.value(n.amount) for n in nodes}
     colour = {}
-    for i, n in enumerate(n for n in nodes if n.depth == 0):
+    for i, n in enumerate(n for n in nodes if n.depth == 0 and n.kind != "other"):
         colour[n.name] = SOURCE_COLOURS.get(n.key) or CATEGORICAL[i % len(CATEGORICAL)]
     depth_colour = {1: CATEGORY_COLOUR, 2: PLACE_COLOUR, 3: PROJECT_COLOUR}
     data = []
     for n in nodes:
-        c = colour.get(n.name) or PSEUDO_COLOURS.get(n.label if n.kind == "pseudo" else "", None) \
+        c = OTHER_COLOUR if n.kind == "other" else colour.get(n.name) \
+            or PSEUDO_COLOURS.get(n.label if n.kind == "pseudo" else "", None) \
             or depth_colour.get(n.depth, NEUTRAL)
         data.append({
             "name": n.name, "depth": n.depth, "itemStyle": {"color": c, "borderColor": c},
@@ -248,7 +281,7 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
             "nodeWidth": 22, "nodeGap": 8 if compact else 20, "draggable": False,
             "emphasis": {"focus": "adjacency"},
             "labelLayout": {"hideOverlap": True},  # a tiny node's label gives way; its figure stays in the tooltip
-            "label": {"fontSize": 16, "color": "#111", "fontFamily": FONT_STACK},
+            "label": {"fontSize": 18 if compact else 16, "color": "#111", "fontFamily": FONT_STACK},
             "lineStyle": {"color": "source", "opacity": 0.35, "curveness": 0.5},
             "select": {"itemStyle": {"borderColor": "#000", "borderWidth": 2}},
             "data": data,
@@ -257,10 +290,12 @@ def spec(nodes: list[Node], links: list[tuple[str, str, int]], unit: MoneyUnit, 
     }
 
 
-def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = ()) -> str | None:
+def rounding_note(nodes: list[Node], unit: MoneyUnit, links: list[tuple[str, str, int]] = (),
+                  link_nodes: list[Node] | None = None) -> str | None:
     """A footnote when, at some level, the node labels or the 数据表's ribbons (each rounded on its own) do not
-    add up to the level's rounded total; None when every level adds up."""
-    depth_of = {n.name: n.depth for n in nodes}
+    add up to the level's rounded total; None when every level adds up. ``link_nodes``: the nodes of the
+    数据表's ribbons when the chart draws others (thin nodes grouped as 其他)."""
+    depth_of = {n.name: n.depth for n in (link_nodes or nodes)}
     gaps = []
     for depth in sorted(set(depth_of.values())):
         node_gap = parts_gap([n.amount for n in nodes if n.depth == depth], unit)
@@ -331,30 +366,43 @@ def show(flow: pd.DataFrame, unit: MoneyUnit, key: str, with_place: bool = True,
     if max_height:
         nodes, links = fit(nodes, links, max_height)
         height = min(height_for(nodes), max_height)
-    note = rounding_note(nodes, unit, links)
-    if max_height and note:  # the footnote shares the projector's screen with the chart
+    said = MoneyUnit(unit.name, unit.divisor, 2)
+    drawn, drawn_links, merged = group_small(nodes, links, height, 8 if max_height else 20)
+    label_note = rounding_note(drawn, said)  # the labels, read aloud
+    if max_height and label_note:  # the footnote shares the projector's screen with the chart
         height = max(160, height - NOTE_HEIGHT)
-    tab_chart, tab_table = st.tabs(["图表", "数据表"])
-    event = None
-    with tab_chart:
-        event = st.echarts_chart(
-            spec(nodes, links, unit, compact=bool(max_height)), key=key, on_select="rerun", height=height,
+        drawn, drawn_links, merged = group_small(nodes, links, height, 8)
+        label_note = rounding_note(drawn, said)
+
+    def draw():
+        return st.echarts_chart(
+            spec(drawn, drawn_links, unit, compact=bool(max_height)), key=key, on_select="rerun", height=height,
             renderer="svg", alt="资金流向桑基图:资金来源到项目类别、地点和项目,宽度与金额成正比",
         )
-        if not max_height:
-            st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。")
-        if note:
-            st.caption(note)
-    with tab_table:
-        st.dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
-                     column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})
+
+    if max_height:  # the projector: the chart and its footnote (the 数据表 is in the normal view)
+        event = draw()
+        if label_note:
+            st.caption(label_note)
+    else:
+        tab_chart, tab_table = st.tabs(["图表", "数据表"])
+        with tab_chart:
+            event = draw()
+            st.caption(f"金额单位:{unit.name}。点击任一节点,整页按该节点筛选;桔色节点是未安排或地点缺失的资金。"
+                       + (f"“{OTHER}”合并了各层金额太小、画不下名称的节点,明细见“数据表”。" if merged else ""))
+            for note in (label_note, rounding_note([], unit, links, link_nodes=nodes)):  # the 数据表, in full
+                if note:
+                    st.caption(note)
+        with tab_table:
+            dataframe(links_table(nodes, links, unit), hide_index=True, width="stretch",
+                      column_config={f"金额({unit.name})": st.column_config.NumberColumn(format=unit.number_format)})
     if not event:
         return None
     for group in event.get("selection", {}).get("selected", []) or []:
         if group.get("data_type") == "node" and group.get("data_indices"):
             index = group["data_indices"][0]
-            if 0 <= index < len(nodes):
-                return nodes[index]
+            if 0 <= index < len(drawn) and drawn[index].kind != "other":
+                return drawn[index]
     return None
 
 

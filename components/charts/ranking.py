@@ -6,11 +6,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_access.codes import REGION_LEVEL_LABELS
+from data_access.codes import REGION_LEVEL_LABELS, is_consolidation_year
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
 from .style import with_table
+from .. import widgets
 from ..widgets import drill
 from ..context import PageContext
 from ..data import fetch
@@ -19,6 +20,24 @@ from data_access.report.palette import BAD, NEUTRAL
 
 def child_label(ctx: PageContext) -> str:
     return REGION_LEVEL_LABELS.get(ctx.scope.child_level, "下级区划")
+
+
+def indicator_choice(ctx: PageContext, param: str, label: str, *, show: bool = True,
+                     label_visibility: str = "visible", select: bool = False) -> str:
+    """The map's / ranking's indicator, kept in ``?param=``: the year's list (``villages.indicators_for``).
+    A campaign indicator (贫困发生率…) asked for after 2020 gets a note saying why, and the year's default."""
+    offered = villages.indicators_for(ctx.year)
+    default = villages.default_indicator(ctx.year)
+    raw = str(st.query_params.get(param) or "").strip()
+    old = raw in INDICATORS and raw not in offered
+    if old:
+        instead = villages.indicator_label(default, ctx.year, ctx.as_of)
+        st.info(f"“{INDICATORS[raw][0]}”是2014–2020年脱贫攻坚期的指标,{ctx.year}年不再统计"
+                f"(2021年起返贫致贫风险纳入防返贫监测),已改用“{instead}”。" if is_consolidation_year(ctx.year) else
+                f"“{INDICATORS[raw][0]}”是2021年起的指标,{ctx.year}年没有,已改用“{instead}”。")
+    options = {k: villages.indicator_label(k, ctx.year, ctx.as_of) for k in offered}
+    return widgets.choice(param, label, options, default, show=show, warn=not old,
+                          label_visibility=label_visibility, select=select)
 
 
 def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
@@ -48,13 +67,17 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
                  alt.Tooltip("数值:Q", title=f"{label}({shown_unit})", format=fmt_value)],
     ).add_params(pick) + bars.mark_text(align="left", dx=4, fontSize=14).encode(
         text=alt.Text("数值:Q", format=fmt_value)))
-    table = pd.DataFrame({
-        "位次": ranked["位次"], kid_label: ranked["name"], "区划代码": ranked["code"],
-        f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"],
-        "未脱贫人数(人)": ranked["not_exited_persons"], "贫困发生率(%)": ranked["incidence"],
-        "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"],
-        f"{visit_rate}(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"],
-    })
+    head = {"位次": ranked["位次"], kid_label: ranked["name"], "区划代码": ranked["code"],
+            f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"]}
+    if is_consolidation_year(ctx.year):  # no campaign figures after 2020
+        era = {"监测对象(户)": ranked["monitoring_households"], "风险未消除监测户(户)": ranked["monitoring_at_risk"],
+               "本年新识别监测户(户)": ranked["monitoring_new"], "监测对象占比(%)": ranked["monitoring_share"],
+               "衔接资金安排(万元)": ranked["linkage_arranged"]}
+    else:
+        era = {"未脱贫人数(人)": ranked["not_exited_persons"], "贫困发生率(%)": ranked["incidence"],
+               "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"]}
+    tail = {f"{visit_rate}(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"]}
+    table = pd.DataFrame({**head, **{k: v for k, v in era.items() if k not in head}, **tail})
     event = with_table(chart, table, key=key, height=max(160, 30 * len(chart_df) + 30),
                        on_select="rerun", selection_mode=["pick"])
     click = "村可打开村档案" if ctx.scope.child_level == "village" else f"{kid_label}可进入该{kid_label}"

@@ -16,6 +16,7 @@ import streamlit as st
 
 from data_access.report.palette import CATEGORICAL
 from ..shell.theme import FONT_STACK
+from ..tables import dataframe
 
 LABEL_SIZE = 15
 TITLE_SIZE = 17
@@ -159,5 +160,5 @@ def with_table(chart: alt.Chart | None, table: pd.DataFrame, key: str, *, height
             kwargs = {"on_select": on_select, "selection_mode": selection_mode} if on_select else {}
             event = st.altair_chart(style(chart, height), width="stretch", key=key, **kwargs)
     with tab_table:
-        st.dataframe(table, hide_index=True, width="stretch")
+        dataframe(table, hide_index=True, width="stretch")
     return event

@@ -14,6 +14,7 @@ from data_access.settings import auth_settings
 from ..context import User
 
 IDENTITY_KEY = "_identity"
+ENDED_KEY = "_sign_in_ended"  # why this session's header sign-in ended (it stays signed out)
 
 
 @st.cache_data(show_spinner=False, ttl=3600)
@@ -38,6 +39,10 @@ def _refused(engine, message: str, identity, token: str) -> None:
     except SQLAlchemyError:
         pass
     _no_access(message)
+
+
+def _headers():
+    return st.context.headers
 
 
 def _client_ip() -> str | None:
@@ -82,14 +87,31 @@ def sign_in(engine, meta: dict | None = None) -> User | None:
         except auth.AuthError as exc:
             _refused(engine, str(exc), identity, token)
         st.session_state[IDENTITY_KEY] = identity
+        st.session_state.pop(ENDED_KEY, None)
         auth.record(engine, "登录", identity, identity.region, detail="签名链接")
+    elif st.session_state.get(ENDED_KEY):
+        _no_access(st.session_state[ENDED_KEY])
     elif identity is not None and identity.expires is not None \
             and identity.expires <= dt.datetime.now(dt.timezone.utc):
         st.session_state.pop(IDENTITY_KEY, None)  # the session's sign-in lives no longer than its link
+        if identity.via == "header":  # the proxy's headers sign this session in no more: a reload asks again
+            st.session_state[ENDED_KEY] = (f"本次登录已超过 {settings.header_session_hours} 小时,已自动退出。"
+                                           "请刷新页面,经门户重新确认身份。")
+            _no_access(st.session_state[ENDED_KEY])
         _no_access("登录已过期(登录链接的有效期已到),请从门户重新进入。")
+    elif identity is not None and identity.via == "header":
+        # every run (a reconnect too) must still carry the same identity from the proxy
+        try:
+            now_from_proxy = auth.identity_from_headers(_headers(), settings, _client_ip())
+        except auth.AuthError as exc:
+            st.session_state.pop(IDENTITY_KEY, None)
+            _no_access(str(exc))
+        if now_from_proxy != identity:
+            st.session_state.pop(IDENTITY_KEY, None)
+            identity = None
     if identity is None:
         try:
-            identity = auth.identity_from_headers(st.context.headers, settings, _client_ip())
+            identity = auth.identity_from_headers(_headers(), settings, _client_ip())
         except auth.AuthError as exc:
             _no_access(str(exc))
         if identity is not None:

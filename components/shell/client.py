@@ -133,6 +133,20 @@ def _translator_js() -> str:
   };
   fit();
   w.addEventListener('resize', fit);
+  // Streamlit sizes a chart from its frame's getBoundingClientRect, which under CSS zoom is the zoomed size:
+  // the chart would be drawn zoom times too wide. The frame reports its size in its own (zoomed) pixels.
+  const rect = Element.prototype.getBoundingClientRect;
+  const SIZED_BY_RECT = new Set(['stFullScreenFrame', 'stVegaLiteChart']);
+  Element.prototype.getBoundingClientRect = function () {
+    const r = rect.call(this);
+    const z = this.currentCSSZoom || 1;
+    if (z === 1 || !SIZED_BY_RECT.has(this.getAttribute('data-testid'))) return r;
+    return new DOMRect(r.x, r.y, r.width / z, r.height / z);
+  };
+  // Charts drawn before this ran measured the zoomed size: a one-pixel nudge makes each frame measure again.
+  const frames = document.querySelectorAll('[data-testid="stFullScreenFrame"]');
+  frames.forEach((f) => { f.style.paddingRight = '1px'; });
+  w.requestAnimationFrame(() => w.requestAnimationFrame(() => frames.forEach((f) => { f.style.paddingRight = ''; })));
 })();
 """ % (json.dumps(ZH, ensure_ascii=False), json.dumps(ZH_PATTERNS, ensure_ascii=False))
 

@@ -34,6 +34,9 @@ html, body { font-size: 21px; }
   max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 3.2rem !important; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+/* A long label wraps (on the wall a cut "累计脱贫(户,含其后…" hides the unit and what is counted). */
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
+  text-overflow: clip !important; overflow: visible !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,
 [data-testid="stCaptionContainer"], .scope-line, [data-testid="stTab"] p { font-size: 21px !important; }
 [data-testid="stDataFrame"] { font-size: 20px; }

@@ -310,7 +310,7 @@ class Places:
 
 # ---- the stored record's place (a limited importer may not touch another region's records) --------------
 
-HH_KEYED = ("income", "monitoring_object", "assignment", "visit", "help_measure")
+HH_KEYED = ("income", "monitoring_object", "monitoring_found", "assignment", "visit", "help_measure", "work_year")
 PROJECT_KEYED = ("arrangement", "money_flow")
 # Lines hold for a whole province (or the country): a township or village account may not change them.
 LINE_LEVELS = ("province", "city", "county")
@@ -380,6 +380,7 @@ def refuse_outside_scope(batch: Batch) -> None:
             outside = [code for code in places if not scope.contains(code)]
             if outside:
                 refuse(rec, "project_id", f"项目 {project_id}", outside[0])
+    _refuse_help_records(batch, refuse)
     for (code, _year), rec in tables.get("exit_target", {}).items():
         if not scope.contains(code):
             refuse(rec, "region_code", "该减贫任务的区划", code)
@@ -392,3 +393,46 @@ def refuse_outside_scope(batch: Batch) -> None:
                 if not row.bad:
                     batch.error(row, None, "贫困线/监测线适用于全省或全国,乡镇、村级账号不能导入", "",
                                 header=row.sheet.headers.get("year", ""))
+
+
+def _refuse_help_records(batch: Batch, refuse) -> None:
+    """The 帮扶 sheets: a cadre is the town's where the database keeps them (``helper.town_code``).
+
+    A pairing or visit may name only a cadre whose town overlaps the importer's region; changing a cadre's
+    own data needs the cadre's town inside the region; a 帮扶单位 whose cadres work outside the region may
+    not be renamed or regraded from it.
+    """
+    scope = batch.scope
+    tables = batch.plan.tables
+
+    def overlaps(code: str | None) -> bool:
+        return bool(code) and (scope.contains(code) or scope.code.startswith(Scope.of(code).prefix))
+
+    helper_ids = {k[0] for k in tables.get("helper", {})}
+    for t in ("assignment", "visit"):
+        helper_ids |= {rec.values.get("helper_id") for rec in tables.get(t, {}).values()}
+    stored = {r["helper_id"]: r for r in batch.fetch(schema.helper, "helper_id", helper_ids)}
+    for (helper_id,), rec in tables.get("helper", {}).items():
+        old = stored.get(helper_id)
+        if old is None:
+            continue
+        changes = any(k in old and old[k] != v for k, v in rec.values.items())
+        if not overlaps(old["town_code"]) or changes and not scope.contains(old["town_code"]):
+            refuse(rec, "helper_id", f"帮扶责任人 {helper_id}", old["town_code"])
+    for t in ("assignment", "visit"):
+        for rec in tables.get(t, {}).values():
+            old = stored.get(rec.values.get("helper_id"))
+            if old is not None and not overlaps(old["town_code"]):
+                refuse(rec, "helper_id", f"帮扶责任人 {old['helper_id']}", old["town_code"])
+    planned_units = {k[0] for k in tables.get("help_unit", {})}
+    units = {r["unit_id"]: r for r in batch.fetch(schema.help_unit, "unit_id", planned_units)}
+    changed = {u for (u,), rec in tables.get("help_unit", {}).items()
+               if u in units and any(k in units[u] and units[u][k] != v for k, v in rec.values.items())}
+    towns: dict[str, set] = {}
+    for r in batch.fetch(schema.helper, "unit_id", changed, ("unit_id", "town_code")):
+        towns.setdefault(r["unit_id"], set()).add(r["town_code"])
+    for unit_id in changed:
+        outside = sorted(t or "" for t in towns.get(unit_id, ()) if not scope.contains(t))
+        if outside:
+            refuse(tables["help_unit"][(unit_id,)], "unit_id",
+                   f"帮扶单位 {unit_id}(其帮扶责任人也在其他区划,不能在此修改名称或级别)", outside[0] or None)

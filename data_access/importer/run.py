@@ -59,11 +59,11 @@ TABLE_TITLES = {
     "other_cause": "其他致贫原因", "person": "人", "income": "收入", "monitoring_object": "监测对象",
     "help_unit": "帮扶单位", "helper": "帮扶责任人", "assignment": "结对帮扶", "visit": "走访记录",
     "help_measure": "帮扶措施", "fund": "资金", "project": "项目", "arrangement": "资金安排", "money_flow": "拨付支出",
+    "work_year": "分年务工", "monitoring_found": "风险发现",
 }
-WRITE_ORDER = ("region", "village_population",
-               "exit_target", "poverty_line", "household", "other_cause", "person", "income",
-               "monitoring_object", "help_unit", "helper", "assignment", "visit", "help_measure", "fund", "project",
-               "arrangement", "money_flow")
+WRITE_ORDER = ("region", "village_population", "exit_target", "poverty_line", "household", "other_cause", "person",
+               "work_year", "income", "monitoring_object", "monitoring_found", "help_unit", "helper", "assignment",
+               "visit", "help_measure", "fund", "project", "arrangement", "money_flow")
 # Key of each table; tables with a surrogate id are matched on a natural key and updated by id.
 KEYS = {
     "region": ("code",), "village_population": ("village_code", "year"),
@@ -72,6 +72,7 @@ KEYS = {
     "monitoring_object": ("hh_id", "identified_date"), "help_unit": ("unit_id",), "helper": ("helper_id",),
     "assignment": ("helper_id", "hh_id", "start_date"), "visit": ("helper_id", "hh_id", "visit_date", "kind"),
     "help_measure": ("hh_id", "year", "measure"), "fund": ("fund_id",), "project": ("project_id",),
+    "work_year": ("person_id", "year"), "monitoring_found": ("object_id",),
     "arrangement": ("fund_id", "project_id"), "money_flow": ("fund_id", "project_id", "kind", "flow_date", "amount"),
 }
 # Column headers for the report of changed columns (the template's headers; a few columns differ from keys).
@@ -217,9 +218,13 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
         raw_files.append(raw)
     say(0.3, "识别表头")
     names = [name for name, _ in files]
+    log_region = scope.code if scope else None
     try:
+        db.ensure_added_columns(engine)
         with engine.begin() as conn:  # its own transaction: kept even when this import writes nothing
+            _add_later_tables(conn)
             repeated = locking.ensure_unique_ids(conn)
+            log_region = scope.code if scope else _root_region(conn)
         if repeated:
             result.problems.append(Problem("", "", None, "证件号码", str(repeated), (
                 f"数据库中已有 {repeated} 个证件号码重复登记,无法建立证件号码唯一约束;"
@@ -265,7 +270,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                         _stamp_meta(conn, as_of or result.exported_at)
                         result.written = True
                 if result.written:
-                    result.log_ids = _log(conn, result, user)
+                    result.log_ids = _log(conn, result, user, log_region)
                     _audit(conn, result, user, scope)
                     trans.commit()
                 else:
@@ -276,7 +281,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 raise
             if not result.written:
                 with conn.begin():
-                    result.log_ids = _log(conn, result, user)
+                    result.log_ids = _log(conn, result, user, log_region)
     except SQLAlchemyError as exc:
         result.fatal = ("写入数据库时出错:证件号码与数据库中已有的人重复(可能有另一导入同时写入),本次导入已全部撤销。"
                         if locking.is_duplicate_id(exc) else
@@ -287,7 +292,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
             report.rows_written = 0
         try:
             with engine.begin() as conn:
-                result.log_ids = _log(conn, result, user)
+                result.log_ids = _log(conn, result, user, log_region)
         except SQLAlchemyError:
             pass
     if result.written and refresh == "wait":
@@ -442,6 +447,8 @@ def write_plan(conn, plan, progress: Progress | None = None,
             stats[name] = _write_other_causes(conn, plan.other_causes, changed)
             continue
         records = plan.tables.get(name)
+        if name == "monitoring_found" and records:
+            records = _found_by_object(conn, records)
         if records:
             counts = Counter()
             stats[name] = _upsert(conn, _table(name), KEYS[name], SURROGATE.get(name), records, changed, counts)
@@ -454,6 +461,25 @@ def write_plan(conn, plan, progress: Progress | None = None,
             for k, n in ledger.items():
                 old[k] = old.get(k, 0) + n
     return stats, changed
+
+
+def _found_by_object(conn, records: dict[tuple, Record]) -> dict[tuple, Record]:
+    """风险发现 rows are planned on their monitoring object's natural key (户编号, 识别时间); once the objects
+    are written, key them on the object's id."""
+    t = schema.monitoring_object
+    hh_ids = sorted({k[0] for k in records})
+    ids: dict[tuple, int] = {}
+    for i in range(0, len(hh_ids), 500):
+        for oid, hh_id, day in conn.execute(select(t.c.id, t.c.hh_id, t.c.identified_date)
+                                            .where(t.c.hh_id.in_(hh_ids[i:i + 500]))):
+            ids[(hh_id, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))] = oid
+    out = {}
+    for key, rec in records.items():
+        oid = ids.get(key)
+        if oid is not None:
+            values = {k: v for k, v in rec.values.items() if k not in ("hh_id", "identified_date")}
+            out[(oid,)] = Record(values | {"object_id": oid}, rec.rows, rec.defaults)
+    return out
 
 
 def _write_ledger_flows(conn, ledger: dict, changed: set[int]) -> dict[str, int]:
@@ -564,7 +590,17 @@ def _stamp_meta(conn, as_of: dt.date | None) -> None:
         db.set_meta(conn, is_demo="0")
 
 
-def _log(conn, result: ImportResult, user: str | None) -> list[int]:
+def _root_region(conn) -> str | None:
+    """The region an unlimited run covers: the database's one county (else its one top region, else None)."""
+    r = schema.region
+    for where in (r.c.level == "county", r.c.parent_code.is_(None)):
+        found = conn.execute(select(r.c.code).where(where).limit(2)).all()
+        if len(found) == 1:
+            return found[0][0]
+    return None
+
+
+def _log(conn, result: ImportResult, user: str | None, region_code: str | None) -> list[int]:
     now = dt.datetime.now().replace(microsecond=0)
     ids = []
     for report in result.files:
@@ -586,6 +622,7 @@ def _log(conn, result: ImportResult, user: str | None) -> list[int]:
             imported_at=now, user_id=(user or "")[:64] or None, file_name=report.name[:255],
             file_hash=report.sha256, rows_read=report.rows_read, rows_written=report.rows_written,
             rows_rejected=report.rows_rejected, dry_run=result.dry_run, message=message[:2000],
+            region_code=region_code,
         ))
         ids.append(row.inserted_primary_key[0])
     return ids
@@ -604,14 +641,20 @@ def _audit(conn, result: ImportResult, user: str | None, scope: Scope | None) ->
 
 
 def history(engine: Engine, scope: Scope, limit: int = 50, run: int = 0) -> pd.DataFrame:
-    """The latest imports, newest first (the log is database-wide: it is shown to 管理员 only).
+    """The latest imports within ``scope``, newest first (shown to 管理员 only).
 
-    ``run`` only distinguishes cache entries: the page passes its count of imports this session.
+    A run's region is the one it was limited to; a row without one (logged before regions were) is shown
+    at county level and above only. ``run`` only distinguishes cache entries: the page passes its count of
+    imports this session.
     """
+    db.ensure_added_columns(engine)
     t = schema.import_log
+    in_scope = scope.where(t)
+    if scope.level in ("province", "city", "county"):
+        in_scope = in_scope | t.c.region_code.is_(None)
     stmt = (select(t.c.id, t.c.imported_at, t.c.user_id, t.c.file_name, t.c.file_hash, t.c.rows_read,
                    t.c.rows_written, t.c.rows_rejected, t.c.dry_run, t.c.message)
-            .order_by(t.c.id.desc()).limit(limit))
+            .where(in_scope).order_by(t.c.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return pd.DataFrame(rows, columns=["id", "imported_at", "user_id", "file_name", "file_hash", "rows_read",
@@ -672,6 +715,14 @@ def report_xlsx(result: ImportResult) -> bytes:
 
 
 # ---- command line --------------------------------------------------------------------------------------------
+
+
+def _add_later_tables(conn) -> None:
+    """work_year and monitoring_found came within schema version 1: a database made before them gets them."""
+    have = set(inspect(conn).get_table_names())
+    later = [t for t in (schema.work_year, schema.monitoring_found) if t.name not in have]
+    if later and "meta" in have:
+        schema.metadata.create_all(conn, tables=later)
 
 
 def _open_for_import(url: str) -> Engine:

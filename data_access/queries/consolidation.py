@@ -3,7 +3,9 @@
 Definitions (each figure below, at the end of ``year``, in the caller's scope):
 - 脱贫人口: registered households 已脱贫 at the year's end (``rules.exited_by``), 户 and 人 (member_count),
   split by the household's 脱贫享受政策 / 脱贫不享受政策 (``household.policy_status``, the registry's current
-  mark); 未标注 = exited households with neither mark.
+  mark); 未标注 = exited households with neither mark. The mark is the state at the data's as-of date
+  (meta ``data_as_of``) and is kept for no other year: the split is given for the as-of year only
+  (``policy_split``'s ``marked``), other years get None and the pages say why.
 - 监测对象 (composed with ``queries.monitoring`` in ``report.era.headline``): the records identified by the
   year's end (户 = records, 人 = persons),
   by kind in the code list's order (a deployment's own kinds, e.g. 即时帮扶, included), 风险已消除 /
@@ -33,6 +35,7 @@ from ..rules import exited_by, in_registry
 from ..schema import help_measure as HM
 from ..schema import household as H
 from ..schema import income as I
+from ..schema import meta as M
 from ..schema import monitoring_object as MO
 from ..schema import region as R
 from ..schema import work_year as W
@@ -45,16 +48,28 @@ _has_work_table: dict[str, bool] = {}
 
 def has_work_table(engine: Engine) -> bool:
     key = str(engine.url)
-    if key not in _has_work_table:
+    if not _has_work_table.get(key):  # a missing table is looked for again: an import may create it
         with engine.connect() as conn:
             _has_work_table[key] = inspect(conn).has_table(W.name)
     return _has_work_table[key]
 
 
+def policy_marked_year(engine: Engine) -> int | None:
+    """The year the 享受政策 marks stand for: the year of the data's as-of date (None when unknown)."""
+    with engine.connect() as conn:
+        as_of = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+    text = str(as_of or "")[:4]
+    return int(text) if text.isdigit() else None
+
+
 def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
     """脱贫人口 at the end of ``year`` and its split. Keys: exited_households, exited_persons,
     policy_households, policy_persons (享受政策), no_policy_households, no_policy_persons (不享受政策),
-    unmarked_households, unmarked_persons."""
+    unmarked_households, unmarked_persons; marked_year (``policy_marked_year``) and marked (``year`` is that
+    year, or it is unknown). When not marked, the six split figures are None: the current mark says
+    nothing of an earlier year."""
+    marked_year = policy_marked_year(engine)
+    marked = marked_year is None or int(year) == marked_year
     done = exited_by(year)
     enjoy = and_(done, H.c.policy_status == POLICY_ENJOYING)
     not_enjoy = and_(done, H.c.policy_status == POLICY_NOT_ENJOYING)
@@ -63,9 +78,13 @@ def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
                   count_if(not_enjoy), people_if(not_enjoy, H, at)).where(scope.where(H), in_registry(year))
     with engine.connect() as conn:
         eh, ep, ph, pp, nh, np_ = map(int, conn.execute(stmt).one())
-    return {"exited_households": eh, "exited_persons": ep, "policy_households": ph, "policy_persons": pp,
-            "no_policy_households": nh, "no_policy_persons": np_,
-            "unmarked_households": eh - ph - nh, "unmarked_persons": ep - pp - np_}
+    out = {"exited_households": eh, "exited_persons": ep, "marked_year": marked_year, "marked": marked,
+           "policy_households": ph, "policy_persons": pp, "no_policy_households": nh, "no_policy_persons": np_,
+           "unmarked_households": eh - ph - nh, "unmarked_persons": ep - pp - np_}
+    if not marked:
+        out.update(dict.fromkeys(("policy_households", "policy_persons", "no_policy_households",
+                                  "no_policy_persons", "unmarked_households", "unmarked_persons")))
+    return out
 
 
 def monitored_in_year(year: int, mo=MO):

@@ -584,8 +584,14 @@ def list_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, maske
     return _list(engine, scope, f, year, masked, page, page_size)[0]
 
 
+ID_SEARCH_MASKED = ("按身份证号查询只对能看到完整证件号码的管理员开放:您看到的证件号码是脱敏的,"
+                    "逐个试查号码就能推出被隐藏的出生日期。请按姓名或户编号查询。")
+
+
 def _list(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool, page: int | None,
           page_size: int | None, totals: dict | None = None) -> tuple[pd.DataFrame, IncomeBasis]:
+    if masked and f.q and classify_search(f.q)[0] == "id_number":  # the answer would complete a masked ID
+        raise FilterError(ID_SEARCH_MASKED)
     page = page or f.page
     size = page_size or f.page_size
     columns = tuple(dict.fromkeys(("hh_id",) + tuple(f.columns)))

@@ -420,7 +420,7 @@ def has_found_table(engine: Engine) -> bool:
     from sqlalchemy import inspect
 
     key = str(engine.url)
-    if key not in _has_found_table:
+    if not _has_found_table.get(key):  # a missing table is looked for again: an import may create it
         with engine.connect() as conn:
             _has_found_table[key] = inspect(conn).has_table(MF.name)
     return _has_found_table[key]

@@ -12,6 +12,10 @@ Definitions
 - Late projects (逾期项目): the year's projects placed in the village whose planned end lies before
   the cut-off (the end of the year, or the as-of date when earlier) and that were not finished
   (no actual end) or finished after their planned end (``rules.late``).
+- 2021 onward (``indicators_for``): 本年新识别监测户 = records identified during the year; 监测对象占比 (%) =
+  persons of the monitoring objects identified by the year's end ÷ 农村户籍人口; 衔接资金安排 (万元) = the
+  year's 衔接资金 (the four levels, ``codes.LINKAGE_FUNDS``) arranged to projects placed in the village.
+  贫困发生率, 未脱贫人数 and 脱贫进度 are campaign figures (2014–2020) and are not offered then.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
-from ..codes import HOUSEHOLD_KIND_REGISTERED, MONEY_PAID, MONEY_SPENT
+from ..codes import HOUSEHOLD_KIND_REGISTERED, LINKAGE_FUNDS, MONEY_PAID, MONEY_SPENT, is_consolidation_year
 from ..names import display_name_sql
 from ..privacy import mask_id, mask_phone
+from ..report.money import WAN
 from ..schema import arrangement as A
+from ..schema import fund as F
 from ..schema import assignment as AS
 from ..schema import help_unit as U
 from ..schema import helper as HP
@@ -46,8 +52,8 @@ from .common import count_if, frame, pct, people_if, people_year, population_stm
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
-# The indicators the map offers: key -> (中文名, unit, higher_is_worse, digits).
-INDICATORS = {
+# The indicators the map and the ranking offer: key -> (中文名, unit, higher_is_worse, digits).
+CAMPAIGN_INDICATORS = {  # 2014–2020
     "incidence": ("贫困发生率", "%", True, 2),
     "not_exited_persons": ("未脱贫人数", "人", True, 0),
     "exit_progress": ("脱贫进度", "%", False, 2),
@@ -57,6 +63,28 @@ INDICATORS = {
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
 }
+ERA_INDICATORS = {  # 2021 onward: 防返贫监测 and 衔接资金
+    "monitoring_at_risk": ("风险未消除监测户", "户", True, 0),
+    "monitoring_households": ("监测对象数", "户", True, 0),
+    "monitoring_new": ("本年新识别监测户", "户", True, 0),
+    "monitoring_share": ("监测对象占比", "%", True, 2),
+    "visit_rate": ("入户率", "%", False, 2),
+    "linkage_arranged": ("衔接资金安排", "万元", False, 2),
+    "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
+    "late_projects": ("逾期项目数", "个", True, 0),
+}
+INDICATORS = {**CAMPAIGN_INDICATORS, **ERA_INDICATORS}  # every indicator's spec, whatever the year
+CAMPAIGN_ONLY = tuple(k for k in CAMPAIGN_INDICATORS if k not in ERA_INDICATORS)
+
+
+def indicators_for(year: int) -> dict:
+    """The indicators offered for ``year``: the campaign's up to 2020, the present era's from 2021."""
+    return ERA_INDICATORS if is_consolidation_year(year) else CAMPAIGN_INDICATORS
+
+
+def default_indicator(year: int) -> str:
+    """贫困发生率 up to 2020, 风险未消除监测户 from 2021."""
+    return "monitoring_at_risk" if is_consolidation_year(year) else "incidence"
 
 
 def indicator_label(key: str, year: int, as_of: dt.date) -> str:
@@ -74,9 +102,10 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     Columns: code, name, town_code, town_name, is_poor_village, poor_village_exit_year,
     rural_population, registered_households, registered_persons, exited_households,
     not_exited_households, not_exited_persons, returned_persons, poor_persons, incidence (%),
-    exit_progress (%), monitoring_households, monitoring_persons, monitoring_at_risk,
-    assigned_households, visited_households, visit_rate (%), arranged (元), funds_per_person (元/人),
-    projects, late_projects. Ordered by code. Rates are None (NaN) where the base is 0.
+    exit_progress (%), monitoring_households, monitoring_persons, monitoring_at_risk, monitoring_new,
+    monitoring_share (%), assigned_households, visited_households, visit_rate (%), arranged (元),
+    funds_per_person (元/人), linkage_yuan (元), linkage_arranged (万元), projects, late_projects.
+    Ordered by code. Rates are None (NaN) where the base is 0.
     """
     end = dt.date(year, 12, 31)
     v_start, v_end = visit_period(year, as_of)
@@ -106,7 +135,8 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     monitoring_stmt = (
         select(MO.c.village_code.label("code"), func.count().label("monitoring_households"),
                func.coalesce(func.sum(MO.c.persons), 0).label("monitoring_persons"),
-               count_if(~removed).label("monitoring_at_risk"))
+               count_if(~removed).label("monitoring_at_risk"),
+               count_if(MO.c.identified_date >= dt.date(year, 1, 1)).label("monitoring_new"))
         .where(scope.where(MO), MO.c.identified_date <= end).group_by(MO.c.village_code)
     )
     assigned = (
@@ -128,19 +158,25 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
         .select_from(P.join(A, A.c.project_id == P.c.project_id))
         .where(village_projects).group_by(P.c.village_code)
     )
+    linkage_stmt = (
+        select(P.c.village_code.label("code"), func.coalesce(func.sum(A.c.amount), 0).label("linkage_yuan"))
+        .select_from(P.join(A, A.c.project_id == P.c.project_id).join(F, F.c.fund_id == A.c.fund_id))
+        .where(scope.where(P), P.c.village_code.is_not(None), F.c.year == year, F.c.source.in_(LINKAGE_FUNDS))
+        .group_by(P.c.village_code)
+    )
     projects_stmt = (
         select(P.c.village_code.label("code"), func.count().label("projects"),
                count_if(late(cutoff)).label("late_projects"))
         .where(village_projects).group_by(P.c.village_code)
     )
     df = frame(engine, places_stmt)
-    for stmt in (registry_stmt, monitoring_stmt, visits_stmt, arranged_stmt, projects_stmt):
+    for stmt in (registry_stmt, monitoring_stmt, visits_stmt, arranged_stmt, linkage_stmt, projects_stmt):
         part = frame(engine, stmt)
         df = df.merge(part, on="code", how="left")
     counts = ["registered_households", "registered_persons", "exited_households", "not_exited_households",
               "not_exited_persons", "returned_persons", "poor_persons", "monitoring_households",
-              "monitoring_persons", "monitoring_at_risk", "assigned_households", "visited_households",
-              "arranged", "projects", "late_projects"]
+              "monitoring_persons", "monitoring_at_risk", "monitoring_new", "assigned_households",
+              "visited_households", "arranged", "linkage_yuan", "projects", "late_projects"]
     for col in counts:
         df[col] = df[col].fillna(0).astype("int64")
     df["is_poor_village"] = df["is_poor_village"].astype(bool)
@@ -150,8 +186,8 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
 
 SUMMED = ["rural_population", "registered_households", "registered_persons", "exited_households",
           "not_exited_households", "not_exited_persons", "returned_persons", "poor_persons",
-          "monitoring_households", "monitoring_persons", "monitoring_at_risk", "assigned_households",
-          "visited_households", "arranged", "projects", "late_projects"]
+          "monitoring_households", "monitoring_persons", "monitoring_at_risk", "monitoring_new",
+          "assigned_households", "visited_households", "arranged", "linkage_yuan", "projects", "late_projects"]
 
 
 def _rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -159,7 +195,10 @@ def _rates(df: pd.DataFrame) -> pd.DataFrame:
     df["exit_progress"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
     df["visit_rate"] = [pct(v, n) for v, n in zip(df.visited_households, df.assigned_households)]
     df["funds_per_person"] = [ratio(a, n) for a, n in zip(df.arranged, df.registered_persons)]
-    for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person"):
+    df["monitoring_share"] = [pct(m, r) for m, r in zip(df.monitoring_persons, df.rural_population.fillna(0))]
+    df["linkage_arranged"] = [WAN.value(int(v)) for v in df.linkage_yuan]
+    for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person", "monitoring_share",
+                "linkage_arranged"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df
 
@@ -346,6 +385,7 @@ def monitoring_objects(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     return df
 
 
-__all__ = ["INDICATORS", "VISIT_KINDS_COUNTED", "indicator_label", "visit_period", "late_cutoff", "indicators",
+__all__ = ["INDICATORS", "CAMPAIGN_INDICATORS", "ERA_INDICATORS", "CAMPAIGN_ONLY", "indicators_for",
+           "default_indicator", "VISIT_KINDS_COUNTED", "indicator_label", "visit_period", "late_cutoff", "indicators",
            "yearly_states",
            "households", "projects", "helpers", "monitoring_objects", "child_indicators", "HOUSEHOLD_KIND_REGISTERED"]

@@ -10,7 +10,7 @@ division by zero). Numbers are formatted by the rules the pages use:
 - counts with thousands separators (``report.formatting.count``): 1,234;
 - percentages with two decimals, as ``queries.common.pct`` rounds them (fewer digits would round a
   second time; ``report.formatting.percent``);
-- money as the 资金项目 page shows it (``report.money.unit_for`` and ``MoneyUnit.text``, written
+- money as the 资金项目 page shows it (``report.money.headline_unit`` and ``MoneyUnit.text``, written
   without the space): 万元 with two decimals, or 亿元 with four once the largest amount of the clause
   reaches 1 亿元, rounded half up; 拨付率 and 支出进度 with two decimals.
 
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import era as era_words
 from . import formatting as fmt
-from .money import unit_for
+from .money import headline_unit
 from ..codes import is_consolidation_year
 from ..definitions import funds_rate_words, year_end_words
 from ..queries import causes, funds, monitoring, overview, places
@@ -153,7 +153,7 @@ def funds_sentence(f: dict) -> str | None:
     base = m["allocated"] if m["base"] == "allocated" else m["arranged"]
     if not base and not m["paid"] and not m["spent"]:
         return None
-    unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
+    unit = headline_unit(base, m["arranged"], m["paid"], m["spent"])  # read aloud: 亿元 to 2 decimals
     if m["base"] == "allocated":
         text = (f"{year}年,{f['region_word']}下达各类扶贫资金{unit.text(m['allocated'], sep='')},"
                 f"已安排到项目{unit.text(m['arranged'], sep='')}")

@@ -73,6 +73,12 @@ def kinds_list(head: dict) -> list[dict]:
     return out
 
 
+def policy_note(p: dict, year: int) -> str:
+    """Why the 享受政策 split is not shown for ``year`` (the marks stand for the as-of year only)."""
+    return (f"享受政策/不享受政策是户的现行标注(截至数据日期),只用于{p['marked_year']}年;"
+            f"{year}年没有分年标注,不作统计。")
+
+
 def cards(head: dict, cutoff: str | None = None) -> list[tuple[str, str, str | None, str | None, bool]]:
     """(label, value, change on the year before or None, help or None, up_is_good) of the headline, in order;
     ``cutoff`` names the moment the figures stand at ("2026年10月31日"; default "<year>年底")."""
@@ -82,11 +88,19 @@ def cards(head: dict, cutoff: str | None = None) -> list[tuple[str, str, str | N
     out = [
         (f"脱贫人口({fmt.count(p['exited_households'])}户)", f"{fmt.count(p['exited_persons'])}人", None,
          f"{at}已脱贫的建档立卡户(不含其后返贫)。", True),
-        (f"脱贫享受政策({fmt.count(p['policy_households'])}户)", f"{fmt.count(p['policy_persons'])}人", None,
-         "脱贫户中仍享受帮扶政策的。", True),
-        (f"脱贫不享受政策({fmt.count(p['no_policy_households'])}户)", f"{fmt.count(p['no_policy_persons'])}人", None,
-         "脱贫户中已不享受帮扶政策的。" + (f"另有 {fmt.count(p['unmarked_households'])} 户未标注。"
-                                           if p["unmarked_households"] else ""), True),
+    ]
+    if p["marked"]:
+        out += [
+            (f"脱贫享受政策({fmt.count(p['policy_households'])}户)", f"{fmt.count(p['policy_persons'])}人", None,
+             "脱贫户中仍享受帮扶政策的(户的现行标注)。", True),
+            (f"脱贫不享受政策({fmt.count(p['no_policy_households'])}户)", f"{fmt.count(p['no_policy_persons'])}人",
+             None, "脱贫户中已不享受帮扶政策的(户的现行标注)。" + (
+                 f"另有 {fmt.count(p['unmarked_households'])} 户未标注。" if p["unmarked_households"] else ""), True),
+        ]
+    else:
+        out += [("脱贫享受政策", "—", None, policy_note(p, year), True),
+                ("脱贫不享受政策", "—", None, policy_note(p, year), True)]
+    out += [
         (f"监测对象({fmt.count(m['households'])}户)", f"{fmt.count(m['persons'])}人", None,
          f"截至{at}识别的防返贫监测对象(含已消除风险的)。", True),
         (f"风险已消除({fmt.count(m['removed_households'])}户)", f"{fmt.count(m['removed_persons'])}人", None,
@@ -119,9 +133,11 @@ def sentence(head: dict, region_name: str, region_word: str, cutoff: str | None 
     year = head["year"]
     if not p["exited_households"] and not m["households"]:
         return None
-    text = (f"截至{cutoff or f'{year}年底'},{region_name}有脱贫人口{pair(p['exited_households'], p['exited_persons'])},"
-            f"其中脱贫享受政策{pair(p['policy_households'], p['policy_persons'])},"
-            f"脱贫不享受政策{pair(p['no_policy_households'], p['no_policy_persons'])}。")
+    text = f"截至{cutoff or f'{year}年底'},{region_name}有脱贫人口{pair(p['exited_households'], p['exited_persons'])}"
+    if p["marked"]:
+        text += (f",其中脱贫享受政策{pair(p['policy_households'], p['policy_persons'])},"
+                 f"脱贫不享受政策{pair(p['no_policy_households'], p['no_policy_persons'])}")
+    text += "。"
     if m["households"]:
         kinds = "、".join(f"{k['label']}{pair(k['households'], k['persons'])}" for k in kinds_list(head)
                          if k["households"])
@@ -156,8 +172,15 @@ def slide_figures(head: dict) -> list[tuple[str, str, str]]:
     p, m, hp, inc, work = head["policy"], head["monitoring"], head["help"], head["income"], head["work"]
     out = [
         ("脱贫人口", f"{fmt.count(p['exited_persons'])}人", f"{fmt.count(p['exited_households'])}户"),
-        ("脱贫享受政策", f"{fmt.count(p['policy_persons'])}人", f"{fmt.count(p['policy_households'])}户"),
-        ("脱贫不享受政策", f"{fmt.count(p['no_policy_persons'])}人", f"{fmt.count(p['no_policy_households'])}户"),
+    ]
+    if p["marked"]:
+        out += [("脱贫享受政策", f"{fmt.count(p['policy_persons'])}人", f"{fmt.count(p['policy_households'])}户"),
+                ("脱贫不享受政策", f"{fmt.count(p['no_policy_persons'])}人",
+                 f"{fmt.count(p['no_policy_households'])}户")]
+    else:
+        out += [("脱贫享受政策", "—", f"仅{p['marked_year']}年有标注"),
+                ("脱贫不享受政策", "—", f"仅{p['marked_year']}年有标注")]
+    out += [
         ("防返贫监测对象", f"{fmt.count(m['households'])}户",
          f"{fmt.count(m['persons'])}人 · 本年新识别 {fmt.count(m['new_households'])}户"),
         ("风险已消除", f"{fmt.count(m['removed_households'])}户", f"风险未消除 {fmt.count(m['at_risk_households'])}户"),

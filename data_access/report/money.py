@@ -1,7 +1,9 @@
 """Money in 万元/亿元: the one rule for which unit, how an amount rounds, and how parts add up to a total.
 
 - The unit: 亿元 (4 decimals) once the largest amount reaches 1 亿元, else 万元 (2 decimals)
-  (``money_unit`` for the name and divisor, ``unit_for`` for the ``MoneyUnit``).
+  (``money_unit`` for the name and divisor, ``unit_for`` for the ``MoneyUnit``): tables, full precision.
+- Figures read aloud (headlines, headline cards, slides, the funds sankey): ``headline_unit``, 亿元 to
+  2 decimals (3.29 亿元, not 3.2925 亿元), 万元 (2 decimals) below 1 亿元.
 - Rounding: half up (四舍五入) on whole 元 (``round_half_up``), so every page, the brief and the slides
   show the same digits.
 - Parts of a total: every part shows its own correctly rounded value (``own_values``, ``money_columns``,
@@ -50,7 +52,8 @@ class MoneyUnit:
 
     @property
     def number_format(self) -> str:
-        return f"%.{self.digits}f"
+        """A table column's printf format (st.column_config.NumberColumn): thousands separators."""
+        return f"%,.{self.digits}f"
 
     def value(self, yuan) -> float | None:
         """One amount on its own, rounded to the digits shown."""
@@ -76,6 +79,13 @@ def unit_for(*yuan_values) -> MoneyUnit:
     """亿元 (4 decimals) once the largest amount reaches 1 亿元, else 万元 (2 decimals)."""
     name, divisor = money_unit([v for v in yuan_values if v is not None])
     return MoneyUnit(name, divisor, 4 if name == "亿元" else 2)
+
+
+def headline_unit(*yuan_values) -> MoneyUnit:
+    """The unit of figures read aloud: 亿元 to 2 decimals once the largest amount reaches 1 亿元, else
+    万元 to 2 decimals (tables keep ``unit_for``'s full precision)."""
+    name, divisor = money_unit([v for v in yuan_values if v is not None])
+    return MoneyUnit(name, divisor, 2)
 
 
 def own_values(values, unit: MoneyUnit) -> list[float | None]:

@@ -25,7 +25,7 @@ from . import brief, charts
 from . import era as era_words
 from ..definitions import funds_rate_words
 from . import formatting as fmt
-from .money import unit_for
+from .money import headline_unit
 from ..queries import causes, common, monitoring, places, villages
 from ..scope import Scope
 
@@ -176,7 +176,8 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
         return era_words.slide_figures(facts["era"])
     h, year = facts["headline"], facts["year"]
     cards = [
-        ("建档立卡贫困户", f"{fmt.count(h['registered_households'])}户", f"{fmt.count(h['registered_persons'])}人"),
+        # one unit for the big figures (人), the households under each: 户 beside 人 would read as comparable
+        ("建档立卡贫困人口", f"{fmt.count(h['registered_persons'])}人", f"{fmt.count(h['registered_households'])}户"),
         ("已脱贫", f"{fmt.count(h['exited_persons'])}人", f"{fmt.count(h['exited_households'])}户"),
         ("未脱贫", f"{fmt.count(h['not_exited_persons'])}人", f"{fmt.count(h['not_exited_households'])}户"),
         ("返贫", f"{fmt.count(h['returned_persons'])}人", f"{fmt.count(h['returned_households'])}户"),
@@ -196,7 +197,7 @@ def key_figures(facts: dict) -> list[tuple[str, str, str]]:
     m = facts["funds"]
     base = m["allocated"] if m["base"] == "allocated" else m["arranged"]
     if base or m["paid"] or m["spent"]:
-        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
+        unit = headline_unit(base, m["arranged"], m["paid"], m["spent"])
         word = "下达" if m["base"] == "allocated" else "安排"
         rate = (f"{funds_rate_words('支出进度', m['base'])} {fmt.percent(m['spent_rate'])}"
                 if m["spent_rate"] is not None else "")
@@ -300,7 +301,7 @@ def build_pptx(engine: Engine, scope: Scope, year: int, first_year: int | None =
             scope.level, "下达到本范围")
         deck.box(s, 0.5, 2.0, WIDTH_IN - 1.0, 2.0, [f"{year}年没有{where}的扶贫资金。"], BODY_PT)
     else:
-        unit = unit_for(base, m["arranged"], m["paid"], m["spent"])
+        unit = headline_unit(base, m["arranged"], m["paid"], m["spent"])
         png = charts.to_png(charts.funds_spec(m, unit, width=700, height=440))
         deck.picture(s, png, 0.3, 1.45, 8.2, 5.8)
         word = "下达" if m["base"] == "allocated" else "安排"

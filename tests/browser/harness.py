@@ -374,25 +374,33 @@ STREAMLIT_ENGLISH = (
 )
 
 
-def english_on_screen(page) -> list[str]:
-    """Streamlit's default English phrases in what a user can read: the visible text (icon ligatures such as
-    ``upload`` are glyphs, not words), tooltips (title), placeholders and the labels of buttons and inputs."""
-    text = page.evaluate("""() => {
-        const out = [];
-        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const el = n.parentElement;
-            if (!el || el.closest('script, style, [data-testid="stIconMaterial"], svg')) continue;
-            out.push(n.nodeValue);
-        }
-        for (const el of document.querySelectorAll('[title], [placeholder], button[aria-label], input[aria-label]')) {
-            if (el.closest('svg')) continue;
-            out.push(el.getAttribute('title') || '', el.getAttribute('placeholder') || '',
-                     el.getAttribute('aria-label') || '');
-        }
-        return out.join('\\n');
-    }""")
+# What a user can read: the visible text (icon ligatures such as ``upload`` are glyphs, not words), tooltips
+# (title), placeholders and the labels of buttons and inputs, one string.
+SCREEN_TEXT_JS = """() => {
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!el || el.closest('script, style, [data-testid="stIconMaterial"], svg')) continue;
+        out.push(n.nodeValue);
+    }
+    for (const el of document.querySelectorAll('[title], [placeholder], button[aria-label], input[aria-label]')) {
+        if (el.closest('svg')) continue;
+        out.push(el.getAttribute('title') || '', el.getAttribute('placeholder') || '',
+                 el.getAttribute('aria-label') || '');
+    }
+    return out.join('\\n');
+}"""
+
+
+def english_in(text: str) -> list[str]:
+    """Streamlit's default English phrases found in ``text``."""
     return [w for w in STREAMLIT_ENGLISH if w in text]
+
+
+def english_on_screen(page) -> list[str]:
+    """Streamlit's default English phrases in what a user can read (``SCREEN_TEXT_JS``)."""
+    return english_in(page.evaluate(SCREEN_TEXT_JS))
 
 
 def _safe(name: str) -> str:

@@ -39,12 +39,11 @@ def show_toolbars(page) -> None:
                     page.wait_for_timeout(800)  # the tooltip opens after a hover delay
 
 
-@pytest.mark.parametrize("mode", ["normal", "present"])
+# Presentation mode: tests/browser/test_present_sizes.py reads every page's screen text at three sizes for English.
+@pytest.mark.parametrize("mode", ["normal"])
 @pytest.mark.parametrize("key", PAGES)
 def test_no_streamlit_english_on_any_page(page, base_url, sqlite_demo_url, sql, key, mode):
     query = dossier_query(key, sql(sqlite_demo_url))
-    if mode == "present":
-        query["mode"] = "present"
     open_app(page, base_url, key, **query)
     assert english_on_screen(page) == [], f"{key} ({mode})"
     show_toolbars(page)

@@ -81,7 +81,7 @@ def test_map_offline_legible_and_clickable(page, base_url, requests_log, page_er
     expect(page.locator(VILLAGE_SHAPES)).to_have_count(n_villages)
     expect(page.locator(TOWN_NAMES)).to_have_count(q.scalar("SELECT COUNT(*) FROM region WHERE level='town'"))
     legend = page.locator(".map-legend")
-    expect(legend).to_contain_text("贫困发生率(%)")
+    expect(legend).to_contain_text("风险未消除监测户(户)")  # 2026: a present-era default, no 贫困发生率
     expect(legend).to_contain_text("个村")
     expect(legend).to_contain_text("贫困村")
     screenshot(page, "map-county-1280x720")
@@ -161,3 +161,25 @@ def test_overview_and_village_pages(page, base_url, requests_log, page_errors, s
     expect(page.get_by_text(village[1], exact=True).first).to_be_visible()
     screenshot(page, "village-1280x720")
     check_clean(page, requests_log, base_url, page_errors)
+
+
+def test_every_colouring_indicator_can_be_picked(page, base_url):
+    """着色指标 lists all its indicators (a drop-down: a segmented row showed 5 of 8 at 1280 px), and picking
+    one recolours the map by it, kept in the URL."""
+    from data_access.queries import villages
+
+    open_app(page, base_url, "map", region=COUNTY, year=2026)
+    control = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="着色指标")
+    control.locator("input").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(len(villages.INDICATORS))
+    labels = options.all_inner_texts()
+    names = [v[0] for k, v in villages.INDICATORS.items() if k != "visit_rate"]  # 入户率 names its period
+    assert [x for x in labels if "入户率" not in x] == names
+    for label in labels:
+        box = options.filter(has_text=label).first.bounding_box()
+        assert box and box["width"] > 0 and box["y"] + box["height"] <= 720, f"{label} not visible"
+    wait_for_rerun(page, lambda: options.filter(has_text=labels[2]).first.click())
+    assert parse_qs(urlsplit(page.url).query)["ind"] == [list(villages.INDICATORS)[2]]
+    expect(page.get_by_text(f"2026年 {labels[2]}").first).to_be_visible()
+    assert not app_errors(page)

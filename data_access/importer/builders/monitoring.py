@@ -44,6 +44,16 @@ def build_monitoring(batch: Batch, sheets: list[Sheet]) -> None:
             values["persons"] = v["persons"]
         batch.plan.put("monitoring_object", (v["hh_id"], v["mon_identified"]), values, [row],
                        {"persons": hh["member_count"]})
+        found = v.get("mon_found")
+        if found is not None:
+            if found > v["mon_identified"]:
+                batch.error(row, "mon_found", f"风险发现时间晚于识别时间 {v['mon_identified'].isoformat()}")
+                continue
+            # Written after the monitoring object, on its id (run._write_found).
+            batch.plan.put("monitoring_found", (v["hh_id"], v["mon_identified"]),
+                           {"hh_id": v["hh_id"], "identified_date": v["mon_identified"], "found_date": found}
+                           | ({"channel": v.get("mon_channel")} if "mon_channel" in row.sheet.present else {}),
+                           [row])
         if v.get("mon_measures"):
             exported = getattr(row.sheet, "exported_at", None)
             year = (exported or v["mon_identified"]).year

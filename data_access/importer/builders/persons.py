@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 
 from ... import codes, schema
@@ -93,6 +94,14 @@ def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None) 
                                   f"本行为“{cell_text(row.raw.get(key))}”,"
                                   f"第 {source.number} 行为“{cell_text(source.raw.get(key))}”")
     return chosen
+
+
+def work_year_of(batch: Batch, row: Row) -> int:
+    """The year a person row's 务工状况 stands for (kept by year in work_year for the labour force of 建档立卡户,
+    as the 2021– 脱贫劳动力务工 figures count it): the sheet's 导出时间, else the import's as-of date, else
+    this year (the date the import stamps as the data's as-of date then)."""
+    day = getattr(row.sheet, "exported_at", None) or getattr(batch, "as_of", None) or dt.date.today()
+    return day.year
 
 
 def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
@@ -251,6 +260,15 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
             batch.plan.put("person", (pv["_pid"],), person, [row])
+            skill = pv.get("labour_skill") if "labour_skill" in row.sheet.present else (known or {}).get("labour_skill")
+            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS
+                    and "work_status" in row.sheet.present and pv.get("work_status")):  # 脱贫劳动力务工 of the year
+                year = work_year_of(batch, row)
+                batch.plan.put("work_year", (pv["_pid"], year),
+                               {"person_id": pv["_pid"], "year": year, "hh_id": hh_id,
+                                "village_code": final["village_code"], "work_status": pv["work_status"]}
+                               | ({"work_months": pv.get("work_months")} if "work_months" in row.sheet.present
+                                  else {}), [row])
     # Households outside the file that lose members to a move keep a true member_count.
     moved_rows: dict[str, list[Row]] = defaultdict(list)
     for hh_id in finals:
