@@ -350,8 +350,8 @@ def era_by_sql(db, prefix: str, year: int) -> dict:
     p, end, start = prefix + "%", f"{year}-12-31", f"{year}-01-01"
     exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
               "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
-    out = {"exited": tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household "
-                                  f"WHERE {exited}", y=year, p=p)[0])}
+    members = f"COALESCE(SUM({MEMBERS_AT}), 0) FROM household h"  # people: the members at the year's end
+    out = {"exited": tuple(q.rows(f"SELECT COUNT(*), {members} WHERE {exited}", y=year, p=p, end=year_end(year))[0])}
     marked = int(str(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'"))[:4]) == year
     for key, label in (("policy", "脱贫享受政策"), ("no_policy", "脱贫不享受政策")):
         out[key] = tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "

@@ -261,7 +261,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
             batch.plan.put("person", (pv["_pid"],), person, [row])
             skill = pv.get("labour_skill") if "labour_skill" in row.sheet.present else (known or {}).get("labour_skill")
-            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS
+            left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
+            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS and left is None  # a member now
                     and "work_status" in row.sheet.present and pv.get("work_status")):  # 脱贫劳动力务工 of the year
                 year = work_year_of(batch, row)
                 batch.plan.put("work_year", (pv["_pid"], year),
