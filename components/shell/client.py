@@ -63,6 +63,8 @@ ZH_PATTERNS = (
     (r"^The page that you have requested does not seem to exist\.( Running the app's main page\.)?$",
      "您要打开的页面不存在,已打开首页。"),
     (r"^Running the app's main page\.?$", "已打开首页。"),
+    (r"^This app has encountered an error\. The original error message is redacted.*$",
+     "本页出错。错误详情已记入服务器日志,请稍后重试或联系系统管理员。"),
 )
 
 

@@ -370,7 +370,8 @@ STREAMLIT_ENGLISH = (
     "No results", "Clear all", "Remove", "Page not found", "Running the app", "main page", "Show data",
     "Download as", "Copy Vega", "Vega-Lite", "Fullscreen", "Search", "Show/hide", "Sort ascending", "Stop",
     "Running...", "Main menu", "Collapse sidebar", "Copy to clipboard", "Link to heading", "Help for",
-    "Press Enter", "Skip to main content", "App pages",
+    "Press Enter", "Skip to main content", "App pages", "This app has encountered an error", "Ask Google",
+    "Ask ChatGPT",
 )
 
 
