@@ -17,7 +17,7 @@ TABLE_LABELS = {
     "region": "区划", "household": "农户", "person": "人口", "other_cause": "其他致贫原因", "income": "收入",
     "poverty_line": "贫困线/监测线", "exit_target": "减贫任务", "help_unit": "帮扶单位", "helper": "帮扶责任人",
     "assignment": "结对帮扶", "visit": "走访记录", "help_measure": "帮扶措施", "monitoring_object": "监测对象",
-    "work_year": "分年务工",
+    "work_year": "分年务工", "village_population": "农村户籍人口(分年)",
     "fund": "资金下达", "project": "项目", "arrangement": "资金安排", "money_flow": "拨付/支出",
     "project_beneficiary": "项目受益户", "meta": "元数据", "import_log": "导入日志", "audit_log": "审计日志",
 }

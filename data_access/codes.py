@@ -68,6 +68,8 @@ HEALTH = ("健康", "长期慢性病", "患有大病", "残疾")
 LABOUR_SKILLS = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力", "丧失劳动力", "无劳动力")
 LABOUR_FORCE_SKILLS = LABOUR_SKILLS[:3]  # 劳动力 (with 弱劳动力或半劳动力): their 务工 is counted by year
 WORK_STATUS = ("乡(镇)内务工", "乡(镇)外县内务工", "县外省内务工", "省外务工", "未外出务工")
+# 减员原因 (why a member left the household): the national system's list, its other spellings in SYNONYMS.
+LEAVE_REASONS = ("死亡", "迁出", "婚嫁", "其他")
 # Compulsory schooling ages (义务教育): a child this age who is 非在校生 fails 义务教育有保障.
 COMPULSORY_SCHOOL_AGES = (6, 15)
 
@@ -152,6 +154,9 @@ SYNONYMS: dict[str, str] = {
     "县级衔接资金": "县级财政衔接推进乡村振兴补助资金", "县级财政衔接资金": "县级财政衔接推进乡村振兴补助资金",
     "东西部协作": "东西部协作资金", "地方政府债券资金": "地方政府债券", "政府债券": "地方政府债券",
     "定点帮扶": "定点帮扶资金", "社会帮扶": "社会帮扶资金",
+    # 减员原因
+    "去世": "死亡", "亡故": "死亡", "病故": "死亡", "自然死亡": "死亡", "户籍迁出": "迁出", "迁移": "迁出",
+    "外迁": "迁出", "婚出": "婚嫁", "出嫁": "婚嫁", "婚迁": "婚嫁", "嫁出": "婚嫁", "婚姻": "婚嫁",
 }
 
 

@@ -115,11 +115,13 @@ def _redact(url: str) -> str:
 _columns_ready: set[str] = set()
 
 
-def ensure_added_columns(engine: Engine) -> None:
-    """Add ``schema.ADDED_COLUMNS`` missing from an older database (once per engine; safe when racing)."""
+def ensure_added_columns(engine: Engine) -> list[str]:
+    """Add ``schema.ADDED_COLUMNS`` missing from an older database (once per engine; safe when racing).
+    Returns the columns added ("table.column")."""
     key = engine.url.render_as_string(hide_password=False)
+    added: list[str] = []
     if key in _columns_ready:
-        return
+        return added
     for table, name in schema.ADDED_COLUMNS:
         with engine.begin() as conn:
             if table.name not in inspect(conn).get_table_names():
@@ -131,10 +133,12 @@ def ensure_added_columns(engine: Engine) -> None:
             try:
                 with conn.begin_nested():
                     conn.execute(text(ddl))
+                added.append(f"{table.name}.{name}")
             except SQLAlchemyError:  # another process added it in between
                 if name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
                     raise
     _columns_ready.add(key)
+    return added
 
 
 def create_schema(engine: Engine) -> None:
@@ -145,6 +149,17 @@ def create_schema(engine: Engine) -> None:
         existing = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar()
         if existing is None:
             conn.execute(schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
+
+
+def upgrade_schema(engine: Engine) -> list[str]:
+    """Bring an older database of this schema version up to date at start-up: the later columns
+    (``ensure_added_columns``, blank) and village_population (empty). Returns what was added."""
+    added = ensure_added_columns(engine)
+    tables = set(inspect(engine).get_table_names())
+    if schema.village_population.name not in tables and "meta" in tables:
+        schema.village_population.create(engine, checkfirst=True)
+        added.append(schema.village_population.name)
+    return added
 
 
 def check_database(engine: Engine) -> dict[str, str]:
@@ -173,7 +188,8 @@ def check_database(engine: Engine) -> dict[str, str]:
                 )
             if conn.execute(text("SELECT 1 FROM region LIMIT 1")).first() is None:
                 raise EmptyDatabase(f"数据库 {where} 中还没有区划数据。请先生成演示数据或导入数据。")
-            return meta
+        upgrade_schema(engine)
+        return meta
     except RegistryError:
         raise
     except OperationalError as exc:

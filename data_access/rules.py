@@ -12,7 +12,16 @@ Two labels, two figures, shown with these words on every page, in the brief and 
 - 累计脱贫(含其后返贫) = every household in the registry that exited in or before Y, including those
   that returned to poverty later (``ever_exited_by``): 已脱贫 plus the exited households that returned.
 
-Poor people for 贫困发生率 are those not exited plus those returned, divided by the rural population (农村户籍人口).
+Poor people for 贫困发生率 are those not exited plus those returned, divided by the rural population (农村户籍人口)
+of the same year (``population_year``: a village without a figure for the year takes its latest earlier
+year's, else the figure kept without a year).
+
+People of a past year (``member_at``, ``members_at``): a person counts in year Y only when a member of
+the household at Y's end: born by then, joined by then (a blank join date: a member since identification)
+and not yet left (a blank leave date: still a member). Every person count of a year (建档立卡人数, 已脱贫
+and 未脱贫 人数, the incidence's numerator, household size, per-area and summary tables, brief, slides)
+counts the members at that year's end; today's figures (``current_member``) count today's members, the
+same as the year of the as-of date.
 Every state depends only on (kind, identified_year, exit_year, returned_year) and takes the table
 as an argument, so the same predicate answers on ``household`` and on a summary table grouped by
 those columns (``data_access.summary``).
@@ -53,7 +62,7 @@ import datetime as dt
 import re
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal, not_, or_, select, union_all
 from sqlalchemy.engine import Engine
 
 from .codes import (
@@ -63,8 +72,11 @@ from .codes import (
 from .schema import assignment as A
 from .schema import household as H
 from .schema import meta as M
+from .schema import person as P
 from .schema import poverty_line as L
 from .schema import project as PR
+from .schema import region as R
+from .schema import village_population as VP
 from .schema import visit as V
 from .scope import Scope
 
@@ -116,6 +128,73 @@ def status_expr(year: int):
         (not_exited_by(year), literal(STATUS_NOT_EXITED)),
         else_=H.c.kind,
     )
+
+
+# ---- members at a year's end ------------------------------------------------------------
+
+
+def _year_of(date_column):
+    return cast(extract("year", date_column), Integer)
+
+
+def member_from(p=P):
+    """The first year at whose end the person is a member (birth or join, the later); NULL: always."""
+    born, joined = p.c.birth_year, _year_of(p.c.join_date)
+    return case((born.is_(None), joined), (joined.is_(None), born), (joined > born, joined), else_=born)
+
+
+def member_to(p=P):
+    """The year the person left (减员); NULL: still a member."""
+    return _year_of(p.c.leave_date)
+
+
+def member_at(year, p=P):
+    """The person is a member at the end of ``year`` (an int or a year column): born and joined by then
+    and not yet left."""
+    return and_(or_(p.c.birth_year.is_(None), p.c.birth_year <= year),
+                or_(p.c.join_date.is_(None), _year_of(p.c.join_date) <= year),
+                or_(p.c.leave_date.is_(None), _year_of(p.c.leave_date) > year))
+
+
+def current_member(p=P):
+    """A member today (no leave date): the household's member_count counts these."""
+    return p.c.leave_date.is_(None)
+
+
+def members_at(year, h=H):
+    """The household's members at the end of ``year`` (an int, a year column, or None for today).
+
+    today's member_count, less today's members not yet born or joined then, plus the former members
+    still there then. On a summary table (``data_access.summary``) the change rows carry that
+    correction (member_from, member_to, member_change); on ``household`` it is read from ``person``.
+    """
+    if year is None:
+        return h.c.member_count
+    if "member_change" in h.c:
+        present = and_(or_(h.c.member_from.is_(None), h.c.member_from <= year),
+                       or_(h.c.member_to.is_(None), h.c.member_to > year))
+        return h.c.member_count + case(
+            (and_(present, h.c.member_to.is_not(None)), h.c.member_change),
+            (and_(not_(present), h.c.member_to.is_(None)), -h.c.member_change), else_=0)
+    at = member_at(year)
+    correction = select(func.coalesce(func.sum(case(
+        (and_(at, P.c.leave_date.is_not(None)), 1), (and_(not_(at), P.c.leave_date.is_(None)), -1), else_=0)), 0)
+    ).where(P.c.hh_id == h.c.hh_id).scalar_subquery()
+    return h.c.member_count + correction
+
+
+def population_year(year: int, villages_in):
+    """农村户籍人口 of the villages ``villages_in`` (a condition on region ``R``) at ``year``: per village the
+    figure of that year, else of its latest earlier year, else the figure kept without a year
+    (region.rural_population). Returns (village code, population) rows as a subquery."""
+    latest = (select(VP.c.village_code, func.max(VP.c.year).label("year"))
+              .where(VP.c.year <= year).group_by(VP.c.village_code).subquery("latest_pop"))
+    own = (select(VP.c.village_code, VP.c.population)
+           .join(latest, and_(latest.c.village_code == VP.c.village_code, latest.c.year == VP.c.year))
+           .subquery("own_pop"))
+    return (select(R.c.code.label("code"), func.coalesce(own.c.population, R.c.rural_population).label("population"))
+            .select_from(R.outerjoin(own, own.c.village_code == R.c.code))
+            .where(R.c.level == "village", villages_in).subquery("population"))
 
 
 # ---- the poverty and monitoring line of a year ----------------------------------------

@@ -40,7 +40,7 @@ region = Table(
     Column("parent_code", CODE, index=True),
     Column("is_poor_village", Boolean, nullable=False, default=False),
     Column("poor_village_exit_year", Integer),  # 出列年度
-    Column("rural_population", Integer),  # 农村户籍人口
+    Column("rural_population", Integer),  # 农村户籍人口 without a year (the figure for a year without its own)
     Column("lon", Float),
     Column("lat", Float),
     Column("geometry", Text),  # GeoJSON geometry (Polygon/MultiPolygon) as text
@@ -106,11 +106,25 @@ person = Table(
     Column("medical_insurance", Boolean),  # 城乡居民基本医疗保险
     Column("serious_illness_insurance", Boolean),  # 大病保险
     Column("phone", String(20)),
+    # Membership (rules.member_at): blank join = a member since identification, blank leave = still a member.
+    Column("join_date", Date),  # 入户(增员)日期: birth, marriage in, moving in
+    Column("leave_date", Date),  # 减员日期; a person who left stays here as a former member
+    Column("leave_reason", String(8)),  # codes.LEAVE_REASONS
 )
 Index("ix_person_village", person.c.village_code)
 # One person per ID number, enforced by the database (older databases get it at their next import:
 # importer.locking.ensure_unique_ids). NULLs (no number) may repeat.
 Index("ux_person_id_number", person.c.id_number, unique=True)
+
+village_population = Table(  # 农村户籍人口 of a village by year (rules.population_year: a missing year)
+    "village_population", metadata,
+    Column("village_code", CODE, primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("population", Integer, nullable=False),
+)
+# person.join_date/leave_date/leave_reason (ADDED_COLUMNS) and village_population came after schema version 1
+# without a version change: db.upgrade_schema adds them to an older database (blank: members throughout, and
+# region.rural_population for every year).
 
 income = Table(  # yearly household income, 元
     "income", metadata,
@@ -343,4 +357,4 @@ used_token = Table(
 
 # Columns added after schema version 1 without a version change: ``db.ensure_added_columns`` adds them to a
 # database made before them (create_all only makes missing tables).
-ADDED_COLUMNS = ((import_log, "region_code"),)
+ADDED_COLUMNS = ((import_log, "region_code"), (person, "join_date"), (person, "leave_date"), (person, "leave_reason"))

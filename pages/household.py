@@ -116,7 +116,7 @@ if ctx.present:  # 汇报模式: one screen, six facts beside the income against
     left, right = st.columns([1, 1.2])
     with left:
         tiles([
-            ("家庭人口", f"{fmt.count(profile['member_count'])}人", dash(profile["kind"])),
+            ("家庭人口", f"{fmt.count(profile['members_at_year'])}人", dash(profile["kind"])),
             (f"{ctx.year_end}状态", status or "—",
              f"{profile['exit_year']}年脱贫" if profile["exit_year"] else dash(profile["attribute"])),
             ("人均纯收入" + (f"({int(latest['year'])}年)" if latest is not None else ""),
@@ -137,7 +137,8 @@ if ctx.present:  # 汇报模式: one screen, six facts beside the income against
     st.stop()
 
 figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
-    Figure("家庭人口(人)", fmt.count(profile["member_count"])),
+    Figure("家庭人口(人)", fmt.count(profile["members_at_year"]),
+           help=f"{ctx.year_end}的家庭成员(已出生、已入户、尚未减员);下方成员表为现有成员。"),
     Figure(f"{ctx.year_end}状态", status or "—"),
     Figure("人均纯收入(元)", fmt.number(latest["per_capita_net"]) if latest is not None else "—",
         help=f"{int(latest['year'])}年年人均纯收入(最近一个有收入记录的年度)" if latest is not None else None),

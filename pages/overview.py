@@ -48,7 +48,7 @@ cards = [
     Kpi("建档立卡户数(户)", fmt.count(now["registered_households"]), change("registered_households"),
         help=definition("建档立卡户数")),
     Kpi("建档立卡人数(人)", fmt.count(now["registered_persons"]), change("registered_persons"),
-        help=definition("建档立卡户数")),
+        help=definition("建档立卡人数")),
     Kpi("已脱贫户数(户)", fmt.count(now["exited_households"]), change("exited_households"), help=definition("已脱贫")),
     Kpi("已脱贫人数(人)", fmt.count(now["exited_persons"]), change("exited_persons"), help=definition("已脱贫")),
     Kpi("未脱贫户数(户)", fmt.count(now["not_exited_households"]), change("not_exited_households"), up_is_good=False,
@@ -165,7 +165,7 @@ def campaign_charts():
                               "农村户籍人口(人)": years["rural_population"], "贫困发生率(%)": years["incidence"]})
         chart_block(line + labels, table, "ov-incidence", chart_height)
         if not ctx.present:
-            st.caption("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。")
+            st.caption(f"贫困发生率:{definition('贫困发生率')}")
 
 
 if not ERA:

@@ -15,6 +15,7 @@ from components.figures import Figure, tiles
 from components.charts.style import style, with_table
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
+from data_access.definitions import definition
 from components.safe import esc, md
 from components.tables import dataframe
 
@@ -57,7 +58,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
     st.html(f'<div style="font-size:{1.3 if ctx.present else 1.5}rem;font-weight:700;margin:0.1rem 0;'
             f'line-height:1.3">{esc(row["name"])}'
             f'<span style="font-weight:400;font-size:1.1rem;color:#333;margin-left:0.8rem">'
-            f'{esc(row["town_name"])} · {esc(kind)} · 农村户籍人口 {fmt.count(row["rural_population"])} 人'
+            f'{esc(row["town_name"])} · {esc(kind)} · {ctx.year}年农村户籍人口 {fmt.count(row["rural_population"])} 人'
             f'{registered}</span></div>')
     if ctx.present:
         widgets.back_link()
@@ -132,7 +133,7 @@ with tabs[0]:
     bars, table = yearly_chart()
     st.markdown("**建档立卡人口按年末状态(人)**")
     with_table(bars, table, key="village-years", height=280)
-    st.caption("贫困发生率 = 年末贫困人口(未脱贫 + 返贫)÷ 本村农村户籍人口;数字见“数据表”。")
+    st.caption(f"贫困发生率:{definition('贫困发生率')}数字见“数据表”。")
 
 with tabs[1]:
     mix = fetch(causes.cause_mix, ctx, ctx.year)

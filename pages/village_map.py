@@ -14,6 +14,7 @@ from components.charts.ranking import child_ranking, indicator_choice
 from data_access.codes import is_consolidation_year
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
+from data_access.definitions import definition
 from components.tables import dataframe
 
 ctx = current()
@@ -25,7 +26,7 @@ visit_start, visit_end = villages.visit_period(ctx.year, as_of)
 VISIT_RATE = villages.indicator_label("visit_rate", ctx.year, as_of)  # the label names its period
 late_cut = villages.late_cutoff(ctx.year, as_of)
 DEFINITIONS = {
-    "incidence": f"贫困发生率 = {ctx.year_end}贫困人口(未脱贫 + 返贫)÷ 农村户籍人口。",
+    "incidence": f"贫困发生率按{ctx.year_end}计:{definition('贫困发生率')}",
     "not_exited_persons": f"{ctx.year_end}仍未脱贫的建档立卡人口(不含返贫)。",
     "exit_progress": f"脱贫进度 = {ctx.year_end}已脱贫户 ÷ 建档立卡户(按户)。",
     "monitoring_households": f"截至{ctx.year_end}识别的防返贫监测对象(户),含已消除风险的。",

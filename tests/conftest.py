@@ -215,8 +215,13 @@ def cloner(request, tmp_path_factory):
             admin.append(create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1))
         get_engine(url).dispose()  # TEMPLATE needs the source without connections
         name = f"{prefix}_{worker_id()}_{uuid.uuid4().hex[:10]}"
+        source = make_url(url).database
         with admin[0].connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+            # another engine of this worker (a test's own, an AppTest's cache) may still hold an idle connection
+            # to the read-only source: end them (every engine here pings before use and reconnects)
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": source})
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
         new = make_url(server).set(database=name).render_as_string(hide_password=False)
         made.append((name, new))
         return new

@@ -123,6 +123,43 @@ def day(value) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(str(value)[:10])
 
 
+# ---- people and population of a past year (issue 18: members at the year's end, the year's population) ----
+
+# Members of household ``h`` at the end of :y, from the person rows' own dates (:end = 31 December of :y):
+# born, joined (blank: since identification) and not yet left (blank: still a member).
+MEMBERS_AT = """(SELECT COUNT(*) FROM person p WHERE p.hh_id = h.hh_id
+    AND (p.birth_date IS NULL OR p.birth_date <= :end) AND (p.join_date IS NULL OR p.join_date <= :end)
+    AND (p.leave_date IS NULL OR p.leave_date > :end))"""
+
+
+def year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
+
+
+def members_at(db, years) -> dict[tuple[str, int], int]:
+    """{(hh_id, year): members at the year's end} for every household with members then."""
+    out: dict[tuple[str, int], int] = {}
+    for hh_id, born, joined, left in runner(db).rows("SELECT hh_id, birth_date, join_date, leave_date FROM person"):
+        born, joined, left = day(born), day(joined), day(left)
+        for y in years:
+            end = year_end(y)
+            if (born is None or born <= end) and (joined is None or joined <= end) and (left is None or left > end):
+                out[(hh_id, y)] = out.get((hh_id, y), 0) + 1
+    return out
+
+
+POPULATION_AT = """COALESCE((SELECT vp.population FROM village_population vp WHERE vp.village_code = r.code
+    AND vp.year = (SELECT MAX(v2.year) FROM village_population v2 WHERE v2.village_code = r.code AND v2.year <= :y)),
+    r.rural_population)"""
+
+
+def population_at(db, prefix: str, year: int) -> int:
+    """农村户籍人口 of the villages whose code starts with ``prefix`` at ``year``: each village's figure of the
+    year, else of its latest earlier year, else the undated region.rural_population."""
+    return int(runner(db).scalar(f"SELECT COALESCE(SUM({POPULATION_AT}), 0) FROM region r "
+                                 "WHERE r.level = 'village' AND r.code LIKE :p", y=year, p=prefix + "%"))
+
+
 # ---- scopes ----------------------------------------------------------------
 
 
@@ -313,8 +350,8 @@ def era_by_sql(db, prefix: str, year: int) -> dict:
     p, end, start = prefix + "%", f"{year}-12-31", f"{year}-01-01"
     exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
               "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
-    out = {"exited": tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household "
-                                  f"WHERE {exited}", y=year, p=p)[0])}
+    members = f"COALESCE(SUM({MEMBERS_AT}), 0) FROM household h"  # people: the members at the year's end
+    out = {"exited": tuple(q.rows(f"SELECT COUNT(*), {members} WHERE {exited}", y=year, p=p, end=year_end(year))[0])}
     marked = int(str(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'"))[:4]) == year
     for key, label in (("policy", "脱贫享受政策"), ("no_policy", "脱贫不享受政策")):
         out[key] = tuple(q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "

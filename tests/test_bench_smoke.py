@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from bench import concurrency, run
-from tests.helpers import hround
+from tests.helpers import MEMBERS_AT, hround, population_at, year_end
 
 ROOT = run.ROOT
 
@@ -191,12 +191,11 @@ def test_child_incidence_at_province_and_city_scope(province_sqlite, sql, level)
     assert len(children) >= 2 and set(ranking.index) == set(by_year.index) == {c for c, _ in children}
     for code, _level in children:
         prefix = Scope.of(code).prefix
-        rural = q.scalar("SELECT sum(rural_population) FROM region WHERE level = 'village' AND code LIKE :p",
-                         p=prefix + "%")
+        rural = population_at(q, prefix, 2016)  # the year's own 农村户籍人口, its members at the year's end
         poor = q.scalar(
-            "SELECT coalesce(sum(member_count), 0) FROM household WHERE village_code LIKE :p AND kind = '建档立卡户' "
-            "AND identified_year <= 2016 AND (exit_year IS NULL OR exit_year > 2016 "
-            "OR (returned_year IS NOT NULL AND returned_year <= 2016))", p=prefix + "%")
+            f"SELECT coalesce(sum({MEMBERS_AT}), 0) FROM household h WHERE village_code LIKE :p "
+            "AND kind = '建档立卡户' AND identified_year <= 2016 AND (exit_year IS NULL OR exit_year > 2016 "
+            "OR (returned_year IS NOT NULL AND returned_year <= 2016))", p=prefix + "%", end=year_end(2016))
         assert rural > 0
         assert int(ranking.loc[code, "rural_population"]) == rural == int(by_year.loc[code, "rural_population"])
         assert int(ranking.loc[code, "poor_persons"]) == poor == int(by_year.loc[code, "poor_persons"])

@@ -18,7 +18,9 @@ import pytest
 from data_access.report import brief
 from data_access.queries import causes, funds, monitoring, overview, places
 from data_access.scope import Scope
-from tests.helpers import COUNTY_CODE, era_by_sql, hround, open_page, pick_scopes
+from tests.helpers import (
+    COUNTY_CODE, MEMBERS_AT, era_by_sql, hround, open_page, pick_scopes, population_at, year_end,
+)
 
 NUM = r"([\d,]+)"
 DEC = r"([\d,]+\.\d+)"
@@ -52,19 +54,19 @@ def hh_where(code: str) -> str:
 
 def sql_registry(q, code: str, year: int) -> dict:
     lo, hi = bounds(code)
-    base = f"SELECT count(*), coalesce(sum(h.member_count), 0) FROM household h WHERE {hh_where(code)}"
+    base = f"SELECT count(*), coalesce(sum({MEMBERS_AT}), 0) FROM household h WHERE {hh_where(code)}"
+    end = year_end(year)  # people: the members at the year's end
     returned = "h.returned_year IS NOT NULL AND h.returned_year <= :y"
     exited = f"h.exit_year IS NOT NULL AND h.exit_year <= :y AND NOT ({returned})"
     not_exited = f"(h.exit_year IS NULL OR h.exit_year > :y) AND NOT ({returned})"
     out = {}
     for key, cond in (("registered", "1 = 1"), ("exited", exited), ("not_exited", not_exited),
                       ("returned", returned)):
-        hh, pp = q.rows(f"{base} AND {cond}", lo=lo, hi=hi, y=year)[0]
+        hh, pp = q.rows(f"{base} AND {cond}", lo=lo, hi=hi, y=year, end=end)[0]
         out[f"{key}_households"], out[f"{key}_persons"] = int(hh), int(pp)
-    poor = q.scalar(f"SELECT coalesce(sum(h.member_count), 0) FROM household h WHERE {hh_where(code)} "
-                    f"AND ((h.exit_year IS NULL OR h.exit_year > :y) OR ({returned}))", lo=lo, hi=hi, y=year)
-    rural = q.scalar("SELECT coalesce(sum(rural_population), 0) FROM region WHERE level = 'village' "
-                     "AND code BETWEEN :lo AND :hi", lo=lo, hi=hi)
+    poor = q.scalar(f"SELECT coalesce(sum({MEMBERS_AT}), 0) FROM household h WHERE {hh_where(code)} "
+                    f"AND ((h.exit_year IS NULL OR h.exit_year > :y) OR ({returned}))", lo=lo, hi=hi, y=year, end=end)
+    rural = population_at(q, Scope.of(code).prefix, year)
     out["incidence"] = hround(100.0 * int(poor) / int(rural), 2) if rural else None
     return out
 

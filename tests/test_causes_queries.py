@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.queries import causes, overview
-from tests.helpers import hround, like, rows, scopes
+from tests.helpers import MEMBERS_AT, hround, like, rows, scopes, year_end
 
 YEARS = (2016, 2020, 2026)
 
@@ -19,8 +19,8 @@ def registered_households(engine, scope, year):
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(text(
             f"SELECT h.hh_id, h.village_code, h.main_cause, h.attribute, h.identified_year, h.exit_year, "
-            f"h.returned_year, h.member_count FROM household h WHERE {REGISTERED}"), {"y": year, "p": like(scope)}
-        ).mappings()]
+            f"h.returned_year, {MEMBERS_AT} AS member_count FROM household h WHERE {REGISTERED}"),
+            {"y": year, "p": like(scope), "end": year_end(year)}).mappings()]  # people: members at the year's end
 
 
 def as_counts(df, *keys):
@@ -38,7 +38,10 @@ def test_cause_mix(registry_engine, year):
         persons = dict(rows(registry_engine, "SELECT COALESCE(h.main_cause, '未填写'), COUNT(p.person_id) "
                                              "FROM household h "
                                              f"JOIN person p ON p.hh_id = h.hh_id WHERE {REGISTERED} "
-                                             "GROUP BY COALESCE(h.main_cause, '未填写')", y=year, p=like(scope)))
+                                             "AND p.birth_year <= :y AND (p.join_date IS NULL OR p.join_date <= :end) "
+                                             "AND (p.leave_date IS NULL OR p.leave_date > :end) "
+                                             "GROUP BY COALESCE(h.main_cause, '未填写')", y=year, p=like(scope),
+                            end=year_end(year)))
         assert dict(zip(got["cause"], got["households"])) == households
         assert dict(zip(got["cause"], got["persons"])) == persons
         total_h, total_p = sum(households.values()), sum(persons.values())
@@ -72,8 +75,9 @@ def test_cause_by_attribute_and_identified_year(registry_engine, year):
     for scope in scopes(registry_engine):
         got = causes.cause_by_attribute(registry_engine, scope, year)
         want = {(c or "未填写", a or "未填写"): (n, p) for c, a, n, p in rows(
-            registry_engine, f"SELECT h.main_cause, h.attribute, COUNT(*), SUM(h.member_count) FROM household h "
-                             f"WHERE {REGISTERED} GROUP BY h.main_cause, h.attribute", y=year, p=like(scope))}
+            registry_engine, f"SELECT h.main_cause, h.attribute, COUNT(*), SUM({MEMBERS_AT}) FROM household h "
+                             f"WHERE {REGISTERED} GROUP BY h.main_cause, h.attribute", y=year, p=like(scope),
+            end=year_end(year))}
         assert as_counts(got, "cause", "attribute") == want
 
         got = causes.cause_by_identified_year(registry_engine, scope, year)

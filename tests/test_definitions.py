@@ -17,7 +17,9 @@ from data_access.queries import exits, overview, villages
 from data_access.queries import help as helpq
 from data_access.report import brief, slides
 from data_access.scope import Scope
-from tests.helpers import hand_lines, hround, like, metrics, open_page, pick_scopes, table_with
+from tests.helpers import (
+    MEMBERS_AT, hand_lines, hround, like, metrics, open_page, pick_scopes, table_with, year_end,
+)
 
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
 
@@ -32,11 +34,11 @@ def places(registry_engine) -> dict[str, str]:
 def test_cumulative_and_exited_now(registry_engine, q, places, which, year):
     scope = Scope.of(places[which])
     p = like(scope)
-    ever = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
-                 "AND exit_year IS NOT NULL AND exit_year <= :y", y=year, p=p)
-    now = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
+    ever = q.one(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {REGISTERED} "
+                 "AND exit_year IS NOT NULL AND exit_year <= :y", y=year, p=p, end=year_end(year))
+    now = q.one(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {REGISTERED} "
                 "AND exit_year IS NOT NULL AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)",
-                y=year, p=p)
+                y=year, p=p, end=year_end(year))
     # the exit-progress page's 累计脱贫
     progress = exits.progress(registry_engine, scope, 2014, year).set_index("year")
     cumulative = (progress.loc[year, "cum_exited_households"], progress.loc[year, "cum_exited_persons"])

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import hround, metrics, open_page, scopes, texts
+from tests.helpers import MEMBERS_AT, hround, metrics, open_page, scopes, texts, year_end
 
 YEAR = 2024
 
@@ -36,15 +36,17 @@ def test_overview_era_cards_equal_sql(registry_url, q, level, year):
     shown = metrics(at)
     exited = ("kind = '建档立卡户' AND identified_year <= :y AND exit_year <= :y "
               "AND (returned_year IS NULL OR returned_year > :y) AND village_code LIKE :p")
-    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited}", y=year, p=p)[0]
+    end_year = year_end(year)  # people: the members at the year's end
+    hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {exited}", y=year, p=p,
+                    end=end_year)[0]
     assert shown[f"脱贫人口({count(hh)}户)"] == f"{count(pp)}人"
     marked_year = int(q.scalar("SELECT value FROM meta WHERE key = 'data_as_of'")[:4])
     for label in ("脱贫享受政策", "脱贫不享受政策"):
         if year != marked_year:  # the current mark says nothing of an earlier year: not counted, and why
             assert shown[label] == "—"
             continue
-        hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {exited} "
-                        "AND policy_status = :s", y=year, p=p, s=label)[0]
+        hh, pp = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {exited} "
+                        "AND policy_status = :s", y=year, p=p, s=label, end=end_year)[0]
         assert hh and shown[f"{label}({count(hh)}户)"] == f"{count(pp)}人", label
     assert (f"只用于{marked_year}年" in texts(at)) == (year != marked_year)
     end = f"{year}-12-31"

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from data_access.db import get_engine
 from data_access.queries import exits
-from tests.helpers import hround, like, metrics, one, open_page, scopes
+from tests.helpers import MEMBERS_AT, hround, like, metrics, one, open_page, population_at, scopes, year_end
 
 PAGE = "pages/exits.py"
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
@@ -59,10 +59,10 @@ def test_exit_page_figures(sqlite_demo_url, levels, level, year):
         assert shown["任务完成率(%)"] == f"{hround(100 * exited / target[1], 2):.2f}%"
     else:
         assert shown["任务完成率(%)"] == "无任务"
-    poor, rural = one(engine, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM household WHERE "
-                              f"{REGISTERED} AND (exit_year IS NULL OR exit_year > :y OR returned_year <= :y)), "
-                              "(SELECT SUM(rural_population) FROM region WHERE level = 'village' AND code LIKE :p)",
-                      y=year, p=like(scope))
+    poor = one(engine, f"SELECT COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE "
+                       f"{REGISTERED} AND (exit_year IS NULL OR exit_year > :y OR returned_year <= :y)",
+               y=year, p=like(scope), end=year_end(year))[0]
+    rural = population_at(engine, scope.prefix, year)
     assert shown["贫困发生率(%)"] == f"{100 * poor / rural:.2f}%"
     villages = one(engine, "SELECT COUNT(*), "
                            "COALESCE(SUM(CASE WHEN poor_village_exit_year <= :y THEN 1 ELSE 0 END), 0) "

@@ -8,7 +8,13 @@ from sqlalchemy import text
 
 from data_access import rules
 from data_access.queries import exits, villages
-from tests.helpers import hround, like, rows, scopes
+from tests.helpers import hround, like, members_at, population_at, rows, scopes
+
+
+@pytest.fixture(scope="module")
+def size(registry_engine) -> dict[tuple[str, int], int]:
+    """(hh_id, year) -> members at the year's end (from the person rows' dates): a past year's people."""
+    return members_at(registry_engine, range(2014, 2027))
 
 
 def households(engine, scope, extra_columns=""):
@@ -31,12 +37,11 @@ def state(h, year):
     return "未脱贫"
 
 
-def rural(engine, prefix):
-    return rows(engine, "SELECT COALESCE(SUM(rural_population), 0) FROM region WHERE level = 'village' "
-                        "AND code LIKE :p", p=prefix + "%")[0][0]
+def rural(engine, prefix, year):
+    return population_at(engine, prefix, year)
 
 
-def test_progress_cumulative(registry_engine):
+def test_progress_cumulative(registry_engine, size):
     for scope in scopes(registry_engine)[:2]:
         got = exits.progress(registry_engine, scope, 2014, 2026)
         exited = dict(rows(registry_engine, "SELECT exit_year, COUNT(*) FROM household WHERE kind = '建档立卡户' "
@@ -51,11 +56,16 @@ def test_progress_cumulative(registry_engine):
                 goal = (goal or 0) + targets[r.year]
             assert r.cum_exited_households == running
             assert r.cum_target_households == goal
-        assert got["cum_exited_persons"].iloc[-1] == got["exited_persons"].sum()
+        everyone = households(registry_engine, scope)
+        for r in got.itertuples():  # people: members at the year's end (the exit year's for those exited then)
+            assert r.cum_exited_persons == sum(size.get((h["hh_id"], r.year), 0) for h in everyone
+                                               if h["exit_year"] is not None and h["exit_year"] <= r.year)
+            assert r.exited_persons == sum(size.get((h["hh_id"], r.year), 0) for h in everyone
+                                           if h["exit_year"] == r.year)
         assert running > 0 and goal is not None
 
 
-def test_child_incidence(registry_engine):
+def test_child_incidence(registry_engine, size):
     county, town, village = scopes(registry_engine)
     for scope, digits in ((county, 9), (town, 12)):
         got = exits.child_incidence(registry_engine, scope, 2014, 2026)
@@ -65,9 +75,9 @@ def test_child_incidence(registry_engine):
         for h in households(registry_engine, scope):
             for y in range(2014, 2027):
                 if state(h, y) in ("未脱贫", "返贫"):
-                    poor[(h["village_code"][:digits], y)] += h["member_count"]
+                    poor[(h["village_code"][:digits], y)] += size.get((h["hh_id"], y), 0)
         for r in got.itertuples():
-            population = rural(registry_engine, r.code[:digits])
+            population = rural(registry_engine, r.code[:digits], r.year)
             assert r.poor_persons == poor[(r.code[:digits], r.year)]
             assert r.rural_population == population
             assert r.incidence == (hround(100 * r.poor_persons / population, 2) if population else None)
@@ -78,17 +88,18 @@ def test_child_incidence(registry_engine):
 
 
 @pytest.mark.parametrize("year,threshold", [(2017, 3.0), (2019, 2.0), (2026, 3.0)])
-def test_poor_villages(registry_engine, year, threshold):
+def test_poor_villages(registry_engine, size, year, threshold):
     for scope in scopes(registry_engine):
         got = exits.poor_villages(registry_engine, scope, year, threshold).set_index("code")
-        want = rows(registry_engine, "SELECT v.code, v.name, t.name, v.poor_village_exit_year, v.rural_population "
-                                     "FROM region v JOIN region t ON t.code = v.parent_code WHERE v.level = 'village' "
-                                     "AND v.is_poor_village = :yes AND v.code LIKE :p", yes=True, p=like(scope))
+        want = [(*r, population_at(registry_engine, r[0], year)) for r in rows(
+            registry_engine, "SELECT v.code, v.name, t.name, v.poor_village_exit_year "
+                             "FROM region v JOIN region t ON t.code = v.parent_code WHERE v.level = 'village' "
+                             "AND v.is_poor_village = :yes AND v.code LIKE :p", yes=True, p=like(scope))]
         assert sorted(got.index) == sorted(r[0] for r in want)
         poor = defaultdict(int)
         for h in households(registry_engine, scope):
             if state(h, year) in ("未脱贫", "返贫"):
-                poor[h["village_code"]] += h["member_count"]
+                poor[h["village_code"]] += size.get((h["hh_id"], year), 0)
         for code, name, town_name, exit_year, population in want:
             r = got.loc[code]
             assert (r["name"], r["town_name"]) == (name, town_name)
@@ -118,11 +129,11 @@ def test_village_exits_by_year(registry_engine):
 
 
 @pytest.mark.parametrize("year", (2016, 2019, 2026))
-def test_not_exited_and_returned_lists(registry_engine, year):
+def test_not_exited_and_returned_lists(registry_engine, size, year):
     for scope in scopes(registry_engine):
         everyone = households(registry_engine, scope)
         for fn, wanted in ((exits.not_exited_list, "未脱贫"), (exits.returned_list, "返贫")):
-            chosen = sorted((h["village_code"], h["hh_id"], h["member_count"]) for h in everyone
+            chosen = sorted((h["village_code"], h["hh_id"], size.get((h["hh_id"], year), 0)) for h in everyone
                             if state(h, year) == wanted)
             got = fn(registry_engine, scope, year, limit=7, offset=0)
             assert got["households"] == len(chosen)
@@ -152,7 +163,7 @@ def test_line_by_year(registry_engine, county_scope):
 
 
 @pytest.mark.parametrize("year,margin", [(2018, 10.0), (2026, 10.0), (2026, 20.0)])
-def test_near_line(registry_engine, year, margin):
+def test_near_line(registry_engine, size, year, margin):
     lines = lines_by_hand(registry_engine)
     for scope in scopes(registry_engine):
         incomes = defaultdict(dict)
@@ -171,7 +182,7 @@ def test_near_line(registry_engine, year, margin):
             latest = max(years)
             pcn, line = incomes[h["hh_id"]][latest], lines[latest]
             if pcn < line * (1 + margin / 100):
-                risky.append(((pcn - line) * 100.0 / line, h["hh_id"], h["member_count"], latest, line))
+                risky.append(((pcn - line) * 100.0 / line, h["hh_id"], size.get((h["hh_id"], year), 0), latest, line))
                 below += pcn < line
         risky.sort()
         got = exits.near_line(registry_engine, scope, year, margin, limit=5)
@@ -200,7 +211,7 @@ def test_unmet_guarantees(registry_engine, year):
         members = defaultdict(list)
         for hh_id, birth_year, schooling, insured in rows(
                 registry_engine, "SELECT p.hh_id, p.birth_year, p.schooling, p.medical_insurance FROM person p "
-                                 "WHERE p.village_code LIKE :p", p=like(scope)):
+                                 "WHERE p.village_code LIKE :p AND p.leave_date IS NULL", p=like(scope)):
             members[hh_id].append((birth_year, schooling, insured))
         flagged = []
         by_item = defaultdict(int)
@@ -233,14 +244,14 @@ def test_unmet_guarantees(registry_engine, year):
 
 
 @pytest.mark.parametrize("year", (2017, 2020, 2026))
-def test_exit_pipeline(registry_engine, year):
+def test_exit_pipeline(registry_engine, size, year):
     for scope in scopes(registry_engine):
         got = exits.exit_pipeline(registry_engine, scope, year, 2026).set_index("step")
         assert list(got.index) == ["民主评议", "核实", "户认可", "公示", "公告", "销号"]
         everyone = households(registry_engine, scope)
         done = [h for h in everyone if h["exit_year"] == year and h["identified_year"] <= year]
         assert (got.loc["销号", "households"], got.loc["销号", "persons"]) == (
-            len(done), sum(h["member_count"] for h in done))
+            len(done), sum(size.get((h["hh_id"], year), 0) for h in done))
         for step in ["民主评议", "核实", "户认可", "公示", "公告"]:
             if year < 2026:
                 assert got.loc[step, "households"] is None or got.loc[step, "households"] != got.loc[step, "households"]

@@ -16,7 +16,7 @@ import pytest
 
 from data_access.queries import funds
 from data_access.scope import Scope
-from tests.helpers import hround
+from tests.helpers import MEMBERS_AT, hround, year_end
 
 YEARS = (2019, 2023, 2025, 2026)
 FEW_YEARS = (2019, 2026)  # 2019: a project with no place; 2026: the year in progress, spending over payment
@@ -345,9 +345,9 @@ def test_per_beneficiary_matches_sql(registry_engine, q, year, cumulative):
                 f"SELECT {key}, SUM(m.amount) {MONEY.format(t='arrangement', w=w)} GROUP BY {key}", **params)}
             hkey = f"substr(village_code, 1, {digits})" + (" || '000'" if digits == 9 else "")
             people = {k: (int(h), int(n)) for k, h, n in q.rows(
-                f"SELECT {hkey}, COUNT(*), SUM(member_count) FROM household WHERE kind = '建档立卡户' "
+                f"SELECT {hkey}, COUNT(*), SUM({MEMBERS_AT}) FROM household h WHERE kind = '建档立卡户' "
                 f"AND identified_year <= :y AND village_code LIKE :pre GROUP BY {hkey}", y=year,
-                pre=scope.prefix + "%")}
+                pre=scope.prefix + "%", end=year_end(year))}
             want_level = "village" if digits == 12 else "town"
             regions = {r[0] for r in q.rows("SELECT code FROM region WHERE level = :l AND code LIKE :pre",
                                             l=want_level, pre=scope.prefix + "%")}

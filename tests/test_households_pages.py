@@ -10,7 +10,7 @@ from data_access.db import get_engine
 from data_access.rules import is_valid_id
 from data_access.queries import households as hq
 from data_access.scope import Scope
-from tests.helpers import metrics, open_page, scalar, scopes
+from tests.helpers import MEMBERS_AT, metrics, open_page, scalar, scopes, year_end
 
 QUERY, HOUSEHOLD = "pages/query.py", "pages/household.py"
 
@@ -54,8 +54,10 @@ def test_query_page_shows_the_query(sqlite_demo_url, level):
         sqlite_demo_url,
         "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.village_code LIKE :p "
         "AND h.kind='建档立卡户' AND h.identified_year <= 2024 AND h.exit_year <= 2024 "
-        "AND (h.returned_year IS NULL OR h.returned_year > 2024) AND h.main_cause IN ('因病','缺资金')",
-        p=like + "%")
+        "AND (h.returned_year IS NULL OR h.returned_year > 2024) AND h.main_cause IN ('因病','缺资金') "
+        "AND p.birth_year <= 2024 AND (p.join_date IS NULL OR p.join_date <= :end) "
+        "AND (p.leave_date IS NULL OR p.leave_date > :end)",  # the members at the year's end
+        p=like + "%", end=year_end(2024))
     assert number(shown["符合条件的户数(户)"]) == expected
     assert number(shown["符合条件的人数(人)"]) == persons
     if expected:
@@ -121,8 +123,13 @@ def test_household_page_opens_at_every_level(sqlite_demo_url, level):
     assert not at.exception, at.exception
     assert not at.error
     shown = metrics(at)
-    members = scalar(sqlite_demo_url, "SELECT COUNT(*) FROM person WHERE hh_id = :h", h=hh)
-    assert number(shown["家庭人口(人)"]) == members
+    members = scalar(sqlite_demo_url, "SELECT COUNT(*) FROM person WHERE hh_id = :h AND leave_date IS NULL", h=hh)
+    assert number(shown["家庭人口(人)"]) == members  # the as-of year: today's members
+    if level == 2:  # a past year: the members at that year's end
+        past = open_page(sqlite_demo_url, HOUSEHOLD, region=levels(sqlite_demo_url)[level], hh=hh, year=2015)
+        then = scalar(sqlite_demo_url, f"SELECT {MEMBERS_AT} FROM household h WHERE h.hh_id = :h", h=hh,
+                      end=year_end(2015))
+        assert number(metrics(past)["家庭人口(人)"]) == then
     latest = first(sqlite_demo_url, "SELECT year, per_capita_net FROM income WHERE hh_id = :h AND year <= 2026 "
                                     "ORDER BY year DESC", h=hh)
     assert shown["人均纯收入(元)"] == f"{float(latest.per_capita_net):,.0f}"

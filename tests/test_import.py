@@ -40,7 +40,8 @@ def bad_flow_projects(engine) -> set[str]:
 
 def full_export(engine, scope=None) -> tuple[bytes, int]:
     sheets = []
-    for kind, title in (("places", "区划"), ("targets", "年度减贫任务"), ("persons", "人员"), ("incomes", "收入"),
+    for kind, title in (("places", "区划"), ("population", "农村户籍人口"), ("targets", "年度减贫任务"),
+                        ("persons", "人员"), ("incomes", "收入"),
                         ("monitoring", "监测对象"), ("funds", "资金"), ("projects", "项目"),
                         ("arrangements", "资金安排"), ("flows", "拨付支出"), ("lines", "贫困线与监测线"),
                         ("helpers", "结对帮扶"), ("visits", "走访记录"), ("measures", "帮扶措施")):
@@ -89,7 +90,7 @@ def test_empty_database_filled_from_files_then_reimport_is_a_no_op(import_base_u
         "SELECT hh_id, year, members, wage, business_income, business_cost, property_income, transfer_income,"
         " transfer_excluded, per_capita_net FROM income",
         "SELECT hh_id, village_code, kind, main_risk, identified_date, removed_date, persons FROM monitoring_object",
-        "SELECT * FROM exit_target", "SELECT * FROM fund",
+        "SELECT * FROM exit_target", "SELECT * FROM village_population", "SELECT * FROM fund",
         "SELECT * FROM project WHERE region_code IS NOT NULL", "SELECT * FROM arrangement a WHERE EXISTS "
         "(SELECT 1 FROM project p WHERE p.project_id = a.project_id AND p.region_code IS NOT NULL)",
         "SELECT * FROM poverty_line", "SELECT * FROM help_unit WHERE unit_id IN (SELECT h.unit_id FROM helper h "
@@ -108,7 +109,7 @@ def test_empty_database_filled_from_files_then_reimport_is_a_no_op(import_base_u
                 "ELSE 0 END) FROM household WHERE kind = '建档立卡户' GROUP BY town_code ORDER BY town_code")
     assert q(empty, per_town) == q(source, per_town)
     assert scalar(empty, "SELECT COUNT(*) FROM household h WHERE member_count <> "
-                      "(SELECT COUNT(*) FROM person p WHERE p.hh_id = h.hh_id)") == 0
+                      "(SELECT COUNT(*) FROM person p WHERE p.hh_id = h.hh_id AND p.leave_date IS NULL)") == 0
     assert db.read_meta(empty)["data_as_of"] == "2026-10-31"
     # Importing the same file again changes nothing and is logged with 0 rows written.
     before = snapshot(empty)
@@ -126,6 +127,7 @@ def test_newer_export_updates_changed_records_and_deletes_nothing(clone):
     village = village_scope(clone)
     headers, rows = S.sheet_from_db(clone, "persons", village)
     c = {h: i for i, h in enumerate(headers)}
+    rows = [r for r in rows if not r[c["减员日期"]]]  # today's members, as a current 名单 lists them
     households = {}
     for r in rows:
         households.setdefault(r[c["户编号"]], []).append(r)
@@ -188,7 +190,8 @@ def test_moving_a_person_keeps_both_member_counts_true(clone):
     c = {h: i for i, h in enumerate(headers)}
     by_hh = {}
     for r in rows:
-        by_hh.setdefault(r[c["户编号"]], []).append(r)
+        if not r[c["减员日期"]]:  # today's members (former members stay where they were)
+            by_hh.setdefault(r[c["户编号"]], []).append(r)
     src, dst = [h for h, rs in by_hh.items() if len(rs) >= 3][:2]
     mover = next(r for r in by_hh[src] if r[c["与户主关系"]] != "户主")
     moved = list(by_hh[dst][0])
@@ -202,7 +205,8 @@ def test_moving_a_person_keeps_both_member_counts_true(clone):
     result = run(clone, [("迁入.xlsx", S.xlsx_bytes([("人员", headers, dst_rows)]))])
     assert errors(result) == []
     counts = dict(q(clone, "SELECT hh_id, member_count FROM household WHERE hh_id IN (:a, :b)", a=src, b=dst))
-    persons = dict(q(clone, "SELECT hh_id, COUNT(*) FROM person WHERE hh_id IN (:a, :b) GROUP BY hh_id", a=src, b=dst))
+    persons = dict(q(clone, "SELECT hh_id, COUNT(*) FROM person WHERE hh_id IN (:a, :b) AND leave_date IS NULL "
+                            "GROUP BY hh_id", a=src, b=dst))
     assert counts == persons == {src: len(by_hh[src]) - 1, dst: len(by_hh[dst]) + 1}
     assert scalar(clone, "SELECT hh_id FROM person WHERE person_id = :p", p=mover[c["人编号"]]) == dst
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import DEMO_SEED, hround, metrics, open_page, scopes, texts
+from tests.helpers import DEMO_SEED, MEMBERS_AT, hround, metrics, open_page, population_at, scopes, texts, year_end
 
 YEAR = 2018
 
@@ -17,13 +17,13 @@ def sql_scopes(q):
 
 
 def registry(q, prefix: str, year: int) -> dict:
-    base = "FROM household WHERE kind='建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
-    hh, persons = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base}", y=year, p=prefix + "%")[0]
-    ex_hh, ex_p = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base} AND exit_year <= :y "
-                         "AND (returned_year IS NULL OR returned_year > :y)", y=year, p=prefix + "%")[0]
-    ret_p = q.scalar(f"SELECT COALESCE(SUM(member_count),0) {base} AND returned_year <= :y", y=year, p=prefix + "%")
-    rural = q.scalar("SELECT COALESCE(SUM(rural_population),0) FROM region WHERE level='village' AND code LIKE :p",
-                     p=prefix + "%")
+    base = "FROM household h WHERE kind='建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
+    at = {"y": year, "p": prefix + "%", "end": year_end(year)}  # people: the members at the year's end
+    hh, persons = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {base}", **at)[0]
+    ex_hh, ex_p = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {base} AND exit_year <= :y "
+                         "AND (returned_year IS NULL OR returned_year > :y)", **at)[0]
+    ret_p = q.scalar(f"SELECT COALESCE(SUM({MEMBERS_AT}),0) {base} AND returned_year <= :y", **at)
+    rural = population_at(q, prefix, year)
     return {"hh": hh, "persons": persons, "exited_p": ex_p, "not_exited_p": persons - ex_p - ret_p,
             "incidence": hround(100 * (persons - ex_p) / rural, 2) if rural else None}
 

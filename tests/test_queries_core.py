@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from data_access.queries import common, funds, monitoring, overview, places, villages
-from tests.helpers import hround, like, one, scopes
+from tests.helpers import MEMBERS_AT, hround, like, one, population_at, scopes, year_end
 
 YEARS = (2014, 2016, 2018, 2020, 2026)
 
@@ -14,17 +14,18 @@ YEARS = (2014, 2016, 2018, 2020, 2026)
 def test_headline_matches_sql(registry_engine, year):
     for scope in scopes(registry_engine):
         got = overview.headline(registry_engine, scope, year)
-        base = "FROM household WHERE kind='建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
-        reg = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base}", y=year, p=like(scope))
-        exited = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base} "
-                     "AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)", y=year, p=like(scope))
-        returned = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {base} "
-                       "AND returned_year <= :y", y=year, p=like(scope))
+        base = "FROM household h WHERE kind='建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
+        at = {"y": year, "p": like(scope), "end": year_end(year)}  # people: members at the year's end
+        reg = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {base}", **at)
+        exited = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {base} "
+                     "AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)", **at)
+        returned = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {base} "
+                       "AND returned_year <= :y", **at)
         persons = one(registry_engine, "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id "
-                      "WHERE h.kind='建档立卡户' AND h.identified_year <= :y AND h.village_code LIKE :p",
-                      y=year, p=like(scope))[0]
-        rural = one(registry_engine, "SELECT COALESCE(SUM(rural_population),0) FROM region "
-                    "WHERE level='village' AND code LIKE :p", p=like(scope))[0]
+                      "WHERE h.kind='建档立卡户' AND h.identified_year <= :y AND h.village_code LIKE :p "
+                      "AND p.birth_year <= :y AND (p.join_date IS NULL OR p.join_date <= :end) "
+                      "AND (p.leave_date IS NULL OR p.leave_date > :end)", **at)[0]
+        rural = population_at(registry_engine, scope.prefix, year)
         villages = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
                        "AND is_poor_village = :t", p=like(scope), t=True)[0]
         villages_out = one(registry_engine, "SELECT COUNT(*) FROM region WHERE level='village' AND code LIKE :p "
@@ -32,7 +33,7 @@ def test_headline_matches_sql(registry_engine, year):
                            p=like(scope), t=True, y=year)[0]
 
         assert (got["registered_households"], got["registered_persons"]) == tuple(reg)
-        assert got["registered_persons"] == persons  # member_count agrees with the person rows
+        assert got["registered_persons"] == persons  # the same people, joined to their households
         assert (got["exited_households"], got["exited_persons"]) == tuple(exited)
         assert (got["returned_households"], got["returned_persons"]) == tuple(returned)
         assert got["not_exited_households"] == reg[0] - exited[0] - returned[0]
@@ -47,8 +48,9 @@ def test_yearly_exits_targets_and_incidence(registry_engine):
     df = common.yearly(registry_engine, county, 2014, 2026)
     assert list(df["year"]) == list(range(2014, 2027))
     for row in df.itertuples():
-        exits = one(registry_engine, "SELECT COUNT(*), COALESCE(SUM(member_count),0) FROM household "
-                    "WHERE kind='建档立卡户' AND exit_year = :y AND county_code = :c", y=row.year, c=county.code)
+        exits = one(registry_engine, f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) FROM household h "
+                    "WHERE kind='建档立卡户' AND exit_year = :y AND county_code = :c", y=row.year, c=county.code,
+                    end=year_end(row.year))
         assert (row.exited_households, row.exited_persons) == tuple(exits)
         target = one(registry_engine, "SELECT COUNT(*), MAX(households), MAX(persons) FROM exit_target "
                      "WHERE region_code = :c AND year = :y", c=county.code, y=row.year)

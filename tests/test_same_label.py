@@ -32,7 +32,7 @@ from data_access.report import brief, slides
 from data_access.report import formatting as fmt
 from data_access.report.money import headline_unit, unit_for
 from data_access.scope import Scope
-from tests.helpers import like, pick_scopes
+from tests.helpers import MEMBERS_AT, like, pick_scopes, year_end
 
 YEARS = (2018, 2026)
 REGISTERED = "kind = '建档立卡户' AND identified_year <= :y AND village_code LIKE :p"
@@ -273,14 +273,16 @@ def from_slides(seen: Seen, data: bytes, year: int, when: str) -> None:
 
 def from_sql(seen: Seen, q, scope: Scope, year: int) -> None:
     p, src = like(scope), "SQL"
-    reg = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED}", y=year, p=p)
+    end = year_end(year)  # people: the members at the year's end
+    reg = q.one(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {REGISTERED}",
+                y=year, p=p, end=end)
     pair(seen, "建档立卡", src, *reg)
-    ever = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
-                 "AND exit_year IS NOT NULL AND exit_year <= :y", y=year, p=p)
+    ever = q.one(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {REGISTERED} "
+                 "AND exit_year IS NOT NULL AND exit_year <= :y", y=year, p=p, end=end)
     pair(seen, "累计脱贫(含其后返贫)", src, *ever)
-    now = q.one(f"SELECT COUNT(*), COALESCE(SUM(member_count), 0) FROM household WHERE {REGISTERED} "
+    now = q.one(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE {REGISTERED} "
                 "AND exit_year IS NOT NULL AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)",
-                y=year, p=p)
+                y=year, p=p, end=end)
     pair(seen, "已脱贫", src, *now)
 
 

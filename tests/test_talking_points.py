@@ -16,7 +16,7 @@ from components.shell import nav
 from data_access.queries import places
 from data_access.report import brief, slides
 from data_access.report import talking_points as tp
-from tests.helpers import hand_lines, like, metrics, open_page, scopes
+from tests.helpers import hand_lines, like, members_at, metrics, open_page, population_at, scopes
 
 YEARS = (2018, 2025)
 LEVELS = ("county", "town", "village")
@@ -71,10 +71,9 @@ class Hand:
         return None if not d else round(100.0 * n / d, 2)
 
     def incidence(self, y):
-        poor = sum(h["member_count"] for h in self.hh if self.not_exited(h, y) or self.returned(h, y))
-        rural = self.q.scalar("SELECT COALESCE(SUM(rural_population), 0) FROM region "
-                              "WHERE level = 'village' AND code LIKE :p", p=self.p)
-        return self.pct(poor, int(rural))
+        size = members_at(self.q, [y])  # people: the members at the year's end
+        poor = sum(size.get((h["hh_id"], y), 0) for h in self.hh if self.not_exited(h, y) or self.returned(h, y))
+        return self.pct(poor, population_at(self.q, self.scope.prefix, y))
 
     def exited_in_year(self):
         return sum(1 for h in self.hh if self.in_reg(h, self.last) and h["exit_year"] == self.year)

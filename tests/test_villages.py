@@ -10,7 +10,7 @@ import pytest
 
 from data_access.queries import overview, villages
 from data_access.scope import Scope
-from tests.helpers import hround
+from tests.helpers import MEMBERS_AT, hround, population_at, year_end
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -36,15 +36,17 @@ def expected_village(q, code: str, year: int) -> dict:
     """Every indicator of one village, counted by hand with raw SQL."""
     end = dt.date(year, 12, 31)
     start_v, end_v = (dt.date(2025, 11, 1), AS_OF) if year == AS_OF.year else (dt.date(year, 1, 1), end)
-    reg = "FROM household WHERE village_code=:v AND kind='建档立卡户' AND identified_year <= :y"
-    registered = q.rows(f"SELECT COUNT(*), COALESCE(SUM(member_count),0) {reg}", v=code, y=year)[0]
+    reg = "FROM household h WHERE village_code=:v AND kind='建档立卡户' AND identified_year <= :y"
+    registered = q.rows(f"SELECT COUNT(*), COALESCE(SUM({MEMBERS_AT}),0) {reg}", v=code, y=year, end=end)[0]
     exited = q.scalar(f"SELECT COUNT(*) {reg} AND exit_year <= :y AND (returned_year IS NULL OR returned_year > :y)",
                       v=code, y=year)
-    exited_p = q.scalar(f"SELECT COALESCE(SUM(member_count),0) {reg} AND exit_year <= :y "
-                        "AND (returned_year IS NULL OR returned_year > :y)", v=code, y=year)
-    returned_p = q.scalar(f"SELECT COALESCE(SUM(member_count),0) {reg} AND returned_year <= :y", v=code, y=year)
+    exited_p = q.scalar(f"SELECT COALESCE(SUM({MEMBERS_AT}),0) {reg} AND exit_year <= :y "
+                        "AND (returned_year IS NULL OR returned_year > :y)", v=code, y=year, end=end)
+    returned_p = q.scalar(f"SELECT COALESCE(SUM({MEMBERS_AT}),0) {reg} AND returned_year <= :y", v=code, y=year,
+                          end=end)
+    registered, exited_p, returned_p = (int(registered[0]), int(registered[1])), int(exited_p), int(returned_p)
     not_exited_p = registered[1] - exited_p - returned_p
-    rural = q.scalar("SELECT rural_population FROM region WHERE code=:v", v=code) or 0
+    rural = population_at(q, code, year)
     mon = q.rows("SELECT COUNT(*), SUM(CASE WHEN removed_date IS NULL OR removed_date > :d THEN 1 ELSE 0 END) "
                  "FROM monitoring_object WHERE village_code=:v AND identified_date <= :d", v=code, d=end)[0]
     # Households assigned at the period end, and those among them with a home visit in the period.
@@ -173,9 +175,9 @@ def test_yearly_states(registry_engine, sql):
             assert (row.registered_households, row.exited_persons, row.returned_persons, row.poor_persons) == (
                 head["registered_households"], head["exited_persons"], head["returned_persons"], head["poor_persons"])
             assert row.incidence == head["incidence"]
-        n = q.scalar("SELECT COALESCE(SUM(member_count),0) FROM household WHERE village_code LIKE :p "
+        n = q.scalar(f"SELECT COALESCE(SUM({MEMBERS_AT}),0) FROM household h WHERE village_code LIKE :p "
                      "AND kind='建档立卡户' AND identified_year <= 2016 AND (exit_year IS NULL OR exit_year > 2016) "
-                     "AND (returned_year IS NULL OR returned_year > 2016)", p=scope.prefix + "%")
+                     "AND (returned_year IS NULL OR returned_year > 2016)", p=scope.prefix + "%", end=year_end(2016))
         assert df.set_index("year").loc[2016, "not_exited_persons"] == n
 
 

@@ -15,7 +15,7 @@ from data_access.names import display_name
 from data_access.queries.villages import INDICATORS
 from data_access.report.classify import classify
 from tests.county_shapes import officialise
-from tests.helpers import COUNTY_CODE, hround, open_page, texts
+from tests.helpers import COUNTY_CODE, MEMBERS_AT, POPULATION_AT, hround, open_page, texts, year_end
 
 YEAR = 2018  # incidence still varies from village to village (by 2026 most are 0)
 
@@ -30,15 +30,16 @@ def bare_county(registry_url, cloner):
 
 def incidence_by_sql(q, town_prefix: str = "") -> dict[str, float | None]:
     """贫困发生率 per village: (建档立卡 people not exited, or returned, at year end) ÷ 农村户籍人口, by hand."""
-    rows = q.rows(
-        "SELECT r.code, r.rural_population, "
-        "  (SELECT COALESCE(SUM(h.member_count), 0) FROM household h WHERE h.village_code = r.code "
+    rows = q.rows(  # people: the members at the year's end; the year's own 农村户籍人口
+        f"SELECT r.code, {POPULATION_AT}, "
+        f"  (SELECT COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE h.village_code = r.code "
         "     AND h.kind = '建档立卡户' AND h.identified_year <= :y) - "
-        "  (SELECT COALESCE(SUM(h.member_count), 0) FROM household h WHERE h.village_code = r.code "
+        f"  (SELECT COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE h.village_code = r.code "
         "     AND h.kind = '建档立卡户' AND h.identified_year <= :y AND h.exit_year <= :y "
         "     AND (h.returned_year IS NULL OR h.returned_year > :y)) "
-        "FROM region r WHERE r.level = 'village' AND r.code LIKE :p ORDER BY r.code", y=YEAR, p=town_prefix + "%")
-    return {code: (round(100.0 * poor / rural, 2) if rural else None) for code, rural, poor in rows}
+        "FROM region r WHERE r.level = 'village' AND r.code LIKE :p ORDER BY r.code", y=YEAR, p=town_prefix + "%",
+        end=year_end(YEAR))
+    return {code: (round(100.0 * int(poor) / int(rural), 2) if rural else None) for code, rural, poor in rows}
 
 
 def schematic_spec(at) -> dict:

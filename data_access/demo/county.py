@@ -26,6 +26,8 @@ from .places import County, Town, Village
 from .writers import SqlWriter
 
 
+FIRST_MEMBER_YEAR = 2014  # households without an identification year: members followed from 2014
+
 # ---------------------------------------------------------------------------
 # one county
 
@@ -35,8 +37,12 @@ class HH:
         "hh_id", "town", "village", "kind", "attribute", "standard", "main_cause", "others", "id_year",
         "exit_year", "returned_year", "status", "policy", "exit_step", "relocated", "reloc_year", "reloc_site",
         "house", "water", "food", "phone", "members", "head_name", "group", "n_labour", "n_migrant",
-        "students", "sick", "disabled", "z", "below_years", "helper", "labour",
+        "students", "sick", "disabled", "z", "below_years", "helper", "labour", "spans", "former",
     )
+
+    def size_at(self, year: int) -> int:
+        """Members at the end of ``year`` (rules.member_at): joined by then, not yet left."""
+        return sum(1 for joined, left in self.spans if joined <= year and (left is None or left > year))
 
 
 class CountyGenerator:
@@ -91,6 +97,7 @@ class CountyGenerator:
         sites = [f"{county.short}县城北新区安置点", f"{county.short}县城东安置点"] + \
             [f"{t.name}集镇安置点" for t in county.towns[:3]]
         used_ids: set[int] = set()
+        self.member_rng = self.rng("members")  # membership changes: their own stream, the rest unchanged
         hh_rows, cause_rows, person_rows = [], [], []
         for v, n_reg, n_mon in zip(villages, counts, mon_counts):
             town = self.town_of[v.code]
@@ -114,7 +121,10 @@ class CountyGenerator:
                 hh_rows.append(self._hh_row(h))
                 for c in h.others:
                     cause_rows.append((h.hh_id, c))
+        for h in self.households:  # after all current members, so their ID numbers stay as they were
+            self._former_members(h, *h.former, person_rows, used_ids, h.spans)
         self._village_exit_years(villages)
+        person_rows.sort(key=lambda r: r[0])
         w.write(schema.household, hh_rows)
         w.write(schema.other_cause, cause_rows)
         w.write(schema.person, person_rows)
@@ -230,6 +240,7 @@ class CountyGenerator:
             forced[rand_choice(rng, adults)] = "残疾"
         n_labour = n_migrant = students = sick = disabled = 0
         h.labour = []
+        spans: list[tuple[int, int | None]] = []  # (first year-end as a member, year left) per person
         head_name = ""
         for i, (rel, sex, age) in enumerate(members):
             if rel in ("户主", "之子", "之女", "之孙子", "之孙女") and (rel != "户主" or sex == "男"):
@@ -322,12 +333,73 @@ class CountyGenerator:
             ph = h.phone if i == 0 else (names.phone(rng) if age >= 18 and rng.random() < 0.3 else None)
             if skill in ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力"):
                 h.labour.append((f"{h.hh_id}{i + 1:02d}", work, months))
+            joined = self._join_date(h, rel, bd)
             rows.append((
                 f"{h.hh_id}{i + 1:02d}", h.hh_id, h.village.code, name, idn, rel, sex, ethnicity, bd, by,
-                education, schooling, health, skill, work, months, med, serious, ph,
+                education, schooling, health, skill, work, months, med, serious, ph, joined, None, None,
             ))
+            spans.append((max(by, joined.year) if joined else by, None))
+        h.spans = spans
+        h.former = (members, surname, eth)  # former members come after every household's (_former_members)
         h.head_name = head_name
         h.n_labour, h.n_migrant, h.students, h.sick, h.disabled = n_labour, n_migrant, students, sick, disabled
+
+    def _start(self, h: HH) -> date:
+        """The day the registry starts following the household's members (its identification year)."""
+        return date(h.id_year or FIRST_MEMBER_YEAR, 1, 1)
+
+    def _join_date(self, h: HH, rel: str, bd: date) -> date | None:
+        """Born after identification: joins at birth; a daughter-in-law may have married in since."""
+        start = self._start(h)
+        if bd >= start:
+            return bd
+        rng = self.member_rng
+        if rel in ("之儿媳", "之女婿") and bd.year >= CURRENT_YEAR - 34 and rng.random() < 0.55:
+            earliest = max(start + timedelta(days=1), date(bd.year + 20, 1, 1))
+            if earliest < AS_OF:
+                return rand_day(rng, earliest, AS_OF)
+        return None
+
+    def _former_members(self, h: HH, members: list, surname: str, eth: str, rows: list, used_ids: set,
+                        spans: list) -> None:
+        """Members who left after identification (减员): deaths of the old, daughters married out, moves."""
+        rng = self.member_rng
+        start = self._start(h)
+        if start >= AS_OF - timedelta(days=400):
+            return
+        head_age = members[0][2]
+        leaving = []
+        if rng.random() < (0.16 if head_age >= 45 else 0.05):  # a parent (or the head's spouse) died
+            rel, sex = ("之母", "女") if rng.random() < 0.55 else ("之父", "男")
+            leaving.append((rel, sex, "死亡", rand_int(rng, 68, 96)))
+        if head_age >= 44 and rng.random() < 0.09:  # a daughter married out
+            leaving.append(("之女", "女", "婚嫁", rand_int(rng, 19, 29)))
+        if rng.random() < 0.015:
+            leaving.append(("之子", "男", "迁出", rand_int(rng, 20, 40)))
+        for k, (rel, sex, reason, age_at_leave) in enumerate(leaving):
+            left = rand_day(rng, start + timedelta(days=1), AS_OF - timedelta(days=1))
+            by = left.year - age_at_leave
+            bd = rand_day(rng, date(by, 1, 1), date(by, 12, 31))
+            if bd >= start:
+                continue
+            ordinal = bd.toordinal()
+            sex_parity = 1 if sex == "男" else 0
+            while True:
+                seq = int(rng.random() * 500) * 2 + sex_parity
+                key = ordinal * 1000 + seq
+                if key not in used_ids:
+                    used_ids.add(key)
+                    break
+            body = f"{self.county.prefix}{bd:%Y%m%d}{seq:03d}"
+            name = names.person_name(rng, sex, surname if rel in ("之子", "之女") else None)
+            old = age_at_leave >= 65
+            rows.append((
+                f"{h.hh_id}{len(members) + k + 1:02d}", h.hh_id, h.village.code, name, body + id_check_char(body),
+                rel, sex, eth, bd, by, "文盲或半文盲" if old else "初中", "非在校生",
+                "长期慢性病" if old else "健康", "无劳动力" if old else "普通劳动力", "未外出务工", 0,
+                True, True, None, None, left, reason,
+            ))
+            spans.append((by, left.year))
 
     def _village_exit_years(self, villages: list[Village]) -> None:
         """A poor village 出列 when its remaining poor are under 3 % of its population."""
@@ -433,8 +505,8 @@ class CountyGenerator:
         for h in self.households:
             if h.kind != codes.HOUSEHOLD_KIND_REGISTERED:
                 continue
-            m = h.members
             for y in range(h.id_year, LAST_INCOME_YEAR + 1):
+                m = h.size_at(y)  # 家庭人口数 of the income's year
                 line = LINE_OF_YEAR[y]
                 poor = (h.exit_year is None or y < h.exit_year) or (h.returned_year and y >= h.returned_year)
                 if poor:

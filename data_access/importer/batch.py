@@ -398,6 +398,9 @@ def refuse_outside_scope(batch: Batch) -> None:
     for (code, _year), rec in tables.get("exit_target", {}).items():
         if not scope.contains(code):
             refuse(rec, "region_code", "该减贫任务的区划", code)
+    for (code, _year), rec in tables.get("village_population", {}).items():
+        if not scope.contains(code):
+            refuse(rec, "region_code", "该农村户籍人口的行政村", code)
     if scope.level not in LINE_LEVELS:
         for rec in tables.get("poverty_line", {}).values():
             for row in rec.rows:

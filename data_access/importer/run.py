@@ -56,18 +56,20 @@ from .template import DEFAULT_DOCS, DEFAULT_TEMPLATE, write_docs, write_template
 from ..scope import Scope, ScopeError
 
 TABLE_TITLES = {
-    "region": "区划", "exit_target": "年度减贫任务", "poverty_line": "贫困线/监测线", "household": "户",
+    "region": "区划", "village_population": "农村户籍人口",
+    "exit_target": "年度减贫任务", "poverty_line": "贫困线/监测线", "household": "户",
     "other_cause": "其他致贫原因", "person": "人", "income": "收入", "monitoring_object": "监测对象",
     "help_unit": "帮扶单位", "helper": "帮扶责任人", "assignment": "结对帮扶", "visit": "走访记录",
     "help_measure": "帮扶措施", "fund": "资金", "project": "项目", "arrangement": "资金安排", "money_flow": "拨付支出",
     "work_year": "分年务工", "monitoring_found": "风险发现",
 }
-WRITE_ORDER = ("region", "exit_target", "poverty_line", "household", "other_cause", "person", "work_year", "income",
-               "monitoring_object", "monitoring_found", "help_unit", "helper", "assignment", "visit", "help_measure",
-               "fund", "project", "arrangement", "money_flow")
+WRITE_ORDER = ("region", "village_population", "exit_target", "poverty_line", "household", "other_cause", "person",
+               "work_year", "income", "monitoring_object", "monitoring_found", "help_unit", "helper", "assignment",
+               "visit", "help_measure", "fund", "project", "arrangement", "money_flow")
 # Key of each table; tables with a surrogate id are matched on a natural key and updated by id.
 KEYS = {
-    "region": ("code",), "exit_target": ("region_code", "year"), "poverty_line": ("year", "kind", "province"),
+    "region": ("code",), "village_population": ("village_code", "year"),
+    "exit_target": ("region_code", "year"), "poverty_line": ("year", "kind", "province"),
     "household": ("hh_id",), "person": ("person_id",), "income": ("hh_id", "year"),
     "monitoring_object": ("hh_id", "identified_date"), "help_unit": ("unit_id",), "helper": ("helper_id",),
     "assignment": ("helper_id", "hh_id", "start_date"), "visit": ("helper_id", "hh_id", "visit_date", "kind"),

@@ -25,7 +25,7 @@ SELECT h.village_code, t.name AS town_name, v.name AS village_name, h.natural_vi
        h.policy_status, h.relocated, h.relocation_year, h.relocation_site, h.house_grade, h.safe_water,
        h.food_clothing_ok, h.phone AS hh_phone, p.person_id, p.name, p.id_number, p.relation, p.sex, p.ethnicity,
        p.birth_date, p.education, p.schooling, p.health, p.labour_skill, p.work_status, p.work_months,
-       p.medical_insurance, p.serious_illness_insurance, p.phone
+       p.medical_insurance, p.serious_illness_insurance, p.phone, p.join_date, p.leave_date, p.leave_reason
 FROM person p JOIN household h ON h.hh_id = p.hh_id
 JOIN region v ON v.code = h.village_code JOIN region t ON t.code = h.town_code
 WHERE h.village_code BETWEEN :lo AND :hi
@@ -36,7 +36,8 @@ PERSON_HEADERS = [
     "其他致贫原因", "识别年度", "脱贫年度", "返贫年度", "脱贫状态", "享受政策情况", "易地扶贫搬迁", "搬迁年度",
     "安置点", "危房等级", "是否解决安全饮用水", "不愁吃不愁穿", "户联系电话", "人编号", "姓名", "证件号码",
     "与户主关系", "性别", "民族", "出生日期", "文化程度", "在校生状况", "健康状况", "劳动技能", "务工状况",
-    "务工时间(月)", "是否参加城乡居民基本医疗保险", "是否参加大病保险", "人联系电话",
+    "务工时间(月)", "是否参加城乡居民基本医疗保险", "是否参加大病保险", "人联系电话", "入户日期", "减员日期",
+    "减员原因",
 ]
 
 
@@ -74,7 +75,8 @@ def sheet_from_db(engine: Engine, kind: str, scope: Scope | None = None) -> tupl
                     r["house_grade"], r["safe_water"], r["food_clothing_ok"], r["hh_phone"], r["person_id"], r["name"],
                     r["id_number"], r["relation"], r["sex"], r["ethnicity"], r["birth_date"], r["education"],
                     r["schooling"], r["health"], r["labour_skill"], r["work_status"], r["work_months"],
-                    r["medical_insurance"], r["serious_illness_insurance"], r["phone"])])
+                    r["medical_insurance"], r["serious_illness_insurance"], r["phone"], r["join_date"],
+                    r["leave_date"], r["leave_reason"])])
             return PERSON_HEADERS, rows
         if kind == "places":
             t = schema.region
@@ -87,6 +89,11 @@ def sheet_from_db(engine: Engine, kind: str, scope: Scope | None = None) -> tupl
                      cell(r.is_poor_village) if r.level == "village" else "", cell(r.poor_village_exit_year)]
                     for r in conn.execute(stmt)]
             return ["区划代码", "名称", "级别", "上级区划代码", "农村户籍人口", "是否贫困村", "出列年度"], rows
+        if kind == "population":
+            t = schema.village_population
+            stmt = (select(t.c.village_code, t.c.year, t.c.population)
+                    .where(t.c.village_code.between(b["lo"], b["hi"])).order_by(t.c.village_code, t.c.year))
+            return ["区划代码", "年度", "农村户籍人口"], [[r[0], r[1], r[2]] for r in conn.execute(stmt)]
         if kind == "incomes":
             rows = [[cell(x) for x in r] for r in conn.execute(text(
                 "SELECT i.hh_id, i.year, i.members, i.wage, i.business_income, i.business_cost, i.property_income, "

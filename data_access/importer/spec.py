@@ -108,6 +108,21 @@ PLACES = SheetKind(
     description="县、乡镇、行政村:代码、名称、上级、农村户籍人口、是否贫困村与出列年度。",
 )
 
+POPULATION = SheetKind(
+    "population", "农村户籍人口",
+    (
+        *PLACE_FIELDS,
+        Field("year", "年度", ("年份", "统计年度", "人口年度"), required=True, **YEAR),
+        Field("rural_population", "农村户籍人口", ("户籍人口", "农村人口", "农业户籍人口", "农村户籍人口数"),
+              kind="int", lo=0, hi=2_000_000, required=True, note="单位:人;该年度贫困发生率的分母",
+              example="1850"),
+    ),
+    signature=(("year",), ("rural_population",), ("region_code", "village_name")),
+    hints=("户籍人口", "农村人口", "人口"),
+    description="行政村每年的农村户籍人口(贫困发生率的分母):某年没有数字时,用此前最近一年的数字,"
+                "此前也没有时用区划表中不分年度的数字。",
+)
+
 TARGETS = SheetKind(
     "targets", "年度减贫任务",
     (
@@ -227,6 +242,14 @@ PERSON_FIELDS = (
           **BOOL),
     Field("phone", "人联系电话", ("联系电话", "个人联系电话", "本人联系电话", "手机号码"), kind="phone"),
     Field("person_identified", "人员识别时间", ("成员识别时间",), kind="raw", note="只读不存"),
+    Field("join_date", "入户日期", ("增员日期", "增员时间", "入户时间", "加入日期", "加入时间", "迁入日期", "迁入时间",
+                                "成员增加日期", "成员增加时间", "家庭成员增加时间"), **DATE,
+          note="出生、婚入、迁入等成为家庭成员的日期;不填视为识别时即为成员"),
+    Field("leave_date", "减员日期", ("减员时间", "离户日期", "离户时间", "注销日期", "注销时间", "迁出日期",
+                                 "迁出时间", "成员减少日期", "成员减少时间", "家庭成员减少时间", "死亡日期"), **DATE,
+          note="死亡、迁出、婚嫁等不再是家庭成员的日期;不填视为仍是成员"),
+    Field("leave_reason", "减员原因", ("减少原因", "离户原因", "注销原因", "成员减少原因", "减员类型"), kind="code",
+          allowed=codes.LEAVE_REASONS, what="减员原因", example="死亡"),
 )
 
 PERSONS = SheetKind(
@@ -455,13 +478,13 @@ FLOWS = SheetKind(
 )
 
 SHEET_KINDS: tuple[SheetKind, ...] = (
-    PLACES, TARGETS, LINES, PERSONS, INCOMES, MONITORING, HELPERS, VISITS, MEASURES, FUNDS, PROJECTS,
+    PLACES, POPULATION, TARGETS, LINES, PERSONS, INCOMES, MONITORING, HELPERS, VISITS, MEASURES, FUNDS, PROJECTS,
     ARRANGEMENTS, FLOWS,
 )
 BY_KEY = {k.key: k for k in SHEET_KINDS}
 # Tie-break when two kinds match equally well (earlier wins).
 PRIORITY = ("flows", "arrangements", "projects", "funds", "persons", "monitoring", "incomes", "measures",
-            "visits", "helpers", "targets", "lines", "places")
+            "visits", "helpers", "targets", "population", "lines", "places")
 
 for _kind in SHEET_KINDS:
     for _f in _kind.fields:

@@ -19,7 +19,7 @@ from ..schema import other_cause as OC
 from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
-from ..rules import exited_by, in_registry, returned_by
+from ..rules import exited_by, in_registry, members_at, returned_by
 from .common import frame, pct
 
 NO_CAUSE = "未填写"
@@ -63,7 +63,7 @@ def _counts(engine: Engine, scope: Scope, year: int, keys) -> pd.DataFrame:
     h = _source(engine, scope)
     by = keys(h)
     stmt = (
-        select(*by, summary.household_count(h).label("households"), func.sum(h.c.member_count).label("persons"))
+        select(*by, summary.household_count(h).label("households"), func.sum(members_at(year, h)).label("persons"))
         .where(scope.where(h), in_registry(year, h))
         .group_by(*by)
     )
@@ -97,7 +97,7 @@ def cause_by_child(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     key = summary.child_key(scope, h).label("code")
     counts = (
         select(key, main_cause(h).label("cause"), summary.household_count(h).label("households"),
-               func.sum(h.c.member_count).label("persons"))
+               func.sum(members_at(year, h)).label("persons"))
         .where(scope.where(h), in_registry(year, h))
         .group_by(key, main_cause(h))
         .subquery()
@@ -150,7 +150,7 @@ def cause_combinations(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
         other = func.coalesce(s.c.other_cause, constant(NO_OTHER_CAUSE))
         stmt = (
             select(main_cause(s).label("main_cause"), other.label("other_cause"),
-                   func.sum(s.c.households).label("households"), func.sum(s.c.member_count).label("persons"))
+                   func.sum(s.c.households).label("households"), func.sum(members_at(year, s)).label("persons"))
             .where(scope.where(s), in_registry(year, s))
             .group_by(main_cause(s), other)
         )
@@ -158,7 +158,7 @@ def cause_combinations(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
         other = func.coalesce(OC.c.cause, constant(NO_OTHER_CAUSE))
         stmt = (
             select(main_cause().label("main_cause"), other.label("other_cause"),
-                   func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+                   func.count().label("households"), func.sum(members_at(year, H)).label("persons"))
             .select_from(H.outerjoin(OC, OC.c.hh_id == H.c.hh_id))
             .where(scope.where(H), in_registry(year))
             .group_by(main_cause(), other)
@@ -179,13 +179,13 @@ def other_cause_counts(engine: Engine, scope: Scope, year: int) -> pd.DataFrame:
     if s is summary.other_cause_summary:
         stmt = (
             select(s.c.other_cause.label("cause"), func.sum(s.c.households).label("households"),
-                   func.sum(s.c.member_count).label("persons"))
+                   func.sum(members_at(year, s)).label("persons"))
             .where(scope.where(s), in_registry(year, s), s.c.other_cause.is_not(None))
             .group_by(s.c.other_cause)
         )
     else:
         stmt = (
-            select(OC.c.cause, func.count().label("households"), func.sum(H.c.member_count).label("persons"))
+            select(OC.c.cause, func.count().label("households"), func.sum(members_at(year, H)).label("persons"))
             .select_from(OC.join(H, H.c.hh_id == OC.c.hh_id))
             .where(scope.where(H), in_registry(year))
             .group_by(OC.c.cause)

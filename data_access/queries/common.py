@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 
 from ..schema import exit_target as T
 from ..schema import household as H
+from ..schema import meta as M
 from ..schema import region as R
 from ..report.formatting import half_up, half_up_all, ratio, ratio_pct  # noqa: F401 (四舍五入, for the queries)
-from ..rules import in_registry, poor_at
+from ..rules import in_registry, members_at, poor_at, population_year
 from ..scope import Scope
 from ..summary import read as summary
 
@@ -29,9 +30,22 @@ def count_if(condition, h=None):
     return func.coalesce(func.sum(case((condition, weight), else_=0)), 0)
 
 
-def people_if(condition, h=H):
-    """People (sum of member_count) of households meeting ``condition``."""
-    return func.coalesce(func.sum(case((condition, h.c.member_count), else_=0)), 0)
+def people_if(condition, h=H, year=None):
+    """People of households meeting ``condition``: members at the end of ``year`` (``rules.members_at``;
+    an int or a year column), today's members (member_count) when ``year`` is None."""
+    return func.coalesce(func.sum(case((condition, members_at(year, h)), else_=0)), 0)
+
+
+def people_year(engine: Engine, year: int) -> int | None:
+    """The ``year`` argument of ``people_if``/``rules.members_at`` for a count of ``year``: None (today's
+    members, member_count: no per-household look-up) for the as-of year (``meta.data_as_of``) and later,
+    since the current year counts current members; else ``year``."""
+    with engine.connect() as conn:
+        value = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+    try:
+        return None if year >= int(str(value)[:4]) else year
+    except (TypeError, ValueError):
+        return year
 
 
 def region_in(scope: Scope, r=R):
@@ -40,13 +54,16 @@ def region_in(scope: Scope, r=R):
     return and_(r.c.code >= lo, r.c.code <= hi)
 
 
-def rural_population(engine: Engine, scope: Scope) -> int:
-    """农村户籍人口 of the scope: the sum over its villages."""
-    stmt = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(
-        R.c.level == "village", region_in(scope)
-    )
+def rural_population(engine: Engine, scope: Scope, year: int) -> int:
+    """农村户籍人口 of the scope at ``year``: the sum over its villages (``rules.population_year``)."""
     with engine.connect() as conn:
-        return int(conn.execute(stmt).scalar_one())
+        return int(conn.execute(population_stmt(scope, year)).scalar_one())
+
+
+def population_stmt(scope: Scope, year: int):
+    """SELECT the scope's 农村户籍人口 at ``year`` (one value)."""
+    pop = population_year(year, region_in(scope))
+    return select(func.coalesce(func.sum(pop.c.population), 0))
 
 
 def frame(engine: Engine, stmt, columns: list[str] | None = None) -> pd.DataFrame:
@@ -83,22 +100,19 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     exits = select(
         h.c.exit_year.label("year"),
         summary.household_count(h).label("exited_households"),
-        func.sum(h.c.member_count).label("exited_persons"),
+        func.sum(members_at(h.c.exit_year, h)).label("exited_persons"),  # members at the exit year's end
     ).where(scope.where(h), in_registry(last_year, h), h.c.exit_year.between(first_year, last_year)
             ).group_by(h.c.exit_year)
-    poor_cols = [people_if(poor_at(y, h), h).label(f"y{y}") for y in years]
+    poor_cols = [people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]
     poor_stmt = select(*poor_cols).where(scope.where(h))
     targets = select(T.c.year, T.c.households, T.c.persons).where(
         T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
-    )
-    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(
-        R.c.level == "village", region_in(scope)
     )
     with engine.connect() as conn:
         exit_rows = {r.year: r for r in conn.execute(exits)}
         poor_row = conn.execute(poor_stmt).one()
         target_rows = {r.year: r for r in conn.execute(targets)}
-        rural = int(conn.execute(population).scalar_one())
+        rurals = {y: int(conn.execute(population_stmt(scope, y)).scalar_one()) for y in years}
     records = []
     for i, y in enumerate(years):
         e = exit_rows.get(y)
@@ -106,7 +120,7 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
         eh, ep = (int(e.exited_households), int(e.exited_persons)) if e else (0, 0)
         th = int(t.households) if t is not None and t.households is not None else None
         tp = int(t.persons) if t is not None and t.persons is not None else None
-        poor = int(poor_row[i])
+        poor, rural = int(poor_row[i]), rurals[y]
         records.append({
             "year": y, "exited_households": eh, "exited_persons": ep,
             "target_households": th, "target_persons": tp,
@@ -117,4 +131,5 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     return pd.DataFrame.from_records(records)
 
 
-__all__ = ["count_if", "people_if", "rural_population", "region_in", "frame", "pct", "yearly"]
+__all__ = ["count_if", "people_if", "people_year", "rural_population", "population_stmt", "region_in", "frame", "pct",
+           "yearly"]

@@ -40,7 +40,7 @@ from ..schema import monitoring_object as MO
 from ..schema import region as R
 from ..schema import work_year as W
 from ..scope import Scope
-from .common import count_if, frame, pct, people_if
+from .common import count_if, frame, pct, people_if, people_year
 
 WORKING = tuple(s for s in WORK_STATUS if s != "未外出务工")
 _has_work_table: dict[str, bool] = {}
@@ -73,8 +73,9 @@ def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
     done = exited_by(year)
     enjoy = and_(done, H.c.policy_status == POLICY_ENJOYING)
     not_enjoy = and_(done, H.c.policy_status == POLICY_NOT_ENJOYING)
-    stmt = select(count_if(done), people_if(done), count_if(enjoy), people_if(enjoy),
-                  count_if(not_enjoy), people_if(not_enjoy)).where(scope.where(H), in_registry(year))
+    at = people_year(engine, year)
+    stmt = select(count_if(done), people_if(done, H, at), count_if(enjoy), people_if(enjoy, H, at),
+                  count_if(not_enjoy), people_if(not_enjoy, H, at)).where(scope.where(H), in_registry(year))
     with engine.connect() as conn:
         eh, ep, ph, pp, nh, np_ = map(int, conn.execute(stmt).one())
     out = {"exited_households": eh, "exited_persons": ep, "marked_year": marked_year, "marked": marked,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from ..codes import CAUSES, COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
 from ..privacy import mask_birth, mask_id, mask_phone
-from ..rules import line_by_year, status_expr
+from ..rules import current_member, line_by_year, members_at, status_expr
 from ..schema import assignment as A
 from ..schema import help_measure as HM
 from ..schema import help_unit as U
@@ -29,7 +29,7 @@ from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..schema import visit as V
 from ..scope import Scope
-from .common import frame, half_up, ratio
+from .common import frame, half_up, people_year, ratio
 
 
 def _in_scope(scope: Scope, hh_id: str):
@@ -40,12 +40,14 @@ def household_profile(engine: Engine, scope: Scope, hh_id: str, year: int, maske
     """The household's record, or None when it does not exist inside ``scope``.
 
     Keys: the household columns, town_name, village_name, status_at_year (脱贫状态 at the end of
-    ``year``), other_causes (list); phone masked when ``masked``.
+    ``year``), members_at_year (家庭人口 at the end of ``year``: ``rules.members_at``; member_count is
+    today's), other_causes (list); phone masked when ``masked``.
     """
     village, town = R.alias("village_r"), R.alias("town_r")
     stmt = (
         select(H, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               status_expr(year).label("status_at_year"))
+               status_expr(year).label("status_at_year"),
+               members_at(people_year(engine, year)).label("members_at_year"))
         .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
         .where(_in_scope(scope, hh_id))
@@ -64,7 +66,8 @@ def household_profile(engine: Engine, scope: Scope, hh_id: str, year: int, maske
 
 
 def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = True) -> pd.DataFrame:
-    """Members: person_id, name, id_number (masked unless ``masked`` is False), relation, sex,
+    """Today's members (``rules.current_member``): person_id, name, id_number (masked unless ``masked``
+    is False), relation, sex,
     ethnicity, birth_date (birth_year instead when ``masked``: a full date would complete the ID),
     education, schooling, health, labour_skill, work_status, work_months,
     medical_insurance, serious_illness_insurance, phone. 户主 first, then by 人编号."""
@@ -73,7 +76,7 @@ def household_members(engine: Engine, scope: Scope, hh_id: str, masked: bool = T
                P.c.education, P.c.schooling, P.c.health, P.c.labour_skill, P.c.work_status, P.c.work_months,
                P.c.medical_insurance, P.c.serious_illness_insurance, P.c.phone)
         .select_from(P.join(H, H.c.hh_id == P.c.hh_id))
-        .where(_in_scope(scope, hh_id))
+        .where(_in_scope(scope, hh_id), current_member(P))
         .order_by(case((P.c.relation == "户主", 0), else_=1), P.c.person_id)
     )
     df = frame(engine, stmt)
@@ -200,7 +203,7 @@ def household_guarantees(engine: Engine, scope: Scope, hh_id: str, year: int) ->
             func.coalesce(func.sum(case((P.c.medical_insurance.is_(None), 1), else_=0)), 0),
         )
         .select_from(P.join(H, H.c.hh_id == P.c.hh_id))
-        .where(_in_scope(scope, hh_id))
+        .where(_in_scope(scope, hh_id), current_member(P))
     )
     hh_stmt = select(H.c.food_clothing_ok, H.c.house_grade, H.c.safe_water).where(_in_scope(scope, hh_id))
     with engine.connect() as conn:

@@ -8,7 +8,7 @@ the year-aware ones of ``rules`` (in_registry / exited_by / not_exited_by / retu
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, true
 from sqlalchemy.engine import Engine
 
 from ..codes import (
@@ -23,9 +23,10 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
-    ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, not_exited_by, poor_at, returned_by,
+    current_member, ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, members_at,
+    not_exited_by, poor_at, population_year, returned_by,
 )
-from .common import count_if, frame, half_up, pct, people_if, region_in, yearly
+from .common import count_if, frame, half_up, pct, people_if, people_year, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
@@ -50,7 +51,7 @@ def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> p
     df = yearly(engine, scope, first_year, last_year)
     h = summary.smallest_households(engine, scope)
     years = list(df["year"].astype(int))
-    cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h))]
+    cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h, y))]
     with engine.connect() as conn:
         row = conn.execute(select(*cols).where(scope.where(h))).one() if cols else ()
     df["cum_exited_households"] = pd.Series([int(v) for v in row[0::2]], index=df.index, dtype="int64")
@@ -77,19 +78,19 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     years = list(range(first_year, last_year + 1))
     h = summary.smallest_households(engine, scope, child)
     key = summary.child_key(scope, h).label("code")
-    poor = select(key, *[people_if(poor_at(y, h), h).label(f"y{y}") for y in years]).where(
+    poor = select(key, *[people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]).where(
         scope.where(h)).group_by(key)
     digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
-    child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
-    population = (
-        select(child_of_village.label("code"), func.coalesce(func.sum(R.c.rural_population), 0).label("rural"))
-        .where(R.c.level == "village", region_in(scope))
-        .group_by(child_of_village)
-    )
     children = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).order_by(R.c.code)
+    rural: dict[tuple[str, int], int] = {}
     with engine.connect() as conn:
         poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
-        rural = {r.code: int(r.rural) for r in conn.execute(population)}
+        for y in years:
+            pop = population_year(y, region_in(scope))
+            child_of_village = func.substr(pop.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
+            for code, n in conn.execute(select(child_of_village, func.coalesce(func.sum(pop.c.population), 0))
+                                        .group_by(child_of_village)):
+                rural[(code, y)] = int(n)
         kids = conn.execute(children).all()
     records = []
     for code, name in kids:
@@ -97,8 +98,8 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
         for y, n in zip(years, counts):
             people = int(n or 0)
             records.append({"code": code, "name": name, "year": y, "poor_persons": people,
-                            "rural_population": rural.get(code, 0),
-                            "incidence": pct(people, rural.get(code, 0))})
+                            "rural_population": rural.get((code, y), 0),
+                            "incidence": pct(people, rural.get((code, y), 0))})
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -115,17 +116,19 @@ def poor_villages(engine: Engine, scope: Scope, year: int, threshold: float = 3.
     town = R.alias("town")
     h = summary.households_for(engine, scope)
     poor = (
-        select(h.c.village_code.label("code"), people_if(poor_at(year, h), h).label("poor_persons"))
+        select(h.c.village_code.label("code"), people_if(poor_at(year, h), h, year).label("poor_persons"))
         .where(scope.where(h))
         .group_by(h.c.village_code)
         .subquery()
     )
+    pop = population_year(year, region_in(scope))
     stmt = (
         select(R.c.code, R.c.name, R.c.parent_code.label("town_code"), town.c.name.label("town_name"),
                R.c.poor_village_exit_year.label("planned_exit_year"),
                func.coalesce(poor.c.poor_persons, 0).label("poor_persons"),
-               R.c.rural_population)
-        .select_from(R.outerjoin(poor, poor.c.code == R.c.code).outerjoin(town, town.c.code == R.c.parent_code))
+               pop.c.population.label("rural_population"))
+        .select_from(R.outerjoin(poor, poor.c.code == R.c.code).outerjoin(town, town.c.code == R.c.parent_code)
+                     .outerjoin(pop, pop.c.code == R.c.code))
         .where(R.c.level == "village", region_in(scope), R.c.is_poor_village.is_(True))
         .order_by(R.c.code)
     )
@@ -173,13 +176,19 @@ def village_exits_by_year(engine: Engine, scope: Scope, first_year: int, last_ye
 # ---- household lists -------------------------------------------------------------
 
 
-def _household_list(engine: Engine, scope: Scope, condition, limit: int, offset: int) -> dict:
+def _list_columns(year: int | None):
+    """LIST_COLUMNS[4:] of ``household``, member_count being the size at the end of ``year``."""
+    return [members_at(year).label(c) if c == "member_count" else H.c[c] for c in LIST_COLUMNS[4:]]
+
+
+def _household_list(engine: Engine, scope: Scope, condition, limit: int, offset: int, year: int) -> dict:
+    size_year = people_year(engine, year)
     village, town = R.alias("village"), R.alias("town_r")
     where = and_(scope.where(H), condition)
-    totals = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).where(where)
+    totals = select(func.count(), people_if(true(), H, size_year)).where(where)
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               *[H.c[c] for c in LIST_COLUMNS[4:]])
+               *_list_columns(size_year))
         .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
         .where(where)
@@ -196,12 +205,12 @@ def not_exited_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_L
     Keys: households, persons (totals of the whole list), rows (DataFrame, LIST_COLUMNS, at most
     ``limit`` rows from ``offset``, by village then 户编号).
     """
-    return _household_list(engine, scope, not_exited_by(year), limit, offset)
+    return _household_list(engine, scope, not_exited_by(year), limit, offset, year)
 
 
 def returned_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
     """Households returned to poverty (返贫) by the end of ``year``; same shape as ``not_exited_list``."""
-    return _household_list(engine, scope, returned_by(year), limit, offset)
+    return _household_list(engine, scope, returned_by(year), limit, offset, year)
 
 
 # ---- risks among exited households -------------------------------------------------
@@ -242,13 +251,13 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     below = and_(line.is_not(None), inc.c.per_capita_net < line)
     unjudged = or_(inc.c.hh_id.is_(None), line.is_(None))
     where = and_(scope.where(H), exited_by(year))
-    totals = select(count_if(at_risk), people_if(at_risk), count_if(below), count_if(unjudged)).select_from(
+    totals = select(count_if(at_risk), people_if(at_risk, H, year), count_if(below), count_if(unjudged)).select_from(
         with_income).where(where)
     village, town = R.alias("village"), R.alias("town_r")
     ratio = (inc.c.per_capita_net - line) * 100.0 / line
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               *[H.c[c] for c in LIST_COLUMNS[4:]],
+               *_list_columns(year),
                inc.c.year.label("income_year"), inc.c.per_capita_net, line.label("line"),
                chosen.c.kind.label("line_kind"),
                ratio.label("above_line_pct"))
@@ -276,7 +285,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     where = and_(scope.where(li), exited_by(year, li))
     at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), li.c.per_capita_net < line)
-    totals = select(count_if(at_risk), people_if(at_risk, li), count_if(below), count_if(line.is_not(None))) \
+    totals = select(count_if(at_risk), people_if(at_risk, li, year), count_if(below), count_if(line.is_not(None))) \
         .select_from(joined).where(where)
     h = summary.smallest_households(engine, scope)
     exited_all = select(count_if(exited_by(year, h), h)).where(scope.where(h))
@@ -292,7 +301,7 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     village, town = R.alias("village"), R.alias("town_r")
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
-               *[H.c[c] for c in LIST_COLUMNS[4:]],
+               *_list_columns(year),
                top.c.income_year, top.c.per_capita_net, top.c.line, top.c.line_kind, top.c.above_line_pct)
         .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
                      .outerjoin(village, village.c.code == H.c.village_code)
@@ -329,7 +338,7 @@ def _guarantee_flags(scope: Scope, year: int, engine: Engine | None = None):
     uninsured = P.c.medical_insurance.is_(False)
     members = (
         select(P.c.hh_id, count_if(out_of_school).label("children_out"), count_if(uninsured).label("uninsured"))
-        .where(scope.where(P), or_(out_of_school, uninsured))
+        .where(scope.where(P), current_member(P), or_(out_of_school, uninsured))
         .group_by(P.c.hh_id)
         .subquery()
     )
@@ -422,7 +431,7 @@ def exit_pipeline(engine: Engine, scope: Scope, year: int, as_of_year: int) -> p
     """
     done = EXIT_STEPS[-1]
     h = summary.households_for(engine, scope, summary.cause_summary)
-    exited = select(func.coalesce(summary.household_count(h), 0), func.coalesce(func.sum(h.c.member_count), 0)).where(
+    exited = select(func.coalesce(summary.household_count(h), 0), people_if(true(), h, year)).where(
         scope.where(h), in_registry(year, h), h.c.exit_year == year)
     in_steps = (
         select(h.c.exit_step, summary.household_count(h).label("households"),

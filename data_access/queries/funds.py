@@ -30,7 +30,7 @@ from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..scope import Scope
 from ..rules import in_registry
-from .common import count_if, frame, pct, people_if, ratio, region_in
+from .common import count_if, frame, pct, people_if, people_year, ratio, region_in
 
 ALLOCATION_LEVELS = ("province", "city", "county")
 
@@ -570,10 +570,12 @@ def per_beneficiary(engine: Engine, scope: Scope, year: int, source: str | None 
         money_key = func.substr(P.c.county_code, 1, digits).concat(literal("0" * (12 - digits)))
         hh_key = func.substr(H.c.county_code, 1, digits).concat(literal("0" * (12 - digits)))
     no_place = case((P.c.region_code.is_(None), 1), else_=0)
+    size_year = people_year(engine, year)
     money = select(money_key, no_place, _sum(A.c.amount)).select_from(_joined(A)).where(
         _selected(scope, year, source, category, cumulative)).group_by(money_key, no_place)
     registry = select(hh_key.label("code"), count_if(in_registry(year)).label("households"),
-                      people_if(in_registry(year)).label("persons")).where(scope.where(H)).group_by(hh_key)
+                      people_if(in_registry(year), H, size_year).label("persons")
+                      ).where(scope.where(H)).group_by(hh_key)
     with engine.connect() as conn:
         names = dict(conn.execute(regions).all())
         amounts: dict = {}

@@ -51,9 +51,10 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
-    HH_ID_RE, ID_RE, exited_by, in_registry, is_valid_id, line_by_year, not_exited_by, returned_by, status_expr,
+    HH_ID_RE, ID_RE, current_member, exited_by, in_registry, is_valid_id, line_by_year, members_at, not_exited_by,
+    returned_by, status_expr,
 )
-from .common import frame, half_up
+from .common import frame, half_up, people_year
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -357,13 +358,13 @@ def _search_condition(scope: Scope, text: str):
     if kind == "hh_id":
         return H.c.hh_id == value
     if kind == "id_number":
-        return H.c.hh_id.in_(select(P.c.hh_id).where(P.c.id_number == value, scope.where(P)))
+        return H.c.hh_id.in_(select(P.c.hh_id).where(P.c.id_number == value, scope.where(P), current_member(P)))
     pattern = f"%{_escape_like(value)}%"
     return or_(
         H.c.head_name.like(pattern, escape="\\"),
         # No scope here: a sequential scan of names beats an index range over the whole scope;
         # the outer query keeps the scope.
-        H.c.hh_id.in_(select(P.c.hh_id).where(P.c.name.like(pattern, escape="\\"))),
+        H.c.hh_id.in_(select(P.c.hh_id).where(P.c.name.like(pattern, escape="\\"), current_member(P))),
     )
 
 
@@ -494,11 +495,11 @@ def _source(f: HouseholdFilter, basis: IncomeBasis, income=I, with_income: bool 
 def count_households(engine: Engine, scope: Scope, f: HouseholdFilter, year: int) -> dict:
     """Households and people matching ``f`` at the end of ``year``.
 
-    Keys: households (户), persons (人, sum of 家庭人口数), income_year, line, line_kind
-    (the income basis, None when the filter uses no income).
+    Keys: households (户), persons (人, members at the end of ``year``: ``rules.members_at``), income_year,
+    line, line_kind (the income basis, None when the filter uses no income).
     """
     basis = income_basis(engine, scope, year) if _has_income_filter(f) else IncomeBasis(None, None, None)
-    stmt = select(func.count(), func.coalesce(func.sum(H.c.member_count), 0)).select_from(
+    stmt = select(func.count(), func.coalesce(func.sum(members_at(people_year(engine, year))), 0)).select_from(
         _source(f, basis)).where(*_conditions(scope, f, year, basis))
     with engine.connect() as conn:
         households, persons = conn.execute(stmt).one()
@@ -513,11 +514,11 @@ _TEXT_SORTS = {"head_name", "natural_village", "attribute", "standard", "main_ca
                "policy_status", "house_grade"}
 
 
-def _sort_expr(f: HouseholdFilter, year: int):
+def _sort_expr(f: HouseholdFilter, year: int, size_year: int | None):
     key = f.sort_key
     return {
         "hh_id": H.c.hh_id, "head_name": H.c.head_name, "town": H.c.town_code, "village": H.c.village_code,
-        "natural_village": H.c.natural_village, "member_count": H.c.member_count,
+        "natural_village": H.c.natural_village, "member_count": members_at(size_year),
         "attribute": H.c.attribute, "standard": H.c.standard, "main_cause": H.c.main_cause,
         "status": status_expr(year), "policy_status": H.c.policy_status,
         "identified_year": H.c.identified_year, "exit_year": H.c.exit_year,
@@ -535,7 +536,8 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
     the rows it sorts anyway) and fills in households and persons, so a filter change is one scan.
     """
     key = f.sort_key
-    expr = _sort_expr(f, year)
+    size_year = people_year(engine, year)
+    expr = _sort_expr(f, year, size_year)
     ordered = [case((expr.is_(None), 1), else_=0)] if key in _NULLABLE_SORTS else []
     if engine.dialect.name == "postgresql" and key in _TEXT_SORTS:
         expr = expr.collate("C")  # byte order, the same as SQLite's
@@ -543,7 +545,7 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
     if key != "hh_id":
         ordered.append(H.c.hh_id.asc())
     source = _source(f, basis, with_income=key in ("income", "line_margin"))
-    extra = [func.count().over(), func.sum(H.c.member_count).over()] if totals is not None else []
+    extra = [func.count().over(), func.sum(members_at(size_year)).over()] if totals is not None else []
     stmt = (select(H.c.hh_id, *extra).select_from(source).where(*_conditions(scope, f, year, basis))
             .order_by(*ordered).limit(size).offset((page - 1) * size))
     with engine.connect() as conn:
@@ -600,7 +602,7 @@ def _list(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: b
     village, town, inc = R.alias("village_r"), R.alias("town_r"), I.alias("inc")
     base = {
         "hh_id": H.c.hh_id, "head_name": H.c.head_name, "town": town.c.name, "village": village.c.name,
-        "natural_village": H.c.natural_village, "member_count": H.c.member_count,
+        "natural_village": H.c.natural_village, "member_count": members_at(people_year(engine, year)),
         "attribute": H.c.attribute, "standard": H.c.standard, "main_cause": H.c.main_cause,
         "status": status_expr(year), "policy_status": H.c.policy_status,
         "identified_year": H.c.identified_year, "exit_year": H.c.exit_year, "returned_year": H.c.returned_year,

@@ -30,7 +30,7 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..report.formatting import half_up, half_up_all
-from ..rules import exited_by, income_line, line_amounts, line_rows
+from ..rules import current_member, exited_by, income_line, line_amounts, line_rows
 from .common import count_if, frame, pct, region_in
 
 LIST_LIMIT = 200
@@ -360,7 +360,8 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     per_hh = (select(P.c.hh_id,
                      count_if(P.c.health == SERIOUS_HEALTH[0]).label("ill_persons"),
                      count_if(P.c.health == SERIOUS_HEALTH[1]).label("disabled_persons"))
-              .where(scope.where(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
+              .where(scope.where(P), current_member(P), P.c.health.in_(SERIOUS_HEALTH))
+              .group_by(P.c.hh_id).subquery("serious"))
     ps = summary.persons_for(engine)
     if ps is not None:  # the same counts from the per-household person summary (data_access.summary)
         per_hh = (select(ps.c.hh_id, func.sum(ps.c.ill).label("ill_persons"),

@@ -12,7 +12,7 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import ever_exited_by, exited_by, in_registry, not_exited_by, poor_at, returned_by
-from .common import count_if, pct, people_if, region_in
+from .common import count_if, pct, people_if, population_stmt, region_in
 
 COUNT_COLUMNS = [
     "registered_households", "registered_persons",
@@ -32,12 +32,12 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
     """
     h = summary.smallest_households(engine, scope)
     stmt = select(
-        count_if(in_registry(year, h), h), people_if(in_registry(year, h), h),
-        count_if(exited_by(year, h), h), people_if(exited_by(year, h), h),
-        count_if(not_exited_by(year, h), h), people_if(not_exited_by(year, h), h),
-        count_if(returned_by(year, h), h), people_if(returned_by(year, h), h),
-        people_if(poor_at(year, h), h),
-        count_if(ever_exited_by(year, h), h), people_if(ever_exited_by(year, h), h),
+        count_if(in_registry(year, h), h), people_if(in_registry(year, h), h, year),
+        count_if(exited_by(year, h), h), people_if(exited_by(year, h), h, year),
+        count_if(not_exited_by(year, h), h), people_if(not_exited_by(year, h), h, year),
+        count_if(returned_by(year, h), h), people_if(returned_by(year, h), h, year),
+        people_if(poor_at(year, h), h, year),
+        count_if(ever_exited_by(year, h), h), people_if(ever_exited_by(year, h), h, year),
     ).where(scope.where(h))
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
@@ -45,16 +45,17 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
 
 
 def village_counts(engine: Engine, scope: Scope, year: int) -> dict:
-    """Poor villages (贫困村) in the scope, how many have exited (出列) by ``year``, rural population."""
+    """Poor villages (贫困村) in the scope, how many have exited (出列) by ``year``, rural population of
+    ``year`` (``rules.population_year``)."""
     is_village = and_(R.c.level == "village", region_in(scope))
     stmt = select(
         count_if(R.c.is_poor_village.is_(True)),
         count_if(and_(R.c.is_poor_village.is_(True), R.c.poor_village_exit_year <= year)),
-        func.coalesce(func.sum(R.c.rural_population), 0),
         func.count(),
     ).where(is_village)
     with engine.connect() as conn:
-        poor, exited, population, villages = conn.execute(stmt).one()
+        poor, exited, villages = conn.execute(stmt).one()
+        population = conn.execute(population_stmt(scope, year)).scalar_one()
     return {
         "poor_villages": int(poor), "poor_villages_exited": int(exited),
         "poor_villages_remaining": int(poor) - int(exited),

@@ -45,10 +45,10 @@ from ..schema import visit as V
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
-    HOME_VISIT_KINDS, assigned_on, exited_by, home_visited, in_registry, late, late_cutoff, not_exited_by, poor_at,
-    returned_by, status_expr, visit_period, visit_rate_label,
+    HOME_VISIT_KINDS, assigned_on, current_member, exited_by, home_visited, in_registry, late, late_cutoff,
+    members_at, not_exited_by, poor_at, population_year, returned_by, status_expr, visit_period, visit_rate_label,
 )
-from .common import count_if, frame, pct, people_if, ratio, region_in
+from .common import count_if, frame, pct, people_if, people_year, population_stmt, ratio, region_in
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
@@ -111,23 +111,24 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     v_start, v_end = visit_period(year, as_of)
     cutoff = late_cutoff(year, as_of)
     town = R.alias("town")
+    pop = population_year(year, region_in(scope))
     places_stmt = (
         select(R.c.code, display_name_sql(R.c.name).label("name"), R.c.parent_code.label("town_code"),
                display_name_sql(town.c.name).label("town_name"),
-               R.c.is_poor_village, R.c.poor_village_exit_year, R.c.rural_population)
-        .outerjoin(town, town.c.code == R.c.parent_code)
+               R.c.is_poor_village, R.c.poor_village_exit_year, pop.c.population.label("rural_population"))
+        .select_from(R.outerjoin(town, town.c.code == R.c.parent_code).outerjoin(pop, pop.c.code == R.c.code))
         .where(_villages_in(scope)).order_by(R.c.code)
     )
     h = summary.households_for(engine, scope)
     registry_stmt = (
         select(h.c.village_code.label("code"),
                count_if(in_registry(year, h), h).label("registered_households"),
-               people_if(in_registry(year, h), h).label("registered_persons"),
+               people_if(in_registry(year, h), h, year).label("registered_persons"),
                count_if(exited_by(year, h), h).label("exited_households"),
                count_if(not_exited_by(year, h), h).label("not_exited_households"),
-               people_if(not_exited_by(year, h), h).label("not_exited_persons"),
-               people_if(returned_by(year, h), h).label("returned_persons"),
-               people_if(poor_at(year, h), h).label("poor_persons"))
+               people_if(not_exited_by(year, h), h, year).label("not_exited_persons"),
+               people_if(returned_by(year, h), h, year).label("returned_persons"),
+               people_if(poor_at(year, h), h, year).label("poor_persons"))
         .where(scope.where(h)).group_by(h.c.village_code)
     )
     removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date <= end)
@@ -243,23 +244,24 @@ def yearly_states(engine: Engine, scope: Scope, first_year: int, last_year: int)
     rural_population, incidence (%). States at the end of each year.
     """
     years = list(range(first_year, last_year + 1))
+    h = summary.households_for(engine, scope)
     cols = []
     for y in years:
-        cols += [count_if(in_registry(y)), people_if(in_registry(y)), count_if(exited_by(y)), people_if(exited_by(y)),
-                 count_if(not_exited_by(y)), people_if(not_exited_by(y)), count_if(returned_by(y)),
-                 people_if(returned_by(y)), people_if(poor_at(y))]
-    population = select(func.coalesce(func.sum(R.c.rural_population), 0)).where(_villages_in(scope))
+        cols += [count_if(in_registry(y, h), h), people_if(in_registry(y, h), h, y), count_if(exited_by(y, h), h),
+                 people_if(exited_by(y, h), h, y), count_if(not_exited_by(y, h), h),
+                 people_if(not_exited_by(y, h), h, y), count_if(returned_by(y, h), h),
+                 people_if(returned_by(y, h), h, y), people_if(poor_at(y, h), h, y)]
     with engine.connect() as conn:
-        row = list(conn.execute(select(*cols).where(scope.where(H))).one()) if cols else []
-        rural = int(conn.execute(population).scalar_one())
+        row = list(conn.execute(select(*cols).where(scope.where(h))).one()) if cols else []
+        rurals = {y: int(conn.execute(population_stmt(scope, y)).scalar_one()) for y in years}
     names = ["registered_households", "registered_persons", "exited_households", "exited_persons",
              "not_exited_households", "not_exited_persons", "returned_households", "returned_persons",
              "poor_persons"]
     records = []
     for i, y in enumerate(years):
         values = {n: int(v) for n, v in zip(names, row[i * len(names):(i + 1) * len(names)])}
-        records.append({"year": y, **values, "rural_population": rural,
-                        "incidence": pct(values["poor_persons"], rural)})
+        records.append({"year": y, **values, "rural_population": rurals[y],
+                        "incidence": pct(values["poor_persons"], rurals[y])})
     return pd.DataFrame.from_records(records, columns=["year", *names, "rural_population", "incidence"])
 
 
@@ -267,20 +269,22 @@ def households(engine: Engine, scope: Scope, year: int, masked: bool = True) -> 
     """Every household of the scope (registered and monitoring-only), with its state at the end of ``year``.
 
     Columns: hh_id, head_name, head_id_number and phone (personal data: masked unless ``masked`` is
-    False), natural_village, kind, member_count, attribute, main_cause, identified_year, exit_year,
+    False), natural_village, kind, member_count (members at the end of ``year``: ``rules.members_at``),
+    attribute, main_cause, identified_year, exit_year,
     returned_year, status (脱贫状态 at the end of the year as ``queries.households.status_expr``: the
     household's kind when it is not in the registry then), monitoring (监测对象 identified by the end
     of the year and not removed then: True/False). Ordered by 户编号.
     """
     end = dt.date(year, 12, 31)
-    head = (select(PE.c.id_number).where(PE.c.hh_id == H.c.hh_id, PE.c.relation == "户主")
+    head = (select(PE.c.id_number).where(PE.c.hh_id == H.c.hh_id, PE.c.relation == "户主", current_member(PE))
             .order_by(PE.c.person_id).limit(1).scalar_subquery())
     watched = exists().where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end,
                              or_(MO.c.removed_date.is_(None), MO.c.removed_date > end))
     stmt = (
         select(H.c.hh_id, H.c.head_name, head.label("head_id_number"), H.c.phone, H.c.natural_village, H.c.kind,
-               H.c.member_count, H.c.attribute, H.c.main_cause, H.c.identified_year, H.c.exit_year,
-               H.c.returned_year, status_expr(year).label("status"), watched.label("monitoring"))
+               members_at(people_year(engine, year)).label("member_count"), H.c.attribute, H.c.main_cause,
+               H.c.identified_year, H.c.exit_year, H.c.returned_year, status_expr(year).label("status"),
+               watched.label("monitoring"))
         .where(scope.where(H)).order_by(H.c.hh_id)
     )
     df = frame(engine, stmt)

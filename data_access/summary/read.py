@@ -17,11 +17,21 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "2"
+LAYOUT = "3"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
 CODE = String(12)
+
+
+def _member_columns():
+    """Change rows (``rules.members_at``): households 0, member_count 0, member_change people who were
+    members only from member_from (NULL: always) until member_to (NULL: still); 0 on household rows."""
+    return [
+        Column("member_from", Integer),
+        Column("member_to", Integer),
+        Column("member_change", Integer, nullable=False),
+    ]
 
 
 def _state_columns():
@@ -41,6 +51,7 @@ household_summary = Table(
     *_state_columns(),
     Column("households", Integer, nullable=False),
     Column("member_count", Integer, nullable=False),
+    *_member_columns(),
 )
 
 cause_summary = Table(
@@ -52,6 +63,7 @@ cause_summary = Table(
     Column("exit_step", String(16)),
     Column("households", Integer, nullable=False),
     Column("member_count", Integer, nullable=False),
+    *_member_columns(),
 )
 
 other_cause_summary = Table(
@@ -63,6 +75,7 @@ other_cause_summary = Table(
     Column("other_cause", String(16)),  # NULL: the household lists no other cause
     Column("households", Integer, nullable=False),
     Column("member_count", Integer, nullable=False),
+    *_member_columns(),
 )
 
 # 入户率 of the village map (``queries.villages.indicators``) per village and year, for the periods

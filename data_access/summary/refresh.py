@@ -11,7 +11,10 @@ from sqlalchemy import Table, and_, case, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
-from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, month_end_windows, visit_period, window
+from ..rules import (
+    HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, member_from, member_to, month_end_windows,
+    visit_period, window,
+)
 from .read import (
     HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, HELPER_EXACT_KEY, INCOME_YEAR_KEY, LAYOUT, LAYOUT_KEY,
     MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY,
@@ -25,22 +28,38 @@ def _grouped(target: Table, select_from, columns: dict) -> tuple:
     """INSERT INTO target (columns…, households, member_count) SELECT … GROUP BY columns."""
     H = schema.household
     exprs = list(columns.values())
-    stmt = select(*exprs, func.count(), func.coalesce(func.sum(H.c.member_count), 0)) \
+    stmt = select(*exprs, func.count(), func.coalesce(func.sum(H.c.member_count), 0), literal(0)) \
         .select_from(select_from).group_by(*exprs)
-    return target.insert().from_select([*columns, "households", "member_count"], stmt)
+    return target.insert().from_select([*columns, "households", "member_count", "member_change"], stmt)
 
 
-def _statements():
+def _changes(target: Table, select_from, columns: dict, first_year: int) -> tuple:
+    """The change rows of ``rules.members_at``: people who were not members at every year's end from
+    ``first_year`` (the first identification year) on, by member_from and member_to."""
+    P = schema.person
+    since = case((member_from(P) > first_year, member_from(P)), else_=None)  # a member at every year's end before
+    exprs = [*columns.values(), since, member_to(P)]
+    changed = or_(P.c.leave_date.is_not(None), member_from(P) > first_year)
+    stmt = select(*exprs, literal(0), literal(0), func.count()).select_from(
+        select_from.join(P, P.c.hh_id == schema.household.c.hh_id)).where(changed).group_by(*exprs)
+    return target.insert().from_select(
+        [*columns, "member_from", "member_to", "households", "member_count", "member_change"], stmt)
+
+
+def _statements(first_year: int | None):
     H, OC = schema.household, schema.other_cause
     states = {name: H.c[name] for name in ("kind", "identified_year", "exit_year", "returned_year")}
     place = {name: H.c[name] for name in ("county_code", "town_code", "village_code")}
-    yield household_summary, _grouped(household_summary, H, {**place, **states})
-    yield cause_summary, _grouped(cause_summary, H, {
-        "county_code": H.c.county_code, **states,
-        "main_cause": H.c.main_cause, "attribute": H.c.attribute, "exit_step": H.c.exit_step})
-    yield other_cause_summary, _grouped(other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
-        "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
-        "main_cause": H.c.main_cause, "other_cause": OC.c.cause})
+    for table, source, columns in (
+        (household_summary, H, {**place, **states}),
+        (cause_summary, H, {"county_code": H.c.county_code, **states, "main_cause": H.c.main_cause,
+                            "attribute": H.c.attribute, "exit_step": H.c.exit_step}),
+        (other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
+            "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
+            "main_cause": H.c.main_cause, "other_cause": OC.c.cause}),
+    ):
+        yield table, [_grouped(table, source, columns)] + (
+            [_changes(table, source, columns, first_year)] if first_year is not None else [])
 
 
 def _visit_rows(conn: Connection, as_of_text: str | None):
@@ -106,7 +125,7 @@ def _person_insert(from_year: int):
         return func.sum(case((cond, 1), else_=0))
 
     stmt = (select(P.c.hh_id, P.c.village_code, birth, n(ill), n(disabled), n(child), n(uninsured))
-            .where(or_(ill, disabled, child, uninsured))
+            .where(current_member(P), or_(ill, disabled, child, uninsured))
             .group_by(P.c.hh_id, P.c.village_code, birth))
     return person_summary.insert().from_select(
         ["hh_id", "village_code", "birth_year", "ill", "disabled", "nonschool", "uninsured"], stmt)
@@ -236,9 +255,11 @@ def refresh(engine: Engine) -> dict:
     with engine.begin() as conn:
         version = _meta(conn, "data_version") or "0"  # read first: a write after this makes the result stale
         _set_meta(conn, SUMMARY_KEY, "")  # while rebuilding, nothing uses the summaries
-        for table, insert in _statements():
+        first_year = conn.execute(select(func.min(schema.household.c.identified_year))).scalar()
+        for table, inserts in _statements(first_year):
             conn.execute(table.delete())
-            conn.execute(insert)
+            for insert in inserts:
+                conn.execute(insert)
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         visit_rows, as_of, years = _visit_rows(conn, _meta(conn, "data_as_of"))
         conn.execute(village_visit_summary.delete())

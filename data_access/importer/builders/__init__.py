@@ -13,13 +13,14 @@ from .help import build_helpers, build_measures, build_visits
 from .incomes import build_incomes
 from .monitoring import build_monitoring
 from .persons import build_persons
-from .places import build_lines, build_places, build_targets
+from .places import build_lines, build_places, build_population, build_targets
 
 BUILDERS = {
-    "places": build_places, "targets": build_targets, "lines": build_lines, "persons": build_persons,
+    "places": build_places, "population": build_population, "targets": build_targets, "lines": build_lines,
+    "persons": build_persons,
     "incomes": build_incomes, "monitoring": build_monitoring, "helpers": build_helpers, "visits": build_visits,
     "measures": build_measures, "funds": build_funds, "projects": build_projects,
     "arrangements": build_arrangements, "flows": build_flows,
 }
-ORDER = ("places", "targets", "lines", "persons", "incomes", "monitoring", "helpers", "visits", "measures", "funds",
-         "projects", "arrangements", "flows")
+ORDER = ("places", "population", "targets", "lines", "persons", "incomes", "monitoring", "helpers", "visits",
+         "measures", "funds", "projects", "arrangements", "flows")

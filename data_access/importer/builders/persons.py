@@ -23,7 +23,7 @@ HOUSEHOLD_KEYS = (
 )
 PERSON_COLUMNS = ("name", "id_number", "relation", "sex", "ethnicity", "birth_date", "education", "schooling",
                   "health", "labour_skill", "work_status", "work_months", "medical_insurance",
-                  "serious_illness_insurance", "phone")
+                  "serious_illness_insurance", "phone", "join_date", "leave_date", "leave_reason")
 
 STATUS_WORDS = {
     "未脱贫": codes.STATUS_NOT_EXITED, "贫困": codes.STATUS_NOT_EXITED, "未脱贫户": codes.STATUS_NOT_EXITED,
@@ -177,8 +177,9 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             v["_pid"] = known["person_id"] if known else v["id_number"]
     # Members already in the database for these households, and moves between households.
     db_members: dict[str, set[str]] = defaultdict(set)
-    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id")):
-        db_members[p["hh_id"]].add(p["person_id"])
+    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id", "leave_date")):
+        if p["leave_date"] is None:  # member_count counts today's members only (rules.current_member)
+            db_members[p["hh_id"]].add(p["person_id"])
     extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
     for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
@@ -199,25 +200,33 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # member_count = the household's person rows after the import (moves included)
     file_members: dict[str, set[str]] = defaultdict(set)
     moved_out: dict[str, set[str]] = defaultdict(set)
+    left_members: dict[str, set[str]] = defaultdict(set)  # rows with a leave date: former members
     for hh_id, members in groups.items():
         for row in members:
             pid = row.values.get("_pid")
             if not pid or row.bad:
                 continue
-            file_members[hh_id].add(pid)
             old = by_pid.get(pid)
+            left = row.values.get("leave_date") if "leave_date" in row.sheet.present else None
+            if left is None and old and (not batch.clear_blanks or "leave_date" not in row.sheet.present):
+                left = old.get("leave_date")
+            if left is None:
+                file_members[hh_id].add(pid)
+            else:
+                left_members[hh_id].add(pid)
             if old and old["hh_id"] != hh_id:
                 moved_out[old["hh_id"]].add(pid)
     for hh_id, final in finals.items():
         members = groups[hh_id]
         if any(r.bad for r in members):
             continue
-        total = len((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id])
+        total = len(((db_members[hh_id] - moved_out[hh_id]) | file_members[hh_id]) - left_members[hh_id])
         given = final.pop("_given_count", None)
         if given is not None and given != total:
-            kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id])
-            detail = f"文件中该户 {len(file_members[hh_id])} 行" + (f",数据库中另有 {kept} 人未列在文件中(不会被删除)"
-                                                               if kept else "")
+            kept = len(db_members[hh_id] - moved_out[hh_id] - file_members[hh_id] - left_members[hh_id])
+            left = len(left_members[hh_id])
+            detail = (f"文件中该户 {len(file_members[hh_id]) + left} 行" + (f",其中 {left} 人已减员" if left else "")
+                      + (f",数据库中另有 {kept} 人未列在文件中(不会被删除)" if kept else ""))
             for row in members:
                 batch.error(row, "member_count", f"人数为 {given},但该户导入后共有 {total} 人({detail})")
             continue
@@ -267,7 +276,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
             batch.plan.put("person", (pv["_pid"],), person, [row])
             skill = pv.get("labour_skill") if "labour_skill" in row.sheet.present else (known or {}).get("labour_skill")
-            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS
+            left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
+            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS and left is None  # a member now
                     and "work_status" in row.sheet.present and pv.get("work_status")):  # 脱贫劳动力务工 of the year
                 year = work_year_of(batch, row)
                 batch.plan.put("work_year", (pv["_pid"], year),
@@ -285,8 +295,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     if moved_rows:
         remaining: dict[str, int] = Counter()
         leaving = {r.values["_pid"] for rs in moved_rows.values() for r in rs}
-        for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id")):
-            if p["person_id"] not in leaving:
+        for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id", "leave_date")):
+            if p["person_id"] not in leaving and p["leave_date"] is None:
                 remaining[p["hh_id"]] += 1
         for hh_id, rs in moved_rows.items():
             batch.plan.put("household", (hh_id,), {"hh_id": hh_id, "member_count": remaining[hh_id]}, rs)

@@ -116,6 +116,25 @@ def build_targets(batch: Batch, sheets: list[Sheet]) -> None:
         batch.plan.put("exit_target", (values["region_code"], values["year"]), values, [row])
 
 
+def build_population(batch: Batch, sheets: list[Sheet]) -> None:
+    """农村户籍人口 by village and year (village_population)."""
+    rows = [r for s in sheets for r in s.rows]
+    for row in rows:
+        if row.bad:
+            continue
+        code = place_of(batch, row, ("village",))
+        if code:
+            row.values["_code"] = code
+    duplicates(batch, rows, lambda r: (r.values.get("_code"), r.values.get("year"))
+               if r.values.get("_code") else None, "行政村和年度")
+    for row in rows:
+        if row.bad or not row.values.get("_code"):
+            continue
+        values = {"village_code": row.values["_code"], "year": row.values["year"],
+                  "population": row.values["rural_population"]}
+        batch.plan.put("village_population", (values["village_code"], values["year"]), values, [row])
+
+
 def build_lines(batch: Batch, sheets: list[Sheet]) -> None:
     rows = [r for s in sheets for r in s.rows]
     provinces = {place_key(r["name"]): c[:2] for c, r in batch.places.by_code.items() if r["level"] == "province"}
