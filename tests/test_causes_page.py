@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from data_access.db import get_engine
-from tests.helpers import hround, like, metrics, open_page, scopes, table_with
+from tests.helpers import MEMBERS_AT, hround, like, metrics, open_page, scopes, table_with, year_end
 
 PAGE = "pages/causes.py"
 
@@ -25,9 +25,10 @@ def test_cause_page_figures(sqlite_demo_url, levels, level):
             "SELECT COALESCE(main_cause, '未填写'), COUNT(*) FROM household WHERE kind = '建档立卡户' "
             "AND identified_year <= :y AND village_code LIKE :p GROUP BY COALESCE(main_cause, '未填写')"),
             {"y": year, "p": like(scope)}).all())
-        people = conn.execute(text(
-            "SELECT COUNT(*) FROM person p JOIN household h ON h.hh_id = p.hh_id WHERE h.kind = '建档立卡户' "
-            "AND h.identified_year <= :y AND h.village_code LIKE :p"), {"y": year, "p": like(scope)}).scalar()
+        people = conn.execute(text(  # the members at the year's end (born, joined and not yet left by then)
+            f"SELECT COALESCE(SUM({MEMBERS_AT}), 0) FROM household h WHERE h.kind = '建档立卡户' "
+            "AND h.identified_year <= :y AND h.village_code LIKE :p"),
+            {"y": year, "p": like(scope), "end": year_end(year)}).scalar()
         children = dict(conn.execute(text(
             "SELECT r.name, COUNT(*) FROM household h "
             "JOIN region r ON h.village_code LIKE substr(r.code, 1, :d) || '%' "

@@ -150,8 +150,7 @@ def test_era_child_indicators_equal_sql(registry_engine, sql):
     kids = villages.child_indicators(registry_engine, county, year, AS_OF)
     for rec in kids.to_dict("records"):
         like = rec["code"][:9] + "%"
-        rural = q.scalar("SELECT COALESCE(SUM(rural_population),0) FROM region WHERE level='village' "
-                         "AND code LIKE :p", p=like)
+        rural = population_at(registry_engine, rec["code"][:9], year)  # the year's own 农村户籍人口
         persons, new = q.rows("SELECT COALESCE(SUM(persons),0), COUNT(CASE WHEN identified_date >= :a THEN 1 END) "
                               "FROM monitoring_object WHERE village_code LIKE :p AND identified_date <= :d",
                               p=like, a=dt.date(year, 1, 1), d=dt.date(year, 12, 31))[0]

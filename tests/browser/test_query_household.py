@@ -124,7 +124,8 @@ def test_household_page(page, export_app, requests_log, page_errors):
     assert "证件号码" in header and sheet.freeze_panes == "A2"
     ids = [row[header.index("证件号码")] for row in sheet.iter_rows(min_row=2, values_only=True)]
     with get_engine(sqlite_demo_url).connect() as conn:
-        clear = {r[0] for r in conn.execute(text("SELECT id_number FROM person WHERE hh_id = :h"), {"h": hh})}
+        today = "SELECT id_number FROM person WHERE hh_id = :h AND leave_date IS NULL"  # today's members
+        clear = {r[0] for r in conn.execute(text(today), {"h": hh})}
     assert len(ids) == len(clear) and not set(ids) & clear and all("*" in v for v in ids)
     with get_engine(sqlite_demo_url).connect() as conn:
         audit = conn.execute(text("SELECT action, row_count FROM audit_log ORDER BY id DESC")).first()
