@@ -15,7 +15,9 @@ from components.figures import Figure, tiles
 from components.charts.style import style, with_table
 from data_access.report.palette import BAD, CATEGORICAL, GOOD
 from data_access.queries import causes, places, villages
+from data_access.codes import is_consolidation_year
 from data_access.definitions import definition
+from data_access.report.era import NO_INCIDENCE_SHORT
 from components.safe import esc, md
 from components.tables import dataframe
 
@@ -90,6 +92,9 @@ def yearly_chart():
     return bars, table
 
 
+ERA = is_consolidation_year(ctx.year)  # 2021 onward: 脱贫人口 and 监测对象, no 贫困发生率 (report.era)
+exited_persons = row["registered_persons"] - row["not_exited_persons"] - row["returned_persons"]
+
 if ctx.present:  # 汇报模式: one screen, the six figures beside the village's years (the tabs are in the normal view)
     money = amounts.headline_unit(row["arranged"])
     left, right = st.columns([1, 1.2])
@@ -97,9 +102,12 @@ if ctx.present:  # 汇报模式: one screen, the six figures beside the village'
         tiles([
             ("建档立卡人口", f"{fmt.count(row['registered_persons'])}人",
              f"{fmt.count(row['registered_households'])}户"),
-            ("未脱贫人口", f"{fmt.count(row['not_exited_persons'])}人",
-             f"脱贫进度 {pct_text(row['exit_progress'])}(按户)"),
-            ("贫困发生率", pct_text(row["incidence"]), f"农村户籍人口 {fmt.count(row['rural_population'])}人"),
+            *([("脱贫人口", f"{fmt.count(exited_persons)}人", f"{fmt.count(row['exited_households'])}户"),
+               ("监测对象占比", pct_text(row["monitoring_share"]),
+                f"监测对象 {fmt.count(row['monitoring_persons'])}人")] if ERA else
+              [("未脱贫人口", f"{fmt.count(row['not_exited_persons'])}人",
+                f"脱贫进度 {pct_text(row['exit_progress'])}(按户)"),
+               ("贫困发生率", pct_text(row["incidence"]), f"农村户籍人口 {fmt.count(row['rural_population'])}人")]),
             ("风险未消除监测户", f"{fmt.count(row['monitoring_at_risk'])}户",
              f"监测对象 {fmt.count(row['monitoring_households'])}户"),
             (VISIT_RATE, pct_text(row["visit_rate"]),
@@ -116,9 +124,15 @@ if ctx.present:  # 汇报模式: one screen, the six figures beside the village'
 figures.row([  # as wide as each value: 100.00% and long labels are never cut at 1280 px
     Figure("建档立卡户数(户)", fmt.count(row["registered_households"])),
     Figure("建档立卡人数(人)", fmt.count(row["registered_persons"])),
-    Figure("未脱贫人数(人)", fmt.count(row["not_exited_persons"])),
-    Figure("贫困发生率(%)", pct_text(row["incidence"])),
-    Figure("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户"),
+    *([Figure("脱贫人口(人)", fmt.count(exited_persons),
+              help=f"{ctx.year_end}已脱贫的建档立卡户(不含其后返贫)的人口,{fmt.count(row['exited_households'])}户"),
+       Figure("监测对象(户)", fmt.count(row["monitoring_households"]),
+              help=f"截至{ctx.year_end}识别的防返贫监测对象(含已消除风险的),{fmt.count(row['monitoring_persons'])}人"),
+       Figure("监测对象占比(%)", pct_text(row["monitoring_share"]),
+              help=f"监测对象人数 ÷ 农村户籍人口({fmt.count(row['rural_population'])}人)")] if ERA else
+      [Figure("未脱贫人数(人)", fmt.count(row["not_exited_persons"])),
+       Figure("贫困发生率(%)", pct_text(row["incidence"])),
+       Figure("脱贫进度(%)", pct_text(row["exit_progress"]), help="已脱贫户 ÷ 建档立卡户")]),
     Figure("风险未消除监测户(户)", fmt.count(row["monitoring_at_risk"]),
         help=f"截至{ctx.year_end}识别的监测对象 {row['monitoring_households']} 户,其中风险尚未消除的"),
     Figure(f"{VISIT_RATE}(%)", pct_text(row["visit_rate"]),
@@ -126,6 +140,8 @@ figures.row([  # as wide as each value: 100.00% and long labels are never cut at
     Figure("本年项目资金(万元)", fmt.money(row["arranged"], "万元").removesuffix(" 万元"),
         help=f"{ctx.year}年本村项目 {row['projects']} 个,其中逾期 {row['late_projects']} 个"),
 ], key="village-figures")
+if ERA:
+    st.caption(NO_INCIDENCE_SHORT + "历年贫困发生率(2014–2020年)见“历年情况”的数据表。")
 
 tabs = st.tabs(["历年情况", "致贫原因", "项目与资金", "帮扶与走访", "监测对象", "农户名单"])
 

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import DEMO_SEED, MEMBERS_AT, hround, metrics, open_page, population_at, scopes, texts, year_end
+from tests.helpers import (DEMO_SEED, MEMBERS_AT, era_by_sql, hround, metrics, open_page, population_at, scopes, texts,
+                           year_end)
 
 YEAR = 2018
 
@@ -145,8 +146,20 @@ def test_village_page(sqlite_demo_url, q):
     shown = metrics(at)
     want = registry(q, code, 2026)
     assert shown["建档立卡户数(户)"] == count(want["hh"])
-    assert shown["未脱贫人数(人)"] == count(want["not_exited_p"])
-    assert shown["贫困发生率(%)"] == f"{want['incidence']:.2f}%"
+    # 2021 onward: 脱贫人口 and 监测对象, no 贫困发生率 (issue 17)
+    era = era_by_sql(q, code, 2026)
+    assert shown["脱贫人口(人)"] == count(want["exited_p"]) == count(era["exited"][1])
+    assert shown["监测对象(户)"] == count(era["monitoring"][0])
+    rural = population_at(q, code, 2026)
+    assert shown["监测对象占比(%)"] == f"{hround(100 * era['monitoring'][1] / rural, 2):.2f}%"
+    assert "贫困发生率(%)" not in shown and "未脱贫人数(人)" not in shown
+    assert any("2021年起不再计算贫困发生率" in c.value for c in at.caption)
+    campaign = open_page(sqlite_demo_url, "pages/village.py", region=code, year=2020)
+    assert not campaign.exception, campaign.exception
+    then, want_then = metrics(campaign), registry(q, code, 2020)
+    assert then["未脱贫人数(人)"] == count(want_then["not_exited_p"])
+    assert then["贫困发生率(%)"] == f"{want_then['incidence']:.2f}%"
+    assert "脱贫人口(人)" not in then
     tables = {tuple(df.value.columns)[:2]: df.value for df in at.dataframe}
     homes = next(v for k, v in tables.items() if k == ("户编号", "户主"))
     raw = q.rows("SELECT hh_id, phone FROM household WHERE village_code=:v ORDER BY hh_id", v=code)
