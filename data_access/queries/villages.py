@@ -53,7 +53,7 @@ from .common import count_if, frame, pct, people_if, people_year, population_stm
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
 # The indicators the map and the ranking offer: key -> (中文名, unit, higher_is_worse, digits).
-CAMPAIGN_INDICATORS = {  # 2014–2020
+INDICATORS = {  # every indicator's spec, whatever the year
     "incidence": ("贫困发生率", "%", True, 2),
     "not_exited_persons": ("未脱贫人数", "人", True, 0),
     "exit_progress": ("脱贫进度", "%", False, 2),
@@ -62,18 +62,16 @@ CAMPAIGN_INDICATORS = {  # 2014–2020
     "visit_rate": ("入户率", "%", False, 2),
     "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
     "late_projects": ("逾期项目数", "个", True, 0),
-}
-ERA_INDICATORS = {  # 2021 onward: 防返贫监测 and 衔接资金
-    "monitoring_at_risk": ("风险未消除监测户", "户", True, 0),
-    "monitoring_households": ("监测对象数", "户", True, 0),
     "monitoring_new": ("本年新识别监测户", "户", True, 0),
     "monitoring_share": ("监测对象占比", "%", True, 2),
-    "visit_rate": ("入户率", "%", False, 2),
     "linkage_arranged": ("衔接资金安排", "万元", False, 2),
-    "funds_per_person": ("资金投入(人均)", "元/人", False, 0),
-    "late_projects": ("逾期项目数", "个", True, 0),
 }
-INDICATORS = {**CAMPAIGN_INDICATORS, **ERA_INDICATORS}  # every indicator's spec, whatever the year
+CAMPAIGN_INDICATORS = {k: INDICATORS[k] for k in (  # 2014–2020
+    "incidence", "not_exited_persons", "exit_progress", "monitoring_households", "monitoring_at_risk", "visit_rate",
+    "funds_per_person", "late_projects")}
+ERA_INDICATORS = {k: INDICATORS[k] for k in (  # 2021 onward: 防返贫监测 and 衔接资金
+    "monitoring_at_risk", "monitoring_households", "monitoring_new", "monitoring_share", "visit_rate",
+    "linkage_arranged", "funds_per_person", "late_projects")}
 CAMPAIGN_ONLY = tuple(k for k in CAMPAIGN_INDICATORS if k not in ERA_INDICATORS)
 
 
