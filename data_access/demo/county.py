@@ -320,16 +320,7 @@ class CountyGenerator:
                 months = rand_int(rng, 3, 10) if work == "乡(镇)内务工" else rand_int(rng, 6, 12)
             med = rng.random() >= 0.0008
             serious = med and rng.random() < 0.995
-            sex_parity = 1 if sex == "男" else 0
-            ordinal = bd.toordinal()
-            while True:
-                seq = int(rng.random() * 500) * 2 + sex_parity
-                key = ordinal * 1000 + seq
-                if key not in used_ids:
-                    used_ids.add(key)
-                    break
-            body = f"{self.county.prefix}{bd:%Y%m%d}{seq:03d}"
-            idn = body + id_check_char(body)
+            idn = self._id_number(rng, bd, sex, used_ids)
             ph = h.phone if i == 0 else (names.phone(rng) if age >= 18 and rng.random() < 0.3 else None)
             if skill in ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力"):
                 h.labour.append((f"{h.hh_id}{i + 1:02d}", work, months))
@@ -360,6 +351,19 @@ class CountyGenerator:
                 return rand_day(rng, earliest, AS_OF)
         return None
 
+    def _id_number(self, rng, bd: date, sex: str, used_ids: set) -> str:
+        """A GB 11643 number no one else has: county prefix, birth date, a sequence whose parity is the sex."""
+        sex_parity = 1 if sex == "男" else 0
+        ordinal = bd.toordinal()
+        while True:
+            seq = int(rng.random() * 500) * 2 + sex_parity
+            key = ordinal * 1000 + seq
+            if key not in used_ids:
+                used_ids.add(key)
+                break
+        body = f"{self.county.prefix}{bd:%Y%m%d}{seq:03d}"
+        return body + id_check_char(body)
+
     def _former_members(self, h: HH, members: list, surname: str, eth: str, rows: list, used_ids: set,
                         spans: list) -> None:
         """Members who left after identification (减员): deaths of the old, daughters married out, moves."""
@@ -382,19 +386,11 @@ class CountyGenerator:
             bd = rand_day(rng, date(by, 1, 1), date(by, 12, 31))
             if bd >= start:
                 continue
-            ordinal = bd.toordinal()
-            sex_parity = 1 if sex == "男" else 0
-            while True:
-                seq = int(rng.random() * 500) * 2 + sex_parity
-                key = ordinal * 1000 + seq
-                if key not in used_ids:
-                    used_ids.add(key)
-                    break
-            body = f"{self.county.prefix}{bd:%Y%m%d}{seq:03d}"
+            idn = self._id_number(rng, bd, sex, used_ids)
             name = names.person_name(rng, sex, surname if rel in ("之子", "之女") else None)
             old = age_at_leave >= 65
             rows.append((
-                f"{h.hh_id}{len(members) + k + 1:02d}", h.hh_id, h.village.code, name, body + id_check_char(body),
+                f"{h.hh_id}{len(members) + k + 1:02d}", h.hh_id, h.village.code, name, idn,
                 rel, sex, eth, bd, by, "文盲或半文盲" if old else "初中", "非在校生",
                 "长期慢性病" if old else "健康", "无劳动力" if old else "普通劳动力", "未外出务工", 0,
                 True, True, None, None, left, reason,
