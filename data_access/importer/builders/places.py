@@ -98,19 +98,23 @@ def build_places(batch: Batch, sheets: list[Sheet]) -> None:
 # ---- 年度减贫任务 and lines ------------------------------------------------------------------------
 
 
-def build_targets(batch: Batch, sheets: list[Sheet]) -> None:
+def placed_by_year(batch: Batch, sheets: list[Sheet], levels: tuple[str, ...], what: str) -> list:
+    """The sheets' rows placed at one of ``levels`` (``values["_code"]``), one per place and year (a repeat is an
+    error: "重复(同一<what>)"); returns the rows that can be written."""
     rows = [r for s in sheets for r in s.rows]
     for row in rows:
         if row.bad:
             continue
-        code = place_of(batch, row, ("county", "town"))
+        code = place_of(batch, row, levels)
         if code:
             row.values["_code"] = code
     duplicates(batch, rows, lambda r: (r.values.get("_code"), r.values.get("year"))
-               if r.values.get("_code") else None, "地区和年度")
-    for row in rows:
-        if row.bad or not row.values.get("_code"):
-            continue
+               if r.values.get("_code") else None, what)
+    return [row for row in rows if not row.bad and row.values.get("_code")]
+
+
+def build_targets(batch: Batch, sheets: list[Sheet]) -> None:
+    for row in placed_by_year(batch, sheets, ("county", "town"), "地区和年度"):
         values = {"region_code": row.values["_code"], "year": row.values["year"]}
         values |= provided(row, ("households", "persons", "villages"))
         batch.plan.put("exit_target", (values["region_code"], values["year"]), values, [row])
@@ -118,18 +122,7 @@ def build_targets(batch: Batch, sheets: list[Sheet]) -> None:
 
 def build_population(batch: Batch, sheets: list[Sheet]) -> None:
     """农村户籍人口 by village and year (village_population)."""
-    rows = [r for s in sheets for r in s.rows]
-    for row in rows:
-        if row.bad:
-            continue
-        code = place_of(batch, row, ("village",))
-        if code:
-            row.values["_code"] = code
-    duplicates(batch, rows, lambda r: (r.values.get("_code"), r.values.get("year"))
-               if r.values.get("_code") else None, "行政村和年度")
-    for row in rows:
-        if row.bad or not row.values.get("_code"):
-            continue
+    for row in placed_by_year(batch, sheets, ("village",), "行政村和年度"):
         values = {"village_code": row.values["_code"], "year": row.values["year"],
                   "population": row.values["rural_population"]}
         batch.plan.put("village_population", (values["village_code"], values["year"]), values, [row])
