@@ -56,6 +56,18 @@ def tiles_and_colours(spec) -> tuple[list[dict], dict[str, str]]:
     return rect["data"]["values"], dict(zip(scale["domain"], scale["range"]))
 
 
+def assert_tiles_coloured_by_class(tiles, colour_of, expected: dict, key: str) -> None:
+    """Each tile has the colour of its value's quantile class (grey without a value), classes made from the
+    independent SQL values as the map makes them."""
+    _, unit, higher_is_worse, digits = INDICATORS[key]
+    classes = classify([v for v in expected.values() if v is not None], 5, "quantile", unit=unit, digits=digits,
+                       higher_is_worse=higher_is_worse)
+    for t in tiles:
+        value = expected[t["code"]]
+        want = classes.color(value) if value is not None else "#BBBBBB"
+        assert colour_of[t["cls"]] == want, (t["code"], value, t["cls"])
+
+
 @pytest.mark.parametrize("scope_kind", ["county", "town"])
 def test_schematic_colours_are_the_indicator_classes(bare_county, sql, scope_kind):
     q = sql(bare_county)
@@ -67,13 +79,7 @@ def test_schematic_colours_are_the_indicator_classes(bare_county, sql, scope_kin
     tiles, colour_of = tiles_and_colours(spec)
     expected = incidence_by_sql(q, "" if scope_kind == "county" else town[:9])
     assert sorted(t["code"] for t in tiles) == sorted(expected)  # every village of the scope, once
-    _, unit, higher_is_worse, digits = INDICATORS["incidence"]
-    classes = classify([v for v in expected.values() if v is not None], 5, "quantile", unit=unit, digits=digits,
-                       higher_is_worse=higher_is_worse)
-    for t in tiles:
-        value = expected[t["code"]]
-        want = classes.color(value) if value is not None else "#BBBBBB"
-        assert colour_of[t["cls"]] == want, (t["code"], value, t["cls"])
+    assert_tiles_coloured_by_class(tiles, colour_of, expected, "incidence")
     assert len({colour_of[t["cls"]] for t in tiles}) > 2  # the classes differ (the test could fail)
     # Display names on the tiles, official ones in the database; equal tiles that do not overlap.
     official = dict(q.rows("SELECT code, name FROM region WHERE level = 'village'"))
@@ -131,13 +137,7 @@ def test_present_era_map_offers_monitoring_indicators(bare_county, sql, ind, key
     tiles, colour_of = tiles_and_colours(spec)
     expected = monitoring_by_sql(q, "", key)
     assert sorted(t["code"] for t in tiles) == sorted(expected)
-    _, unit, higher_is_worse, digits = INDICATORS[key]
-    classes = classify([v for v in expected.values() if v is not None], 5, "quantile", unit=unit, digits=digits,
-                       higher_is_worse=higher_is_worse)
-    for t in tiles:
-        value = expected[t["code"]]
-        want = classes.color(value) if value is not None else "#BBBBBB"
-        assert colour_of[t["cls"]] == want, (t["code"], value, t["cls"])
+    assert_tiles_coloured_by_class(tiles, colour_of, expected, key)
     assert len({colour_of[t["cls"]] for t in tiles}) > 1
     legend = "".join(h.proto.body for h in at.get("html"))
     assert INDICATORS[key][0] in legend and "贫困发生率" not in legend
