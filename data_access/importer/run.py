@@ -566,7 +566,10 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
             inserts.append(rec.defaults | rec.values)
             changed.update(id(r) for r in rec.rows)
             continue
-        diff = {c: v for c, v in rec.values.items()
+        values = rec.values
+        if list(map(old.get, values)) == list(values.values()):  # the usual re-import: nothing differs
+            continue  # (== element by element, what the test below starts with)
+        diff = {c: v for c, v in values.items()
                 if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
         if diff:
             if counts is not None:
