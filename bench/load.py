@@ -412,10 +412,13 @@ def main() -> None:
             else:
                 base_http = f"http://127.0.0.1:{APP_PORTS[0]}"
         world = World(base_http.replace("http", "ws", 1), base_http, root, towns, villages, year)
-        # warm-up: one user opens every page once (module imports, first cache fill), not counted
+        # warm-up, not counted: one user opens every page once in every app process (module imports, first
+        # cache fill). Each replica directly: through nginx a cookie-less websocket lands on a random replica,
+        # and a replica left cold made its first visitors wait for the imports (p95 8.9 s instead of 1.8 s).
         warm: dict = {}
-        for _ in range(args.replicas):
-            asyncio.run(_warm(world, warm))
+        bases = [f"http://127.0.0.1:{port}" for port in APP_PORTS[: args.replicas]] if pids else [base_http]
+        for base in bases:
+            asyncio.run(_warm(World(base.replace("http", "ws", 1), base, root, towns, villages, year), warm))
         print(f"负载 {_loadavg()}")
         if args.scenario == "cpu":
             if not pids:
