@@ -61,6 +61,11 @@ CALLS = [
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "unit")),
     (help_q.visit_rates, lambda y: (month_end_windows(AS_OF, 90), "child")),
     (help_q.visit_rates, lambda y: ((visit_period(min(y, AS_OF.year), AS_OF),), "unit")),
+    (help_q.households_without_visit, lambda y: (AS_OF, 90)),
+    (help_q.households_without_visit, lambda y: (AS_OF, 400, 5000)),  # every row, not only the top 200
+    (help_q.cadres_without_visit, lambda y: (AS_OF, 90)),
+    (help_q.cadres_without_visit, lambda y: (AS_OF, 30, 5000)),
+    (monitoring.health_warnings, lambda y: (y, 30, 5000)),
 ]
 YEARS = (2015, 2018, 2020, 2026)
 # The help page's default periods at the as-of date (near 90 days and the 90 days before).
@@ -150,6 +155,11 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.measures_for(engine, scopes(engine)[3]) is None  # a town: the base table
     assert summary.help_windows_for(engine, scopes(engine)[0], PAGE_PERIODS, "child") is summary.help_window_summary
     assert summary.help_windows_for(engine, scopes(engine)[0], ((AS_OF, AS_OF),), "child") is None
+    assert summary.last_visits_for(engine, AS_OF) == (summary.household_last_visit_summary,
+                                                      summary.cadre_last_visit_summary)
+    assert summary.last_visits_for(engine, AS_OF - dt.timedelta(days=1)) is None
+    assert summary.health_for(engine, AS_OF.year) is summary.health_summary
+    assert summary.health_for(engine, AS_OF.year - 1) is None
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -163,6 +173,10 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert base[(province, 0, 2020)]["registered_households"] > 0
     assert len(base[(province, 3, 2020)]) > 0
     assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
+    n = len(CALLS)
+    for i in (n - 5, n - 3):  # households and cadres without a visit in 90 days
+        assert base[(province, i, 2026)]["total"] > 0 and len(base[(province, i, 2026)]["rows"]) > 0
+    assert base[(province, n - 1, 2026)]["total"] > 0 and len(base[(province, n - 1, 2026)]["rows"]) > 0
 
 
 def _corrupt(engine) -> None:
@@ -251,6 +265,7 @@ def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
         db.bump_data_version(conn)
     refresh(engine)
     assert summary.fresh(engine) and summary.helpers_for(engine) is None
+    assert summary.last_visits_for(engine, AS_OF) is None  # that household is now assigned in two villages
     province = scopes(engine)[0]
     got = households.helper_options(engine, province)
     expected = dict(q.rows("SELECT helper_id, count(DISTINCT hh_id) FROM assignment GROUP BY helper_id"))

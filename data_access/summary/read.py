@@ -17,7 +17,7 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "3"
+LAYOUT = "4"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
@@ -189,6 +189,47 @@ visit_span_summary = Table(
     Column("first_date", Date, nullable=False),
     Column("last_date", Date, nullable=False),
 )
+# The help page's "longest without a visit" lists (queries.help.households_without_visit and
+# cadres_without_visit) at the as-of date the summary was built for (meta.summary_visit_as_of): each
+# household assigned then, per village of its assignments there, with its first cadre and unit by name and
+# its last home visit (any cadre, anywhere) up to that date; each cadre assigned then, per village, with the
+# households assigned to it there and its own last home visit up to that date. Exact while no household is
+# assigned at that date in two villages (meta.summary_last_visit_exact) and, for cadres, no cadre–household
+# pair spans two villages (meta.summary_helper_exact).
+household_last_visit_summary = Table(
+    "summary_household_last_visit", metadata,
+    Column("hh_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("cadre", String(64)),
+    Column("unit", String(128)),
+    Column("last_visit", Date),
+)
+cadre_last_visit_summary = Table(
+    "summary_cadre_last_visit", metadata,
+    Column("helper_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("last_visit", Date),
+)
+LAST_VISIT_EXACT_KEY = "summary_last_visit_exact"
+# 健康预警 (queries.monitoring.health_warnings) for the as-of year (meta.summary_income_year): each household
+# with a current member 患有大病 or 残疾, its registry state, those members, its latest income up to that
+# year (NULL: none), whether it is a monitoring object still at risk at that year's end (monitored) and
+# whether it was identified as one by then (was_monitored). Exact while every such member's village is the
+# household's (meta.summary_health_exact).
+health_summary = Table(
+    "summary_health", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("ill_persons", Integer, nullable=False),
+    Column("disabled_persons", Integer, nullable=False),
+    Column("income_year", Integer),
+    Column("per_capita_net", schema.income.c.per_capita_net.type),
+    Column("monitored", Integer, nullable=False),
+    Column("was_monitored", Integer, nullable=False),
+)
+HEALTH_EXACT_KEY = "summary_health_exact"
 HELP_WINDOWS_KEY = "summary_help_windows"
 HELP_EXACT_KEY = "summary_help_exact"
 HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
@@ -200,7 +241,7 @@ VISIT_YEARS_KEY = "summary_visit_years"
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary,
-          visit_span_summary)
+          visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -256,6 +297,33 @@ def persons_for(engine: Engine, year: int | None = None) -> Table | None:
     if year is not None and year < int(values[PERSON_FROM_KEY]):
         return None
     return person_summary
+
+
+def _values(engine: Engine, *keys: str) -> dict:
+    M = schema.meta
+    with engine.connect() as conn:
+        return dict(conn.execute(select(M.c.key, M.c.value).where(
+            M.c.key.in_(("data_version", SUMMARY_KEY, LAYOUT_KEY, *keys)))).all())
+
+
+def last_visits_for(engine: Engine, on) -> tuple[Table, Table | None] | None:
+    """(households, cadres) of the "longest without a visit" summaries when fresh, exact and built for the
+    date ``on`` (cadres None unless the cadre–household pairs are exact too), else None."""
+    values = _values(engine, VISIT_AS_OF_KEY, LAST_VISIT_EXACT_KEY, HELPER_EXACT_KEY)
+    if not _fresh(values) or values.get(LAST_VISIT_EXACT_KEY) != "1":
+        return None
+    if values.get(VISIT_AS_OF_KEY) != on.isoformat():
+        return None
+    cadres = cadre_last_visit_summary if values.get(HELPER_EXACT_KEY) == "1" else None
+    return household_last_visit_summary, cadres
+
+
+def health_for(engine: Engine, year: int) -> Table | None:
+    """summary_health when fresh, exact and built for ``year`` (the as-of year), else None."""
+    values = _values(engine, INCOME_YEAR_KEY, HEALTH_EXACT_KEY)
+    if not _fresh(values) or values.get(HEALTH_EXACT_KEY) != "1":
+        return None
+    return health_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
 
 
 def helpers_for(engine: Engine) -> Table | None:

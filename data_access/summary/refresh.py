@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Table, and_, case, func, inspect, literal, or_, select
+from sqlalchemy import Table, and_, case, exists, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
@@ -16,11 +16,12 @@ from ..rules import (
     visit_period, window,
 )
 from .read import (
-    HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, HELPER_EXACT_KEY, INCOME_YEAR_KEY, LAYOUT, LAYOUT_KEY,
-    MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY,
-    VISIT_YEARS_KEY, cause_match_summary, cause_match_year_summary, cause_summary, help_window_summary,
-    helper_summary, household_summary, latest_income_summary, measure_summary, metadata, other_cause_summary,
-    person_summary, village_visit_summary, visit_span_summary,
+    HEALTH_EXACT_KEY, HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY,
+    LAST_VISIT_EXACT_KEY, LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH,
+    SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, cadre_last_visit_summary, cause_match_summary,
+    cause_match_year_summary, cause_summary, health_summary, help_window_summary, helper_summary,
+    household_last_visit_summary, household_summary, latest_income_summary, measure_summary, metadata,
+    other_cause_summary, person_summary, village_visit_summary, visit_span_summary,
 )
 
 
@@ -226,6 +227,69 @@ def _help_rows(conn: Connection, windows: list) -> list[dict]:
     return list(out.values())  # every town (and unit) with an assignment, as visit_rates lists them
 
 
+def _last_visit_inserts(as_of: dt.date):
+    """summary_household_last_visit and summary_cadre_last_visit at ``as_of`` (see ``summary.read``)."""
+    A, C, U, V = schema.assignment, schema.helper, schema.help_unit, schema.visit
+    home = and_(V.c.kind.in_(HOME_VISIT_KINDS), V.c.visit_date <= as_of)
+    joined = A.join(C, C.c.helper_id == A.c.helper_id).join(U, U.c.unit_id == C.c.unit_id)
+    last_hh = select(V.c.hh_id, func.max(V.c.visit_date).label("last_visit")).where(home) \
+        .group_by(V.c.hh_id).subquery("last_hh")
+    assigned = (select(A.c.hh_id, A.c.village_code, func.min(C.c.name).label("cadre"), func.min(U.c.name).label("unit"))
+                .select_from(joined).where(assigned_on(as_of)).group_by(A.c.hh_id, A.c.village_code)
+                .subquery("assigned"))
+    yield household_last_visit_summary.insert().from_select(
+        ["hh_id", "village_code", "cadre", "unit", "last_visit"],
+        select(assigned.c.hh_id, assigned.c.village_code, assigned.c.cadre, assigned.c.unit, last_hh.c.last_visit)
+        .select_from(assigned.outerjoin(last_hh, last_hh.c.hh_id == assigned.c.hh_id)))
+    last_cadre = select(V.c.helper_id, func.max(V.c.visit_date).label("last_visit")).where(home) \
+        .group_by(V.c.helper_id).subquery("last_cadre")
+    per = (select(A.c.helper_id, A.c.village_code, func.count(func.distinct(A.c.hh_id)).label("households"))
+           .select_from(joined).where(assigned_on(as_of)).group_by(A.c.helper_id, A.c.village_code)
+           .subquery("per_cadre"))
+    yield cadre_last_visit_summary.insert().from_select(
+        ["helper_id", "village_code", "households", "last_visit"],
+        select(per.c.helper_id, per.c.village_code, per.c.households, last_cadre.c.last_visit)
+        .select_from(per.outerjoin(last_cadre, last_cadre.c.helper_id == per.c.helper_id)))
+
+
+def _last_visit_exact(conn: Connection, as_of: dt.date) -> bool:
+    """No household assigned at ``as_of`` in two villages."""
+    A = schema.assignment
+    return conn.execute(select(A.c.hh_id).where(assigned_on(as_of)).group_by(A.c.hh_id)
+                        .having(func.count(func.distinct(A.c.village_code)) > 1).limit(1)).first() is None
+
+
+def _health_insert(year: int):
+    """summary_health for ``year`` (the as-of year), from the base tables and summary_latest_income."""
+    P, H, MO, li = schema.person, schema.household, schema.monitoring_object, latest_income_summary
+    end = dt.date(year, 12, 31)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    serious = (select(P.c.hh_id, n(P.c.health == SERIOUS_HEALTH[0]).label("ill"),
+                      n(P.c.health == SERIOUS_HEALTH[1]).label("disabled"))
+               .where(current_member(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
+    at_risk = exists(select(1).where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end,
+                                     or_(MO.c.removed_date.is_(None), MO.c.removed_date > end)))
+    was = exists(select(1).where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end))
+    states = ["kind", "identified_year", "exit_year", "returned_year"]
+    stmt = (select(H.c.hh_id, H.c.village_code, *[H.c[c] for c in states], serious.c.ill, serious.c.disabled,
+                   li.c.year, li.c.per_capita_net, case((at_risk, 1), else_=0), case((was, 1), else_=0))
+            .select_from(H.join(serious, serious.c.hh_id == H.c.hh_id).outerjoin(li, li.c.hh_id == H.c.hh_id)))
+    return health_summary.insert().from_select(
+        ["hh_id", "village_code", *states, "ill_persons", "disabled_persons", "income_year", "per_capita_net",
+         "monitored", "was_monitored"], stmt)
+
+
+def _health_exact(conn: Connection) -> bool:
+    """Every current member 患有大病 or 残疾 lives in the village of the household (the warning's two scopes agree)."""
+    P, H = schema.person, schema.household
+    stray = (select(P.c.hh_id).join(H, H.c.hh_id == P.c.hh_id)
+             .where(current_member(P), P.c.health.in_(SERIOUS_HEALTH), P.c.village_code != H.c.village_code).limit(1))
+    return conn.execute(stray).first() is None
+
+
 def _help_exact(conn: Connection) -> bool:
     """Town sums equal the scope's distinct counts: no household assigned in two villages, no cadre in
     two towns, no home visit outside the town of its household's assignment."""
@@ -322,6 +386,16 @@ def refresh(engine: Engine) -> dict:
         rows[visit_span_summary.name] = int(
             conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
+        for table in (household_last_visit_summary, cadre_last_visit_summary, health_summary):
+            conn.execute(table.delete())
+        if as_of:
+            for insert in _last_visit_inserts(as_of):
+                conn.execute(insert)
+            conn.execute(_health_insert(as_of.year))
+        for table in (household_last_visit_summary, cadre_last_visit_summary, health_summary):
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        _set_meta(conn, LAST_VISIT_EXACT_KEY, "1" if as_of and _last_visit_exact(conn, as_of) else "0")
+        _set_meta(conn, HEALTH_EXACT_KEY, "1" if as_of and _health_exact(conn) else "0")
         _set_meta(conn, LAYOUT_KEY, LAYOUT)
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
