@@ -66,6 +66,8 @@ CALLS = [
     (help_q.cadres_without_visit, lambda y: (AS_OF, 90)),
     (help_q.cadres_without_visit, lambda y: (AS_OF, 30, 5000)),
     (monitoring.health_warnings, lambda y: (y, 30, 5000)),
+    (exits.unmet_guarantees, lambda y: (y, 5000)),
+    (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]
 YEARS = (2015, 2018, 2020, 2026)
 # The help page's default periods at the as-of date (near 90 days and the 90 days before).
@@ -160,6 +162,7 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.last_visits_for(engine, AS_OF - dt.timedelta(days=1)) is None
     assert summary.health_for(engine, AS_OF.year) is summary.health_summary
     assert summary.health_for(engine, AS_OF.year - 1) is None
+    assert summary.guarantees_for(engine, AS_OF.year) is summary.guarantee_summary
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -174,9 +177,10 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert len(base[(province, 3, 2020)]) > 0
     assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
     n = len(CALLS)
-    for i in (n - 5, n - 3):  # households and cadres without a visit in 90 days
+    for i in (n - 7, n - 5):  # households and cadres without a visit in 90 days
         assert base[(province, i, 2026)]["total"] > 0 and len(base[(province, i, 2026)]["rows"]) > 0
-    assert base[(province, n - 1, 2026)]["total"] > 0 and len(base[(province, n - 1, 2026)]["rows"]) > 0
+    assert base[(province, n - 3, 2026)]["total"] > 0 and len(base[(province, n - 3, 2026)]["rows"]) > 0
+    assert base[(province, n - 2, 2026)]["households"] > 4 and len(base[(province, n - 1, 2026)]["rows"]) == 2
 
 
 def _corrupt(engine) -> None:

@@ -388,6 +388,9 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
         return {"judged": False, "status_year": current, "households": None, "persons": None,
                 "by_item": {k: None for k in GUARANTEE_ITEMS},
                 "rows": pd.DataFrame(columns=LIST_COLUMNS + list(GUARANTEE_ITEMS) + ["children_out", "uninsured"])}
+    gs = summary.guarantees_for(engine, year)
+    if gs is not None:  # the same households from the per-household summary (data_access.summary)
+        return _unmet_from_summary(engine, scope, year, limit, offset, gs, current)
     flags, members = _guarantee_flags(scope, year, engine)
     any_unmet = or_(*flags.values())
     where = and_(scope.where(H), exited_by(year))
@@ -415,6 +418,31 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
     df = frame(engine, rows, LIST_COLUMNS + list(flags) + ["children_out", "uninsured"])
     return {"judged": True, "status_year": current, "households": int(result[0]), "persons": int(result[1]),
             "by_item": {k: int(v) for k, v in zip(flags, result[2:])}, "rows": df}
+
+
+def _unmet_from_summary(engine: Engine, scope: Scope, year: int, limit: int, offset: int, gs, current) -> dict:
+    """``unmet_guarantees`` from summary_guarantee (built for the as-of year: only households with an item not
+    met, with their state, size and items); names and list columns from ``household`` for the rows shown."""
+    items = list(GUARANTEE_ITEMS)
+    where = and_(scope.where(gs), exited_by(year, gs))
+    totals = select(func.count(), func.coalesce(func.sum(gs.c.member_count), 0),
+                    *[func.coalesce(func.sum(gs.c[k]), 0) for k in items]).where(where)
+    top = (select(gs.c.hh_id, gs.c.village_code, *[gs.c[k] for k in items], gs.c.children_out, gs.c.uninsured)
+           .where(where).order_by(gs.c.village_code, gs.c.hh_id).limit(limit).offset(offset).subquery("top"))
+    village, town = R.alias("village"), R.alias("town_r")
+    rows = (
+        select(top.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]], *[top.c[k] for k in items], top.c.children_out, top.c.uninsured)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(top.c.village_code, top.c.hh_id)
+    )
+    with engine.connect() as conn:
+        result = conn.execute(totals).one()
+    df = frame(engine, rows, LIST_COLUMNS + items + ["children_out", "uninsured"])
+    return {"judged": True, "status_year": current, "households": int(result[0]), "persons": int(result[1]),
+            "by_item": {k: int(v) for k, v in zip(items, result[2:])}, "rows": df}
 
 
 # ---- exit procedure -----------------------------------------------------------------

@@ -215,8 +215,8 @@ LAST_VISIT_EXACT_KEY = "summary_last_visit_exact"
 # 健康预警 (queries.monitoring.health_warnings) for the as-of year (meta.summary_income_year): each household
 # with a current member 患有大病 or 残疾, its registry state, those members, its latest income up to that
 # year (NULL: none), whether it is a monitoring object still at risk at that year's end (monitored) and
-# whether it was identified as one by then (was_monitored). Exact while every such member's village is the
-# household's (meta.summary_health_exact).
+# whether it was identified as one by then (was_monitored). Exact while every current member's village is
+# the household's (meta.summary_person_village_exact: the warning filters members and households by scope).
 health_summary = Table(
     "summary_health", metadata,
     Column("hh_id", String(32), primary_key=True),
@@ -229,7 +229,25 @@ health_summary = Table(
     Column("monitored", Integer, nullable=False),
     Column("was_monitored", Integer, nullable=False),
 )
-HEALTH_EXACT_KEY = "summary_health_exact"
+PERSON_VILLAGE_EXACT_KEY = "summary_person_village_exact"
+# 两不愁三保障 not met (queries.exits.unmet_guarantees) for the as-of year (meta.summary_income_year): each
+# household with an item not met (a C/D house, unsafe water, food and clothing not assured, a current member
+# aged 6–15 that year who is 非在校生, a current member without basic medical insurance), its registry state,
+# size, one 0/1 column per item and the two member counts. Exact under the same condition as summary_health.
+guarantee_summary = Table(
+    "summary_guarantee", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("member_count", Integer, nullable=False),
+    Column("dangerous_house", Integer, nullable=False),
+    Column("out_of_school", Integer, nullable=False),
+    Column("no_insurance", Integer, nullable=False),
+    Column("unsafe_water", Integer, nullable=False),
+    Column("food_clothing", Integer, nullable=False),
+    Column("children_out", Integer, nullable=False),
+    Column("uninsured", Integer, nullable=False),
+)
 HELP_WINDOWS_KEY = "summary_help_windows"
 HELP_EXACT_KEY = "summary_help_exact"
 HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
@@ -241,7 +259,8 @@ VISIT_YEARS_KEY = "summary_visit_years"
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary,
-          visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary)
+          visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
+          guarantee_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -318,12 +337,21 @@ def last_visits_for(engine: Engine, on) -> tuple[Table, Table | None] | None:
     return household_last_visit_summary, cadres
 
 
+def _as_of_year_table(engine: Engine, year: int, table: Table) -> Table | None:
+    values = _values(engine, INCOME_YEAR_KEY, PERSON_VILLAGE_EXACT_KEY)
+    if not _fresh(values) or values.get(PERSON_VILLAGE_EXACT_KEY) != "1":
+        return None
+    return table if values.get(INCOME_YEAR_KEY) == str(year) else None
+
+
 def health_for(engine: Engine, year: int) -> Table | None:
     """summary_health when fresh, exact and built for ``year`` (the as-of year), else None."""
-    values = _values(engine, INCOME_YEAR_KEY, HEALTH_EXACT_KEY)
-    if not _fresh(values) or values.get(HEALTH_EXACT_KEY) != "1":
-        return None
-    return health_summary if values.get(INCOME_YEAR_KEY) == str(year) else None
+    return _as_of_year_table(engine, year, health_summary)
+
+
+def guarantees_for(engine: Engine, year: int) -> Table | None:
+    """summary_guarantee when fresh, exact and built for ``year`` (the as-of year), else None."""
+    return _as_of_year_table(engine, year, guarantee_summary)
 
 
 def helpers_for(engine: Engine) -> Table | None:

@@ -11,17 +11,18 @@ from sqlalchemy import Table, and_, case, exists, func, inspect, literal, or_, s
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
+from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, member_from, member_to, month_end_windows,
     visit_period, window,
 )
 from .read import (
-    HEALTH_EXACT_KEY, HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY,
-    LAST_VISIT_EXACT_KEY, LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH,
-    SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, cadre_last_visit_summary, cause_match_summary,
-    cause_match_year_summary, cause_summary, health_summary, help_window_summary, helper_summary,
-    household_last_visit_summary, household_summary, latest_income_summary, measure_summary, metadata,
-    other_cause_summary, person_summary, village_visit_summary, visit_span_summary,
+    HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
+    LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, PERSON_VILLAGE_EXACT_KEY,
+    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, cadre_last_visit_summary,
+    cause_match_summary, cause_match_year_summary, cause_summary, guarantee_summary, health_summary,
+    help_window_summary, helper_summary, household_last_visit_summary, household_summary, latest_income_summary,
+    measure_summary, metadata, other_cause_summary, person_summary, village_visit_summary, visit_span_summary,
 )
 
 
@@ -282,11 +283,36 @@ def _health_insert(year: int):
          "monitored", "was_monitored"], stmt)
 
 
-def _health_exact(conn: Connection) -> bool:
-    """Every current member 患有大病 or 残疾 lives in the village of the household (the warning's two scopes agree)."""
+def _guarantee_insert(year: int):
+    """summary_guarantee for ``year`` (the as-of year): the households with a 两不愁三保障 item not met."""
+    P, H = schema.person, schema.household
+    low, high = COMPULSORY_SCHOOL_AGES
+    age = year - P.c.birth_year
+    out = and_(P.c.birth_year.is_not(None), age >= low, age <= high, P.c.schooling == NOT_IN_SCHOOL)
+    uninsured = P.c.medical_insurance.is_(False)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    members = (select(P.c.hh_id, n(out).label("children_out"), n(uninsured).label("uninsured"))
+               .where(current_member(P), or_(out, uninsured)).group_by(P.c.hh_id).subquery("members"))
+    children, insured = func.coalesce(members.c.children_out, 0), func.coalesce(members.c.uninsured, 0)
+    flags = [H.c.house_grade.in_(DANGEROUS_HOUSE_GRADES), children > 0, insured > 0, H.c.safe_water.is_(False),
+             H.c.food_clothing_ok.is_(False)]
+    states = ["kind", "identified_year", "exit_year", "returned_year"]
+    stmt = (select(H.c.hh_id, H.c.village_code, *[H.c[c] for c in states], H.c.member_count,
+                   *[case((f, 1), else_=0) for f in flags], children, insured)
+            .select_from(H.outerjoin(members, members.c.hh_id == H.c.hh_id)).where(or_(*flags)))
+    return guarantee_summary.insert().from_select(
+        ["hh_id", "village_code", *states, "member_count", "dangerous_house", "out_of_school", "no_insurance",
+         "unsafe_water", "food_clothing", "children_out", "uninsured"], stmt)
+
+
+def _person_village_exact(conn: Connection) -> bool:
+    """Every current member lives in the village of the household (queries that filter both by scope agree)."""
     P, H = schema.person, schema.household
     stray = (select(P.c.hh_id).join(H, H.c.hh_id == P.c.hh_id)
-             .where(current_member(P), P.c.health.in_(SERIOUS_HEALTH), P.c.village_code != H.c.village_code).limit(1))
+             .where(current_member(P), P.c.village_code != H.c.village_code).limit(1))
     return conn.execute(stray).first() is None
 
 
@@ -386,16 +412,18 @@ def refresh(engine: Engine) -> dict:
         rows[visit_span_summary.name] = int(
             conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
-        for table in (household_last_visit_summary, cadre_last_visit_summary, health_summary):
+        as_of_tables = (household_last_visit_summary, cadre_last_visit_summary, health_summary, guarantee_summary)
+        for table in as_of_tables:
             conn.execute(table.delete())
         if as_of:
             for insert in _last_visit_inserts(as_of):
                 conn.execute(insert)
             conn.execute(_health_insert(as_of.year))
-        for table in (household_last_visit_summary, cadre_last_visit_summary, health_summary):
+            conn.execute(_guarantee_insert(as_of.year))
+        for table in as_of_tables:
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         _set_meta(conn, LAST_VISIT_EXACT_KEY, "1" if as_of and _last_visit_exact(conn, as_of) else "0")
-        _set_meta(conn, HEALTH_EXACT_KEY, "1" if as_of and _health_exact(conn) else "0")
+        _set_meta(conn, PERSON_VILLAGE_EXACT_KEY, "1" if as_of and _person_village_exact(conn) else "0")
         _set_meta(conn, LAYOUT_KEY, LAYOUT)
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
