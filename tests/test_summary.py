@@ -22,7 +22,9 @@ from data_access.summary.refresh import refresh
 from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
 from tests.helpers import MEMBERS_AT, year_end
-from data_access.queries import causes, common, exits, households, monitoring, overview, places, villages
+from data_access.queries import (
+    causes, common, consolidation, exits, households, monitoring, overview, places, villages,
+)
 from data_access.rules import month_end_windows, visit_period, window
 from data_access.scope import Scope, ScopeError
 
@@ -66,6 +68,15 @@ CALLS = [
     (help_q.cadres_without_visit, lambda y: (AS_OF, 90)),
     (help_q.cadres_without_visit, lambda y: (AS_OF, 30, 5000)),
     (monitoring.health_warnings, lambda y: (y, 30, 5000)),
+    (consolidation.latest_income_year, lambda y: (y,)),
+    (consolidation.exited_income, lambda y: (y,)),
+    (consolidation.exited_workers, lambda y: (y,)),
+    (consolidation.income_series, lambda y: (2014, y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(main_cause=("因病",), status=("已脱贫",)), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(
+        attribute=("一般贫困户",), identified_year=(2015, None), exit_year=(None, 2019), sort="-member_count"), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(status=("返贫",), page=3, page_size=10), y)),
     (exits.unmet_guarantees, lambda y: (y, 5000)),
     (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]
@@ -103,16 +114,20 @@ def mark_stale(engine) -> None:
 
 
 def same(a, b) -> None:
+    """Equal; floats to 1e-6 (the income sums Σ 年人均纯收入 × 人 are float sums added in another order)."""
     if isinstance(a, pd.DataFrame):
         # some functions leave the row order to the database (no ORDER BY): compare as sets of rows
         cols = list(b.columns)
         assert list(a.columns) == cols
+        a, b = (x.apply(lambda col: col.round(6) if col.dtype.kind == "f" else col) for x in (a, b))
         a, b = (x.astype(str).sort_values(cols).reset_index(drop=True) for x in (a, b))
         pd.testing.assert_frame_equal(a, b)
     elif isinstance(a, dict):
         assert a.keys() == b.keys()
         for key in a:
             same(a[key], b[key])
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-6)
     else:
         assert a == b
 
@@ -163,6 +178,8 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.health_for(engine, AS_OF.year) is summary.health_summary
     assert summary.health_for(engine, AS_OF.year - 1) is None
     assert summary.guarantees_for(engine, AS_OF.year) is summary.guarantee_summary
+    assert households._summary_totals(engine, scopes(engine)[0], households.HouseholdFilter(), 2018, 2018) is not None
+    assert households._summary_totals(engine, scopes(engine)[3], households.HouseholdFilter(), 2018, 2018) is None
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -176,11 +193,16 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert base[(province, 0, 2020)]["registered_households"] > 0
     assert len(base[(province, 3, 2020)]) > 0
     assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
-    n = len(CALLS)
-    for i in (n - 7, n - 5):  # households and cadres without a visit in 90 days
-        assert base[(province, i, 2026)]["total"] > 0 and len(base[(province, i, 2026)]["rows"]) > 0
-    assert base[(province, n - 3, 2026)]["total"] > 0 and len(base[(province, n - 3, 2026)]["rows"]) > 0
-    assert base[(province, n - 2, 2026)]["households"] > 4 and len(base[(province, n - 1, 2026)]["rows"]) == 2
+    def first(fn):
+        return next(i for i, (f, _) in enumerate(CALLS) if f is fn)
+
+    for fn in (help_q.households_without_visit, help_q.cadres_without_visit, monitoring.health_warnings):
+        got = base[(province, first(fn), 2026)]
+        assert got["total"] > 0 and len(got["rows"]) > 0
+    unmet = len(CALLS) - 1  # the last two: every row, then a page past the first
+    assert base[(province, unmet - 1, 2026)]["households"] > 4 and len(base[(province, unmet, 2026)]["rows"]) == 2
+    query = first(households.query_page)
+    assert all(len(base[(province, query + k, 2020)]["rows"]) > 0 for k in range(2))
 
 
 def _corrupt(engine) -> None:

@@ -61,6 +61,9 @@ cause_summary = Table(
     Column("main_cause", String(16)),
     Column("attribute", String(16)),
     Column("exit_step", String(16)),
+    # the year of the household's first monitoring-object identification (NULL: never), for the query
+    # page's households on the books (``queries.households.on_books``: 一般农户 identified by the year's end)
+    Column("watched_year", Integer),
     Column("households", Integer, nullable=False),
     Column("member_count", Integer, nullable=False),
     *_member_columns(),
@@ -230,6 +233,31 @@ health_summary = Table(
     Column("was_monitored", Integer, nullable=False),
 )
 PERSON_VILLAGE_EXACT_KEY = "summary_person_village_exact"
+# The 2021– headline's 脱贫户年人均纯收入 (queries.consolidation.exited_income, income_series): income records
+# per county, the household's registry state and the income year, with records, members and Σ 年人均纯收入 ×
+# members. The sums are floats added in another order than the base query's (the same value to about 1e-15
+# relative: the whole 元 shown is the same).
+income_year_summary = Table(
+    "summary_income_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("year", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("persons", Integer, nullable=False),
+    Column("total", schema.income.c.per_capita_net.type, nullable=False),
+)
+# 脱贫劳动力务工 (queries.consolidation.exited_workers): work_year rows per county (of the row's village), the
+# household's registry state, year and whether the status is 务工.
+work_year_summary = Table(
+    "summary_work_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("year", Integer, nullable=False),
+    Column("working", Integer, nullable=False),
+    Column("persons", Integer, nullable=False),
+)
+WORK_KEY = "summary_work"  # "1" when work_year existed at refresh (summary_work_year holds its rows)
+
 # 两不愁三保障 not met (queries.exits.unmet_guarantees) for the as-of year (meta.summary_income_year): each
 # household with an item not met (a C/D house, unsafe water, food and clothing not assured, a current member
 # aged 6–15 that year who is 非在校生, a current member without basic medical insurance), its registry state,
@@ -260,7 +288,7 @@ TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_s
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary,
           visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
-          guarantee_summary)
+          guarantee_summary, income_year_summary, work_year_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -347,6 +375,21 @@ def _as_of_year_table(engine: Engine, year: int, table: Table) -> Table | None:
 def health_for(engine: Engine, year: int) -> Table | None:
     """summary_health when fresh, exact and built for ``year`` (the as-of year), else None."""
     return _as_of_year_table(engine, year, health_summary)
+
+
+def incomes_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_income_year for a county or larger scope when fresh, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"] or not fresh(engine):
+        return None
+    return income_year_summary
+
+
+def work_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_work_year for a county or larger scope when fresh and built from a work_year table, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    values = _values(engine, WORK_KEY)
+    return work_year_summary if _fresh(values) and values.get(WORK_KEY) == "1" else None
 
 
 def guarantees_for(engine: Engine, year: int) -> Table | None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Table, and_, case, exists, func, inspect, literal, or_, select
+from sqlalchemy import Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
-from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES
+from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, member_from, member_to, month_end_windows,
     visit_period, window,
@@ -19,10 +19,11 @@ from ..rules import (
 from .read import (
     HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
     LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, PERSON_VILLAGE_EXACT_KEY,
-    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, cadre_last_visit_summary,
+    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary,
     cause_match_summary, cause_match_year_summary, cause_summary, guarantee_summary, health_summary,
-    help_window_summary, helper_summary, household_last_visit_summary, household_summary, latest_income_summary,
-    measure_summary, metadata, other_cause_summary, person_summary, village_visit_summary, visit_span_summary,
+    help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
+    latest_income_summary, measure_summary, metadata, other_cause_summary, person_summary,
+    village_visit_summary, visit_span_summary, work_year_summary,
 )
 
 
@@ -49,13 +50,17 @@ def _changes(target: Table, select_from, columns: dict, first_year: int) -> tupl
 
 
 def _statements(first_year: int | None):
-    H, OC = schema.household, schema.other_cause
+    H, OC, MO = schema.household, schema.other_cause, schema.monitoring_object
     states = {name: H.c[name] for name in ("kind", "identified_year", "exit_year", "returned_year")}
     place = {name: H.c[name] for name in ("county_code", "town_code", "village_code")}
+    watched = (select(MO.c.hh_id, func.min(MO.c.identified_date).label("first_date"))
+               .group_by(MO.c.hh_id).subquery("watched"))
+    watched_year = cast(extract("year", watched.c.first_date), Integer)
     for table, source, columns in (
         (household_summary, H, {**place, **states}),
-        (cause_summary, H, {"county_code": H.c.county_code, **states, "main_cause": H.c.main_cause,
-                            "attribute": H.c.attribute, "exit_step": H.c.exit_step}),
+        (cause_summary, H.outerjoin(watched, watched.c.hh_id == H.c.hh_id), {
+            "county_code": H.c.county_code, **states, "main_cause": H.c.main_cause,
+            "attribute": H.c.attribute, "exit_step": H.c.exit_step, "watched_year": watched_year}),
         (other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
             "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
             "main_cause": H.c.main_cause, "other_cause": OC.c.cause}),
@@ -308,6 +313,26 @@ def _guarantee_insert(year: int):
          "unsafe_water", "food_clothing", "children_out", "uninsured"], stmt)
 
 
+def _income_work_inserts(conn: Connection):
+    """summary_income_year, and summary_work_year when the work_year table exists (see ``summary.read``)."""
+    I, H, W = schema.income, schema.household, schema.work_year  # noqa: E741 - I is the income table
+    states = [H.c[c] for c in ("kind", "identified_year", "exit_year", "returned_year")]
+    names = ["kind", "identified_year", "exit_year", "returned_year"]
+    county = func.substr(H.c.village_code, 1, 6).concat(literal("000000"))
+    yield income_year_summary.insert().from_select(
+        ["county_code", *names, "year", "households", "persons", "total"],
+        select(county, *states, I.c.year, func.count(), func.sum(I.c.members),
+               func.sum(I.c.per_capita_net * I.c.members))
+        .select_from(I.join(H, H.c.hh_id == I.c.hh_id)).group_by(county, *states, I.c.year))
+    if inspect(conn).has_table(W.name):
+        working = case((W.c.work_status.in_([s for s in WORK_STATUS if s != "未外出务工"]), 1), else_=0)
+        w_county = func.substr(W.c.village_code, 1, 6).concat(literal("000000"))
+        yield work_year_summary.insert().from_select(
+            ["county_code", *names, "year", "working", "persons"],
+            select(w_county, *states, W.c.year, working, func.count())
+            .select_from(W.join(H, H.c.hh_id == W.c.hh_id)).group_by(w_county, *states, W.c.year, working))
+
+
 def _person_village_exact(conn: Connection) -> bool:
     """Every current member lives in the village of the household (queries that filter both by scope agree)."""
     P, H = schema.person, schema.household
@@ -420,7 +445,14 @@ def refresh(engine: Engine) -> dict:
                 conn.execute(insert)
             conn.execute(_health_insert(as_of.year))
             conn.execute(_guarantee_insert(as_of.year))
-        for table in as_of_tables:
+        conn.execute(income_year_summary.delete())
+        conn.execute(work_year_summary.delete())
+        work = False
+        for insert in _income_work_inserts(conn):
+            conn.execute(insert)
+            work = work or insert.table is work_year_summary
+        _set_meta(conn, WORK_KEY, "1" if work else "0")
+        for table in (*as_of_tables, income_year_summary, work_year_summary):
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         _set_meta(conn, LAST_VISIT_EXACT_KEY, "1" if as_of and _last_visit_exact(conn, as_of) else "0")
         _set_meta(conn, PERSON_VILLAGE_EXACT_KEY, "1" if as_of and _person_village_exact(conn) else "0")
