@@ -24,7 +24,7 @@ from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
     current_member, ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, members_at,
-    not_exited_by, poor_at, population_year, returned_by,
+    not_exited_by, poor_at, population_year, population_years, returned_by,
 )
 from .common import count_if, frame, half_up, pct, people_if, people_year, region_in, yearly
 
@@ -85,12 +85,10 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     rural: dict[tuple[str, int], int] = {}
     with engine.connect() as conn:
         poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
-        for y in years:
-            pop = population_year(y, region_in(scope))
-            child_of_village = func.substr(pop.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
-            for code, n in conn.execute(select(child_of_village, func.coalesce(func.sum(pop.c.population), 0))
-                                        .group_by(child_of_village)):
-                rural[(code, y)] = int(n)
+        child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
+        for code, *ns in conn.execute(population_years(years, region_in(scope), child_of_village)):  # one pass
+            for y, n in zip(years, ns):
+                rural[(code, y)] = int(n or 0)
         kids = conn.execute(children).all()
     records = []
     for code, name in kids:
