@@ -8,8 +8,10 @@ county overview. Per run it records, from the navigation's start: the HTML's arr
 websocket's opening, and the first ``st.metric`` value visible (the first figure); and the bytes on the wire
 (Chrome's encoded sizes, so compression counts) and the number of requests. With ``--db`` it starts the app
 (``streamlit run serve.py``) and nginx with deploy/nginx.conf in front (gzip and the /static/ cache), and
-measures both; a warm-up run first (module imports and the server's first cache fill are not the browser's
-wait). Prints the medians and writes JSON with ``--out``.
+measures both, the runs alternating between them (the same machine load for both); warm-up runs first (module
+imports and the server's first cache fill are not the browser's wait). ``script_run_s`` is when the server's
+"script finished" message arrived: what comes after it is the browser's own work (JavaScript chunks loaded on
+demand, parsing, layout, charts). Prints the medians and writes JSON with ``--out``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.concurrency import Processes, start_app  # noqa: E402
 from bench.load import APP_PORTS, PROXY_PORT, nginx_conf, start_nginx  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 FIRST_FIGURE = "[data-testid='stMetricValue']"
@@ -41,7 +45,20 @@ def one_run(browser, url: str) -> dict:
     cdp.on("Network.loadingFinished", lambda e: sizes.append(int(e.get("encodedDataLength", 0))))
     marks: dict[str, float] = {}
     start = time.perf_counter()
-    page.on("websocket", lambda ws: marks.setdefault("websocket_s", time.perf_counter() - start))
+
+    def on_websocket(ws):
+        marks.setdefault("websocket_s", time.perf_counter() - start)
+
+        def frame(payload):  # the server's "script finished" message: the run is over, the rest is the browser's
+            if "script_run_s" in marks or isinstance(payload, str):
+                return
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished":
+                marks["script_run_s"] = time.perf_counter() - start
+        ws.on("framereceived", frame)
+
+    page.on("websocket", on_websocket)
     page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
     page.wait_for_selector(FIRST_FIGURE, state="visible", timeout=TIMEOUT_MS)
     marks["first_figure_s"] = time.perf_counter() - start
@@ -54,15 +71,22 @@ def one_run(browser, url: str) -> dict:
     return result
 
 
-def measure(browser, label: str, url: str, runs: int) -> dict:
-    one_run(browser, url)  # warm-up
-    rows = [one_run(browser, url) for _ in range(runs)]
-    med = {k: round(statistics.median(r[k] for r in rows if k in r), 3) for k in rows[0]}
-    print(f"{label:<12}" + "".join(f"{med.get(k, float('nan')):>12}" for k in KEYS))
-    return {"label": label, "url": url, "median": med, "runs": rows}
+def measure(browser, targets: list[tuple[str, str]], runs: int) -> list[dict]:
+    """Runs alternate between the targets (direct, nginx, direct, ...) so that both see the same machine load."""
+    rows: dict[str, list[dict]] = {label: [] for label, _ in targets}
+    for _ in range(runs):
+        for label, url in targets:
+            rows[label].append(one_run(browser, url))
+    out = []
+    for label, url in targets:
+        keys = [k for k in KEYS if any(k in r for r in rows[label])]
+        med = {k: round(statistics.median(r[k] for r in rows[label] if k in r), 3) for k in keys}
+        print(f"{label:<12}" + "".join(f"{med.get(k, float('nan')):>14}" for k in KEYS))
+        out.append({"label": label, "url": url, "median": med, "runs": rows[label]})
+    return out
 
 
-KEYS = ("html_s", "dom_ready_s", "websocket_s", "first_figure_s", "kb_on_wire", "requests")
+KEYS = ("html_s", "dom_ready_s", "websocket_s", "script_run_s", "first_figure_s", "kb_on_wire", "requests")
 
 
 def main() -> None:
@@ -84,10 +108,18 @@ def main() -> None:
             start_app(procs, APP_PORTS[1], args.db, "serve.py")
             start_nginx(procs, nginx_conf(APP_PORTS, PROXY_PORT), PROXY_PORT)
             targets += [("direct", f"http://127.0.0.1:{APP_PORTS[0]}/"), ("nginx", f"http://127.0.0.1:{PROXY_PORT}/")]
-        print(f"{'':<12}" + "".join(f"{k:>12}" for k in KEYS))
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            out = [measure(browser, label, url, args.runs) for label, url in targets]
+            # warm-up, not counted: every app process's imports and first cache fill, and nginx's /static/ cache
+            warm = [url for _, url in targets] if args.url else [f"http://127.0.0.1:{p}/" for p in APP_PORTS]
+            for url in warm + [url for _, url in targets]:
+                one_run(browser, url)
+            print(f"负载 {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+            print(f"{'':<12}" + "".join(f"{k:>14}" for k in KEYS))
+            out = {"load_average_start": Path("/proc/loadavg").read_text().split()[:3],
+                   "targets": measure(browser, targets, args.runs)}
+            out["load_average_end"] = Path("/proc/loadavg").read_text().split()[:3]
+            print(f"负载 {' '.join(out['load_average_end'])}")
             browser.close()
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ Scenarios:
   village's 村档案 (as its link), open 查询 with a filter. Target: 20 users, mean 10 s, p95 ≤ 1 s.
 - ``meeting``: ``--users`` sessions open the overview within ``--spread`` seconds (a meeting starting).
   Target: 50 users within 10 s, p95 ≤ 4 s.
+- ``cpu``: one user alone, the five actions for ``--towns`` townships, twice (first ask, then again): the app's
+  CPU seconds per action type (robust to the machine's load; the before/after figure of an optimisation).
 
 Prints p50/p95/max per action, failed actions, the app's CPU seconds (utime+stime of its processes, from
 /proc) per action, and peak RSS; writes JSON with ``--out``. The app (``streamlit run serve.py``) and nginx
@@ -149,11 +151,20 @@ class World:
     year: int
 
 
-async def timed(results: dict, action: str, coro) -> None:
+SEEN: set[tuple[str, str]] = set()  # (action, region) already asked once: later asks find the data cache filled
+SAMPLES: list[dict] = []  # every action: start (s from the run's start), seconds, first ask of its view or not
+T0 = [0.0]
+
+
+async def timed(results: dict, action: str, coro, view: str = "") -> None:
+    first = (action, view) not in SEEN
+    SEEN.add((action, view))
     start = time.perf_counter()
     try:
         await coro
-        results.setdefault(action, []).append(time.perf_counter() - start)
+        took = time.perf_counter() - start
+        results.setdefault(action, []).append(took)
+        SAMPLES.append({"action": action, "t": round(start - T0[0], 2), "s": round(took, 3), "first": first})
     except (ActionFailed, asyncio.TimeoutError, OSError, websockets.WebSocketException) as exc:
         results.setdefault(f"{action}:failed", []).append(repr(exc)[:200])
 
@@ -179,14 +190,15 @@ async def steady_user(world: World, results: dict, rng: random.Random, until: fl
     async def first_open():
         holder.append(await open_overview(world, rng))
 
-    await timed(results, "打开总览", first_open())
+    await asyncio.sleep(rng.expovariate(1.0 / think))  # users arrive spread out, not all in the same instant
+    await timed(results, "打开总览", first_open(), world.root)
     session = holder[0] if holder else None
     while time.monotonic() < until:
         await asyncio.sleep(rng.expovariate(1.0 / think))
         if time.monotonic() >= until:
             break
         if session is None:
-            await timed(results, "打开总览", first_open())
+            await timed(results, "打开总览", first_open(), world.root)
             session = holder[-1] if holder else None
             continue
         code, name = rng.choice(world.towns)
@@ -194,20 +206,21 @@ async def steady_user(world: World, results: dict, rng: random.Random, until: fl
         if pick < 0.15:  # a new portal link: a fresh session
             await session.close()
             holder.clear()
-            await timed(results, "打开总览", first_open())
+            await timed(results, "打开总览", first_open(), world.root)
             session = holder[0] if holder else None
         elif pick < 0.45:
             current_town = session.region()[:9] + "000"
             code, name = rng.choice([t for t in world.towns if t[0] != current_town] or world.towns)
-            await timed(results, "切换乡镇", change_town(session, code, name))
+            await timed(results, "切换乡镇", change_town(session, code, name), code)
         elif pick < 0.65:
-            await timed(results, "村级地图", session.rerun("map", {"region": code, "year": world.year}))
+            await timed(results, "村级地图", session.rerun("map", {"region": code, "year": world.year}), code)
         elif pick < 0.85:
             village = rng.choice([v for v in world.villages if v.startswith(code[:9])] or world.villages)
-            await timed(results, "下钻村档案", session.rerun("village", {"region": village, "year": world.year}))
+            await timed(results, "下钻村档案", session.rerun("village", {"region": village, "year": world.year}),
+                        village)
         else:
             await timed(results, "查询", session.rerun("query", {"region": code, "year": world.year,
-                                                                "main_cause": "因病", "page": 2}))
+                                                                "main_cause": "因病", "page": 2}), code)
     if session is not None:
         await session.close()
 
@@ -219,7 +232,7 @@ async def meeting_user(world: World, results: dict, rng: random.Random, delay: f
     async def first_open():
         holder.append(await open_overview(world, rng))
 
-    await timed(results, "打开总览", first_open())
+    await timed(results, "打开总览", first_open(), world.root)
     for s in holder:
         await s.close()
 
@@ -276,8 +289,11 @@ def report(results: dict, cpu: float | None, rss: list[float | None], args, wall
         if action.endswith(":failed"):
             failures[action[:-7]] = values
             continue
+        again = [x["s"] for x in SAMPLES if x["action"] == action and not x["first"]]
         rows.append({"action": action, "n": len(values), "p50_s": round(statistics.median(values), 3),
-                     "p95_s": round(percentile(values, 0.95), 3), "max_s": round(max(values), 3)})
+                     "p95_s": round(percentile(values, 0.95), 3), "max_s": round(max(values), 3),
+                     "first_asks": len(values) - len(again),
+                     "p95_again_s": round(percentile(again, 0.95), 3) if again else None})
     every = [v for a, vs in results.items() if not a.endswith(":failed") for v in vs]
     actions = len(every)
     summary = {
@@ -287,12 +303,15 @@ def report(results: dict, cpu: float | None, rss: list[float | None], args, wall
         "app_cpu_s": round(cpu, 1) if cpu is not None else None,
         "app_cpu_per_action_s": round(cpu / actions, 3) if cpu is not None and actions else None,
         "peak_rss_mb": rss, "rows": rows, "failures": {k: v[:5] for k, v in failures.items()},
+        "load_average": _loadavg(), "samples": SAMPLES,
     }
     print(f"\n场景 {args.scenario}: {args.users} 个会话, {args.replicas} 个进程, 用时 {wall:.1f} s, "
           f"{actions} 次操作, 失败 {summary['failed']}")
-    print(f"{'操作':<10}{'次数':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    print(f"{'操作':<10}{'次数':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'首次':>6}{'再次 p95':>10}")
     for r in rows:
-        print(f"{r['action']:<10}{r['n']:>6}{r['p50_s']:>9.3f}{r['p95_s']:>9.3f}{r['max_s']:>9.3f}")
+        again = f"{r['p95_again_s']:>10.3f}" if r["p95_again_s"] is not None else f"{'—':>10}"
+        print(f"{r['action']:<10}{r['n']:>6}{r['p50_s']:>9.3f}{r['p95_s']:>9.3f}{r['max_s']:>9.3f}"
+              f"{r['first_asks']:>6}{again}")
     if every:
         print(f"{'全部':<10}{actions:>6}{statistics.median(every):>9.3f}{summary['p95_all_s']:>9.3f}{max(every):>9.3f}")
     if cpu is not None:
@@ -302,10 +321,54 @@ def report(results: dict, cpu: float | None, rss: list[float | None], args, wall
     return summary
 
 
+async def cpu_walk(world: World, args, pids: list[int]) -> dict:
+    """One user alone, action after action: the app's CPU seconds for each (robust to the machine's load).
+    Two passes over the same views: the first fills the data cache (a first ask), the second finds it filled."""
+    rows: dict[str, list[float]] = {}
+    towns = world.towns[1: args.towns + 1]  # the warm-up opened the first
+
+    async def measured(label: str, coro) -> None:
+        before = cpu_seconds(_tree(pids))
+        start = time.perf_counter()
+        await coro
+        await asyncio.sleep(0.05)  # the last messages leave the server
+        rows.setdefault(f"{label}|cpu", []).append(cpu_seconds(_tree(pids)) - before)
+        rows.setdefault(f"{label}|wall", []).append(time.perf_counter() - start)
+
+    for pass_name in ("首次", "再次"):
+        for code, name in towns:
+            village = next(v for v in world.villages if v.startswith(code[:9]))
+            s = Session(world.base, world.origin)
+            await s.connect()
+            await measured(f"{pass_name}|打开总览", s.rerun("", {"region": world.root, "year": world.year}))
+            await measured(f"{pass_name}|切换乡镇", change_town(s, code, name))
+            await measured(f"{pass_name}|村级地图", s.rerun("map", {"region": code, "year": world.year}))
+            await measured(f"{pass_name}|下钻村档案", s.rerun("village", {"region": village, "year": world.year}))
+            await measured(f"{pass_name}|查询", s.rerun("query", {"region": code, "year": world.year,
+                                                                "main_cause": "因病", "page": 2}))
+            await s.close()
+    table = []
+    print(f"\n每次操作的应用 CPU(单用户逐个操作,{len(towns)} 个乡镇,两遍), 秒")
+    print(f"{'':<6}{'操作':<10}{'CPU 均值':>10}{'CPU 中位':>10}{'用时中位':>10}")
+    for key in [k for k in rows if k.endswith("|cpu")]:
+        pass_name, action, _ = key.split("|")
+        cpu, wall = rows[key], rows[f"{pass_name}|{action}|wall"]
+        table.append({"pass": pass_name, "action": action, "n": len(cpu),
+                      "cpu_mean_s": round(statistics.mean(cpu), 3), "cpu_median_s": round(statistics.median(cpu), 3),
+                      "wall_median_s": round(statistics.median(wall), 3)})
+        t = table[-1]
+        print(f"{pass_name:<6}{action:<10}{t['cpu_mean_s']:>10.3f}{t['cpu_median_s']:>10.3f}{t['wall_median_s']:>10.3f}")
+    for pass_name in ("首次", "再次"):
+        every = [v for k, vs in rows.items() if k.startswith(pass_name) and k.endswith("|cpu") for v in vs]
+        print(f"{pass_name:<6}{'全部':<10}{statistics.mean(every):>10.3f}")
+    return {"scenario": "cpu", "towns": len(towns), "rows": table, "load_average": _loadavg()}
+
+
 async def drive(world: World, args) -> tuple[dict, float]:
     results: dict = {}
     rng = random.Random(args.seed)
     start = time.monotonic()
+    T0[0] = time.perf_counter()
     if args.scenario == "meeting":
         tasks = [meeting_user(world, results, random.Random(rng.random()), rng.uniform(0, args.spread))
                  for _ in range(args.users)]
@@ -321,7 +384,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default=f"sqlite:///{ROOT / 'bench' / 'out' / 'county.db'}")
     ap.add_argument("--url", help="an app already running (http://host:port); nothing is started")
-    ap.add_argument("--scenario", choices=("steady", "meeting"), default="steady")
+    ap.add_argument("--scenario", choices=("steady", "meeting", "cpu"), default="steady")
+    ap.add_argument("--towns", type=int, default=8, help="cpu: townships walked (each: the five actions)")
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--duration", type=float, default=120.0, help="steady: seconds of activity")
     ap.add_argument("--think", type=float, default=10.0, help="steady: mean seconds between a user's actions")
@@ -348,10 +412,23 @@ def main() -> None:
             else:
                 base_http = f"http://127.0.0.1:{APP_PORTS[0]}"
         world = World(base_http.replace("http", "ws", 1), base_http, root, towns, villages, year)
-        # warm-up: one user opens every page once (module imports, first cache fill), not counted
+        # warm-up, not counted: one user opens every page once in every app process (module imports, first
+        # cache fill). Each replica directly: through nginx a cookie-less websocket lands on a random replica,
+        # and a replica left cold made its first visitors wait for the imports (p95 8.9 s instead of 1.8 s).
         warm: dict = {}
-        for _ in range(args.replicas):
-            asyncio.run(_warm(world, warm))
+        bases = [f"http://127.0.0.1:{port}" for port in APP_PORTS[: args.replicas]] if pids else [base_http]
+        for base in bases:
+            asyncio.run(_warm(World(base.replace("http", "ws", 1), base, root, towns, villages, year), warm))
+        print(f"负载 {_loadavg()}")
+        if args.scenario == "cpu":
+            if not pids:
+                raise SystemExit("--scenario cpu 需要本脚本启动的应用(不能用 --url)")
+            summary = asyncio.run(cpu_walk(world, args, pids))
+            summary["peak_rss_mb"] = [peak_rss_mb(p) for p in pids]
+            if args.out:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+            return
         cpu0 = cpu_seconds(_tree(pids)) if pids else None
         results, wall = asyncio.run(drive(world, args))
         cpu = cpu_seconds(_tree(pids)) - cpu0 if pids else None
@@ -368,12 +445,19 @@ async def _warm(world: World, results: dict) -> None:
     s = await open_overview(world, random.Random(0))
     code, name = world.towns[0]
     await timed(results, "warm", change_town(s, code, name))
+    village = next(v for v in world.villages if v.startswith(code[:9]))
     for page in ("map", "village", "query"):
-        region = code if page != "village" else next(v for v in world.villages if v.startswith(code[:9]))
+        region = code if page != "village" else village
         await timed(results, "warm", s.rerun(page, {"region": region, "year": world.year}))
     await s.close()
+    SEEN.update({("打开总览", world.root), ("切换乡镇", code), ("村级地图", code), ("下钻村档案", village),
+                 ("查询", code)})
     if any(k.endswith(":failed") for k in results):
         raise SystemExit(f"预热失败: {results}")
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _tree(pids: list[int]) -> list[int]:

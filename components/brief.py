@@ -41,8 +41,11 @@ def meeting_section(ctx: PageContext) -> None:
         st.error("生成基本情况段落时出错,请稍后重试或联系管理员。")
         return
     st.caption(f"{md(ctx.region_name)}{ctx.year}年基本情况:每个数字都来自本驾驶舱各页面的同一查询。"
-               "点右上角的复制按钮可复制全文;也可下载 Word 或文本文件,或生成汇报幻灯片。")
-    st.code(text, language=None, wrap_lines=True)
+               "可选中框内文字复制,也可下载 Word 或文本文件,或生成汇报幻灯片。")
+    # a framed paragraph, not st.code: its copy button brings 1.5 MB of syntax-highlighting JavaScript that a
+    # fresh browser compiles before it shows the page's first figure (bench/first_figure.py)
+    with st.container(border=True, key="brief-paragraph"):
+        st.markdown(md(text))
     stem = _file_stem(ctx)
     said = sentences(ctx)  # the 讲话要点, in the .docx/.txt and the slides' speaker notes
     with st.container(horizontal=True, gap="small", key="brief-downloads"):

@@ -197,6 +197,34 @@ def population_year(year: int, villages_in):
             .where(R.c.level == "village", villages_in).subquery("population"))
 
 
+def population_years(years, villages_in, key=None):
+    """``population_year`` for several years in one pass: SELECT [key,] y<year>… where each y<year> is the sum
+    over the villages ``villages_in`` (a condition on region ``R``; ``key``, an expression on ``R``, groups
+    them) of the village's 农村户籍人口 at that year, by the same rule (the year's figure, else its latest
+    earlier year's, else region.rural_population). A village's row of year Y stands for the years from Y to
+    the year before its next row."""
+    nxt = func.lead(VP.c.year).over(partition_by=VP.c.village_code, order_by=VP.c.year)
+    rows = (select(VP.c.village_code, VP.c.year, VP.c.population, nxt.label("next_year"))
+            .subquery("pop_rows"))
+    first = select(VP.c.village_code, func.min(VP.c.year).label("first_year")).group_by(VP.c.village_code) \
+        .subquery("pop_first")
+    keys = [key.label("key")] if key is not None else []
+    own = (select(R.c.code, *keys, *[func.coalesce(func.sum(case(
+        (and_(rows.c.year <= y, or_(rows.c.next_year.is_(None), rows.c.next_year > y)), rows.c.population),
+        else_=0)), 0).label(f"y{y}") for y in years])
+           .select_from(R.join(rows, rows.c.village_code == R.c.code))
+           .where(R.c.level == "village", villages_in).group_by(R.c.code, *([key] if key is not None else []))
+           .subquery("pop_own"))
+    kept = (select(R.c.code, *keys, *[case((or_(first.c.first_year.is_(None), first.c.first_year > y),
+                                             R.c.rural_population), else_=0).label(f"y{y}") for y in years])
+            .select_from(R.outerjoin(first, first.c.village_code == R.c.code))
+            .where(R.c.level == "village", villages_in).subquery("pop_kept"))
+    both = union_all(select(own), select(kept)).subquery("pop_both")
+    group = [both.c.key] if key is not None else []
+    return select(*group, *[func.coalesce(func.sum(both.c[f"y{y}"]), 0).label(f"y{y}") for y in years]) \
+        .group_by(*group)
+
+
 # ---- the poverty and monitoring line of a year ----------------------------------------
 
 LAST_POVERTY_LINE_YEAR = 2020  # from 2021 the province's monitoring line (监测线) applies

@@ -22,7 +22,9 @@ from data_access.summary.refresh import refresh
 from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
 from tests.helpers import MEMBERS_AT, year_end
-from data_access.queries import causes, common, exits, households, monitoring, overview, places, villages
+from data_access.queries import (
+    causes, common, consolidation, exits, households, monitoring, overview, places, villages,
+)
 from data_access.rules import month_end_windows, visit_period, window
 from data_access.scope import Scope, ScopeError
 
@@ -61,6 +63,22 @@ CALLS = [
     (help_q.visit_rates, lambda y: (PAGE_PERIODS, "unit")),
     (help_q.visit_rates, lambda y: (month_end_windows(AS_OF, 90), "child")),
     (help_q.visit_rates, lambda y: ((visit_period(min(y, AS_OF.year), AS_OF),), "unit")),
+    (help_q.households_without_visit, lambda y: (AS_OF, 90)),
+    (help_q.households_without_visit, lambda y: (AS_OF, 400, 5000)),  # every row, not only the top 200
+    (help_q.cadres_without_visit, lambda y: (AS_OF, 90)),
+    (help_q.cadres_without_visit, lambda y: (AS_OF, 30, 5000)),
+    (monitoring.health_warnings, lambda y: (y, 30, 5000)),
+    (consolidation.latest_income_year, lambda y: (y,)),
+    (consolidation.exited_income, lambda y: (y,)),
+    (consolidation.exited_workers, lambda y: (y,)),
+    (consolidation.income_series, lambda y: (2014, y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(main_cause=("因病",), status=("已脱贫",)), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(
+        attribute=("一般贫困户",), identified_year=(2015, None), exit_year=(None, 2019), sort="-member_count"), y)),
+    (households.query_page, lambda y: (households.HouseholdFilter(status=("返贫",), page=3, page_size=10), y)),
+    (exits.unmet_guarantees, lambda y: (y, 5000)),
+    (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]
 YEARS = (2015, 2018, 2020, 2026)
 # The help page's default periods at the as-of date (near 90 days and the 90 days before).
@@ -96,16 +114,20 @@ def mark_stale(engine) -> None:
 
 
 def same(a, b) -> None:
+    """Equal; floats to 1e-6 (the income sums Σ 年人均纯收入 × 人 are float sums added in another order)."""
     if isinstance(a, pd.DataFrame):
         # some functions leave the row order to the database (no ORDER BY): compare as sets of rows
         cols = list(b.columns)
         assert list(a.columns) == cols
+        a, b = (x.apply(lambda col: col.round(6) if col.dtype.kind == "f" else col) for x in (a, b))
         a, b = (x.astype(str).sort_values(cols).reset_index(drop=True) for x in (a, b))
         pd.testing.assert_frame_equal(a, b)
     elif isinstance(a, dict):
         assert a.keys() == b.keys()
         for key in a:
             same(a[key], b[key])
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-6)
     else:
         assert a == b
 
@@ -150,6 +172,14 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.measures_for(engine, scopes(engine)[3]) is None  # a town: the base table
     assert summary.help_windows_for(engine, scopes(engine)[0], PAGE_PERIODS, "child") is summary.help_window_summary
     assert summary.help_windows_for(engine, scopes(engine)[0], ((AS_OF, AS_OF),), "child") is None
+    assert summary.last_visits_for(engine, AS_OF) == (summary.household_last_visit_summary,
+                                                      summary.cadre_last_visit_summary)
+    assert summary.last_visits_for(engine, AS_OF - dt.timedelta(days=1)) is None
+    assert summary.health_for(engine, AS_OF.year) is summary.health_summary
+    assert summary.health_for(engine, AS_OF.year - 1) is None
+    assert summary.guarantees_for(engine, AS_OF.year) is summary.guarantee_summary
+    assert households._summary_totals(engine, scopes(engine)[0], households.HouseholdFilter(), 2018, 2018) is not None
+    assert households._summary_totals(engine, scopes(engine)[3], households.HouseholdFilter(), 2018, 2018) is None
     with_summary = results(engine)
     mark_stale(engine)
     assert not summary.fresh(engine)
@@ -163,6 +193,16 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert base[(province, 0, 2020)]["registered_households"] > 0
     assert len(base[(province, 3, 2020)]) > 0
     assert base[(province, 15, 2026)]["households"] > 0 and len(base[(province, 15, 2026)]["rows"]) > 0
+    def first(fn):
+        return next(i for i, (f, _) in enumerate(CALLS) if f is fn)
+
+    for fn in (help_q.households_without_visit, help_q.cadres_without_visit, monitoring.health_warnings):
+        got = base[(province, first(fn), 2026)]
+        assert got["total"] > 0 and len(got["rows"]) > 0
+    unmet = len(CALLS) - 1  # the last two: every row, then a page past the first
+    assert base[(province, unmet - 1, 2026)]["households"] > 4 and len(base[(province, unmet, 2026)]["rows"]) == 2
+    query = first(households.query_page)
+    assert all(len(base[(province, query + k, 2020)]["rows"]) > 0 for k in range(2))
 
 
 def _corrupt(engine) -> None:
@@ -251,6 +291,7 @@ def test_cadre_summary_is_not_used_when_a_pair_spans_two_villages(engine, sql):
         db.bump_data_version(conn)
     refresh(engine)
     assert summary.fresh(engine) and summary.helpers_for(engine) is None
+    assert summary.last_visits_for(engine, AS_OF) is None  # that household is now assigned in two villages
     province = scopes(engine)[0]
     got = households.helper_options(engine, province)
     expected = dict(q.rows("SELECT helper_id, count(DISTINCT hh_id) FROM assignment GROUP BY helper_id"))

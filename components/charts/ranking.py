@@ -10,7 +10,7 @@ from data_access.codes import REGION_LEVEL_LABELS, is_consolidation_year
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
-from .style import with_table
+from .style import kept, with_table
 from .. import widgets
 from ..widgets import drill
 from ..context import PageContext
@@ -40,6 +40,22 @@ def indicator_choice(ctx: PageContext, param: str, label: str, *, show: bool = T
                           label_visibility=label_visibility, select=select)
 
 
+@kept
+def _ranking_chart(chart_df: pd.DataFrame, kid_label: str, label: str, shown_unit: str, fmt_value: str):
+    """The bars with their values; built once per distinct table (a warm page redraws the same chart)."""
+    pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
+    bars = alt.Chart(chart_df).encode(
+        y=alt.Y(f"{kid_label}:N", sort=list(chart_df[kid_label]), title=None),
+        x=alt.X("数值:Q", title=f"{label}({shown_unit})"),
+    )
+    return (bars.mark_bar(cursor="pointer").encode(
+        color=alt.Color("关注:N", scale=alt.Scale(domain=["需关注", "其他"], range=[BAD, NEUTRAL]), legend=None),
+        tooltip=[alt.Tooltip(f"{kid_label}:N"),
+                 alt.Tooltip("数值:Q", title=f"{label}({shown_unit})", format=fmt_value)],
+    ).add_params(pick) + bars.mark_text(align="left", dx=4, fontSize=14).encode(
+        text=alt.Text("数值:Q", format=fmt_value)))
+
+
 def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
     """Bars of ``INDICATORS[rank]`` for each child region (villages.child_indicators) with a 数据表 tab."""
     _, unit_text, higher_is_worse, digits = INDICATORS[rank]
@@ -56,17 +72,7 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
     shown_unit = "%" if unit_text == "%" else unit_text
     chart_df = ranked[["code", "name", "value", "关注"]].rename(columns={"name": kid_label})
     chart_df["数值"] = chart_df["value"]
-    pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
-    bars = alt.Chart(chart_df).encode(
-        y=alt.Y(f"{kid_label}:N", sort=list(chart_df[kid_label]), title=None),
-        x=alt.X("数值:Q", title=f"{label}({shown_unit})"),
-    )
-    chart = (bars.mark_bar(cursor="pointer").encode(
-        color=alt.Color("关注:N", scale=alt.Scale(domain=["需关注", "其他"], range=[BAD, NEUTRAL]), legend=None),
-        tooltip=[alt.Tooltip(f"{kid_label}:N"),
-                 alt.Tooltip("数值:Q", title=f"{label}({shown_unit})", format=fmt_value)],
-    ).add_params(pick) + bars.mark_text(align="left", dx=4, fontSize=14).encode(
-        text=alt.Text("数值:Q", format=fmt_value)))
+    chart = _ranking_chart(chart_df, kid_label, label, shown_unit, fmt_value)
     head = {"位次": ranked["位次"], kid_label: ranked["name"], "区划代码": ranked["code"],
             f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"]}
     if is_consolidation_year(ctx.year):  # no campaign figures after 2020

@@ -13,6 +13,7 @@ from collections import OrderedDict
 import altair as alt
 import pandas as pd
 import streamlit as st
+from altair.utils import schemapi
 
 from data_access.report.palette import CATEGORICAL
 from ..shell.theme import FONT_STACK
@@ -25,6 +26,12 @@ PRESENT_MIN_TEXT = 18  # presentation mode (laid out for 720 px, zoomed with the
 PRESENT_TEXT_SCALE = 1.25
 _FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize", "size"}
 
+
+# Altair validates every schema object against the Vega-Lite JSON schema as it is made (its "debug mode"):
+# a third of the time spent building a chart, on every rerun, for a check that only ever fails on a
+# malformed spec (the page and chart tests build every chart; ``st.altair_chart`` skips its own validation,
+# ``unvalidated`` below). The spec produced is the same. Process-wide, set once on import.
+schemapi.disable_debug_mode()
 
 _KEPT: OrderedDict = OrderedDict()
 _KEPT_MAX = 256

@@ -15,7 +15,7 @@ from ..schema import household as H
 from ..schema import meta as M
 from ..schema import region as R
 from ..report.formatting import half_up, half_up_all, ratio, ratio_pct  # noqa: F401 (四舍五入, for the queries)
-from ..rules import in_registry, members_at, poor_at, population_year
+from ..rules import in_registry, members_at, poor_at, population_year, population_years
 from ..scope import Scope
 from ..summary import read as summary
 
@@ -112,7 +112,8 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
         exit_rows = {r.year: r for r in conn.execute(exits)}
         poor_row = conn.execute(poor_stmt).one()
         target_rows = {r.year: r for r in conn.execute(targets)}
-        rurals = {y: int(conn.execute(population_stmt(scope, y)).scalar_one()) for y in years}
+        pops = conn.execute(population_years(years, region_in(scope))).one()  # one pass for every year
+        rurals = {y: int(pops[i] or 0) for i, y in enumerate(years)}
     records = []
     for i, y in enumerate(years):
         e = exit_rows.get(y)

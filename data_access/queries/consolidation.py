@@ -40,6 +40,7 @@ from ..schema import monitoring_object as MO
 from ..schema import region as R
 from ..schema import work_year as W
 from ..scope import Scope
+from ..summary import read as summary
 from .common import count_if, frame, pct, people_if, people_year
 
 WORKING = tuple(s for s in WORK_STATUS if s != "未外出务工")
@@ -110,6 +111,11 @@ def exited_income(engine: Engine, scope: Scope, year: int) -> dict:
                    func.sum(I.c.per_capita_net * I.c.members))
             .select_from(H.join(I, and_(I.c.hh_id == H.c.hh_id, I.c.year == year)))
             .where(scope.where(H), exited_by(year)))
+    iy = summary.incomes_for(engine, scope)
+    if iy is not None:  # the same sums per county and state (data_access.summary)
+        stmt = (select(func.coalesce(func.sum(iy.c.households), 0), func.coalesce(func.sum(iy.c.persons), 0),
+                       func.sum(iy.c.total))
+                .where(scope.where(iy), iy.c.year == year, exited_by(year, iy)))
     with engine.connect() as conn:
         n, persons, total = conn.execute(stmt).one()
     persons = int(persons or 0)
@@ -120,11 +126,17 @@ def exited_income(engine: Engine, scope: Scope, year: int) -> dict:
 def latest_income_year(engine: Engine, scope: Scope, year: int) -> int:
     """The income year the headline reads for ``year``: ``year`` itself, or the latest earlier year with
     an income record in the scope (a year's incomes are registered after it ends); ``year`` when none."""
-    stmt = (select(func.max(I.c.year)).select_from(I.join(H, H.c.hh_id == I.c.hh_id))
-            .where(scope.where(H), I.c.year <= year))
+    # Steps down from the newest income year <= ``year`` (an index seek each) until one has a record in
+    # the scope: the same year as MAX(year) over the scope's records, without reading them all.
     with engine.connect() as conn:
-        got = conn.execute(stmt).scalar()
-    return int(got) if got is not None else int(year)
+        candidate = conn.execute(select(func.max(I.c.year)).where(I.c.year <= year)).scalar()
+        while candidate is not None:
+            present = conn.execute(select(I.c.hh_id).select_from(I.join(H, H.c.hh_id == I.c.hh_id))
+                                   .where(I.c.year == candidate, scope.where(H)).limit(1)).first()
+            if present is not None:
+                return int(candidate)
+            candidate = conn.execute(select(func.max(I.c.year)).where(I.c.year < candidate)).scalar()
+    return int(year)
 
 
 def exited_workers(engine: Engine, scope: Scope, year: int) -> dict | None:
@@ -136,6 +148,11 @@ def exited_workers(engine: Engine, scope: Scope, year: int) -> dict | None:
     stmt = (select(func.count(), count_if(working))
             .select_from(W.join(H, H.c.hh_id == W.c.hh_id))
             .where(scope.where(W), W.c.year == year, exited_by(year)))
+    wy = summary.work_for(engine, scope)
+    if wy is not None:  # the same counts per county and state (data_access.summary)
+        stmt = (select(func.coalesce(func.sum(wy.c.persons), 0),
+                       func.coalesce(func.sum(case((wy.c.working == 1, wy.c.persons), else_=0)), 0))
+                .where(scope.where(wy), wy.c.year == year, exited_by(year, wy)))
     with engine.connect() as conn:
         labour, work = map(int, conn.execute(stmt).one())
     if not labour:
@@ -203,6 +220,15 @@ def income_series(engine: Engine, scope: Scope, first_year: int, last_year: int)
             .select_from(I.join(H, H.c.hh_id == I.c.hh_id))
             .where(scope.where(H), I.c.year.between(first_year, last_year), exited_then)
             .group_by(I.c.year).order_by(I.c.year))
+    iy = summary.incomes_for(engine, scope)
+    if iy is not None:  # the same sums per county and state (data_access.summary)
+        then = and_(iy.c.kind == codes.HOUSEHOLD_KIND_REGISTERED, iy.c.identified_year <= iy.c.year,
+                    iy.c.exit_year.is_not(None), iy.c.exit_year <= iy.c.year,
+                    or_(iy.c.returned_year.is_(None), iy.c.returned_year > iy.c.year))
+        stmt = (select(iy.c.year, func.sum(iy.c.households).label("households"),
+                       func.sum(iy.c.persons).label("persons"), func.sum(iy.c.total).label("total"))
+                .where(scope.where(iy), iy.c.year.between(first_year, last_year), then)
+                .group_by(iy.c.year).order_by(iy.c.year))
     df = frame(engine, stmt)
     if df.empty:
         return pd.DataFrame(columns=["year", "households", "persons", "average", "growth_pct"])

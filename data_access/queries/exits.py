@@ -24,7 +24,7 @@ from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
     current_member, ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, members_at,
-    not_exited_by, poor_at, population_year, returned_by,
+    not_exited_by, poor_at, population_year, population_years, returned_by,
 )
 from .common import count_if, frame, half_up, pct, people_if, people_year, region_in, yearly
 
@@ -85,12 +85,10 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     rural: dict[tuple[str, int], int] = {}
     with engine.connect() as conn:
         poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
-        for y in years:
-            pop = population_year(y, region_in(scope))
-            child_of_village = func.substr(pop.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
-            for code, n in conn.execute(select(child_of_village, func.coalesce(func.sum(pop.c.population), 0))
-                                        .group_by(child_of_village)):
-                rural[(code, y)] = int(n)
+        child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
+        for code, *ns in conn.execute(population_years(years, region_in(scope), child_of_village)):  # one pass
+            for y, n in zip(years, ns):
+                rural[(code, y)] = int(n or 0)
         kids = conn.execute(children).all()
     records = []
     for code, name in kids:
@@ -388,6 +386,9 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
         return {"judged": False, "status_year": current, "households": None, "persons": None,
                 "by_item": {k: None for k in GUARANTEE_ITEMS},
                 "rows": pd.DataFrame(columns=LIST_COLUMNS + list(GUARANTEE_ITEMS) + ["children_out", "uninsured"])}
+    gs = summary.guarantees_for(engine, year)
+    if gs is not None:  # the same households from the per-household summary (data_access.summary)
+        return _unmet_from_summary(engine, scope, year, limit, offset, gs, current)
     flags, members = _guarantee_flags(scope, year, engine)
     any_unmet = or_(*flags.values())
     where = and_(scope.where(H), exited_by(year))
@@ -415,6 +416,31 @@ def unmet_guarantees(engine: Engine, scope: Scope, year: int, limit: int = LIST_
     df = frame(engine, rows, LIST_COLUMNS + list(flags) + ["children_out", "uninsured"])
     return {"judged": True, "status_year": current, "households": int(result[0]), "persons": int(result[1]),
             "by_item": {k: int(v) for k, v in zip(flags, result[2:])}, "rows": df}
+
+
+def _unmet_from_summary(engine: Engine, scope: Scope, year: int, limit: int, offset: int, gs, current) -> dict:
+    """``unmet_guarantees`` from summary_guarantee (built for the as-of year: only households with an item not
+    met, with their state, size and items); names and list columns from ``household`` for the rows shown."""
+    items = list(GUARANTEE_ITEMS)
+    where = and_(scope.where(gs), exited_by(year, gs))
+    totals = select(func.count(), func.coalesce(func.sum(gs.c.member_count), 0),
+                    *[func.coalesce(func.sum(gs.c[k]), 0) for k in items]).where(where)
+    top = (select(gs.c.hh_id, gs.c.village_code, *[gs.c[k] for k in items], gs.c.children_out, gs.c.uninsured)
+           .where(where).order_by(gs.c.village_code, gs.c.hh_id).limit(limit).offset(offset).subquery("top"))
+    village, town = R.alias("village"), R.alias("town_r")
+    rows = (
+        select(top.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
+               *[H.c[c] for c in LIST_COLUMNS[4:]], *[top.c[k] for k in items], top.c.children_out, top.c.uninsured)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(top.c.village_code, top.c.hh_id)
+    )
+    with engine.connect() as conn:
+        result = conn.execute(totals).one()
+    df = frame(engine, rows, LIST_COLUMNS + items + ["children_out", "uninsured"])
+    return {"judged": True, "status_year": current, "households": int(result[0]), "persons": int(result[1]),
+            "by_item": {k: int(v) for k, v in zip(items, result[2:])}, "rows": df}
 
 
 # ---- exit procedure -----------------------------------------------------------------

@@ -213,6 +213,9 @@ def households_without_visit(engine: Engine, scope: Scope, on: dt.date, days: in
     the first by name), unit, last_visit (date or None), days_since (None if never).
     """
     start, end = window(on, days)
+    found = summary.last_visits_for(engine, on)
+    if found is not None:  # the same list from the per-household last visit (data_access.summary)
+        return _households_without_visit_from_summary(engine, scope, on, start, found[0], limit)
     a = A.alias("a")
     assigned = select(a.c.hh_id, func.min(C.c.name).label("cadre"), func.min(U.c.name).label("unit")) \
         .join(C, C.c.helper_id == a.c.helper_id).join(U, U.c.unit_id == C.c.unit_id) \
@@ -237,6 +240,57 @@ def households_without_visit(engine: Engine, scope: Scope, on: dt.date, days: in
     return {"total": total, "rows": rows}
 
 
+def _days_since(on: dt.date, rows: pd.DataFrame) -> pd.DataFrame:
+    rows["days_since"] = pd.array([(on - d).days if d is not None and d == d else None for d in rows["last_visit"]],
+                                  dtype="Int64")
+    return rows
+
+
+def _households_without_visit_from_summary(engine: Engine, scope: Scope, on: dt.date, start: dt.date, lv,
+                                           limit: int) -> dict:
+    """``households_without_visit`` from summary_household_last_visit: a household had no home visit in
+    [start, on] exactly when its last home visit up to ``on`` is before ``start`` (or there is none)."""
+    where = and_(scope.where(lv), or_(lv.c.last_visit.is_(None), lv.c.last_visit < start))
+    top = (select(lv.c.hh_id, lv.c.cadre, lv.c.unit, lv.c.last_visit).where(where)
+           .order_by(case((lv.c.last_visit.is_(None), 0), else_=1), lv.c.last_visit, lv.c.hh_id)
+           .limit(limit).subquery("top"))
+    village, town = R.alias("village"), R.alias("town")
+    stmt = (
+        select(top.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+               top.c.cadre, top.c.unit, top.c.last_visit)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(case((top.c.last_visit.is_(None), 0), else_=1), top.c.last_visit, top.c.hh_id)
+    )
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).where(where)).scalar_one())
+    return {"total": total, "rows": _days_since(on, frame(engine, stmt))}
+
+
+def _cadres_without_visit_from_summary(engine: Engine, scope: Scope, on: dt.date, start: dt.date, cv,
+                                       limit: int) -> dict:
+    """``cadres_without_visit`` from summary_cadre_last_visit: a cadre made no home visit in [start, on]
+    exactly when the cadre's last home visit up to ``on`` is before ``start`` (or there is none)."""
+    idle = (select(cv.c.helper_id, func.sum(cv.c.households).label("households"),
+                   func.max(cv.c.last_visit).label("last_visit"))
+            .where(scope.where(cv), or_(cv.c.last_visit.is_(None), cv.c.last_visit < start))
+            .group_by(cv.c.helper_id).subquery("idle"))
+    town = R.alias("town")
+    joined = (idle.join(C, C.c.helper_id == idle.c.helper_id).join(U, U.c.unit_id == C.c.unit_id)
+              .outerjoin(town, town.c.code == C.c.town_code))
+    last = idle.c.last_visit
+    stmt = (select(idle.c.helper_id, C.c.name, U.c.name.label("unit"), C.c.phone, town.c.name.label("town"),
+                   idle.c.households, last)
+            .select_from(joined)
+            .order_by(case((last.is_(None), 0), else_=1), last, idle.c.helper_id).limit(limit))
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(idle)).scalar_one())
+    rows = frame(engine, stmt)
+    rows["households"] = rows["households"].astype("int64")
+    return {"total": total, "rows": _days_since(on, rows)}
+
+
 def cadres_without_visit(engine: Engine, scope: Scope, on: dt.date, days: int = DEFAULT_DAYS,
                          limit: int = LIST_LIMIT) -> dict:
     """Cadres with households assigned in the scope at ``on`` who made no home visit (to anyone) in the
@@ -246,6 +300,9 @@ def cadres_without_visit(engine: Engine, scope: Scope, on: dt.date, days: int = 
     name, unit, phone, town, households (assigned in the scope), last_visit, days_since.
     """
     start, end = window(on, days)
+    found = summary.last_visits_for(engine, on)
+    if found is not None and found[1] is not None:  # per cadre and village (data_access.summary)
+        return _cadres_without_visit_from_summary(engine, scope, on, start, found[1], limit)
     made_visit = exists(select(1).where(V.c.helper_id == C.c.helper_id, V.c.visit_date.between(start, end),
                                         V.c.kind.in_(HOME_VISIT_KINDS)))
     town = R.alias("town")

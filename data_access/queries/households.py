@@ -54,7 +54,7 @@ from ..rules import (
     HH_ID_RE, ID_RE, current_member, exited_by, in_registry, is_valid_id, line_by_year, members_at, not_exited_by,
     returned_by, status_expr,
 )
-from .common import frame, half_up, people_year
+from .common import count_if, frame, half_up, people_if, people_year
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -545,6 +545,10 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
     if key != "hh_id":
         ordered.append(H.c.hh_id.asc())
     source = _source(f, basis, with_income=key in ("income", "line_margin"))
+    counted = _summary_totals(engine, scope, f, year, size_year) if totals is not None else None
+    if counted is not None:  # the count from the summary; the page alone from household (index order)
+        totals.update(households=counted[0], persons=counted[1])
+        totals = None
     extra = [func.count().over(), func.sum(members_at(size_year)).over()] if totals is not None else []
     stmt = (select(H.c.hh_id, *extra).select_from(source).where(*_conditions(scope, f, year, basis))
             .order_by(*ordered).limit(size).offset((page - 1) * size))
@@ -557,6 +561,45 @@ def _page_ids(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, basis
             totals.update({k: v for k, v in count_households(engine, scope, f, year).items()
                            if k in ("households", "persons")})
     return [r[0] for r in result]
+
+
+# The criteria summary_household_cause answers (its columns); any other makes the count read household.
+_SUMMARY_CRITERIA = ("main_cause", "attribute", "status", "identified_year", "exit_year")
+
+
+def _summary_totals(engine: Engine, scope: Scope, f: HouseholdFilter, year: int,
+                    size_year: int | None) -> tuple[int, int] | None:
+    """(households, persons) matching ``f`` from summary_household_cause, the same figures as the
+    window count (``on_books`` there: registered by the year, or 一般农户 first identified as a monitoring
+    object by the year's end = watched_year <= year); None when the summary cannot answer (stale, a scope
+    below a county, or a criterion it has no column for)."""
+    defaults = HouseholdFilter()
+    rest = dataclasses.replace(f.criteria(), **{k: getattr(defaults, k) for k in _SUMMARY_CRITERIA})
+    if rest != HouseholdFilter():
+        return None
+    h = summary.households_for(engine, scope, summary.cause_summary)
+    if h is not summary.cause_summary:
+        return None
+    cond = [or_(in_registry(year, h),
+                and_(h.c.kind == HOUSEHOLD_KIND_MONITORING, h.c.watched_year.is_not(None), h.c.watched_year <= year))]
+    if f.main_cause:
+        cond.append(h.c.main_cause.in_(f.main_cause))
+    if f.attribute:
+        cond.append(h.c.attribute.in_(f.attribute))
+    if f.status:
+        cond.append(or_(*[STATUS_OF[s](year, h) for s in f.status]))
+    for col, rng in ((h.c.identified_year, f.identified_year), (h.c.exit_year, f.exit_year)):
+        if rng:
+            lo, hi = rng
+            if lo is not None:
+                cond.append(col >= lo)
+            if hi is not None:
+                cond.append(col <= hi)
+    matched = and_(*cond)
+    stmt = select(count_if(matched, h), people_if(matched, h, size_year)).where(scope.where(h))
+    with engine.connect() as conn:
+        households, persons = conn.execute(stmt).one()
+    return int(households), int(persons)
 
 
 def query_page(engine: Engine, scope: Scope, f: HouseholdFilter, year: int, masked: bool = True,

@@ -356,6 +356,9 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
     ``limit``) with hh_id, head_name, town, village, kind, member_count, ill_persons,
     disabled_persons, income_year, per_capita_net, was_monitored.
     """
+    hs = summary.health_for(engine, year)
+    if hs is not None:  # the same warning from the per-household health summary (data_access.summary)
+        return _health_warnings_from_summary(engine, scope, year, margin_pct, limit, hs)
     end = year_end(year)
     per_hh = (select(P.c.hh_id,
                      count_if(P.c.health == SERIOUS_HEALTH[0]).label("ill_persons"),
@@ -397,6 +400,44 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
         .order_by(case((li.c.per_capita_net.is_(None), 1), else_=0), li.c.per_capita_net,
                   H.c.hh_id)
         .limit(limit)
+    )
+    with engine.connect() as conn:
+        total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())
+    rows = frame(engine, rows_stmt)
+    rows["per_capita_net"] = pd.to_numeric(pd.Series(half_up_all(rows["per_capita_net"]), index=rows.index))
+    rows["was_monitored"] = rows["was_monitored"].astype(bool)
+    return {"total": total, "with_illness": ill, "with_disability": disabled, "low_income": low_income,
+            "rows": rows}
+
+
+def _health_warnings_from_summary(engine: Engine, scope: Scope, year: int, margin_pct: int, limit: int,
+                                  hs) -> dict:
+    """``health_warnings`` from summary_health (built for the as-of year): the same households, members,
+    latest incomes and monitoring flags, one narrow row per household; names from ``household`` for the
+    rows shown only."""
+    with engine.connect() as conn:
+        lines = line_amounts(conn, scope, 1900, year)
+    chosen = line_rows(lines)
+    amount = cast(chosen.c.amount, Float)
+    low = and_(amount.is_not(None), hs.c.per_capita_net < amount * ((100 + margin_pct) / 100.0))
+    condition = and_(scope.where(hs), or_(exited_by(year, hs), hs.c.kind == HOUSEHOLD_KIND_MONITORING),
+                     hs.c.monitored == 0)
+    count_stmt = (select(func.count(), count_if(hs.c.ill_persons > 0), count_if(hs.c.disabled_persons > 0),
+                         count_if(low))
+                  .select_from(hs.outerjoin(chosen, income_line(hs.c.income_year, chosen))).where(condition))
+    no_income = case((hs.c.per_capita_net.is_(None), 1), else_=0)
+    top = (select(hs.c.hh_id, hs.c.kind, hs.c.ill_persons, hs.c.disabled_persons, hs.c.income_year,
+                  hs.c.per_capita_net, hs.c.was_monitored)
+           .where(condition).order_by(no_income, hs.c.per_capita_net, hs.c.hh_id).limit(limit).subquery("top"))
+    village, town = _place_names()
+    rows_stmt = (
+        select(top.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+               top.c.kind, H.c.member_count, top.c.ill_persons, top.c.disabled_persons, top.c.income_year,
+               top.c.per_capita_net, top.c.was_monitored)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == H.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(case((top.c.per_capita_net.is_(None), 1), else_=0), top.c.per_capita_net, top.c.hh_id)
     )
     with engine.connect() as conn:
         total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())

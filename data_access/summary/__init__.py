@@ -26,6 +26,17 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
 - ``summary_help_window``: 入户率 and the help force per town and unit for the help page's default periods;
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
+- ``summary_household_last_visit`` / ``summary_cadre_last_visit``: at the as-of date, each assigned
+  household (per village, with its first cadre and unit) and each cadre (per village, with its households)
+  and the last home visit up to that date: the help page's "longest without a visit" lists;
+- ``summary_health``: for the as-of year, each household with a member 患有大病/残疾, its state, latest
+  income and monitoring flags (防返贫监测's 健康预警);
+- ``summary_guarantee``: for the as-of year, each household with a 两不愁三保障 item not met (脱贫进度);
+- ``summary_income_year`` / ``summary_work_year``: income records (Σ 年人均纯收入 × 人) and 务工 rows per
+  county, state and year (the 2021– headline's 脱贫户收入 and 务工).
+
+``summary_household_cause`` also keeps each household's first monitoring year (``watched_year``), so the
+query page's count of the households on the books is read from it.
 
 Freshness: ``refresh.refresh(engine)`` rebuilds all of them and records in ``meta.summary_version`` the
 ``meta.data_version`` it read *before* reading the base tables. A query uses a summary only when

@@ -17,7 +17,7 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "3"
+LAYOUT = "4"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
@@ -61,6 +61,9 @@ cause_summary = Table(
     Column("main_cause", String(16)),
     Column("attribute", String(16)),
     Column("exit_step", String(16)),
+    # the year of the household's first monitoring-object identification (NULL: never), for the query
+    # page's households on the books (``queries.households.on_books``: 一般农户 identified by the year's end)
+    Column("watched_year", Integer),
     Column("households", Integer, nullable=False),
     Column("member_count", Integer, nullable=False),
     *_member_columns(),
@@ -189,6 +192,90 @@ visit_span_summary = Table(
     Column("first_date", Date, nullable=False),
     Column("last_date", Date, nullable=False),
 )
+# The help page's "longest without a visit" lists (queries.help.households_without_visit and
+# cadres_without_visit) at the as-of date the summary was built for (meta.summary_visit_as_of): each
+# household assigned then, per village of its assignments there, with its first cadre and unit by name and
+# its last home visit (any cadre, anywhere) up to that date; each cadre assigned then, per village, with the
+# households assigned to it there and its own last home visit up to that date. Exact while no household is
+# assigned at that date in two villages (meta.summary_last_visit_exact) and, for cadres, no cadre–household
+# pair spans two villages (meta.summary_helper_exact).
+household_last_visit_summary = Table(
+    "summary_household_last_visit", metadata,
+    Column("hh_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("cadre", String(64)),
+    Column("unit", String(128)),
+    Column("last_visit", Date),
+)
+cadre_last_visit_summary = Table(
+    "summary_cadre_last_visit", metadata,
+    Column("helper_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("last_visit", Date),
+)
+LAST_VISIT_EXACT_KEY = "summary_last_visit_exact"
+# 健康预警 (queries.monitoring.health_warnings) for the as-of year (meta.summary_income_year): each household
+# with a current member 患有大病 or 残疾, its registry state, those members, its latest income up to that
+# year (NULL: none), whether it is a monitoring object still at risk at that year's end (monitored) and
+# whether it was identified as one by then (was_monitored). Exact while every current member's village is
+# the household's (meta.summary_person_village_exact: the warning filters members and households by scope).
+health_summary = Table(
+    "summary_health", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("ill_persons", Integer, nullable=False),
+    Column("disabled_persons", Integer, nullable=False),
+    Column("income_year", Integer),
+    Column("per_capita_net", schema.income.c.per_capita_net.type),
+    Column("monitored", Integer, nullable=False),
+    Column("was_monitored", Integer, nullable=False),
+)
+PERSON_VILLAGE_EXACT_KEY = "summary_person_village_exact"
+# The 2021– headline's 脱贫户年人均纯收入 (queries.consolidation.exited_income, income_series): income records
+# per county, the household's registry state and the income year, with records, members and Σ 年人均纯收入 ×
+# members. The sums are floats added in another order than the base query's (the same value to about 1e-15
+# relative: the whole 元 shown is the same).
+income_year_summary = Table(
+    "summary_income_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("year", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("persons", Integer, nullable=False),
+    Column("total", schema.income.c.per_capita_net.type, nullable=False),
+)
+# 脱贫劳动力务工 (queries.consolidation.exited_workers): work_year rows per county (of the row's village), the
+# household's registry state, year and whether the status is 务工.
+work_year_summary = Table(
+    "summary_work_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("year", Integer, nullable=False),
+    Column("working", Integer, nullable=False),
+    Column("persons", Integer, nullable=False),
+)
+WORK_KEY = "summary_work"  # "1" when work_year existed at refresh (summary_work_year holds its rows)
+
+# 两不愁三保障 not met (queries.exits.unmet_guarantees) for the as-of year (meta.summary_income_year): each
+# household with an item not met (a C/D house, unsafe water, food and clothing not assured, a current member
+# aged 6–15 that year who is 非在校生, a current member without basic medical insurance), its registry state,
+# size, one 0/1 column per item and the two member counts. Exact under the same condition as summary_health.
+guarantee_summary = Table(
+    "summary_guarantee", metadata,
+    Column("hh_id", String(32), primary_key=True),
+    Column("village_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("member_count", Integer, nullable=False),
+    Column("dangerous_house", Integer, nullable=False),
+    Column("out_of_school", Integer, nullable=False),
+    Column("no_insurance", Integer, nullable=False),
+    Column("unsafe_water", Integer, nullable=False),
+    Column("food_clothing", Integer, nullable=False),
+    Column("children_out", Integer, nullable=False),
+    Column("uninsured", Integer, nullable=False),
+)
 HELP_WINDOWS_KEY = "summary_help_windows"
 HELP_EXACT_KEY = "summary_help_exact"
 HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
@@ -200,7 +287,8 @@ VISIT_YEARS_KEY = "summary_visit_years"
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary,
-          visit_span_summary)
+          visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
+          guarantee_summary, income_year_summary, work_year_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -256,6 +344,57 @@ def persons_for(engine: Engine, year: int | None = None) -> Table | None:
     if year is not None and year < int(values[PERSON_FROM_KEY]):
         return None
     return person_summary
+
+
+def _values(engine: Engine, *keys: str) -> dict:
+    M = schema.meta
+    with engine.connect() as conn:
+        return dict(conn.execute(select(M.c.key, M.c.value).where(
+            M.c.key.in_(("data_version", SUMMARY_KEY, LAYOUT_KEY, *keys)))).all())
+
+
+def last_visits_for(engine: Engine, on) -> tuple[Table, Table | None] | None:
+    """(households, cadres) of the "longest without a visit" summaries when fresh, exact and built for the
+    date ``on`` (cadres None unless the cadre–household pairs are exact too), else None."""
+    values = _values(engine, VISIT_AS_OF_KEY, LAST_VISIT_EXACT_KEY, HELPER_EXACT_KEY)
+    if not _fresh(values) or values.get(LAST_VISIT_EXACT_KEY) != "1":
+        return None
+    if values.get(VISIT_AS_OF_KEY) != on.isoformat():
+        return None
+    cadres = cadre_last_visit_summary if values.get(HELPER_EXACT_KEY) == "1" else None
+    return household_last_visit_summary, cadres
+
+
+def _as_of_year_table(engine: Engine, year: int, table: Table) -> Table | None:
+    values = _values(engine, INCOME_YEAR_KEY, PERSON_VILLAGE_EXACT_KEY)
+    if not _fresh(values) or values.get(PERSON_VILLAGE_EXACT_KEY) != "1":
+        return None
+    return table if values.get(INCOME_YEAR_KEY) == str(year) else None
+
+
+def health_for(engine: Engine, year: int) -> Table | None:
+    """summary_health when fresh, exact and built for ``year`` (the as-of year), else None."""
+    return _as_of_year_table(engine, year, health_summary)
+
+
+def incomes_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_income_year for a county or larger scope when fresh, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"] or not fresh(engine):
+        return None
+    return income_year_summary
+
+
+def work_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_work_year for a county or larger scope when fresh and built from a work_year table, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    values = _values(engine, WORK_KEY)
+    return work_year_summary if _fresh(values) and values.get(WORK_KEY) == "1" else None
+
+
+def guarantees_for(engine: Engine, year: int) -> Table | None:
+    """summary_guarantee when fresh, exact and built for ``year`` (the as-of year), else None."""
+    return _as_of_year_table(engine, year, guarantee_summary)
 
 
 def helpers_for(engine: Engine) -> Table | None:

@@ -7,20 +7,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Table, and_, case, func, inspect, literal, or_, select
+from sqlalchemy import Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
+from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, member_from, member_to, month_end_windows,
     visit_period, window,
 )
 from .read import (
-    HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, HELPER_EXACT_KEY, INCOME_YEAR_KEY, LAYOUT, LAYOUT_KEY,
-    MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY,
-    VISIT_YEARS_KEY, cause_match_summary, cause_match_year_summary, cause_summary, help_window_summary,
-    helper_summary, household_summary, latest_income_summary, measure_summary, metadata, other_cause_summary,
-    person_summary, village_visit_summary, visit_span_summary,
+    HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
+    LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, PERSON_VILLAGE_EXACT_KEY,
+    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary,
+    cause_match_summary, cause_match_year_summary, cause_summary, guarantee_summary, health_summary,
+    help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
+    latest_income_summary, measure_summary, metadata, other_cause_summary, person_summary,
+    village_visit_summary, visit_span_summary, work_year_summary,
 )
 
 
@@ -47,13 +50,17 @@ def _changes(target: Table, select_from, columns: dict, first_year: int) -> tupl
 
 
 def _statements(first_year: int | None):
-    H, OC = schema.household, schema.other_cause
+    H, OC, MO = schema.household, schema.other_cause, schema.monitoring_object
     states = {name: H.c[name] for name in ("kind", "identified_year", "exit_year", "returned_year")}
     place = {name: H.c[name] for name in ("county_code", "town_code", "village_code")}
+    watched = (select(MO.c.hh_id, func.min(MO.c.identified_date).label("first_date"))
+               .group_by(MO.c.hh_id).subquery("watched"))
+    watched_year = cast(extract("year", watched.c.first_date), Integer)
     for table, source, columns in (
         (household_summary, H, {**place, **states}),
-        (cause_summary, H, {"county_code": H.c.county_code, **states, "main_cause": H.c.main_cause,
-                            "attribute": H.c.attribute, "exit_step": H.c.exit_step}),
+        (cause_summary, H.outerjoin(watched, watched.c.hh_id == H.c.hh_id), {
+            "county_code": H.c.county_code, **states, "main_cause": H.c.main_cause,
+            "attribute": H.c.attribute, "exit_step": H.c.exit_step, "watched_year": watched_year}),
         (other_cause_summary, H.outerjoin(OC, OC.c.hh_id == H.c.hh_id), {
             "county_code": H.c.county_code, "kind": H.c.kind, "identified_year": H.c.identified_year,
             "main_cause": H.c.main_cause, "other_cause": OC.c.cause}),
@@ -226,6 +233,114 @@ def _help_rows(conn: Connection, windows: list) -> list[dict]:
     return list(out.values())  # every town (and unit) with an assignment, as visit_rates lists them
 
 
+def _last_visit_inserts(as_of: dt.date):
+    """summary_household_last_visit and summary_cadre_last_visit at ``as_of`` (see ``summary.read``)."""
+    A, C, U, V = schema.assignment, schema.helper, schema.help_unit, schema.visit
+    home = and_(V.c.kind.in_(HOME_VISIT_KINDS), V.c.visit_date <= as_of)
+    joined = A.join(C, C.c.helper_id == A.c.helper_id).join(U, U.c.unit_id == C.c.unit_id)
+    last_hh = select(V.c.hh_id, func.max(V.c.visit_date).label("last_visit")).where(home) \
+        .group_by(V.c.hh_id).subquery("last_hh")
+    assigned = (select(A.c.hh_id, A.c.village_code, func.min(C.c.name).label("cadre"), func.min(U.c.name).label("unit"))
+                .select_from(joined).where(assigned_on(as_of)).group_by(A.c.hh_id, A.c.village_code)
+                .subquery("assigned"))
+    yield household_last_visit_summary.insert().from_select(
+        ["hh_id", "village_code", "cadre", "unit", "last_visit"],
+        select(assigned.c.hh_id, assigned.c.village_code, assigned.c.cadre, assigned.c.unit, last_hh.c.last_visit)
+        .select_from(assigned.outerjoin(last_hh, last_hh.c.hh_id == assigned.c.hh_id)))
+    last_cadre = select(V.c.helper_id, func.max(V.c.visit_date).label("last_visit")).where(home) \
+        .group_by(V.c.helper_id).subquery("last_cadre")
+    per = (select(A.c.helper_id, A.c.village_code, func.count(func.distinct(A.c.hh_id)).label("households"))
+           .select_from(joined).where(assigned_on(as_of)).group_by(A.c.helper_id, A.c.village_code)
+           .subquery("per_cadre"))
+    yield cadre_last_visit_summary.insert().from_select(
+        ["helper_id", "village_code", "households", "last_visit"],
+        select(per.c.helper_id, per.c.village_code, per.c.households, last_cadre.c.last_visit)
+        .select_from(per.outerjoin(last_cadre, last_cadre.c.helper_id == per.c.helper_id)))
+
+
+def _last_visit_exact(conn: Connection, as_of: dt.date) -> bool:
+    """No household assigned at ``as_of`` in two villages."""
+    A = schema.assignment
+    return conn.execute(select(A.c.hh_id).where(assigned_on(as_of)).group_by(A.c.hh_id)
+                        .having(func.count(func.distinct(A.c.village_code)) > 1).limit(1)).first() is None
+
+
+def _health_insert(year: int):
+    """summary_health for ``year`` (the as-of year), from the base tables and summary_latest_income."""
+    P, H, MO, li = schema.person, schema.household, schema.monitoring_object, latest_income_summary
+    end = dt.date(year, 12, 31)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    serious = (select(P.c.hh_id, n(P.c.health == SERIOUS_HEALTH[0]).label("ill"),
+                      n(P.c.health == SERIOUS_HEALTH[1]).label("disabled"))
+               .where(current_member(P), P.c.health.in_(SERIOUS_HEALTH)).group_by(P.c.hh_id).subquery("serious"))
+    at_risk = exists(select(1).where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end,
+                                     or_(MO.c.removed_date.is_(None), MO.c.removed_date > end)))
+    was = exists(select(1).where(MO.c.hh_id == H.c.hh_id, MO.c.identified_date <= end))
+    states = ["kind", "identified_year", "exit_year", "returned_year"]
+    stmt = (select(H.c.hh_id, H.c.village_code, *[H.c[c] for c in states], serious.c.ill, serious.c.disabled,
+                   li.c.year, li.c.per_capita_net, case((at_risk, 1), else_=0), case((was, 1), else_=0))
+            .select_from(H.join(serious, serious.c.hh_id == H.c.hh_id).outerjoin(li, li.c.hh_id == H.c.hh_id)))
+    return health_summary.insert().from_select(
+        ["hh_id", "village_code", *states, "ill_persons", "disabled_persons", "income_year", "per_capita_net",
+         "monitored", "was_monitored"], stmt)
+
+
+def _guarantee_insert(year: int):
+    """summary_guarantee for ``year`` (the as-of year): the households with a 两不愁三保障 item not met."""
+    P, H = schema.person, schema.household
+    low, high = COMPULSORY_SCHOOL_AGES
+    age = year - P.c.birth_year
+    out = and_(P.c.birth_year.is_not(None), age >= low, age <= high, P.c.schooling == NOT_IN_SCHOOL)
+    uninsured = P.c.medical_insurance.is_(False)
+
+    def n(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    members = (select(P.c.hh_id, n(out).label("children_out"), n(uninsured).label("uninsured"))
+               .where(current_member(P), or_(out, uninsured)).group_by(P.c.hh_id).subquery("members"))
+    children, insured = func.coalesce(members.c.children_out, 0), func.coalesce(members.c.uninsured, 0)
+    flags = [H.c.house_grade.in_(DANGEROUS_HOUSE_GRADES), children > 0, insured > 0, H.c.safe_water.is_(False),
+             H.c.food_clothing_ok.is_(False)]
+    states = ["kind", "identified_year", "exit_year", "returned_year"]
+    stmt = (select(H.c.hh_id, H.c.village_code, *[H.c[c] for c in states], H.c.member_count,
+                   *[case((f, 1), else_=0) for f in flags], children, insured)
+            .select_from(H.outerjoin(members, members.c.hh_id == H.c.hh_id)).where(or_(*flags)))
+    return guarantee_summary.insert().from_select(
+        ["hh_id", "village_code", *states, "member_count", "dangerous_house", "out_of_school", "no_insurance",
+         "unsafe_water", "food_clothing", "children_out", "uninsured"], stmt)
+
+
+def _income_work_inserts(conn: Connection):
+    """summary_income_year, and summary_work_year when the work_year table exists (see ``summary.read``)."""
+    I, H, W = schema.income, schema.household, schema.work_year  # noqa: E741 - I is the income table
+    states = [H.c[c] for c in ("kind", "identified_year", "exit_year", "returned_year")]
+    names = ["kind", "identified_year", "exit_year", "returned_year"]
+    county = func.substr(H.c.village_code, 1, 6).concat(literal("000000"))
+    yield income_year_summary.insert().from_select(
+        ["county_code", *names, "year", "households", "persons", "total"],
+        select(county, *states, I.c.year, func.count(), func.sum(I.c.members),
+               func.sum(I.c.per_capita_net * I.c.members))
+        .select_from(I.join(H, H.c.hh_id == I.c.hh_id)).group_by(county, *states, I.c.year))
+    if inspect(conn).has_table(W.name):
+        working = case((W.c.work_status.in_([s for s in WORK_STATUS if s != "未外出务工"]), 1), else_=0)
+        w_county = func.substr(W.c.village_code, 1, 6).concat(literal("000000"))
+        yield work_year_summary.insert().from_select(
+            ["county_code", *names, "year", "working", "persons"],
+            select(w_county, *states, W.c.year, working, func.count())
+            .select_from(W.join(H, H.c.hh_id == W.c.hh_id)).group_by(w_county, *states, W.c.year, working))
+
+
+def _person_village_exact(conn: Connection) -> bool:
+    """Every current member lives in the village of the household (queries that filter both by scope agree)."""
+    P, H = schema.person, schema.household
+    stray = (select(P.c.hh_id).join(H, H.c.hh_id == P.c.hh_id)
+             .where(current_member(P), P.c.village_code != H.c.village_code).limit(1))
+    return conn.execute(stray).first() is None
+
+
 def _help_exact(conn: Connection) -> bool:
     """Town sums equal the scope's distinct counts: no household assigned in two villages, no cadre in
     two towns, no home visit outside the town of its household's assignment."""
@@ -322,6 +437,25 @@ def refresh(engine: Engine) -> dict:
         rows[visit_span_summary.name] = int(
             conn.execute(select(func.count()).select_from(visit_span_summary)).scalar_one())
         _set_meta(conn, VISIT_YEARS_KEY, f"{years[0]},{years[1]}" if years else "")
+        as_of_tables = (household_last_visit_summary, cadre_last_visit_summary, health_summary, guarantee_summary)
+        for table in as_of_tables:
+            conn.execute(table.delete())
+        if as_of:
+            for insert in _last_visit_inserts(as_of):
+                conn.execute(insert)
+            conn.execute(_health_insert(as_of.year))
+            conn.execute(_guarantee_insert(as_of.year))
+        conn.execute(income_year_summary.delete())
+        conn.execute(work_year_summary.delete())
+        work = False
+        for insert in _income_work_inserts(conn):
+            conn.execute(insert)
+            work = work or insert.table is work_year_summary
+        _set_meta(conn, WORK_KEY, "1" if work else "0")
+        for table in (*as_of_tables, income_year_summary, work_year_summary):
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        _set_meta(conn, LAST_VISIT_EXACT_KEY, "1" if as_of and _last_visit_exact(conn, as_of) else "0")
+        _set_meta(conn, PERSON_VILLAGE_EXACT_KEY, "1" if as_of and _person_village_exact(conn) else "0")
         _set_meta(conn, LAYOUT_KEY, LAYOUT)
         _set_meta(conn, SUMMARY_KEY, version)
     if engine.dialect.name == "postgresql":
