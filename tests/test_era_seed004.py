@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from components.safe import md
 from data_access.report import era as era_words
 from data_access import codes
 from data_access.importer import samples as S
@@ -235,9 +236,9 @@ def test_pages_show_seed004(seed004, monkeypatch):
     assert shown[f"{YEAR}年脱贫户人均纯收入(元)"] == f"{want['income']:,}"
     assert "贫困发生率(%)" not in shown and "不再计算贫困发生率" in texts(at)
     assert shown["脱贫劳动力务工(人)"] == f"{want['work'][1]:,}"  # 务工 by year, from the person sheet
-    paragraph = "\n".join(c.value for c in at.code)
-    assert f"即时帮扶{n:,}户{p:,}人" in paragraph
-    assert f"脱贫劳动力务工{want['work'][1]:,}人" in paragraph
+    paragraph = "\n".join(m.value for m in at.markdown)  # the 会议材料 paragraph (components.brief, markdown-escaped)
+    assert md(f"即时帮扶{n:,}户{p:,}人") in paragraph
+    assert md(f"脱贫劳动力务工{want['work'][1]:,}人") in paragraph
     # 防返贫监测: the configured kind is a row of the breakdown; the risk subtype is kept
     at = open_page(url, "pages/monitoring.py", region=COUNTY, year=YEAR)
     assert not at.exception, at.exception
