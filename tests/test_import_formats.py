@@ -212,6 +212,29 @@ def test_limits_are_checked_on_the_real_reader():
         R.read("a.xlsx", data, R.Limits(cells=99))
 
 
+
+@pytest.mark.parametrize("late, area", [
+    (b'<row r="40"><c r="A40"><v>1</v></c><c r="F40"><v>1</v></c></row>', 40 * 6),  # a wider row late on
+    (b'<row r="9"><c r="A9"><v>1</v></c></row><row r="3"><c r="C3"><v>1</v></c></row>', 30 * 3),  # rows out of order
+    (b'<row r="2"><c r="B0000077"><v>1</v></c></row>', 77 * 3),  # leading zeros: row 77
+    (b'<row r="31"><c r="AA31"><v>1</v></c></row>', 31 * 27),  # two letters
+    (b'<row r="31"><c t="n" r="E31"><v>1</v></c></row>', 31 * 5),  # reference not first: counted by expat
+    (b'<row r="31"><c><v>1</v></c><c r="D31"><v>1</v></c></row>', 31 * 4),  # a cell without a reference
+])
+def test_the_cell_scan_finds_the_exact_area_in_any_chunk(monkeypatch, late, area):
+    """The scan reads every reference only in chunks where one may lie beyond the running maximum; the area it
+    finds is exact wherever the far cell is (here chunks of 64 bytes, so the far cell is in a late chunk)."""
+    monkeypatch.setattr(R, "CHUNK", 64)
+    rows = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="C%d"><v>2</v></c></row>' % (i, i, i)
+                    for i in range(1, 31))
+    data = _xlsx(rows + late)
+    book = zipfile.ZipFile(io.BytesIO(data))
+    scan = R._Scan(R.LIMITS)
+    scan.member(book, book.getinfo("xl/worksheets/sheet1.xml"), "xlsx")
+    assert scan.cells == area
+    with pytest.raises(R.FileError, match=f"超过 {area - 1:,} 个单元格的上限"):
+        R.check_zip(data, R.Limits(cells=area - 1))
+
 # ---- the 2021– monitoring system's export ----------------------------------------------------------------------
 
 MONITORING_HEADER = ["户编号", "户主姓名", "监测对象类别", "识别监测时间", "致贫风险1", "致贫风险2", "致贫风险3",

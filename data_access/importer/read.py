@@ -23,6 +23,7 @@ import struct
 import zipfile
 from operator import itemgetter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.parsers import expat
 
 import python_calamine
@@ -201,7 +202,7 @@ def _small(book: zipfile.ZipFile, name: str) -> bytes:
 
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"')
-_SHARED = re.compile(rb"</(?:\w+:)?si>")
+_SHARED_PREFIXED = re.compile(rb"</\w+:si>")  # with bytes.count(b"</si>"): every </si> and </x:si>
 _PREFIXED = re.compile(rb"<[A-Za-z][\w.-]*:worksheet\b")
 
 
@@ -210,6 +211,41 @@ def _col_number(letters: bytes | str) -> int:
     for ch in letters if isinstance(letters, str) else letters.decode():
         n = n * 26 + ord(ch) - 64
     return n
+
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _greater(text: str, digit: str, top: str) -> list[str]:
+    """Regex alternatives for the strings of ``text``'s length greater than it (characters ``digit``..``top``)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch < top:
+            nxt = chr(ord(ch) + 1)
+            out.append(re.escape(text[:i]) + f"[{nxt}-{top}]" + (f"[{digit}-{top}]{{{len(text) - i - 1}}}"
+                                                                  if i < len(text) - 1 else ""))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _beyond(row: int, col: int) -> re.Pattern:
+    """A cell reference that is not ``[A-Z]{1,3}[0-9]{1,9}"`` (what _CELL_REF reads), or whose column is
+    after ``col`` or row after ``row``."""
+    letters = _col_letters(col) if col else ""
+    cols = [f"[A-Z]{{{len(letters) + 1},3}}"] if len(letters) < 3 else []
+    cols += _greater(letters, "A", "Z")
+    digits = str(row)
+    rows = [f"[1-9][0-9]{{{len(digits)},}}"] + _greater(digits, "0", "9")
+    pattern = (rb'<c r="(?:(?![A-Z]{1,3}[0-9]{1,9}")'
+               + (b"|(?:" + "|".join(cols).encode() + b")[0-9]" if cols else b"")
+               + b'|[A-Z]{1,3}0*(?:' + "|".join(rows).encode() + b')")')
+    return re.compile(pattern)
 
 
 class _Scan:
@@ -244,7 +280,9 @@ class _Scan:
             self.xlsx_sheet(book, info)
         elif kind in ("xlsx", "xlsm") and name == "xl/sharedStrings.xml":
             for chunk in self._overlapping(book, info):
-                self.strings += len(_SHARED.findall(chunk))
+                self.strings += chunk.count(b"</si>")
+                if b":si>" in chunk:
+                    self.strings += len(_SHARED_PREFIXED.findall(chunk))
                 if self.strings > self.limits.shared_strings:
                     raise _too_big(f"共享字符串超过 {self.limits.shared_strings:,} 个")
         elif kind == "xlsb" and name.startswith("xl/worksheets/") and name.endswith(".bin"):
@@ -277,7 +315,13 @@ class _Scan:
             yield carry
 
     def xlsx_sheet(self, book, info) -> None:
-        """Rows × columns a worksheet spans: the highest row number and column letter in its cell references."""
+        """Rows × columns a worksheet spans: the highest row number and column letter in its cell references.
+
+        Exact, without a Python object per cell: each chunk's last reference raises the running maximum (a
+        reference that exists), then ONE regex search asks whether any reference of the chunk lies beyond it or
+        is not a plain ``A1`` reference; only then is that chunk's every reference read. The references counted
+        (``<c r="``) must equal the cells (``<c ``), else the sheet is measured exactly through expat.
+        """
         max_row = max_col = 0
         cells = refs = 0
         first = True
@@ -285,13 +329,25 @@ class _Scan:
             if first and _PREFIXED.search(chunk[:4000]):
                 return self._xml_extent(book, info)
             first = False
+            cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+            n = chunk.count(b'<c r="')
+            if not n:
+                continue
+            last = _CELL_REF.match(chunk, chunk.rfind(b'<c r="'))
+            row = col = 0
+            if last:
+                col, row = _col_number(last.group(1)), int(last.group(2))
+            row, col = max(max_row, row), max(max_col, col)
+            if _beyond(row, col).search(chunk) is None:  # every reference well-formed and within (row, col)
+                refs += n
+                max_row, max_col = row, col
+                continue
             found = _CELL_REF.findall(chunk)
             if found:
                 refs += len(found)
                 letters = set(map(_FIRST, found))
                 max_col = max(max_col, _col_number(max(letters, key=lambda x: (len(x), x))))
                 max_row = max(max_row, max(map(int, set(map(_SECOND, found)))))
-            cells += chunk.count(b"<c ") + chunk.count(b"<c>")
         if cells != refs:
             return self._xml_extent(book, info)  # cells without references: count exactly
         self.add_area(max_row, max_col, info.filename)

@@ -11,9 +11,10 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import mul
 
 from .. import codes
-from ..rules import id_birth_date, id_check_char
+from ..rules import ID_CHECK_CHARS, ID_WEIGHTS, id_birth_date
 
 
 class Bad(ValueError):
@@ -64,9 +65,12 @@ def squeeze(text: str) -> str:
 
 
 def text(raw, max_len: int | None = None) -> str | None:
-    if is_empty(raw):
+    if raw is None:
         return None
-    value = " ".join(clean(raw).split())
+    cleaned = clean(raw)
+    if cleaned in EMPTY_MARKS:  # is_empty
+        return None
+    value = " ".join(cleaned.split())
     if max_len and len(value) > max_len:
         raise Bad(f"内容过长({len(value)} 个字符,最多 {max_len} 个)")
     return value
@@ -74,6 +78,10 @@ def text(raw, max_len: int | None = None) -> str | None:
 
 def identifier(raw, max_len: int | None = None) -> str | None:
     """An identifier (户编号, 人编号, 项目编号...): digits must survive Excel intact."""
+    if type(raw) is str and raw.isascii() and raw.isdigit():  # the usual cell: nothing to clean or check
+        if max_len and len(raw) > max_len:
+            raise Bad(f"编号过长({len(raw)} 位,最多 {max_len} 位)")
+        return raw
     if is_empty(raw):
         return None
     if isinstance(raw, float) and not raw.is_integer():
@@ -88,13 +96,19 @@ def identifier(raw, max_len: int | None = None) -> str | None:
     return value
 
 
+_LAST = frozenset("0123456789Xx")
+
+
 def id_number(raw) -> str | None:
     """证件号码: 18 characters, valid birth date and GB 11643 check character (``rules.id_check_char``)."""
-    if is_empty(raw):
+    if type(raw) is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and raw[17] in _LAST:
+        value = raw.upper()  # the usual cell: nothing to clean (what the general path below gives)
+    elif is_empty(raw):
         return None
-    if isinstance(raw, float):
+    elif isinstance(raw, float):
         raise Bad("证件号码已被 Excel 存成数字,超过 15 位的部分(后几位)已丢失,请把该列设为文本格式后重新导出")
-    value = squeeze(clean(raw)).lstrip("'").upper()
+    else:
+        value = squeeze(clean(raw)).lstrip("'").upper()
     if SCIENTIFIC.match(value):
         raise Bad("证件号码已被 Excel 转为科学计数法,后几位数字已丢失")
     if len(value) != 18:
@@ -105,7 +119,7 @@ def id_number(raw) -> str | None:
         id_birth_date(value)
     except ValueError:
         raise Bad(f"证件号码中的出生日期 {value[6:14]} 不存在") from None
-    expected = id_check_char(value[:17])
+    expected = ID_CHECK_CHARS[sum(map(mul, map(int, value[:17]), ID_WEIGHTS)) % 11]  # rules.id_check_char
     if value[17] != expected:
         raise Bad(f"证件号码校验位错误(按前 17 位应为 {expected})")
     return value

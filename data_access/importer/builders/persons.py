@@ -74,12 +74,12 @@ def _relation(value: str | None) -> tuple[str | None, bool]:
 
 
 def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None,
-                     ordered: list[Row] | None = None) -> object:
+                     ordered: list[Row] | None = None, dicts: list[dict] | None = None) -> object:
     """The household field agreed by all rows (blank rows ignored); flags rows that disagree.
-    ``ordered``: the rows, head first (computed when not given)."""
+    ``ordered``: the rows, head first (computed when not given); ``dicts``: their values."""
     if ordered is None:
         ordered = ([head] if head else []) + [r for r in rows if r is not head]
-    values = [r.values.get(key) for r in ordered]
+    values = [d.get(key) for d in (dicts if dicts is not None else [r.values for r in ordered])]
     if values.count(values[0]) == len(values):  # the usual case: every row says the same
         return values[0] if values[0] not in (None, []) else None
     chosen = None
@@ -265,12 +265,11 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                 given = person_columns[(row.sheet, derived)] = [
                     k for k in PERSON_COLUMNS
                     if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
-            person = {}
-            for k in given:
-                value = pv.get(k)
-                if value in (None, "", []) and batch.keeps(row, k, value, known):
-                    continue
-                person[k] = value
+            person = dict(zip(given, map(pv.get, given)))
+            if known is not None and not batch.clear_blanks:  # else a blank keeps nothing (Batch.keeps)
+                for k in [k for k, value in person.items() if value is None or value == "" or value == []]:
+                    if batch.keeps(row, k, person[k], known):
+                        del person[k]
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
             person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
@@ -309,7 +308,9 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
         batch.error(extra, "relation", f"一户只能有一个户主(第 {heads[0].number} 行也是户主)")
     head = heads[0] if heads else None
     ordered = ([head] if head else []) + [r for r in members if r is not head]
-    hv = {key: _household_value(members, key, batch, head, ordered) for key in HOUSEHOLD_KEYS if key in present}
+    dicts = [r.values for r in ordered]
+    hv = {key: _household_value(members, key, batch, head, ordered, dicts) for key in HOUSEHOLD_KEYS
+          if key in present}
     if any(r.bad for r in members):
         return None
     first = head or members[0]
