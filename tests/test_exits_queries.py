@@ -193,6 +193,7 @@ def test_near_line(registry_engine, size, year, margin):
         assert list(got["rows"]["hh_id"]) == [r[1] for r in risky[:5]]
         assert list(got["rows"]["income_year"]) == [r[3] for r in risky[:5]]
         assert list(got["rows"]["line"]) == [r[4] for r in risky[:5]]
+        assert list(got["rows"]["line_kind"]) == ["贫困线" if r[3] <= 2020 else "监测线" for r in risky[:5]]
         assert list(got["rows"]["above_line_pct"]) == [hround(r[0], 2) for r in risky[:5]]
     county = scopes(registry_engine)[0]
     assert exits.near_line(registry_engine, county, 2026, 20.0)["households"] > 0

@@ -14,7 +14,7 @@ import datetime as dt
 from fractions import Fraction
 
 import pandas as pd
-from sqlalchemy import Float, Integer, and_, case, cast, exists, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, exists, func, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -280,6 +280,15 @@ def _latest_income(scope: Scope, year: int, engine: Engine | None = None):
     if li is not None:  # the same rows, kept by data_access.summary for the as-of year
         return (select(li.c.hh_id, li.c.year, li.c.per_capita_net)
                 .where(scope.where(li)).subquery("latest_income"))
+    if engine is not None and engine.dialect.name == "postgresql":
+        # A LATERAL top-1 by the income key (hh_id, year): one index probe per household; the correlated
+        # MAX(year) below is evaluated for each of the scope's income rows (24 million at province scale).
+        top = (select(I.c.year, I.c.per_capita_net).where(I.c.hh_id == hh.c.hh_id, I.c.year <= year)
+               .order_by(I.c.year.desc()).limit(1).lateral("income_top"))
+        return (select(hh.c.hh_id, top.c.year, top.c.per_capita_net)
+                .select_from(hh.join(top, true()))
+                .where(scope.where(hh))
+                .subquery("latest_income"))
     later = I.alias("income_latest")
     latest_year = (select(func.max(later.c.year))
                    .where(later.c.hh_id == hh.c.hh_id, later.c.year <= year).scalar_subquery())
