@@ -114,6 +114,18 @@ DEFAULT_COLUMNS = tuple(k for k, c in COLUMNS.items() if c.default)
 SORTABLE = tuple(k for k, c in COLUMNS.items() if c.sortable)
 
 
+def _year_ranges(h, f) -> list:
+    """The filter's 识别年度 / 脱贫年度 ranges as conditions on household-shaped table ``h``."""
+    cond = []
+    for col, rng in ((h.c.identified_year, f.identified_year), (h.c.exit_year, f.exit_year)):
+        lo, hi = rng or (None, None)
+        if lo is not None:
+            cond.append(col >= lo)
+        if hi is not None:
+            cond.append(col <= hi)
+    return cond
+
+
 def headers(columns) -> dict[str, str]:
     """Column key -> Chinese header (with unit), for renaming a list frame."""
     return {k: COLUMNS[k].header for k in columns}
@@ -428,13 +440,7 @@ def _conditions(scope: Scope, f: HouseholdFilter, year: int, basis: IncomeBasis)
         cond.append(H.c.attribute.in_(f.attribute))
     if f.status:
         cond.append(or_(*[STATUS_OF[s](year) for s in f.status]))
-    for col, rng in ((H.c.identified_year, f.identified_year), (H.c.exit_year, f.exit_year)):
-        if rng:
-            lo, hi = rng
-            if lo is not None:
-                cond.append(col >= lo)
-            if hi is not None:
-                cond.append(col <= hi)
+    cond.extend(_year_ranges(H, f))
     if f.income_min is not None:
         cond.append(I.c.per_capita_net >= f.income_min)
     if f.income_max is not None:
@@ -588,13 +594,7 @@ def _summary_totals(engine: Engine, scope: Scope, f: HouseholdFilter, year: int,
         cond.append(h.c.attribute.in_(f.attribute))
     if f.status:
         cond.append(or_(*[STATUS_OF[s](year, h) for s in f.status]))
-    for col, rng in ((h.c.identified_year, f.identified_year), (h.c.exit_year, f.exit_year)):
-        if rng:
-            lo, hi = rng
-            if lo is not None:
-                cond.append(col >= lo)
-            if hi is not None:
-                cond.append(col <= hi)
+    cond.extend(_year_ranges(h, f))
     matched = and_(*cond)
     stmt = select(count_if(matched, h), people_if(matched, h, size_year)).where(scope.where(h))
     with engine.connect() as conn:

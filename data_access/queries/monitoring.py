@@ -410,6 +410,11 @@ def health_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
                   H.c.hh_id)
         .limit(limit)
     )
+    return _health_result(engine, count_stmt, rows_stmt)
+
+
+def _health_result(engine: Engine, count_stmt, rows_stmt) -> dict:
+    """``health_warnings``' dict from its count statement (total, ill, disabled, low income) and its rows."""
     with engine.connect() as conn:
         total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())
     rows = frame(engine, rows_stmt)
@@ -448,13 +453,7 @@ def _health_warnings_from_summary(engine: Engine, scope: Scope, year: int, margi
                      .outerjoin(town, town.c.code == H.c.town_code))
         .order_by(case((top.c.per_capita_net.is_(None), 1), else_=0), top.c.per_capita_net, top.c.hh_id)
     )
-    with engine.connect() as conn:
-        total, ill, disabled, low_income = map(int, conn.execute(count_stmt).one())
-    rows = frame(engine, rows_stmt)
-    rows["per_capita_net"] = pd.to_numeric(pd.Series(half_up_all(rows["per_capita_net"]), index=rows.index))
-    rows["was_monitored"] = rows["was_monitored"].astype(bool)
-    return {"total": total, "with_illness": ill, "with_disability": disabled, "low_income": low_income,
-            "rows": rows}
+    return _health_result(engine, count_stmt, rows_stmt)
 
 
 # ---- the lifecycle in time: found → identified (识别时限), identified → 风险消除 ------------------------------
