@@ -52,6 +52,10 @@ CALLS = [
     (monitoring.income_warnings, lambda y: (y, 10)),
     (monitoring.health_warnings, lambda y: (y, 10)),
     (exits.unmet_guarantees, lambda y: (y,)),
+    (common.yearly, lambda y: (y, y)),
+    (exits.progress, lambda y: (2014, y)),
+    (villages.yearly_states, lambda y: (2014, y)),
+    (villages.yearly_states, lambda y: (2013, y)),  # a year before the first: the base tables
     (households.helper_options, lambda y: ()),
     (places.year_range, lambda y: ()),
     (help_q.measures, lambda y: (2014, y)),
@@ -164,13 +168,19 @@ def test_refresh_records_the_data_version_and_fills_the_tables(engine, sql):
 def test_summary_figures_equal_base_table_figures(engine):
     assert summary.households_for(engine, Scope.of(scopes(engine)[0].code)) is summary.household_summary
     assert summary.village_visits_for(engine, 2018, AS_OF) is summary.village_visit_summary
+    assert summary.village_years_for(engine, (2014, 2026), exits=True) is summary.village_year_summary
+    assert summary.village_years_for(engine, (2013,)) is None and summary.village_years_for(engine, (2027,)) is None
     assert summary.latest_income_for(engine, AS_OF.year) is summary.latest_income_summary
     assert summary.latest_income_for(engine, AS_OF.year - 1) is None
     assert summary.persons_for(engine, 2015) is summary.person_summary
     assert summary.helpers_for(engine) is summary.helper_summary
     assert summary.measures_for(engine, scopes(engine)[2]) is summary.measure_summary
     assert summary.measures_for(engine, scopes(engine)[3]) is None  # a town: the base table
-    assert summary.help_windows_for(engine, scopes(engine)[0], PAGE_PERIODS, "child") is summary.help_window_summary
+    assert summary.help_windows_for(engine, scopes(engine)[0], PAGE_PERIODS, "child") is \
+        summary.help_window_county_summary
+    assert summary.help_windows_for(engine, scopes(engine)[2], PAGE_PERIODS, "child") is summary.help_window_summary
+    assert summary.help_windows_for(engine, scopes(engine)[2], PAGE_PERIODS, "unit") is \
+        summary.help_window_county_summary
     assert summary.help_windows_for(engine, scopes(engine)[0], ((AS_OF, AS_OF),), "child") is None
     assert summary.last_visits_for(engine, AS_OF) == (summary.household_last_visit_summary,
                                                       summary.cadre_last_visit_summary)
@@ -213,6 +223,8 @@ def _corrupt(engine) -> None:
                 conn.execute(table.update().values(households=table.c.households + 1000))
         vs = summary.village_visit_summary
         conn.execute(vs.update().values(assigned_households=vs.c.assigned_households + 1000))
+        vy = summary.village_year_summary
+        conn.execute(vy.update().values(registered_households=vy.c.registered_households + 1000))
 
 
 def test_a_stale_summary_is_never_read(engine, sql):
@@ -333,3 +345,23 @@ def test_summaries_of_another_layout_are_not_used(engine, sql):
     assert overview.registry_counts(engine, province, 2020) == true_counts
     refresh(engine)  # rebuilt with this program's layout: used again, and right
     assert summary.fresh(engine) and overview.registry_counts(engine, province, 2020) == true_counts
+
+
+def test_yearly_exits_are_not_read_from_the_village_years_when_a_household_exits_before_identified(engine, sql):
+    q = sql(engine)
+    hh_id, exit_year = q.rows("SELECT hh_id, exit_year FROM household WHERE kind = '建档立卡户' "
+                              "AND exit_year BETWEEN 2016 AND 2018 ORDER BY hh_id")[0]
+    q.execute("UPDATE household SET identified_year = :y WHERE hh_id = :h", y=exit_year + 1, h=hh_id)
+    with engine.begin() as conn:
+        db.bump_data_version(conn)
+    refresh(engine)
+    assert summary.village_years_for(engine, (2014, 2020)) is summary.village_year_summary
+    assert summary.village_years_for(engine, (2014, 2020), exits=True) is None
+    province = scopes(engine)[0]
+    got = common.yearly(engine, province, 2014, 2020)
+    mark_stale(engine)
+    same(got, common.yearly(engine, province, 2014, 2020))
+    # the household counts among the year's exits because it is in the registry by 2020
+    assert q.scalar("SELECT count(*) FROM household WHERE kind = '建档立卡户' AND exit_year = :y "
+                    "AND identified_year <= 2020", y=exit_year) == \
+        int(got.loc[got["year"] == exit_year, "exited_households"].iloc[0])

@@ -97,6 +97,7 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     """
     years = list(range(first_year, last_year + 1))
     h = summary.smallest_households(engine, scope)
+    vy = summary.village_years_for(engine, years)
     exits = select(
         h.c.exit_year.label("year"),
         summary.household_count(h).label("exited_households"),
@@ -105,6 +106,15 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
             ).group_by(h.c.exit_year)
     poor_cols = [people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]
     poor_stmt = select(*poor_cols).where(scope.where(h))
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        poor_stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
+                             .label(f"y{y}") for y in years]).where(scope.where(vy), vy.c.year.between(
+                                 first_year, last_year))
+        if summary.village_years_for(engine, years, exits=True) is not None:
+            exits = select(vy.c.year, func.sum(vy.c.exits_households).label("exited_households"),
+                           func.sum(vy.c.exits_persons).label("exited_persons")) \
+                .where(scope.where(vy), vy.c.year.between(first_year, last_year), vy.c.exits_households > 0) \
+                .group_by(vy.c.year)
     targets = select(T.c.year, T.c.households, T.c.persons).where(
         T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
     )

@@ -54,8 +54,14 @@ def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> p
     h = summary.smallest_households(engine, scope)
     years = list(df["year"].astype(int))
     cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h, y))]
+    stmt = select(*cols).where(scope.where(h))
+    vy = summary.village_years_for(engine, years)
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c[n]), else_=0)), 0)
+                        for y in years for n in ("ever_exited_households", "ever_exited_persons")]
+                      ).where(scope.where(vy), vy.c.year.between(first_year, last_year))
     with engine.connect() as conn:
-        row = conn.execute(select(*cols).where(scope.where(h))).one() if cols else ()
+        row = conn.execute(stmt).one() if cols else ()
     df["cum_exited_households"] = pd.Series([int(v) for v in row[0::2]], index=df.index, dtype="int64")
     df["cum_exited_persons"] = pd.Series([int(v) for v in row[1::2]], index=df.index, dtype="int64")
     for col in ("households", "persons"):
@@ -82,6 +88,12 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     key = summary.child_key(scope, h).label("code")
     poor = select(key, *[people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]).where(
         scope.where(h)).group_by(key)
+    vy = summary.village_years_for(engine, years)
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        key = summary.child_key(scope, vy).label("code")
+        poor = select(key, *[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
+                             .label(f"y{y}") for y in years]).where(
+            scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(key)
     digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
     children = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).order_by(R.c.code)
     rural: dict[tuple[str, int], int] = {}
@@ -121,6 +133,10 @@ def poor_villages(engine: Engine, scope: Scope, year: int, threshold: float = 3.
         .group_by(h.c.village_code)
         .subquery()
     )
+    vy = summary.village_years_for(engine, (year,))
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        poor = select(vy.c.village_code.label("code"), vy.c.poor_persons).where(
+            scope.where(vy), vy.c.year == year).subquery()
     pop = population_year(year, region_in(scope))
     stmt = (
         select(R.c.code, R.c.name, R.c.parent_code.label("town_code"), town.c.name.label("town_name"),

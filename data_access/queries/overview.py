@@ -30,6 +30,13 @@ def registry_counts(engine: Engine, scope: Scope, year: int) -> dict:
     Keys: COUNT_COLUMNS (households in 户, persons in 人): exited_* is 已脱贫 (``rules.exited_by``),
     ever_exited_* is 累计脱贫(含其后返贫) (``rules.ever_exited_by``).
     """
+    vy = summary.village_years_for(engine, (year,))
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        stmt = select(*[func.coalesce(func.sum(vy.c[n]), 0) for n in COUNT_COLUMNS]).where(
+            scope.where(vy), vy.c.year == year)
+        with engine.connect() as conn:
+            row = conn.execute(stmt).one()
+        return {k: int(v) for k, v in zip(COUNT_COLUMNS, row)}
     h = summary.smallest_households(engine, scope)
     stmt = select(
         count_if(in_registry(year, h), h), people_if(in_registry(year, h), h, year),

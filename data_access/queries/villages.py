@@ -94,6 +94,10 @@ def _villages_in(scope: Scope):
     return and_(R.c.level == "village", region_in(scope))
 
 
+REGISTRY_COLUMNS = ("registered_households", "registered_persons", "exited_households", "not_exited_households",
+                    "not_exited_persons", "returned_persons", "poor_persons")
+
+
 def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.DataFrame:
     """Every village in the scope with the map's indicators at the end of ``year``.
 
@@ -129,6 +133,10 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
                people_if(poor_at(year, h), h, year).label("poor_persons"))
         .where(scope.where(h)).group_by(h.c.village_code)
     )
+    vy = summary.village_years_for(engine, (year,))
+    if vy is not None:  # the same counts per village and year, computed once per refresh (data_access.summary)
+        registry_stmt = select(vy.c.village_code.label("code"), *[vy.c[name] for name in REGISTRY_COLUMNS]) \
+            .where(scope.where(vy), vy.c.year == year)
     removed = and_(MO.c.removed_date.is_not(None), MO.c.removed_date <= end)
     monitoring_stmt = (
         select(MO.c.village_code.label("code"), func.count().label("monitoring_households"),
@@ -242,19 +250,24 @@ def yearly_states(engine: Engine, scope: Scope, first_year: int, last_year: int)
     rural_population, incidence (%). States at the end of each year.
     """
     years = list(range(first_year, last_year + 1))
-    h = summary.households_for(engine, scope)
+    names = ["registered_households", "registered_persons", "exited_households", "exited_persons",
+             "not_exited_households", "not_exited_persons", "returned_households", "returned_persons",
+             "poor_persons"]
+    vy = summary.village_years_for(engine, years)
+    h = vy if vy is not None else summary.households_for(engine, scope)
     cols = []
     for y in years:
+        if vy is not None:  # the same counts per village and year (data_access.summary)
+            cols += [func.coalesce(func.sum(case((vy.c.year == y, vy.c[n]), else_=0)), 0) for n in names]
+            continue
         cols += [count_if(in_registry(y, h), h), people_if(in_registry(y, h), h, y), count_if(exited_by(y, h), h),
                  people_if(exited_by(y, h), h, y), count_if(not_exited_by(y, h), h),
                  people_if(not_exited_by(y, h), h, y), count_if(returned_by(y, h), h),
                  people_if(returned_by(y, h), h, y), people_if(poor_at(y, h), h, y)]
     with engine.connect() as conn:
-        row = list(conn.execute(select(*cols).where(scope.where(h))).one()) if cols else []
+        where = [scope.where(h)] + ([vy.c.year.between(first_year, last_year)] if vy is not None else [])
+        row = list(conn.execute(select(*cols).where(*where)).one()) if cols else []
         rurals = {y: int(conn.execute(population_stmt(scope, y)).scalar_one()) for y in years}
-    names = ["registered_households", "registered_persons", "exited_households", "exited_persons",
-             "not_exited_households", "not_exited_persons", "returned_households", "returned_persons",
-             "poor_persons"]
     records = []
     for i, y in enumerate(years):
         values = {n: int(v) for n, v in zip(names, row[i * len(names):(i + 1) * len(names)])}

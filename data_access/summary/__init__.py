@@ -24,6 +24,9 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   (and each year) they had a measure matching the cause;
 - ``summary_visit_span``: first and last visit date per county;
 - ``summary_help_window``: 入户率 and the help force per town and unit for the help page's default periods;
+  ``summary_help_window_county``: the same summed per county (a county or larger scope, unless grouped by town);
+- ``summary_village_year``: the registry states (户 and 人 at each year's end) per village and year, from the
+  first identification year to the as-of year (the map, the overview's counts and yearly curves);
 - ``summary_village_visit``: the village map's 入户率 (assigned and visited households) per village and
   year, for the visit periods of the as-of date the data had when it was built.
 - ``summary_household_last_visit`` / ``summary_cadre_last_visit``: at the as-of date, each assigned

@@ -17,7 +17,7 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "4"
+LAYOUT = "5"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
@@ -185,6 +185,20 @@ help_window_summary = Table(
     Column("cadres", Integer, nullable=False),
     Column("assignments", Integer, nullable=False),
 )
+# The same per county (summed over its towns, exact under the same condition): 160,000 rows at province scale
+# instead of 1.9 million, for a county or larger scope in total or by unit, and for the cities or counties of
+# a province or city (the towns of a county are read from summary_help_window).
+help_window_county_summary = Table(
+    "summary_help_window_county", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("unit_id", String(32)),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("assigned_households", Integer, nullable=False),
+    Column("visited_households", Integer, nullable=False),
+    Column("cadres", Integer, nullable=False),
+    Column("assignments", Integer, nullable=False),
+)
 # First and last visit date (any kind) per county, for the help page's header (queries.help.visit_span).
 visit_span_summary = Table(
     "summary_visit_span", metadata,
@@ -276,6 +290,28 @@ guarantee_summary = Table(
     Column("children_out", Integer, nullable=False),
     Column("uninsured", Integer, nullable=False),
 )
+# The registry states at each year's end per village (queries.villages.indicators / child_indicators /
+# yearly_states, common.yearly, overview.registry_counts, exits.progress / child_incidence / poor_villages):
+# per village and year from the first identification year to the as-of year (meta.summary_village_years),
+# households (户) and people (人, members at that year's end: ``rules.members_at``) in the registry, 已脱贫,
+# 未脱贫, 返贫, poor (persons), 累计脱贫(含其后返贫), and the exits of that year (exit_year = year and in the
+# registry then). Computed from summary_household with the same rules, so the same figures: one row a village
+# and year (260,000 at province scale) instead of 1.5 million change rows to aggregate per page.
+# ``common.yearly`` counts a year's exits among the households in the registry at its last year: the same
+# only while no registered household exits before it is identified (meta.summary_village_exits_exact).
+village_year_summary = Table(
+    "summary_village_year", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    *[Column(name, Integer, nullable=False) for name in (
+        "registered_households", "registered_persons", "exited_households", "exited_persons",
+        "not_exited_households", "not_exited_persons", "returned_households", "returned_persons", "poor_persons",
+        "ever_exited_households", "ever_exited_persons", "exits_households", "exits_persons")],
+)
+VILLAGE_YEARS_KEY = "summary_village_years"
+VILLAGE_EXITS_EXACT_KEY = "summary_village_exits_exact"
 HELP_WINDOWS_KEY = "summary_help_windows"
 HELP_EXACT_KEY = "summary_help_exact"
 HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
@@ -286,9 +322,9 @@ VISIT_YEARS_KEY = "summary_visit_years"
 # aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
-          cause_match_summary, cause_match_year_summary, help_window_summary,
+          cause_match_summary, cause_match_year_summary, help_window_summary, help_window_county_summary,
           visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
-          guarantee_summary, income_year_summary, work_year_summary)
+          guarantee_summary, income_year_summary, work_year_summary, village_year_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -397,6 +433,18 @@ def guarantees_for(engine: Engine, year: int) -> Table | None:
     return _as_of_year_table(engine, year, guarantee_summary)
 
 
+def village_years_for(engine: Engine, years, exits: bool = False) -> Table | None:
+    """summary_village_year when fresh and built for every year in ``years`` (and, with ``exits``, exact for
+    ``common.yearly``'s exits of a year), else None. Village grain: it serves any scope."""
+    values = _values(engine, VILLAGE_YEARS_KEY, VILLAGE_EXITS_EXACT_KEY)
+    if not _fresh(values) or not values.get(VILLAGE_YEARS_KEY):
+        return None
+    if exits and values.get(VILLAGE_EXITS_EXACT_KEY) != "1":
+        return None
+    first, last = (int(x) for x in values[VILLAGE_YEARS_KEY].split(","))
+    return village_year_summary if all(first <= int(y) <= last for y in years) else None
+
+
 def helpers_for(engine: Engine) -> Table | None:
     """summary_helper_village when fresh and exact (no cadre–household pair in two villages), else None."""
     M = schema.meta
@@ -427,8 +475,9 @@ def cause_match_for(engine: Engine, scope: Scope) -> bool:
 
 
 def help_windows_for(engine: Engine, scope: Scope, periods, by: str) -> Table | None:
-    """summary_help_window when it answers ``visit_rates(scope, periods, by)``: fresh and exact, every
-    period among those built, grouped in total, by child region or by unit, for a county or larger."""
+    """summary_help_window_county (or summary_help_window for the towns of a county) when it answers
+    ``visit_rates(scope, periods, by)``: fresh and exact, every period among those built, grouped in total,
+    by child region or by unit, for a county or larger."""
     if by not in ("total", "child", "unit") or REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
         return None
     M = schema.meta
@@ -438,9 +487,11 @@ def help_windows_for(engine: Engine, scope: Scope, periods, by: str) -> Table | 
     if not _fresh(values) or values.get(HELP_EXACT_KEY) != "1":
         return None
     have = set(values.get(HELP_WINDOWS_KEY, "").split(";"))
-    if all(f"{s.isoformat()},{e.isoformat()}" in have for s, e in periods):
-        return help_window_summary
-    return None
+    if not all(f"{s.isoformat()},{e.isoformat()}" in have for s, e in periods):
+        return None
+    if by == "child" and REGION_LEVEL_DIGITS[scope.child_level] > REGION_LEVEL_DIGITS["county"]:
+        return help_window_summary  # the towns of a county
+    return help_window_county_summary
 
 
 _GRAIN = {household_summary.name: "village", cause_summary.name: "county", other_cause_summary.name: "county"}

@@ -13,17 +13,18 @@ from sqlalchemy.engine import Connection, Engine
 from .. import schema
 from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
 from ..rules import (
-    HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, member_from, member_to, month_end_windows,
-    visit_period, window,
+    HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, ever_exited_by, exited_by, in_registry,
+    member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, returned_by, visit_period, window,
 )
 from .read import (
     HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
     LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, PERSON_VILLAGE_EXACT_KEY,
-    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary,
-    cause_match_summary, cause_match_year_summary, cause_summary, guarantee_summary, health_summary,
-    help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
+    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VILLAGE_EXITS_EXACT_KEY, VILLAGE_YEARS_KEY, VISIT_AS_OF_KEY,
+    VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary, cause_match_year_summary,
+    cause_summary, guarantee_summary, health_summary, help_window_county_summary, help_window_summary,
+    helper_summary, household_last_visit_summary, household_summary, income_year_summary,
     latest_income_summary, measure_summary, metadata, other_cause_summary, person_summary,
-    village_visit_summary, visit_span_summary, work_year_summary,
+    village_visit_summary, village_year_summary, visit_span_summary, work_year_summary,
 )
 
 
@@ -67,6 +68,52 @@ def _statements(first_year: int | None):
     ):
         yield table, [_grouped(table, source, columns)] + (
             [_changes(table, source, columns, first_year)] if first_year is not None else [])
+
+
+def _village_year_insert(year: int):
+    """summary_village_year rows of ``year``: the registry states at its end per village, by the rules the
+    queries apply (``queries.common.count_if`` / ``people_if``), read from summary_household."""
+    h = household_summary
+
+    def households(cond):
+        return func.coalesce(func.sum(case((cond, h.c.households), else_=0)), 0)
+
+    def persons(cond):
+        return func.coalesce(func.sum(case((cond, members_at(year, h)), else_=0)), 0)
+
+    exits = and_(in_registry(year, h), h.c.exit_year == year)
+    states = [in_registry(year, h), exited_by(year, h), not_exited_by(year, h), returned_by(year, h)]
+    cols = [c for cond in states for c in (households(cond), persons(cond))]
+    cols += [persons(poor_at(year, h)), households(ever_exited_by(year, h)), persons(ever_exited_by(year, h)),
+             households(exits), persons(exits)]
+    place = [h.c.county_code, h.c.town_code, h.c.village_code]
+    names = [c.name for c in village_year_summary.c][3:]
+    return village_year_summary.insert().from_select(
+        ["county_code", "town_code", "village_code", *names],
+        select(*place, literal(year), *cols).group_by(*place))
+
+
+def _village_years(conn: Connection, first_year, as_of) -> tuple[int, int] | None:
+    """The years summary_village_year covers: the first identification year to the as-of year (else the
+    latest identification, exit or return year)."""
+    H = schema.household
+    if first_year is None:
+        return None
+    if as_of:
+        last = as_of.year
+    else:
+        seen = conn.execute(select(func.max(H.c.identified_year), func.max(H.c.exit_year),
+                                   func.max(H.c.returned_year))).one()
+        last = max([int(y) for y in seen if y is not None], default=int(first_year))
+    last = max(int(first_year), last)
+    return int(first_year), last
+
+
+def _village_exits_exact(conn: Connection) -> bool:
+    """No registered household exits before the year it was identified (see summary_village_year)."""
+    H = schema.household
+    early = select(H.c.hh_id).where(in_registry(9999), H.c.exit_year < H.c.identified_year).limit(1)
+    return conn.execute(early).first() is None
 
 
 def _visit_rows(conn: Connection, as_of_text: str | None):
@@ -377,6 +424,14 @@ def refresh(engine: Engine) -> dict:
                 conn.execute(insert)
             rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
         visit_rows, as_of, years = _visit_rows(conn, _meta(conn, "data_as_of"))
+        conn.execute(village_year_summary.delete())
+        village_years = _village_years(conn, first_year, as_of)
+        for year in range(village_years[0], village_years[1] + 1) if village_years else ():
+            conn.execute(_village_year_insert(year))
+        rows[village_year_summary.name] = int(
+            conn.execute(select(func.count()).select_from(village_year_summary)).scalar_one())
+        _set_meta(conn, VILLAGE_YEARS_KEY, "{},{}".format(*village_years) if village_years else "")
+        _set_meta(conn, VILLAGE_EXITS_EXACT_KEY, "1" if _village_exits_exact(conn) else "0")
         conn.execute(village_visit_summary.delete())
         for start in range(0, len(visit_rows), 20000):
             conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
@@ -426,6 +481,15 @@ def refresh(engine: Engine) -> dict:
         for start in range(0, len(help_rows), 20000):
             conn.execute(help_window_summary.insert(), help_rows[start:start + 20000])
         rows[help_window_summary.name] = len(help_rows)
+        hw, hc = help_window_summary, help_window_county_summary
+        conn.execute(hc.delete())
+        conn.execute(hc.insert().from_select(
+            ["county_code", "unit_id", "start_date", "end_date", "assigned_households", "visited_households",
+             "cadres", "assignments"],
+            select(hw.c.county_code, hw.c.unit_id, hw.c.start_date, hw.c.end_date, func.sum(hw.c.assigned_households),
+                   func.sum(hw.c.visited_households), func.sum(hw.c.cadres), func.sum(hw.c.assignments))
+            .group_by(hw.c.county_code, hw.c.unit_id, hw.c.start_date, hw.c.end_date)))
+        rows[hc.name] = int(conn.execute(select(func.count()).select_from(hc)).scalar_one())
         _set_meta(conn, HELP_WINDOWS_KEY, ";".join(f"{s.isoformat()},{e.isoformat()}" for s, e in windows))
         _set_meta(conn, HELP_EXACT_KEY, "1" if windows and _help_exact(conn) else "0")
         V = schema.visit
