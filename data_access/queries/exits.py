@@ -320,10 +320,15 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     where = and_(scope.where(li), exited_by(year, li))
     at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), li.c.per_capita_net < line)
-    totals = select(count_if(at_risk), people_if(at_risk, li, year), count_if(below), count_if(line.is_not(None))) \
+    persons = func.coalesce(func.sum(case((at_risk, li.c.members_year_end), else_=0)), 0)  # people_if(…, year)
+    totals = select(count_if(at_risk), persons, count_if(below), count_if(line.is_not(None))) \
         .select_from(joined).where(where)
     h = summary.smallest_households(engine, scope)
     exited_all = select(count_if(exited_by(year, h), h)).where(scope.where(h))
+    vy = summary.village_years_for(engine, (year,))
+    if vy is not None:  # the same count per village and year
+        exited_all = select(func.coalesce(func.sum(vy.c.exited_households), 0)).where(
+            scope.where(vy), vy.c.year == year)
     ratio = (li.c.per_capita_net - line) * 100.0 / line
     top = (
         select(li.c.hh_id, li.c.year.label("income_year"), li.c.per_capita_net, line.label("line"),

@@ -102,6 +102,7 @@ latest_income_summary = Table(
     Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
     *_state_columns(),  # the household's registry state columns and size, for counting without a join
     Column("member_count", Integer, nullable=False),
+    Column("members_year_end", Integer, nullable=False),  # members at the end of that year (rules.members_at)
 )
 INCOME_YEAR_KEY = "summary_income_year"
 

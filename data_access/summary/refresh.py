@@ -7,14 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, or_, select
+from sqlalchemy import Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, not_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
 from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, ever_exited_by, exited_by, in_registry,
-    member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, returned_by, visit_period, window,
+    member_at, member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, returned_by,
+    visit_period, window,
 )
 from .read import (
     HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
@@ -161,11 +162,18 @@ def _latest_income_insert(year: int):
     latest = (select(I.c.hh_id, func.max(I.c.year).label("year")).where(I.c.year <= year)
               .group_by(I.c.hh_id).subquery("latest"))
     extra = ["kind", "identified_year", "exit_year", "returned_year", "member_count"]
-    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net, *[H.c[c] for c in extra])
+    # rules.members_at(year) as a join: member_count corrected by the members who differ at the year's end
+    P = schema.person
+    at = member_at(year, P)
+    step = case((and_(at, P.c.leave_date.is_not(None)), 1), (and_(not_(at), P.c.leave_date.is_(None)), -1), else_=0)
+    changed = (select(P.c.hh_id, func.sum(step).label("correction"))
+               .where(or_(P.c.leave_date.is_not(None), not_(at))).group_by(P.c.hh_id).subquery("changed"))
+    members = H.c.member_count + func.coalesce(changed.c.correction, 0)
+    stmt = (select(I.c.hh_id, H.c.village_code, I.c.year, I.c.per_capita_net, *[H.c[c] for c in extra], members)
             .join(latest, and_(latest.c.hh_id == I.c.hh_id, latest.c.year == I.c.year))
-            .join(H, H.c.hh_id == I.c.hh_id))
+            .join(H, H.c.hh_id == I.c.hh_id).outerjoin(changed, changed.c.hh_id == I.c.hh_id))
     return latest_income_summary.insert().from_select(
-        ["hh_id", "village_code", "year", "per_capita_net", *extra], stmt)
+        ["hh_id", "village_code", "year", "per_capita_net", *extra, "members_year_end"], stmt)
 
 
 def _person_insert(from_year: int):
