@@ -75,6 +75,7 @@ PG_SUMMARY=
 if [ -n "${TEST_PG_URL:-}" ]; then
     PG_SUMMARY="PostgreSQL: using the given TEST_PG_URL"
 elif pg_start; then
+    export TEST_PG_THROWAWAY=1  # removed whole on exit: the tests need not drop their databases
     trap 'pg_stop' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM

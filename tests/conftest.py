@@ -92,9 +92,13 @@ def pg_server_url() -> str:
     return url
 
 
+# scripts/test.sh's own server is removed whole after the run: dropping each database first only costs time
+PG_THROWAWAY = os.environ.get("TEST_PG_THROWAWAY") == "1"
+
+
 @pytest.fixture(scope="session")
 def pg_database(pg_server_url):
-    """Factory: a new empty database on the test server; all are dropped at session end."""
+    """Factory: a new empty database on the test server; all are dropped at session end (unless thrown away)."""
     admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", pool_size=1)
     created: list[str] = []
 
@@ -109,7 +113,7 @@ def pg_database(pg_server_url):
 
     from data_access.db import get_engine
 
-    for name in created:
+    for name in [] if PG_THROWAWAY else created:
         url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
         get_engine(url).dispose()
         with admin.connect() as conn:
@@ -198,7 +202,8 @@ def empty_url(tmp_path) -> str:
 
 @pytest.fixture(scope="session")
 def cloner(request, tmp_path_factory):
-    """Factory: a private writable copy of the database at ``url``; PostgreSQL copies are dropped at session end."""
+    """Factory: a private writable copy of the database at ``url``; PostgreSQL copies are dropped at session end
+    (unless the server is thrown away)."""
     from data_access.db import get_engine
 
     admin: list[Engine] = []
@@ -227,7 +232,7 @@ def cloner(request, tmp_path_factory):
         return new
 
     yield clone
-    for name, url in made:
+    for name, url in [] if PG_THROWAWAY else made:
         get_engine(url).dispose()
         with admin[0].connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

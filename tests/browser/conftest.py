@@ -111,6 +111,8 @@ def start_app(_chromium_available):
         return server.start()
 
     yield start
+    for server in servers:  # all asked to end at once, so a slow one does not delay the others
+        server.terminate()
     for server in servers:
         server.stop()
 

@@ -163,17 +163,25 @@ class AppServer:
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""
 
+    def terminate(self) -> None:
+        """Ask the server to end (SIGTERM to its process group); ``stop`` waits for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self) -> None:
+        """End the server: SIGTERM, then SIGKILL if it is still there after 10 s (noted in its log)."""
+        self.terminate()
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
+        if proc is None:
             return
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write("[harness] no exit 10 s after SIGTERM: SIGKILL\n")
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
