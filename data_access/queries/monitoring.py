@@ -342,6 +342,25 @@ def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
         .order_by(li.c.per_capita_net, H.c.hh_id)
         .limit(limit)
     )
+    sli = summary.latest_income_for(engine, year)
+    if sli is not None:  # the same households read from the latest-income summary alone (its state columns)
+        where = and_(scope.where(sli), exited_by(year, sli), sli.c.per_capita_net < amount * factor,
+                     _not_monitored(end, sli))
+        on_line = sli.join(chosen, income_line(sli.c.year, chosen))
+        count_stmt = select(func.count(), count_if(sli.c.per_capita_net < amount)).select_from(on_line).where(where)
+        top = (select(sli.c.hh_id, sli.c.year, sli.c.per_capita_net, amount.label("amount"))
+               .select_from(on_line).where(where).order_by(sli.c.per_capita_net, sli.c.hh_id).limit(limit)
+               .subquery("top"))
+        rows_stmt = (
+            select(H.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+                   H.c.member_count, H.c.main_cause, H.c.policy_status, top.c.year.label("income_year"),
+                   top.c.per_capita_net, top.c.amount.label("line"),
+                   case((was, True), else_=False).label("was_monitored"))
+            .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                         .outerjoin(village, village.c.code == H.c.village_code)
+                         .outerjoin(town, town.c.code == H.c.town_code))
+            .order_by(top.c.per_capita_net, top.c.hh_id)
+        )
     with engine.connect() as conn:
         total, below = map(int, conn.execute(count_stmt).one())
     rows = frame(engine, rows_stmt)
