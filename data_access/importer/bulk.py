@@ -26,16 +26,14 @@ def _processors(conn, table, columns):
 
 def _tuples(rows, columns, processors):
     plain = [tuple(map(r.get, columns)) for r in rows]
-    convert = [(i, p) for i, p in enumerate(processors) if p]
-    if not convert:
+    if not any(processors) or not plain:
         return plain
-    out = []
-    for values in plain:
-        values = list(values)
-        for i, p in convert:
-            values[i] = p(values[i])
-        out.append(tuple(values))
-    return out
+    # Column by column: each processor mapped over its whole column (no Python loop per row).
+    table = list(zip(*plain))
+    for i, p in enumerate(processors):
+        if p:
+            table[i] = map(p, table[i])
+    return list(zip(*table))
 
 
 def _quoted(conn, names) -> str:
