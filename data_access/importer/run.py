@@ -267,6 +267,7 @@ def run_import(engine: Engine, scope: Scope | None, files: list[tuple[str, bytes
                 locking.serialise(conn)  # one import at a time: checks and writes see each other
                 batch = Batch(conn, scope, names, skip_invalid, clear_blanks)
                 batch.problems = result.problems
+                batch.unique_ids = not repeated  # type: ignore[attr-defined]  # the unique index on id_number
                 batch.skip_columns = {spec.norm_header(c) for c in skip_columns}  # type: ignore[attr-defined]
                 batch.result = result  # type: ignore[attr-defined]
                 batch.as_of = as_of  # type: ignore[attr-defined]
@@ -564,8 +565,8 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
     for key, rec in records.items():
         old = existing.get(key)
         if old is None:
-            inserts.append(rec.defaults | rec.values)
-            changed.update(id(r) for r in rec.rows)
+            inserts.append(rec.defaults | rec.values if rec.defaults else rec.values)
+            changed.update(map(id, rec.rows))
             continue
         values = rec.values
         if list(map(old.get, values)) == list(values.values()):  # the usual re-import: nothing differs
@@ -579,7 +580,7 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
             cols = tuple(sorted(diff))
             updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
                                                 {f"v_{c}": v for c, v in diff.items()})
-            changed.update(id(r) for r in rec.rows)
+            changed.update(map(id, rec.rows))
     if inserts:
         columns = sorted(set().union(*(r.keys() for r in inserts)) | set(defaults))
         if defaults:

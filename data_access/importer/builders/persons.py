@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from operator import itemgetter
 
 from ... import codes, schema
 from ...rules import id_birth_date
-from .. import values as V
+from .. import bulk, values as V
 from ..batch import Batch, Record, Row, Sheet, cell_text
 from .common import MONITORED, REGISTERED, county_of, duplicates, place_of, same, town_of
 
@@ -160,8 +161,20 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     for r in batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause")):
         stored_causes[r["hh_id"]].append(r["cause"])
     batch.stored_causes = stored_causes
-    by_idn = {p["id_number"]: p for p in batch.fetch(
-        schema.person, "id_number", {r.values.get("id_number") for r in rows}, ("person_id", "hh_id", "id_number"))}
+    t = schema.person
+    wanted = {r.values.get("id_number") for r in rows} - {None}
+    by_idn = {}
+    if getattr(batch, "unique_ids", False):
+        # person.id_number is unique in the database: a number the row's own stored person (by 人编号) has
+        # is nobody else's, so only the other numbers need looking up.
+        for row in rows:
+            idn = row.values.get("id_number")
+            stored = by_pid.get(row.values.get("person_id")) if idn else None
+            if stored is not None and stored["id_number"] == idn:
+                by_idn[idn] = {"person_id": stored["person_id"], "hh_id": stored["hh_id"]}
+        wanted -= by_idn.keys()
+    by_idn.update({idn: {"person_id": pid, "hh_id": hh} for pid, hh, idn in bulk.select_in(  # tuples, no dicts
+        batch.conn, (t.c.person_id, t.c.hh_id, t.c.id_number), t.c.id_number, sorted(wanted))})
     for row in rows:
         v = row.values
         if row.bad:
@@ -177,9 +190,10 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             v["_pid"] = known["person_id"] if known else v["id_number"]
     # Members already in the database for these households, and moves between households.
     db_members: dict[str, set[str]] = defaultdict(set)
-    for p in batch.fetch(schema.person, "hh_id", hh_ids, ("person_id", "hh_id", "leave_date")):
-        if p["leave_date"] is None:  # member_count counts today's members only (rules.current_member)
-            db_members[p["hh_id"]].add(p["person_id"])
+    for pid, hh, left in bulk.select_in(batch.conn, (t.c.person_id, t.c.hh_id, t.c.leave_date), t.c.hh_id,
+                                        list(hh_ids)):
+        if left is None:  # member_count counts today's members only (rules.current_member)
+            db_members[hh].add(pid)
     extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
     for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
@@ -241,6 +255,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                         batch.error(row, None, "同一户的其他行有错误,整户未导入", hh_id, header="户编号")
             finals.pop(hh_id, None)
             batch.rejected_households.add(hh_id)
+    kept_blanks = batch.kept_blanks
     person_columns: dict[tuple, list[str]] = {}  # (sheet, derived) -> the person columns a row gives
     for hh_id, final in finals.items():
         members = groups[hh_id]
@@ -267,8 +282,11 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                     if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
             person = dict(zip(given, map(pv.get, given)))
             if known is not None and not batch.clear_blanks:  # else a blank keeps nothing (Batch.keeps)
-                for k in [k for k, value in person.items() if value is None or value == "" or value == []]:
-                    if batch.keeps(row, k, person[k], known):
+                for k in [k for k, value in person.items()
+                          if not value and (value is None or value == "" or value == [])]:
+                    old = known.get(k)  # Batch.keeps inline (a blank value, a stored record, no clear_blanks)
+                    if not (old is None or old == "" or old == [] or old == set()):
+                        kept_blanks[(row.sheet, k)] += 1
                         del person[k]
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
@@ -302,15 +320,35 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
 
 
 def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | None) -> dict | None:
-    present = set().union(*(r.sheet.present for r in members))
+    sheets = tuple({id(r.sheet): r.sheet for r in members}.values())
+    cache = batch.__dict__.setdefault("_household_columns", {})  # the sheets of a household -> their columns
+    known = cache.get(sheets)
+    if known is None:
+        union = set().union(*(sh.present for sh in sheets))
+        hh_keys = tuple(k for k in HOUSEHOLD_KEYS if k in union)
+        known = cache[sheets] = (union, hh_keys, itemgetter(*hh_keys) if len(hh_keys) > 1 else None)
+    present, hh_keys, getter = known
     heads = [r for r in members if r.values.get("relation") == "户主"]
     for extra in heads[1:]:
         batch.error(extra, "relation", f"一户只能有一个户主(第 {heads[0].number} 行也是户主)")
     head = heads[0] if heads else None
     ordered = ([head] if head else []) + [r for r in members if r is not head]
     dicts = [r.values for r in ordered]
-    hv = {key: _household_value(members, key, batch, head, ordered, dicts) for key in HOUSEHOLD_KEYS
-          if key in present}
+    try:
+        columns = zip(hh_keys, zip(*map(getter, dicts))) if getter is not None else None
+    except KeyError:  # a row whose sheet lacks one of the columns: the general path
+        columns = None
+    if columns is None:
+        hv = {key: _household_value(members, key, batch, head, ordered, dicts) for key in hh_keys}
+    else:
+        n = len(dicts)
+        hv = {}
+        for key, values in columns:  # as _household_value, its usual case (every row the same) inline
+            first = values[0]
+            if values.count(first) == n:
+                hv[key] = first if first not in (None, []) else None
+            else:
+                hv[key] = _household_value(members, key, batch, head, ordered, dicts)
     if any(r.bad for r in members):
         return None
     first = head or members[0]
