@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.context import PageContext, set_current
 from components.data import fetch_shell
-from components import widgets
+from components import first_paint, widgets
 from components.shell import auth, bootstrap, client, filters, header, nav, present, theme
 from data_access.db import get_engine
 from data_access.queries import places
@@ -78,4 +78,5 @@ if presenting:
         present.exit_button()
 widgets.set_current_page(page_keys.get(current_page.url_path, nav.DEFAULT_KEY))
 header.page_header(ctx, current_page.title)
+first_paint.count_run()
 current_page.run()

@@ -2,6 +2,7 @@
 
     python bench/first_figure.py --db sqlite:///bench/out/county.db              # direct, and through nginx
     python bench/first_figure.py --url http://127.0.0.1:8501 --runs 5             # an app already running
+    python bench/first_figure.py --url a=http://127.0.0.1:8501 --url b=http://127.0.0.1:8502   # two, alternating
 
 Every run is a new Chromium context (empty HTTP cache, as a leader's browser after a portal link) opening the
 county overview. Per run it records, from the navigation's start: the HTML's arrival, DOMContentLoaded, the
@@ -94,7 +95,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default=f"sqlite:///{ROOT / 'bench' / 'out' / 'county.db'}")
-    ap.add_argument("--url", help="measure an app already running; nothing is started")
+    ap.add_argument("--url", action="append", metavar="[LABEL=]URL",
+                    help="measure an app already running; nothing is started (repeat it: the runs alternate)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -102,7 +104,9 @@ def main() -> None:
     targets: list[tuple[str, str]] = []
     try:
         if args.url:
-            targets.append(("given", args.url))
+            for given in args.url:
+                label, url = given.split("=", 1) if not given.startswith("http") else ("given", given)
+                targets.append((label, url))
         else:
             start_app(procs, APP_PORTS[0], args.db, "serve.py")
             start_app(procs, APP_PORTS[1], args.db, "serve.py")

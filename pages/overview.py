@@ -6,7 +6,7 @@ import streamlit as st
 
 from data_access.report import formatting as fmt
 from data_access.report import money as amounts
-from components import era, widgets
+from components import era, first_paint, widgets
 from components.brief import meeting_section
 from components.talking_points import panel as talking_points_panel
 from components.charts.style import style, with_table
@@ -79,6 +79,7 @@ def era_overview():
     """The overview's headline and charts for 2021 onward (the campaign years below are unchanged)."""
     head = era.headline(ctx)
     era.show_headline(ctx, head)
+    first_paint.headline_shown()
     if not ctx.present:
         show([c for c in cards if c.label.startswith(("资金", "拨付率", "支出进度"))])
         st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
@@ -93,8 +94,10 @@ if ERA:
 elif ctx.present:  # a projector screen: the four figures leaders quote first, then the two curves
     picks = ("建档立卡人数(人)", "已脱贫人数(人)", "未脱贫人数(人)", "贫困发生率(%)")
     show([c for c in cards if c.label in picks])
+    first_paint.headline_shown()
 else:
     show(cards)
+    first_paint.headline_shown()
     st.caption(f"资金:{ctx.year}年{'下达到本范围' if money['base'] == 'allocated' else '安排到本范围项目'}的资金,"
                f"拨付率 = 拨付 ÷ {base_label},支出进度 = 支出 ÷ {base_label}(含以后年度的拨付、支出)。"
                + (f"以安排为基数(与乡镇、村可比):拨付率 {fmt.percent(money['paid_rate_arranged'])},"

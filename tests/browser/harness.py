@@ -65,7 +65,8 @@ APP_CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 APP_SETTLED = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PENDING = (
     "[data-testid='stSkeleton'], [data-testid='stSpinner'], "
-    "[data-testid='stStatusWidgetRunningIcon']"
+    "[data-testid='stStatusWidgetRunningIcon'], "
+    ".st-key-first-paint-continue"  # a fresh browser: the headline before the page (components.first_paint)
 )
 EXCEPTION = "[data-testid='stException']"
 ERROR_ALERT = "[data-testid='stAlertContentError']"
