@@ -175,7 +175,7 @@ PAGE_PARAMS = {
 PAGE_PARAM_PAIRS = [(page, name) for page, names in PAGE_PARAMS.items() for name in names]
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=16, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(pair=st.sampled_from(PAGE_PARAM_PAIRS), value=PARAM_VALUES)
 @example(pair=("pages/query.py", "size"), value="²")
 @example(pair=("pages/query.py", "page"), value="²")

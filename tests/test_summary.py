@@ -55,7 +55,7 @@ CALLS = [
     (common.yearly, lambda y: (y, y)),
     (exits.progress, lambda y: (2014, y)),
     (villages.yearly_states, lambda y: (2014, y)),
-    (villages.yearly_states, lambda y: (2013, y)),  # a year before the first: the base tables
+    (villages.yearly_states, lambda y: (2013, 2016)),  # a year before the first: the base tables
     (households.helper_options, lambda y: ()),
     (places.year_range, lambda y: ()),
     (help_q.measures, lambda y: (2014, y)),
@@ -85,6 +85,8 @@ CALLS = [
     (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]
 YEARS = (2015, 2018, 2020, 2026)
+# Every year at the province; two per smaller scope, one of each era (the paths by scope do not depend on the year).
+SCOPE_YEARS = {"province": YEARS, "county": (2020, 2026), "town": (2018, 2026), "village": (2015, 2026)}
 # The help page's default periods at the as-of date (near 90 days and the 90 days before).
 PAGE_PERIODS = (window(AS_OF, 90), window(AS_OF - dt.timedelta(days=90), 90))
 
@@ -142,7 +144,8 @@ def results(engine) -> dict:
         if scope.level == "city":  # the demo's one city holds the one county: the province covers that path
             continue
         for n, (fn, args) in enumerate(CALLS):
-            years = {repr(args(y)): y for y in YEARS}.values()  # a call whose arguments do not depend on the year: once
+            # a call whose arguments do not depend on the year: once
+            years = {repr(args(y)): y for y in SCOPE_YEARS[scope.level]}.values()
             for year in years:
                 try:
                     out[(scope.code, n, year)] = fn(engine, scope, *args(year))
