@@ -97,6 +97,8 @@ class Plan:
 
     def drop_rows(self, bad: set[int]) -> None:
         """Forget every record that came from a rejected row."""
+        if not bad:  # (a valid file: nothing to forget, no pass over every record's rows)
+            return
         for _table, records in self.tables.items():
             for key in [k for k, rec in records.items() if any(id(r) in bad for r in rec.rows)]:
                 del records[key]
