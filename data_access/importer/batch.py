@@ -86,10 +86,14 @@ class Plan:
         # so the writer need not read them again.
         self.known: dict[str, dict] = {}
 
-    def put(self, table: str, key: tuple, values: dict, rows: list[Row], defaults: dict | None = None) -> None:
+    def put(self, table: str, key: tuple, values: dict, rows: list[Row], defaults: dict | None = None,
+            fresh: bool = False) -> None:
+        """``fresh``: ``values``, ``rows`` and ``defaults`` are new objects the caller no longer uses, kept
+        as they are (not copied) when the key is new."""
         existing = self.tables[table].get(key)
         if existing is None:
-            self.tables[table][key] = Record(dict(values), list(rows), dict(defaults or {}))
+            self.tables[table][key] = (Record(values, rows, defaults if defaults is not None else {}) if fresh else
+                                       Record(dict(values), list(rows), dict(defaults or {})))
         else:
             existing.values.update(values)
             existing.defaults.update(defaults or {})
@@ -97,6 +101,8 @@ class Plan:
 
     def drop_rows(self, bad: set[int]) -> None:
         """Forget every record that came from a rejected row."""
+        if not bad:  # (a valid file: nothing to forget, no pass over every record's rows)
+            return
         for _table, records in self.tables.items():
             for key in [k for k, rec in records.items() if any(id(r) in bad for r in rec.rows)]:
                 del records[key]

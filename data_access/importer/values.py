@@ -97,6 +97,7 @@ def identifier(raw, max_len: int | None = None) -> str | None:
 
 
 _LAST = frozenset("0123456789Xx")
+_ZERO_WEIGHTS = ord("0") * sum(ID_WEIGHTS)
 
 
 def id_number(raw) -> str | None:
@@ -109,17 +110,22 @@ def id_number(raw) -> str | None:
         raise Bad("证件号码已被 Excel 存成数字,超过 15 位的部分(后几位)已丢失,请把该列设为文本格式后重新导出")
     else:
         value = squeeze(clean(raw)).lstrip("'").upper()
-    if SCIENTIFIC.match(value):
-        raise Bad("证件号码已被 Excel 转为科学计数法,后几位数字已丢失")
-    if len(value) != 18:
-        raise Bad(f"证件号码应为 18 位,实为 {len(value)} 位")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise Bad("证件号码只能由数字组成(最后一位可为 X)")
+        if SCIENTIFIC.match(value):  # (the usual cell above passes these three checks)
+            raise Bad("证件号码已被 Excel 转为科学计数法,后几位数字已丢失")
+        if len(value) != 18:
+            raise Bad(f"证件号码应为 18 位,实为 {len(value)} 位")
+        if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+            raise Bad("证件号码只能由数字组成(最后一位可为 X)")
     try:
         id_birth_date(value)
     except ValueError:
         raise Bad(f"证件号码中的出生日期 {value[6:14]} 不存在") from None
-    expected = ID_CHECK_CHARS[sum(map(mul, map(int, value[:17]), ID_WEIGHTS)) % 11]  # rules.id_check_char
+    first17 = value[:17]
+    if first17.isascii():  # digit codes minus 48 each: no int() per digit
+        total = sum(map(mul, first17.encode(), ID_WEIGHTS)) - _ZERO_WEIGHTS
+    else:
+        total = sum(map(mul, map(int, first17), ID_WEIGHTS))
+    expected = ID_CHECK_CHARS[total % 11]  # rules.id_check_char
     if value[17] != expected:
         raise Bad(f"证件号码校验位错误(按前 17 位应为 {expected})")
     return value

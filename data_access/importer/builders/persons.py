@@ -116,6 +116,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                 batch.sheet_notice(sheet, sheet.headers[key], f"“{what}”列未导入:" + (
                     "收入请用“收入”表导入(需有年度与各项收入)" if key == "income_per_capita" else "库中无此字段"))
     # -- person-level values
+    births: dict[str, dt.date] = {}  # digits 7-14 of a checked ID number -> its birth date
     for row in rows:
         v = row.values
         id_type = v.get("id_type") or ""
@@ -135,7 +136,10 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         v["relation"] = relation
         number = v.get("id_number")
         if number and id_type in ID_CARD_TYPES and len(number) == 18:
-            birth, sex = id_birth_date(number), V.id_sex(number)
+            birth = births.get(number[6:14])
+            if birth is None:
+                birth = births[number[6:14]] = id_birth_date(number)
+            sex = "男" if int(number[16]) % 2 else "女"  # V.id_sex
             if v.get("sex") and v["sex"] != sex:
                 batch.error(row, "sex", f"性别与证件号码不符(证件号码第 17 位表示{sex})")
             if v.get("birth_date") and v["birth_date"] != birth:
@@ -149,8 +153,10 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                         "人编号与证件号码都为空,无法识别此人", "")
     for sheet in sheets:
         batch.flush_tallies(sheet, "relation", "与户主关系中有 {n} 行不是标准称谓,已记为“其他”")
-    duplicates(batch, rows, lambda r: r.values.get("person_id"), "人编号")
-    duplicates(batch, rows, lambda r: r.values.get("id_number"), "证件号码")
+    for key, what in (("person_id", "人编号"), ("id_number", "证件号码")):
+        given = [v for v in (r.values.get(key) for r in rows if not r.bad) if v is not None]
+        if len(set(given)) < len(given):  # else no row repeats another: nothing to flag
+            duplicates(batch, rows, lambda r, key=key: r.values.get(key), what)
 
     # -- database state of the people and households mentioned
     hh_ids = {r.values.get("hh_id") for r in rows if r.values.get("hh_id")}
@@ -256,7 +262,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             finals.pop(hh_id, None)
             batch.rejected_households.add(hh_id)
     kept_blanks = batch.kept_blanks
-    person_columns: dict[tuple, list[str]] = {}  # (sheet, derived) -> the person columns a row gives
+    person_columns: dict[tuple, tuple] = {}  # (sheet, derived) -> the person columns a row gives, their getter
+    work_years: dict[int, int] = {}  # id(sheet) -> work_year_of its rows
     for hh_id, final in finals.items():
         members = groups[hh_id]
         batch.households[hh_id] = final
@@ -275,12 +282,17 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             pv = row.values
             known = by_pid.get(pv["_pid"])
             derived = bool(pv.get("_derived"))
-            given = person_columns.get((row.sheet, derived))
-            if given is None:
-                given = person_columns[(row.sheet, derived)] = [
-                    k for k in PERSON_COLUMNS
-                    if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
-            person = dict(zip(given, map(pv.get, given)))
+            columns = person_columns.get((row.sheet, derived))
+            if columns is None:
+                given = [k for k in PERSON_COLUMNS
+                         if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
+                getter = itemgetter(*given) if len(given) > 1 else None
+                columns = person_columns[(row.sheet, derived)] = (given, getter)
+            given, getter = columns
+            try:
+                person = dict(zip(given, getter(pv))) if getter is not None else dict(zip(given, map(pv.get, given)))
+            except KeyError:  # a value the row lacks is None, as pv.get gives
+                person = dict(zip(given, map(pv.get, given)))
             if known is not None and not batch.clear_blanks:  # else a blank keeps nothing (Batch.keeps)
                 for k in [k for k, value in person.items()
                           if not value and (value is None or value == "" or value == [])]:
@@ -290,18 +302,22 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                         del person[k]
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
-            person |= {"person_id": pv["_pid"], "hh_id": hh_id, "village_code": final["village_code"]}
-            batch.plan.put("person", (pv["_pid"],), person, [row])
+            person["person_id"] = pv["_pid"]
+            person["hh_id"] = hh_id
+            person["village_code"] = final["village_code"]
+            batch.plan.put("person", (pv["_pid"],), person, [row], fresh=True)
             skill = pv.get("labour_skill") if "labour_skill" in row.sheet.present else (known or {}).get("labour_skill")
             left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
             if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS and left is None  # a member now
                     and "work_status" in row.sheet.present and pv.get("work_status")):  # 脱贫劳动力务工 of the year
-                year = work_year_of(batch, row)
-                batch.plan.put("work_year", (pv["_pid"], year),
-                               {"person_id": pv["_pid"], "year": year, "hh_id": hh_id,
-                                "village_code": final["village_code"], "work_status": pv["work_status"]}
-                               | ({"work_months": pv.get("work_months")} if "work_months" in row.sheet.present
-                                  else {}), [row])
+                year = work_years.get(id(row.sheet))
+                if year is None:  # one year per sheet
+                    year = work_years[id(row.sheet)] = work_year_of(batch, row)
+                work = {"person_id": pv["_pid"], "year": year, "hh_id": hh_id, "village_code": final["village_code"],
+                        "work_status": pv["work_status"]}
+                if "work_months" in row.sheet.present:
+                    work["work_months"] = pv.get("work_months")
+                batch.plan.put("work_year", (pv["_pid"], year), work, [row], fresh=True)
     # Households outside the file that lose members to a move keep a true member_count.
     moved_rows: dict[str, list[Row]] = defaultdict(list)
     for hh_id in finals:
