@@ -253,16 +253,16 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, 1900, year)
     chosen = line_rows(lines)
+    near = summary.near_line_for(engine, scope, year, factor)
+    if near is not None:  # the year's candidates (at this margin, all of them) and judged counts
+        nl, judged = near
+        judged_n = select(func.coalesce(func.sum(judged.c.households), 0)).where(
+            scope.where(judged), judged.c.as_of_year == year, judged.c.year.in_(sorted(lines)))
+        return _near_line_from_summary(engine, scope, year, factor, nl, chosen, limit, offset,
+                                       nl.c.as_of_year == year, judged_n)
     li = summary.latest_income_for(engine, year)
     if li is not None:
         return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
-    past = summary.near_line_for(engine, scope, year, margin_pct)
-    if past is not None:  # a past year: its candidates (at this margin, all of them) and judged counts
-        nl, judged = past
-        judged_n = select(func.coalesce(func.sum(judged.c.households), 0)).where(
-            scope.where(judged), judged.c.as_of_year == year, judged.c.year.in_(sorted(lines) or [None]))
-        return _near_line_from_summary(engine, scope, year, factor, nl, chosen, limit, offset,
-                                       nl.c.as_of_year == year, judged_n)
     with_income, inc = _with_latest_income(engine, year, chosen)
     line = inc.c.amount
     at_risk = and_(line.is_not(None), inc.c.per_capita_net < line * factor)
@@ -321,9 +321,9 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
     """``near_line`` from summary_latest_income (each household's latest income up to the as-of year with
     its registry state and size): the same figures, reading 2 million narrow rows instead of joining
     households to their income. Households without income then are not in it: unjudged = exited
-    households − those with an income and a line. For a past year, ``li`` is summary_near_line (``only``: its
-    rows of the year; the candidates only) and ``judged`` the statement counting the households with an income
-    and a line."""
+    households − those with an income and a line. From summary_near_line (a margin it covers), ``li`` is that
+    table (``only``: its rows of the year, the candidates only) and ``judged`` the statement counting the
+    households with an income and a line."""
     line = chosen.c.amount
     joined = li.outerjoin(chosen, income_line(li.c.year, chosen))
     where = and_(scope.where(li), exited_by(year, li), *([only] if only is not None else []))

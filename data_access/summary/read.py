@@ -333,13 +333,14 @@ policy_summary = Table(
     Column("member_count", Integer, nullable=False),
 )
 
-# 收入临界 (queries.exits.near_line) for a past year Y (the years before the as-of year from the first
-# identification year, meta.summary_near_line_years), at margins up to NEAR_LINE_COVER_PCT (the pages' default):
-# summary_near_line holds, per Y, each household 已脱贫 at Y's end whose latest income up to Y is below the
-# highest line of that income's year (any kind or province: at least the line a scope uses) × (1 + cover %), with
-# its registry state, size and members at Y's end; summary_near_line_judged counts per county, Y and latest
-# income year every household 已脱贫 at Y's end with an income up to Y (near_line's "unjudged" = exited − those
-# whose income year has a line). A larger margin or a town / village reads the base tables (the LATERAL).
+# 收入临界 (queries.exits.near_line) and 收入预警 (queries.monitoring.income_warnings) of a year Y (from the first
+# identification year to the as-of year, meta.summary_near_line_years) at margins up to NEAR_LINE_COVER_PCT (the
+# pages' default): summary_near_line holds, per Y, each household 已脱贫 at Y's end whose latest income up to Y is
+# below the highest line of that income's year (any kind or province: at least the line a scope uses) × (1 + cover
+# %), with its registry state, size and members at Y's end; summary_near_line_judged counts per county, Y and
+# latest income year every household 已脱贫 at Y's end with an income up to Y (near_line's "unjudged" = exited −
+# those whose income year has a line). A larger margin reads summary_latest_income (the as-of year) or the base
+# tables (the LATERAL); so does near_line below the county.
 NEAR_LINE_COVER_PCT = 10.0
 near_line_summary = Table(
     "summary_near_line", metadata,
@@ -471,10 +472,14 @@ def policy_for(engine: Engine, scope: Scope) -> Table | None:
     return policy_summary
 
 
-def near_line_for(engine: Engine, scope: Scope, year: int, margin_pct: float) -> tuple[Table, Table] | None:
-    """(summary_near_line, summary_near_line_judged) when they answer ``near_line(scope, year, margin_pct)``: fresh,
-    built for ``year``, a county or larger scope and a margin up to NEAR_LINE_COVER_PCT; else None."""
-    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"] or float(margin_pct) > NEAR_LINE_COVER_PCT:
+def near_line_for(engine: Engine, scope: Scope, year: int, factor: float,
+                  counts: bool = True) -> tuple[Table, Table] | None:
+    """(summary_near_line, summary_near_line_judged) when they hold every household below a line × ``factor``
+    at the end of ``year``: fresh, built for ``year``, ``factor`` at most 1 + NEAR_LINE_COVER_PCT % and (with
+    ``counts``: the judged counts are per county) a county or larger scope; else None."""
+    if float(factor) > 1.0 + NEAR_LINE_COVER_PCT / 100.0:
+        return None
+    if counts and REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
         return None
     values = _values(engine, NEAR_LINE_YEARS_KEY)
     if not _fresh(values) or not values.get(NEAR_LINE_YEARS_KEY):

@@ -186,7 +186,7 @@ def _latest_income_insert(year: int):
 
 
 def _near_line_inserts(years: list[int]):
-    """summary_near_line and summary_near_line_judged for the past years ``years`` (see ``summary.read``).
+    """summary_near_line and summary_near_line_judged for the years ``years`` (see ``summary.read``).
 
     Each income row stands for the years from its own to the year before the household's next income row
     (LEAD): it is the latest income up to those years. Rows that cannot be the latest income of a year in which
@@ -493,7 +493,7 @@ def refresh(engine: Engine) -> dict:
         rows[latest_income_summary.name] = int(
             conn.execute(select(func.count()).select_from(latest_income_summary)).scalar_one())
         _set_meta(conn, INCOME_YEAR_KEY, str(as_of.year) if as_of else "")
-        near_years = list(range(int(first_year), as_of.year)) if as_of and first_year is not None else []
+        near_years = list(range(int(first_year), as_of.year + 1)) if as_of and first_year is not None else []
         for table in (near_line_summary, near_line_judged_summary):
             conn.execute(table.delete())
         for insert in _near_line_inserts(near_years) if near_years else ():
