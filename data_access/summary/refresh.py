@@ -206,7 +206,8 @@ def _near_line_inserts(years: list[int]):
         select(rows.c.hh_id, H.c.village_code, ys.c.y, rows.c.year, rows.c.per_capita_net, *[H.c[c] for c in states],
                H.c.member_count, members_at(ys.c.y, H))
         .select_from(rows.join(bound, bound.c.year == rows.c.year).join(H, H.c.hh_id == rows.c.hh_id).join(ys, serves))
-        .where(rows.c.per_capita_net < bound.c.amount * factor, may_serve, exited_by(ys.c.y, H)))
+        .where(rows.c.per_capita_net < bound.c.amount * factor, may_serve, exited_by(ys.c.y, H))
+        .order_by(ys.c.y))  # a year's rows together (read by the index on the year)
     groups = (select(H.c.county_code, *[H.c[c] for c in states], rows.c.year, rows.c.next_year,
                      func.count().label("households"))
               .select_from(rows.join(H, H.c.hh_id == rows.c.hh_id)).where(may_serve)
@@ -589,13 +590,14 @@ def refresh(engine: Engine) -> dict:
 
 
 def _drop_outdated(engine: Engine) -> None:
-    """Drop a summary table whose columns differ from this program's (a rebuild refills it anyway)."""
+    """Drop a summary table whose columns (or indexes) differ from this program's (a rebuild refills it anyway)."""
     inspector = inspect(engine)
     existing = set(inspector.get_table_names())
     for table in TABLES:
         if table.name in existing:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
-            if columns != set(table.c.keys()):
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            if columns != set(table.c.keys()) or not {i.name for i in table.indexes} <= indexes:
                 table.drop(engine)
 
 
