@@ -196,17 +196,23 @@ def _near_line_inserts(years: list[int]):
     nxt = func.lead(I.c.year).over(partition_by=I.c.hh_id, order_by=I.c.year)
     rows = select(I.c.hh_id, I.c.year, I.c.per_capita_net, nxt.label("next_year")).subquery("income_rows")
     ys = union_all(*[select(literal(y).label("y")) for y in years]).subquery("years")
-    serves = and_(rows.c.year <= ys.c.y, or_(rows.c.next_year.is_(None), rows.c.next_year > ys.c.y))
     may_serve = and_(H.c.exit_year.is_not(None), or_(rows.c.next_year.is_(None), rows.c.next_year > H.c.exit_year))
     bound = select(L.c.year, func.max(L.c.amount).label("amount")).group_by(L.c.year).subquery("bound")
     factor = 1.0 + NEAR_LINE_COVER_PCT / 100.0
     states = ["kind", "identified_year", "exit_year", "returned_year"]
+    # The low incomes that may serve an exited year, first (OFFSET 0: PostgreSQL plans the subquery on its own
+    # instead of joining the years to 2 million households first), then the years they serve.
+    low = (select(rows.c.hh_id, H.c.village_code, rows.c.year, rows.c.next_year, rows.c.per_capita_net,
+                  *[H.c[c] for c in states], H.c.member_count)
+           .select_from(rows.join(bound, bound.c.year == rows.c.year).join(H, H.c.hh_id == rows.c.hh_id))
+           .where(rows.c.per_capita_net < bound.c.amount * factor, may_serve).offset(0).subquery("low"))
+    low_serves = and_(low.c.year <= ys.c.y, or_(low.c.next_year.is_(None), low.c.next_year > ys.c.y))
     yield near_line_summary.insert().from_select(
         ["hh_id", "village_code", "as_of_year", "year", "per_capita_net", *states, "member_count", "members_year_end"],
-        select(rows.c.hh_id, H.c.village_code, ys.c.y, rows.c.year, rows.c.per_capita_net, *[H.c[c] for c in states],
-               H.c.member_count, members_at(ys.c.y, H))
-        .select_from(rows.join(bound, bound.c.year == rows.c.year).join(H, H.c.hh_id == rows.c.hh_id).join(ys, serves))
-        .where(rows.c.per_capita_net < bound.c.amount * factor, may_serve, exited_by(ys.c.y, H))
+        select(low.c.hh_id, low.c.village_code, ys.c.y, low.c.year, low.c.per_capita_net, *[low.c[c] for c in states],
+               low.c.member_count, members_at(ys.c.y, low))
+        .select_from(low.join(ys, low_serves))
+        .where(exited_by(ys.c.y, low))
         .order_by(ys.c.y))  # a year's rows together (read by the index on the year)
     groups = (select(H.c.county_code, *[H.c[c] for c in states], rows.c.year, rows.c.next_year,
                      func.count().label("households"))
