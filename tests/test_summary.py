@@ -49,7 +49,13 @@ CALLS = [
     (villages.child_indicators, lambda y: (y, AS_OF)),
     (exits.near_line, lambda y: (y, 10.0)),
     (exits.near_line, lambda y: (y, 60.0)),
+    (exits.near_line, lambda y: (y, 5.0)),
+    (exits.near_line, lambda y: (y, 10.0, 3, 2)),  # a page past the first
+    (consolidation.policy_split, lambda y: (y,)),
+    (consolidation.returned_outside_count, lambda y: (y,)),
     (monitoring.income_warnings, lambda y: (y, 10)),
+    (monitoring.income_warnings, lambda y: (y, 5, 3)),
+    (monitoring.income_warnings, lambda y: (y, 30)),  # above the near-line cover
     (monitoring.health_warnings, lambda y: (y, 10)),
     (exits.unmet_guarantees, lambda y: (y,)),
     (common.yearly, lambda y: (y, y)),
@@ -175,6 +181,14 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.village_years_for(engine, (2013,)) is None and summary.village_years_for(engine, (2027,)) is None
     assert summary.latest_income_for(engine, AS_OF.year) is summary.latest_income_summary
     assert summary.latest_income_for(engine, AS_OF.year - 1) is None
+    assert summary.near_line_for(engine, scopes(engine)[0], 2018, 1.1) == (summary.near_line_summary,
+                                                                         summary.near_line_judged_summary)
+    assert summary.near_line_for(engine, scopes(engine)[0], AS_OF.year, 1.1) is not None
+    assert summary.near_line_for(engine, scopes(engine)[0], 2018, 1.105) is None  # above the cover: the LATERAL
+    assert summary.near_line_for(engine, scopes(engine)[3], 2018, 1.1) is None  # a town: the base tables
+    assert summary.near_line_for(engine, scopes(engine)[3], 2018, 1.1, counts=False) is not None
+    assert summary.policy_for(engine, scopes(engine)[2]) is summary.policy_summary
+    assert summary.policy_for(engine, scopes(engine)[3]) is None
     assert summary.persons_for(engine, 2015) is summary.person_summary
     assert summary.helpers_for(engine) is summary.helper_summary
     assert summary.measures_for(engine, scopes(engine)[2]) is summary.measure_summary
@@ -238,9 +252,17 @@ def test_a_stale_summary_is_never_read(engine, sql):
     true_assigned = villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum()
     assert true_assigned > 0
     assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
+    true_policy = consolidation.policy_split(engine, province, AS_OF.year)["policy_households"]
+    true_returned = consolidation.returned_outside_count(engine, province, AS_OF.year)
+    true_unjudged = exits.near_line(engine, province, 2018, 10.0)["unjudged_households"]
+    true_near = exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"]
     _corrupt(engine)
     # fresh, so read: the corruption shows (proves the summaries are what the queries use)
     assert overview.registry_counts(engine, province, 2020)["registered_households"] > true_counts
+    assert consolidation.policy_split(engine, province, AS_OF.year)["policy_households"] > true_policy
+    assert consolidation.returned_outside_count(engine, province, AS_OF.year) > true_returned
+    assert exits.near_line(engine, province, 2018, 10.0)["unjudged_households"] < true_unjudged
+    assert exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"] < true_near
     assert causes.cause_mix(engine, province, 2020)["households"].sum() > true_mix
     assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() > true_assigned
     # another as-of date than the one the visit summary was built for: computed from the base tables
@@ -249,6 +271,10 @@ def test_a_stale_summary_is_never_read(engine, sql):
     assert summary.village_visits_for(engine, 2026, AS_OF) is summary.village_visit_summary
     mark_stale(engine)  # any write bumps data_version; the summary was not rebuilt
     assert overview.registry_counts(engine, province, 2020)["registered_households"] == true_counts
+    assert consolidation.policy_split(engine, province, AS_OF.year)["policy_households"] == true_policy
+    assert consolidation.returned_outside_count(engine, province, AS_OF.year) == true_returned
+    assert exits.near_line(engine, province, 2018, 10.0)["unjudged_households"] == true_unjudged
+    assert exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"] == true_near
     assert causes.cause_mix(engine, province, 2020)["households"].sum() == true_mix
     assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() == true_assigned
     assert summary.village_visits_for(engine, 2026, AS_OF) is None

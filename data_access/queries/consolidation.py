@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, func, inspect, or_, select
+from sqlalchemy import and_, case, exists, func, inspect, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from .. import codes
@@ -77,6 +77,17 @@ def policy_split(engine: Engine, scope: Scope, year: int) -> dict:
     at = people_year(engine, year)
     stmt = select(count_if(done), people_if(done, H, at), count_if(enjoy), people_if(enjoy, H, at),
                   count_if(not_enjoy), people_if(not_enjoy, H, at)).where(scope.where(H), in_registry(year))
+    ps = summary.policy_for(engine, scope) if at is None else None
+    vy = summary.village_years_for(engine, (year,)) if not marked else None
+    if ps is not None:  # today's members: the same sums per county, state and mark (data_access.summary)
+        done = exited_by(year, ps)
+        enjoy = and_(done, ps.c.policy_status == POLICY_ENJOYING)
+        not_enjoy = and_(done, ps.c.policy_status == POLICY_NOT_ENJOYING)
+        stmt = select(*[f(cond, ps) for cond in (done, enjoy, not_enjoy) for f in (count_if, people_if)]) \
+            .where(scope.where(ps), in_registry(year, ps))
+    elif vy is not None:  # not marked: only 脱贫人口 is shown, the same counts per village and year
+        stmt = select(*[func.coalesce(func.sum(c), 0) for c in (vy.c.exited_households, vy.c.exited_persons)],
+                      *[literal(0)] * 4).where(scope.where(vy), vy.c.year == year)
     with engine.connect() as conn:
         eh, ep, ph, pp, nh, np_ = map(int, conn.execute(stmt).one())
     out = {"exited_households": eh, "exited_persons": ep, "marked_year": marked_year, "marked": marked,
@@ -187,8 +198,15 @@ def _returned_outside(scope: Scope, year: int):
 
 def returned_outside_count(engine: Engine, scope: Scope, year: int) -> int:
     """Households marked 返贫 in 2021..``year`` without a monitoring record identified by the year's end."""
+    stmt = select(func.count()).where(_returned_outside(scope, year))
+    ps = summary.policy_for(engine, scope)
+    if ps is not None:  # the same count per county and state, with the first monitoring year (data_access.summary)
+        stmt = select(count_if(and_(
+            in_registry(year, ps), ps.c.returned_year.is_not(None), ps.c.returned_year >= CONSOLIDATION_SINCE,
+            ps.c.returned_year <= year, or_(ps.c.watched_year.is_(None), ps.c.watched_year > year)), ps)) \
+            .where(scope.where(ps))
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(_returned_outside(scope, year))).scalar_one())
+        return int(conn.execute(stmt).scalar_one())
 
 
 def returned_outside_monitoring(engine: Engine, scope: Scope, year: int, limit: int = 200) -> pd.DataFrame:

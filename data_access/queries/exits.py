@@ -253,6 +253,13 @@ def near_line(engine: Engine, scope: Scope, year: int, margin_pct: float = 10.0,
     with engine.connect() as conn:
         lines = line_amounts(conn, scope, 1900, year)
     chosen = line_rows(lines)
+    near = summary.near_line_for(engine, scope, year, factor)
+    if near is not None:  # the year's candidates (at this margin, all of them) and judged counts
+        nl, judged = near
+        judged_n = select(func.coalesce(func.sum(judged.c.households), 0)).where(
+            scope.where(judged), judged.c.as_of_year == year, judged.c.year.in_(sorted(lines)))
+        return _near_line_from_summary(engine, scope, year, factor, nl, chosen, limit, offset,
+                                       nl.c.as_of_year == year, judged_n)
     li = summary.latest_income_for(engine, year)
     if li is not None:
         return _near_line_from_summary(engine, scope, year, factor, li, chosen, limit, offset)
@@ -310,14 +317,16 @@ def _with_latest_income(engine: Engine, year: int, chosen):
 
 
 def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: float, li, chosen, limit: int,
-                            offset: int) -> dict:
+                            offset: int, only=None, judged=None) -> dict:
     """``near_line`` from summary_latest_income (each household's latest income up to the as-of year with
     its registry state and size): the same figures, reading 2 million narrow rows instead of joining
     households to their income. Households without income then are not in it: unjudged = exited
-    households − those with an income and a line."""
+    households − those with an income and a line. From summary_near_line (a margin it covers), ``li`` is that
+    table (``only``: its rows of the year, the candidates only) and ``judged`` the statement counting the
+    households with an income and a line."""
     line = chosen.c.amount
     joined = li.outerjoin(chosen, income_line(li.c.year, chosen))
-    where = and_(scope.where(li), exited_by(year, li))
+    where = and_(scope.where(li), exited_by(year, li), *([only] if only is not None else []))
     at_risk = and_(line.is_not(None), li.c.per_capita_net < line * factor)
     below = and_(line.is_not(None), li.c.per_capita_net < line)
     persons = func.coalesce(func.sum(case((at_risk, li.c.members_year_end), else_=0)), 0)  # people_if(…, year)
@@ -349,12 +358,14 @@ def _near_line_from_summary(engine: Engine, scope: Scope, year: int, factor: flo
         .order_by(top.c.above_line_pct, top.c.hh_id)
     )
     with engine.connect() as conn:
-        households, persons, below_n, judged = map(int, conn.execute(totals).one())
+        households, persons, below_n, judged_n = map(int, conn.execute(totals).one())
+        if judged is not None:
+            judged_n = int(conn.execute(judged).scalar_one())
         exited_n = int(conn.execute(exited_all).scalar_one())
     df = frame(engine, rows, LIST_COLUMNS + NEAR_LINE_EXTRA)
     df["above_line_pct"] = [half_up(x, 2) for x in df["above_line_pct"]]
     return {"households": households, "persons": persons, "below_households": below_n,
-            "near_households": households - below_n, "unjudged_households": exited_n - judged, "rows": df}
+            "near_households": households - below_n, "unjudged_households": exited_n - judged_n, "rows": df}
 
 
 GUARANTEE_ITEMS = {

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, any_, bindparam, case, cast, func, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from ..codes import FUND_SOURCES, MONEY_PAID, MONEY_SPENT, REGION_LEVEL_DIGITS
@@ -620,6 +621,18 @@ PROBLEM_FLOW_WITHOUT_ARRANGEMENT = "资金流水无对应安排"
 PROBLEM_NOT_POSITIVE = "金额非正数"
 
 
+def _member_of(engine: Engine, ids_stmt):
+    """``column IN (ids_stmt)`` as a function of the column. On PostgreSQL the ids are read once and bound as one
+    array (``= ANY``): the subquery (an OR over the year's projects and the projects of the year's funds) is
+    otherwise planned again in every statement and every part of one, each time a scan of the projects."""
+    if engine.dialect.name != "postgresql":
+        return lambda column: column.in_(ids_stmt)
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(ids_stmt)]
+    param = bindparam("member_ids", ids, type_=ARRAY(String))
+    return lambda column: column == any_(param)
+
+
 def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFrame:
     """Records of the year's money in the scope that break the funds' rules.
 
@@ -641,10 +654,11 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
     else:
         project_ids = select(P.c.project_id).where(scope.where(P), *project_year)
         year_funds = None
-    in_set = P.c.project_id.in_(project_ids)
+    member = _member_of(engine, project_ids)
+    in_set = member(P.c.project_id)
     arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged")).where(
-        A.c.project_id.in_(project_ids)).group_by(A.c.project_id).subquery()
-    flows = select(MF.c.project_id, *_paid_spent()).where(MF.c.project_id.in_(project_ids)).group_by(
+        member(A.c.project_id)).group_by(A.c.project_id).subquery()
+    flows = select(MF.c.project_id, *_paid_spent()).where(member(MF.c.project_id)).group_by(
         MF.c.project_id).subquery()
     per_project = (
         select(P.c.project_id, P.c.name, P.c.budget, func.coalesce(arranged.c.arranged, 0).label("arranged"),
@@ -681,7 +695,7 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
                 records.append({"problem": PROBLEM_ARRANGED_OVER_BUDGET, "object_kind": "项目",
                                 "object_id": r["project_id"], "name": r["name"], "detail": "安排金额大于项目预算",
                                 "amount": int(r["arranged"]), "compared_to": int(r["budget"])})
-        fund_ids = year_funds if year_funds is not None else select(A.c.fund_id).where(A.c.project_id.in_(project_ids))
+        fund_ids = year_funds if year_funds is not None else select(A.c.fund_id).where(member(A.c.project_id))
         over = (
             select(F.c.fund_id, F.c.name, F.c.amount, _sum(A.c.amount).label("arranged"))
             .select_from(F.join(A, A.c.fund_id == F.c.fund_id))
@@ -708,7 +722,7 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
         orphan = (
             select(MF.c.id, MF.c.project_id, MF.c.fund_id, MF.c.kind, MF.c.amount)
             .select_from(MF.outerjoin(A, and_(A.c.fund_id == MF.c.fund_id, A.c.project_id == MF.c.project_id)))
-            .where(MF.c.project_id.in_(project_ids), A.c.fund_id.is_(None))
+            .where(member(MF.c.project_id), A.c.fund_id.is_(None))
             .order_by(MF.c.id)
         )
         for r in conn.execute(orphan).mappings():
@@ -719,9 +733,9 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
             select(literal("资金").label("kind"), F.c.fund_id.label("oid"), F.c.name.label("name"),
                    F.c.amount.label("amount")).where(F.c.fund_id.in_(fund_ids), F.c.amount <= 0),
             select(literal("资金安排").label("kind"), (A.c.fund_id.concat(literal(" / ")).concat(A.c.project_id)),
-                   literal(""), A.c.amount).where(A.c.project_id.in_(project_ids), A.c.amount <= 0),
+                   literal(""), A.c.amount).where(member(A.c.project_id), A.c.amount <= 0),
             select(literal("资金流水").label("kind"), cast(MF.c.id, String), MF.c.kind, MF.c.amount)
-            .where(MF.c.project_id.in_(project_ids), MF.c.amount <= 0),
+            .where(member(MF.c.project_id), MF.c.amount <= 0),
         )
         for kind, oid, name, amount in conn.execute(bad_amounts):
             records.append({"problem": PROBLEM_NOT_POSITIVE, "object_kind": kind, "object_id": oid, "name": name,

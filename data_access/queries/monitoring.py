@@ -342,10 +342,13 @@ def income_warnings(engine: Engine, scope: Scope, year: int, margin_pct: int = 1
         .order_by(li.c.per_capita_net, H.c.hh_id)
         .limit(limit)
     )
-    sli = summary.latest_income_for(engine, year)
+    sli, only = summary.latest_income_for(engine, year), []
+    near = summary.near_line_for(engine, scope, year, factor, counts=False)
+    if near is not None:  # every household below the line × factor at the year's end (data_access.summary)
+        sli, only = near[0], [near[0].c.as_of_year == year]
     if sli is not None:  # the same households read from the latest-income summary alone (its state columns)
         where = and_(scope.where(sli), exited_by(year, sli), sli.c.per_capita_net < amount * factor,
-                     _not_monitored(end, sli))
+                     _not_monitored(end, sli), *only)
         on_line = sli.join(chosen, income_line(sli.c.year, chosen))
         count_stmt = select(func.count(), count_if(sli.c.per_capita_net < amount)).select_from(on_line).where(where)
         top = (select(sli.c.hh_id, sli.c.year, sli.c.per_capita_net, amount.label("amount"))

@@ -36,7 +36,12 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   income and monitoring flags (防返贫监测's 健康预警);
 - ``summary_guarantee``: for the as-of year, each household with a 两不愁三保障 item not met (脱贫进度);
 - ``summary_income_year`` / ``summary_work_year``: income records (Σ 年人均纯收入 × 人) and 务工 rows per
-  county, state and year (the 2021– headline's 脱贫户收入 and 务工).
+  county, state and year (the 2021– headline's 脱贫户收入 and 务工);
+- ``summary_policy``: households per county, state, 享受政策 mark and first monitoring year (the as-of year's
+  脱贫人口 split and 返贫 after 2020 without monitoring);
+- ``summary_near_line`` / ``summary_near_line_judged``: for each past year, the 已脱贫 households whose latest
+  income then is near the line (up to ``NEAR_LINE_COVER_PCT`` above the highest line of its year), and the
+  exited households with an income per county and income year (收入临界 of a past year at the default margin).
 
 ``summary_household_cause`` also keeps each household's first monitoring year (``watched_year``), so the
 query page's count of the households on the books is read from it.

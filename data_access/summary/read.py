@@ -7,7 +7,7 @@ the table that answers it (or None / the base table): it imports no query and no
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, func, literal, select
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, func, literal, select
 from sqlalchemy.engine import Engine
 
 from .. import schema
@@ -17,7 +17,7 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "5"
+LAYOUT = "6"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
@@ -319,13 +319,60 @@ HELP_DAYS = 90  # queries.help.DEFAULT_DAYS, the page's default
 VISIT_AS_OF_KEY = "summary_visit_as_of"
 VISIT_YEARS_KEY = "summary_visit_years"
 
-# No indexes on purpose: at province scale the largest one holds ~300,000 rows and every use
-# aggregates a large part of it; a county's rows are found by a scan in milliseconds.
+# 脱贫人口's 享受政策 split of the as-of year (queries.consolidation.policy_split: today's members, the marks being
+# today's) and 返贫 after 2020 without a monitoring record (returned_outside_count): households and member_count
+# per county, registry state, policy_status and the first monitoring year (watched_year, as in
+# summary_household_cause). No change rows: it answers today's members only.
+policy_summary = Table(
+    "summary_policy", metadata,
+    Column("county_code", CODE, nullable=False),
+    *_state_columns(),
+    Column("policy_status", String(16)),
+    Column("watched_year", Integer),
+    Column("households", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False),
+)
+
+# 收入临界 (queries.exits.near_line) and 收入预警 (queries.monitoring.income_warnings) of a year Y (from the first
+# identification year to the as-of year, meta.summary_near_line_years) at margins up to NEAR_LINE_COVER_PCT (the
+# pages' default): summary_near_line holds, per Y, each household 已脱贫 at Y's end whose latest income up to Y is
+# below the highest line of that income's year (any kind or province: at least the line a scope uses) × (1 + cover
+# %), with its registry state, size and members at Y's end; summary_near_line_judged counts per county, Y and
+# latest income year every household 已脱贫 at Y's end with an income up to Y (near_line's "unjudged" = exited −
+# those whose income year has a line). A larger margin reads summary_latest_income (the as-of year) or the base
+# tables (the LATERAL); so does near_line below the county.
+NEAR_LINE_COVER_PCT = 10.0
+near_line_summary = Table(
+    "summary_near_line", metadata,
+    Column("hh_id", String(32), nullable=False),
+    Column("village_code", CODE, nullable=False),
+    Column("as_of_year", Integer, nullable=False),  # Y
+    Column("year", Integer, nullable=False),  # the latest income year up to Y
+    Column("per_capita_net", schema.income.c.per_capita_net.type, nullable=False),
+    *_state_columns(),
+    Column("member_count", Integer, nullable=False),
+    Column("members_year_end", Integer, nullable=False),  # members at the end of Y (rules.members_at)
+)
+near_line_judged_summary = Table(
+    "summary_near_line_judged", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("as_of_year", Integer, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+)
+# The one index of the summaries: a year's rows of summary_near_line (inserted in year order) are a small part
+# of it (~5 % at province scale), read at every page that shows a 收入 list.
+Index("ix_summary_near_line_year", near_line_summary.c.as_of_year)
+NEAR_LINE_YEARS_KEY = "summary_near_line_years"
+
+# No indexes on purpose (but summary_near_line's): at province scale the largest one holds ~300,000 rows and every
+# use aggregates a large part of it; a county's rows are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary, help_window_county_summary,
           visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
-          guarantee_summary, income_year_summary, work_year_summary, village_year_summary)
+          guarantee_summary, income_year_summary, work_year_summary, village_year_summary, policy_summary,
+          near_line_summary, near_line_judged_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -419,6 +466,29 @@ def incomes_for(engine: Engine, scope: Scope) -> Table | None:
     if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"] or not fresh(engine):
         return None
     return income_year_summary
+
+
+def policy_for(engine: Engine, scope: Scope) -> Table | None:
+    """summary_policy for a county or larger scope when fresh, else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"] or not fresh(engine):
+        return None
+    return policy_summary
+
+
+def near_line_for(engine: Engine, scope: Scope, year: int, factor: float,
+                  counts: bool = True) -> tuple[Table, Table] | None:
+    """(summary_near_line, summary_near_line_judged) when they hold every household below a line × ``factor``
+    at the end of ``year``: fresh, built for ``year``, ``factor`` at most 1 + NEAR_LINE_COVER_PCT % and (with
+    ``counts``: the judged counts are per county) a county or larger scope; else None."""
+    if float(factor) > 1.0 + NEAR_LINE_COVER_PCT / 100.0:
+        return None
+    if counts and REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["county"]:
+        return None
+    values = _values(engine, NEAR_LINE_YEARS_KEY)
+    if not _fresh(values) or not values.get(NEAR_LINE_YEARS_KEY):
+        return None
+    first, last = (int(x) for x in values[NEAR_LINE_YEARS_KEY].split(","))
+    return (near_line_summary, near_line_judged_summary) if first <= int(year) <= last else None
 
 
 def work_for(engine: Engine, scope: Scope) -> Table | None:

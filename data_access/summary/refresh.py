@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, not_, or_, select
+from sqlalchemy import (
+    Integer, Table, and_, case, cast, exists, extract, func, inspect, literal, not_, or_, select, union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
@@ -18,14 +20,15 @@ from ..rules import (
     visit_period, window,
 )
 from .read import (
-    HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY,
-    LAYOUT, LAYOUT_KEY, MEASURE_EXACT_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY, PERSON_VILLAGE_EXACT_KEY,
-    SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VILLAGE_EXITS_EXACT_KEY, VILLAGE_YEARS_KEY, VISIT_AS_OF_KEY,
-    VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary, cause_match_year_summary,
-    cause_summary, guarantee_summary, health_summary, help_window_county_summary, help_window_summary,
-    helper_summary, household_last_visit_summary, household_summary, income_year_summary,
-    latest_income_summary, measure_summary, metadata, other_cause_summary, person_summary,
-    village_visit_summary, village_year_summary, visit_span_summary, work_year_summary,
+    HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY, LAYOUT,
+    LAYOUT_KEY, MEASURE_EXACT_KEY, NEAR_LINE_COVER_PCT, NEAR_LINE_YEARS_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY,
+    PERSON_VILLAGE_EXACT_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VILLAGE_EXITS_EXACT_KEY, VILLAGE_YEARS_KEY,
+    VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary,
+    cause_match_year_summary, cause_summary, guarantee_summary, health_summary, help_window_county_summary,
+    help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
+    latest_income_summary, measure_summary, metadata, near_line_judged_summary, near_line_summary,
+    other_cause_summary, person_summary, policy_summary, village_visit_summary, village_year_summary,
+    visit_span_summary, work_year_summary,
 )
 
 
@@ -69,6 +72,12 @@ def _statements(first_year: int | None):
     ):
         yield table, [_grouped(table, source, columns)] + (
             [_changes(table, source, columns, first_year)] if first_year is not None else [])
+    policy = {"county_code": H.c.county_code, **states, "policy_status": H.c.policy_status,
+              "watched_year": watched_year}
+    exprs = list(policy.values())
+    stmt = select(*exprs, func.count(), func.coalesce(func.sum(H.c.member_count), 0)) \
+        .select_from(H.outerjoin(watched, watched.c.hh_id == H.c.hh_id)).group_by(*exprs)
+    yield policy_summary, [policy_summary.insert().from_select([*policy, "households", "member_count"], stmt)]
 
 
 def _village_year_insert(year: int):
@@ -174,6 +183,47 @@ def _latest_income_insert(year: int):
             .join(H, H.c.hh_id == I.c.hh_id).outerjoin(changed, changed.c.hh_id == I.c.hh_id))
     return latest_income_summary.insert().from_select(
         ["hh_id", "village_code", "year", "per_capita_net", *extra, "members_year_end"], stmt)
+
+
+def _near_line_inserts(years: list[int]):
+    """summary_near_line and summary_near_line_judged for the years ``years`` (see ``summary.read``).
+
+    Each income row stands for the years from its own to the year before the household's next income row
+    (LEAD): it is the latest income up to those years. Rows that cannot be the latest income of a year in which
+    the household is 已脱贫 (the next income row comes by its exit year) are left out before the years are
+    joined."""
+    I, H, L = schema.income, schema.household, schema.poverty_line  # noqa: E741 - I is the income table
+    nxt = func.lead(I.c.year).over(partition_by=I.c.hh_id, order_by=I.c.year)
+    rows = select(I.c.hh_id, I.c.year, I.c.per_capita_net, nxt.label("next_year")).subquery("income_rows")
+    ys = union_all(*[select(literal(y).label("y")) for y in years]).subquery("years")
+    may_serve = and_(H.c.exit_year.is_not(None), or_(rows.c.next_year.is_(None), rows.c.next_year > H.c.exit_year))
+    bound = select(L.c.year, func.max(L.c.amount).label("amount")).group_by(L.c.year).subquery("bound")
+    factor = 1.0 + NEAR_LINE_COVER_PCT / 100.0
+    states = ["kind", "identified_year", "exit_year", "returned_year"]
+    # The low incomes that may serve an exited year, first (OFFSET 0: PostgreSQL plans the subquery on its own
+    # instead of joining the years to 2 million households first), then the years they serve.
+    low = (select(rows.c.hh_id, H.c.village_code, rows.c.year, rows.c.next_year, rows.c.per_capita_net,
+                  *[H.c[c] for c in states], H.c.member_count)
+           .select_from(rows.join(bound, bound.c.year == rows.c.year).join(H, H.c.hh_id == rows.c.hh_id))
+           .where(rows.c.per_capita_net < bound.c.amount * factor, may_serve).offset(0).subquery("low"))
+    low_serves = and_(low.c.year <= ys.c.y, or_(low.c.next_year.is_(None), low.c.next_year > ys.c.y))
+    yield near_line_summary.insert().from_select(
+        ["hh_id", "village_code", "as_of_year", "year", "per_capita_net", *states, "member_count", "members_year_end"],
+        select(low.c.hh_id, low.c.village_code, ys.c.y, low.c.year, low.c.per_capita_net, *[low.c[c] for c in states],
+               low.c.member_count, members_at(ys.c.y, low))
+        .select_from(low.join(ys, low_serves))
+        .where(exited_by(ys.c.y, low))
+        .order_by(ys.c.y))  # a year's rows together (read by the index on the year)
+    groups = (select(H.c.county_code, *[H.c[c] for c in states], rows.c.year, rows.c.next_year,
+                     func.count().label("households"))
+              .select_from(rows.join(H, H.c.hh_id == rows.c.hh_id)).where(may_serve)
+              .group_by(H.c.county_code, *[H.c[c] for c in states], rows.c.year, rows.c.next_year).subquery("groups"))
+    g_serves = and_(groups.c.year <= ys.c.y, or_(groups.c.next_year.is_(None), groups.c.next_year > ys.c.y))
+    yield near_line_judged_summary.insert().from_select(
+        ["county_code", "as_of_year", "year", "households"],
+        select(groups.c.county_code, ys.c.y, groups.c.year, func.sum(groups.c.households))
+        .select_from(groups.join(ys, g_serves)).where(exited_by(ys.c.y, groups))
+        .group_by(groups.c.county_code, ys.c.y, groups.c.year))
 
 
 def _person_insert(from_year: int):
@@ -450,6 +500,14 @@ def refresh(engine: Engine) -> dict:
         rows[latest_income_summary.name] = int(
             conn.execute(select(func.count()).select_from(latest_income_summary)).scalar_one())
         _set_meta(conn, INCOME_YEAR_KEY, str(as_of.year) if as_of else "")
+        near_years = list(range(int(first_year), as_of.year + 1)) if as_of and first_year is not None else []
+        for table in (near_line_summary, near_line_judged_summary):
+            conn.execute(table.delete())
+        for insert in _near_line_inserts(near_years) if near_years else ():
+            conn.execute(insert)
+        for table in (near_line_summary, near_line_judged_summary):
+            rows[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        _set_meta(conn, NEAR_LINE_YEARS_KEY, f"{near_years[0]},{near_years[-1]}" if near_years else "")
         conn.execute(person_summary.delete())
         from_year = conn.execute(select(func.min(schema.household.c.identified_year))).scalar()
         if from_year is not None:
@@ -538,13 +596,14 @@ def refresh(engine: Engine) -> dict:
 
 
 def _drop_outdated(engine: Engine) -> None:
-    """Drop a summary table whose columns differ from this program's (a rebuild refills it anyway)."""
+    """Drop a summary table whose columns (or indexes) differ from this program's (a rebuild refills it anyway)."""
     inspector = inspect(engine)
     existing = set(inspector.get_table_names())
     for table in TABLES:
         if table.name in existing:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
-            if columns != set(table.c.keys()):
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            if columns != set(table.c.keys()) or not {i.name for i in table.indexes} <= indexes:
                 table.drop(engine)
 
 
