@@ -62,7 +62,9 @@ import datetime as dt
 import re
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    BigInteger, Integer, and_, case, cast, exists, extract, func, literal, not_, or_, select, union_all,
+)
 from sqlalchemy.engine import Engine
 
 from .codes import (
@@ -187,13 +189,11 @@ def population_year(year: int, villages_in):
     """农村户籍人口 of the villages ``villages_in`` (a condition on region ``R``) at ``year``: per village the
     figure of that year, else of its latest earlier year, else the figure kept without a year
     (region.rural_population). Returns (village code, population) rows as a subquery."""
-    latest = (select(VP.c.village_code, func.max(VP.c.year).label("year"))
-              .where(VP.c.year <= year).group_by(VP.c.village_code).subquery("latest_pop"))
-    own = (select(VP.c.village_code, VP.c.population)
-           .join(latest, and_(latest.c.village_code == VP.c.village_code, latest.c.year == VP.c.year))
-           .subquery("own_pop"))
-    return (select(R.c.code.label("code"), func.coalesce(own.c.population, R.c.rural_population).label("population"))
-            .select_from(R.outerjoin(own, own.c.village_code == R.c.code))
+    # per village the newest row up to ``year``: one backward step on the (village_code, year) key, not
+    # a GROUP BY over every village's rows (0.22 -> 0.09 s for the 20,000 villages of a province)
+    own = (select(VP.c.population).where(VP.c.village_code == R.c.code, VP.c.year <= year)
+           .order_by(VP.c.year.desc()).limit(1).correlate(R).scalar_subquery())
+    return (select(R.c.code.label("code"), func.coalesce(own, R.c.rural_population).label("population"))
             .where(R.c.level == "village", villages_in).subquery("population"))
 
 
@@ -203,26 +203,19 @@ def population_years(years, villages_in, key=None):
     them) of the village's 农村户籍人口 at that year, by the same rule (the year's figure, else its latest
     earlier year's, else region.rural_population). A village's row of year Y stands for the years from Y to
     the year before its next row."""
-    nxt = func.lead(VP.c.year).over(partition_by=VP.c.village_code, order_by=VP.c.year)
-    rows = (select(VP.c.village_code, VP.c.year, VP.c.population, nxt.label("next_year"))
-            .subquery("pop_rows"))
-    first = select(VP.c.village_code, func.min(VP.c.year).label("first_year")).group_by(VP.c.village_code) \
-        .subquery("pop_first")
+    # Per village and year the newest row up to that year, as MAX over (year, population) packed into one
+    # integer (year × 2^33 + population + 2^32: any 32-bit population), unpacked after: one GROUP BY, no
+    # window over the 260,000 rows of a province. A village without such a row keeps region.rural_population.
+    shift, offset = literal(2 ** 33, BigInteger()), literal(2 ** 32, BigInteger())
+    packed = VP.c.year * shift + (VP.c.population + offset)
+    latest = (select(VP.c.village_code, *[func.max(case((VP.c.year <= y, packed))).label(f"p{y}") for y in years])
+              .group_by(VP.c.village_code).subquery("pop_latest"))
     keys = [key.label("key")] if key is not None else []
-    own = (select(R.c.code, *keys, *[func.coalesce(func.sum(case(
-        (and_(rows.c.year <= y, or_(rows.c.next_year.is_(None), rows.c.next_year > y)), rows.c.population),
-        else_=0)), 0).label(f"y{y}") for y in years])
-           .select_from(R.join(rows, rows.c.village_code == R.c.code))
-           .where(R.c.level == "village", villages_in).group_by(R.c.code, *([key] if key is not None else []))
-           .subquery("pop_own"))
-    kept = (select(R.c.code, *keys, *[case((or_(first.c.first_year.is_(None), first.c.first_year > y),
-                                             R.c.rural_population), else_=0).label(f"y{y}") for y in years])
-            .select_from(R.outerjoin(first, first.c.village_code == R.c.code))
-            .where(R.c.level == "village", villages_in).subquery("pop_kept"))
-    both = union_all(select(own), select(kept)).subquery("pop_both")
-    group = [both.c.key] if key is not None else []
-    return select(*group, *[func.coalesce(func.sum(both.c[f"y{y}"]), 0).label(f"y{y}") for y in years]) \
-        .group_by(*group)
+    return (select(*keys, *[func.coalesce(func.sum(func.coalesce(latest.c[f"p{y}"] % shift - offset,
+                                                                  R.c.rural_population)), 0).label(f"y{y}")
+                            for y in years])
+            .select_from(R.outerjoin(latest, latest.c.village_code == R.c.code))
+            .where(R.c.level == "village", villages_in).group_by(*([key] if key is not None else [])))
 
 
 # ---- the poverty and monitoring line of a year ----------------------------------------

@@ -87,6 +87,12 @@ CALLS = [
     (households.query_page, lambda y: (households.HouseholdFilter(
         attribute=("一般贫困户",), identified_year=(2015, None), exit_year=(None, 2019), sort="-member_count"), y)),
     (households.query_page, lambda y: (households.HouseholdFilter(status=("返贫",), page=3, page_size=10), y)),
+    (exits.not_exited_list, lambda y: (y,)),
+    (exits.not_exited_list, lambda y: (y, 3, 2)),  # a page past the first: the villages narrowed
+    (exits.not_exited_list, lambda y: (y, 5000)),
+    (exits.returned_list, lambda y: (y,)),
+    (exits.returned_list, lambda y: (y, 2, 3)),
+    (exits.returned_list, lambda y: (y, 5, 100000)),  # past the last row
     (exits.unmet_guarantees, lambda y: (y, 5000)),
     (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]

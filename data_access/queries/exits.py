@@ -197,22 +197,51 @@ def _list_columns(year: int | None):
     return [members_at(year).label(c) if c == "member_count" else H.c[c] for c in LIST_COLUMNS[4:]]
 
 
-def _household_list(engine: Engine, scope: Scope, condition, limit: int, offset: int, year: int) -> dict:
+def _list_totals(engine: Engine, scope: Scope, state, size_year: int | None, limit: int, offset: int):
+    """(households, persons, narrow) of the list of households meeting ``state``. ``narrow`` is a condition
+    on ``household`` that keeps the villages holding its rows ``offset`` .. ``offset + limit`` (ordered by
+    village): from the lowest village with such a household to the first village where the running count
+    reaches ``offset + limit``; the villages left out hold none of those rows. All in one pass over the fresh
+    village-grain summary (``state(h)`` counted per village); without one, the totals from ``household``
+    and ``narrow`` None."""
+    hs = summary.households_for(engine, scope)
+    if not summary.is_summary(hs):
+        stmt = select(func.count(), people_if(true(), H, size_year)).where(scope.where(H), state(H))
+        with engine.connect() as conn:
+            households, persons = conn.execute(stmt).one()
+        return int(households), int(persons), None
+    per_village = (select(hs.c.village_code, count_if(state(hs), hs).label("n"),
+                          people_if(state(hs), hs, size_year).label("p"))
+                   .where(scope.where(hs), state(hs)).group_by(hs.c.village_code).subquery("list_villages"))
+    running = select(per_village, func.sum(per_village.c.n).over(
+        order_by=per_village.c.village_code).label("upto")).subquery("list_running")
+    stmt = select(func.coalesce(func.sum(running.c.n), 0), func.coalesce(func.sum(running.c.p), 0),
+                  func.min(running.c.village_code),
+                  func.min(case((running.c.upto >= offset + limit, running.c.village_code))))
+    with engine.connect() as conn:
+        households, persons, lo, hi = conn.execute(stmt).one()
+    if lo is None:  # no household at all: an empty range (no village code is below '')
+        narrow = H.c.village_code < ""
+    else:
+        narrow = H.c.village_code >= lo if hi is None else H.c.village_code.between(lo, hi)
+    return int(households), int(persons), narrow
+
+
+def _household_list(engine: Engine, scope: Scope, state, limit: int, offset: int, year: int) -> dict:
+    """``state(h)``: the list's condition on a household table (``household`` or a summary)."""
     size_year = people_year(engine, year)
     village, town = R.alias("village"), R.alias("town_r")
-    where = and_(scope.where(H), condition)
-    totals = select(func.count(), people_if(true(), H, size_year)).where(where)
+    households, persons, narrow = _list_totals(engine, scope, state, size_year, limit, offset)
+    where = and_(scope.where(H), state(H))
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
                *_list_columns(size_year))
         .select_from(H.outerjoin(village, village.c.code == H.c.village_code)
                      .outerjoin(town, town.c.code == H.c.town_code))
-        .where(where)
+        .where(where if narrow is None else and_(where, narrow))
         .order_by(H.c.village_code, H.c.hh_id).limit(limit).offset(offset)
     )
-    with engine.connect() as conn:
-        households, persons = conn.execute(totals).one()
-    return {"households": int(households), "persons": int(persons), "rows": frame(engine, rows, LIST_COLUMNS)}
+    return {"households": households, "persons": persons, "rows": frame(engine, rows, LIST_COLUMNS)}
 
 
 def not_exited_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
@@ -221,12 +250,12 @@ def not_exited_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_L
     Keys: households, persons (totals of the whole list), rows (DataFrame, LIST_COLUMNS, at most
     ``limit`` rows from ``offset``, by village then 户编号).
     """
-    return _household_list(engine, scope, not_exited_by(year), limit, offset, year)
+    return _household_list(engine, scope, lambda h: not_exited_by(year, h), limit, offset, year)
 
 
 def returned_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
     """Households returned to poverty (返贫) by the end of ``year``; same shape as ``not_exited_list``."""
-    return _household_list(engine, scope, returned_by(year), limit, offset, year)
+    return _household_list(engine, scope, lambda h: returned_by(year, h), limit, offset, year)
 
 
 # ---- risks among exited households -------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.engine import Engine
@@ -196,13 +197,36 @@ SUMMED = ["rural_population", "registered_households", "registered_persons", "ex
           "assigned_households", "visited_households", "arranged", "linkage_yuan", "projects", "late_projects"]
 
 
+def _ratio_column(numerator: pd.Series, denominator: pd.Series, scale: int = 100) -> list | np.ndarray:
+    """``ratio(n, d, 2, scale)`` for every row (``pct`` with ``scale`` 100): on whole non-negative counts the
+    same half-up integer arithmetic in numpy (q = ⌊(2·n·scale·100 + d) ÷ 2d⌋, then q ÷ 100: the same float),
+    NaN where d is 0; anything else row by row. 20,000 villages: ~0.3 s row by row."""
+    n, d = numerator.to_numpy(), denominator.fillna(0).to_numpy()
+    whole = n.dtype.kind in "iu" and d.dtype.kind in "iu" and len(n)
+    if not (whole and n.min() >= 0 and d.min() >= 0 and int(n.max()) * scale * 200 < 2 ** 62):
+        return [ratio(a, b, 2, scale) for a, b in zip(numerator, denominator.fillna(0))]
+    n, d = n.astype("int64"), d.astype("int64")
+    base = np.where(d > 0, d, 1)
+    out = ((2 * n * scale * 100 + base) // (2 * base)) / 100.0
+    return np.where(d > 0, out, np.nan)
+
+
+def _wan_column(yuan: pd.Series) -> list | np.ndarray:
+    """``WAN.value`` of whole 元 for every row: half-up to the 百元 step, ÷ 100 (the same float)."""
+    v = yuan.to_numpy()
+    if not (v.dtype.kind in "iu" and len(v) and v.min() >= 0 and int(v.max()) < 2 ** 61):
+        return [WAN.value(int(x)) for x in yuan]
+    step = WAN.step
+    return ((2 * v.astype("int64") + step) // (2 * step)) * step / WAN.divisor
+
+
 def _rates(df: pd.DataFrame) -> pd.DataFrame:
-    df["incidence"] = [pct(p, r) for p, r in zip(df.poor_persons, df.rural_population.fillna(0))]
-    df["exit_progress"] = [pct(e, n) for e, n in zip(df.exited_households, df.registered_households)]
-    df["visit_rate"] = [pct(v, n) for v, n in zip(df.visited_households, df.assigned_households)]
-    df["funds_per_person"] = [ratio(a, n) for a, n in zip(df.arranged, df.registered_persons)]
-    df["monitoring_share"] = [pct(m, r) for m, r in zip(df.monitoring_persons, df.rural_population.fillna(0))]
-    df["linkage_arranged"] = [WAN.value(int(v)) for v in df.linkage_yuan]
+    df["incidence"] = _ratio_column(df.poor_persons, df.rural_population)
+    df["exit_progress"] = _ratio_column(df.exited_households, df.registered_households)
+    df["visit_rate"] = _ratio_column(df.visited_households, df.assigned_households)
+    df["funds_per_person"] = _ratio_column(df.arranged, df.registered_persons, 1)
+    df["monitoring_share"] = _ratio_column(df.monitoring_persons, df.rural_population)
+    df["linkage_arranged"] = _wan_column(df.linkage_yuan)
     for col in ("incidence", "exit_progress", "visit_rate", "funds_per_person", "monitoring_share",
                 "linkage_arranged"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
