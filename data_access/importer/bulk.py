@@ -9,6 +9,7 @@ SQLAlchemy's (``DBAPIError``), as ``conn.execute`` would.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import any_, bindparam, func, literal_column, select
@@ -32,8 +33,16 @@ def _tuples(rows, columns, processors):
     table = list(zip(*plain))
     for i, p in enumerate(processors):
         if p:
-            table[i] = map(p, table[i])
+            column = table[i]
+            if set(map(type, column)) <= _DATES:  # dates repeat (birth, join, leave): each distinct one once
+                converted = {v: p(v) for v in set(column)}
+                table[i] = map(converted.__getitem__, column)
+            else:
+                table[i] = map(p, column)
     return list(zip(*table))
+
+
+_DATES = {dt.date, type(None)}  # exactly date (a datetime is never equal to a date): equal values, equal output
 
 
 def _quoted(conn, names) -> str:

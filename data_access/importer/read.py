@@ -249,6 +249,18 @@ def _beyond(row: int, col: int) -> re.Pattern:
     return re.compile(b'<c r="(?!(?:' + cols.encode() + b")(?:" + rows.encode() + b')")')
 
 
+@lru_cache(maxsize=64)
+def _odd_cell(row: int, col: int) -> re.Pattern:
+    """A cell tag (``<c>`` or ``<c ...``) that does not start with a plain reference within column ``col`` and
+    row ``row``. When a chunk has none, its cells (``<c `` and ``<c>``) and its references (``<c r="``) are the
+    same tags, all within (row, col): one search answers what three counts and ``_beyond`` would."""
+    if not row or not col:
+        return re.compile(rb"<c[ >]")  # nothing is within: every cell tag is odd
+    cols = "|".join(_at_most(_col_letters(col), "A", "A"))
+    rows = "|".join(_at_most(str(row), "1", "0"))
+    return re.compile(b'<c(?:>| (?!r="(?:' + cols.encode() + b")(?:" + rows.encode() + b')"))')
+
+
 class _Scan:
     """Running totals over a workbook's members: bytes actually decompressed, cells spanned, shared strings."""
 
@@ -330,15 +342,19 @@ class _Scan:
             if first and _PREFIXED.search(chunk[:4000]):
                 return self._xml_extent(book, info)
             first = False
-            cells += chunk.count(b"<c ") + chunk.count(b"<c>")
-            n = chunk.count(b'<c r="')
-            if not n:
-                continue
-            last = _CELL_REF.match(chunk, chunk.rfind(b'<c r="'))
+            at = chunk.rfind(b'<c r="')
+            last = _CELL_REF.match(chunk, at) if at >= 0 else None
             row = col = 0
             if last:
                 col, row = _col_number(last.group(1)), int(last.group(2))
             row, col = max(max_row, row), max(max_col, col)
+            if _odd_cell(row, col).search(chunk) is None:  # as many cells as references, all within (row, col)
+                max_row, max_col = row, col
+                continue
+            cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+            n = chunk.count(b'<c r="')
+            if not n:
+                continue
             if _beyond(row, col).search(chunk) is None:  # every reference well-formed and within (row, col)
                 refs += n
                 max_row, max_col = row, col
