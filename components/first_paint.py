@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.shell import client
+
 _RUNS = "_page_runs"
 CONTINUE_KEY = "first-paint-continue"
 
@@ -49,9 +51,7 @@ def headline_shown() -> None:
     """Right after a page's headline: on a browser session's first run, end the run here (see the module)."""
     if st.session_state.get(_RUNS, 0) != 1 or not _in_a_browser():
         return
-    from streamlit.delta_generator_singletons import get_dg_singleton_instance
-
     st.session_state[_RUNS] += 1  # the button's rerun is not a first run
     st.button("加载图表与明细", key=CONTINUE_KEY, type="tertiary")
-    get_dg_singleton_instance().event_dg.html(CONTINUE_JS, unsafe_allow_javascript=True)
+    client.run_script(CONTINUE_JS)
     st.stop()

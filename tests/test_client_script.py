@@ -1,14 +1,18 @@
 """The script the app runs in the browser (components/shell/client.py) survives the frontend's sanitiser:
 no "<" but its own script tags, and every Streamlit phrase the browser test looks for has a translation."""
 
+import pytest
+
+from components import first_paint
 from components.shell import client
 from tests.browser.harness import STREAMLIT_ENGLISH
 from tests.helpers import ROOT
 
 
-def test_script_has_no_markup_inside():
-    body = client.SCRIPT.removeprefix("<script>").removesuffix("</script>")
-    assert client.SCRIPT.startswith("<script>") and client.SCRIPT.endswith("</script>")
+@pytest.mark.parametrize("script", [client.SCRIPT, first_paint.CONTINUE_JS], ids=["client", "first_paint"])
+def test_script_has_no_markup_inside(script):
+    body = script.removeprefix("<script>").removesuffix("</script>")
+    assert script.startswith("<script>") and script.endswith("</script>")
     assert "<" not in body
 
 

@@ -173,14 +173,19 @@ GUARD_JS = """<script>
 </script>"""
 
 
-def install() -> None:
-    """Send the history guard and the translator with every run (the frontend runs them once per tab),
-    outside the page's layout."""
+def run_script(script: str) -> None:
+    """Send a ``<script>...</script>`` for the browser to run, outside the page's layout (no "<" inside it: see
+    SCRIPT below)."""
     from streamlit.delta_generator_singletons import get_dg_singleton_instance
 
     if get_script_run_ctx() is None:  # bare mode (a unit test importing app code): nothing to send to
         return
-    get_dg_singleton_instance().event_dg.html(SCRIPT, unsafe_allow_javascript=True)
+    get_dg_singleton_instance().event_dg.html(script, unsafe_allow_javascript=True)
+
+
+def install() -> None:
+    """Send the history guard and the translator with every run (the frontend runs them once per tab)."""
+    run_script(SCRIPT)
 
 
 # The frontend sanitises st.html (DOMPurify) before it runs the script: a "<" inside it (even in a comment)
