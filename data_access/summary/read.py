@@ -361,7 +361,7 @@ near_line_judged_summary = Table(
     Column("households", Integer, nullable=False),
 )
 # The one index of the summaries: a year's rows of summary_near_line (inserted in year order) are a small part
-# of it (~5 % at province scale), read at every page that shows a 收入 list.
+# of it (~8 % on average at province scale), read at every page that shows a 收入 list.
 Index("ix_summary_near_line_year", near_line_summary.c.as_of_year)
 NEAR_LINE_YEARS_KEY = "summary_near_line_years"
 
