@@ -24,7 +24,7 @@ CONTINUE_JS = """<script>
   var waited = 0;
   function press() {
     var button = document.querySelector(".st-key-first-paint-continue button");
-    var painted = document.querySelector("[data-testid='stMetricValue']");
+    var painted = document.querySelector("[data-testid='stMetricValue'], .era-value");  // a metric or a tile
     if (button && (painted || waited >= 5000)) {
       requestAnimationFrame(function () { requestAnimationFrame(function () { button.click(); }); });
       return;
