@@ -226,11 +226,23 @@ def open_page(db_url: str, page: str | None = None, timeout: float = 120, **quer
     os.environ["REGISTRY_DB_URL"] = db_url
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update({k: str(v) for k, v in query.items() if v is not None})
+    wanted = page_hash(page) if page and page != "pages/overview.py" else None
+    if wanted:  # the first run opens the page, as a browser's first request for /<url path> does
+        at._page_hash = wanted  # what AppTest.switch_page sets; it only works after a first run
     at.run()
-    if page and page != "pages/overview.py" and not at.exception:
-        at.switch_page(page)  # st.navigation registers pages on the first run
-        at.run()
+    if wanted and not at.exception and at._finished_page_script_hash != wanted:
+        raise ValueError(f"Could not find a navigation page for {page!r}: not registered for this user")
     return at
+
+
+def page_hash(page: str) -> str:
+    """The script hash Streamlit gives the page of file ``page`` (st.Page hashes its url path, app.py)."""
+    from streamlit.util import calc_hash
+
+    from components.shell import nav
+
+    spec = next(s for s in nav.PAGES if s.file == page)
+    return calc_hash(spec.key)
 
 
 def metrics(at) -> dict[str, str]:
