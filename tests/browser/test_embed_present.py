@@ -9,14 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.shell import nav
 
 from .harness import (
-    AppServer, app_errors, assert_same_origin, open_app, screenshot, wait_for_app_loaded,
+    AppServer, open_app, screenshot, wait_for_app_loaded,
 )
-
-PRESENT_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and not p.admin_only]
-
 
 @pytest.fixture(scope="module")
 def framed_app(sqlite_demo_url, _chromium_available):
@@ -79,29 +75,7 @@ def test_csp_header_is_sent(framed_app):
     assert csp == f"frame-ancestors 'self' http://localhost:{portal_port}"
 
 
-def _overflow(page) -> dict:
-    return page.evaluate("""() => {
-        const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
-        const doc = document.scrollingElement;
-        return {main: main.scrollHeight - main.clientHeight, doc: doc.scrollHeight - doc.clientHeight,
-                sidebar: !!document.querySelector('[data-testid="stSidebar"]:not([aria-expanded="false"])')
-                          && getComputedStyle(document.querySelector('[data-testid="stSidebar"]')).display !== 'none',
-                body: parseFloat(getComputedStyle(document.querySelector('[data-testid="stMarkdownContainer"] p')
-                          || document.body).fontSize)};
-    }""")
-
-
-@pytest.mark.parametrize("key", PRESENT_PAGES)
-def test_presentation_mode_fits_720p_without_scrolling(page, base_url, requests_log, key):
-    open_app(page, base_url, key, mode="present")
-    wait_for_app_loaded(page)
-    shot = screenshot(page, f"present-{key}-1280x720")
-    measured = _overflow(page)
-    assert not measured["sidebar"], "presentation mode must hide the sidebar"
-    assert measured["body"] >= 20, f"body text {measured['body']}px < 20px"
-    assert measured["main"] <= 2 and measured["doc"] <= 2, f"{key} scrolls in presentation mode: {measured} ({shot})"
-    assert not app_errors(page), app_errors(page)  # includes "Page not found" (the default page also at /overview)
-    assert_same_origin(requests_log, base_url)
+# Presentation mode at 1280×720, 1920×1080 and 4K on every page: tests/browser/test_present_sizes.py.
 
 
 def test_meeting_cycle_steps_through_the_pages_and_wraps(page, base_url):

@@ -1,12 +1,13 @@
 """Presentation mode sized from the window (issue 20): every main page and the three dossiers (村档案, 户档案,
-项目档案), at 1920×1080, 1280×720 and 3840×2160, fit one screen (no scroll) and fill at least 85 % of its
-height; chart text is at least 1/40 of the window height and near-black, no two chart labels overlap, no
-chart is drawn wider than its place, no text overflows its box and none of Streamlit's English shows.
-Screenshots at 1920×1080 go to artifacts/screenshots/present-1920x1080/.
+项目档案), at 1280×720, 1920×1080 and 3840×2160, fit one screen (no scroll, the sidebar hidden, body text at
+least 20 px at 1280×720) and fill at least 85 % of its height; chart text is at least 1/40 of the window height
+and near-black, no two chart labels overlap, no chart is drawn wider than its place, no text overflows its box,
+none of Streamlit's English shows and no request leaves the app's origin. Screenshots:
+artifacts/screenshots/present-<page>-1280x720.png and artifacts/screenshots/present-1920x1080/.
 
-Cheap by design (one of the suite's slowest files otherwise): one page load per view, at 1920×1080 (the
-size a projector opens at); the window is then resized to the other two sizes (as when the laptop's window
-is moved to the projector), and all checks of one size are measured by one ``page.evaluate``."""
+Cheap by design (one of the suite's slowest files otherwise): one page load per view, at 1280×720 (the
+smallest projector); the window is then resized to the other two sizes (as when the laptop's window is moved
+to the projector), and all checks of one size are measured by one ``page.evaluate``."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ import pytest
 from components.shell import nav
 from tests.helpers import COUNTY_CODE
 
-from .harness import SCREEN_TEXT_JS, SCREENSHOT_DIR, app_errors, english_in, open_app
+from .harness import SCREEN_TEXT_JS, SCREENSHOT_DIR, app_errors, assert_same_origin, english_in, open_app, screenshot
 
 MAIN_PAGES = [p.key for p in nav.available(is_admin=True) if p.visible and not p.admin_only]
 DOSSIERS = ["village", "household", "project"]
-FIRST = (1920, 1080)
-RESIZED = [(1280, 720), (3840, 2160)]
+FIRST = (1280, 720)
+RESIZED = [(1920, 1080), (3840, 2160)]
 
 MEASURE = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
@@ -68,7 +69,14 @@ MEASURE = """() => {
             && !overflowing.includes(el.textContent.trim().slice(0, 40)))
             overflowing.push(el.textContent.trim().slice(0, 40));
     }
-    return {scroll: main.scrollHeight - main.clientHeight, bottom, texts, wide, overflowing,
+    const doc = document.scrollingElement;
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    const body = document.querySelector('[data-testid="stMarkdownContainer"] p') || document.body;
+    return {scroll: Math.max(main.scrollHeight - main.clientHeight, doc.scrollHeight - doc.clientHeight),
+            bottom, texts, wide, overflowing,
+            sidebar: !!sidebar && sidebar.getAttribute('aria-expanded') !== 'false'
+                     && getComputedStyle(sidebar).display !== 'none',
+            body: parseFloat(getComputedStyle(body).fontSize),
             zoom: getComputedStyle(document.documentElement).getPropertyValue('--present-zoom'),
             screen: (""" + SCREEN_TEXT_JS + """)()};
 }"""
@@ -120,6 +128,9 @@ def check(page, key: str, width: int, height: int, shot) -> None:
     where = f"{key} at {width}×{height} ({shot})"
     assert abs(float(m["zoom"]) - min(width / 1280, height / 720)) < 1e-6, f"{where}: zoom {m['zoom']}"
     assert m["scroll"] <= 2, f"{where} scrolls by {m['scroll']} px"
+    assert not m["sidebar"], f"{where}: presentation mode must hide the sidebar"
+    if (width, height) == (1280, 720):
+        assert m["body"] >= 20, f"{where}: body text {m['body']} px < 20 px"
     assert m["bottom"] >= 0.85 * height, f"{where}: content ends at {m['bottom']:.0f} of {height} px"
     assert m["overflowing"] == [], f"{where}: text cut off: {m['overflowing']}"
     assert m["wide"] == [], f"{where}: chart wider than its place (chart, drawn, place): {m['wide']}"
@@ -142,7 +153,7 @@ def resize(page, width: int, height: int) -> None:
 
 
 @pytest.mark.parametrize("key", MAIN_PAGES + DOSSIERS)
-def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query):
+def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query, requests_log):
     width, height = FIRST
     query = dossier_query.get(key, {"region": COUNTY_CODE})
     open_app(page, base_url, key, viewport={"width": width, "height": height}, mode="present", **query)
@@ -150,11 +161,13 @@ def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query):
         page.wait_for_function(DRAWN, timeout=10_000)
     except Exception:  # noqa: BLE001 - the checks below say what is wrong
         pass
-    assert not app_errors(page), app_errors(page)
+    assert not app_errors(page), app_errors(page)  # includes "Page not found"
+    check(page, key, width, height, screenshot(page, f"present-{key}-1280x720"))
     shot = SCREENSHOT_DIR / "present-1920x1080" / f"present-{key}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), animations="disabled")
-    check(page, key, width, height, shot)
     for width, height in RESIZED:
         resize(page, width, height)
+        if width == 1920:
+            page.screenshot(path=str(shot), animations="disabled")
         check(page, key, width, height, shot)
+    assert_same_origin(requests_log, base_url)
