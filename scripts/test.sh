@@ -7,7 +7,7 @@
 # run), 4. a throwaway PostgreSQL exported as TEST_PG_URL (unless TEST_PG_URL is
 # already set), 5. pytest "$@" on TEST_WORKERS pytest-xdist workers (default
 # `auto`, one per CPU; 0 = serial; not added when "$@" has -n/--numprocesses or
-# -p no:xdist) with --dist loadfile (unless "$@" has --dist). Exits with pytest's
+# -p no:xdist) with --dist loadfile, slowest files first (unless "$@" has --dist). Exits with pytest's
 # exit code (5 = no test ran), 1 on ruff findings.
 # Under CI=true a missing PostgreSQL or Chromium is an error; locally the tests
 # that need them are skipped with the reason shown.
@@ -98,7 +98,7 @@ say "$CHROMIUM_SUMMARY"
 # Parallel unless the caller chose: tests/conftest.py gives every worker its own databases.
 # --dist loadfile keeps a module's tests on one worker (its module fixtures are built once).
 xdist=(-n "${TEST_WORKERS:-auto}")
-dist=(--dist loadfile)
+dist=(--dist loadfile --no-loadscope-reorder)  # the files in tests/conftest.py's order: slowest first
 [ "${TEST_WORKERS:-auto}" = 0 ] && xdist=() && dist=()
 prev=
 for arg in "$@"; do

@@ -35,6 +35,7 @@ where they fail (nothing needed may be silently skipped in CI).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import uuid
@@ -271,7 +272,10 @@ def empty(registry_backend, tmp_path, request):
     return engine
 
 
-BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+TESTS_DIR = Path(__file__).resolve().parent
+# Seconds per test file in a whole run (scripts/test_durations.py writes it from a JUnit report).
+DURATIONS = json.loads((TESTS_DIR / "durations.json").read_text(encoding="utf-8"))
+NEW_FILE_SECONDS = 20  # a file not measured yet
 
 
 def pytest_collection_modifyitems(config, items):
@@ -279,6 +283,9 @@ def pytest_collection_modifyitems(config, items):
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("registry_backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
-    # Browser tests last: fast feedback first, and Playwright's event loop
-    # (see tests/browser/conftest.py) never precedes another test.
-    items.sort(key=lambda item: BROWSER_DIR in Path(str(item.path)).parents)
+    # Slowest files first (scripts/test.sh turns off xdist's reordering by test count): with --dist loadfile
+    # the workers take whole files, and a long file handed out last would leave the other workers idle.
+    def seconds(item) -> float:
+        return DURATIONS.get(Path(str(item.path)).relative_to(TESTS_DIR.parent).as_posix(), NEW_FILE_SECONDS)
+
+    items.sort(key=lambda item: -seconds(item))

@@ -82,7 +82,7 @@ def _chromium_available():
 
 # Playwright's sync API keeps an asyncio loop marked "running" on the main thread
 # while it is started, which breaks asyncio.run() in any later test: so it lives
-# per module (stopped after the module's last test), and browser tests run last.
+# per module (stopped after the module's last test).
 @pytest.fixture(scope="module")
 def _playwright(_chromium_available):
     from playwright.sync_api import sync_playwright
