@@ -230,7 +230,9 @@ def open_page(db_url: str, page: str | None = None, timeout: float = 120, **quer
     if wanted:  # the first run opens the page, as a browser's first request for /<url path> does
         at._page_hash = wanted  # what AppTest.switch_page sets; it only works after a first run
     at.run()
-    if wanted and not at.exception and at._finished_page_script_hash != wanted:
+    registered = at._registered_pages  # st.navigation's pages; app.py and pages/ when the shell stopped first
+    navigated = bool(registered) and all(info.get("script_path") != APP for info in registered.values())
+    if wanted and navigated and wanted not in registered:
         raise ValueError(f"Could not find a navigation page for {page!r}: not registered for this user")
     return at
 
