@@ -108,33 +108,47 @@ def visit_rates(engine: Engine, scope: Scope, periods: tuple[tuple[dt.date, dt.d
 
 
 def _rates_from_summary(engine: Engine, scope: Scope, periods, by: str, hw):
-    """``visit_rates``' two frames (households, cadres) from summary_help_window."""
+    """``visit_rates``' two frames (households, cadres) from summary_help_window: one GROUP BY (key and the
+    period's dates) over the rows of the periods asked for, spread into the per-period columns after (a
+    CASE per period and figure made 60 sums over every row for the 12 windows of the trend)."""
     key = None if by == "total" else hw.c.unit_id if by == "unit" else summary.child_key(scope, hw)
     keys = [key.label("key")] if key is not None else []
-
-    def at(i):
-        s, e = periods[i]
-        return and_(hw.c.start_date == s, hw.c.end_date == e)
-
-    hh_cols, cadre_cols = [], []
-    for i in range(len(periods)):
-        hh_cols += [func.coalesce(func.sum(case((at(i), hw.c.assigned_households), else_=0)), 0).label(f"assigned_{i}"),
-                    func.coalesce(func.sum(case((at(i), hw.c.visited_households), else_=0)), 0).label(f"visited_{i}")]
-        cadre_cols += [func.coalesce(func.sum(case((at(i), hw.c.cadres), else_=0)), 0).label(f"cadres_{i}"),
-                       func.count(distinct(case((and_(at(i), hw.c.cadres > 0), hw.c.unit_id)))).label(f"units_{i}"),
-                       func.coalesce(func.sum(case((at(i), hw.c.assignments), else_=0)), 0).label(f"assignments_{i}")]
+    dates = [hw.c.start_date, hw.c.end_date]
+    wanted = or_(*[and_(hw.c.start_date == s, hw.c.end_date == e) for s, e in set(periods)])
     households = hw.c.unit_id.is_not(None) if by == "unit" else hw.c.unit_id.is_(None)
-    wanted = or_(*[at(i) for i in range(len(periods))])  # only the rows of the periods asked for
-    hh_stmt = select(*keys, *hh_cols).where(scope.where(hw), households, wanted)
-    cadre_stmt = select(*keys, *cadre_cols).where(scope.where(hw), hw.c.unit_id.is_not(None), wanted)
-    if key is not None:
-        hh_stmt, cadre_stmt = hh_stmt.group_by(key), cadre_stmt.group_by(key)
-    got, crew = frame(engine, hh_stmt), frame(engine, cadre_stmt)
-    for df in (got, crew):
-        for col in df.columns:
-            if col != "key":
-                df[col] = df[col].astype("int64")
-    return got, crew
+    hh_stmt = (select(*keys, *dates, func.sum(hw.c.assigned_households), func.sum(hw.c.visited_households))
+               .where(scope.where(hw), households, wanted).group_by(*([key] if key is not None else []), *dates))
+    cadre_stmt = (select(*keys, *dates, func.sum(hw.c.cadres),
+                         func.count(distinct(case((hw.c.cadres > 0, hw.c.unit_id)))), func.sum(hw.c.assignments))
+                  .where(scope.where(hw), hw.c.unit_id.is_not(None), wanted)
+                  .group_by(*([key] if key is not None else []), *dates))
+    with engine.connect() as conn:
+        hh_rows, cadre_rows = conn.execute(hh_stmt).all(), conn.execute(cadre_stmt).all()
+    return (_spread(hh_rows, periods, ("assigned", "visited"), key is not None),
+            _spread(cadre_rows, periods, ("cadres", "units", "assignments"), key is not None))
+
+
+def _spread(rows, periods, names: tuple[str, ...], keyed: bool) -> pd.DataFrame:
+    """Rows of ([key,] start, end, *values) as one row per key with ``<name>_<i>`` for each period i (0 where the
+    key has no row of that period); without a key one row (zeros when there are none)."""
+    where = {}
+    for i, (s, e) in enumerate(periods):
+        where.setdefault((s, e), []).append(i)
+    columns = [f"{name}_{i}" for i in range(len(periods)) for name in names]
+    table: dict = {}
+    for row in rows:
+        k = row[0] if keyed else None
+        rest = row[1:] if keyed else row
+        out = table.setdefault(k, dict.fromkeys(columns, 0))
+        for i in where.get((rest[0], rest[1]), ()):
+            for name, value in zip(names, rest[2:]):
+                out[f"{name}_{i}"] = int(value or 0)
+    if not keyed:
+        return pd.DataFrame([table.get(None, dict.fromkeys(columns, 0))], columns=columns).astype("int64")
+    df = pd.DataFrame([{"key": k, **v} for k, v in table.items()], columns=["key", *columns])
+    for col in columns:
+        df[col] = df[col].astype("int64")
+    return df
 
 
 def _rates_table(engine: Engine, scope: Scope, periods, by: str, key, names_stmt, got: pd.DataFrame,
