@@ -106,9 +106,10 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
             ).group_by(h.c.exit_year)
     poor_cols = [people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]
     poor_stmt = select(*poor_cols).where(scope.where(h))
-    if vy is not None:  # the same counts per village and year (data_access.summary), one group a year
-        poor_stmt = select(vy.c.year, func.sum(vy.c.poor_persons)).where(
-            scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(vy.c.year)
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        poor_stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
+                             .label(f"y{y}") for y in years]).where(scope.where(vy), vy.c.year.between(
+                                 first_year, last_year))
         if summary.village_years_for(engine, years, exits=True) is not None:
             exits = select(vy.c.year, func.sum(vy.c.exits_households).label("exited_households"),
                            func.sum(vy.c.exits_persons).label("exited_persons")) \
@@ -119,11 +120,7 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     )
     with engine.connect() as conn:
         exit_rows = {r.year: r for r in conn.execute(exits)}
-        if vy is not None:
-            poor_by_year = dict(conn.execute(poor_stmt).all())
-            poor_row = [poor_by_year.get(y) or 0 for y in years]
-        else:
-            poor_row = conn.execute(poor_stmt).one()
+        poor_row = conn.execute(poor_stmt).one()
         target_rows = {r.year: r for r in conn.execute(targets)}
         pops = conn.execute(population_years(years, region_in(scope))).one()  # one pass for every year
         rurals = {y: int(pops[i] or 0) for i, y in enumerate(years)}
