@@ -56,15 +56,12 @@ def progress(engine: Engine, scope: Scope, first_year: int, last_year: int) -> p
     cols = [c for y in years for c in (count_if(ever_exited_by(y, h), h), people_if(ever_exited_by(y, h), h, y))]
     stmt = select(*cols).where(scope.where(h))
     vy = summary.village_years_for(engine, years)
-    if vy is not None:  # the same counts per village and year (data_access.summary), one group a year
-        stmt = select(vy.c.year, func.sum(vy.c.ever_exited_households), func.sum(vy.c.ever_exited_persons)).where(
-            scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(vy.c.year)
+    if vy is not None:  # the same counts per village and year (data_access.summary)
+        stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c[n]), else_=0)), 0)
+                        for y in years for n in ("ever_exited_households", "ever_exited_persons")]
+                      ).where(scope.where(vy), vy.c.year.between(first_year, last_year))
     with engine.connect() as conn:
-        if vy is not None:
-            by_year = {r[0]: r[1:] for r in conn.execute(stmt)}
-            row = [v or 0 for y in years for v in by_year.get(y, (0, 0))]
-        else:
-            row = conn.execute(stmt).one() if cols else ()
+        row = conn.execute(stmt).one() if cols else ()
     df["cum_exited_households"] = pd.Series([int(v) for v in row[0::2]], index=df.index, dtype="int64")
     df["cum_exited_persons"] = pd.Series([int(v) for v in row[1::2]], index=df.index, dtype="int64")
     for col in ("households", "persons"):
@@ -94,19 +91,14 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
     vy = summary.village_years_for(engine, years)
     if vy is not None:  # the same counts per village and year (data_access.summary)
         key = summary.child_key(scope, vy).label("code")
-        poor = select(key, vy.c.year, func.sum(vy.c.poor_persons)).where(  # one group a child and year
-            scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(key, vy.c.year)
+        poor = select(key, *[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
+                             .label(f"y{y}") for y in years]).where(
+            scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(key)
     digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
     children = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).order_by(R.c.code)
     rural: dict[tuple[str, int], int] = {}
     with engine.connect() as conn:
-        if vy is not None:
-            by_child: dict = {}
-            for code, y, n in conn.execute(poor):
-                by_child.setdefault(code, {})[y] = n
-            poor_rows = {code: [got.get(y, 0) for y in years] for code, got in by_child.items()}
-        else:
-            poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
+        poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
         child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
         for code, *ns in conn.execute(population_years(years, region_in(scope), child_of_village)):  # one pass
             for y, n in zip(years, ns):
