@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from ..names import display_name_sql
@@ -118,14 +118,20 @@ def year_range(engine: Engine, scope: Scope) -> tuple[int, int]:
     export imported in 2026 opens on 2020, not on an empty 2026; the latest year is the last 识别/脱贫/返贫
     year of a household, 资金下达 year or 监测对象 identified/removed date, whichever is latest."""
     h = summary.smallest_households(engine, scope)  # 580,000 county-grain summary rows, not 2 million households
+    # one pass over ``h`` for the scope's first year and the database's latest ones, one statement in all
+    states = select(func.min(case((scope.where(h), h.c.identified_year))).label("first"),
+                    func.max(h.c.identified_year).label("identified"), func.max(h.c.exit_year).label("exited"),
+                    func.max(h.c.returned_year).label("returned")).subquery("states")
+    stmt = select(states.c.first, states.c.identified, states.c.exited, states.c.returned,
+                  select(func.max(F.c.year)).scalar_subquery(),
+                  select(func.max(MO.c.identified_date)).scalar_subquery(),
+                  select(func.max(MO.c.removed_date)).scalar_subquery(),
+                  select(M.c.value).where(M.c.key == "data_as_of").scalar_subquery())
     with engine.connect() as conn:
-        first = conn.execute(select(func.min(h.c.identified_year)).where(scope.where(h))).scalar()
-        years = list(conn.execute(select(func.max(h.c.identified_year), func.max(h.c.exit_year),
-                                         func.max(h.c.returned_year))).one())
-        years.append(conn.execute(select(func.max(F.c.year))).scalar())
-        for day in conn.execute(select(func.max(MO.c.identified_date), func.max(MO.c.removed_date))).one():
-            years.append(int(str(day)[:4]) if day is not None else None)
-        as_of = conn.execute(select(M.c.value).where(M.c.key == "data_as_of")).scalar()
+        first, *years, fund_year, identified_day, removed_day, as_of = conn.execute(stmt).one()
+    years.append(fund_year)
+    for day in (identified_day, removed_day):
+        years.append(int(str(day)[:4]) if day is not None else None)
     as_of_year = int(as_of[:4]) if as_of else None
     seen = [int(y) for y in years if y is not None]
     latest = max(seen) if seen else None

@@ -110,9 +110,6 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
     funds_per_person (元/人), linkage_yuan (元), linkage_arranged (万元), projects, late_projects.
     Ordered by code. Rates are None (NaN) where the base is 0.
     """
-    end = dt.date(year, 12, 31)
-    v_start, v_end = visit_period(year, as_of)
-    cutoff = late_cutoff(year, as_of)
     town = R.alias("town")
     pop = population_year(year, region_in(scope))
     places_stmt = (
@@ -122,6 +119,27 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
         .select_from(R.outerjoin(town, town.c.code == R.c.parent_code).outerjoin(pop, pop.c.code == R.c.code))
         .where(_villages_in(scope)).order_by(R.c.code)
     )
+    df = frame(engine, places_stmt)
+    for stmt in _village_parts(engine, scope, year, as_of):
+        part = frame(engine, stmt)
+        df = df.merge(part, on="code", how="left")
+    counts = ["registered_households", "registered_persons", "exited_households", "not_exited_households",
+              "not_exited_persons", "returned_persons", "poor_persons", "monitoring_households",
+              "monitoring_persons", "monitoring_at_risk", "monitoring_new", "assigned_households",
+              "visited_households", "arranged", "linkage_yuan", "projects", "late_projects"]
+    for col in counts:
+        df[col] = df[col].fillna(0).astype("int64")
+    df["is_poor_village"] = df["is_poor_village"].astype(bool)
+    df["rural_population"] = df["rural_population"].fillna(0).astype("int64")
+    return _rates(df).reset_index(drop=True)
+
+
+def _village_parts(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> list:
+    """The per-village statements of ``indicators`` (each: code and some of its counts, one row per village
+    with any), for the registry, monitoring, visits, money, 衔接资金 and projects."""
+    end = dt.date(year, 12, 31)
+    v_start, v_end = visit_period(year, as_of)
+    cutoff = late_cutoff(year, as_of)
     h = summary.households_for(engine, scope)
     registry_stmt = (
         select(h.c.village_code.label("code"),
@@ -176,19 +194,7 @@ def indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Da
                count_if(late(cutoff)).label("late_projects"))
         .where(village_projects).group_by(P.c.village_code)
     )
-    df = frame(engine, places_stmt)
-    for stmt in (registry_stmt, monitoring_stmt, visits_stmt, arranged_stmt, linkage_stmt, projects_stmt):
-        part = frame(engine, stmt)
-        df = df.merge(part, on="code", how="left")
-    counts = ["registered_households", "registered_persons", "exited_households", "not_exited_households",
-              "not_exited_persons", "returned_persons", "poor_persons", "monitoring_households",
-              "monitoring_persons", "monitoring_at_risk", "monitoring_new", "assigned_households",
-              "visited_households", "arranged", "linkage_yuan", "projects", "late_projects"]
-    for col in counts:
-        df[col] = df[col].fillna(0).astype("int64")
-    df["is_poor_village"] = df["is_poor_village"].astype(bool)
-    df["rural_population"] = df["rural_population"].fillna(0).astype("int64")
-    return _rates(df).reset_index(drop=True)
+    return [registry_stmt, monitoring_stmt, visits_stmt, arranged_stmt, linkage_stmt, projects_stmt]
 
 
 SUMMED = ["rural_population", "registered_households", "registered_persons", "exited_households",
@@ -240,26 +246,40 @@ def child_indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) ->
     summed over the child's villages and the rates recomputed. Columns: code, name, villages,
     poor_villages and the columns of ``indicators`` (SUMMED and the rates). Ordered by code.
     """
-    per_village = indicators(engine, scope, year, as_of)
     if scope.child_level in (None, "village"):
-        out = per_village.copy()
+        out = indicators(engine, scope, year, as_of).copy()
         out["villages"] = 1
         out["poor_villages"] = out["is_poor_village"].astype("int64")
         return out
     digits = {"county": 6, "town": 9}.get(scope.child_level)
     if digits is None:  # province / city: children are cities / counties
         digits = 4 if scope.child_level == "city" else 6
-    key = per_village["code"].str[:digits].str.ljust(12, "0")
-    grouped = per_village.assign(child=key, villages=1, poor_villages=per_village["is_poor_village"].astype("int64"))
-    sums = grouped.groupby("child", sort=True)[SUMMED + ["villages", "poor_villages"]].sum().reset_index()
-    sums = sums.rename(columns={"child": "code"})
+    # The village frame of ``indicators`` summed per child in SQL (8 rows for a province, not its 20,000
+    # villages through pandas): each village of the region table in the scope, its 农村户籍人口 and each
+    # part's counts joined on its code, as ``indicators`` merges them.
+    pop = population_year(year, region_in(scope))
+    village = (select(R.c.code, R.c.is_poor_village, pop.c.population)
+               .select_from(R.outerjoin(pop, pop.c.code == R.c.code)).where(_villages_in(scope)).subquery("v"))
+    joined, sums = village, {}
+    for i, stmt in enumerate(_village_parts(engine, scope, year, as_of)):
+        part = stmt.subquery(f"part{i}")
+        joined = joined.outerjoin(part, part.c.code == village.c.code)
+        sums.update({c.name: c for c in part.c if c.name != "code"})
+    child = func.substr(village.c.code, 1, digits).concat(literal("0" * (12 - digits)))
+    stmt = (select(child.label("code"), *[func.coalesce(func.sum(
+                village.c.population if col == "rural_population" else sums[col]), 0).label(col) for col in SUMMED],
+                   func.count().label("villages"),
+                   func.coalesce(func.sum(case((village.c.is_poor_village.is_(True), 1), else_=0)), 0)
+                   .label("poor_villages"))
+            .select_from(joined).group_by(child))
+    sums_df = frame(engine, stmt)
     with engine.connect() as conn:
         names = dict(conn.execute(select(R.c.code, display_name_sql(R.c.name))
                                   .where(R.c.parent_code == scope.code)).all())
     children = pd.DataFrame({"code": sorted(names), "name": [names[c] for c in sorted(names)]})
-    out = children.merge(sums, on="code", how="left")
+    out = children.merge(sums_df, on="code", how="left")
     for col in SUMMED + ["villages", "poor_villages"]:
-        out[col] = out[col].fillna(0).astype("int64")
+        out[col] = out[col].map(lambda v: 0 if v is None or v != v else int(v)).astype("int64")
     return _rates(out)
 
 
