@@ -21,6 +21,7 @@ import io
 import re
 import struct
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,8 +75,9 @@ def read(name: str, data: bytes, limits: Limits = LIMITS) -> RawFile:
     if not data:
         raise FileError("文件是空的(0 字节)")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        kind = check_zip(data, limits)
-        return RawFile(name, kind, None, read_workbook(name, data, kind, limits))
+        kept: dict[str, list[bytes]] = {}
+        kind = check_zip(data, limits, kept)
+        return RawFile(name, kind, None, read_workbook(name, data, kind, limits, kept))
     if data[:8] == OLE:
         return RawFile(name, "xls", None, read_workbook(name, data, "xls", limits))
     if lower.endswith(WORKBOOK_EXTENSIONS):
@@ -149,12 +151,14 @@ def _too_big(what: str) -> FileError:
     return FileError(f"文件过大,为保护服务器未读取:{what}。{_SPLIT}")
 
 
-def check_zip(data: bytes, limits: Limits = LIMITS) -> str:
+def check_zip(data: bytes, limits: Limits = LIMITS, keep: dict[str, list[bytes]] | None = None) -> str:
     """The workbook kind of a zip file ("xlsx", "xlsm", "xlsb", "ods"), after checking how far it expands.
 
     First the zip directory (member count, declared sizes and ratios, nothing decompressed); then every member
     is decompressed in 1 MB chunks (never whole) to confirm the sizes, and the sheets are scanned for the cells
     they span and the shared strings they hold. Raises FileError when a limit is passed.
+    ``keep`` (a dict): when an .xlsx/.xlsm has a worksheet large enough to be read in two halves
+    (``split_worth``), it gets every member's inflated chunks by name, so the reader need not inflate them again.
     """
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
@@ -184,6 +188,8 @@ def check_zip(data: bytes, limits: Limits = LIMITS) -> str:
             raise _too_big(f"“{i.filename}”压缩了 {i.file_size / max(1, i.compress_size):,.0f} 倍"
                            f"(上限 {limits.ratio} 倍),疑似压缩炸弹")
     scan = _Scan(limits)
+    if keep is not None and kind in ("xlsx", "xlsm") and split_worth(infos, len(data)):
+        scan.keep = keep
     try:
         for i in infos:
             scan.member(book, i, kind)
@@ -269,6 +275,7 @@ class _Scan:
         self.bytes = 0
         self.cells = 0
         self.strings = 0
+        self.keep: dict[str, list[bytes]] | None = None  # member name -> its inflated chunks, when asked
 
     def add_area(self, rows: int, cols: int, sheet: str) -> None:
         self.cells += rows * cols
@@ -277,6 +284,9 @@ class _Scan:
                            f"{self.limits.cells:,} 个单元格的上限")
 
     def chunks(self, book: zipfile.ZipFile, info: zipfile.ZipInfo):
+        kept = None
+        if self.keep is not None:
+            kept = self.keep[info.filename] = []  # read again (e.g. by _xml_extent): kept afresh
         with book.open(info) as f:
             while True:
                 chunk = f.read(CHUNK)
@@ -285,6 +295,12 @@ class _Scan:
                 self.bytes += len(chunk)
                 if self.bytes > self.limits.uncompressed_bytes:
                     raise _too_big(f"解压后超过 {self.limits.uncompressed_bytes / MB:,.0f} MB")
+                if kept is not None:
+                    if self.bytes > SPLIT_UP_TO:  # more than the directory said: keep nothing
+                        self.keep.clear()
+                        self.keep = kept = None
+                    else:
+                        kept.append(chunk)
                 yield chunk
 
     def member(self, book: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
@@ -488,22 +504,164 @@ class _Scan:
 # ---- workbooks: reading ----------------------------------------------------------------------------------
 
 
-def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS) -> list[RawSheet]:
-    """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime."""
+SPLIT_FROM = 16 * MB  # a worksheet's XML from this size is read in two halves at once (two cores)
+SPLIT_UP_TO = 256 * MB  # all members together, inflated: beyond, the halves' copies would cost too much memory
+SPLIT_RATIO = 32  # ... and at most this many times the file's size (real exports: 5-12), so that the scan keeps
+# little of a small file that a limit refuses (it keeps what it inflates until it has read the whole workbook)
+
+
+def split_worth(infos: list[zipfile.ZipInfo], size: int) -> bool:
+    """Whether an .xlsx is worth reading in halves: a large worksheet, the whole not too large (inflated, and
+    for the file's size), no member name twice."""
+    names = [i.filename for i in infos]
+    total = sum(i.file_size for i in infos)
+    return (len(set(names)) == len(names) and total <= min(SPLIT_UP_TO, SPLIT_RATIO * size) and
+            any(n.startswith("xl/worksheets/") and n.endswith(".xml") and i.file_size >= SPLIT_FROM
+                for n, i in zip(names, infos)))
+
+
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+
+
+def _halves(xml: bytes) -> tuple[list, list] | None:
+    """A worksheet's XML cut in two at a row near its middle: (first, second), each a list of byte pieces that
+    make a worksheet holding those rows and the rest of the sheet's XML; None when the sheet is not the plain
+    shape this is exact for (one sheetData, every row numbered with r="…", no comment or CDATA that could hold
+    a row tag)."""
+    if len(xml) < SPLIT_FROM or _PREFIXED.search(xml[:4000]) or xml.count(b"<sheetData") != 1:
+        return None
+    if b"<!--" in xml or b"<![CDATA[" in xml or b"<row>" in xml or xml.count(b"<row ") != xml.count(b'<row r="'):
+        return None
+    start = xml.find(b"<sheetData>")
+    end = xml.rfind(b"</sheetData>")
+    if start < 0 or end < start:
+        return None
+    start += len(b"<sheetData>")
+    mid = xml.find(b'<row r="', start + (end - start) // 2, end)
+    if mid < 0:
+        return None
+    view = memoryview(xml)
+    return [view[:mid], view[end:]], [view[:start], view[mid:]]
+
+
+def _stored_zip(members: list[tuple[zipfile.ZipInfo, list]]) -> io.BytesIO:
+    """A zip of the given members (name, byte pieces), stored uncompressed: calamine then inflates nothing."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for info, pieces in members:
+            with z.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as f:
+                for piece in pieces:
+                    f.write(piece)
+    out.seek(0)
+    return out
+
+
+def _split_books(data: bytes, kept: dict[str, list[bytes]]) -> tuple[io.BytesIO, io.BytesIO] | None:
+    """Two workbooks from the scan's inflated members: the first with every large worksheet's first half, the
+    second with their second halves (its other worksheets empty); None when no worksheet splits."""
+    infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    if any(i.filename not in kept for i in infos):
+        return None
+    first, second = [], []
+    split = False
+    for info in infos:
+        name = info.filename
+        pieces = kept[name]
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            xml = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            halves = _halves(xml)
+            if halves:
+                first.append((info, halves[0]))
+                second.append((info, halves[1]))
+                split = True
+            else:
+                first.append((info, [xml]))
+                second.append((info, [_EMPTY_SHEET]))
+        else:
+            first.append((info, pieces))
+            second.append((info, pieces))
+    kept.clear()  # the chunks are referenced by the pieces only now
+    if not split:
+        return None
+    return _stored_zip(first), _stored_zip(second)
+
+
+def _open_sheets(book: io.BytesIO, names: list[str]) -> list:
+    found = python_calamine.CalamineWorkbook.from_filelike(book)
+    return [found.get_sheet_by_name(name) for name in names]
+
+
+def _read_halves(name: str, first: io.BytesIO, second: io.BytesIO) -> list[RawSheet]:
+    """The worksheets of the two half workbooks (``_split_books``): the second is parsed in another thread while
+    this one parses the first and turns its rows into Python's; the halves' rows are joined."""
+    book = python_calamine.CalamineWorkbook.from_filelike(first)
+    metas = [meta for meta in book.sheets_metadata
+             if str(meta.typ).rsplit(".", 1)[-1] in ("WorkSheet", "Worksheet")]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="calamine")
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for meta in book.sheets_metadata:
-            if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
-                continue
-            sheet = book.get_sheet_by_name(meta.name)
-            if kind == "xls" and sheet.height * sheet.width > limits.cells:
-                raise _too_big(f"工作表“{meta.name}”有 {sheet.height:,} 行 × {sheet.width:,} 列")
-            raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
-            start = sheet.start
-            first = start[0] + 1 if start else 1
-            raw.rows = _rows(sheet.to_python(skip_empty_area=True), first)
-            sheets.append(raw)
+        later = pool.submit(_open_sheets, second, [meta.name for meta in metas])
+    finally:
+        pool.shutdown(wait=False)
+    del second
+    sheets = []
+    for i, meta in enumerate(metas):
+        raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
+        raw.rows = _joined(book.get_sheet_by_name(meta.name), lambda i=i: later.result()[i])
+        sheets.append(raw)
+    return sheets
+
+
+def _joined(a, second) -> list[tuple[int, list]]:
+    """The rows of a worksheet read in two halves (``second()`` gives the second half's sheet), as the whole
+    sheet read at once gives them: calamine starts a range at its first non-empty column, so the half that
+    starts further right is shifted to the other's."""
+    if a.start is None or not a.height:
+        b = second()
+        return _rows(b.to_python(skip_empty_area=True), b.start[0] + 1) if b.start is not None and b.height else []
+    rows = _rows(a.to_python(skip_empty_area=True), a.start[0] + 1)
+    b = second()
+    if b.start is None or not b.height:
+        return rows
+    more = _rows(b.to_python(skip_empty_area=True), b.start[0] + 1)
+    shift = b.start[1] - a.start[1]
+    if shift > 0:
+        pad = [None] * shift
+        more = [(n, pad + cells) for n, cells in more]
+    elif shift < 0:
+        pad = [None] * -shift
+        rows = [(n, pad + cells) for n, cells in rows]
+    return rows + more
+
+
+def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS,
+                  kept: dict[str, list[bytes]] | None = None) -> list[RawSheet]:
+    """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime.
+
+    ``kept``: the scan's inflated members (``check_zip``). A large worksheet is then read in two halves at once,
+    each by calamine in its own thread (calamine parses without holding the GIL): two workbooks are put
+    together, stored uncompressed, one with the first half of its rows, one with the second (each with all the
+    shared strings and styles), and the halves' rows joined give what the whole sheet gives.
+    """
+    try:
+        halves = _split_books(data, kept) if kept else None
+        kept = None  # the scan's chunks are in the halves now (or not needed): free them as soon as possible
+        if halves:
+            sheets = _read_halves(name, *halves)
+        else:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            sheets = []
+            for meta in book.sheets_metadata:
+                if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
+                    continue
+                sheet = book.get_sheet_by_name(meta.name)
+                if kind == "xls" and sheet.height * sheet.width > limits.cells:
+                    raise _too_big(f"工作表“{meta.name}”有 {sheet.height:,} 行 × {sheet.width:,} 列")
+                raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
+                start = sheet.start
+                first = start[0] + 1 if start else 1
+                raw.rows = _rows(sheet.to_python(skip_empty_area=True), first)
+                sheets.append(raw)
     except FileError:
         raise
     except python_calamine.PasswordError:
