@@ -301,11 +301,12 @@ def test_a_monitoring_risk_outside_the_code_list_is_named(empty):
 
 
 def _read_both_ways(monkeypatch, data: bytes) -> tuple[list, list, int]:
-    """(sheets read as ``read`` does with every worksheet "large", the whole workbook read at once, how many
-    times the halves were read)."""
+    """(sheets read as ``read`` does with every worksheet "large" and the scan's chunks small, the whole workbook
+    read at once, how many times the halves were read)."""
     calls = []
     halves = R._read_halves
     monkeypatch.setattr(R, "SPLIT_FROM", 1)
+    monkeypatch.setattr(R, "CHUNK", 64)
     monkeypatch.setattr(R, "_read_halves", lambda *a: calls.append(1) or halves(*a))
     split = [(s.name, s.hidden, s.rows) for s in R.read("a.xlsx", data).sheets]
     whole = [(s.name, s.hidden, s.rows) for s in R.read_workbook("a.xlsx", data, R.check_zip(data))]
@@ -338,10 +339,15 @@ def test_halves_starting_in_different_columns_are_aligned(monkeypatch, first, se
                                + [119.5])
 
 
-@pytest.mark.parametrize("sheet", [
-    b'<row><c r="A1"><v>1</v></c></row><row><c r="A2"><v>2</v></c></row>',  # rows without numbers
-    b'<row r="1"><c r="A1"><v>1</v></c></row><!-- <row r="9"> --><row r="2"><c r="A2"><v>2</v></c></row>',
+@pytest.mark.parametrize("sheet, halves", [
+    # a row without a number (calamine numbers it after the row before; its cells say so too)
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><row><c r="B%d"><v>2</v></c></row>', 1),
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><!-- <row r="%d"><c r="A9"><v>1</v></c></row> -->', 0),
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><![CDATA[ <row r="%d"> ]]>', 0),
 ])
-def test_sheets_not_in_the_plain_shape_are_read_whole(monkeypatch, sheet):
-    split, whole, calls = _read_both_ways(monkeypatch, _xlsx(sheet * 20))
-    assert calls == 0 and split == whole
+def test_sheets_are_cut_only_where_the_cut_is_exact(monkeypatch, sheet, halves):
+    """Only a sheet without comments or CDATA (which could hold a row tag) is cut, at a numbered row."""
+    data = _xlsx(b"".join(sheet % (n, n, n + 1) for n in range(1, 200, 2)))
+    split, whole, calls = _read_both_ways(monkeypatch, data)
+    assert calls == halves and split == whole
+    assert len(whole[0][2]) == (200 if halves else 100)

@@ -11,6 +11,10 @@ then the cells each sheet spans and the shared strings, counted while streaming
 the XML in small chunks), so a small file that would expand to gigabytes is
 refused with a Chinese message instead of filling memory. Anything that is not
 a readable workbook or text file raises :class:`FileError` with a Chinese message.
+
+A large .xlsx worksheet (``SPLIT_FROM``) is read in two halves at once, one per core: the scan keeps what it
+inflates, the reader cuts the sheet's XML at a row near its middle into two workbooks stored uncompressed, and
+calamine parses them in two threads (it releases the GIL while parsing); the rows are the whole sheet's.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import struct
 import zipfile
@@ -75,7 +80,7 @@ def read(name: str, data: bytes, limits: Limits = LIMITS) -> RawFile:
     if not data:
         raise FileError("文件是空的(0 字节)")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        kept: dict[str, list[bytes]] = {}
+        kept = Inflated()
         kind = check_zip(data, limits, kept)
         return RawFile(name, kind, None, read_workbook(name, data, kind, limits, kept))
     if data[:8] == OLE:
@@ -151,14 +156,21 @@ def _too_big(what: str) -> FileError:
     return FileError(f"文件过大,为保护服务器未读取:{what}。{_SPLIT}")
 
 
-def check_zip(data: bytes, limits: Limits = LIMITS, keep: dict[str, list[bytes]] | None = None) -> str:
+class Inflated(dict):
+    """Member name -> its inflated chunks, as the zip scan read them; ``plain``: the worksheets that may be cut
+    at a row (``_halves``)."""
+
+    plain: frozenset[str] = frozenset()
+
+
+def check_zip(data: bytes, limits: Limits = LIMITS, keep: Inflated | None = None) -> str:
     """The workbook kind of a zip file ("xlsx", "xlsm", "xlsb", "ods"), after checking how far it expands.
 
     First the zip directory (member count, declared sizes and ratios, nothing decompressed); then every member
     is decompressed in 1 MB chunks (never whole) to confirm the sizes, and the sheets are scanned for the cells
     they span and the shared strings they hold. Raises FileError when a limit is passed.
-    ``keep`` (a dict): when an .xlsx/.xlsm has a worksheet large enough to be read in two halves
-    (``split_worth``), it gets every member's inflated chunks by name, so the reader need not inflate them again.
+    ``keep``: when an .xlsx/.xlsm has a worksheet large enough to be read in two halves (``split_worth``), it
+    gets every member's inflated chunks by name, so the reader need not inflate them again.
     """
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
@@ -195,6 +207,8 @@ def check_zip(data: bytes, limits: Limits = LIMITS, keep: dict[str, list[bytes]]
             scan.member(book, i, kind)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error, expat.ExpatError):
         raise FileError(_BROKEN) from None
+    if scan.keep is not None:
+        scan.keep.plain = frozenset(scan.plain)
     return kind
 
 
@@ -267,6 +281,17 @@ def _odd_cell(row: int, col: int) -> re.Pattern:
     return re.compile(b'<c(?:>| (?!r="(?:' + cols.encode() + b")(?:" + rows.encode() + b')"))')
 
 
+@lru_cache(maxsize=64)
+def _odd_cell_or_markup(row: int, col: int) -> re.Pattern:
+    """``_odd_cell``, or ``<!`` (a comment, CDATA or DOCTYPE): one search tells both, for a sheet that may be
+    read in halves (``_halves`` cuts the XML at a row tag, exact only when no comment or CDATA could hold one)."""
+    if not row or not col:
+        return re.compile(rb"<(?:!|c[ >])")
+    cols = "|".join(_at_most(_col_letters(col), "A", "A"))
+    rows = "|".join(_at_most(str(row), "1", "0"))
+    return re.compile(b'<(?:!|c(?:>| (?!r="(?:' + cols.encode() + b")(?:" + rows.encode() + b')")))')
+
+
 class _Scan:
     """Running totals over a workbook's members: bytes actually decompressed, cells spanned, shared strings."""
 
@@ -276,6 +301,7 @@ class _Scan:
         self.cells = 0
         self.strings = 0
         self.keep: dict[str, list[bytes]] | None = None  # member name -> its inflated chunks, when asked
+        self.plain: set[str] = set()  # worksheets (when keeping) scanned fast with no "<!" in them
 
     def add_area(self, rows: int, cols: int, sheet: str) -> None:
         self.cells += rows * cols
@@ -354,6 +380,7 @@ class _Scan:
         max_row = max_col = 0
         cells = refs = 0
         first = True
+        plain = self.keep is not None
         for chunk in self._overlapping(book, info):
             if first and _PREFIXED.search(chunk[:4000]):
                 return self._xml_extent(book, info)
@@ -364,9 +391,18 @@ class _Scan:
             if last:
                 col, row = _col_number(last.group(1)), int(last.group(2))
             row, col = max(max_row, row), max(max_col, col)
-            if _odd_cell(row, col).search(chunk) is None:  # as many cells as references, all within (row, col)
+            if plain:
+                odd = _odd_cell_or_markup(row, col).search(chunk)
+                if odd is not None and chunk.startswith(b"<!", odd.start()):
+                    plain = False
+                    odd = _odd_cell(row, col).search(chunk)
+            else:
+                odd = _odd_cell(row, col).search(chunk)
+            if odd is None:  # as many cells as references, all within (row, col)
                 max_row, max_col = row, col
                 continue
+            if plain and b"<!" in chunk:
+                plain = False
             cells += chunk.count(b"<c ") + chunk.count(b"<c>")
             n = chunk.count(b'<c r="')
             if not n:
@@ -383,6 +419,8 @@ class _Scan:
                 max_row = max(max_row, max(map(int, set(map(_SECOND, found)))))
         if cells != refs:
             return self._xml_extent(book, info)  # cells without references: count exactly
+        if plain:
+            self.plain.add(info.filename)
         self.add_area(max_row, max_col, info.filename)
 
     def _xml_extent(self, book, info) -> None:
@@ -524,42 +562,97 @@ _EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
 
 
-def _halves(xml: bytes) -> tuple[list, list] | None:
-    """A worksheet's XML cut in two at a row near its middle: (first, second), each a list of byte pieces that
-    make a worksheet holding those rows and the rest of the sheet's XML; None when the sheet is not the plain
-    shape this is exact for (one sheetData, every row numbered with r="…", no comment or CDATA that could hold
-    a row tag)."""
-    if len(xml) < SPLIT_FROM or _PREFIXED.search(xml[:4000]) or xml.count(b"<sheetData") != 1:
+def _window(chunks: list[bytes], i: int, step: int) -> tuple[int, bytes]:
+    """At least 1 MB of ``chunks`` joined, from chunk ``i`` on (step 1) or back to it (step -1): (index of the
+    window's first chunk, the bytes)."""
+    j, size = i, 0
+    while 0 <= j < len(chunks) and size < MB:
+        size += len(chunks[j])
+        j += step
+    lo, hi = (i, j) if step > 0 else (j + 1, i + 1)
+    return lo, chunks[lo] if hi == lo + 1 else b"".join(chunks[lo:hi])
+
+
+def _halves(chunks: list[bytes]) -> tuple[list, list] | None:
+    """A worksheet's XML (as chunks) cut in two at a row tag near its middle: (first, second), each a list of byte
+    pieces that make a worksheet with those rows and the rest of the sheet's XML; None when the cut points are
+    not where this looks for them (``<sheetData>`` in the first MB, ``</sheetData>`` in the last, a
+    ``<row r="`` in the MB after the middle chunk's start). The scan has made sure there is no ``<!`` (comment,
+    CDATA) that could hold a row tag, and calamine numbers a row without r="…" after the row before it, so the
+    second half, which starts with a numbered row, gives the rows the whole sheet gives there."""
+    n = len(chunks)
+    if n < 3:
         return None
-    if b"<!--" in xml or b"<![CDATA[" in xml or b"<row>" in xml or xml.count(b"<row ") != xml.count(b'<row r="'):
-        return None
-    start = xml.find(b"<sheetData>")
-    end = xml.rfind(b"</sheetData>")
-    if start < 0 or end < start:
+    head_at, head = _window(chunks, 0, 1)
+    start = head.find(b"<sheetData>")
+    tail_at, tail = _window(chunks, n - 1, -1)
+    end = tail.rfind(b"</sheetData>")
+    mid_at = n // 2
+    _, middle = _window(chunks, mid_at, 1)
+    cut = middle.find(b'<row r="')
+    if start < 0 or end < 0 or cut < 0:
         return None
     start += len(b"<sheetData>")
-    mid = xml.find(b'<row r="', start + (end - start) // 2, end)
-    if mid < 0:
+    offsets = [0]
+    for c in chunks:
+        offsets.append(offsets[-1] + len(c))
+    start, end, cut = offsets[head_at] + start, offsets[tail_at] + end, offsets[mid_at] + cut
+    if not start <= cut < end:
         return None
-    view = memoryview(xml)
-    return [view[:mid], view[end:]], [view[:start], view[mid:]]
+
+    def part(a: int, b: int) -> list:
+        """The bytes a..b of the XML as views of its chunks."""
+        out = []
+        for i in range(len(chunks)):
+            lo, hi = max(a, offsets[i]), min(b, offsets[i + 1])
+            if lo < hi:
+                out.append(memoryview(chunks[i])[lo - offsets[i]:hi - offsets[i]])
+        return out
+
+    total = offsets[-1]
+    return part(0, cut) + part(end, total), part(0, start) + part(cut, total)
 
 
-def _stored_zip(members: list[tuple[zipfile.ZipInfo, list]]) -> io.BytesIO:
-    """A zip of the given members (name, byte pieces), stored uncompressed: calamine then inflates nothing."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-        for info, pieces in members:
-            with z.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as f:
-                for piece in pieces:
-                    f.write(piece)
-    out.seek(0)
-    return out
+def _stored_zip(members: list[tuple[zipfile.ZipInfo, list]]):
+    """A zip of the given members (info, byte pieces), stored uncompressed (calamine then inflates nothing),
+    written to a memory file (Linux memfd) that calamine opens by path, else to a BytesIO (calamine copies that
+    through Python's file API, about twice as slow)."""
+    try:
+        fd = os.memfd_create("import-half", getattr(os, "MFD_CLOEXEC", 0))
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None and os.path.exists(f"/proc/self/fd/{fd}"):
+        out = os.fdopen(fd, "w+b")
+    else:
+        if fd is not None:
+            os.close(fd)
+        fd, out = None, io.BytesIO()
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+            for info, pieces in members:
+                with z.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as f:
+                    for piece in pieces:
+                        f.write(piece)
+        if fd is None:
+            out.seek(0)
+            return lambda: python_calamine.CalamineWorkbook.from_filelike(out)
+        out.flush()
+    except BaseException:
+        out.close()
+        raise
+
+    def open_book():
+        try:
+            return python_calamine.CalamineWorkbook.from_path(f"/proc/self/fd/{fd}")  # its own descriptor
+        finally:
+            out.close()
+    return open_book
 
 
-def _split_books(data: bytes, kept: dict[str, list[bytes]]) -> tuple[io.BytesIO, io.BytesIO] | None:
-    """Two workbooks from the scan's inflated members: the first with every large worksheet's first half, the
-    second with their second halves (its other worksheets empty); None when no worksheet splits."""
+def _split_books(data: bytes, kept: Inflated):
+    """Two workbooks (as functions that open them) from the scan's inflated members: the first with every large
+    worksheet's first half, the second with their second halves (its other worksheets empty); None when no
+    worksheet splits."""
     infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     if any(i.filename not in kept for i in infos):
         return None
@@ -569,33 +662,31 @@ def _split_books(data: bytes, kept: dict[str, list[bytes]]) -> tuple[io.BytesIO,
         name = info.filename
         pieces = kept[name]
         if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            xml = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            halves = _halves(xml)
+            halves = (_halves(pieces) if name in kept.plain and sum(map(len, pieces)) >= SPLIT_FROM else None)
             if halves:
                 first.append((info, halves[0]))
                 second.append((info, halves[1]))
                 split = True
             else:
-                first.append((info, [xml]))
+                first.append((info, pieces))
                 second.append((info, [_EMPTY_SHEET]))
         else:
             first.append((info, pieces))
             second.append((info, pieces))
-    kept.clear()  # the chunks are referenced by the pieces only now
     if not split:
         return None
     return _stored_zip(first), _stored_zip(second)
 
 
-def _open_sheets(book: io.BytesIO, names: list[str]) -> list:
-    found = python_calamine.CalamineWorkbook.from_filelike(book)
+def _open_sheets(open_book, names: list[str]) -> list:
+    found = open_book()
     return [found.get_sheet_by_name(name) for name in names]
 
 
-def _read_halves(name: str, first: io.BytesIO, second: io.BytesIO) -> list[RawSheet]:
+def _read_halves(name: str, first, second) -> list[RawSheet]:
     """The worksheets of the two half workbooks (``_split_books``): the second is parsed in another thread while
     this one parses the first and turns its rows into Python's; the halves' rows are joined."""
-    book = python_calamine.CalamineWorkbook.from_filelike(first)
+    book = first()
     metas = [meta for meta in book.sheets_metadata
              if str(meta.typ).rsplit(".", 1)[-1] in ("WorkSheet", "Worksheet")]
     pool = ThreadPoolExecutor(1, thread_name_prefix="calamine")
@@ -635,7 +726,7 @@ def _joined(a, second) -> list[tuple[int, list]]:
 
 
 def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS,
-                  kept: dict[str, list[bytes]] | None = None) -> list[RawSheet]:
+                  kept: Inflated | None = None) -> list[RawSheet]:
     """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime.
 
     ``kept``: the scan's inflated members (``check_zip``). A large worksheet is then read in two halves at once,
@@ -644,11 +735,17 @@ def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS,
     shared strings and styles), and the halves' rows joined give what the whole sheet gives.
     """
     try:
-        halves = _split_books(data, kept) if kept else None
-        kept = None  # the scan's chunks are in the halves now (or not needed): free them as soon as possible
-        if halves:
-            sheets = _read_halves(name, *halves)
-        else:
+        sheets = None
+        if kept:
+            try:
+                halves = _split_books(data, kept)
+                kept.clear()  # the chunks are in the halves' files now (or not needed)
+                sheets = _read_halves(name, *halves) if halves else None
+            except BaseException as exc:  # read whole: what fails then is what the user is told
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+                    raise
+                sheets = None
+        if sheets is None:
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheets = []
             for meta in book.sheets_metadata:
