@@ -295,3 +295,59 @@ def test_a_monitoring_risk_outside_the_code_list_is_named(empty):
     assert [e[:5] for e in errors(result)] == [("监测对象.xlsx", "监测对象", 5, "致贫风险2", "因为太穷")]
     assert errors(result)[0][5].startswith("“因为太穷”不在监测风险代码表中")
     assert snapshot(empty) == before
+
+
+# ---- a large .xlsx sheet read in two halves at once ---------------------------------------------------------------
+
+
+def _read_both_ways(monkeypatch, data: bytes) -> tuple[list, list, int]:
+    """(sheets read as ``read`` does with every worksheet "large" and the scan's chunks small, the whole workbook
+    read at once, how many times the halves were read)."""
+    calls = []
+    halves = R._read_halves
+    monkeypatch.setattr(R, "SPLIT_FROM", 1)
+    monkeypatch.setattr(R, "CHUNK", 64)
+    monkeypatch.setattr(R, "_read_halves", lambda *a: calls.append(1) or halves(*a))
+    split = [(s.name, s.hidden, s.rows) for s in R.read("a.xlsx", data).sheets]
+    whole = [(s.name, s.hidden, s.rows) for s in R.read_workbook("a.xlsx", data, R.check_zip(data))]
+    return split, whole, len(calls)
+
+
+def test_a_workbook_read_in_halves_gives_the_rows_of_the_whole(monkeypatch):
+    """Two sheets, shared strings, dates, numbers, blanks and a 导出时间 line: the same rows, cell for cell."""
+    data = (FIXTURES / "people.xlsx").read_bytes()
+    split, whole, calls = _read_both_ways(monkeypatch, data)
+    assert calls == 1 and split == whole
+    assert [len(rows) for _, _, rows in split] == [len(M.PLACES), len(M.PERSONS) + 3]  # 标题, 导出时间, 表头
+
+
+@pytest.mark.parametrize("first, second", [("C", "A"), ("A", "C"), ("B", "B")])
+def test_halves_starting_in_different_columns_are_aligned(monkeypatch, first, second):
+    """Calamine starts a range at its first non-empty column; when the halves start in different columns, the
+    rows are shifted as the whole sheet's are (blank rows and empty styled cells included)."""
+    def rows(numbers, col):
+        return b"".join(b'<row r="%d"><c r="%s%d" t="inlineStr"><is><t>x%d</t></is></c><c r="E%d"><v>%d.5</v></c>'
+                        b'<c r="F%d" s="0"/></row><row r="%d"/>' % (n, col.encode(), n, n, n, n, n, n + 1)
+                        for n in numbers)
+    data = _xlsx(rows(range(1, 60, 2), first) + rows(range(61, 120, 2), second))
+    split, whole, calls = _read_both_ways(monkeypatch, data)
+    assert calls == 1 and split == whole
+    origin = min(first, second)
+    assert whole[0][2][0] == (1, [None] * (ord(first) - ord(origin)) + ["x1"] + [None] * (ord("D") - ord(first))
+                              + [1.5])
+    assert whole[0][2][-1] == (119, [None] * (ord(second) - ord(origin)) + ["x119"] + [None] * (ord("D") - ord(second))
+                               + [119.5])
+
+
+@pytest.mark.parametrize("sheet, halves", [
+    # a row without a number (calamine numbers it after the row before; its cells say so too)
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><row><c r="B%d"><v>2</v></c></row>', 1),
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><!-- <row r="%d"><c r="A9"><v>1</v></c></row> -->', 0),
+    (b'<row r="%d"><c r="A%d"><v>1</v></c></row><![CDATA[ <row r="%d"> ]]>', 0),
+])
+def test_sheets_are_cut_only_where_the_cut_is_exact(monkeypatch, sheet, halves):
+    """Only a sheet without comments or CDATA (which could hold a row tag) is cut, at a numbered row."""
+    data = _xlsx(b"".join(sheet % (n, n, n + 1) for n in range(1, 200, 2)))
+    split, whole, calls = _read_both_ways(monkeypatch, data)
+    assert calls == halves and split == whole
+    assert len(whole[0][2]) == (200 if halves else 100)

@@ -11,6 +11,10 @@ then the cells each sheet spans and the shared strings, counted while streaming
 the XML in small chunks), so a small file that would expand to gigabytes is
 refused with a Chinese message instead of filling memory. Anything that is not
 a readable workbook or text file raises :class:`FileError` with a Chinese message.
+
+A large .xlsx worksheet (``SPLIT_FROM``) is read in two halves at once, one per core: the scan keeps what it
+inflates, the reader cuts the sheet's XML at a row near its middle into two workbooks stored uncompressed, and
+calamine parses them in two threads (it releases the GIL while parsing); the rows are the whole sheet's.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import struct
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,8 +80,9 @@ def read(name: str, data: bytes, limits: Limits = LIMITS) -> RawFile:
     if not data:
         raise FileError("文件是空的(0 字节)")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        kind = check_zip(data, limits)
-        return RawFile(name, kind, None, read_workbook(name, data, kind, limits))
+        kept = Inflated()
+        kind = check_zip(data, limits, kept)
+        return RawFile(name, kind, None, read_workbook(name, data, kind, limits, kept))
     if data[:8] == OLE:
         return RawFile(name, "xls", None, read_workbook(name, data, "xls", limits))
     if lower.endswith(WORKBOOK_EXTENSIONS):
@@ -149,12 +156,21 @@ def _too_big(what: str) -> FileError:
     return FileError(f"文件过大,为保护服务器未读取:{what}。{_SPLIT}")
 
 
-def check_zip(data: bytes, limits: Limits = LIMITS) -> str:
+class Inflated(dict):
+    """Member name -> its inflated chunks, as the zip scan read them; ``plain``: the worksheets that may be cut
+    at a row (``_halves``)."""
+
+    plain: frozenset[str] = frozenset()
+
+
+def check_zip(data: bytes, limits: Limits = LIMITS, keep: Inflated | None = None) -> str:
     """The workbook kind of a zip file ("xlsx", "xlsm", "xlsb", "ods"), after checking how far it expands.
 
     First the zip directory (member count, declared sizes and ratios, nothing decompressed); then every member
     is decompressed in 1 MB chunks (never whole) to confirm the sizes, and the sheets are scanned for the cells
     they span and the shared strings they hold. Raises FileError when a limit is passed.
+    ``keep``: when an .xlsx/.xlsm has a worksheet large enough to be read in two halves (``split_worth``), it
+    gets every member's inflated chunks by name, so the reader need not inflate them again.
     """
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
@@ -184,11 +200,15 @@ def check_zip(data: bytes, limits: Limits = LIMITS) -> str:
             raise _too_big(f"“{i.filename}”压缩了 {i.file_size / max(1, i.compress_size):,.0f} 倍"
                            f"(上限 {limits.ratio} 倍),疑似压缩炸弹")
     scan = _Scan(limits)
+    if keep is not None and kind in ("xlsx", "xlsm") and split_worth(infos, len(data)):
+        scan.keep = keep
     try:
         for i in infos:
             scan.member(book, i, kind)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error, expat.ExpatError):
         raise FileError(_BROKEN) from None
+    if scan.keep is not None:
+        scan.keep.plain = frozenset(scan.plain)
     return kind
 
 
@@ -261,6 +281,17 @@ def _odd_cell(row: int, col: int) -> re.Pattern:
     return re.compile(b'<c(?:>| (?!r="(?:' + cols.encode() + b")(?:" + rows.encode() + b')"))')
 
 
+@lru_cache(maxsize=64)
+def _odd_cell_or_markup(row: int, col: int) -> re.Pattern:
+    """``_odd_cell``, or ``<!`` (a comment, CDATA or DOCTYPE): one search tells both, for a sheet that may be
+    read in halves (``_halves`` cuts the XML at a row tag, exact only when no comment or CDATA could hold one)."""
+    if not row or not col:
+        return re.compile(rb"<(?:!|c[ >])")
+    cols = "|".join(_at_most(_col_letters(col), "A", "A"))
+    rows = "|".join(_at_most(str(row), "1", "0"))
+    return re.compile(b'<(?:!|c(?:>| (?!r="(?:' + cols.encode() + b")(?:" + rows.encode() + b')")))')
+
+
 class _Scan:
     """Running totals over a workbook's members: bytes actually decompressed, cells spanned, shared strings."""
 
@@ -269,6 +300,8 @@ class _Scan:
         self.bytes = 0
         self.cells = 0
         self.strings = 0
+        self.keep: dict[str, list[bytes]] | None = None  # member name -> its inflated chunks, when asked
+        self.plain: set[str] = set()  # worksheets (when keeping) scanned fast with no "<!" in them
 
     def add_area(self, rows: int, cols: int, sheet: str) -> None:
         self.cells += rows * cols
@@ -277,6 +310,9 @@ class _Scan:
                            f"{self.limits.cells:,} 个单元格的上限")
 
     def chunks(self, book: zipfile.ZipFile, info: zipfile.ZipInfo):
+        kept = None
+        if self.keep is not None:
+            kept = self.keep[info.filename] = []  # read again (e.g. by _xml_extent): kept afresh
         with book.open(info) as f:
             while True:
                 chunk = f.read(CHUNK)
@@ -285,6 +321,12 @@ class _Scan:
                 self.bytes += len(chunk)
                 if self.bytes > self.limits.uncompressed_bytes:
                     raise _too_big(f"解压后超过 {self.limits.uncompressed_bytes / MB:,.0f} MB")
+                if kept is not None:
+                    if self.bytes > SPLIT_UP_TO:  # more than the directory said: keep nothing
+                        self.keep.clear()
+                        self.keep = kept = None
+                    else:
+                        kept.append(chunk)
                 yield chunk
 
     def member(self, book: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
@@ -338,6 +380,7 @@ class _Scan:
         max_row = max_col = 0
         cells = refs = 0
         first = True
+        plain = self.keep is not None
         for chunk in self._overlapping(book, info):
             if first and _PREFIXED.search(chunk[:4000]):
                 return self._xml_extent(book, info)
@@ -348,9 +391,18 @@ class _Scan:
             if last:
                 col, row = _col_number(last.group(1)), int(last.group(2))
             row, col = max(max_row, row), max(max_col, col)
-            if _odd_cell(row, col).search(chunk) is None:  # as many cells as references, all within (row, col)
+            if plain:
+                odd = _odd_cell_or_markup(row, col).search(chunk)
+                if odd is not None and chunk.startswith(b"<!", odd.start()):
+                    plain = False
+                    odd = _odd_cell(row, col).search(chunk)
+            else:
+                odd = _odd_cell(row, col).search(chunk)
+            if odd is None:  # as many cells as references, all within (row, col)
                 max_row, max_col = row, col
                 continue
+            if plain and b"<!" in chunk:
+                plain = False
             cells += chunk.count(b"<c ") + chunk.count(b"<c>")
             n = chunk.count(b'<c r="')
             if not n:
@@ -367,6 +419,8 @@ class _Scan:
                 max_row = max(max_row, max(map(int, set(map(_SECOND, found)))))
         if cells != refs:
             return self._xml_extent(book, info)  # cells without references: count exactly
+        if plain:
+            self.plain.add(info.filename)
         self.add_area(max_row, max_col, info.filename)
 
     def _xml_extent(self, book, info) -> None:
@@ -488,22 +542,223 @@ class _Scan:
 # ---- workbooks: reading ----------------------------------------------------------------------------------
 
 
-def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS) -> list[RawSheet]:
-    """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime."""
+SPLIT_FROM = 16 * MB  # a worksheet's XML from this size is read in two halves at once (two cores)
+SPLIT_UP_TO = 256 * MB  # all members together, inflated: beyond, the halves' copies would cost too much memory
+SPLIT_RATIO = 32  # ... and at most this many times the file's size (real exports: 5-12), so that the scan keeps
+# little of a small file that a limit refuses (it keeps what it inflates until it has read the whole workbook)
+
+
+def split_worth(infos: list[zipfile.ZipInfo], size: int) -> bool:
+    """Whether an .xlsx is worth reading in halves: a large worksheet, the whole not too large (inflated, and
+    for the file's size), no member name twice."""
+    names = [i.filename for i in infos]
+    total = sum(i.file_size for i in infos)
+    return (len(set(names)) == len(names) and total <= min(SPLIT_UP_TO, SPLIT_RATIO * size) and
+            any(n.startswith("xl/worksheets/") and n.endswith(".xml") and i.file_size >= SPLIT_FROM
+                for n, i in zip(names, infos)))
+
+
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+
+
+def _window(chunks: list[bytes], i: int, step: int) -> tuple[int, bytes]:
+    """At least 1 MB of ``chunks`` joined, from chunk ``i`` on (step 1) or back to it (step -1): (index of the
+    window's first chunk, the bytes)."""
+    j, size = i, 0
+    while 0 <= j < len(chunks) and size < MB:
+        size += len(chunks[j])
+        j += step
+    lo, hi = (i, j) if step > 0 else (j + 1, i + 1)
+    return lo, chunks[lo] if hi == lo + 1 else b"".join(chunks[lo:hi])
+
+
+def _halves(chunks: list[bytes]) -> tuple[list, list] | None:
+    """A worksheet's XML (as chunks) cut in two at a row tag near its middle: (first, second), each a list of byte
+    pieces that make a worksheet with those rows and the rest of the sheet's XML; None when the cut points are
+    not where this looks for them (``<sheetData>`` in the first MB, ``</sheetData>`` in the last, a
+    ``<row r="`` in the MB after the middle chunk's start). The scan has made sure there is no ``<!`` (comment,
+    CDATA) that could hold a row tag, and calamine numbers a row without r="…" after the row before it, so the
+    second half, which starts with a numbered row, gives the rows the whole sheet gives there."""
+    n = len(chunks)
+    if n < 3:
+        return None
+    head_at, head = _window(chunks, 0, 1)
+    start = head.find(b"<sheetData>")
+    tail_at, tail = _window(chunks, n - 1, -1)
+    end = tail.rfind(b"</sheetData>")
+    mid_at = n // 2
+    _, middle = _window(chunks, mid_at, 1)
+    cut = middle.find(b'<row r="')
+    if start < 0 or end < 0 or cut < 0:
+        return None
+    start += len(b"<sheetData>")
+    offsets = [0]
+    for c in chunks:
+        offsets.append(offsets[-1] + len(c))
+    start, end, cut = offsets[head_at] + start, offsets[tail_at] + end, offsets[mid_at] + cut
+    if not start <= cut < end:
+        return None
+
+    def part(a: int, b: int) -> list:
+        """The bytes a..b of the XML as views of its chunks."""
+        out = []
+        for i in range(len(chunks)):
+            lo, hi = max(a, offsets[i]), min(b, offsets[i + 1])
+            if lo < hi:
+                out.append(memoryview(chunks[i])[lo - offsets[i]:hi - offsets[i]])
+        return out
+
+    total = offsets[-1]
+    return part(0, cut) + part(end, total), part(0, start) + part(cut, total)
+
+
+def _stored_zip(members: list[tuple[zipfile.ZipInfo, list]]):
+    """A zip of the given members (info, byte pieces), stored uncompressed (calamine then inflates nothing),
+    written to a memory file (Linux memfd) that calamine opens by path, else to a BytesIO (calamine copies that
+    through Python's file API, about twice as slow)."""
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for meta in book.sheets_metadata:
-            if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
-                continue
-            sheet = book.get_sheet_by_name(meta.name)
-            if kind == "xls" and sheet.height * sheet.width > limits.cells:
-                raise _too_big(f"工作表“{meta.name}”有 {sheet.height:,} 行 × {sheet.width:,} 列")
-            raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
-            start = sheet.start
-            first = start[0] + 1 if start else 1
-            raw.rows = _rows(sheet.to_python(skip_empty_area=True), first)
-            sheets.append(raw)
+        fd = os.memfd_create("import-half", getattr(os, "MFD_CLOEXEC", 0))
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None and os.path.exists(f"/proc/self/fd/{fd}"):
+        out = os.fdopen(fd, "w+b")
+    else:
+        if fd is not None:
+            os.close(fd)
+        fd, out = None, io.BytesIO()
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+            for info, pieces in members:
+                with z.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as f:
+                    for piece in pieces:
+                        f.write(piece)
+        if fd is None:
+            out.seek(0)
+            return lambda: python_calamine.CalamineWorkbook.from_filelike(out)
+        out.flush()
+    except BaseException:
+        out.close()
+        raise
+
+    def open_book():
+        try:
+            return python_calamine.CalamineWorkbook.from_path(f"/proc/self/fd/{fd}")  # its own descriptor
+        finally:
+            out.close()
+    return open_book
+
+
+def _split_books(data: bytes, kept: Inflated):
+    """Two workbooks (as functions that open them) from the scan's inflated members: the first with every large
+    worksheet's first half, the second with their second halves (its other worksheets empty); None when no
+    worksheet splits."""
+    infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    if any(i.filename not in kept for i in infos):
+        return None
+    first, second = [], []
+    split = False
+    for info in infos:
+        name = info.filename
+        pieces = kept[name]
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            halves = (_halves(pieces) if name in kept.plain and sum(map(len, pieces)) >= SPLIT_FROM else None)
+            if halves:
+                first.append((info, halves[0]))
+                second.append((info, halves[1]))
+                split = True
+            else:
+                first.append((info, pieces))
+                second.append((info, [_EMPTY_SHEET]))
+        else:
+            first.append((info, pieces))
+            second.append((info, pieces))
+    if not split:
+        return None
+    return _stored_zip(first), _stored_zip(second)
+
+
+def _open_sheets(open_book, names: list[str]) -> list:
+    found = open_book()
+    return [found.get_sheet_by_name(name) for name in names]
+
+
+def _read_halves(name: str, first, second) -> list[RawSheet]:
+    """The worksheets of the two half workbooks (``_split_books``): the second is parsed in another thread while
+    this one parses the first and turns its rows into Python's; the halves' rows are joined."""
+    book = first()
+    metas = [meta for meta in book.sheets_metadata
+             if str(meta.typ).rsplit(".", 1)[-1] in ("WorkSheet", "Worksheet")]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="calamine")
+    try:
+        later = pool.submit(_open_sheets, second, [meta.name for meta in metas])
+    finally:
+        pool.shutdown(wait=False)
+    del second
+    sheets = []
+    for i, meta in enumerate(metas):
+        raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
+        raw.rows = _joined(book.get_sheet_by_name(meta.name), lambda i=i: later.result()[i])
+        sheets.append(raw)
+    return sheets
+
+
+def _joined(a, second) -> list[tuple[int, list]]:
+    """The rows of a worksheet read in two halves (``second()`` gives the second half's sheet), as the whole
+    sheet read at once gives them: calamine starts a range at its first non-empty column, so the half that
+    starts further right is shifted to the other's."""
+    if a.start is None or not a.height:
+        b = second()
+        return _rows(b.to_python(skip_empty_area=True), b.start[0] + 1) if b.start is not None and b.height else []
+    rows = _rows(a.to_python(skip_empty_area=True), a.start[0] + 1)
+    b = second()
+    if b.start is None or not b.height:
+        return rows
+    more = _rows(b.to_python(skip_empty_area=True), b.start[0] + 1)
+    shift = b.start[1] - a.start[1]
+    if shift > 0:
+        pad = [None] * shift
+        more = [(n, pad + cells) for n, cells in more]
+    elif shift < 0:
+        pad = [None] * -shift
+        rows = [(n, pad + cells) for n, cells in rows]
+    return rows + more
+
+
+def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS,
+                  kept: Inflated | None = None) -> list[RawSheet]:
+    """Every worksheet of a workbook (python-calamine), cells as text, int, float, bool, date or datetime.
+
+    ``kept``: the scan's inflated members (``check_zip``). A large worksheet is then read in two halves at once,
+    each by calamine in its own thread (calamine parses without holding the GIL): two workbooks are put
+    together, stored uncompressed, one with the first half of its rows, one with the second (each with all the
+    shared strings and styles), and the halves' rows joined give what the whole sheet gives.
+    """
+    try:
+        sheets = None
+        if kept:
+            try:
+                halves = _split_books(data, kept)
+                kept.clear()  # the chunks are in the halves' files now (or not needed)
+                sheets = _read_halves(name, *halves) if halves else None
+            except BaseException as exc:  # read whole: what fails then is what the user is told
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+                    raise
+                sheets = None
+        if sheets is None:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            sheets = []
+            for meta in book.sheets_metadata:
+                if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
+                    continue
+                sheet = book.get_sheet_by_name(meta.name)
+                if kind == "xls" and sheet.height * sheet.width > limits.cells:
+                    raise _too_big(f"工作表“{meta.name}”有 {sheet.height:,} 行 × {sheet.width:,} 列")
+                raw = RawSheet(name, meta.name, hidden=str(meta.visible).rsplit(".", 1)[-1] != "Visible")
+                start = sheet.start
+                first = start[0] + 1 if start else 1
+                raw.rows = _rows(sheet.to_python(skip_empty_area=True), first)
+                sheets.append(raw)
     except FileError:
         raise
     except python_calamine.PasswordError:
