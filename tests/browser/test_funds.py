@@ -46,11 +46,32 @@ def node_label(page, label: str):
     return page.locator(f"{FLOW} svg text").filter(has_text=re.compile("^" + re.escape(label) + r"\s")).first
 
 
+def settled_box(target) -> dict | None:
+    """The element's box once it stops moving (ECharts animates the nodes into place after a rerun): the same
+    box over five animation frames, or the last one after 5 s."""
+    return target.evaluate("""el => new Promise(resolve => {
+        let last = '', same = 0;
+        const started = performance.now();
+        const look = () => {
+            const r = el.getBoundingClientRect();
+            const now = [r.x, r.y, r.width, r.height].map(v => v.toFixed(1)).join();
+            same = now === last ? same + 1 : 0;
+            last = now;
+            if (same >= 5 || performance.now() - started > 5000) {
+                resolve(r.width || r.height ? {x: r.x, y: r.y, width: r.width, height: r.height} : null);
+            } else {
+                requestAnimationFrame(look);
+            }
+        };
+        requestAnimationFrame(look);
+    })""")
+
+
 def click_node(page, label: str) -> None:
     """Click the node bar just left of its label and wait for the rerun it causes."""
     target = node_label(page, label)
     target.scroll_into_view_if_needed()
-    box = target.bounding_box()
+    box = settled_box(target)
     assert box, f"node {label!r} not drawn"
     wait_for_rerun(page, lambda: page.mouse.click(box["x"] - 12, box["y"] + box["height"] / 2))
 
