@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from data_access.queries import common, dossier, monitoring
 from data_access.report import formatting as fmt
@@ -33,6 +35,19 @@ def by_hand(x, digits: int = 0) -> str:
 def test_halves_go_up(value, digits, shown):
     assert fmt.number(value, digits) == shown == by_hand(value, digits)
     assert fmt.half_up(value, digits) == float(shown.replace(",", ""))
+
+
+@given(st.lists(st.tuples(st.integers(-5, 10**7), st.integers(-3, 10**6)), max_size=40),
+       st.sampled_from([(2, 100), (1, 1), (0, 1), (3, 1000)]))
+def test_ratios_at_once_equal_ratio_pair_by_pair(pairs, digits_scale):
+    digits, scale = digits_scale
+    numerators, denominators = [n for n, _ in pairs], [d for _, d in pairs]
+    assert fmt.ratios(numerators, denominators, digits, scale) == [
+        fmt.ratio(n, d, digits, scale) for n, d in pairs]
+
+
+def test_ratios_halves_go_up():
+    assert fmt.ratios([1, 5, 3, 0, 7], [32, 10, 0, 4, 2], 2, 100) == [3.13, 50.0, None, 0.0, 350.0]
 
 
 def test_every_formatter_rounds_half_up():

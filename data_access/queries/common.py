@@ -14,7 +14,7 @@ from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import meta as M
 from ..schema import region as R
-from ..report.formatting import half_up, half_up_all, ratio, ratio_pct  # noqa: F401 (四舍五入, for the queries)
+from ..report.formatting import half_up, half_up_all, ratio, ratio_pct, ratios  # noqa: F401 (四舍五入, for the queries)
 from ..rules import in_registry, members_at, poor_at, population_year, population_years
 from ..scope import Scope
 from ..summary import read as summary

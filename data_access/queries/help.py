@@ -25,7 +25,7 @@ from ..schema import visit as V
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, home_visited, in_registry, window
-from .common import count_if, frame, pct, ratio, region_in
+from .common import count_if, frame, pct, ratios, region_in
 
 LIST_LIMIT = 200
 DEFAULT_DAYS = 90
@@ -225,23 +225,9 @@ def _rates_table(engine: Engine, scope: Scope, periods, by: str, key, names_stmt
         "start": [start for _ in range(rows) for start, _ in periods],
         "end": [end for _ in range(rows) for _, end in periods],
         "assigned_households": assigned, "visited_households": visited_n,
-        "visit_rate": _ratios(visited_n, assigned, 2, 100), "cadres": cadres_n, "units": units,
-        "assignments": pairs, "households_per_cadre": _ratios(pairs, cadres_n, 1, 1),
+        "visit_rate": ratios(visited_n, assigned, 2, 100), "cadres": cadres_n, "units": units,
+        "assignments": pairs, "households_per_cadre": ratios(pairs, cadres_n, 1, 1),
     }, columns=RATE_COLUMNS)
-
-
-def _ratios(numerator: np.ndarray, denominator: np.ndarray, digits: int, scale: int) -> list:
-    """``ratio(n, d, digits, scale)`` of each pair of counts (None where d is 0), as a list: on non-negative
-    counts the same half-up integer arithmetic in numpy (⌊(2·n·scale·10^digits + d) ÷ 2d⌋ ÷ 10^digits, the
-    same float), anything else pair by pair. The trend of every 帮扶单位 holds ~24,000 pairs at province scale."""
-    step = 10 ** digits
-    if not len(numerator) or numerator.min() < 0 or denominator.min() < 0 or \
-            int(numerator.max()) * scale * step * 2 >= 2 ** 62:
-        return [ratio(int(a), int(b), digits, scale) for a, b in zip(numerator, denominator)]
-    base = np.where(denominator > 0, denominator, 1)
-    q = (2 * numerator * scale * step + base) // (2 * base)
-    values = (q / step).tolist()
-    return [v if d > 0 else None for v, d in zip(values, denominator.tolist())]
 
 
 def visit_kinds(engine: Engine, scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame:
