@@ -741,7 +741,7 @@ def read_workbook(name: str, data: bytes, kind: str, limits: Limits = LIMITS,
                 halves = _split_books(data, kept)
                 kept.clear()  # the chunks are in the halves' files now (or not needed)
                 sheets = _read_halves(name, *halves) if halves else None
-            except BaseException as exc:  # read whole: what fails then is what the user is told
+            except BaseException as exc:  # a Rust panic too; read whole: what fails then is what the user is told
                 if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
                     raise
                 sheets = None
