@@ -358,11 +358,15 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Data
     Newest year first.
     """
     cutoff = late_cutoff(year, as_of)
-    arranged = select(A.c.project_id, func.sum(A.c.amount).label("arranged")).group_by(A.c.project_id).subquery()
+    mine = and_(scope.where(P), P.c.year <= year)
+    # the money of the scope's projects only: summing every project's first cost 0.85 s at a province
+    ids = select(P.c.project_id).where(mine)
+    arranged = (select(A.c.project_id, func.sum(A.c.amount).label("arranged"))
+                .where(A.c.project_id.in_(ids)).group_by(A.c.project_id).subquery())
     flows = (select(MF.c.project_id,
                     func.sum(case((MF.c.kind == MONEY_PAID, MF.c.amount), else_=0)).label("paid"),
                     func.sum(case((MF.c.kind == MONEY_SPENT, MF.c.amount), else_=0)).label("spent"))
-             .group_by(MF.c.project_id).subquery())
+             .where(MF.c.project_id.in_(ids)).group_by(MF.c.project_id).subquery())
     stmt = (
         select(P.c.project_id, P.c.name, P.c.category, P.c.year, P.c.status, P.c.budget,
                func.coalesce(arranged.c.arranged, 0).label("arranged"),
@@ -370,7 +374,7 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date) -> pd.Data
                P.c.planned_end, P.c.actual_end, late(cutoff).label("late"), P.c.beneficiary_households)
         .outerjoin(arranged, arranged.c.project_id == P.c.project_id)
         .outerjoin(flows, flows.c.project_id == P.c.project_id)
-        .where(scope.where(P), P.c.year <= year)
+        .where(mine)
         .order_by(P.c.year.desc(), P.c.project_id)
     )
     df = frame(engine, stmt)
