@@ -151,18 +151,18 @@ def _rates_pivoted(engine: Engine, scope: Scope, periods, by: str, hw):
     for i in range(len(periods)):
         hh_cols += [func.coalesce(func.sum(case((at(i), hw.c.assigned_households), else_=0)), 0).label(f"assigned_{i}"),
                     func.coalesce(func.sum(case((at(i), hw.c.visited_households), else_=0)), 0).label(f"visited_{i}")]
+        # grouped by the unit, its count of units is 1 when one of its rows has a cadre (a MAX, not a
+        # COUNT(DISTINCT), which sorts each group once per period)
         cadre_cols += [func.coalesce(func.sum(case((at(i), hw.c.cadres), else_=0)), 0).label(f"cadres_{i}"),
-                       func.count(distinct(case((and_(at(i), hw.c.cadres > 0), hw.c.unit_id)))).label(f"units_{i}"),
+                       func.max(case((and_(at(i), hw.c.cadres > 0), 1), else_=0)).label(f"units_{i}"),
                        func.coalesce(func.sum(case((at(i), hw.c.assignments), else_=0)), 0).label(f"assignments_{i}")]
     wanted = or_(*[at(i) for i in range(len(periods))])  # only the rows of the periods asked for
-    hh_stmt = select(*keys, *hh_cols).where(scope.where(hw), hw.c.unit_id.is_not(None), wanted).group_by(key)
-    cadre_stmt = select(*keys, *cadre_cols).where(scope.where(hw), hw.c.unit_id.is_not(None), wanted).group_by(key)
-    got, crew = frame(engine, hh_stmt), frame(engine, cadre_stmt)
-    for df in (got, crew):
-        for col in df.columns:
-            if col != "key":
-                df[col] = df[col].astype("int64")
-    return got, crew
+    both = frame(engine, select(*keys, *hh_cols, *cadre_cols)  # one pass for the households and the cadres
+                 .where(scope.where(hw), hw.c.unit_id.is_not(None), wanted).group_by(key))
+    for col in both.columns:
+        if col != "key":
+            both[col] = both[col].astype("int64")
+    return both[["key", *(c.name for c in hh_cols)]], both[["key", *(c.name for c in cadre_cols)]]
 
 
 def _spread(rows, order: list[int], names: tuple[str, ...], keyed: bool) -> pd.DataFrame:
@@ -201,8 +201,9 @@ def _rates_table(engine: Engine, scope: Scope, periods, by: str, key, names_stmt
     else:
         got = got.merge(crew, on="key", how="outer")
         if names_stmt is None:
-            unit_ids = list(got["key"]) if not got.empty else []
-            names = frame(engine, select(U.c.unit_id.label("key"), U.c.name).where(U.c.unit_id.in_(unit_ids)))
+            # every unit's name: the right merge below keeps got's units only (binding the 4,000 ids of a
+            # province as an IN list cost more than reading the whole table)
+            names = frame(engine, select(U.c.unit_id.label("key"), U.c.name))
         else:
             names = frame(engine, names_stmt.order_by(R.c.code))
     table = names.merge(got, on="key", how="left" if by in ("child", "village") else "right")
