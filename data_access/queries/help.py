@@ -309,7 +309,7 @@ def _households_without_visit_from_summary(engine: Engine, scope: Scope, on: dt.
     [start, on] exactly when its last home visit up to ``on`` is before ``start`` (or there is none)."""
     where = and_(scope.where(lv), or_(lv.c.last_visit.is_(None), lv.c.last_visit < start))
     top = (select(lv.c.hh_id, lv.c.cadre, lv.c.unit, lv.c.last_visit).where(where)
-           .order_by(case((lv.c.last_visit.is_(None), 0), else_=1), lv.c.last_visit, lv.c.hh_id)
+           .order_by(lv.c.last_visit.asc().nulls_first(), lv.c.hh_id)  # the table's index, never visited first
            .limit(limit).subquery("top"))
     village, town = R.alias("village"), R.alias("town")
     stmt = (

@@ -222,6 +222,13 @@ household_last_visit_summary = Table(
     Column("unit", String(128)),
     Column("last_visit", Date),
 )
+# 帮扶力量's "longest without a visit" list: the first 200 of ~700,000 unvisited households at province scale, never
+# visited first, straight from an index in that order (PostgreSQL only: SQLite has no NULLS FIRST index and a
+# county's rows sort in milliseconds), and a smaller scope's rows (and their count) by the village code.
+Index("ix_summary_household_last_visit_order", household_last_visit_summary.c.last_visit.asc().nulls_first(),
+      household_last_visit_summary.c.hh_id).ddl_if(dialect="postgresql")
+Index("ix_summary_household_last_visit_village", household_last_visit_summary.c.village_code,
+      household_last_visit_summary.c.last_visit, household_last_visit_summary.c.hh_id)
 cadre_last_visit_summary = Table(
     "summary_cadre_last_visit", metadata,
     Column("helper_id", String(32), nullable=False),
@@ -364,12 +371,14 @@ near_line_judged_summary = Table(
     Column("year", Integer, nullable=False),
     Column("households", Integer, nullable=False),
 )
-# An index of the summaries (the other: summary_village_year's year): a year's rows of summary_near_line (inserted
-# in year order) are a small part of it (~8 % on average at province scale), read at every page that shows a 收入 list.
+# An index of the summaries (the others: summary_village_year's year, summary_household_last_visit's order): a
+# year's rows of summary_near_line (inserted in year order) are a small part of it (~8 % on average at province
+# scale), read at every page that shows a 收入 list.
 Index("ix_summary_near_line_year", near_line_summary.c.as_of_year)
 NEAR_LINE_YEARS_KEY = "summary_near_line_years"
 
-# No indexes on purpose (but the year of summary_near_line and summary_village_year): at province scale the largest
+# No indexes on purpose (but the year of summary_near_line and summary_village_year, and the visit order of
+# summary_household_last_visit): at province scale the largest
 # one holds ~300,000 rows and every use aggregates a large part of it; a county's rows are found by a scan in
 # milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,

@@ -603,8 +603,18 @@ def _drop_outdated(engine: Engine) -> None:
         if table.name in existing:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-            if columns != set(table.c.keys()) or not {i.name for i in table.indexes} <= indexes:
+            if columns != set(table.c.keys()) or not _indexes_on(table, engine.dialect.name) <= indexes:
                 table.drop(engine)
+
+
+def _indexes_on(table, dialect: str) -> set[str]:
+    """Names of ``table``'s indexes that ``create_all`` makes on ``dialect`` (some are for PostgreSQL only)."""
+    wanted = set()
+    for index in table.indexes:
+        only = getattr(index, "_ddl_if", None)  # set by Index.ddl_if(dialect=...)
+        if only is None or only.dialect in (None, dialect):
+            wanted.add(index.name)
+    return wanted
 
 
 def _meta(conn: Connection, key: str) -> str | None:
