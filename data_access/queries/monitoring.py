@@ -245,16 +245,24 @@ def object_list(engine: Engine, scope: Scope, year: int, on: dt.date, only_at_ri
     village, town = _place_names()
     removed = removed_by(end)
     removed_date = case((removed, MO.c.removed_date), else_=None)
-    stmt = (
-        select(MO.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
-               MO.c.kind, MO.c.main_risk, MO.c.identified_date, MO.c.persons,
-               removed_date.label("removed_date"))
-        .join(H, H.c.hh_id == MO.c.hh_id)
-        .outerjoin(village, village.c.code == MO.c.village_code)
-        .outerjoin(town, town.c.code == H.c.town_code)
-        .where(scope.where(MO), at_risk_at(end) if only_at_risk else identified_by(end))
+    # the first ``limit`` objects, then their households and places (joining first read all 2 million
+    # households of a province for 200 rows); EXISTS keeps the inner join's meaning
+    top = (
+        select(MO.c.hh_id, MO.c.village_code, MO.c.kind, MO.c.main_risk, MO.c.identified_date, MO.c.persons,
+               removed_date.label("removed_date"), case((removed, 1), else_=0).label("gone"))
+        .where(scope.where(MO), at_risk_at(end) if only_at_risk else identified_by(end),
+               exists(select(1).where(H.c.hh_id == MO.c.hh_id)))
         .order_by(case((removed, 1), else_=0), removed_date.desc(), MO.c.identified_date, MO.c.hh_id)
         .limit(limit)
+        .subquery("top")
+    )
+    stmt = (
+        select(top.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
+               top.c.kind, top.c.main_risk, top.c.identified_date, top.c.persons, top.c.removed_date)
+        .select_from(top.join(H, H.c.hh_id == top.c.hh_id)
+                     .outerjoin(village, village.c.code == top.c.village_code)
+                     .outerjoin(town, town.c.code == H.c.town_code))
+        .order_by(top.c.gone, top.c.removed_date.desc(), top.c.identified_date, top.c.hh_id)
     )
     df = frame(engine, stmt)
     df["days_at_risk"] = [
