@@ -201,23 +201,33 @@ def returned_outside_count(engine: Engine, scope: Scope, year: int) -> int:
     stmt = select(func.count()).where(_returned_outside(scope, year))
     ps = summary.policy_for(engine, scope)
     if ps is not None:  # the same count per county and state, with the first monitoring year (data_access.summary)
-        stmt = select(count_if(and_(
-            in_registry(year, ps), ps.c.returned_year.is_not(None), ps.c.returned_year >= CONSOLIDATION_SINCE,
-            ps.c.returned_year <= year, or_(ps.c.watched_year.is_(None), ps.c.watched_year > year)), ps)) \
-            .where(scope.where(ps))
+        stmt = select(count_if(_returned_outside_grouped(year, ps), ps)).where(scope.where(ps))
     with engine.connect() as conn:
         return int(conn.execute(stmt).scalar_one())
+
+
+def _returned_outside_grouped(year: int, ps):
+    """``_returned_outside`` on summary_policy's rows (a county's households of one state and first monitoring year)."""
+    return and_(in_registry(year, ps), ps.c.returned_year.is_not(None), ps.c.returned_year >= CONSOLIDATION_SINCE,
+                ps.c.returned_year <= year, or_(ps.c.watched_year.is_(None), ps.c.watched_year > year))
 
 
 def returned_outside_monitoring(engine: Engine, scope: Scope, year: int, limit: int = 200) -> pd.DataFrame:
     """The data problem of 返贫 after 2020 (``_returned_outside``), by household number. Columns: hh_id,
     head_name, town, village, member_count, returned_year."""
     village, town = R.alias("village"), R.alias("town")
+    where = _returned_outside(scope, year)
+    ps = summary.policy_for(engine, scope)
+    if ps is not None:  # only the counties that have such households (a province scanned 2 million for a few)
+        with engine.connect() as conn:
+            counties = list(conn.execute(select(ps.c.county_code).distinct()
+                                         .where(scope.where(ps), _returned_outside_grouped(year, ps))).scalars())
+        where = and_(where, H.c.county_code.in_(counties))
     stmt = (select(H.c.hh_id, H.c.head_name, town.c.name.label("town"), village.c.name.label("village"),
                    H.c.member_count, H.c.returned_year)
             .outerjoin(village, village.c.code == H.c.village_code)
             .outerjoin(town, town.c.code == H.c.town_code)
-            .where(_returned_outside(scope, year)).order_by(H.c.hh_id).limit(limit))
+            .where(where).order_by(H.c.hh_id).limit(limit))
     return frame(engine, stmt)
 
 
