@@ -53,6 +53,8 @@ CALLS = [
     (exits.near_line, lambda y: (y, 10.0, 3, 2)),  # a page past the first
     (consolidation.policy_split, lambda y: (y,)),
     (consolidation.returned_outside_count, lambda y: (y,)),
+    (consolidation.returned_outside_monitoring, lambda y: (y,)),
+    (consolidation.returned_outside_monitoring, lambda y: (y, 1)),  # the first row only
     (monitoring.income_warnings, lambda y: (y, 10)),
     (monitoring.income_warnings, lambda y: (y, 5, 3)),
     (monitoring.income_warnings, lambda y: (y, 30)),  # above the near-line cover
