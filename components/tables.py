@@ -4,6 +4,7 @@ years and codes as they are."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,10 +14,14 @@ _AS_IS = ("年度", "年份", "编号", "代码")  # 2,026 or 5,231,991,012 woul
 
 def digits_of(values: pd.Series) -> int:
     """The fewest decimals (≤ MAX_DIGITS) that show every value of ``values`` as it is."""
-    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    if pd.api.types.is_numeric_dtype(values):  # in numpy: to_numeric walks an Arrow-backed column value by value
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = numbers[~np.isnan(numbers)]
     for d in range(MAX_DIGITS + 1):
         scaled = numbers * 10 ** d
-        if ((scaled - scaled.round()).abs() < 1e-6).all():
+        if (np.abs(scaled - np.round(scaled)) < 1e-6).all():
             return d
     return MAX_DIGITS
 
