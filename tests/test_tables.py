@@ -17,3 +17,19 @@ def test_number_columns_get_separators_years_and_codes_do_not():
     formats = {k: v["type_config"]["format"] for k, v in number_formats(df).items()}
     assert formats == {"人数(人)": "%,d", "金额(万元)": "%,.2f", "金额(亿元)": "%,.4f", "比率(%)": "%,.2f",
                        "到户金额(元)": "%,d"}
+
+
+def test_digits_are_the_same_for_every_storage_of_a_column():
+    from decimal import Decimal
+
+    from components.tables import MAX_DIGITS, digits_of
+
+    values = [1234.5, 0.25, None, 3.2925]
+    wanted = max(-Decimal(str(v)).normalize().as_tuple().exponent for v in values if v is not None)
+    assert wanted == 4 <= MAX_DIGITS
+    for series in (pd.Series(values), pd.Series(values, dtype="double[pyarrow]"), pd.Series(values, dtype="Float64"),
+                   pd.Series(values, dtype=object), pd.Series([None if v is None else str(v) for v in values])):
+        assert digits_of(series) == wanted, series.dtype
+    assert digits_of(pd.Series([0.1 + 0.2, 7.0], dtype="double[pyarrow]")) == 1  # float noise is not a digit
+    assert digits_of(pd.Series([1 / 3])) == MAX_DIGITS
+    assert digits_of(pd.Series([], dtype="float64")) == 0
