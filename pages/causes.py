@@ -20,7 +20,8 @@ if ctx.present:  # 汇报模式: one screen, no controls (the URL still decides)
 else:
     measure = widgets.choice("measure", "统计口径", MEASURE_OPTIONS, "households")
 unit, measure_name = causes_exits.UNITS[measure], causes_exits.MEASURES[measure]
-mix = fetch(causes.cause_mix, ctx, ctx.year)
+cube = fetch(causes.cause_cube, ctx, ctx.year)  # every count of the page, added up below
+mix = causes.mix_of(cube)
 if mix.empty:
     st.info(f"{md(ctx.region_name)}截至{ctx.year}年没有建档立卡户,无致贫原因可分析。")
     st.stop()
@@ -98,7 +99,7 @@ child_level = ctx.scope.child_level
 if child_level:
     child_label = REGION_LEVEL_LABELS[child_level]
     st.subheader(f"各{child_label}主要致贫原因({measure_name},颜色为该{child_label}内占比)")
-    by_child = fetch(causes.cause_by_child, ctx, ctx.year)
+    by_child = causes.by_child_of(cube)
     if by_child.empty:
         st.info(f"各{child_label}没有建档立卡户。")
     else:
@@ -129,16 +130,16 @@ def cross(df, col, col_title, col_order, key, param):
 
 
 with tab_attr:
-    df = fetch(causes.cause_by_attribute, ctx, ctx.year)
+    df = causes.by_attribute_of(cube)
     cross(df, "attribute", "属性",
           list(HOUSEHOLD_ATTRIBUTES) + sorted(set(df["attribute"]) - set(HOUSEHOLD_ATTRIBUTES)),
           "cause-by-attribute", "attribute")
 with tab_status:
     st.caption(f"脱贫状态为{ctx.year_end}的状态。")
-    df = fetch(causes.cause_by_status, ctx, ctx.year)
+    df = causes.by_status_of(cube)
     cross(df, "status", "状态", list(HOUSEHOLD_STATUSES), "cause-by-status", "status")
 with tab_year:
-    df = fetch(causes.cause_by_identified_year, ctx, ctx.year)
+    df = causes.by_identified_year_of(cube)
     cross(df.astype({"identified_year": str}), "identified_year", "识别年度",
           sorted(set(df["identified_year"].astype(str))), "cause-by-year", "identified_year")
 with tab_pairs:

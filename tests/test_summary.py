@@ -36,6 +36,7 @@ CALLS = [
     (overview.registry_counts, lambda y: (y,)),
     (common.yearly, lambda y: (2014, y)),
     (causes.cause_mix, lambda y: (y,)),
+    (causes.cause_cube, lambda y: (y,)),
     (causes.cause_by_child, lambda y: (y,)),
     (causes.cause_by_attribute, lambda y: (y,)),
     (causes.cause_by_status, lambda y: (y,)),
