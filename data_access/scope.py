@@ -76,17 +76,19 @@ class Scope:
         """Indexed condition restricting ``table`` to this scope.
 
         Uses the table's own column for the scope's level where it has one
-        (county_code, town_code, village_code), else a range on village_code
-        (or region_code).
+        (county_code, town_code, village_code), else a range on the finest place
+        column every row has (village_code, region_code or county_code): a project
+        placed at a town or county has no village code, and a range on village_code
+        left it out of its city and province.
         """
         cols = table.c
         own = {"county": "county_code", "town": "town_code", "village": "village_code"}.get(self.level)
         if own and own in cols:
             return cols[own] == self.code
         lo, hi = self.bounds
-        for name in ("village_code", "region_code", "county_code"):
-            if name in cols:
-                return and_(cols[name] >= lo, cols[name] <= hi)
+        present = [cols[name] for name in ("village_code", "region_code", "county_code") if name in cols]
+        for col in [c for c in present if not c.nullable] or present:
+            return and_(col >= lo, col <= hi)
         raise ScopeError(f"表 {table.name} 没有区划列,无法按范围过滤")
 
     def child_key(self, table: Table):

@@ -470,3 +470,20 @@ def test_project_pages_queries(registry_engine, q, demo_summary):
             assert funds.project_beneficiaries(registry_engine, Scope.of(other), pid).empty
     late = funds.project_detail(registry_engine, Scope.of(county_code), problems["spent_over_paid"][0], AS_OF, 90)
     assert late["idle_amount"] == 0  # everything paid is spent (and more)
+
+
+@pytest.mark.parametrize("year", FEW_YEARS)
+def test_a_city_and_the_province_count_every_project_of_their_counties(registry_engine, q, year):
+    """A project placed at a town or a county has no village code: a city or the province counts it all the same,
+    so that its figure is the sum of its counties' (a range on village_code left it out)."""
+    counties = [r[0] for r in q.rows("SELECT code FROM region WHERE level = 'county' ORDER BY code")]
+    wider = [r[0] for r in q.rows("SELECT code FROM region WHERE level IN ('province', 'city') ORDER BY code")]
+    assert wider and q.scalar("SELECT COUNT(*) FROM project WHERE year = :y AND village_code IS NULL", y=year) > 0
+    per_county = {c: funds.totals(registry_engine, Scope.of(c), year)["projects"] for c in counties}
+    for code in wider:
+        scope = Scope.of(code)
+        want = q.scalar("SELECT COUNT(*) FROM project WHERE year = :y AND county_code LIKE :p",
+                        y=year, p=scope.prefix + "%")
+        assert funds.totals(registry_engine, scope, year)["projects"] == want
+        assert want == sum(n for c, n in per_county.items() if c.startswith(scope.prefix))
+        assert len(funds.projects(registry_engine, scope, year, AS_OF)) == want
