@@ -85,6 +85,7 @@ CALLS = [
     (overview.headline, lambda y: (y,)),
     (overview.village_counts, lambda y: (y,)),
     (common.rural_population, lambda y: (y,)),
+    (consolidation.help_coverage, lambda y: (y,)),
     (villages.yearly_states, lambda y: (2014, 2014)),
     (households.query_page, lambda y: (households.HouseholdFilter(), y)),
     (households.query_page, lambda y: (households.HouseholdFilter(main_cause=("因病",), status=("已脱贫",)), y)),
@@ -258,6 +259,8 @@ def _corrupt(engine) -> None:
         conn.execute(vy.update().values(registered_households=vy.c.registered_households + 1000))
         pt = summary.population_summary
         conn.execute(pt.update().values(population=pt.c.population + 1000))
+        mh = summary.monitoring_help_summary
+        conn.execute(mh.update().values(records=mh.c.records + 1000))
 
 
 def test_a_stale_summary_is_never_read(engine, sql):
@@ -273,9 +276,11 @@ def test_a_stale_summary_is_never_read(engine, sql):
     true_unjudged = exits.near_line(engine, province, 2018, 10.0)["unjudged_households"]
     true_near = exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"]
     true_rural = overview.village_counts(engine, province, 2020)["rural_population"]
-    assert true_rural > 0
+    true_helped = consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"]
+    assert true_rural > 0 and true_helped > 0
     _corrupt(engine)
     assert overview.village_counts(engine, province, 2020)["rural_population"] > true_rural
+    assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] > true_helped
     # fresh, so read: the corruption shows (proves the summaries are what the queries use)
     assert overview.registry_counts(engine, province, 2020)["registered_households"] > true_counts
     assert consolidation.policy_split(engine, province, AS_OF.year)["policy_households"] > true_policy
@@ -297,6 +302,7 @@ def test_a_stale_summary_is_never_read(engine, sql):
     assert causes.cause_mix(engine, province, 2020)["households"].sum() == true_mix
     assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() == true_assigned
     assert overview.village_counts(engine, province, 2020)["rural_population"] == true_rural
+    assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] == true_helped
     assert summary.village_visits_for(engine, 2026, AS_OF) is None
     # a database without summary_version (older files) reads the base tables too
     with engine.begin() as conn:

@@ -384,15 +384,30 @@ population_summary = Table(
 )
 POPULATION_YEARS_KEY = "summary_population_years"
 
-# No indexes on purpose (but the year of summary_near_line and summary_village_year): at province scale the largest
-# one holds ~300,000 rows and every use aggregates a large part of it; a county's rows are found by a scan in
-# milliseconds.
+# 帮扶措施 reaching the monitoring objects (queries.consolidation.help_coverage): per village, identified and removed
+# date of a monitoring-object record and a year from the record's identification year to its removal year (the
+# years it may be under monitoring, ``consolidation.monitored_in_year``) in which its household had a 帮扶措施, the
+# records. The base count stays on monitoring_object (70,000 rows at province scale); this replaces an index probe
+# into help_measure (34 million rows) per record.
+monitoring_help_summary = Table(
+    "summary_monitoring_help", metadata,
+    Column("village_code", CODE, nullable=False),
+    Column("identified_date", Date, nullable=False),
+    Column("removed_date", Date),
+    Column("year", Integer, nullable=False),
+    Column("records", Integer, nullable=False),
+)
+Index("ix_summary_monitoring_help_year", monitoring_help_summary.c.year)
+
+# No indexes on purpose (but the year of summary_near_line, summary_village_year and summary_monitoring_help): at
+# province scale the largest one holds ~300,000 rows and every use aggregates a large part of it; a county's rows are
+# found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary, help_window_county_summary,
           visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
           guarantee_summary, income_year_summary, work_year_summary, village_year_summary, policy_summary,
-          near_line_summary, near_line_judged_summary, population_summary)
+          near_line_summary, near_line_judged_summary, population_summary, monitoring_help_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -545,6 +560,11 @@ def populations_for(engine: Engine, scope: Scope, years) -> Table | None:
         return None
     first, last = (int(x) for x in values[POPULATION_YEARS_KEY].split(","))
     return population_summary if all(first <= int(y) <= last for y in years) else None
+
+
+def monitoring_help_for(engine: Engine) -> Table | None:
+    """summary_monitoring_help when fresh (any scope and year), else None."""
+    return monitoring_help_summary if fresh(engine) else None
 
 
 def helpers_for(engine: Engine) -> Table | None:

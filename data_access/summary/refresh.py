@@ -28,7 +28,8 @@ from .read import (
     VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary,
     cause_match_year_summary, cause_summary, guarantee_summary, health_summary, help_window_county_summary,
     help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
-    latest_income_summary, measure_summary, metadata, near_line_judged_summary, near_line_summary,
+    latest_income_summary, measure_summary, metadata, monitoring_help_summary, near_line_judged_summary,
+    near_line_summary,
     other_cause_summary, person_summary, policy_summary, population_summary, village_visit_summary,
     village_year_summary, visit_span_summary, work_year_summary,
 )
@@ -135,6 +136,23 @@ def _population_rows(conn: Connection, years: list[int]) -> list[dict]:
             rows.append({"county_code": town_code[:6] + "000000", "town_code": town_code, "year": year,
                          "population": int(population or 0)})
     return rows
+
+
+def _monitoring_help_insert():
+    """summary_monitoring_help: each monitoring-object record with each year (from its identification year to its
+    removal year) in which its household had a 帮扶措施, counted per village, dates and year."""
+    MO, HM = schema.monitoring_object, schema.help_measure
+    year_of = lambda d: cast(extract("year", d), Integer)  # noqa: E731 - rules._year_of
+    per_record = (select(MO.c.id, MO.c.village_code, MO.c.identified_date, MO.c.removed_date, HM.c.year)
+                  .select_from(MO.join(HM, HM.c.hh_id == MO.c.hh_id))
+                  .where(year_of(MO.c.identified_date) <= HM.c.year,
+                         or_(MO.c.removed_date.is_(None), year_of(MO.c.removed_date) >= HM.c.year))
+                  .group_by(MO.c.id, MO.c.village_code, MO.c.identified_date, MO.c.removed_date, HM.c.year)
+                  .subquery("per_record"))
+    keys = [per_record.c.village_code, per_record.c.identified_date, per_record.c.removed_date, per_record.c.year]
+    return monitoring_help_summary.insert().from_select(
+        ["village_code", "identified_date", "removed_date", "year", "records"],
+        select(*keys, func.count()).group_by(*keys))
 
 
 def _village_exits_exact(conn: Connection) -> bool:
@@ -515,6 +533,10 @@ def refresh(engine: Engine) -> dict:
             conn.execute(population_summary.insert(), population_rows[start:start + 20000])
         rows[population_summary.name] = len(population_rows)
         _set_meta(conn, POPULATION_YEARS_KEY, "{},{}".format(*village_years) if population_rows else "")
+        conn.execute(monitoring_help_summary.delete())
+        conn.execute(_monitoring_help_insert())
+        rows[monitoring_help_summary.name] = int(
+            conn.execute(select(func.count()).select_from(monitoring_help_summary)).scalar_one())
         conn.execute(village_visit_summary.delete())
         for start in range(0, len(visit_rows), 20000):
             conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
