@@ -114,9 +114,10 @@ def _selected(scope: Scope, year: int, source: str | None, category: str | None,
     return and_(*conds)
 
 
-def _joined(table):
-    """``table`` (arrangement or money_flow) joined to its fund and project."""
-    return table.join(F, F.c.fund_id == table.c.fund_id).join(P, P.c.project_id == table.c.project_id)
+def _joined(table, project: bool = True):
+    """``table`` (arrangement or money_flow) joined to its fund and (unless ``project`` is False) its project."""
+    joined = table.join(F, F.c.fund_id == table.c.fund_id)
+    return joined.join(P, P.c.project_id == table.c.project_id) if project else joined
 
 
 def _sum(expr):
@@ -468,14 +469,17 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date, idle_days:
     """
     cutoff = as_of - dt.timedelta(days=idle_days)
     where = _selected(scope, year, source, category)
-    money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(_joined(A)).where(
-        where).group_by(A.c.project_id).subquery()
+    # The selection names no project column at a county or wider scope without a category: the money is then read
+    # without the join to its project (each sum is joined to its project below, by id, as before)
+    by_project = not (scope.level in ALLOCATION_LEVELS and not category)
+    money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(
+        _joined(A, by_project)).where(where).group_by(A.c.project_id).subquery()
     money_f = select(
         MF.c.project_id, *_paid_spent(),
         _sum(case((and_(MF.c.kind == MONEY_PAID, MF.c.flow_date <= cutoff), MF.c.amount), else_=0)
              ).label("paid_by_cutoff"),
         func.max(case((MF.c.kind == MONEY_PAID, MF.c.flow_date), else_=None)).label("last_paid_date"),
-    ).select_from(_joined(MF)).where(where).group_by(MF.c.project_id).subquery()
+    ).select_from(_joined(MF, by_project)).where(where).group_by(MF.c.project_id).subquery()
     village = R.alias("village")
     town = R.alias("town")
     stmt = (
