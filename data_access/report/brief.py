@@ -90,7 +90,7 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
         "causes": top,
         "funds": get(funds.totals, year),
         "monitoring": get(monitoring.totals, year) if year >= MONITORING_SINCE else None,
-        "era": get(era_words.headline, year) if is_consolidation_year(year) else None,
+        "era": era_words.headline(engine, scope, year, fetcher) if is_consolidation_year(year) else None,
     }
 
 
