@@ -143,21 +143,28 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
             ).group_by(h.c.exit_year)
     poor_cols = [people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]
     poor_stmt = select(*poor_cols).where(scope.where(h))
-    if vy is not None:  # the same counts per village and year (data_access.summary)
+    both = None  # the exits and the poor of every year in one pass over summary_village_year, when it answers both
+    if vy is not None and summary.village_years_for(engine, years, exits=True) is not None:
+        exiting = vy.c.exits_households > 0
+        both = (select(vy.c.year, func.sum(case((exiting, vy.c.exits_households), else_=0)).label("exited_households"),
+                       func.sum(case((exiting, vy.c.exits_persons), else_=0)).label("exited_persons"),
+                       func.sum(vy.c.poor_persons).label("poor_persons"))
+                .where(scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(vy.c.year))
+    elif vy is not None:  # the poor per village and year (data_access.summary); the exits from ``h``
         poor_stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
                              .label(f"y{y}") for y in years]).where(scope.where(vy), vy.c.year.between(
                                  first_year, last_year))
-        if summary.village_years_for(engine, years, exits=True) is not None:
-            exits = select(vy.c.year, func.sum(vy.c.exits_households).label("exited_households"),
-                           func.sum(vy.c.exits_persons).label("exited_persons")) \
-                .where(scope.where(vy), vy.c.year.between(first_year, last_year), vy.c.exits_households > 0) \
-                .group_by(vy.c.year)
     targets = select(T.c.year, T.c.households, T.c.persons).where(
         T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
     )
     with engine.connect() as conn:
-        exit_rows = {r.year: r for r in conn.execute(exits)}
-        poor_row = conn.execute(poor_stmt).one()
+        if both is not None:
+            rows = {r.year: r for r in conn.execute(both)}
+            exit_rows = {y: r for y, r in rows.items() if r.exited_households}
+            poor_row = [rows[y].poor_persons if y in rows else 0 for y in years]
+        else:
+            exit_rows = {r.year: r for r in conn.execute(exits)}
+            poor_row = conn.execute(poor_stmt).one()
         target_rows = {r.year: r for r in conn.execute(targets)}
     rurals = populations(engine, scope, years)
     records = []
