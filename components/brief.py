@@ -13,7 +13,7 @@ import streamlit as st
 from data_access.report import brief, slides
 
 from .context import PageContext
-from .data import fetch
+from .data import engine, fetch
 from .talking_points import sentences
 from .safe import md
 
@@ -35,7 +35,10 @@ def meeting_section(ctx: PageContext) -> None:
         return
     st.markdown("#### 会议材料")
     try:
-        facts = fetch(brief.brief_facts, ctx, ctx.year, ctx.first_year)
+        # each figure through the page cache: the headline, funds, monitoring and 巩固衔接 figures the page above
+        # already read are not computed again (at province scale ~1 s of a cold overview)
+        facts = brief.brief_facts(engine(ctx), ctx.scope, ctx.year, ctx.first_year,
+                                  fetcher=lambda fn, *args: fetch(fn, ctx, *args))
         text = brief.brief_paragraph(facts)
     except Exception:  # noqa: BLE001 - a page section must not end the page with a traceback
         st.error("生成基本情况段落时出错,请稍后重试或联系管理员。")

@@ -14,13 +14,14 @@ from data_access.report.palette import BAD, GOOD
 
 from .charts.style import style, with_table
 from .context import PageContext
-from .data import fetch
+from .data import engine, fetch
 from .figures import tiles
 from .kpi import Kpi, show
 
 
 def headline(ctx: PageContext) -> dict:
-    return fetch(words.headline, ctx, ctx.year)
+    """The 2021– headline, each figure through the page cache (shared with the 讲话要点 and the 会议材料)."""
+    return words.headline(engine(ctx), ctx.scope, ctx.year, fetcher=lambda fn, *args: fetch(fn, ctx, *args))
 
 
 def cards(head: dict, cutoff: str | None = None) -> list[Kpi]:

@@ -85,6 +85,11 @@ CALLS = [
     (consolidation.exited_income, lambda y: (y,)),
     (consolidation.exited_workers, lambda y: (y,)),
     (consolidation.income_series, lambda y: (2014, y)),
+    (overview.headline, lambda y: (y,)),
+    (overview.village_counts, lambda y: (y,)),
+    (common.rural_population, lambda y: (y,)),
+    (consolidation.help_coverage, lambda y: (y,)),
+    (villages.yearly_states, lambda y: (2014, 2014)),
     (households.query_page, lambda y: (households.HouseholdFilter(), y)),
     (households.query_page, lambda y: (households.HouseholdFilter(main_cause=("因病",), status=("已脱贫",)), y)),
     (households.query_page, lambda y: (households.HouseholdFilter(
@@ -214,6 +219,10 @@ def test_summary_figures_equal_base_table_figures(engine):
     assert summary.health_for(engine, AS_OF.year) is summary.health_summary
     assert summary.health_for(engine, AS_OF.year - 1) is None
     assert summary.guarantees_for(engine, AS_OF.year) is summary.guarantee_summary
+    assert summary.populations_for(engine, scopes(engine)[0], (2014, 2026)) is summary.population_summary
+    assert summary.populations_for(engine, scopes(engine)[3], (2018,)) is summary.population_summary
+    assert summary.populations_for(engine, scopes(engine)[4], (2018,)) is None  # a village: the base tables
+    assert summary.populations_for(engine, scopes(engine)[0], (2013,)) is None
     assert households._summary_totals(engine, scopes(engine)[0], households.HouseholdFilter(), 2018, 2018) is not None
     assert households._summary_totals(engine, scopes(engine)[3], households.HouseholdFilter(), 2018, 2018) is None
     with_summary = results(engine)
@@ -251,6 +260,10 @@ def _corrupt(engine) -> None:
         conn.execute(vs.update().values(assigned_households=vs.c.assigned_households + 1000))
         vy = summary.village_year_summary
         conn.execute(vy.update().values(registered_households=vy.c.registered_households + 1000))
+        pt = summary.population_summary
+        conn.execute(pt.update().values(population=pt.c.population + 1000))
+        mh = summary.monitoring_help_summary
+        conn.execute(mh.update().values(records=mh.c.records + 1000))
 
 
 def test_a_stale_summary_is_never_read(engine, sql):
@@ -265,7 +278,12 @@ def test_a_stale_summary_is_never_read(engine, sql):
     true_returned = consolidation.returned_outside_count(engine, province, AS_OF.year)
     true_unjudged = exits.near_line(engine, province, 2018, 10.0)["unjudged_households"]
     true_near = exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"]
+    true_rural = overview.village_counts(engine, province, 2020)["rural_population"]
+    true_helped = consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"]
+    assert true_rural > 0 and true_helped > 0
     _corrupt(engine)
+    assert overview.village_counts(engine, province, 2020)["rural_population"] > true_rural
+    assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] > true_helped
     # fresh, so read: the corruption shows (proves the summaries are what the queries use)
     assert overview.registry_counts(engine, province, 2020)["registered_households"] > true_counts
     assert consolidation.policy_split(engine, province, AS_OF.year)["policy_households"] > true_policy
@@ -286,6 +304,8 @@ def test_a_stale_summary_is_never_read(engine, sql):
     assert exits.near_line(engine, province, AS_OF.year, 10.0)["unjudged_households"] == true_near
     assert causes.cause_mix(engine, province, 2020)["households"].sum() == true_mix
     assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() == true_assigned
+    assert overview.village_counts(engine, province, 2020)["rural_population"] == true_rural
+    assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] == true_helped
     assert summary.village_visits_for(engine, 2026, AS_OF) is None
     # a database without summary_version (older files) reads the base tables too
     with engine.begin() as conn:

@@ -7,13 +7,14 @@ What "poor", "exited" and "returned" mean in a year is the registry's rule, in `
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.engine import Engine
 
 from ..schema import exit_target as T
 from ..schema import household as H
 from ..schema import meta as M
 from ..schema import region as R
+from ..codes import REGION_LEVEL_DIGITS
 from ..report.formatting import half_up, half_up_all, ratio, ratio_pct, ratios  # noqa: F401 (四舍五入, for the queries)
 from ..rules import in_registry, members_at, poor_at, population_year, population_years
 from ..scope import Scope
@@ -56,8 +57,44 @@ def region_in(scope: Scope, r=R):
 
 def rural_population(engine: Engine, scope: Scope, year: int) -> int:
     """农村户籍人口 of the scope at ``year``: the sum over its villages (``rules.population_year``)."""
+    return populations(engine, scope, (year,))[year]
+
+
+def _child_of(code, level: str):
+    """The code of the region of ``level`` holding ``code`` (its prefix, padded with zeros)."""
+    digits = REGION_LEVEL_DIGITS[level]
+    return func.substr(code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
+
+
+def populations(engine: Engine, scope: Scope, years, key=None) -> dict:
+    """农村户籍人口 of the scope at each of ``years`` (``rules.population_year`` summed over its villages): {year: n};
+    with ``key`` a level (below the scope's), {(code of that level, year): n} for each such region with a village.
+    From summary_population when it answers (a town or larger scope, ``key`` a town or larger), else from the base
+    tables (one year:
+    ``population_stmt``; several, or by child: ``rules.population_years``)."""
+    years = [int(y) for y in years]
+    if not years:
+        return {}
+    by_town = key is None or REGION_LEVEL_DIGITS[key] <= REGION_LEVEL_DIGITS["town"]
+    pt = summary.populations_for(engine, scope, years) if by_town else None
+    if pt is not None:  # the same sums per town and year (data_access.summary)
+        child = [_child_of(pt.c.town_code, key)] if key is not None else []
+        stmt = (select(*child, pt.c.year, func.sum(pt.c.population))
+                .where(scope.where(pt), pt.c.year.between(min(years), max(years)))
+                .group_by(*child, pt.c.year))
+        with engine.connect() as conn:
+            got = {tuple(r[:-1]) if key else r[0]: int(r[-1] or 0) for r in conn.execute(stmt)}
+        if key:
+            return {k: n for k, n in got.items() if k[1] in years}
+        return {y: got.get(y, 0) for y in years}
     with engine.connect() as conn:
-        return int(conn.execute(population_stmt(scope, year)).scalar_one())
+        if key is not None:
+            rows = conn.execute(population_years(years, region_in(scope), _child_of(R.c.code, key)))
+            return {(code, y): int(n or 0) for code, *ns in rows for y, n in zip(years, ns)}
+        if len(years) == 1:
+            return {years[0]: int(conn.execute(population_stmt(scope, years[0])).scalar_one())}
+        row = conn.execute(population_years(years, region_in(scope))).one()  # one pass for every year
+    return {y: int(row[i] or 0) for i, y in enumerate(years)}
 
 
 def population_stmt(scope: Scope, year: int):
@@ -106,24 +143,30 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
             ).group_by(h.c.exit_year)
     poor_cols = [people_if(poor_at(y, h), h, y).label(f"y{y}") for y in years]
     poor_stmt = select(*poor_cols).where(scope.where(h))
-    if vy is not None:  # the same counts per village and year (data_access.summary)
+    both = None  # the exits and the poor of every year in one pass over summary_village_year, when it answers both
+    if vy is not None and summary.village_years_for(engine, years, exits=True) is not None:
+        exiting = vy.c.exits_households > 0
+        both = (select(vy.c.year, func.sum(case((exiting, vy.c.exits_households), else_=0)).label("exited_households"),
+                       func.sum(case((exiting, vy.c.exits_persons), else_=0)).label("exited_persons"),
+                       func.sum(vy.c.poor_persons).label("poor_persons"))
+                .where(scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(vy.c.year))
+    elif vy is not None:  # the poor per village and year (data_access.summary); the exits from ``h``
         poor_stmt = select(*[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
                              .label(f"y{y}") for y in years]).where(scope.where(vy), vy.c.year.between(
                                  first_year, last_year))
-        if summary.village_years_for(engine, years, exits=True) is not None:
-            exits = select(vy.c.year, func.sum(vy.c.exits_households).label("exited_households"),
-                           func.sum(vy.c.exits_persons).label("exited_persons")) \
-                .where(scope.where(vy), vy.c.year.between(first_year, last_year), vy.c.exits_households > 0) \
-                .group_by(vy.c.year)
     targets = select(T.c.year, T.c.households, T.c.persons).where(
         T.c.region_code == scope.code, T.c.year.between(first_year, last_year)
     )
     with engine.connect() as conn:
-        exit_rows = {r.year: r for r in conn.execute(exits)}
-        poor_row = conn.execute(poor_stmt).one()
+        if both is not None:
+            rows = {r.year: r for r in conn.execute(both)}
+            exit_rows = {y: r for y, r in rows.items() if r.exited_households}
+            poor_row = [rows[y].poor_persons if y in rows else 0 for y in years]
+        else:
+            exit_rows = {r.year: r for r in conn.execute(exits)}
+            poor_row = conn.execute(poor_stmt).one()
         target_rows = {r.year: r for r in conn.execute(targets)}
-        pops = conn.execute(population_years(years, region_in(scope))).one()  # one pass for every year
-        rurals = {y: int(pops[i] or 0) for i, y in enumerate(years)}
+    rurals = populations(engine, scope, years)
     records = []
     for i, y in enumerate(years):
         e = exit_rows.get(y)
@@ -142,5 +185,5 @@ def yearly(engine: Engine, scope: Scope, first_year: int, last_year: int) -> pd.
     return pd.DataFrame.from_records(records)
 
 
-__all__ = ["count_if", "people_if", "people_year", "rural_population", "population_stmt", "region_in", "frame", "pct",
-           "yearly"]
+__all__ = ["count_if", "people_if", "people_year", "rural_population", "populations", "population_stmt", "region_in",
+           "frame", "pct", "yearly"]

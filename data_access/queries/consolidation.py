@@ -111,6 +111,11 @@ def help_coverage(engine: Engine, scope: Scope, year: int) -> dict:
     Keys: base_households, helped_households, helped_pct (%)."""
     helped = exists(select(1).where(HM.c.hh_id == MO.c.hh_id, HM.c.year == year))
     stmt = select(func.count(), count_if(helped)).where(scope.where(MO), monitored_in_year(year))
+    mh = summary.monitoring_help_for(engine)
+    if mh is not None:  # the records with a measure in the year, counted once per refresh (data_access.summary)
+        got = select(func.coalesce(func.sum(mh.c.records), 0)).where(
+            scope.where(mh), mh.c.year == year, monitored_in_year(year, mh)).scalar_subquery()
+        stmt = select(func.count(), got).where(scope.where(MO), monitored_in_year(year))
     with engine.connect() as conn:
         base, got = map(int, conn.execute(stmt).one())
     return {"base_households": base, "helped_households": got, "helped_pct": pct(got, base)}

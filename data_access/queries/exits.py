@@ -10,11 +10,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from ..codes import (
-    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS, REGION_LEVEL_DIGITS,
+    COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, EXIT_STEPS,
 )
 from ..schema import exit_target as T
 from ..schema import meta as M
@@ -26,9 +26,9 @@ from ..summary import read as summary
 from ..scope import Scope
 from ..rules import (
     current_member, ever_exited_by, exited_by, in_registry, income_line, line_amounts, line_rows, members_at,
-    not_exited_by, poor_at, population_year, population_years, returned_by,
+    not_exited_by, poor_at, population_year, returned_by,
 )
-from .common import count_if, frame, half_up, pct, people_if, people_year, region_in, yearly
+from .common import count_if, frame, half_up, pct, people_if, people_year, populations, region_in, yearly
 
 VILLAGE_THRESHOLDS = (2.0, 3.0)  # 贫困村出列: incidence below 2 % (3 % in the western provinces)
 LIST_LIMIT = 200
@@ -94,16 +94,11 @@ def child_incidence(engine: Engine, scope: Scope, first_year: int, last_year: in
         poor = select(key, *[func.coalesce(func.sum(case((vy.c.year == y, vy.c.poor_persons), else_=0)), 0)
                              .label(f"y{y}") for y in years]).where(
             scope.where(vy), vy.c.year.between(first_year, last_year)).group_by(key)
-    digits = REGION_LEVEL_DIGITS[child]  # a province's cities: 4, a city's counties: 6, towns 9, villages 12
     children = select(R.c.code, R.c.name).where(R.c.parent_code == scope.code).order_by(R.c.code)
-    rural: dict[tuple[str, int], int] = {}
     with engine.connect() as conn:
         poor_rows = {r[0]: r[1:] for r in conn.execute(poor)}
-        child_of_village = func.substr(R.c.code, 1, digits).concat(literal_column(f"'{'0' * (12 - digits)}'"))
-        for code, *ns in conn.execute(population_years(years, region_in(scope), child_of_village)):  # one pass
-            for y, n in zip(years, ns):
-                rural[(code, y)] = int(n or 0)
         kids = conn.execute(children).all()
+    rural = populations(engine, scope, years, key=child)  # (child code, year) -> 农村户籍人口, one pass
     records = []
     for code, name in kids:
         counts = poor_rows.get(code, [0] * len(years))

@@ -114,9 +114,10 @@ def _selected(scope: Scope, year: int, source: str | None, category: str | None,
     return and_(*conds)
 
 
-def _joined(table):
-    """``table`` (arrangement or money_flow) joined to its fund and project."""
-    return table.join(F, F.c.fund_id == table.c.fund_id).join(P, P.c.project_id == table.c.project_id)
+def _joined(table, project: bool = True):
+    """``table`` (arrangement or money_flow) joined to its fund and (unless ``project`` is False) its project."""
+    joined = table.join(F, F.c.fund_id == table.c.fund_id)
+    return joined.join(P, P.c.project_id == table.c.project_id) if project else joined
 
 
 def _sum(expr):
@@ -468,14 +469,17 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date, idle_days:
     """
     cutoff = as_of - dt.timedelta(days=idle_days)
     where = _selected(scope, year, source, category)
-    money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(_joined(A)).where(
-        where).group_by(A.c.project_id).subquery()
+    # The selection names no project column at a county or wider scope without a category: the money is then read
+    # without the join to its project (each sum is joined to its project below, by id, as before)
+    by_project = not (scope.level in ALLOCATION_LEVELS and not category)
+    money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(
+        _joined(A, by_project)).where(where).group_by(A.c.project_id).subquery()
     money_f = select(
         MF.c.project_id, *_paid_spent(),
         _sum(case((and_(MF.c.kind == MONEY_PAID, MF.c.flow_date <= cutoff), MF.c.amount), else_=0)
              ).label("paid_by_cutoff"),
         func.max(case((MF.c.kind == MONEY_PAID, MF.c.flow_date), else_=None)).label("last_paid_date"),
-    ).select_from(_joined(MF)).where(where).group_by(MF.c.project_id).subquery()
+    ).select_from(_joined(MF, by_project)).where(where).group_by(MF.c.project_id).subquery()
     village = R.alias("village")
     town = R.alias("town")
     stmt = (
@@ -656,41 +660,60 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
         year_funds = None
     member = _member_of(engine, project_ids)
     in_set = member(P.c.project_id)
-    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged")).where(
+    # One pass over the checked projects and their money finds every per-project problem (and flags the projects
+    # with a movement without its 安排 or an amount not positive, whose records are read after, when there are any).
+    AA = select(A.c.fund_id, A.c.project_id).where(member(A.c.project_id)).subquery("flow_arrangement")
+    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged"),
+                      _sum(case((A.c.amount <= 0, 1), else_=0)).label("bad_arrangements")).where(
         member(A.c.project_id)).group_by(A.c.project_id).subquery()
-    flows = select(MF.c.project_id, *_paid_spent()).where(member(MF.c.project_id)).group_by(
-        MF.c.project_id).subquery()
+    flows = (select(MF.c.project_id, *_paid_spent(),
+                    _sum(case((AA.c.fund_id.is_(None), 1), else_=0)).label("orphans"),
+                    _sum(case((MF.c.amount <= 0, 1), else_=0)).label("bad_flows"))
+             .select_from(MF.outerjoin(AA, and_(AA.c.fund_id == MF.c.fund_id, AA.c.project_id == MF.c.project_id)))
+             .where(member(MF.c.project_id)).group_by(MF.c.project_id).subquery())
+    town_of_region = func.substr(P.c.region_code, 1, 9).concat(literal("000"))
+    mismatch = or_(
+        and_(P.c.region_code.is_not(None), P.c.county_code != func.substr(P.c.region_code, 1, 6).concat(
+            literal("000000"))),
+        and_(P.c.village_code.is_not(None), P.c.region_code != P.c.village_code),
+        and_(P.c.region_code.is_not(None), or_(P.c.town_code.is_(None), P.c.town_code != town_of_region)),
+        and_(P.c.region_code.is_(None), or_(P.c.town_code.is_not(None), P.c.village_code.is_not(None))),
+    )
     per_project = (
         select(P.c.project_id, P.c.name, P.c.budget, func.coalesce(arranged.c.arranged, 0).label("arranged"),
-               func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"))
+               func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"),
+               case((P.c.region_code.is_(None), 1), else_=0).label("no_place"),
+               case((mismatch, 1), else_=0).label("mismatch"),
+               func.coalesce(arranged.c.bad_arrangements, 0).label("bad_arrangements"),
+               func.coalesce(flows.c.orphans, 0).label("orphans"),
+               func.coalesce(flows.c.bad_flows, 0).label("bad_flows"))
         .select_from(P.outerjoin(arranged, arranged.c.project_id == P.c.project_id)
                      .outerjoin(flows, flows.c.project_id == P.c.project_id))
         .where(in_set).subquery()
     )
-    town_of_region = func.substr(P.c.region_code, 1, 9).concat(literal("000"))
+    pp = per_project.c
     records: list[dict] = []
     with engine.connect() as conn:
-        for pid, name in conn.execute(
-                select(P.c.project_id, P.c.name).where(in_set, P.c.region_code.is_(None)).order_by(P.c.project_id)):
-            records.append({"problem": PROBLEM_NO_PLACE, "object_kind": "项目", "object_id": pid, "name": name,
-                            "detail": "项目没有所在乡镇或村(区划代码为空),其资金无法落到地点"})
-        # One pass over the projects' money for the three project checks (each list by project id).
-        over = conn.execute(
-            select(per_project).where(or_(per_project.c.spent > per_project.c.paid,
-                                          per_project.c.paid > per_project.c.arranged,
-                                          per_project.c.arranged > per_project.c.budget))
-            .order_by(per_project.c.project_id)).mappings().all()
-        for r in over:
+        found = conn.execute(
+            select(per_project).where(or_(pp.spent > pp.paid, pp.paid > pp.arranged, pp.arranged > pp.budget,
+                                          pp.no_place == 1, pp.mismatch == 1, pp.bad_arrangements > 0,
+                                          pp.orphans > 0, pp.bad_flows > 0))
+            .order_by(pp.project_id)).mappings().all()
+        for r in found:
+            if r["no_place"]:
+                records.append({"problem": PROBLEM_NO_PLACE, "object_kind": "项目", "object_id": r["project_id"],
+                                "name": r["name"], "detail": "项目没有所在乡镇或村(区划代码为空),其资金无法落到地点"})
+        for r in found:
             if r["spent"] > r["paid"]:
                 records.append({"problem": PROBLEM_SPENT_OVER_PAID, "object_kind": "项目", "object_id": r["project_id"],
                                 "name": r["name"], "detail": "支出金额大于拨付金额",
                                 "amount": int(r["spent"]), "compared_to": int(r["paid"])})
-        for r in over:
+        for r in found:
             if r["paid"] > r["arranged"]:
                 records.append({"problem": PROBLEM_PAID_OVER_ARRANGED, "object_kind": "项目",
                                 "object_id": r["project_id"], "name": r["name"], "detail": "拨付金额大于安排金额",
                                 "amount": int(r["paid"]), "compared_to": int(r["arranged"])})
-        for r in over:
+        for r in found:
             if r["arranged"] > r["budget"]:
                 records.append({"problem": PROBLEM_ARRANGED_OVER_BUDGET, "object_kind": "项目",
                                 "object_id": r["project_id"], "name": r["name"], "detail": "安排金额大于项目预算",
@@ -708,38 +731,38 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
             records.append({"problem": PROBLEM_ARRANGED_OVER_ALLOCATED, "object_kind": "资金",
                             "object_id": r["fund_id"], "name": r["name"], "detail": "安排到项目的金额大于下达金额",
                             "amount": int(r["arranged"]), "compared_to": int(r["amount"])})
-        mismatch = or_(
-            and_(P.c.region_code.is_not(None), P.c.county_code != func.substr(P.c.region_code, 1, 6).concat(
-                literal("000000"))),
-            and_(P.c.village_code.is_not(None), P.c.region_code != P.c.village_code),
-            and_(P.c.region_code.is_not(None), or_(P.c.town_code.is_(None), P.c.town_code != town_of_region)),
-            and_(P.c.region_code.is_(None), or_(P.c.town_code.is_not(None), P.c.village_code.is_not(None))),
-        )
-        for pid, name in conn.execute(select(P.c.project_id, P.c.name).where(in_set, mismatch)
-                                      .order_by(P.c.project_id)):
-            records.append({"problem": PROBLEM_PLACE_CODES, "object_kind": "项目", "object_id": pid, "name": name,
-                            "detail": "所在地区划代码与乡镇、村代码不一致"})
-        orphan = (
-            select(MF.c.id, MF.c.project_id, MF.c.fund_id, MF.c.kind, MF.c.amount)
-            .select_from(MF.outerjoin(A, and_(A.c.fund_id == MF.c.fund_id, A.c.project_id == MF.c.project_id)))
-            .where(member(MF.c.project_id), A.c.fund_id.is_(None))
-            .order_by(MF.c.id)
-        )
-        for r in conn.execute(orphan).mappings():
-            records.append({"problem": PROBLEM_FLOW_WITHOUT_ARRANGEMENT, "object_kind": "资金流水",
-                            "object_id": str(r["id"]), "name": f"{r['project_id']} / {r['fund_id']}",
-                            "detail": f"{r['kind']}没有对应的资金安排", "amount": int(r["amount"])})
-        bad_amounts = union_all(
+        for r in found:
+            if r["mismatch"]:
+                records.append({"problem": PROBLEM_PLACE_CODES, "object_kind": "项目", "object_id": r["project_id"],
+                                "name": r["name"], "detail": "所在地区划代码与乡镇、村代码不一致"})
+        if any(r["orphans"] for r in found):
+            orphan = (
+                select(MF.c.id, MF.c.project_id, MF.c.fund_id, MF.c.kind, MF.c.amount)
+                .select_from(MF.outerjoin(A, and_(A.c.fund_id == MF.c.fund_id, A.c.project_id == MF.c.project_id)))
+                .where(member(MF.c.project_id), A.c.fund_id.is_(None))
+                .order_by(MF.c.id)
+            )
+            for r in conn.execute(orphan).mappings():
+                records.append({"problem": PROBLEM_FLOW_WITHOUT_ARRANGEMENT, "object_kind": "资金流水",
+                                "object_id": str(r["id"]), "name": f"{r['project_id']} / {r['fund_id']}",
+                                "detail": f"{r['kind']}没有对应的资金安排", "amount": int(r["amount"])})
+        bad_amounts = [
             select(literal("资金").label("kind"), F.c.fund_id.label("oid"), F.c.name.label("name"),
-                   F.c.amount.label("amount")).where(F.c.fund_id.in_(fund_ids), F.c.amount <= 0),
-            select(literal("资金安排").label("kind"), (A.c.fund_id.concat(literal(" / ")).concat(A.c.project_id)),
-                   literal(""), A.c.amount).where(member(A.c.project_id), A.c.amount <= 0),
-            select(literal("资金流水").label("kind"), cast(MF.c.id, String), MF.c.kind, MF.c.amount)
-            .where(member(MF.c.project_id), MF.c.amount <= 0),
-        )
-        for kind, oid, name, amount in conn.execute(bad_amounts):
-            records.append({"problem": PROBLEM_NOT_POSITIVE, "object_kind": kind, "object_id": oid, "name": name,
-                            "detail": "金额为零或负数", "amount": int(amount)})
+                   F.c.amount.label("amount")).where(F.c.fund_id.in_(fund_ids), F.c.amount <= 0)
+            .order_by(F.c.fund_id)]
+        if any(r["bad_arrangements"] for r in found):
+            bad_amounts.append(
+                select(literal("资金安排").label("kind"), (A.c.fund_id.concat(literal(" / ")).concat(A.c.project_id)),
+                       literal(""), A.c.amount).where(member(A.c.project_id), A.c.amount <= 0)
+                .order_by(A.c.fund_id, A.c.project_id))
+        if any(r["bad_flows"] for r in found):
+            bad_amounts.append(
+                select(literal("资金流水").label("kind"), cast(MF.c.id, String), MF.c.kind, MF.c.amount)
+                .where(member(MF.c.project_id), MF.c.amount <= 0).order_by(MF.c.id))
+        for stmt in bad_amounts:
+            for kind, oid, name, amount in conn.execute(stmt):
+                records.append({"problem": PROBLEM_NOT_POSITIVE, "object_kind": kind, "object_id": oid, "name": name,
+                                "detail": "金额为零或负数", "amount": int(amount)})
     return pd.DataFrame(records, columns=PROBLEM_COLUMNS)
 
 

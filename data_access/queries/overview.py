@@ -12,7 +12,7 @@ from ..schema import region as R
 from ..summary import read as summary
 from ..scope import Scope
 from ..rules import ever_exited_by, exited_by, in_registry, not_exited_by, poor_at, returned_by
-from .common import count_if, pct, people_if, population_stmt, region_in
+from .common import count_if, pct, people_if, region_in, rural_population
 
 COUNT_COLUMNS = [
     "registered_households", "registered_persons",
@@ -62,7 +62,7 @@ def village_counts(engine: Engine, scope: Scope, year: int) -> dict:
     ).where(is_village)
     with engine.connect() as conn:
         poor, exited, villages = conn.execute(stmt).one()
-        population = conn.execute(population_stmt(scope, year)).scalar_one()
+    population = rural_population(engine, scope, year)
     return {
         "poor_villages": int(poor), "poor_villages_exited": int(exited),
         "poor_villages_remaining": int(poor) - int(exited),

@@ -117,7 +117,12 @@ def year_range(engine: Engine, scope: Scope) -> tuple[int, int]:
     village offers the same years as its county; no later than the as-of year): the pages open on it. A 2020
     export imported in 2026 opens on 2020, not on an empty 2026; the latest year is the last 识别/脱贫/返贫
     year of a household, 资金下达 year or 监测对象 identified/removed date, whichever is latest."""
-    h = summary.smallest_households(engine, scope)  # 580,000 county-grain summary rows, not 2 million households
+    # the states per county and 享受政策 mark (18,000 rows at province scale: every household once, as in the
+    # county-grain summary's 580,000 rows with its member-change rows; the same minimum and maxima), for a county
+    # or larger; else the smallest fresh summary, else the households
+    h = summary.policy_for(engine, scope)
+    if h is None:
+        h = summary.smallest_households(engine, scope)
     # one pass over ``h`` for the scope's first year and the database's latest ones, one statement in all
     states = select(func.min(case((scope.where(h), h.c.identified_year))).label("first"),
                     func.max(h.c.identified_year).label("identified"), func.max(h.c.exit_year).label("exited"),

@@ -49,7 +49,7 @@ from ..rules import (
     HOME_VISIT_KINDS, assigned_on, current_member, exited_by, home_visited, in_registry, late, late_cutoff,
     members_at, not_exited_by, poor_at, population_year, returned_by, status_expr, visit_period, visit_rate_label,
 )
-from .common import count_if, frame, pct, people_if, people_year, population_stmt, ratio, region_in
+from .common import count_if, frame, pct, people_if, people_year, populations, ratio, region_in
 
 VISIT_KINDS_COUNTED = HOME_VISIT_KINDS  # 入户率 as the help page counts it (queries.help)
 
@@ -257,9 +257,13 @@ def child_indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) ->
     # The village frame of ``indicators`` summed per child in SQL (8 rows for a province, not its 20,000
     # villages through pandas): each village of the region table in the scope, its 农村户籍人口 and each
     # part's counts joined on its code, as ``indicators`` merges them.
+    # 农村户籍人口 per child from summary_population when it answers (no look-up per village), else per village here
+    rurals = populations(engine, scope, (year,), key=scope.child_level) \
+        if summary.populations_for(engine, scope, (year,)) is not None else None
     pop = population_year(year, region_in(scope))
-    village = (select(R.c.code, R.c.is_poor_village, pop.c.population)
-               .select_from(R.outerjoin(pop, pop.c.code == R.c.code)).where(_villages_in(scope)).subquery("v"))
+    village = (select(R.c.code, R.c.is_poor_village, *([pop.c.population] if rurals is None else []))
+               .select_from(R.outerjoin(pop, pop.c.code == R.c.code) if rurals is None else R)
+               .where(_villages_in(scope)).subquery("v"))
     joined, sums = village, {}
     for i, stmt in enumerate(_village_parts(engine, scope, year, as_of)):
         part = stmt.subquery(f"part{i}")
@@ -267,12 +271,16 @@ def child_indicators(engine: Engine, scope: Scope, year: int, as_of: dt.date) ->
         sums.update({c.name: c for c in part.c if c.name != "code"})
     child = func.substr(village.c.code, 1, digits).concat(literal("0" * (12 - digits)))
     stmt = (select(child.label("code"), *[func.coalesce(func.sum(
-                village.c.population if col == "rural_population" else sums[col]), 0).label(col) for col in SUMMED],
+                village.c.population if col == "rural_population" else sums[col]), 0).label(col)
+                for col in SUMMED if col != "rural_population" or rurals is None],
                    func.count().label("villages"),
                    func.coalesce(func.sum(case((village.c.is_poor_village.is_(True), 1), else_=0)), 0)
                    .label("poor_villages"))
             .select_from(joined).group_by(child))
     sums_df = frame(engine, stmt)
+    if rurals is not None:
+        sums_df["rural_population"] = [rurals.get((code, year), 0) for code in sums_df["code"]]
+        sums_df = sums_df[["code", *SUMMED, "villages", "poor_villages"]]
     with engine.connect() as conn:
         names = dict(conn.execute(select(R.c.code, display_name_sql(R.c.name))
                                   .where(R.c.parent_code == scope.code)).all())
@@ -311,7 +319,7 @@ def yearly_states(engine: Engine, scope: Scope, first_year: int, last_year: int)
     with engine.connect() as conn:
         where = [scope.where(h)] + ([vy.c.year.between(first_year, last_year)] if vy is not None else [])
         row = list(conn.execute(select(*cols).where(*where)).one()) if cols else []
-        rurals = {y: int(conn.execute(population_stmt(scope, y)).scalar_one()) for y in years}
+    rurals = populations(engine, scope, years)
     records = []
     for i, y in enumerate(years):
         values = {n: int(v) for n, v in zip(names, row[i * len(names):(i + 1) * len(names)])}

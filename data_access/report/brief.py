@@ -20,6 +20,7 @@ No streamlit here.
 from __future__ import annotations
 
 import io
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -47,7 +48,8 @@ def region_word(scope: Scope) -> str:
     return {"province": "全省", "city": "全市", "county": "全县", "village": "全村"}[scope.level]
 
 
-def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None = None) -> dict:
+def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None = None,
+                fetcher: Callable | None = None) -> dict:
     """Every figure of the paragraph for ``scope`` at the end of ``year``.
 
     ``first_year``: the year the incidence is compared with (the page's first year; default the
@@ -59,16 +61,21 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
     the top causes with their share of the scope's households in %, 未填写 left out), funds
     (funds.totals), monitoring (monitoring.totals, None before 2021), era (2021 onward:
     report.era.headline, which the paragraph then leads with; None before).
+    ``fetcher(fn, *args)`` runs each query instead of calling it directly (the UI passes its cache, so the
+    paragraph and the page around it share one result per query, as ``talking_points`` does).
     """
-    info = places.region_info(engine, scope) or {}
+    def get(fn: Callable, *args):
+        return fetcher(fn, *args) if fetcher is not None else fn(engine, scope, *args)
+
+    info = get(places.region_info) or {}
     meta = places.data_meta(engine)
     if first_year is None:
-        first_year = places.year_range(engine, scope)[0]
-    head = overview.headline(engine, scope, year)
+        first_year = get(places.year_range)[0]
+    head = get(overview.headline, year)
     first_incidence = None
     if first_year < year:
-        first_incidence = overview.headline(engine, scope, first_year)["incidence"]
-    mix = causes.cause_mix(engine, scope, year)
+        first_incidence = get(overview.headline, first_year)["incidence"]
+    mix = get(causes.cause_mix, year)
     top = [
         {"cause": str(r["cause"]), "households": int(r["households"]), "persons": int(r["persons"]),
          "households_pct": r["households_pct"]}
@@ -81,9 +88,9 @@ def brief_facts(engine: Engine, scope: Scope, year: int, first_year: int | None 
         "headline": head, "first_incidence": first_incidence,
         "village": info if scope.level == "village" else None,
         "causes": top,
-        "funds": funds.totals(engine, scope, year),
-        "monitoring": monitoring.totals(engine, scope, year) if year >= MONITORING_SINCE else None,
-        "era": era_words.headline(engine, scope, year) if is_consolidation_year(year) else None,
+        "funds": get(funds.totals, year),
+        "monitoring": get(monitoring.totals, year) if year >= MONITORING_SINCE else None,
+        "era": era_words.headline(engine, scope, year, fetcher) if is_consolidation_year(year) else None,
     }
 
 

@@ -9,6 +9,7 @@ its growth; 脱贫劳动力务工 and its change. No 贫困发生率 after 2020 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -21,7 +22,7 @@ NO_INCIDENCE_NOTE = ("2020年底现行标准下农村贫困人口全部脱贫,20
 NO_INCIDENCE_SHORT = "2021年起不再计算贫困发生率:返贫致贫风险纳入防返贫监测。"
 
 
-def headline(engine: Engine, scope: Scope, year: int) -> dict:
+def headline(engine: Engine, scope: Scope, year: int, fetcher: Callable | None = None) -> dict:
     """Every figure of the 2021– headline at the end of ``year`` (``queries.consolidation``'s definitions;
     监测对象 from ``queries.monitoring``). Keys: year, policy
     (``policy_split``), monitoring (``monitoring.totals`` plus new_households, new_persons), kinds
@@ -29,25 +30,31 @@ def headline(engine: Engine, scope: Scope, year: int) -> dict:
     help (``help_coverage``), income (``exited_income`` of ``latest_income_year`` plus year, previous (the
     year before it), growth_pct), work (``exited_workers``
     plus previous_working, change; None without data), returned_outside (count of
-    ``returned_outside_monitoring``)."""
-    totals = monitoring.totals(engine, scope, year)
-    nh, np_ = consolidation.identified_in_year(engine, scope, year)
+    ``returned_outside_monitoring``).
+    ``fetcher(fn, *args)`` runs each query instead of calling it directly (the UI passes its cache: the overview
+    and its 讲话要点 read ``monitoring.totals`` and ``breakdown`` too)."""
+    def get(fn: Callable, *args):
+        return fetcher(fn, *args) if fetcher is not None else fn(engine, scope, *args)
+
+    totals = dict(get(monitoring.totals, year))  # a copy: the new-identification figures are added to it
+    nh, np_ = get(consolidation.identified_in_year, year)
     totals.update(new_households=nh, new_persons=np_)
-    kinds = monitoring.breakdown(engine, scope, year, "kind")
-    income_year = consolidation.latest_income_year(engine, scope, year)
-    income = consolidation.exited_income(engine, scope, income_year)
-    before = consolidation.exited_income(engine, scope, income_year - 1)
+    kinds = get(monitoring.breakdown, year, "kind")
+    income_year = get(consolidation.latest_income_year, year)
+    income = dict(get(consolidation.exited_income, income_year))
+    before = get(consolidation.exited_income, income_year - 1)
     income.update(year=income_year, previous=before["average"],
                   growth_pct=consolidation.growth_pct(income["average"], before["average"]))
-    work = consolidation.exited_workers(engine, scope, year)
+    work = get(consolidation.exited_workers, year)
     if work is not None:
-        prev = consolidation.exited_workers(engine, scope, year - 1)
+        work = dict(work)
+        prev = get(consolidation.exited_workers, year - 1)
         work.update(previous_working=prev["working"] if prev else None,
                     change=work["working"] - prev["working"] if prev else None)
     return {
-        "year": int(year), "policy": consolidation.policy_split(engine, scope, year), "monitoring": totals,
-        "kinds": kinds, "help": consolidation.help_coverage(engine, scope, year), "income": income, "work": work,
-        "returned_outside": consolidation.returned_outside_count(engine, scope, year),
+        "year": int(year), "policy": get(consolidation.policy_split, year), "monitoring": totals,
+        "kinds": kinds, "help": get(consolidation.help_coverage, year), "income": income, "work": work,
+        "returned_outside": get(consolidation.returned_outside_count, year),
     }
 
 

@@ -43,6 +43,12 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   income then is near the line (up to ``NEAR_LINE_COVER_PCT`` above the highest line of its year), and the
   exited households with an income per county and income year (收入临界 of a past year at the default margin).
 
+- ``summary_population``: 农村户籍人口 (``rules.population_year``) per town and year, for the years of
+  ``summary_village_year`` (the 贫困发生率 denominators of a town or larger scope: headline, yearly curves,
+  child rankings).
+- ``summary_monitoring_help``: the monitoring-object records per village, identified/removed date and year in
+  which their household had a 帮扶措施 (the 巩固衔接 headline's 帮扶措施覆盖).
+
 ``summary_household_cause`` also keeps each household's first monitoring year (``watched_year``), so the
 query page's count of the households on the books is read from it.
 

@@ -7,7 +7,7 @@ the table that answers it (or None / the base table): it imports no query and no
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, func, literal, select
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, MetaData, String, Table, func, literal, select
 from sqlalchemy.engine import Engine
 
 from .. import schema
@@ -17,7 +17,7 @@ from ..scope import Scope
 SUMMARY_KEY = "summary_version"
 # The tables' layout: bump when a table or column is added or changed. A database summarised by another
 # layout counts as not summarised (base tables) until ``refresh`` runs with this program.
-LAYOUT = "6"
+LAYOUT = "7"
 LAYOUT_KEY = "summary_layout"
 
 metadata = MetaData()
@@ -382,14 +382,46 @@ near_line_judged_summary = Table(
 Index("ix_summary_near_line_year", near_line_summary.c.as_of_year)
 NEAR_LINE_YEARS_KEY = "summary_near_line_years"
 
-# No indexes on purpose but those above: at province scale most summaries hold a few hundred thousand rows and
-# every use aggregates a large part of them; a county's rows are found by a scan in milliseconds.
+# 农村户籍人口 (``rules.population_year``: a village's figure of the year, else of its latest earlier year, else
+# region.rural_population) summed per town (the villages' 9-digit code prefix) and year, for the years of
+# meta.summary_population_years (those of summary_village_year): a county or larger scope, or a town, reads
+# ~1,600 towns' rows instead of one look-up per village (20,000 at province scale). Kept only while every
+# village's code is 12 digits (then a scope's villages by code range are exactly its towns' villages); else the
+# key is empty and the base tables answer.
+population_summary = Table(
+    "summary_population", metadata,
+    Column("county_code", CODE, nullable=False),
+    Column("town_code", CODE, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("population", BigInteger, nullable=False),
+)
+POPULATION_YEARS_KEY = "summary_population_years"
+
+# 帮扶措施 reaching the monitoring objects (queries.consolidation.help_coverage): per village, identified and removed
+# date of a monitoring-object record and a year from the record's identification year to its removal year (the
+# years it may be under monitoring, ``consolidation.monitored_in_year``) in which its household had a 帮扶措施, the
+# records. The base count stays on monitoring_object (70,000 rows at province scale); this replaces an index probe
+# into help_measure (34 million rows) per record.
+monitoring_help_summary = Table(
+    "summary_monitoring_help", metadata,
+    Column("village_code", CODE, nullable=False),
+    Column("identified_date", Date, nullable=False),
+    Column("removed_date", Date),
+    Column("year", Integer, nullable=False),
+    Column("records", Integer, nullable=False),
+)
+Index("ix_summary_monitoring_help_year", monitoring_help_summary.c.year)
+
+# No indexes on purpose but those above (the year of summary_near_line, summary_village_year and
+# summary_monitoring_help; the list orders of summary_household_last_visit and summary_health): at province scale
+# most summaries hold a few hundred thousand rows and every use aggregates a large part of them; a county's rows
+# are found by a scan in milliseconds.
 TABLES = (household_summary, cause_summary, other_cause_summary, village_visit_summary, latest_income_summary,
           person_summary, helper_summary, measure_summary,
           cause_match_summary, cause_match_year_summary, help_window_summary, help_window_county_summary,
           visit_span_summary, household_last_visit_summary, cadre_last_visit_summary, health_summary,
           guarantee_summary, income_year_summary, work_year_summary, village_year_summary, policy_summary,
-          near_line_summary, near_line_judged_summary)
+          near_line_summary, near_line_judged_summary, population_summary, monitoring_help_summary)
 
 
 def fresh(conn_or_engine) -> bool:
@@ -531,6 +563,22 @@ def village_years_for(engine: Engine, years, exits: bool = False) -> Table | Non
         return None
     first, last = (int(x) for x in values[VILLAGE_YEARS_KEY].split(","))
     return village_year_summary if all(first <= int(y) <= last for y in years) else None
+
+
+def populations_for(engine: Engine, scope: Scope, years) -> Table | None:
+    """summary_population when fresh and built for every year in ``years``, for a town or larger scope; else None."""
+    if REGION_LEVEL_DIGITS[scope.level] > REGION_LEVEL_DIGITS["town"]:
+        return None
+    values = _values(engine, POPULATION_YEARS_KEY)
+    if not _fresh(values) or not values.get(POPULATION_YEARS_KEY):
+        return None
+    first, last = (int(x) for x in values[POPULATION_YEARS_KEY].split(","))
+    return population_summary if all(first <= int(y) <= last for y in years) else None
+
+
+def monitoring_help_for(engine: Engine) -> Table | None:
+    """summary_monitoring_help when fresh (any scope and year), else None."""
+    return monitoring_help_summary if fresh(engine) else None
 
 
 def helpers_for(engine: Engine) -> Table | None:

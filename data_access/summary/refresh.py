@@ -5,6 +5,7 @@ and PostgreSQL. It imports the registry's rules (``data_access.rules``), never a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 from sqlalchemy import (
@@ -16,19 +17,21 @@ from .. import schema
 from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, ever_exited_by, exited_by, in_registry,
-    member_at, member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, returned_by,
-    visit_period, window,
+    member_at, member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, population_years,
+    returned_by, visit_period, window,
 )
 from .read import (
     HELPER_EXACT_KEY, HELP_DAYS, HELP_EXACT_KEY, HELP_WINDOWS_KEY, INCOME_YEAR_KEY, LAST_VISIT_EXACT_KEY, LAYOUT,
     LAYOUT_KEY, MEASURE_EXACT_KEY, NEAR_LINE_COVER_PCT, NEAR_LINE_YEARS_KEY, NOT_IN_SCHOOL, PERSON_FROM_KEY,
+    POPULATION_YEARS_KEY,
     PERSON_VILLAGE_EXACT_KEY, SERIOUS_HEALTH, SUMMARY_KEY, TABLES, VILLAGE_EXITS_EXACT_KEY, VILLAGE_YEARS_KEY,
     VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary,
     cause_match_year_summary, cause_summary, guarantee_summary, health_summary, help_window_county_summary,
     help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
-    latest_income_summary, measure_summary, metadata, near_line_judged_summary, near_line_summary,
-    other_cause_summary, person_summary, policy_summary, village_visit_summary, village_year_summary,
-    visit_span_summary, work_year_summary,
+    latest_income_summary, measure_summary, metadata, monitoring_help_summary, near_line_judged_summary,
+    near_line_summary,
+    other_cause_summary, person_summary, policy_summary, population_summary, village_visit_summary,
+    village_year_summary, visit_span_summary, work_year_summary,
 )
 
 
@@ -117,6 +120,39 @@ def _village_years(conn: Connection, first_year, as_of) -> tuple[int, int] | Non
         last = max([int(y) for y in seen if y is not None], default=int(first_year))
     last = max(int(first_year), last)
     return int(first_year), last
+
+
+def _population_rows(conn: Connection, years: list[int]) -> list[dict]:
+    """summary_population rows: ``rules.population_years`` grouped by town (one pass for every year), or none when a
+    village's code is not 12 digits (a scope's code range and its towns' prefixes could then differ)."""
+    R = schema.region
+    codes = conn.execute(select(R.c.code).where(R.c.level == "village")).scalars()
+    if not all(isinstance(c, str) and re.fullmatch(r"[0-9]{12}", c) for c in codes):
+        return []
+    town = func.substr(R.c.code, 1, 9).concat(literal("000"))
+    rows = []
+    for town_code, *figures in conn.execute(population_years(years, R.c.code.is_not(None), town)):
+        for year, population in zip(years, figures):
+            rows.append({"county_code": town_code[:6] + "000000", "town_code": town_code, "year": year,
+                         "population": int(population or 0)})
+    return rows
+
+
+def _monitoring_help_insert():
+    """summary_monitoring_help: each monitoring-object record with each year (from its identification year to its
+    removal year) in which its household had a 帮扶措施, counted per village, dates and year."""
+    MO, HM = schema.monitoring_object, schema.help_measure
+    year_of = lambda d: cast(extract("year", d), Integer)  # noqa: E731 - rules._year_of
+    per_record = (select(MO.c.id, MO.c.village_code, MO.c.identified_date, MO.c.removed_date, HM.c.year)
+                  .select_from(MO.join(HM, HM.c.hh_id == MO.c.hh_id))
+                  .where(year_of(MO.c.identified_date) <= HM.c.year,
+                         or_(MO.c.removed_date.is_(None), year_of(MO.c.removed_date) >= HM.c.year))
+                  .group_by(MO.c.id, MO.c.village_code, MO.c.identified_date, MO.c.removed_date, HM.c.year)
+                  .subquery("per_record"))
+    keys = [per_record.c.village_code, per_record.c.identified_date, per_record.c.removed_date, per_record.c.year]
+    return monitoring_help_summary.insert().from_select(
+        ["village_code", "identified_date", "removed_date", "year", "records"],
+        select(*keys, func.count()).group_by(*keys))
 
 
 def _village_exits_exact(conn: Connection) -> bool:
@@ -490,6 +526,17 @@ def refresh(engine: Engine) -> dict:
             conn.execute(select(func.count()).select_from(village_year_summary)).scalar_one())
         _set_meta(conn, VILLAGE_YEARS_KEY, "{},{}".format(*village_years) if village_years else "")
         _set_meta(conn, VILLAGE_EXITS_EXACT_KEY, "1" if _village_exits_exact(conn) else "0")
+        conn.execute(population_summary.delete())
+        population_rows = _population_rows(
+            conn, list(range(village_years[0], village_years[1] + 1))) if village_years else []
+        for start in range(0, len(population_rows), 20000):
+            conn.execute(population_summary.insert(), population_rows[start:start + 20000])
+        rows[population_summary.name] = len(population_rows)
+        _set_meta(conn, POPULATION_YEARS_KEY, "{},{}".format(*village_years) if population_rows else "")
+        conn.execute(monitoring_help_summary.delete())
+        conn.execute(_monitoring_help_insert())
+        rows[monitoring_help_summary.name] = int(
+            conn.execute(select(func.count()).select_from(monitoring_help_summary)).scalar_one())
         conn.execute(village_visit_summary.delete())
         for start in range(0, len(visit_rows), 20000):
             conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
