@@ -562,7 +562,10 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
     defaults = _insert_defaults(table)
     inserts: list[dict] = []
     updates: dict[tuple, list[dict]] = {}
-    for key, rec in records.items():
+    if not existing:  # nothing stored yet (a first import): every record is an insert
+        inserts = [rec.defaults | rec.values if rec.defaults else rec.values for rec in records.values()]
+        changed.update(id(r) for rec in records.values() for r in rec.rows)
+    for key, rec in records.items() if existing else ():
         old = existing.get(key)
         if old is None:
             inserts.append(rec.defaults | rec.values if rec.defaults else rec.values)

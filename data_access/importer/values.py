@@ -98,6 +98,7 @@ def identifier(raw, max_len: int | None = None) -> str | None:
 
 _LAST = frozenset("0123456789Xx")
 _ZERO_WEIGHTS = ord("0") * sum(ID_WEIGHTS)
+_BIRTH_DIGITS: set[str] = set()  # digits 7-14 (YYYYMMDD) of ID numbers whose birth date exists
 
 
 def id_number(raw) -> str | None:
@@ -116,10 +117,13 @@ def id_number(raw) -> str | None:
             raise Bad(f"证件号码应为 18 位,实为 {len(value)} 位")
         if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
             raise Bad("证件号码只能由数字组成(最后一位可为 X)")
-    try:
-        id_birth_date(value)
-    except ValueError:
-        raise Bad(f"证件号码中的出生日期 {value[6:14]} 不存在") from None
+    if value[6:14] not in _BIRTH_DIGITS:  # a birth date seen once need not be checked again
+        try:
+            id_birth_date(value)
+        except ValueError:
+            raise Bad(f"证件号码中的出生日期 {value[6:14]} 不存在") from None
+        if len(_BIRTH_DIGITS) < 100_000:
+            _BIRTH_DIGITS.add(value[6:14])
     first17 = value[:17]
     if first17.isascii():  # digit codes minus 48 each: no int() per digit
         total = sum(map(mul, first17.encode(), ID_WEIGHTS)) - _ZERO_WEIGHTS

@@ -161,8 +161,8 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # -- database state of the people and households mentioned
     hh_ids = {r.values.get("hh_id") for r in rows if r.values.get("hh_id")}
     db_hh = batch.db_households(hh_ids)
-    by_pid = {p["person_id"]: p for p in batch.fetch(schema.person, "person_id",
-                                                      {r.values.get("person_id") for r in rows})}
+    file_pids = {r.values.get("person_id") for r in rows}
+    by_pid = {p["person_id"]: p for p in batch.fetch(schema.person, "person_id", file_pids)}
     stored_causes: dict[str, list[str]] = defaultdict(list)  # for "a blank 其他致贫原因 keeps them"
     for r in batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause")):
         stored_causes[r["hh_id"]].append(r["cause"])
@@ -200,10 +200,11 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                                         list(hh_ids)):
         if left is None:  # member_count counts today's members only (rules.current_member)
             db_members[hh].add(pid)
-    extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - set(by_pid)
+    # (a 人编号 of the file was looked up above, found or not: only the others, from 证件号码, are asked for)
+    extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - file_pids
     for p in batch.fetch(schema.person, "person_id", extra_pids):
         by_pid[p["person_id"]] = p
-    looked_up = {r.values.get("person_id") for r in rows} | extra_pids
+    looked_up = file_pids | extra_pids
     batch.plan.known["person"] = {pid: by_pid.get(pid) for pid in looked_up if pid is not None}
 
     groups: dict[str, list[Row]] = defaultdict(list)
