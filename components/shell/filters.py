@@ -97,22 +97,36 @@ def restore_missing_params() -> None:
 
 
 def sidebar_pickers(tree: pd.DataFrame, root: Scope, scope: Scope, year: int, first: int, last: int) -> None:
-    """乡镇 / 行政村 / 年度 pickers in the sidebar. A change writes the URL and reruns."""
+    """市(州) / 县(区) / 乡镇 / 行政村 / 年度 pickers in the sidebar. A change writes the URL and reruns."""
     names = dict(zip(tree["code"], tree["name"]))
     with st.sidebar:
         st.markdown(f"**数据范围**:{md(names.get(root.code, root.code))}")
         new_scope = scope
         if root.level in ("province", "city", "county"):
             towns = tree[(tree["level"] == "town")]
-            if root.level != "county":
+            city_root = root  # the widest region the county picker lists under (a city picked in a province)
+            if root.level == "province":
+                city_codes = [""] + list(tree[tree["level"] == "city"]["code"])
+                current_city = scope.code[:4] + "00000000" if scope.level != "province" else ""
+                current_city = current_city if current_city in city_codes else ""  # no 市 row: stay put
+                if len(city_codes) > 1:
+                    pick = st.selectbox("市(州)", city_codes, index=city_codes.index(current_city),
+                                        format_func=lambda c: "全部" if not c else names.get(c, c))
+                    if pick != current_city:
+                        new_scope = Scope.of(pick) if pick else root
+                    elif pick:
+                        city_root = Scope.of(pick)
+            if root.level != "county" and new_scope == scope:
                 counties = tree[tree["level"] == "county"]
+                if city_root.level == "city":  # by code, as the scope itself is (Scope.where)
+                    counties = counties[counties["code"].str.startswith(city_root.prefix)]
                 county_codes = [""] + list(counties["code"])
                 current_county = scope.code[:6] + "000000" if scope.level in ("county", "town", "village") else ""
                 pick = st.selectbox("县(区)", county_codes, index=county_codes.index(current_county)
                                     if current_county in county_codes else 0,
                                     format_func=lambda c: "全部" if not c else names.get(c, c))
                 if pick != current_county:
-                    new_scope = Scope.of(pick) if pick else root
+                    new_scope = Scope.of(pick) if pick else city_root
                 towns = towns[towns["parent_code"] == (pick or "__none__")]
             town_codes = [""] + list(towns["code"])
             current_town = scope.code[:9] + "000" if scope.level in ("town", "village") else ""
