@@ -13,8 +13,15 @@ html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK};
 /* Streamlit's own icons (bundled font, served locally) must keep their icon font. */
 [data-testid="stIconMaterial"], [data-testid="stIconMaterial"] * {{
   font-family: "Material Symbols Rounded" !important; }}
-[data-testid="stMetricValue"] {{ font-size: 2.3rem; font-weight: 700; }}
+/* A card's figure is sized to its card (cqi: % of the card's width) up to 2.3rem, so that 7,343,740人 in one of five
+   cards at 1280 px is shown whole, never cut to "7,4…"; a long label wraps instead of ending in "…". */
+[data-testid="stMetric"] {{ container-type: inline-size; }}
+[data-testid="stMetricValue"] {{ font-size: min(2.3rem, 15cqi); font-weight: 700; }}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ overflow: visible !important;
+  text-overflow: clip !important; }}
 [data-testid="stMetricLabel"] p {{ font-size: 1.05rem; }}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
+  text-overflow: clip !important; overflow: visible !important; }}
 .demo-badge {{ display:inline-block; background:#D55E00; color:#fff; font-weight:700;
   padding:2px 10px; border-radius:4px; margin-left:8px; font-size:0.95rem; }}
 .scope-line {{ color:#333; font-size:1.05rem; margin:-0.4rem 0 0.6rem 0; }}
@@ -32,7 +39,7 @@ html, body { font-size: 21px; }
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
 .block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important;
   max-width: 100% !important; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; line-height: 1.1; }
+[data-testid="stMetricValue"] { font-size: min(3.2rem, 15cqi) !important; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
 /* A long label wraps (on the wall a cut "累计脱贫(户,含其后…" hides the unit and what is counted). */
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
@@ -40,7 +47,8 @@ html, body { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,
 [data-testid="stCaptionContainer"], .scope-line, [data-testid="stTab"] p { font-size: 21px !important; }
 [data-testid="stDataFrame"] { font-size: 20px; }
-[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.2rem !important; line-height: 1.1; }
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: min(3.2rem, 15cqi) !important;
+  line-height: 1.1; }
 h1 { font-size: 2.2rem !important; padding: 0.2rem 0 !important; }
 </style>
 """
