@@ -156,6 +156,22 @@ def test_overview_and_village_pages(page, base_url, requests_log, page_errors, s
     assert region_of(page.url) == code and urlsplit(page.url).path in ("/", "/overview")  # the default page
     check_clean(page, requests_log, base_url, page_errors)
 
+    # The 2026 headline: five cards a row at 1280 px, every figure and label whole (not "脱贫人口…", "7,343,7…")
+    open_view(page, base_url, "overview", region=COUNTY, year=2026)
+    expect(page.locator("[data-testid='stMetric']").first).to_be_visible()
+    wait_for_app_settled(page)
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetric"]')].flatMap(card => {
+        const edge = card.getBoundingClientRect().right;
+        return [...card.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"], '
+                                         + '[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > edge + 1)
+            .map(e => e.textContent.trim().slice(0, 30));
+    })""")
+    longest = page.evaluate("""() => Math.max(...[...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        .map(e => e.textContent.trim().length))""")
+    assert longest >= 6 and not cut, (longest, cut)  # 6: a figure like 12,345人 is on the screen
+    screenshot(page, "overview-2026-1280x720")
+
     village = q.rows("SELECT code, name FROM region WHERE level='village' ORDER BY code")[0]
     open_view(page, base_url, "village", region=village[0], year=2026)
     expect(page.get_by_text(village[1], exact=True).first).to_be_visible()
