@@ -39,7 +39,7 @@ html, body { font-size: 21px; }
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
 .block-container, [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.6rem 0.4rem 1.6rem !important;
   max-width: 100% !important; }
-[data-testid="stMetricValue"] { font-size: min(3.2rem, 15cqi) !important; line-height: 1.1; }
+[data-testid="stMetricValue"] { font-size: min(3.2rem, 18cqi) !important; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
 /* A long label wraps (on the wall a cut "累计脱贫(户,含其后…" hides the unit and what is counted). */
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
@@ -47,7 +47,7 @@ html, body { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, label p,
 [data-testid="stCaptionContainer"], .scope-line, [data-testid="stTab"] p { font-size: 21px !important; }
 [data-testid="stDataFrame"] { font-size: 20px; }
-[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: min(3.2rem, 15cqi) !important;
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: min(3.2rem, 18cqi) !important;
   line-height: 1.1; }
 h1 { font-size: 2.2rem !important; padding: 0.2rem 0 !important; }
 </style>
