@@ -15,7 +15,8 @@ html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK};
   font-family: "Material Symbols Rounded" !important; }}
 /* A card's figure is sized to its card (cqi: % of the card's width) up to 2.3rem, so that 7,343,740人 in one of five
    cards at 1280 px is shown whole, never cut to "7,4…"; a long label wraps instead of ending in "…". */
-[data-testid="stMetric"] {{ container-type: inline-size; }}
+/* Only a card in a column is a size container: one sized to its content (width="content") would collapse to 0. */
+[data-testid="stColumn"] [data-testid="stMetric"] {{ container-type: inline-size; }}
 [data-testid="stMetricValue"] {{ font-size: min(2.3rem, 15cqi); font-weight: 700; }}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ overflow: visible !important;
   text-overflow: clip !important; }}
