@@ -87,9 +87,10 @@ class Scope:
             return cols[own] == self.code
         lo, hi = self.bounds
         present = [cols[name] for name in ("village_code", "region_code", "county_code") if name in cols]
-        for col in [c for c in present if not c.nullable] or present:
-            return and_(col >= lo, col <= hi)
-        raise ScopeError(f"表 {table.name} 没有区划列,无法按范围过滤")
+        if not present:
+            raise ScopeError(f"表 {table.name} 没有区划列,无法按范围过滤")
+        col = next((c for c in present if not c.nullable), present[0])
+        return and_(col >= lo, col <= hi)
 
     def child_key(self, table: Table):
         """Expression giving the child-region code of each row of ``table``."""

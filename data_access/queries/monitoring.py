@@ -245,14 +245,15 @@ def object_list(engine: Engine, scope: Scope, year: int, on: dt.date, only_at_ri
     village, town = _place_names()
     removed = removed_by(end)
     removed_date = case((removed, MO.c.removed_date), else_=None)
+    gone = case((removed, 1), else_=0)  # still at risk first
     # the first ``limit`` objects, then their households and places (joining first read all 2 million
     # households of a province for 200 rows); EXISTS keeps the inner join's meaning
     top = (
         select(MO.c.hh_id, MO.c.village_code, MO.c.kind, MO.c.main_risk, MO.c.identified_date, MO.c.persons,
-               removed_date.label("removed_date"), case((removed, 1), else_=0).label("gone"))
+               removed_date.label("removed_date"), gone.label("gone"))
         .where(scope.where(MO), at_risk_at(end) if only_at_risk else identified_by(end),
                exists(select(1).where(H.c.hh_id == MO.c.hh_id)))
-        .order_by(case((removed, 1), else_=0), removed_date.desc(), MO.c.identified_date, MO.c.hh_id)
+        .order_by(gone, removed_date.desc(), MO.c.identified_date, MO.c.hh_id)
         .limit(limit)
         .subquery("top")
     )
