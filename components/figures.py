@@ -33,6 +33,14 @@ def fitted(text: str, rem: float) -> str:
     return f"font-size:min({rem}rem, calc(100cqw / {text_em(text):.2f}))"
 
 
+def headline(text: str) -> None:
+    """The projector's one-line message ("监测对象 67,707 户 · 仍有风险 20,310 户 · ..."): large, and smaller when
+    a province's figures would wrap it onto a second line (which pushes the charts below off the screen)."""
+    st.html(f"<div style='container-type:inline-size'><div class='present-headline' role='heading' aria-level='3' "
+            f"style='font-weight:700;white-space:nowrap;line-height:1.25;margin:0.3rem 0 0.5rem 0;"
+            f"{fitted(text, 1.75)}'>{escape(text)}</div></div>")
+
+
 def tiles(items: list[tuple[str, str, str]], per_row: int = 4, compact: bool = False) -> None:
     """The projector's headline figures: (label, value with its unit, note) as tiles, ``per_row`` to a row,
     sized for 1280×720 (st.metric's projector size would cut long values such as 100.00%). A value too long

@@ -8,8 +8,8 @@ import streamlit as st
 
 from data_access.report import formatting as fmt
 from data_access.report import money as amounts
-from components import widgets
-from components.charts.style import PRESENT_MIN_TEXT, with_table
+from components import figures, widgets
+from components.charts.style import PRESENT_BAR_ROWS, PRESENT_MIN_TEXT, present_bars_height, with_table
 from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
@@ -115,7 +115,8 @@ def rate_bars(df: pd.DataFrame, pick: str, label_title: str, width: float | None
     """Horizontal bars of 入户率, lowest first, with "rate%(visited/assigned)" at the end.
 
     ``width`` (presentation mode: the chart's width in the 1280 px layout): the scale leaves room for every
-    end label at the projector's text size, so none runs past the right edge."""
+    end label at the projector's text size, so none runs past the right edge, and there is no axis (the
+    figures stand at the bars' ends; the bars get its height)."""
     df = df.sort_values(["visit_rate", "key"], na_position="first")
     df = df.assign(end_text=[f"{fmt.percent(r)}({v:,}/{n:,}户)" for r, v, n in
                              zip(df["visit_rate"], df["visited_households"], df["assigned_households"])])
@@ -131,7 +132,7 @@ def rate_bars(df: pd.DataFrame, pick: str, label_title: str, width: float | None
     y = alt.Y("name:N", title=None, sort=list(df["name"]), axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(df).mark_bar().encode(
         y=y, x=alt.X("visit_rate:Q", title=RATE, scale=alt.Scale(domain=[0, top]),
-                     axis=alt.Axis(values=[0, 20, 40, 60, 80, 100])),
+                     axis=None if width else alt.Axis(values=[0, 20, 40, 60, 80, 100])),
         color=alt.Color("visit_rate:Q", scale=rate_scale(df["visit_rate"]), legend=None),
         opacity=alt.condition(select, alt.value(1.0), alt.value(0.6)),
         tooltip=[alt.Tooltip("name:N", title=label_title), alt.Tooltip("visit_rate:Q", title=RATE),
@@ -152,22 +153,23 @@ def rate_table(df: pd.DataFrame, name_title: str) -> pd.DataFrame:
 
 
 if ctx.present:  # 汇报模式: one screen, the headline and who lags behind
-    st.markdown(f"### 结对帮扶 {fmt.count(now['assigned_households'])} 户 · 入户率 {fmt.percent(now['visit_rate'])}"
-                f"({modes[mode]}) · {days}天未入户 {fmt.count(no_hh['total'])} 户")
+    figures.headline(f"结对帮扶 {fmt.count(now['assigned_households'])} 户 · 入户率 {fmt.percent(now['visit_rate'])}"
+                     f"({modes[mode]}) · {days}天未入户 {fmt.count(no_hh['total'])} 户")
+    by_child = (fetch(helpq.visit_rates, ctx, (period,), "child") if ctx.scope.child_level is not None else None)
+    units = fetch(helpq.visit_rates, ctx, (period,), "unit")
+    lowest = {name: df[df["assigned_households"] > 0].sort_values("visit_rate").head(PRESENT_BAR_ROWS)
+              for name, df in (("child", by_child), ("unit", units)) if df is not None}
+    height = present_bars_height(*[len(df) for df in lowest.values()])
     left, right = st.columns(2)
     with left:
-        if ctx.scope.child_level is not None:
-            by_child = fetch(helpq.visit_rates, ctx, (period,), "child")
-            shown = by_child[by_child["assigned_households"] > 0].sort_values("visit_rate").head(6)
-            st.markdown(f"**入户率最低的地区**(前 {len(shown)} 个)")
-            with_table(rate_bars(shown, "region_pick", "地区", PRESENT_HALF_WIDTH), rate_table(by_child, "地区"),
-                       key="help-region", height=250)
+        if by_child is not None:
+            st.markdown(f"**入户率最低的地区**(前 {len(lowest['child'])} 个)")
+            with_table(rate_bars(lowest["child"], "region_pick", "地区", PRESENT_HALF_WIDTH),
+                       rate_table(by_child, "地区"), key="help-region", height=height)
     with right:
-        units = fetch(helpq.visit_rates, ctx, (period,), "unit")
-        shown = units[units["assigned_households"] > 0].sort_values("visit_rate").head(6)
-        st.markdown(f"**入户率最低的帮扶单位**(前 {len(shown)} 个)")
-        with_table(rate_bars(shown, "unit_pick", "帮扶单位", PRESENT_HALF_WIDTH), rate_table(units, "帮扶单位"),
-                   key="help-unit", height=250)
+        st.markdown(f"**入户率最低的帮扶单位**(前 {len(lowest['unit'])} 个)")
+        with_table(rate_bars(lowest["unit"], "unit_pick", "帮扶单位", PRESENT_HALF_WIDTH),
+                   rate_table(units, "帮扶单位"), key="help-unit", height=height)
     st.stop()
 
 

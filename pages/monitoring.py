@@ -6,9 +6,9 @@ import streamlit as st
 
 from data_access.codes import identify_deadline_days
 from data_access.report import formatting as fmt
-from components import widgets
+from components import figures, widgets
 from components.charts import maps
-from components.charts.style import kept, with_table
+from components.charts.style import PRESENT_BAR_ROWS, kept, present_bars_height, with_table
 from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
@@ -66,10 +66,12 @@ query_ready = widgets.page_available("query")
 
 
 @kept
-def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool = False) -> alt.Chart:
+def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool = False,
+                 axis: bool = True) -> alt.Chart:
     """Horizontal bars: still at risk (red-orange) and removed (blue); at the bar's end "at risk / all".
 
-    Sorted by households still at risk (most first) unless ``keep_order``.
+    Sorted by households still at risk (most first) unless ``keep_order``. Without ``axis`` (the projector:
+    the figures stand at the bars' ends) the bars get the axis's height.
     """
     if not keep_order:
         df = df.sort_values(["at_risk_households", "households"], ascending=False)
@@ -82,7 +84,7 @@ def stacked_bars(df: pd.DataFrame, label_title: str, pick: str, keep_order: bool
     select = alt.selection_point(fields=["label"], name=pick)
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelFontSize=16, labelOverlap=False))
     bars = alt.Chart(long).mark_bar().encode(
-        y=y, x=alt.X("sum(户数):Q", title="户数(户)", axis=COUNT_AXIS),
+        y=y, x=alt.X("sum(户数):Q", title="户数(户)", axis=COUNT_AXIS if axis else None),
         color=alt.Color("状态:N", scale=alt.Scale(domain=["仍有风险", "已消除风险"], range=[BAD, GOOD]),
                         legend=alt.Legend(title=None)),
         order=alt.Order("顺序:Q"),
@@ -111,21 +113,24 @@ def breakdown_table(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 if ctx.present:  # 汇报模式: one screen, the headline and where the risks are
-    st.markdown(f"### 监测对象 {fmt.count(now['households'])} 户 · 仍有风险 {fmt.count(now['at_risk_households'])} 户"
-                f" · 消除率 {fmt.percent(now['removal_rate'])} · 收入预警 {fmt.count(income['total'])} 户")
+    figures.headline(f"监测对象 {fmt.count(now['households'])} 户 · 仍有风险 {fmt.count(now['at_risk_households'])} 户"
+                     f" · 消除率 {fmt.percent(now['removal_rate'])} · 收入预警 {fmt.count(income['total'])} 户")
+    by_place = ctx.scope.child_level is not None
+    rows = (fetch(monitoring.by_region, ctx, year).rename(columns={"name": "label"}).drop(columns=["code"])
+            if by_place else risks)
+    rows = rows[rows["households"] > 0].sort_values(["at_risk_households", "households"], ascending=False)
+    kind_rows, shown = kinds[kinds["households"] > 0], rows.head(PRESENT_BAR_ROWS)
+    label = "地区" if by_place else "主要风险"
+    height = present_bars_height(len(kind_rows), len(shown))
     left, right = st.columns(2)
     with left:
         st.markdown("**按监测对象类别**(仍有风险 / 全部,户)")
-        with_table(stacked_bars(kinds[kinds["households"] > 0], "类别", "kind_pick", keep_order=True),
-                   breakdown_table(kinds, "监测对象类别"), key="mon-kind", height=250)
+        with_table(stacked_bars(kind_rows, "类别", "kind_pick", keep_order=True, axis=False),
+                   breakdown_table(kinds, "监测对象类别"), key="mon-kind", height=height)
     with right:
-        by_place = ctx.scope.child_level is not None
-        rows = (fetch(monitoring.by_region, ctx, year).rename(columns={"name": "label"}).drop(columns=["code"])
-                if by_place else risks)
-        rows = rows[rows["households"] > 0].sort_values(["at_risk_households", "households"], ascending=False)
-        st.markdown(f"**{'仍有风险最多的地区' if by_place else '按主要风险'}**(前 {min(len(rows), 6)} 个)")
-        with_table(stacked_bars(rows.head(6), "地区" if by_place else "主要风险", "place_pick"),
-                   breakdown_table(rows, "地区" if by_place else "主要风险"), key="mon-place", height=250)
+        st.markdown(f"**{'仍有风险最多的地区' if by_place else '按主要风险'}**(前 {len(shown)} 个)")
+        with_table(stacked_bars(shown, label, "place_pick", axis=False), breakdown_table(rows, label),
+                   key="mon-place", height=height)
     st.stop()
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import pytest
 
+from components import figures
 from components.shell import nav
+from tests.county_shapes import many_townships
 from tests.helpers import COUNTY_CODE
 
 from .harness import SCREEN_TEXT_JS, SCREENSHOT_DIR, app_errors, assert_same_origin, english_in, open_app, screenshot
@@ -171,3 +173,57 @@ def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query, 
             page.screenshot(path=str(shot), animations="disabled")
         check(page, key, width, height, shot)
     assert_same_origin(requests_log, base_url)
+
+
+@pytest.fixture(scope="module")
+def eight_townships(tmp_path_factory, start_app) -> tuple[str, str]:
+    """A county of 8 townships (6 of them with 监测对象): the projector's charts have six bars to show."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('eight_townships') / 'registry.db'}"
+    many_townships(url, towns=8)
+    return url, start_app({"REGISTRY_DB_URL": url}, name="eight-townships").base_url
+
+
+SIX_BARS = {"monitoring": "仍有风险最多的地区", "help": "入户率最低的地区"}
+
+
+@pytest.mark.parametrize("key", sorted(SIX_BARS))
+def test_six_regions_fit_the_projector(page, eight_townships, key, sql, requests_log):
+    """A county's six townships in the projector's bar chart: all six names drawn, none touching another, the
+    screen unscrolled, at 1280×720 and when the window grows (the small demo's three townships hid the overlap
+    the province showed: 6 labels in 90 px)."""
+    url, base = eight_townships
+    towns = {name for (name,) in sql(url).rows("SELECT name FROM region WHERE level = 'town'")}
+    open_app(page, base, key, viewport={"width": 1280, "height": 720}, mode="present", region=COUNTY_CODE)
+    try:
+        page.wait_for_function(DRAWN, timeout=10_000)
+    except Exception:  # noqa: BLE001 - the checks below say what is wrong
+        pass
+    assert not app_errors(page), app_errors(page)
+    assert page.get_by_text(f"{SIX_BARS[key]}(前 6 个)").count() == 1
+    for width, height in [FIRST] + RESIZED:
+        if (width, height) != FIRST:
+            resize(page, width, height)
+        check(page, key, width, height, screenshot(page, f"present-{key}-six-{width}x{height}"))
+        drawn = [t["text"] for t in page.evaluate(MEASURE)["texts"] if t["text"] in towns]
+        assert len(set(drawn)) == 6, f"{key} at {width}×{height}: townships drawn {drawn}"
+    assert_same_origin(requests_log, base)
+
+
+def test_projector_headline_with_a_province_s_figures_stays_on_one_line(page, base_url):
+    """The headline (components.figures.headline) sized for its text: the province's figures in the 1280 px
+    layout take one line (as an h3 they wrapped, pushing the charts below off the screen)."""
+    open_app(page, base_url, "monitoring", viewport={"width": 1280, "height": 720}, mode="present",
+             region=COUNTY_CODE)
+    province = "监测对象 67,707 户 · 仍有风险 20,310 户 · 消除率 70.00% · 收入预警 63,220 户"
+    for text in (page.locator(".present-headline").inner_text(), province):
+        box = page.evaluate("""([text, style]) => {
+            const el = document.querySelector('.present-headline');
+            el.textContent = text;
+            el.style.cssText = el.style.cssText.replace(/font-size:[^;]*;?/, '') + style;
+            const size = parseFloat(getComputedStyle(el).fontSize);
+            return {size, height: el.getBoundingClientRect().height, scroll: el.scrollWidth,
+                    width: el.parentElement.clientWidth};
+        }""", [text, figures.fitted(text, 1.75)])
+        assert box["scroll"] <= box["width"] + 1, f"{text!r}: {box['scroll']} px in {box['width']} px"
+        assert box["height"] < 1.6 * box["size"], f"{text!r} wraps: {box}"
+        assert box["size"] >= 28, f"{text!r}: {box['size']} px is too small for the wall"
