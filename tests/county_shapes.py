@@ -41,42 +41,40 @@ def officialise(url: str, strip_geometry: bool = True) -> dict[str, str]:
     return names
 
 
+def demo_with(url: str, scale: str, seed: int, **changes) -> None:
+    """A demo database of ``scale`` with its ``ScaleSpec`` fields ``changes`` (towns=8, counties=22...)."""
+    import dataclasses
+
+    from data_access.demo import common, generate
+
+    saved = dict(common.SCALES)
+    try:  # generate() reads the same dict
+        common.SCALES[scale] = dataclasses.replace(common.SCALES[scale], **changes)
+        generate.generate(get_engine(url), scale=scale, seed=seed)
+    finally:
+        common.SCALES.clear()
+        common.SCALES.update(saved)
+
+
 def real_shaped_county(url: str, seed: int = 5) -> dict[str, str]:
     """A demo county the size of 赫章县 (30 乡镇, 481 村/社区, ~40,000 registered households) with official
     names and no geometry, for trying the maps by hand and for screenshots (not used by the fast tests):
     ``python -m tests.county_shapes sqlite:////tmp/real.db``. The codes stay the demo's (镇 1xx, 乡 2xx,
     村 2xx): the maps group villages by the first 9 digits only."""
-    import dataclasses
-
-    from data_access.demo import common, generate
-
-    spec = dataclasses.replace(common.SCALES["county"], name="county", towns=30, villages=481, households=40_000,
-                               half_extent_km=(55.0, 45.0))
-    saved = dict(common.SCALES)
-    try:  # generate() reads the same dict
-        common.SCALES["county"] = spec
-        generate.generate(get_engine(url), scale="county", seed=seed)
-    finally:
-        common.SCALES.clear()
-        common.SCALES.update(saved)
+    demo_with(url, "county", seed, towns=30, villages=481, households=40_000, half_extent_km=(55.0, 45.0))
     return officialise(url)
 
 
 def many_townships(url: str, towns: int = 8, seed: int = 7) -> None:
     """The small demo county with ``towns`` townships (3 villages each, 150 households per township): enough
     regions for a projector chart's six bars, generated in about two seconds."""
-    import dataclasses
+    demo_with(url, "small", seed, towns=towns, villages=3 * towns, households=150 * towns)
 
-    from data_access.demo import common, generate
 
-    spec = dataclasses.replace(common.SCALES["small"], towns=towns, villages=3 * towns, households=150 * towns)
-    saved = dict(common.SCALES)
-    try:  # generate() reads the same dict
-        common.SCALES["small"] = spec
-        generate.generate(get_engine(url), scale="small", seed=seed)
-    finally:
-        common.SCALES.clear()
-        common.SCALES.update(saved)
+def many_counties(url: str, counties: int = 22, seed: int = 7) -> None:
+    """A province of 2 cities sharing ``counties`` small counties (2 townships, 6 villages, 60 households each):
+    a city with more counties than the projector's ranking shows; about two seconds."""
+    demo_with(url, "test_province", seed, cities=2, counties=counties, towns=2, villages=6, households=60)
 
 
 if __name__ == "__main__":

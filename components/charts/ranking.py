@@ -10,7 +10,7 @@ from data_access.codes import REGION_LEVEL_LABELS, is_consolidation_year
 from data_access.queries import villages
 from data_access.queries.villages import INDICATORS
 
-from .style import kept, with_table
+from .style import kept, present_bars_height, with_table
 from .. import widgets
 from ..widgets import drill
 from ..context import PageContext
@@ -40,13 +40,28 @@ def indicator_choice(ctx: PageContext, param: str, label: str, *, show: bool = T
                           label_visibility=label_visibility, select=select)
 
 
+# The projector's ranking: one screen holds this many bars with every name at the wall's text size (the rest:
+# 数据表). An axis would drop every other name (labelOverlap) and take the room of three bars.
+PRESENT_RANK_ROWS = 8
+
+
+def _room_for_ends(values: pd.Series) -> float:
+    """The scale's end without an axis: an eighth beyond the longest bar, for the figure at its end."""
+    top = values.max()
+    return float(top) * 1.125 if pd.notna(top) and top > 0 else 1.0
+
+
 @kept
-def _ranking_chart(chart_df: pd.DataFrame, kid_label: str, label: str, shown_unit: str, fmt_value: str):
-    """The bars with their values; built once per distinct table (a warm page redraws the same chart)."""
+def _ranking_chart(chart_df: pd.DataFrame, kid_label: str, label: str, shown_unit: str, fmt_value: str,
+                   axis: bool = True):
+    """The bars with their values; built once per distinct table (a warm page redraws the same chart).
+    Without ``axis`` (the projector) the values at the bars' ends say it all."""
     pick = alt.selection_point(name="pick", fields=["code"], on="click", clear=False, empty=False)
     bars = alt.Chart(chart_df).encode(
-        y=alt.Y(f"{kid_label}:N", sort=list(chart_df[kid_label]), title=None),
-        x=alt.X("数值:Q", title=f"{label}({shown_unit})"),
+        y=alt.Y(f"{kid_label}:N", sort=list(chart_df[kid_label]), title=None,
+                axis=alt.Undefined if axis else alt.Axis(labelOverlap=False)),
+        x=alt.X("数值:Q", title=f"{label}({shown_unit})", axis=alt.Undefined if axis else None,
+                scale=alt.Undefined if axis else alt.Scale(domain=[0, _room_for_ends(chart_df["数值"])])),
     )
     return (bars.mark_bar(cursor="pointer").encode(
         color=alt.Color("关注:N", scale=alt.Scale(domain=["需关注", "其他"], range=[BAD, NEUTRAL]), legend=None),
@@ -72,7 +87,8 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
     shown_unit = "%" if unit_text == "%" else unit_text
     chart_df = ranked[["code", "name", "value", "关注"]].rename(columns={"name": kid_label})
     chart_df["数值"] = chart_df["value"]
-    chart = _ranking_chart(chart_df, kid_label, label, shown_unit, fmt_value)
+    shown = chart_df.head(PRESENT_RANK_ROWS) if ctx.present else chart_df
+    chart = _ranking_chart(shown, kid_label, label, shown_unit, fmt_value, axis=not ctx.present)
     head = {"位次": ranked["位次"], kid_label: ranked["name"], "区划代码": ranked["code"],
             f"{label}({shown_unit})": ranked["value"], "建档立卡人数(人)": ranked["registered_persons"]}
     if is_consolidation_year(ctx.year):  # no campaign figures after 2020
@@ -84,10 +100,11 @@ def child_ranking(ctx: PageContext, rank: str, key: str) -> None:
                "脱贫进度(%)": ranked["exit_progress"], "风险未消除监测户(户)": ranked["monitoring_at_risk"]}
     tail = {f"{visit_rate}(%)": ranked["visit_rate"], "逾期项目(个)": ranked["late_projects"]}
     table = pd.DataFrame({**head, **{k: v for k, v in era.items() if k not in head}, **tail})
-    event = with_table(chart, table, key=key, height=max(160, 30 * len(chart_df) + 30),
-                       on_select="rerun", selection_mode=["pick"])
+    height = present_bars_height(len(shown), legend=False) if ctx.present else max(160, 30 * len(chart_df) + 30)
+    event = with_table(chart, table, key=key, height=height, on_select="rerun", selection_mode=["pick"])
     click = "村可打开村档案" if ctx.scope.child_level == "village" else f"{kid_label}可进入该{kid_label}"
-    st.caption(f"红色为{label}最{'高' if higher_is_worse else '低'}的三个{kid_label};点击{click}。")
+    part = f"图中为前 {len(shown)} 个(共 {len(chart_df)} 个,见数据表);" if len(shown) < len(chart_df) else ""
+    st.caption(f"红色为{label}最{'高' if higher_is_worse else '低'}的三个{kid_label};{part}点击{click}。")
     if event:
         chosen = (event.get("selection") or {}).get("pick") or []
         drill(next((c.get("code") for c in chosen if isinstance(c, dict)), None))

@@ -23,14 +23,14 @@ LABEL_SIZE = 15
 TITLE_SIZE = 17
 INK = "#1A1A1A"  # axis and legend text: near-black (Streamlit's chart theme greys them, #808495)
 PRESENT_MIN_TEXT = 18  # presentation mode (laid out for 720 px, zoomed with the window): 1/40 of its height
-# The projector's bar charts side by side (1280×720 layout): at most 6 bars each, tall enough for a label at the
-# wall's text size; the frame is the legend and padding (no axis: the figures stand at the bars' ends).
-PRESENT_BAR_ROWS, _PRESENT_BAR_STEP, _PRESENT_BAR_FRAME = 6, 30, 56
+# The projector's bar charts (1280×720 layout): at most 6 bars each in two columns, tall enough for a label at
+# the wall's text size, with no axis (the figures stand at the bars' ends); the frame is the legend and padding.
+PRESENT_BAR_ROWS, _PRESENT_BAR_STEP, _PRESENT_BAR_FRAME, _PRESENT_BAR_PADDING = 6, 30, 56, 16
 
 
-def present_bars_height(*bar_counts: int) -> int:
+def present_bars_height(*bar_counts: int, legend: bool = True) -> int:
     """One height for the projector's bar charts in a row: the most bars of any (4 at least) at one step each."""
-    return _PRESENT_BAR_FRAME + _PRESENT_BAR_STEP * max((*bar_counts, 4))
+    return (_PRESENT_BAR_FRAME if legend else _PRESENT_BAR_PADDING) + _PRESENT_BAR_STEP * max((*bar_counts, 4))
 PRESENT_TEXT_SCALE = 1.25
 _FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize", "size"}
 

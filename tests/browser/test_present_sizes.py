@@ -15,7 +15,8 @@ import pytest
 
 from components import figures
 from components.shell import nav
-from tests.county_shapes import many_townships
+from components.charts.ranking import PRESENT_RANK_ROWS
+from tests.county_shapes import many_counties, many_townships
 from tests.helpers import COUNTY_CODE
 
 from .harness import SCREEN_TEXT_JS, SCREENSHOT_DIR, app_errors, assert_same_origin, english_in, open_app, screenshot
@@ -206,6 +207,38 @@ def test_six_regions_fit_the_projector(page, eight_townships, key, sql, requests
         check(page, key, width, height, screenshot(page, f"present-{key}-six-{width}x{height}"))
         drawn = [t["text"] for t in page.evaluate(MEASURE)["texts"] if t["text"] in towns]
         assert len(set(drawn)) == 6, f"{key} at {width}×{height}: townships drawn {drawn}"
+    assert_same_origin(requests_log, base)
+
+
+@pytest.fixture(scope="module")
+def eleven_counties(tmp_path_factory, start_app) -> tuple[str, str]:
+    """A province whose two cities have 11 counties each: more than the projector's ranking holds."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('eleven_counties') / 'registry.db'}"
+    many_counties(url, counties=22)
+    return url, start_app({"REGISTRY_DB_URL": url}, name="eleven-counties").base_url
+
+
+def test_city_ranking_fits_the_projector(page, eleven_counties, sql, requests_log):
+    """村级地图 at a city on the projector ranks its counties: the worst PRESENT_RANK_ROWS of 11 drawn, every name
+    shown (the axis had dropped every other one at the province's 8 cities), the rest left to the 数据表 (said
+    in the caption), one screen at every size."""
+    url, base = eleven_counties
+    city = sql(url).scalar("SELECT min(code) FROM region WHERE level = 'city'")
+    counties = {name for (name,) in sql(url).rows("SELECT name FROM region WHERE parent_code = :c", c=city)}
+    assert len(counties) == 11
+    open_app(page, base, "map", viewport={"width": 1280, "height": 720}, mode="present", region=city)
+    try:
+        page.wait_for_function(DRAWN, timeout=10_000)
+    except Exception:  # noqa: BLE001 - the checks below say what is wrong
+        pass
+    assert not app_errors(page), app_errors(page)
+    assert page.get_by_text(f"图中为前 {PRESENT_RANK_ROWS} 个(共 11 个,见数据表)", exact=False).count() == 1
+    for width, height in [FIRST] + RESIZED:
+        if (width, height) != FIRST:
+            resize(page, width, height)
+        check(page, "map", width, height, screenshot(page, f"present-map-city-{width}x{height}"))
+        drawn = {t["text"] for t in page.evaluate(MEASURE)["texts"] if t["text"] in counties}
+        assert len(drawn) == PRESENT_RANK_ROWS, f"map at {width}×{height}: counties drawn {sorted(drawn)}"
     assert_same_origin(requests_log, base)
 
 
