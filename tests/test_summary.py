@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from data_access import db
 from data_access.summary import read as summary
+from data_access.summary import refresh as summary_refresh
 from data_access.summary.refresh import refresh
 from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
@@ -402,6 +403,23 @@ def test_summaries_of_another_layout_are_not_used(engine, sql):
     assert summary.help_windows_for(engine, province, PAGE_PERIODS, "total") is None
     assert overview.registry_counts(engine, province, 2020) == true_counts
     refresh(engine)  # rebuilt with this program's layout: used again, and right
+    assert summary.fresh(engine) and overview.registry_counts(engine, province, 2020) == true_counts
+
+
+def test_a_rebuild_that_replaces_a_table_marks_the_summaries_not_built_before_it_drops_it(engine, sql):
+    """A new program's rebuild replaces the tables whose columns changed, then fills them in one long
+    transaction: meanwhile an app still running the old program must read the base tables, not a dropped or
+    empty table (meta said 'built' until the rebuild committed, and 累计脱贫 read 0)."""
+    province = scopes(engine)[0]
+    true_counts = overview.registry_counts(engine, province, 2020)
+    with engine.begin() as conn:  # the table as another program built it
+        conn.execute(text("ALTER TABLE summary_household ADD COLUMN built_by_another_program INTEGER"))
+    assert summary.fresh(engine)
+    summary_refresh._drop_outdated(engine)
+    assert not sql(engine).scalar("SELECT count(*) FROM meta WHERE key = 'summary_version' AND value <> ''")
+    assert not summary.fresh(engine)
+    assert overview.registry_counts(engine, province, 2020) == true_counts  # base tables, the table gone
+    refresh(engine)
     assert summary.fresh(engine) and overview.registry_counts(engine, province, 2020) == true_counts
 
 

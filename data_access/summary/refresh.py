@@ -643,15 +643,26 @@ def refresh(engine: Engine) -> dict:
 
 
 def _drop_outdated(engine: Engine) -> None:
-    """Drop a summary table whose columns (or indexes) differ from this program's (a rebuild refills it anyway)."""
+    """Drop a summary table whose columns (or indexes) differ from this program's (a rebuild refills it anyway).
+
+    The summaries are marked not built first, in a transaction of its own: an app still running the previous
+    program reads meta, not the tables' shape, and would otherwise read a replaced table while the rebuild's
+    long transaction has not filled it yet (the province's 累计脱贫 read 0 for those 12 minutes)."""
     inspector = inspect(engine)
     existing = set(inspector.get_table_names())
+    outdated = []
     for table in TABLES:
         if table.name in existing:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             indexes = {i["name"] for i in inspector.get_indexes(table.name)}
             if columns != set(table.c.keys()) or not _indexes_on(table, engine.dialect.name) <= indexes:
-                table.drop(engine)
+                outdated.append(table)
+    if not outdated:
+        return
+    with engine.begin() as conn:
+        _set_meta(conn, SUMMARY_KEY, "")
+    for table in outdated:
+        table.drop(engine)
 
 
 def _indexes_on(table, dialect: str) -> set[str]:
