@@ -321,7 +321,10 @@ village_year_summary = Table(
     *[Column(name, Integer, nullable=False) for name in (
         "registered_households", "registered_persons", "exited_households", "exited_persons",
         "not_exited_households", "not_exited_persons", "returned_households", "returned_persons", "poor_persons",
-        "ever_exited_households", "ever_exited_persons", "exits_households", "exits_persons")],
+        "ever_exited_households", "ever_exited_persons", "exits_households", "exits_persons",
+        # today's members (member_count) of the households not exited / returned at the year's end: the 脱贫进度
+        # lists' totals count a household's people so for the as-of year (``queries.common.people_year``)
+        "not_exited_members", "returned_members")],
 )
 # Its rows are inserted year by year: most readers want one year (the registry counts, the village frame, the
 # poor villages: 20,000 of the 260,000 rows at province scale), read by this index instead of a scan. An index is

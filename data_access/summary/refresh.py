@@ -99,8 +99,11 @@ def _village_year_insert(year: int):
     exits = and_(in_registry(year, h), h.c.exit_year == year)
     states = [in_registry(year, h), exited_by(year, h), not_exited_by(year, h), returned_by(year, h)]
     cols = [c for cond in states for c in (households(cond), persons(cond))]
+    def members(cond):
+        return func.coalesce(func.sum(case((cond, h.c.member_count), else_=0)), 0)
+
     cols += [persons(poor_at(year, h)), households(ever_exited_by(year, h)), persons(ever_exited_by(year, h)),
-             households(exits), persons(exits)]
+             households(exits), persons(exits), members(not_exited_by(year, h)), members(returned_by(year, h))]
     place = [h.c.county_code, h.c.town_code, h.c.village_code]
     names = [c.name for c in village_year_summary.c][3:]
     return village_year_summary.insert().from_select(
