@@ -352,6 +352,18 @@ def late(cutoff: dt.date, p=PR):
                 or_(p.c.actual_end.is_(None), p.c.actual_end > p.c.planned_end))
 
 
+def place_codes_mismatch(p=PR):
+    """The project's region, county, town and village codes disagree (资金项目's 数据问题 地点代码不一致)."""
+    town_of_region = func.substr(p.c.region_code, 1, 9).concat(literal("000"))
+    return or_(
+        and_(p.c.region_code.is_not(None), p.c.county_code != func.substr(p.c.region_code, 1, 6).concat(
+            literal("000000"))),
+        and_(p.c.village_code.is_not(None), p.c.region_code != p.c.village_code),
+        and_(p.c.region_code.is_not(None), or_(p.c.town_code.is_(None), p.c.town_code != town_of_region)),
+        and_(p.c.region_code.is_(None), or_(p.c.town_code.is_not(None), p.c.village_code.is_not(None))),
+    )
+
+
 # ---- record numbers ---------------------------------------------------------------------
 
 HH_ID_RE = re.compile(r"^[0-9A-Za-z-]{6,32}$")  # 户编号: 6–32 letters, digits or hyphens

@@ -24,7 +24,7 @@ from data_access.importer import samples as S, run as importer
 from data_access.queries import help as help_q
 from tests.helpers import MEMBERS_AT, year_end
 from data_access.queries import (
-    causes, common, consolidation, exits, households, monitoring, overview, places, villages,
+    causes, common, consolidation, exits, funds, households, monitoring, overview, places, villages,
 )
 from data_access.rules import month_end_windows, visit_period, window
 from data_access.scope import Scope, ScopeError
@@ -102,6 +102,18 @@ CALLS = [
     (exits.returned_list, lambda y: (y,)),
     (exits.returned_list, lambda y: (y, 2, 3)),
     (exits.returned_list, lambda y: (y, 5, 100000)),  # past the last row
+    # the money summaries (summary_money, summary_money_problem)
+    (funds.totals, lambda y: (y,)),
+    (funds.execution, lambda y: (y, None, None)),
+    (funds.execution, lambda y: (y, "统筹整合财政涉农资金", "产业发展")),
+    (funds.execution_by, lambda y: (y, "region", None, None)),
+    (funds.execution_by, lambda y: (y, "source", None, "农村基础设施")),
+    (funds.execution_by, lambda y: (y, "category", "统筹整合财政涉农资金", None)),
+    (funds.projects, lambda y: (y, AS_OF, 90, None, None)),
+    (funds.projects, lambda y: (y, dt.date(y, 9, 30), 60, "统筹整合财政涉农资金", None)),
+    (funds.projects, lambda y: (y, dt.date(y, 12, 31), 0, None, "产业发展")),
+    (funds.data_problems, lambda y: (y,)),
+    (funds.data_problems, lambda y: (None,)),
     (exits.unmet_guarantees, lambda y: (y, 5000)),
     (exits.unmet_guarantees, lambda y: (y, 2, 2)),  # a page past the first
 ]
@@ -247,6 +259,8 @@ def test_summary_figures_equal_base_table_figures(engine):
         assert got["total"] > 0 and len(got["rows"]) > 0
     unmet = len(CALLS) - 1  # the last two: every row, then a page past the first
     assert base[(province, unmet - 1, 2026)]["households"] > 4 and len(base[(province, unmet, 2026)]["rows"]) == 2
+    assert base[(province, first(funds.totals), 2020)]["arranged"] > 0
+    assert len(base[(province, first(funds.projects), 2020)]) > 0
     query = first(households.query_page)
     assert all(len(base[(province, query + k, 2020)]["rows"]) > 0 for k in range(2))
 
@@ -265,6 +279,10 @@ def _corrupt(engine) -> None:
         conn.execute(pt.update().values(population=pt.c.population + 1000))
         mh = summary.monitoring_help_summary
         conn.execute(mh.update().values(records=mh.c.records + 1000))
+        sm = summary.money_summary
+        conn.execute(sm.update().values(arranged=sm.c.arranged + 1000, paid=sm.c.paid + 1000))
+        mp = summary.money_problem_summary
+        conn.execute(mp.update().values(spent=mp.c.paid + 1))  # 支出 over 拨付 on every flagged project
 
 
 def test_a_stale_summary_is_never_read(engine, sql):
@@ -282,7 +300,12 @@ def test_a_stale_summary_is_never_read(engine, sql):
     true_rural = overview.village_counts(engine, province, 2020)["rural_population"]
     true_helped = consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"]
     assert true_rural > 0 and true_helped > 0
+    true_money = funds.totals(engine, province, 2020)
+    true_problems = funds.data_problems(engine, province, None)
+    assert true_money["arranged"] > 0 and not true_problems.empty
     _corrupt(engine)
+    assert funds.totals(engine, province, 2020)["arranged"] > true_money["arranged"]
+    assert not funds.data_problems(engine, province, None).equals(true_problems)
     assert overview.village_counts(engine, province, 2020)["rural_population"] > true_rural
     assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] > true_helped
     # fresh, so read: the corruption shows (proves the summaries are what the queries use)
@@ -307,6 +330,8 @@ def test_a_stale_summary_is_never_read(engine, sql):
     assert villages.indicators(engine, province, 2026, AS_OF)["assigned_households"].sum() == true_assigned
     assert overview.village_counts(engine, province, 2020)["rural_population"] == true_rural
     assert consolidation.help_coverage(engine, province, AS_OF.year)["helped_households"] == true_helped
+    assert funds.totals(engine, province, 2020) == true_money
+    pd.testing.assert_frame_equal(funds.data_problems(engine, province, None), true_problems)
     assert summary.village_visits_for(engine, 2026, AS_OF) is None
     # a database without summary_version (older files) reads the base tables too
     with engine.begin() as conn:

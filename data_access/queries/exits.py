@@ -192,22 +192,31 @@ def _list_columns(year: int | None):
     return [members_at(year).label(c) if c == "member_count" else H.c[c] for c in LIST_COLUMNS[4:]]
 
 
-def _list_totals(engine: Engine, scope: Scope, state, size_year: int | None, limit: int, offset: int):
+def _list_totals(engine: Engine, scope: Scope, state, size_year: int | None, limit: int, offset: int,
+                 year: int | None = None, counted: tuple[str, str, str] | None = None):
     """(households, persons, narrow) of the list of households meeting ``state``. ``narrow`` is a condition
     on ``household`` that keeps the villages holding its rows ``offset`` .. ``offset + limit`` (ordered by
     village): from the lowest village with such a household to the first village where the running count
     reaches ``offset + limit``; the villages left out hold none of those rows. All in one pass over the fresh
-    village-grain summary (``state(h)`` counted per village); without one, the totals from ``household``
-    and ``narrow`` None."""
+    village-grain summary (``state(h)`` counted per village; ``counted``: summary_village_year's households,
+    persons and today's members columns of that state at the end of ``year``, read instead when it holds the
+    year); without one, the totals from ``household`` and ``narrow`` None."""
     hs = summary.households_for(engine, scope)
     if not summary.is_summary(hs):
         stmt = select(func.count(), people_if(true(), H, size_year)).where(scope.where(H), state(H))
         with engine.connect() as conn:
             households, persons = conn.execute(stmt).one()
         return int(households), int(persons), None
-    per_village = (select(hs.c.village_code, count_if(state(hs), hs).label("n"),
-                          people_if(state(hs), hs, size_year).label("p"))
-                   .where(scope.where(hs), state(hs)).group_by(hs.c.village_code).subquery("list_villages"))
+    vy = summary.village_years_for(engine, (year,)) if counted else None
+    if vy is not None:  # the same counts per village, read from summary_village_year's row of the year
+        n_col, p_col, m_col = counted
+        per_village = (select(vy.c.village_code, vy.c[n_col].label("n"),
+                              vy.c[m_col if size_year is None else p_col].label("p"))
+                       .where(scope.where(vy), vy.c.year == year, vy.c[n_col] > 0).subquery("list_villages"))
+    else:
+        per_village = (select(hs.c.village_code, count_if(state(hs), hs).label("n"),
+                              people_if(state(hs), hs, size_year).label("p"))
+                       .where(scope.where(hs), state(hs)).group_by(hs.c.village_code).subquery("list_villages"))
     running = select(per_village, func.sum(per_village.c.n).over(
         order_by=per_village.c.village_code).label("upto")).subquery("list_running")
     stmt = select(func.coalesce(func.sum(running.c.n), 0), func.coalesce(func.sum(running.c.p), 0),
@@ -222,11 +231,13 @@ def _list_totals(engine: Engine, scope: Scope, state, size_year: int | None, lim
     return int(households), int(persons), narrow
 
 
-def _household_list(engine: Engine, scope: Scope, state, limit: int, offset: int, year: int) -> dict:
-    """``state(h)``: the list's condition on a household table (``household`` or a summary)."""
+def _household_list(engine: Engine, scope: Scope, state, limit: int, offset: int, year: int,
+                    counted: tuple[str, str, str] | None = None) -> dict:
+    """``state(h)``: the list's condition on a household table (``household`` or a summary); ``counted``: its
+    columns in summary_village_year (see ``_list_totals``)."""
     size_year = people_year(engine, year)
     village, town = R.alias("village"), R.alias("town_r")
-    households, persons, narrow = _list_totals(engine, scope, state, size_year, limit, offset)
+    households, persons, narrow = _list_totals(engine, scope, state, size_year, limit, offset, year, counted)
     where = and_(scope.where(H), state(H))
     rows = (
         select(H.c.hh_id, H.c.head_name, town.c.name.label("town_name"), village.c.name.label("village_name"),
@@ -245,12 +256,14 @@ def not_exited_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_L
     Keys: households, persons (totals of the whole list), rows (DataFrame, LIST_COLUMNS, at most
     ``limit`` rows from ``offset``, by village then 户编号).
     """
-    return _household_list(engine, scope, lambda h: not_exited_by(year, h), limit, offset, year)
+    return _household_list(engine, scope, lambda h: not_exited_by(year, h), limit, offset, year,
+                           ("not_exited_households", "not_exited_persons", "not_exited_members"))
 
 
 def returned_list(engine: Engine, scope: Scope, year: int, limit: int = LIST_LIMIT, offset: int = 0) -> dict:
     """Households returned to poverty (返贫) by the end of ``year``; same shape as ``not_exited_list``."""
-    return _household_list(engine, scope, lambda h: returned_by(year, h), limit, offset, year)
+    return _household_list(engine, scope, lambda h: returned_by(year, h), limit, offset, year,
+                           ("returned_households", "returned_persons", "returned_members"))
 
 
 # ---- risks among exited households -------------------------------------------------

@@ -30,7 +30,8 @@ from ..schema import project as P
 from ..schema import project_beneficiary as PB
 from ..schema import region as R
 from ..scope import Scope
-from ..rules import in_registry
+from ..rules import in_registry, place_codes_mismatch
+from ..summary import read as summary
 from .common import count_if, frame, pct, people_if, people_year, ratio, region_in
 
 ALLOCATION_LEVELS = ("province", "city", "county")
@@ -50,35 +51,35 @@ def totals(engine: Engine, scope: Scope, year: int) -> dict:
     'arranged'), paid_rate, spent_rate (against the base), paid_rate_arranged, spent_rate_arranged (against 安排
     at every level: the county's figure comparable with its townships'), projects.
     """
+    money = summary.money_for(engine)
     with engine.connect() as conn:
         if scope.level in ALLOCATION_LEVELS:
             funds = select(F.c.fund_id).where(scope.where(F), F.c.year == year)
             allocated = conn.execute(
                 select(func.coalesce(func.sum(F.c.amount), 0)).where(scope.where(F), F.c.year == year)
             ).scalar_one()
-            arranged = conn.execute(
-                select(func.coalesce(func.sum(A.c.amount), 0)).where(A.c.fund_id.in_(funds))
-            ).scalar_one()
-            flows = conn.execute(
-                select(MF.c.kind, func.sum(MF.c.amount)).where(MF.c.fund_id.in_(funds)).group_by(MF.c.kind)
-            ).all()
-            projects = conn.execute(
-                select(func.count()).select_from(P).where(scope.where(P), P.c.year == year)
-            ).scalar_one()
+            key, ids = "fund_id", funds
         else:
             in_scope = select(P.c.project_id).where(scope.where(P), P.c.year == year)
             allocated = None
+            key, ids = "project_id", in_scope
+        if money is not None:  # the (fund, project) money summary: one statement
+            arranged, paid, spent = conn.execute(
+                select(_sum(money.c.arranged), _sum(money.c.paid), _sum(money.c.spent)).where(money.c[key].in_(ids))
+            ).one()
+            paid, spent = int(paid), int(spent)
+        else:
             arranged = conn.execute(
-                select(func.coalesce(func.sum(A.c.amount), 0)).where(A.c.project_id.in_(in_scope))
+                select(func.coalesce(func.sum(A.c.amount), 0)).where(A.c[key].in_(ids))
             ).scalar_one()
             flows = conn.execute(
-                select(MF.c.kind, func.sum(MF.c.amount)).where(MF.c.project_id.in_(in_scope)).group_by(MF.c.kind)
+                select(MF.c.kind, func.sum(MF.c.amount)).where(MF.c[key].in_(ids)).group_by(MF.c.kind)
             ).all()
-            projects = conn.execute(
-                select(func.count()).select_from(P).where(scope.where(P), P.c.year == year)
-            ).scalar_one()
-    by_kind = {k: int(v or 0) for k, v in flows}
-    paid, spent = by_kind.get(MONEY_PAID, 0), by_kind.get(MONEY_SPENT, 0)
+            by_kind = {k: int(v or 0) for k, v in flows}
+            paid, spent = by_kind.get(MONEY_PAID, 0), by_kind.get(MONEY_SPENT, 0)
+        projects = conn.execute(
+            select(func.count()).select_from(P).where(scope.where(P), P.c.year == year)
+        ).scalar_one()
     base_amount = allocated if allocated is not None else arranged
     return {
         "allocated": int(allocated) if allocated is not None else None,
@@ -122,6 +123,17 @@ def _joined(table, project: bool = True):
 
 def _sum(expr):
     return func.coalesce(func.sum(expr), 0)
+
+
+def _money_sums(engine: Engine):
+    """(arranged, paid, spent) sum expressions and the money table they read, to join like :func:`_joined`:
+    summary_money when fresh (one row per fund and project), else arrangement for 安排 and money_flow for
+    拨付/支出 (None: two statements)."""
+    money = summary.money_for(engine)
+    if money is None:
+        return None
+    return money, (_sum(money.c.arranged).label("arranged"), _sum(money.c.paid).label("paid"),
+                   _sum(money.c.spent).label("spent"))
 
 
 def _paid_spent():
@@ -170,9 +182,13 @@ def execution(engine: Engine, scope: Scope, year: int, source: str | None = None
     With no source and category it equals :func:`totals`.
     """
     where = _selected(scope, year, source, category)
+    money = _money_sums(engine)
     with engine.connect() as conn:
-        arranged = conn.execute(select(_sum(A.c.amount)).select_from(_joined(A)).where(where)).scalar_one()
-        paid, spent = conn.execute(select(*_paid_spent()).select_from(_joined(MF)).where(where)).one()
+        if money is not None:
+            arranged, paid, spent = conn.execute(select(*money[1]).select_from(_joined(money[0])).where(where)).one()
+        else:
+            arranged = conn.execute(select(_sum(A.c.amount)).select_from(_joined(A)).where(where)).scalar_one()
+            paid, spent = conn.execute(select(*_paid_spent()).select_from(_joined(MF)).where(where)).one()
         projects = conn.execute(
             select(func.count()).select_from(P).where(_project_set(scope, year, source, category))
         ).scalar_one()
@@ -260,11 +276,17 @@ def execution_by(engine: Engine, scope: Scope, year: int, by: str, source: str |
         return rows.setdefault(k, {"key": k, "allocated": 0 if with_allocation else None,
                                    "arranged": 0, "paid": 0, "spent": 0})
 
+    money = _money_sums(engine)
     with engine.connect() as conn:
-        for k, amount in conn.execute(arranged):
-            row(k)["arranged"] = int(amount)
-        for k, paid, spent in conn.execute(flows):
-            row(k).update(paid=int(paid), spent=int(spent))
+        if money is not None:  # one statement: a key with money has a pair in the summary
+            stmt = select(key.label("key"), *money[1]).select_from(_joined(money[0])).where(where).group_by(key)
+            for k, amount, paid, spent in conn.execute(stmt):
+                row(k).update(arranged=int(amount), paid=int(paid), spent=int(spent))
+        else:
+            for k, amount in conn.execute(arranged):
+                row(k)["arranged"] = int(amount)
+            for k, paid, spent in conn.execute(flows):
+                row(k).update(paid=int(paid), spent=int(spent))
         if with_allocation:
             alloc = select(F.c.source, _sum(F.c.amount)).where(_allocated_where(scope, year, source)).group_by(
                 F.c.source)
@@ -472,14 +494,34 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date, idle_days:
     # The selection names no project column at a county or wider scope without a category: the money is then read
     # without the join to its project (each sum is joined to its project below, by id, as before)
     by_project = not (scope.level in ALLOCATION_LEVELS and not category)
-    money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(
-        _joined(A, by_project)).where(where).group_by(A.c.project_id).subquery()
-    money_f = select(
-        MF.c.project_id, *_paid_spent(),
-        _sum(case((and_(MF.c.kind == MONEY_PAID, MF.c.flow_date <= cutoff), MF.c.amount), else_=0)
-             ).label("paid_by_cutoff"),
-        func.max(case((MF.c.kind == MONEY_PAID, MF.c.flow_date), else_=None)).label("last_paid_date"),
-    ).select_from(_joined(MF, by_project)).where(where).group_by(MF.c.project_id).subquery()
+    paid_by_cutoff = _sum(case((and_(MF.c.kind == MONEY_PAID, MF.c.flow_date <= cutoff), MF.c.amount), else_=0))
+    money = summary.money_for(engine)
+    if money is not None:
+        # Per (fund, project) pair: all its 拨付 is paid by the cutoff when its last 拨付 is, none when its first is
+        # after; only the pairs paid on both sides of the cutoff read their movements.
+        S = money
+        straddles = and_(S.c.first_paid_date <= cutoff, S.c.last_paid_date > cutoff)
+        money_a = select(
+            S.c.project_id, _sum(S.c.arranged).label("arranged"), _sum(S.c.paid).label("paid"),
+            _sum(S.c.spent).label("spent"),
+            _sum(case((S.c.last_paid_date <= cutoff, S.c.paid), else_=0)).label("paid_whole"),
+            func.max(S.c.last_paid_date).label("last_paid_date"),
+        ).select_from(_joined(S, by_project)).where(where).group_by(S.c.project_id).subquery()
+        split = select(MF.c.project_id, paid_by_cutoff.label("paid_part")).select_from(
+            _joined(MF, by_project).join(S, and_(S.c.fund_id == MF.c.fund_id, S.c.project_id == MF.c.project_id))
+        ).where(where, straddles).group_by(MF.c.project_id).subquery()
+        money_f = money_a
+        paid_by = (func.coalesce(money_a.c.paid_whole, 0) + func.coalesce(split.c.paid_part, 0)).label(
+            "paid_by_cutoff")
+    else:
+        money_a = select(A.c.project_id, _sum(A.c.amount).label("arranged")).select_from(
+            _joined(A, by_project)).where(where).group_by(A.c.project_id).subquery()
+        money_f = select(
+            MF.c.project_id, *_paid_spent(), paid_by_cutoff.label("paid_by_cutoff"),
+            func.max(case((MF.c.kind == MONEY_PAID, MF.c.flow_date), else_=None)).label("last_paid_date"),
+        ).select_from(_joined(MF, by_project)).where(where).group_by(MF.c.project_id).subquery()
+        split = None
+        paid_by = func.coalesce(money_f.c.paid_by_cutoff, 0).label("paid_by_cutoff")
     village = R.alias("village")
     town = R.alias("town")
     stmt = (
@@ -488,28 +530,32 @@ def projects(engine: Engine, scope: Scope, year: int, as_of: dt.date, idle_days:
             village.c.name.label("village_name"), town.c.name.label("town_name"), P.c.year, P.c.status,
             P.c.budget, func.coalesce(money_a.c.arranged, 0).label("arranged"),
             func.coalesce(money_f.c.paid, 0).label("paid"), func.coalesce(money_f.c.spent, 0).label("spent"),
-            func.coalesce(money_f.c.paid_by_cutoff, 0).label("paid_by_cutoff"), money_f.c.last_paid_date,
+            paid_by, money_f.c.last_paid_date,
             P.c.planned_start, P.c.planned_end, P.c.actual_start, P.c.actual_end,
             P.c.beneficiary_households, P.c.beneficiary_poor_households, P.c.beneficiary_persons,
         )
-        .select_from(
-            P.outerjoin(money_a, money_a.c.project_id == P.c.project_id)
-            .outerjoin(money_f, money_f.c.project_id == P.c.project_id)
-            .outerjoin(village, village.c.code == P.c.village_code)
-            .outerjoin(town, town.c.code == P.c.town_code)
-        )
         .where(_project_set(scope, year, source, category))
     )
+    joined = P.outerjoin(money_a, money_a.c.project_id == P.c.project_id)
+    if money_f is not money_a:
+        joined = joined.outerjoin(money_f, money_f.c.project_id == P.c.project_id)
+    if split is not None:
+        joined = joined.outerjoin(split, split.c.project_id == P.c.project_id)
+    stmt = stmt.select_from(joined.outerjoin(village, village.c.code == P.c.village_code)
+                            .outerjoin(town, town.c.code == P.c.town_code))
     df = frame(engine, stmt)
     if df.empty:
         return pd.DataFrame(columns=PROJECT_COLUMNS)
     for c in ("arranged", "paid", "spent", "paid_by_cutoff"):
         df[c] = df[c].astype("int64")
-    df["place_name"] = [v if isinstance(v, str) else t if isinstance(t, str) else NO_PLACE
-                        for v, t in zip(df["village_name"], df["town_name"])]
-    df["town_name"] = [t if isinstance(t, str) else NO_PLACE for t in df["town_name"]]
-    df["late_days"] = [_late_days(pe, ae, as_of) for pe, ae in zip(df["planned_end"], df["actual_end"])]
-    df["late"] = df["late_days"].map(lambda d: d is not None and d > 0)
+    # by column, not row by row (22,000 projects in a province's year): the same values as _late_days gives a row
+    df["place_name"] = df["village_name"].fillna(df["town_name"]).fillna(NO_PLACE).astype(str)
+    df["town_name"] = df["town_name"].fillna(NO_PLACE).astype(str)
+    planned = pd.to_datetime(df["planned_end"].map(_as_date))
+    days = (pd.to_datetime(df["actual_end"].map(_as_date)).fillna(pd.Timestamp(as_of)) - planned).dt.days
+    unknown = planned.isna().to_numpy()
+    df["late_days"] = [None if u else int(d) for u, d in zip(unknown.tolist(), days.tolist())]
+    df["late"] = ~unknown & (days.fillna(0).to_numpy() > 0)
     df["idle_amount"] = (df["paid_by_cutoff"] - df["spent"]).clip(lower=0).astype("int64")
     df["_flag"] = (df["late"] | (df["idle_amount"] > 0)).astype(int)
     df = df.sort_values(["_flag", "arranged", "project_id"], ascending=[False, False, True])
@@ -637,6 +683,42 @@ def _member_of(engine: Engine, ids_stmt):
     return lambda column: column == any_(param)
 
 
+def _problem_flags(c, budget):
+    """A per-project problem on the sums ``c`` (arranged, paid, spent, no_place, …) of a project with ``budget``."""
+    return or_(c.spent > c.paid, c.paid > c.arranged, c.arranged > budget, c.no_place == 1, c.mismatch == 1,
+               c.bad_arrangements > 0, c.orphans > 0, c.bad_flows > 0)
+
+
+def _problem_projects(member):
+    """The checked projects (``member`` of project_id) that have a per-project problem, with their sums."""
+    # One pass over the checked projects and their money finds every per-project problem (and flags the projects
+    # with a movement without its 安排 or an amount not positive, whose records are read after, when there are any).
+    AA = select(A.c.fund_id, A.c.project_id).where(member(A.c.project_id)).subquery("flow_arrangement")
+    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged"),
+                      _sum(case((A.c.amount <= 0, 1), else_=0)).label("bad_arrangements")).where(
+        member(A.c.project_id)).group_by(A.c.project_id).subquery()
+    flows = (select(MF.c.project_id, *_paid_spent(),
+                    _sum(case((AA.c.fund_id.is_(None), 1), else_=0)).label("orphans"),
+                    _sum(case((MF.c.amount <= 0, 1), else_=0)).label("bad_flows"))
+             .select_from(MF.outerjoin(AA, and_(AA.c.fund_id == MF.c.fund_id, AA.c.project_id == MF.c.project_id)))
+             .where(member(MF.c.project_id)).group_by(MF.c.project_id).subquery())
+    mismatch = place_codes_mismatch(P)
+    per_project = (
+        select(P.c.project_id, P.c.name, P.c.budget, func.coalesce(arranged.c.arranged, 0).label("arranged"),
+               func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"),
+               case((P.c.region_code.is_(None), 1), else_=0).label("no_place"),
+               case((mismatch, 1), else_=0).label("mismatch"),
+               func.coalesce(arranged.c.bad_arrangements, 0).label("bad_arrangements"),
+               func.coalesce(flows.c.orphans, 0).label("orphans"),
+               func.coalesce(flows.c.bad_flows, 0).label("bad_flows"))
+        .select_from(P.outerjoin(arranged, arranged.c.project_id == P.c.project_id)
+                     .outerjoin(flows, flows.c.project_id == P.c.project_id))
+        .where(member(P.c.project_id)).subquery()
+    )
+    pp = per_project.c
+    return select(per_project).where(_problem_flags(pp, pp.budget)).order_by(pp.project_id)
+
+
 def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFrame:
     """Records of the year's money in the scope that break the funds' rules.
 
@@ -652,53 +734,36 @@ def data_problems(engine: Engine, scope: Scope, year: int | None) -> pd.DataFram
     project_year = [P.c.year == year] if year is not None else []
     if scope.level in ALLOCATION_LEVELS:
         year_funds = select(F.c.fund_id).where(scope.where(F), *fund_year)
-        project_ids = select(P.c.project_id).where(or_(
-            and_(scope.where(P), *project_year),
-            P.c.project_id.in_(select(A.c.project_id).where(A.c.fund_id.in_(year_funds)))))
+        checked = or_(and_(scope.where(P), *project_year),
+                      P.c.project_id.in_(select(A.c.project_id).where(A.c.fund_id.in_(year_funds))))
     else:
-        project_ids = select(P.c.project_id).where(scope.where(P), *project_year)
+        checked = and_(scope.where(P), *project_year)
         year_funds = None
-    member = _member_of(engine, project_ids)
-    in_set = member(P.c.project_id)
-    # One pass over the checked projects and their money finds every per-project problem (and flags the projects
-    # with a movement without its 安排 or an amount not positive, whose records are read after, when there are any).
-    AA = select(A.c.fund_id, A.c.project_id).where(member(A.c.project_id)).subquery("flow_arrangement")
-    arranged = select(A.c.project_id, _sum(A.c.amount).label("arranged"),
-                      _sum(case((A.c.amount <= 0, 1), else_=0)).label("bad_arrangements")).where(
-        member(A.c.project_id)).group_by(A.c.project_id).subquery()
-    flows = (select(MF.c.project_id, *_paid_spent(),
-                    _sum(case((AA.c.fund_id.is_(None), 1), else_=0)).label("orphans"),
-                    _sum(case((MF.c.amount <= 0, 1), else_=0)).label("bad_flows"))
-             .select_from(MF.outerjoin(AA, and_(AA.c.fund_id == MF.c.fund_id, AA.c.project_id == MF.c.project_id)))
-             .where(member(MF.c.project_id)).group_by(MF.c.project_id).subquery())
-    town_of_region = func.substr(P.c.region_code, 1, 9).concat(literal("000"))
-    mismatch = or_(
-        and_(P.c.region_code.is_not(None), P.c.county_code != func.substr(P.c.region_code, 1, 6).concat(
-            literal("000000"))),
-        and_(P.c.village_code.is_not(None), P.c.region_code != P.c.village_code),
-        and_(P.c.region_code.is_not(None), or_(P.c.town_code.is_(None), P.c.town_code != town_of_region)),
-        and_(P.c.region_code.is_(None), or_(P.c.town_code.is_not(None), P.c.village_code.is_not(None))),
-    )
-    per_project = (
-        select(P.c.project_id, P.c.name, P.c.budget, func.coalesce(arranged.c.arranged, 0).label("arranged"),
-               func.coalesce(flows.c.paid, 0).label("paid"), func.coalesce(flows.c.spent, 0).label("spent"),
-               case((P.c.region_code.is_(None), 1), else_=0).label("no_place"),
-               case((mismatch, 1), else_=0).label("mismatch"),
-               func.coalesce(arranged.c.bad_arrangements, 0).label("bad_arrangements"),
-               func.coalesce(flows.c.orphans, 0).label("orphans"),
-               func.coalesce(flows.c.bad_flows, 0).label("bad_flows"))
-        .select_from(P.outerjoin(arranged, arranged.c.project_id == P.c.project_id)
-                     .outerjoin(flows, flows.c.project_id == P.c.project_id))
-        .where(in_set).subquery()
-    )
-    pp = per_project.c
+    project_ids = select(P.c.project_id).where(checked)
+    members = []
+
+    def member(column):
+        """``column`` in the checked projects (their ids read once, when first needed)."""
+        if not members:
+            members.append(_member_of(engine, project_ids))
+        return members[0](column)
+
+    flagged = summary.money_problems_for(engine)
     records: list[dict] = []
     with engine.connect() as conn:
-        found = conn.execute(
-            select(per_project).where(or_(pp.spent > pp.paid, pp.paid > pp.arranged, pp.arranged > pp.budget,
-                                          pp.no_place == 1, pp.mismatch == 1, pp.bad_arrangements > 0,
-                                          pp.orphans > 0, pp.bad_flows > 0))
-            .order_by(pp.project_id)).mappings().all()
+        if flagged is not None:
+            # The projects with a per-project problem, found at refresh over all their money (their flags do not
+            # depend on the year or the scope): only those few are tested for being checked here.
+            MP = flagged
+            mp = MP.c
+            found = conn.execute(
+                select(P.c.project_id, P.c.name, P.c.budget, mp.arranged, mp.paid, mp.spent, mp.no_place, mp.mismatch,
+                       mp.bad_arrangements, mp.orphans, mp.bad_flows)
+                .select_from(MP.join(P, P.c.project_id == mp.project_id))
+                .where(checked, _problem_flags(mp, P.c.budget))
+                .order_by(P.c.project_id)).mappings().all()
+        else:
+            found = conn.execute(_problem_projects(member)).mappings().all()
         for r in found:
             if r["no_place"]:
                 records.append({"problem": PROBLEM_NO_PLACE, "object_kind": "项目", "object_id": r["project_id"],

@@ -48,6 +48,9 @@ Tables (standard SQL, built with INSERT … SELECT … GROUP BY, the same on SQL
   child rankings).
 - ``summary_monitoring_help``: the monitoring-object records per village, identified/removed date and year in
   which their household had a 帮扶措施 (the 巩固衔接 headline's 帮扶措施覆盖).
+- ``summary_money``: per (fund, project) pair with a 安排 or a movement, the 安排 and the 拨付/支出 sums, counts
+  and first/last 拨付 date (资金项目's totals, execution, breakdowns, project list and data checks, joined to
+  fund and project as arrangement and money_flow were).
 
 ``summary_household_cause`` also keeps each household's first monitoring year (``watched_year``), so the
 query page's count of the households on the books is read from it.

@@ -14,10 +14,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from .. import schema
-from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, WORK_STATUS
+from ..codes import COMPULSORY_SCHOOL_AGES, DANGEROUS_HOUSE_GRADES, MONEY_PAID, MONEY_SPENT, WORK_STATUS
 from ..rules import (
     HOME_VISIT_KINDS, MATCHING_MEASURES, assigned_on, current_member, ever_exited_by, exited_by, in_registry,
-    member_at, member_from, member_to, members_at, month_end_windows, not_exited_by, poor_at, population_years,
+    member_at, member_from, member_to, members_at, month_end_windows, not_exited_by, place_codes_mismatch, poor_at,
+    population_years,
     returned_by, visit_period, window,
 )
 from .read import (
@@ -28,7 +29,8 @@ from .read import (
     VISIT_AS_OF_KEY, VISIT_YEARS_KEY, WORK_KEY, cadre_last_visit_summary, cause_match_summary,
     cause_match_year_summary, cause_summary, guarantee_summary, health_summary, help_window_county_summary,
     help_window_summary, helper_summary, household_last_visit_summary, household_summary, income_year_summary,
-    latest_income_summary, measure_summary, metadata, monitoring_help_summary, near_line_judged_summary,
+    latest_income_summary, measure_summary, metadata, money_problem_summary, money_summary, monitoring_help_summary,
+    near_line_judged_summary,
     near_line_summary,
     other_cause_summary, person_summary, policy_summary, population_summary, village_visit_summary,
     village_year_summary, visit_span_summary, work_year_summary,
@@ -97,8 +99,11 @@ def _village_year_insert(year: int):
     exits = and_(in_registry(year, h), h.c.exit_year == year)
     states = [in_registry(year, h), exited_by(year, h), not_exited_by(year, h), returned_by(year, h)]
     cols = [c for cond in states for c in (households(cond), persons(cond))]
+    def members(cond):
+        return func.coalesce(func.sum(case((cond, h.c.member_count), else_=0)), 0)
+
     cols += [persons(poor_at(year, h)), households(ever_exited_by(year, h)), persons(ever_exited_by(year, h)),
-             households(exits), persons(exits)]
+             households(exits), persons(exits), members(not_exited_by(year, h)), members(returned_by(year, h))]
     place = [h.c.county_code, h.c.town_code, h.c.village_code]
     names = [c.name for c in village_year_summary.c][3:]
     return village_year_summary.insert().from_select(
@@ -153,6 +158,64 @@ def _monitoring_help_insert():
     return monitoring_help_summary.insert().from_select(
         ["village_code", "identified_date", "removed_date", "year", "records"],
         select(*keys, func.count()).group_by(*keys))
+
+
+def _money_insert():
+    """summary_money: every (fund, project) pair of arrangement or money_flow with its 安排 and its movements."""
+    A, MF = schema.arrangement, schema.money_flow
+    pairs = union_all(select(A.c.fund_id, A.c.project_id),
+                      select(MF.c.fund_id, MF.c.project_id).group_by(MF.c.fund_id, MF.c.project_id)).subquery("pairs")
+    keys = select(pairs.c.fund_id, pairs.c.project_id).group_by(pairs.c.fund_id, pairs.c.project_id).subquery("keys")
+    paid = MF.c.kind == MONEY_PAID
+
+    def total(cond, value=MF.c.amount):
+        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
+
+    flows = (select(MF.c.fund_id, MF.c.project_id, func.count().label("flows"),
+                    total(MF.c.amount <= 0, 1).label("bad_flows"), total(paid).label("paid"),
+                    total(MF.c.kind == MONEY_SPENT).label("spent"),
+                    func.min(case((paid, MF.c.flow_date), else_=None)).label("first_paid_date"),
+                    func.max(case((paid, MF.c.flow_date), else_=None)).label("last_paid_date"))
+             .group_by(MF.c.fund_id, MF.c.project_id).subquery("flows"))
+    stmt = (
+        select(keys.c.fund_id, keys.c.project_id, func.coalesce(A.c.amount, 0),
+               case((A.c.fund_id.is_(None), 0), else_=1), case((A.c.amount <= 0, 1), else_=0),
+               func.coalesce(flows.c.flows, 0), func.coalesce(flows.c.bad_flows, 0),
+               func.coalesce(flows.c.paid, 0), func.coalesce(flows.c.spent, 0),
+               flows.c.first_paid_date, flows.c.last_paid_date)
+        .select_from(keys.outerjoin(A, and_(A.c.fund_id == keys.c.fund_id, A.c.project_id == keys.c.project_id))
+                     .outerjoin(flows, and_(flows.c.fund_id == keys.c.fund_id,
+                                            flows.c.project_id == keys.c.project_id)))
+    )
+    return money_summary.insert().from_select(
+        ["fund_id", "project_id", "arranged", "arrangements", "bad_arrangements", "flows", "bad_flows", "paid",
+         "spent", "first_paid_date", "last_paid_date"], stmt)
+
+
+def _money_problem_insert():
+    """summary_money_problem: each project whose money (summary_money, all of it) or place breaks a per-project
+    rule of the funds check (``queries.funds.data_problems``)."""
+    S, P = money_summary, schema.project
+
+    def total(column):
+        return func.coalesce(func.sum(column), 0)
+
+    sums = (select(S.c.project_id, total(S.c.arranged).label("arranged"), total(S.c.paid).label("paid"),
+                   total(S.c.spent).label("spent"), total(S.c.bad_arrangements).label("bad_arrangements"),
+                   total(case((S.c.arrangements == 0, S.c.flows), else_=0)).label("orphans"),
+                   total(S.c.bad_flows).label("bad_flows"))
+            .group_by(S.c.project_id).subquery("sums"))
+    per = (select(P.c.project_id, P.c.budget, *[func.coalesce(sums.c[c], 0).label(c) for c in (
+                      "arranged", "paid", "spent", "bad_arrangements", "orphans", "bad_flows")],
+                  case((P.c.region_code.is_(None), 1), else_=0).label("no_place"),
+                  case((place_codes_mismatch(P), 1), else_=0).label("mismatch"))
+           .select_from(P.outerjoin(sums, sums.c.project_id == P.c.project_id)).subquery("per"))
+    c = per.c
+    flagged = or_(c.spent > c.paid, c.paid > c.arranged, c.arranged > c.budget, c.no_place == 1, c.mismatch == 1,
+                  c.bad_arrangements > 0, c.orphans > 0, c.bad_flows > 0)
+    names = ["project_id", "arranged", "paid", "spent", "no_place", "mismatch", "bad_arrangements", "orphans",
+             "bad_flows"]
+    return money_problem_summary.insert().from_select(names, select(*[c[n] for n in names]).where(flagged))
 
 
 def _village_exits_exact(conn: Connection) -> bool:
@@ -537,6 +600,13 @@ def refresh(engine: Engine) -> dict:
         conn.execute(_monitoring_help_insert())
         rows[monitoring_help_summary.name] = int(
             conn.execute(select(func.count()).select_from(monitoring_help_summary)).scalar_one())
+        conn.execute(money_summary.delete())
+        conn.execute(_money_insert())
+        rows[money_summary.name] = int(conn.execute(select(func.count()).select_from(money_summary)).scalar_one())
+        conn.execute(money_problem_summary.delete())
+        conn.execute(_money_problem_insert())
+        rows[money_problem_summary.name] = int(
+            conn.execute(select(func.count()).select_from(money_problem_summary)).scalar_one())
         conn.execute(village_visit_summary.delete())
         for start in range(0, len(visit_rows), 20000):
             conn.execute(village_visit_summary.insert(), visit_rows[start:start + 20000])
