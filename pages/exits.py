@@ -1,5 +1,6 @@
 """脱贫进度: exits against targets, incidence by place, poor villages, warnings and the exit procedure."""
 
+import pandas as pd
 import streamlit as st
 
 from components import widgets
@@ -8,7 +9,8 @@ from data_access.report import formatting as fmt
 from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
-from data_access.codes import REGION_LEVEL_LABELS
+from data_access.codes import CONSOLIDATION_SINCE, REGION_LEVEL_LABELS, is_consolidation_year
+from data_access.report.era import NO_INCIDENCE_SHORT
 from data_access.queries import exits
 from data_access.definitions import definition
 from components.safe import md
@@ -47,8 +49,9 @@ incidence_change = None
 if before is not None and known(before["incidence"]) and known(now["incidence"]):
     incidence_change = fmt.signed(now["incidence"] - before["incidence"], 2)
     incidence_change = None if incidence_change in ("+0.00", "-0.00") else incidence_change
+exited_now = now[f"exited_{measure}"]
 cards = [
-    Kpi(f"本年脱贫({unit})", fmt.count(now[f"exited_{measure}"]), help=f"{ctx.year}年脱贫的{measure_name}。"),
+    Kpi(f"本年脱贫({unit})", fmt.count(exited_now), help=f"{ctx.year}年脱贫的{measure_name}。"),
     Kpi("任务完成率(%)", fmt.percent(now[f"target_pct_{measure}"]) if has_target else "无任务",
         help=f"{ctx.year}年减贫任务 {fmt.count(target)} {unit}。" if has_target else f"{ctx.year}年未下达减贫任务。"),
     Kpi(f"累计脱贫({unit},含其后返贫)", fmt.count(now[f"cum_exited_{measure}"]),
@@ -57,15 +60,28 @@ cards = [
         up_is_good=False,
         help=f"{definition('贫困发生率')}按{ctx.year_end}计。"),
 ]
+LAST_CAMPAIGN_YEAR = CONSOLIDATION_SINCE - 1
+if is_consolidation_year(ctx.year):  # no exits, targets or incidence after 2020: the campaign's end instead
+    end = progress[progress["year"] == LAST_CAMPAIGN_YEAR]
+    end_incidence = end.iloc[0]["incidence"] if len(end) else None
+    cards = ([] if not exited_now and not has_target else cards[:2]) + [
+        cards[2],
+        Kpi(f"{LAST_CAMPAIGN_YEAR}年贫困发生率(%)", fmt.percent(end_incidence) if known(end_incidence) else "—",
+            help=f"{definition('贫困发生率')}按{LAST_CAMPAIGN_YEAR}年底计(脱贫攻坚期最后一年)。{NO_INCIDENCE_SHORT}"),
+    ]
 if ctx.present:  # one screen: the four figures beside this year's progress against the targets
     left, right = st.columns(2)
     with left:
         show(cards, per_row=2)
+        if is_consolidation_year(ctx.year):
+            st.caption(NO_INCIDENCE_SHORT)
     with right:
         causes_exits.exits_vs_target(progress, measure, key="exits-target", height=360,
                                      title=f"各年脱贫{measure_name}与年度任务", year=ctx.year)
     st.stop()
 show(cards)
+if is_consolidation_year(ctx.year):
+    st.caption(f"{NO_INCIDENCE_SHORT}{ctx.year}年不再下达减贫任务;巩固衔接情况见“防返贫监测”。")
 
 left, right = st.columns(2)
 with left:
@@ -167,9 +183,13 @@ if shown:
 child_level = ctx.scope.child_level
 if child_level:
     child_label = REGION_LEVEL_LABELS[child_level]
-    st.subheader(f"各{child_label}贫困发生率(%)")
-    inc = fetch(exits.child_incidence, ctx, ctx.first_year, ctx.last_year)
+    last = min(ctx.last_year, LAST_CAMPAIGN_YEAR)  # the campaign's years only: no incidence after 2020
+    inc = (fetch(exits.child_incidence, ctx, ctx.first_year, last) if ctx.first_year <= last
+           else pd.DataFrame())
     if not inc.empty:
+        st.subheader(f"各{child_label}贫困发生率(%)")
+        if last < ctx.last_year:
+            st.caption(f"{ctx.first_year}–{last}年。{NO_INCIDENCE_SHORT}")
         hit = causes_exits.incidence_matrix(inc, child_label, key="exits-child-incidence")
         if hit and st.button(f"进入{md(hit['name'])}查看", key="exits-drill-region"):
             widgets.set_region(hit["code"])

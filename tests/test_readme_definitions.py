@@ -24,8 +24,9 @@ def helps(at) -> dict[str, str]:
 
 
 # page -> {metric label: the definition its help text must contain}; the overview's campaign headline is read in
-# the last campaign year (from 2021 it leads with the 巩固衔接 figures of ``report.era``)
-YEARS = {"pages/overview.py": 2020}
+# the last campaign year (from 2021 the overview leads with the 巩固衔接 figures of ``report.era``, and 脱贫进度
+# shows no 贫困发生率 of the year)
+YEARS = {"pages/overview.py": 2020, "pages/exits.py": 2020}
 ON_PAGES = {
     "pages/overview.py": {"建档立卡户数(户)": "建档立卡户数", "建档立卡人数(人)": "建档立卡人数",
                           "已脱贫户数(户)": "已脱贫", "已脱贫人数(人)": "已脱贫",
