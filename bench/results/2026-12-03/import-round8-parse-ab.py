@@ -1,5 +1,5 @@
 """(imp10, seventh importer round) parse_sheet A/B in one process, interleaved: /work/main's parse.py against
-ROOT's (default /work/wt-imp10, checked out at ab5927b, branch imp10-columnar-parse-dropped), on the bench file's
+ROOT's (default /work/wt-imp10, branch imp10-columnar-parse-dropped, 43351ee), on the bench file's
 raw rows read once: N rounds of old then new (s CPU), and whether rows, values, cells and problems are identical.
 python import-round8-parse-ab.py [FILE]   (env ROOT, N)"""
 import gc
