@@ -23,6 +23,10 @@ html, body, [class*="st-"], .stMarkdown, .stMetric {{ font-family: {FONT_STACK};
 [data-testid="stMetricLabel"] p {{ font-size: 1.05rem; }}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
   text-overflow: clip !important; overflow: visible !important; }}
+/* The change and its "较上年" share a line while they fit; in a narrow card "较上年" goes below, never "较…". */
+[data-testid="stMetric"] div:has(> [data-testid="stMetricDeltaDescription"]) {{ flex-wrap: wrap; row-gap: 2px; }}
+[data-testid="stMetricDeltaDescription"], [data-testid="stMetricDeltaDescription"] * {{ white-space: nowrap !important;
+  text-overflow: clip !important; overflow: visible !important; }}
 .demo-badge {{ display:inline-block; background:#D55E00; color:#fff; font-weight:700;
   padding:2px 10px; border-radius:4px; margin-left:8px; font-size:0.95rem; }}
 .scope-line {{ color:#333; font-size:1.05rem; margin:-0.4rem 0 0.6rem 0; }}

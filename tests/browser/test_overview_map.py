@@ -156,14 +156,16 @@ def test_overview_and_village_pages(page, base_url, requests_log, page_errors, s
     assert region_of(page.url) == code and urlsplit(page.url).path in ("/", "/overview")  # the default page
     check_clean(page, requests_log, base_url, page_errors)
 
-    # The 2026 headline: five cards a row at 1280 px, every figure and label whole (not "脱贫人口…", "7,343,7…")
+    # The 2026 headline: five cards a row at 1280 px, every figure, label and "较上年" whole (not "脱贫人口…",
+    # "7,343,7…", "较…")
     open_view(page, base_url, "overview", region=COUNTY, year=2026)
     expect(page.locator("[data-testid='stMetric']").first).to_be_visible()
     wait_for_app_settled(page)
     cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetric"]')].flatMap(card => {
         const edge = card.getBoundingClientRect().right;
         return [...card.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"], '
-                                         + '[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')]
+                                         + '[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *, '
+                                         + '[data-testid="stMetricDeltaDescription"] *')]
             .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > edge + 1)
             .map(e => e.textContent.trim().slice(0, 30));
     })""")
