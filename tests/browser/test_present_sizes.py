@@ -155,16 +155,23 @@ def resize(page, width: int, height: int) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def open_present(page, base_url: str, key: str, **query) -> None:
+    """``key`` in presentation mode at 1280×720, its charts drawn at their places' widths (charts drawn before
+    the zoom fix measure again), with no error on the page (includes "Page not found")."""
+    width, height = FIRST
+    open_app(page, base_url, key, viewport={"width": width, "height": height}, mode="present", **query)
+    try:
+        page.wait_for_function(DRAWN, timeout=10_000)
+    except Exception:  # noqa: BLE001 - the checks that follow say what is wrong
+        pass
+    assert not app_errors(page), app_errors(page)
+
+
 @pytest.mark.parametrize("key", MAIN_PAGES + DOSSIERS)
 def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query, requests_log):
     width, height = FIRST
     query = dossier_query.get(key, {"region": COUNTY_CODE})
-    open_app(page, base_url, key, viewport={"width": width, "height": height}, mode="present", **query)
-    try:  # every chart drawn at its place's width (charts drawn before the zoom fix measure again)
-        page.wait_for_function(DRAWN, timeout=10_000)
-    except Exception:  # noqa: BLE001 - the checks below say what is wrong
-        pass
-    assert not app_errors(page), app_errors(page)  # includes "Page not found"
+    open_present(page, base_url, key, **query)
     check(page, key, width, height, screenshot(page, f"present-{key}-1280x720"))
     shot = SCREENSHOT_DIR / "present-1920x1080" / f"present-{key}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -194,12 +201,7 @@ def test_six_regions_fit_the_projector(page, eight_townships, key, sql, requests
     the province showed: 6 labels in 90 px)."""
     url, base = eight_townships
     towns = {name for (name,) in sql(url).rows("SELECT name FROM region WHERE level = 'town'")}
-    open_app(page, base, key, viewport={"width": 1280, "height": 720}, mode="present", region=COUNTY_CODE)
-    try:
-        page.wait_for_function(DRAWN, timeout=10_000)
-    except Exception:  # noqa: BLE001 - the checks below say what is wrong
-        pass
-    assert not app_errors(page), app_errors(page)
+    open_present(page, base, key, region=COUNTY_CODE)
     assert page.get_by_text(f"{SIX_BARS[key]}(前 6 个)").count() == 1
     for width, height in [FIRST] + RESIZED:
         if (width, height) != FIRST:
@@ -226,12 +228,7 @@ def test_city_ranking_fits_the_projector(page, eleven_counties, sql, requests_lo
     city = sql(url).scalar("SELECT min(code) FROM region WHERE level = 'city'")
     counties = {name for (name,) in sql(url).rows("SELECT name FROM region WHERE parent_code = :c", c=city)}
     assert len(counties) == 11
-    open_app(page, base, "map", viewport={"width": 1280, "height": 720}, mode="present", region=city)
-    try:
-        page.wait_for_function(DRAWN, timeout=10_000)
-    except Exception:  # noqa: BLE001 - the checks below say what is wrong
-        pass
-    assert not app_errors(page), app_errors(page)
+    open_present(page, base, "map", region=city)
     assert page.get_by_text(f"图中为前 {PRESENT_RANK_ROWS} 个(共 11 个,见数据表)", exact=False).count() == 1
     for width, height in [FIRST] + RESIZED:
         if (width, height) != FIRST:
