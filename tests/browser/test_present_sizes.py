@@ -183,12 +183,25 @@ def test_presentation_mode_fills_the_window(page, base_url, key, dossier_query, 
     assert_same_origin(requests_log, base_url)
 
 
+def served_demo(tmp_path_factory, start_app, name: str, build) -> tuple[str, str]:
+    """(database URL, app URL) of a demo variant ``build(url)`` makes, served by its own app."""
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'registry.db'}"
+    build(url)
+    return url, start_app({"REGISTRY_DB_URL": url}, name=name).base_url
+
+
+def each_size(page):
+    """1280×720 as opened, then the window grown to each of RESIZED: yields (width, height)."""
+    yield FIRST
+    for width, height in RESIZED:
+        resize(page, width, height)
+        yield width, height
+
+
 @pytest.fixture(scope="module")
 def eight_townships(tmp_path_factory, start_app) -> tuple[str, str]:
     """A county of 8 townships (6 of them with 监测对象): the projector's charts have six bars to show."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('eight_townships') / 'registry.db'}"
-    many_townships(url, towns=8)
-    return url, start_app({"REGISTRY_DB_URL": url}, name="eight-townships").base_url
+    return served_demo(tmp_path_factory, start_app, "eight-townships", lambda url: many_townships(url, towns=8))
 
 
 SIX_BARS = {"monitoring": "仍有风险最多的地区", "help": "入户率最低的地区"}
@@ -203,9 +216,7 @@ def test_six_regions_fit_the_projector(page, eight_townships, key, sql, requests
     towns = {name for (name,) in sql(url).rows("SELECT name FROM region WHERE level = 'town'")}
     open_present(page, base, key, region=COUNTY_CODE)
     assert page.get_by_text(f"{SIX_BARS[key]}(前 6 个)").count() == 1
-    for width, height in [FIRST] + RESIZED:
-        if (width, height) != FIRST:
-            resize(page, width, height)
+    for width, height in each_size(page):
         check(page, key, width, height, screenshot(page, f"present-{key}-six-{width}x{height}"))
         drawn = [t["text"] for t in page.evaluate(MEASURE)["texts"] if t["text"] in towns]
         assert len(set(drawn)) == 6, f"{key} at {width}×{height}: townships drawn {drawn}"
@@ -215,9 +226,7 @@ def test_six_regions_fit_the_projector(page, eight_townships, key, sql, requests
 @pytest.fixture(scope="module")
 def eleven_counties(tmp_path_factory, start_app) -> tuple[str, str]:
     """A province whose two cities have 11 counties each: more than the projector's ranking holds."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('eleven_counties') / 'registry.db'}"
-    many_counties(url, counties=22)
-    return url, start_app({"REGISTRY_DB_URL": url}, name="eleven-counties").base_url
+    return served_demo(tmp_path_factory, start_app, "eleven-counties", lambda url: many_counties(url, counties=22))
 
 
 def test_city_ranking_fits_the_projector(page, eleven_counties, sql, requests_log):
@@ -230,9 +239,7 @@ def test_city_ranking_fits_the_projector(page, eleven_counties, sql, requests_lo
     assert len(counties) == 11
     open_present(page, base, "map", region=city)
     assert page.get_by_text(f"图中为前 {PRESENT_RANK_ROWS} 个(共 11 个,见数据表)", exact=False).count() == 1
-    for width, height in [FIRST] + RESIZED:
-        if (width, height) != FIRST:
-            resize(page, width, height)
+    for width, height in each_size(page):
         check(page, "map", width, height, screenshot(page, f"present-map-city-{width}x{height}"))
         drawn = {t["text"] for t in page.evaluate(MEASURE)["texts"] if t["text"] in counties}
         assert len(drawn) == PRESENT_RANK_ROWS, f"map at {width}×{height}: counties drawn {sorted(drawn)}"
