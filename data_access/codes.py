@@ -86,6 +86,7 @@ MONITORING_RISKS_NATIONAL = MONITORING_RISKS_TOP + tuple(f"{NATURAL_DISASTER}·{
 # 脱贫人口 after 2020 (seed 004: 脱贫享受政策 20694户 33902人, 脱贫不享受政策 7008户 14110人).
 POLICY_ENJOYING, POLICY_NOT_ENJOYING = POST2020_POLICY
 CONSOLIDATION_SINCE = 2021  # 过渡期 2021–2025 and after: 巩固拓展脱贫攻坚成果, 防返贫监测
+LAST_CAMPAIGN_YEAR = CONSOLIDATION_SINCE - 1  # 脱贫攻坚's last year: the last 贫困发生率, exits and targets
 
 
 def risk_parent(label: str) -> str:

@@ -9,7 +9,7 @@ from data_access.report import formatting as fmt
 from components.context import current
 from components.data import fetch
 from components.kpi import Kpi, show
-from data_access.codes import CONSOLIDATION_SINCE, REGION_LEVEL_LABELS, is_consolidation_year
+from data_access.codes import LAST_CAMPAIGN_YEAR, REGION_LEVEL_LABELS, is_consolidation_year
 from data_access.report.era import NO_INCIDENCE_SHORT
 from data_access.queries import exits
 from data_access.definitions import definition
@@ -60,7 +60,6 @@ cards = [
         up_is_good=False,
         help=f"{definition('贫困发生率')}按{ctx.year_end}计。"),
 ]
-LAST_CAMPAIGN_YEAR = CONSOLIDATION_SINCE - 1
 if is_consolidation_year(ctx.year):  # no exits, targets or incidence after 2020: the campaign's end instead
     end = progress[progress["year"] == LAST_CAMPAIGN_YEAR]
     end_incidence = end.iloc[0]["incidence"] if len(end) else None
