@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data_access.importer import spec, run as importer
+from data_access.importer import spec, run as importer, worker
 from data_access.importer.template import DEFAULT_TEMPLATE, docs_markdown
 
 from data_access.report import formatting as fmt
 from .context import PageContext
-from .data import engine, fetch
+from .data import fetch
 from .kpi import Kpi, show
 from .safe import md
 from .tables import dataframe
@@ -56,6 +56,7 @@ ICON_FONT_FIX = """<style>[data-testid="stIconMaterial"] {
 
 def import_panel(ctx: PageContext, mode: str) -> None:
     st.html(ICON_FONT_FIX)
+    worker.warm_up()  # the imports run in a process of their own: its fork server starts while the user picks files
     files = st.file_uploader("选择从国家系统导出的文件(Excel .xlsx/.xls/.xlsb、.ods 或 CSV,可多选,作为一批校验与写入)",
                              type=["xlsx", "xlsm", "xlsb", "xls", "ods", "csv", "txt"], accept_multiple_files=True,
                              key="import_files")
@@ -79,9 +80,9 @@ def import_panel(ctx: PageContext, mode: str) -> None:
             bar.progress(fraction, text=message)
 
         user = ctx.user.user_id if ctx.user is not None else "开放演示模式"
-        result = importer.run_import(engine(ctx), import_scope(ctx), [(f.name, f.getvalue()) for f in files],
-                                     user=user, dry_run=not write, skip_invalid=skip, progress=progress,
-                                     refresh="after", clear_blanks=clear)
+        result = worker.run_import_isolated(ctx.db_url, import_scope(ctx), [(f.name, f.getvalue()) for f in files],
+                                            user=user, dry_run=not write, skip_invalid=skip, progress=progress,
+                                            refresh="after", clear_blanks=clear)
         bar.empty()
         st.session_state[RESULT_KEY] = result
         st.session_state[RUNS_KEY] = st.session_state.get(RUNS_KEY, 0) + 1
