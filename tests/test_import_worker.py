@@ -145,3 +145,27 @@ def test_the_child_does_not_run_the_callers_main_script_again(sqlite_demo_url, t
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("已写入数据库:读取 ")
     assert marks.read_text() == "main ran\n"  # once: the caller; not again in the child
+
+
+def test_a_caller_that_stops_waiting_does_not_stop_the_import(clone):
+    """Streamlit stops a page's script (the user went elsewhere) with an exception from the next st call,
+    here the progress bar's: the child still imports the file and logs it."""
+    from sqlalchemy import text
+
+    class Left(Exception):
+        pass
+
+    def leave(fraction, message):
+        raise Left
+
+    with clone.connect() as conn:
+        runs = conn.execute(text("SELECT COUNT(*) FROM import_log")).scalar()
+    with pytest.raises(Left):
+        worker.run_import_isolated(url_of(clone), None, [("名单.xlsx", mixed_file(clone))], skip_invalid=True,
+                                   refresh="no", progress=leave)
+    child = next(p for p in multiprocessing.active_children() if p.name == "registry-import")
+    child.join(60)
+    assert child.exitcode == 0
+    with clone.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM import_log")).scalar() == runs + 1
+        assert conn.execute(text("SELECT COUNT(*) FROM household WHERE phone = '13912345678'")).scalar() > 0
