@@ -12,6 +12,7 @@ import datetime as dt
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from sqlalchemy import select
 
@@ -197,7 +198,7 @@ class Batch:
         keys = sorted({k for k in keys if k is not None})
         cols = [table.c[c] for c in columns] if columns else list(table.c)
         names = [c.name for c in cols]
-        return [dict(zip(names, r)) for r in bulk.select_in(self.conn, cols, table.c[key_col], keys)]
+        return list(map(dict, map(zip, repeat(names), bulk.select_in(self.conn, cols, table.c[key_col], keys))))
 
     def db_households(self, hh_ids) -> dict[str, dict | None]:
         missing = [h for h in set(hh_ids) if h not in self._db_households]
