@@ -47,7 +47,10 @@ def signature(batch, sheets):
         "other_causes": {k: (rec.values, [r.number for r in rec.rows]) for k, rec in plan.other_causes.items()},
         "households": batch.households, "rejected": batch.rejected_households,
         "kept": {(s.name, k): n for (s, k), n in batch.kept_blanks.items()},
-        "rows": [(r.values, r.bad) for s in sheets for r in s.rows],
+        # (the person a row stands for, and whether its sex and birth date may come from the ID number: kept
+        # in the values by the old code, beside them by the new)
+        "rows": [({k: v for k, v in r.values.items() if k not in ("_pid", "_derived")}, r.bad)
+                 for s in sheets for r in s.rows],
         "known_keys": {t: set(v) for t, v in plan.known.items()},
     }
 

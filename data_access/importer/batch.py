@@ -200,12 +200,16 @@ class Batch:
         names = [c.name for c in cols]
         return list(map(dict, map(zip, repeat(names), bulk.select_in(self.conn, cols, table.c[key_col], keys))))
 
+    def stores_any(self, table) -> bool:
+        """False when ``table`` has no row at all (a first import: every look-up in it would find nothing)."""
+        return self.conn.execute(select(*table.primary_key.columns).limit(1)).first() is not None
+
     def db_households(self, hh_ids) -> dict[str, dict | None]:
         missing = [h for h in set(hh_ids) if h not in self._db_households]
         if missing:
             for h in missing:
                 self._db_households[h] = None
-            for row in self.fetch(schema.household, "hh_id", missing):
+            for row in self.fetch(schema.household, "hh_id", missing) if self.stores_any(schema.household) else ():
                 self._db_households[row["hh_id"]] = row
         self.plan.known["household"] = self._db_households
         return {h: self._db_households.get(h) for h in hh_ids}

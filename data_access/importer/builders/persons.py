@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from itertools import repeat
 from operator import itemgetter
 
 from ... import codes, schema
@@ -101,6 +100,13 @@ def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None,
     return chosen
 
 
+def _repeats(values: list) -> bool:
+    """True when a value other than None is in ``values`` more than once."""
+    distinct = set(values)
+    distinct.discard(None)
+    return len(distinct) < len(values) - values.count(None)
+
+
 def work_year_of(batch: Batch, row: Row) -> int:
     """The year a person row's 务工状况 stands for (kept by year in work_year for the labour force of 建档立卡户,
     as the 2021– 脱贫劳动力务工 figures count it): the sheet's 导出时间, else the import's as-of date, else
@@ -119,8 +125,9 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # -- person-level values; in the same pass: the rows of each household, the 人编号 and 证件号码 given
     births: dict[str, dt.date] = {}  # digits 7-14 of a checked ID number -> its birth date
     groups: dict[str, list[Row]] = defaultdict(list)  # hh_id -> its rows, in file order
-    file_pids: set = set()  # every row's 人编号 (None too)
-    wanted: set = set()  # every row's 证件号码 as checked (None removed below)
+    row_pids: list = []  # each row's 人编号 (None too)
+    row_numbers: list = []  # each row's 证件号码 as checked (None too)
+    derived: set[Row] = set()  # the rows whose 性别 and 出生日期 may come from the 证件号码
     relations = codes.RELATIONS
     for row in rows:
         v = row.values
@@ -157,45 +164,46 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                 v["birth_date"] = birth
             elif given_birth != birth:
                 batch.error(row, "birth_date", f"出生日期与证件号码不符(证件号码中为 {birth.isoformat()})")
-            v["_derived"] = True
+            derived.add(row)
         pid = v.get("person_id")
         if not pid and not number and not row.bad:
             batch.error(row, "id_number" if "id_number" in row.sheet.present else "person_id",
                         "人编号与证件号码都为空,无法识别此人", "")
-        file_pids.add(pid)
-        wanted.add(number)
+        row_pids.append(pid)
+        row_numbers.append(number)
         hh_id = v.get("hh_id")
         if hh_id:
             groups[hh_id].append(row)
+    file_pids = set(row_pids)
+    wanted = set(row_numbers)
     wanted.discard(None)
     for sheet in sheets:
         batch.flush_tallies(sheet, "relation", "与户主关系中有 {n} 行不是标准称谓,已记为“其他”")
-    good = [r.values for r in rows if not r.bad]
-    for key, what in (("person_id", "人编号"), ("id_number", "证件号码")):
-        given = list(map(dict.get, good, repeat(key)))
-        distinct = set(given)
-        distinct.discard(None)
-        if len(distinct) < len(given) - given.count(None):  # else no row repeats another: nothing to flag
+    for key, what, every in (("person_id", "人编号", row_pids), ("id_number", "证件号码", row_numbers)):
+        # (when no row at all repeats another's value, the valid rows do not either)
+        if _repeats(every) and _repeats([r.values.get(key) for r in rows if not r.bad]):
             duplicates(batch, rows, lambda r, key=key: r.values.get(key), what)
-            good = [r.values for r in rows if not r.bad]
 
     # -- database state of the people and households mentioned
     hh_ids = groups.keys()
     db_hh = batch.db_households(hh_ids)
     # The stored people of these households (their members, for member_count) and, among them, those of the
     # file; then the file's other 人编号 (new people, or moved from another household).
+    # (No stored person at all, as in a first import: nothing to look up.)
     db_members: dict[str, set[str]] = defaultdict(set)
     by_pid = {}
-    for p in batch.fetch(schema.person, "hh_id", hh_ids):
+    people = batch.stores_any(schema.person)
+    for p in batch.fetch(schema.person, "hh_id", hh_ids) if people else ():
         pid = p["person_id"]
         if p["leave_date"] is None:  # member_count counts today's members only (rules.current_member)
             db_members[p["hh_id"]].add(pid)
         if pid in file_pids:
             by_pid[pid] = p
-    for p in batch.fetch(schema.person, "person_id", file_pids - by_pid.keys()):
+    for p in batch.fetch(schema.person, "person_id", file_pids - by_pid.keys()) if people else ():
         by_pid[p["person_id"]] = p
     stored_causes: dict[str, list[str]] = defaultdict(list)  # for "a blank 其他致贫原因 keeps them"
-    for r in batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause")):
+    for r in (batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause"))
+              if batch.stores_any(schema.other_cause) else ()):
         stored_causes[r["hh_id"]].append(r["cause"])
     batch.stored_causes = stored_causes
     t = schema.person
@@ -203,35 +211,31 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     if by_pid and getattr(batch, "unique_ids", False):
         # person.id_number is unique in the database: a number the row's own stored person (by 人编号) has
         # is nobody else's, so only the other numbers need looking up.
-        for row in rows:
-            v = row.values
-            idn = v.get("id_number")
-            stored = by_pid.get(v.get("person_id")) if idn else None
+        for pid, idn in zip(row_pids, row_numbers):
+            stored = by_pid.get(pid) if idn else None
             if stored is not None and stored["id_number"] == idn:
                 by_idn[idn] = (stored["person_id"], stored["hh_id"])
         wanted -= by_idn.keys()
     for pid, hh, idn in bulk.select_in(batch.conn, (t.c.person_id, t.c.hh_id, t.c.id_number), t.c.id_number,
-                                       sorted(wanted)):
+                                       sorted(wanted)) if people and wanted else ():
         by_idn[idn] = (pid, hh)
     extra_pids = set()  # (a 人编号 of the file was looked up above, found or not: only the others, from 证件号码)
-    for row in rows:
+    pid_of: dict[Row, str | None] = {}  # a valid row -> the person it stands for (its 人编号, else found by 证件号码)
+    for row, pid, idn in zip(rows, row_pids, row_numbers):
         if row.bad:
             continue
-        v = row.values
-        idn = v.get("id_number")
         known = by_idn.get(idn) if idn else None
-        pid = v.get("person_id")
         if pid:
             if known and known[0] != pid:
                 batch.error(row, "id_number", f"该证件号码在数据库中属于另一人(人编号 {known[0]},"
                                               f"户编号 {known[1]})")
                 continue
         else:
-            pid = known[0] if known else v["id_number"]
-        v["_pid"] = pid
+            pid = known[0] if known else idn
+        pid_of[row] = pid
         if pid and pid not in file_pids:
             extra_pids.add(pid)
-    for p in batch.fetch(schema.person, "person_id", extra_pids):
+    for p in batch.fetch(schema.person, "person_id", extra_pids) if people else ():
         by_pid[p["person_id"]] = p
     looked_up = file_pids | extra_pids
     batch.plan.known["person"] = {pid: by_pid.get(pid) for pid in looked_up if pid is not None}
@@ -252,13 +256,12 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         for row in members:  # (only this household's rows: its bad rows are known now)
             if row.bad:
                 continue
-            v = row.values
-            pid = v.get("_pid")
+            pid = pid_of.get(row)
             if not pid:
                 continue
             old = by_pid.get(pid)
             if "leave_date" in row.sheet.present:
-                left = v.get("leave_date")
+                left = row.values.get("leave_date")
                 if left is None and old and not clear_blanks:
                     left = old.get("leave_date")
             else:
@@ -324,7 +327,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
         registered = final["kind"] == REGISTERED
         for row in members:
             pv = row.values
-            pid = pv["_pid"]
+            pid = pid_of[row]
             known = by_pid.get(pid)
             if row.sheet is not sheet:
                 sheet = row.sheet
@@ -338,7 +341,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                         (derived, itemgetter(*derived) if len(derived) > 1 else None),
                         "labour_skill" in present, "work_status" in present, "work_months" in present)
                 given_columns, derived_columns, has_skill, has_work, has_months = columns
-            given, getter = derived_columns if pv.get("_derived") else given_columns
+            given, getter = derived_columns if row in derived else given_columns
             try:
                 person = dict(zip(given, getter(pv))) if getter is not None else dict(zip(given, map(pv.get, given)))
             except KeyError:  # a value the row lacks is None, as pv.get gives
@@ -382,7 +385,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
     # Households outside the file that lose members to a move keep a true member_count.
     if moved_rows:
         remaining: dict[str, int] = Counter()
-        leaving = {r.values["_pid"] for rs in moved_rows.values() for r in rs}
+        leaving = {pid_of[r] for rs in moved_rows.values() for r in rs}
         for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id", "leave_date")):
             if p["person_id"] not in leaving and p["leave_date"] is None:
                 remaining[p["hh_id"]] += 1
