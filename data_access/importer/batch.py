@@ -140,6 +140,7 @@ class Batch:
         self.rejected_households: set[str] = set()
         self.helpers: dict[str, dict] = {}  # helper_id -> {"name", "unit_name"} from this file
         self._db_households: dict[str, dict | None] = {}
+        self._stored_tables: set[str] = set()  # tables stores_any found rows in
         self._notes: dict[tuple, Counter] = defaultdict(Counter)
 
     # ---- problems ----------------------------------------------------------------------
@@ -201,8 +202,14 @@ class Batch:
         return list(map(dict, map(zip, repeat(names), bulk.select_in(self.conn, cols, table.c[key_col], keys))))
 
     def stores_any(self, table) -> bool:
-        """False when ``table`` has no row at all (a first import: every look-up in it would find nothing)."""
-        return self.conn.execute(select(*table.primary_key.columns).limit(1)).first() is not None
+        """False when ``table`` has no row at all (a first import: every look-up in it would find nothing).
+        A table found holding rows is not asked again (nothing is deleted while the import checks)."""
+        if table.name in self._stored_tables:
+            return True
+        if self.conn.execute(select(*table.primary_key.columns).limit(1)).first() is None:
+            return False
+        self._stored_tables.add(table.name)
+        return True
 
     def db_households(self, hh_ids) -> dict[str, dict | None]:
         missing = [h for h in set(hh_ids) if h not in self._db_households]
