@@ -211,6 +211,32 @@ def test_moving_a_person_keeps_both_member_counts_true(clone):
     assert scalar(clone, "SELECT hh_id FROM person WHERE person_id = :p", p=mover[c["人编号"]]) == dst
 
 
+def test_a_household_over_two_sheets_takes_the_columns_of_both(clone):
+    """One household's rows in two 人员 sheets of one file, each with columns the other lacks: the household's
+    values come from both sheets (the 户联系电话 only the second has, the 户类型 and 人数 only the first has)."""
+    village = village_scope(clone)
+    headers, rows = S.sheet_from_db(clone, "persons", village)
+    c = {h: i for i, h in enumerate(headers)}
+    by_hh = {}
+    for r in rows:
+        if not r[c["减员日期"]]:
+            by_hh.setdefault(r[c["户编号"]], []).append(r)
+    hh, members = next((h, rs) for h, rs in by_hh.items() if len(rs) >= 2)
+    if len(members) != len([r for r in rows if r[c["户编号"]] == hh]):
+        pytest.skip("the household has former members")
+    first = [h for h in headers if h != "户联系电话"]
+    second = [h for h in headers if h not in ("户类型", "人数")]
+    members[0][c["人数"]] = len(members)
+    for r in members[1:]:
+        r[c["户联系电话"]] = "13912345678"
+    result = run(clone, [("两表.xlsx", S.xlsx_bytes([
+        ("人员", first, [[r[c[h]] for h in first] for r in members[:1]]),
+        ("人员2", second, [[r[c[h]] for h in second] for r in members[1:]])]))])
+    assert errors(result) == []
+    assert q(clone, "SELECT phone, member_count FROM household WHERE hh_id = :h", h=hh) == [
+        ("13912345678", len(members))]
+
+
 # ---- all or nothing -----------------------------------------------------------------------------------------------
 
 

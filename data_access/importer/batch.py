@@ -12,6 +12,7 @@ import datetime as dt
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from sqlalchemy import select
 
@@ -139,6 +140,7 @@ class Batch:
         self.rejected_households: set[str] = set()
         self.helpers: dict[str, dict] = {}  # helper_id -> {"name", "unit_name"} from this file
         self._db_households: dict[str, dict | None] = {}
+        self._stored_tables: set[str] = set()  # tables stores_any found rows in
         self._notes: dict[tuple, Counter] = defaultdict(Counter)
 
     # ---- problems ----------------------------------------------------------------------
@@ -197,14 +199,24 @@ class Batch:
         keys = sorted({k for k in keys if k is not None})
         cols = [table.c[c] for c in columns] if columns else list(table.c)
         names = [c.name for c in cols]
-        return [dict(zip(names, r)) for r in bulk.select_in(self.conn, cols, table.c[key_col], keys)]
+        return list(map(dict, map(zip, repeat(names), bulk.select_in(self.conn, cols, table.c[key_col], keys))))
+
+    def stores_any(self, table) -> bool:
+        """False when ``table`` has no row at all (a first import: every look-up in it would find nothing).
+        A table found holding rows is not asked again (nothing is deleted while the import checks)."""
+        if table.name in self._stored_tables:
+            return True
+        if self.conn.execute(select(*table.primary_key.columns).limit(1)).first() is None:
+            return False
+        self._stored_tables.add(table.name)
+        return True
 
     def db_households(self, hh_ids) -> dict[str, dict | None]:
         missing = [h for h in set(hh_ids) if h not in self._db_households]
         if missing:
             for h in missing:
                 self._db_households[h] = None
-            for row in self.fetch(schema.household, "hh_id", missing):
+            for row in self.fetch(schema.household, "hh_id", missing) if self.stores_any(schema.household) else ():
                 self._db_households[row["hh_id"]] = row
         self.plan.known["household"] = self._db_households
         return {h: self._db_households.get(h) for h in hh_ids}

@@ -100,6 +100,13 @@ def _household_value(rows: list[Row], key: str, batch: Batch, head: Row | None,
     return chosen
 
 
+def _repeats(values: list) -> bool:
+    """True when a value other than None is in ``values`` more than once."""
+    distinct = set(values)
+    distinct.discard(None)
+    return len(distinct) < len(values) - values.count(None)
+
+
 def work_year_of(batch: Batch, row: Row) -> int:
     """The year a person row's 务工状况 stands for (kept by year in work_year for the labour force of 建档立卡户,
     as the 2021– 脱贫劳动力务工 figures count it): the sheet's 导出时间, else the import's as-of date, else
@@ -115,8 +122,13 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             if key in sheet.present:
                 batch.sheet_notice(sheet, sheet.headers[key], f"“{what}”列未导入:" + (
                     "收入请用“收入”表导入(需有年度与各项收入)" if key == "income_per_capita" else "库中无此字段"))
-    # -- person-level values
+    # -- person-level values; in the same pass: the rows of each household, the 人编号 and 证件号码 given
     births: dict[str, dt.date] = {}  # digits 7-14 of a checked ID number -> its birth date
+    groups: dict[str, list[Row]] = defaultdict(list)  # hh_id -> its rows, in file order
+    row_pids: list = []  # each row's 人编号 (None too)
+    row_numbers: list = []  # each row's 证件号码 as checked (None too)
+    derived: set[Row] = set()  # the rows whose 性别 and 出生日期 may come from the 证件号码
+    relations = codes.RELATIONS
     for row in rows:
         v = row.values
         id_type = v.get("id_type") or ""
@@ -130,111 +142,134 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             except V.Bad as exc:
                 v["id_number"] = None
                 batch.error(row, "id_number", str(exc))
-        relation, free = _relation(v.get("relation"))
-        if free:
-            batch.tally(row.sheet, "relation", v.get("relation"))
-        v["relation"] = relation
+        rel = v.get("relation")
+        if rel not in relations:  # (a standard one is kept as it is: _relation's first answer)
+            relation, free = _relation(rel)
+            if free:
+                batch.tally(row.sheet, "relation", rel)
+            v["relation"] = relation
         number = v.get("id_number")
         if number and id_type in ID_CARD_TYPES and len(number) == 18:
             birth = births.get(number[6:14])
             if birth is None:
                 birth = births[number[6:14]] = id_birth_date(number)
             sex = "男" if int(number[16]) % 2 else "女"  # V.id_sex
-            if v.get("sex") and v["sex"] != sex:
+            given_sex = v.get("sex")
+            if not given_sex:
+                v["sex"] = sex
+            elif given_sex != sex:
                 batch.error(row, "sex", f"性别与证件号码不符(证件号码第 17 位表示{sex})")
-            if v.get("birth_date") and v["birth_date"] != birth:
+            given_birth = v.get("birth_date")
+            if not given_birth:
+                v["birth_date"] = birth
+            elif given_birth != birth:
                 batch.error(row, "birth_date", f"出生日期与证件号码不符(证件号码中为 {birth.isoformat()})")
-            v.setdefault("sex", None)
-            v["sex"] = v["sex"] or sex
-            v["birth_date"] = v.get("birth_date") or birth
-            v["_derived"] = True
-        if not v.get("person_id") and not number and not row.bad:
+            derived.add(row)
+        pid = v.get("person_id")
+        if not pid and not number and not row.bad:
             batch.error(row, "id_number" if "id_number" in row.sheet.present else "person_id",
                         "人编号与证件号码都为空,无法识别此人", "")
+        row_pids.append(pid)
+        row_numbers.append(number)
+        hh_id = v.get("hh_id")
+        if hh_id:
+            groups[hh_id].append(row)
+    file_pids = set(row_pids)
+    wanted = set(row_numbers)
+    wanted.discard(None)
     for sheet in sheets:
         batch.flush_tallies(sheet, "relation", "与户主关系中有 {n} 行不是标准称谓,已记为“其他”")
-    for key, what in (("person_id", "人编号"), ("id_number", "证件号码")):
-        given = [v for v in (r.values.get(key) for r in rows if not r.bad) if v is not None]
-        if len(set(given)) < len(given):  # else no row repeats another: nothing to flag
+    for key, what, every in (("person_id", "人编号", row_pids), ("id_number", "证件号码", row_numbers)):
+        # (when no row at all repeats another's value, the valid rows do not either)
+        if _repeats(every) and _repeats([r.values.get(key) for r in rows if not r.bad]):
             duplicates(batch, rows, lambda r, key=key: r.values.get(key), what)
 
     # -- database state of the people and households mentioned
-    hh_ids = {r.values.get("hh_id") for r in rows if r.values.get("hh_id")}
+    hh_ids = groups.keys()
     db_hh = batch.db_households(hh_ids)
-    file_pids = {r.values.get("person_id") for r in rows}
-    by_pid = {p["person_id"]: p for p in batch.fetch(schema.person, "person_id", file_pids)}
+    # The stored people of these households (their members, for member_count) and, among them, those of the
+    # file; then the file's other 人编号 (new people, or moved from another household).
+    # (No stored person at all, as in a first import: nothing to look up.)
+    db_members: dict[str, set[str]] = defaultdict(set)
+    by_pid = {}
+    people = batch.stores_any(schema.person)
+    for p in batch.fetch(schema.person, "hh_id", hh_ids) if people else ():
+        pid = p["person_id"]
+        if p["leave_date"] is None:  # member_count counts today's members only (rules.current_member)
+            db_members[p["hh_id"]].add(pid)
+        if pid in file_pids:
+            by_pid[pid] = p
+    for p in batch.fetch(schema.person, "person_id", file_pids - by_pid.keys()) if people else ():
+        by_pid[p["person_id"]] = p
     stored_causes: dict[str, list[str]] = defaultdict(list)  # for "a blank 其他致贫原因 keeps them"
-    for r in batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause")):
+    for r in (batch.fetch(schema.other_cause, "hh_id", hh_ids, ("hh_id", "cause"))
+              if batch.stores_any(schema.other_cause) else ()):
         stored_causes[r["hh_id"]].append(r["cause"])
     batch.stored_causes = stored_causes
     t = schema.person
-    wanted = {r.values.get("id_number") for r in rows} - {None}
-    by_idn = {}
-    if getattr(batch, "unique_ids", False):
+    by_idn: dict[str, tuple] = {}  # 证件号码 -> (person_id, hh_id) stored
+    if by_pid and getattr(batch, "unique_ids", False):
         # person.id_number is unique in the database: a number the row's own stored person (by 人编号) has
         # is nobody else's, so only the other numbers need looking up.
-        for row in rows:
-            idn = row.values.get("id_number")
-            stored = by_pid.get(row.values.get("person_id")) if idn else None
+        for pid, idn in zip(row_pids, row_numbers):
+            stored = by_pid.get(pid) if idn else None
             if stored is not None and stored["id_number"] == idn:
-                by_idn[idn] = {"person_id": stored["person_id"], "hh_id": stored["hh_id"]}
+                by_idn[idn] = (stored["person_id"], stored["hh_id"])
         wanted -= by_idn.keys()
-    by_idn.update({idn: {"person_id": pid, "hh_id": hh} for pid, hh, idn in bulk.select_in(  # tuples, no dicts
-        batch.conn, (t.c.person_id, t.c.hh_id, t.c.id_number), t.c.id_number, sorted(wanted))})
-    for row in rows:
-        v = row.values
+    for pid, hh, idn in bulk.select_in(batch.conn, (t.c.person_id, t.c.hh_id, t.c.id_number), t.c.id_number,
+                                       sorted(wanted)) if people and wanted else ():
+        by_idn[idn] = (pid, hh)
+    extra_pids = set()  # (a 人编号 of the file was looked up above, found or not: only the others, from 证件号码)
+    pid_of: dict[Row, str | None] = {}  # a valid row -> the person it stands for (its 人编号, else found by 证件号码)
+    for row, pid, idn in zip(rows, row_pids, row_numbers):
         if row.bad:
             continue
-        known = by_idn.get(v.get("id_number")) if v.get("id_number") else None
-        if v.get("person_id"):
-            if known and known["person_id"] != v["person_id"]:
-                batch.error(row, "id_number", f"该证件号码在数据库中属于另一人(人编号 {known['person_id']},"
-                                              f"户编号 {known['hh_id']})")
+        known = by_idn.get(idn) if idn else None
+        if pid:
+            if known and known[0] != pid:
+                batch.error(row, "id_number", f"该证件号码在数据库中属于另一人(人编号 {known[0]},"
+                                              f"户编号 {known[1]})")
                 continue
-            v["_pid"] = v["person_id"]
         else:
-            v["_pid"] = known["person_id"] if known else v["id_number"]
-    # Members already in the database for these households, and moves between households.
-    db_members: dict[str, set[str]] = defaultdict(set)
-    for pid, hh, left in bulk.select_in(batch.conn, (t.c.person_id, t.c.hh_id, t.c.leave_date), t.c.hh_id,
-                                        list(hh_ids)):
-        if left is None:  # member_count counts today's members only (rules.current_member)
-            db_members[hh].add(pid)
-    # (a 人编号 of the file was looked up above, found or not: only the others, from 证件号码, are asked for)
-    extra_pids = {r.values.get("_pid") for r in rows if r.values.get("_pid")} - file_pids
-    for p in batch.fetch(schema.person, "person_id", extra_pids):
+            pid = known[0] if known else idn
+        pid_of[row] = pid
+        if pid and pid not in file_pids:
+            extra_pids.add(pid)
+    for p in batch.fetch(schema.person, "person_id", extra_pids) if people else ():
         by_pid[p["person_id"]] = p
     looked_up = file_pids | extra_pids
     batch.plan.known["person"] = {pid: by_pid.get(pid) for pid in looked_up if pid is not None}
 
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        if row.values.get("hh_id"):
-            groups[row.values["hh_id"]].append(row)
-
+    # Each household; then member_count = its person rows after the import (moves included)
     finals: dict[str, dict] = {}
+    file_members: dict[str, set[str]] = {}
+    moved_out: dict[str, set[str]] = defaultdict(set)
+    left_members: dict[str, set[str]] = {}  # rows with a leave date: former members
+    clear_blanks = batch.clear_blanks
+    one_sheet = (sheets[0],) if len(sheets) == 1 else None  # then every household's rows are of that sheet
+    villages: dict[tuple, str] = {}
     for hh_id, members in groups.items():
-        final = _build_household(batch, hh_id, members, db_hh.get(hh_id))
+        final = _build_household(batch, hh_id, members, db_hh.get(hh_id), one_sheet, villages)
         if final is not None:
             finals[hh_id] = final
-
-    # member_count = the household's person rows after the import (moves included)
-    file_members: dict[str, set[str]] = defaultdict(set)
-    moved_out: dict[str, set[str]] = defaultdict(set)
-    left_members: dict[str, set[str]] = defaultdict(set)  # rows with a leave date: former members
-    for hh_id, members in groups.items():
-        for row in members:
-            pid = row.values.get("_pid")
-            if not pid or row.bad:
+        current, former = file_members[hh_id], left_members[hh_id] = set(), set()
+        for row in members:  # (only this household's rows: its bad rows are known now)
+            if row.bad:
+                continue
+            pid = pid_of.get(row)
+            if not pid:
                 continue
             old = by_pid.get(pid)
-            left = row.values.get("leave_date") if "leave_date" in row.sheet.present else None
-            if left is None and old and (not batch.clear_blanks or "leave_date" not in row.sheet.present):
-                left = old.get("leave_date")
-            if left is None:
-                file_members[hh_id].add(pid)
+            if "leave_date" in row.sheet.present:
+                left = row.values.get("leave_date")
+                if left is None and old and not clear_blanks:
+                    left = old.get("leave_date")
             else:
-                left_members[hh_id].add(pid)
+                left = old.get("leave_date") if old else None
+            if left is None:
+                current.add(pid)
+            else:
+                former.add(pid)
             if old and old["hh_id"] != hh_id:
                 moved_out[old["hh_id"]].add(pid)
     for hh_id, final in finals.items():
@@ -263,72 +298,94 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             finals.pop(hh_id, None)
             batch.rejected_households.add(hh_id)
     kept_blanks = batch.kept_blanks
-    person_columns: dict[tuple, tuple] = {}  # (sheet, derived) -> the person columns a row gives, their getter
+    plan = batch.plan
+    person_table = work_table = None  # plan.tables["person"] / ["work_year"], once the first is put
+    sheet_columns: dict = {}  # sheet -> the person columns its rows give (derived or not), their getters, flags
+    sheet = columns = None
     work_years: dict[int, int] = {}  # id(sheet) -> work_year_of its rows
+    labour_force = codes.LABOUR_FORCE_SKILLS
+    moved_rows: dict[str, list[Row]] = defaultdict(list)  # households outside the file that lose members
     for hh_id, final in finals.items():
         members = groups[hh_id]
         batch.households[hh_id] = final
-        columns = final.pop("_columns")
-        values = {k: final[k] for k in columns} | {"hh_id": hh_id, "member_count": final["member_count"]}
-        batch.plan.put("household", (hh_id,), values, members, {"relocated": False})
+        hh_columns = final.pop("_columns")
+        values = {k: final[k] for k in hh_columns}
+        values["hh_id"] = hh_id
+        values["member_count"] = final["member_count"]
+        plan.put("household", (hh_id,), values, members, {"relocated": False})
         causes = final.pop("_other_causes", None)
         if causes is not None:
-            batch.plan.other_causes[hh_id] = Record({"causes": causes}, members)
+            plan.other_causes[hh_id] = Record({"causes": causes}, members)
         mon = final.pop("_monitoring", None)
         if mon is not None:
             defaults = {"main_risk": mon.pop("_default_risk")} if "_default_risk" in mon else {}
             mon["persons"] = final["member_count"]
-            batch.plan.put("monitoring_object", (hh_id, mon["identified_date"]), mon, members, defaults)
+            plan.put("monitoring_object", (hh_id, mon["identified_date"]), mon, members, defaults)
+        if person_table is None:
+            person_table = plan.tables["person"]
+        village_code = final["village_code"]
+        registered = final["kind"] == REGISTERED
         for row in members:
             pv = row.values
-            known = by_pid.get(pv["_pid"])
-            derived = bool(pv.get("_derived"))
-            columns = person_columns.get((row.sheet, derived))
-            if columns is None:
-                given = [k for k in PERSON_COLUMNS
-                         if k in row.sheet.present or (k in ("sex", "birth_date") and derived)]
-                getter = itemgetter(*given) if len(given) > 1 else None
-                columns = person_columns[(row.sheet, derived)] = (given, getter)
-            given, getter = columns
+            pid = pid_of[row]
+            known = by_pid.get(pid)
+            if row.sheet is not sheet:
+                sheet = row.sheet
+                columns = sheet_columns.get(sheet)
+                if columns is None:
+                    present = sheet.present
+                    plain = [k for k in PERSON_COLUMNS if k in present]
+                    derived = [k for k in PERSON_COLUMNS if k in present or k in ("sex", "birth_date")]
+                    columns = sheet_columns[sheet] = (
+                        (plain, itemgetter(*plain) if len(plain) > 1 else None),
+                        (derived, itemgetter(*derived) if len(derived) > 1 else None),
+                        "labour_skill" in present, "work_status" in present, "work_months" in present)
+                given_columns, derived_columns, has_skill, has_work, has_months = columns
+            given, getter = derived_columns if row in derived else given_columns
             try:
                 person = dict(zip(given, getter(pv))) if getter is not None else dict(zip(given, map(pv.get, given)))
             except KeyError:  # a value the row lacks is None, as pv.get gives
                 person = dict(zip(given, map(pv.get, given)))
-            if known is not None and not batch.clear_blanks:  # else a blank keeps nothing (Batch.keeps)
-                for k in [k for k, value in person.items()
-                          if not value and (value is None or value == "" or value == [])]:
-                    old = known.get(k)  # Batch.keeps inline (a blank value, a stored record, no clear_blanks)
-                    if not (old is None or old == "" or old == [] or old == set()):
-                        kept_blanks[(row.sheet, k)] += 1
-                        del person[k]
+            if known is not None:
+                if not clear_blanks:  # else a blank keeps nothing (Batch.keeps)
+                    for k in [k for k, value in person.items()
+                              if not value and (value is None or value == "" or value == [])]:
+                        old = known.get(k)  # Batch.keeps inline (a blank value, a stored record, no clear_blanks)
+                        if not (old is None or old == "" or old == [] or old == set()):
+                            kept_blanks[(sheet, k)] += 1
+                            del person[k]
+                if known["hh_id"] != hh_id and known["hh_id"] not in groups:
+                    moved_rows[known["hh_id"]].append(row)
             if "birth_date" in person:
                 person["birth_year"] = person["birth_date"].year if person["birth_date"] else None
-            person["person_id"] = pv["_pid"]
+            person["person_id"] = pid
             person["hh_id"] = hh_id
-            person["village_code"] = final["village_code"]
-            batch.plan.put("person", (pv["_pid"],), person, [row], fresh=True)
-            skill = pv.get("labour_skill") if "labour_skill" in row.sheet.present else (known or {}).get("labour_skill")
-            left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
-            if (final["kind"] == REGISTERED and skill in codes.LABOUR_FORCE_SKILLS and left is None  # a member now
-                    and "work_status" in row.sheet.present and pv.get("work_status")):  # 脱贫劳动力务工 of the year
-                year = work_years.get(id(row.sheet))
-                if year is None:  # one year per sheet
-                    year = work_years[id(row.sheet)] = work_year_of(batch, row)
-                work = {"person_id": pv["_pid"], "year": year, "hh_id": hh_id, "village_code": final["village_code"],
-                        "work_status": pv["work_status"]}
-                if "work_months" in row.sheet.present:
-                    work["work_months"] = pv.get("work_months")
-                batch.plan.put("work_year", (pv["_pid"], year), work, [row], fresh=True)
+            person["village_code"] = village_code
+            if (pid,) in person_table:
+                plan.put("person", (pid,), person, [row], fresh=True)
+            else:
+                person_table[(pid,)] = Record(person, [row], {})
+            if registered and has_work and pv.get("work_status"):  # 脱贫劳动力务工 of the year
+                skill = pv.get("labour_skill") if has_skill else (known or {}).get("labour_skill")
+                left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
+                if skill in labour_force and left is None:  # a member now
+                    year = work_years.get(id(sheet))
+                    if year is None:  # one year per sheet
+                        year = work_years[id(sheet)] = work_year_of(batch, row)
+                    work = {"person_id": pid, "year": year, "hh_id": hh_id, "village_code": village_code,
+                            "work_status": pv["work_status"]}
+                    if has_months:
+                        work["work_months"] = pv.get("work_months")
+                    if work_table is None:
+                        work_table = plan.tables["work_year"]
+                    if (pid, year) in work_table:
+                        plan.put("work_year", (pid, year), work, [row], fresh=True)
+                    else:
+                        work_table[(pid, year)] = Record(work, [row], {})
     # Households outside the file that lose members to a move keep a true member_count.
-    moved_rows: dict[str, list[Row]] = defaultdict(list)
-    for hh_id in finals:
-        for row in groups[hh_id]:
-            old = by_pid.get(row.values.get("_pid"))
-            if old and old["hh_id"] != hh_id and old["hh_id"] not in groups:
-                moved_rows[old["hh_id"]].append(row)
     if moved_rows:
         remaining: dict[str, int] = Counter()
-        leaving = {r.values["_pid"] for rs in moved_rows.values() for r in rs}
+        leaving = {pid_of[r] for rs in moved_rows.values() for r in rs}
         for p in batch.fetch(schema.person, "hh_id", moved_rows, ("person_id", "hh_id", "leave_date")):
             if p["person_id"] not in leaving and p["leave_date"] is None:
                 remaining[p["hh_id"]] += 1
@@ -336,56 +393,76 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             batch.plan.put("household", (hh_id,), {"hh_id": hh_id, "member_count": remaining[hh_id]}, rs)
 
 
-def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | None) -> dict | None:
-    sheets = tuple({id(r.sheet): r.sheet for r in members}.values())
+PLAIN_HOUSEHOLD_KEYS = ("natural_village", "attribute", "standard", "main_cause", "identified_year", "exit_year",
+                        "returned_year", "relocated", "relocation_year", "relocation_site", "safe_water",
+                        "food_clothing_ok")  # taken as the file gives them (a blank may keep the stored value)
+PLACE_KEYS = ("region_code", "county_name", "town_name", "village_name")
+
+
+def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | None,
+                     sheets: tuple | None = None, villages: dict | None = None) -> dict | None:
+    """``sheets``: the sheets of the household's rows when known (one sheet); ``villages``: the village codes
+    already found (place_of's answers that were a code), by the row's sheet and place columns."""
+    if sheets is None:
+        sheets = tuple({id(r.sheet): r.sheet for r in members}.values())
     cache = batch.__dict__.setdefault("_household_columns", {})  # the sheets of a household -> their columns
     known = cache.get(sheets)
     if known is None:
         union = set().union(*(sh.present for sh in sheets))
         hh_keys = tuple(k for k in HOUSEHOLD_KEYS if k in union)
-        known = cache[sheets] = (union, hh_keys, itemgetter(*hh_keys) if len(hh_keys) > 1 else None)
-    present, hh_keys, getter = known
+        known = cache[sheets] = (union, hh_keys, itemgetter(*hh_keys) if len(hh_keys) > 1 else None,
+                                 tuple((k, k in KEEP_WHEN_BLANK) for k in PLAIN_HOUSEHOLD_KEYS if k in union),
+                                 any(k in union for k in PLACE_KEYS))
+    present, hh_keys, getter, plain_keys, has_place = known
     heads = [r for r in members if r.values.get("relation") == "户主"]
     for extra in heads[1:]:
         batch.error(extra, "relation", f"一户只能有一个户主(第 {heads[0].number} 行也是户主)")
     head = heads[0] if heads else None
-    ordered = ([head] if head else []) + [r for r in members if r is not head]
+    ordered = members if head is None or head is members[0] else [head] + [r for r in members if r is not head]
     dicts = [r.values for r in ordered]
     try:
-        columns = zip(hh_keys, zip(*map(getter, dicts))) if getter is not None else None
+        tuples = list(map(getter, dicts)) if getter is not None else None
     except KeyError:  # a row whose sheet lacks one of the columns: the general path
-        columns = None
-    if columns is None:
+        tuples = None
+    n = len(dicts)
+    if tuples is not None and tuples.count(tuples[0]) == n:  # the usual case: every row says the same
+        hv = dict(zip(hh_keys, tuples[0]))
+        if [] in tuples[0]:  # (as _household_value: an empty list is None)
+            hv = {k: None if v == [] else v for k, v in hv.items()}
+    elif tuples is None:
         hv = {key: _household_value(members, key, batch, head, ordered, dicts) for key in hh_keys}
     else:
-        n = len(dicts)
         hv = {}
-        for key, values in columns:  # as _household_value, its usual case (every row the same) inline
+        for key, values in zip(hh_keys, zip(*tuples)):  # as _household_value, its usual case inline
             first = values[0]
             if values.count(first) == n:
                 hv[key] = first if first not in (None, []) else None
             else:
                 hv[key] = _household_value(members, key, batch, head, ordered, dicts)
-    if any(r.bad for r in members):
-        return None
+    for r in members:
+        if r.bad:
+            return None
     first = head or members[0]
 
     final: dict = dict(db) if db else {}
-    columns: set[str] = set()
-
-    def put(column, value):
-        final[column] = value
-        columns.add(column)
+    columns: set[str] = set()  # the columns the file gives (final[column] is its value)
 
     # place
-    if any(k in present for k in ("region_code", "county_name", "town_name", "village_name")):
-        code = place_of(batch, first, ("village",), required=db is None)
-        if first.bad:
-            return None
+    if has_place:
+        v = first.values
+        where = (first.sheet, v.get("region_code"), v.get("county_name"), v.get("town_name"), v.get("village_name"))
+        code = villages.get(where) if villages is not None else None
+        if code is None:
+            code = place_of(batch, first, ("village",), required=db is None)
+            if first.bad:
+                return None
+            if code and villages is not None:
+                villages[where] = code
         if code:
-            put("village_code", code)
-            put("town_code", town_of(code))
-            put("county_code", county_of(code))
+            final["village_code"] = code
+            final["town_code"] = town_of(code)
+            final["county_code"] = county_of(code)
+            columns.update(("village_code", "town_code", "county_code"))
     # The stored household's place, not only the file's: a limited importer may not pull another region's
     # household into its own.
     if db and not batch.in_scope(db["village_code"]):
@@ -395,22 +472,28 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
         batch.error(first, "region_code" if "region_code" in present else "village_name",
                     "新户缺少地点(区划代码,或 乡(镇)+行政村 名称)", "")
         return None
-    for key in ("natural_village", "attribute", "standard", "main_cause", "identified_year", "exit_year",
-                "returned_year", "relocated", "relocation_year", "relocation_site", "safe_water", "food_clothing_ok"):
-        if key in present and not (key in KEEP_WHEN_BLANK and batch.keeps(first, key, hv.get(key), db)):
-            put(key, hv.get(key))
+    for key, keep in plain_keys:
+        value = hv[key]
+        if keep and value in (None, "", []) and batch.keeps(first, key, value, db):
+            continue
+        final[key] = value
+        columns.add(key)
     if "relocated" in columns:
         final["relocated"] = bool(final["relocated"])
-    if "hh_phone" in present and not batch.keeps(first, "hh_phone", hv.get("hh_phone"), db, "phone"):
-        put("phone", hv.get("hh_phone"))
+    if "hh_phone" in present and not batch.keeps(first, "hh_phone", hv["hh_phone"], db, "phone"):
+        final["phone"] = hv["hh_phone"]
+        columns.add("phone")
     # head of household
     head_name = hv.get("head_name")
-    if head and head_name and V.squeeze(head.values.get("name") or "") != V.squeeze(head_name):
-        batch.error(head, "head_name", f"户主姓名“{head_name}”与户主行的姓名“{head.values.get('name')}”不一致")
-        return None
+    if head and head_name:
+        name = head.values.get("name")
+        if name != head_name and V.squeeze(name or "") != V.squeeze(head_name):
+            batch.error(head, "head_name", f"户主姓名“{head_name}”与户主行的姓名“{name}”不一致")
+            return None
     name = head_name or (head.values.get("name") if head else None)
     if name:
-        put("head_name", name)
+        final["head_name"] = name
+        columns.add("head_name")
     elif not db:
         for row in members:
             batch.error(row, "relation", "该户没有“与户主关系”为户主的行,也未填户主姓名;数据库中也没有此户", "")
@@ -436,7 +519,8 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
             return None
         if spec is None:  # 监测户
             spec = (REGISTERED, codes.STATUS_EXITED, None) if mon_kind == "脱贫不稳定户" else (MONITORED, None, None)
-        put("kind", spec[0])
+        final["kind"] = spec[0]
+        columns.add("kind")
         status_given, policy_given = spec[1], spec[2]
     if "status" in present and hv.get("status"):
         word = hv["status"]
@@ -461,7 +545,8 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
             return None
         policy_given = policy
     if "kind" not in final or final.get("kind") is None:
-        put("kind", REGISTERED)
+        final["kind"] = REGISTERED
+        columns.add("kind")
     registered = final["kind"] == REGISTERED
     iy, ey, ry = final.get("identified_year"), final.get("exit_year"), final.get("returned_year")
     if registered:
@@ -491,21 +576,26 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
         if ry is not None and (ey is None or ry < ey):
             batch.error(first, "returned_year", f"返贫年度 {ry} 应晚于脱贫年度" + (f" {ey}" if ey else "(无脱贫年度)"))
             return None
-        put("status", status)
+        final["status"] = status
+        columns.add("status")
         if policy_given is not None:
             if status != codes.STATUS_EXITED:
                 batch.error(first, "policy_status", "只有已脱贫户才有“享受政策”情况")
                 return None
-            put("policy_status", policy_given)
+            final["policy_status"] = policy_given
+            columns.add("policy_status")
         elif status != codes.STATUS_EXITED and final.get("policy_status"):
-            put("policy_status", None)
+            final["policy_status"] = None
+            columns.add("policy_status")
     else:
         if status_given in (codes.STATUS_EXITED, codes.STATUS_RETURNED) or ey or ry:
             batch.error(first, "hh_type", "一般农户(非建档立卡户)不应有脱贫或返贫信息")
             return None
-        put("status", None)
+        final["status"] = None
+        columns.add("status")
         if final.get("policy_status"):
-            put("policy_status", None)
+            final["policy_status"] = None
+            columns.add("policy_status")
     # houses
     if "house_grade" in present or "dangerous_house" in present:
         grade = hv.get("house_grade")
@@ -539,10 +629,11 @@ def _build_household(batch: Batch, hh_id: str, members: list[Row], db: dict | No
                     batch.error(first, "dangerous_house", f"危房户为“否”,但危房等级为“{grade}”")
                     return None
                 grade = grade or (known if known in ("安全", "A", "B") else "安全")
-        put("house_grade", grade)
+        final["house_grade"] = grade
+        columns.add("house_grade")
     # other causes
-    if "other_causes" in present and not batch.keeps(first, "other_causes", hv.get("other_causes"),
-                                                     {"other_causes": _stored_causes(batch, hh_id)} if db else None):
+    if "other_causes" in present and not (hv["other_causes"] in (None, "", []) and batch.keeps(
+            first, "other_causes", hv["other_causes"], {"other_causes": _stored_causes(batch, hh_id)} if db else None)):
         others = [c for c in (hv.get("other_causes") or []) if c != final.get("main_cause")]
         final["_other_causes"] = set(others)
     # monitoring object (2022 export columns)
