@@ -2,10 +2,9 @@
 证件号码, sex against the ID, 户主 missing or doubled, bad dates, unknown 户类型, wrong member_count, bool cells
 (also in number columns: True equals 1), bad phones and codes, numbers in text columns, full-width digits,
 short rows, a 合计 row, a footnote, a repeated header and empty rows.
-python imp12-make-errors.py OUT.xlsx [N_ROWS]"""
+python imp12-make-errors.py OUT.xlsx [N_ROWS [SEED]]"""
 import datetime as dt
 import io
-import pickle
 import random
 import sys
 
@@ -19,7 +18,7 @@ raw = RD.read("p.xlsx", open(src, "rb").read())
 rows = raw.sheets[0].rows
 head = [r for _, r in rows[:2]]
 body = [list(r) for _, r in rows[2:2 + int(sys.argv[2]) if len(sys.argv) > 2 else 30002]]
-rnd = random.Random(12)
+rnd = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 12)
 header = head[1]
 col = {h: i for i, h in enumerate(header)}
 print(header)
