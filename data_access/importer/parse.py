@@ -129,6 +129,7 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
         for c in columns:
             c[None] = c.empty  # a blank cell (only the general path below sees a bool, which equals 0 or 1)
         multis = [s[1] for s in specs if s[6]]
+        template = dict.fromkeys(keys)
         seen = 0
         if cols == list(range(len(cols))):
             pick = None
@@ -148,10 +149,12 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
         # a bool cell (True equals 1) goes cell by cell when its column's cache may hold a 0 or 1
         if fast and (not seen or bool not in map(type, check(cells) if len(cells) > top else cells)):
             if pick is None:
-                values = dict(zip(keys, map(dict.__getitem__, columns, chain(cells, _NONES))))
+                values = template.copy()  # (every key in place: no resizing while it fills)
+                values.update(zip(keys, map(dict.__getitem__, columns, chain(cells, _NONES))))
             else:
                 width = len(cells)
-                values = dict(zip(keys, map(dict.__getitem__, columns,
+                values = template.copy()
+                values.update(zip(keys, map(dict.__getitem__, columns,
                                             pick(cells + pad[width:] if width < len(pad) else cells))))
             row = Row(file_index, sheet, number, values, cells)
             for k in multis:

@@ -15,7 +15,7 @@ from data_access.importer import parse as NEW, read as RD, spec  # noqa: E402
 from data_access.importer.batch import Batch  # noqa: E402
 
 found = importlib.util.spec_from_file_location("data_access.importer._oldparse",
-                                               "/work/main/data_access/importer/parse.py")
+                                               os.environ.get("OLD", "/work/main/data_access/importer/parse.py"))
 OLD = importlib.util.module_from_spec(found)
 found.loader.exec_module(OLD)
 engine = db.get_engine(f"sqlite:///{tempfile.mkdtemp()}/t.db")
