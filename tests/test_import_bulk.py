@@ -95,27 +95,3 @@ def test_a_repeated_id_number_is_refused_as_the_importer_expects(clone):
             bulk.insert_rows(conn, schema.person, ["person_id", "hh_id", "village_code", "name", "id_number"], rows)
     assert locking.is_duplicate_id(caught.value)
     assert q(clone, "SELECT COUNT(*) FROM person WHERE person_id LIKE 'BULKDUP%'") == [(0,)]
-
-
-def _general(rows, columns, processors):
-    """What the insert sends without the quick path: each row's columns looked up one by one, then processed."""
-    return [tuple(p(v) if p else v for v, p in zip(map(r.get, columns), processors)) for r in rows]
-
-
-@pytest.mark.parametrize("shape", ["same keys, several orders", "one key missing", "a missing and an extra key"])
-def test_insert_tuples_are_the_rows_values_in_the_order_they_name(clone, shape):
-    columns = ["birth_date", "hh_id", "medical_insurance", "name", "person_id"]
-    rows = [{"person_id": f"P{i}", "name": f"名{i}", "hh_id": "H1", "birth_date": [dt.date(1980, 1, 2), None][i % 2],
-             "medical_insurance": [True, False, None][i % 3]} for i in range(12)]
-    rows[3] = dict(reversed(rows[3].items()))
-    if shape != "same keys, several orders":
-        del rows[5]["name"]
-    if shape == "a missing and an extra key":
-        rows[5]["unknown"] = 1
-    with clone.connect() as conn:
-        processors = bulk._processors(conn, schema.person, columns)
-        order, values = bulk._insert_tuples(rows, columns, processors)
-        by_name = dict(zip(columns, processors))
-        assert sorted(order) == columns
-        assert values == _general(rows, order, [by_name[c] for c in order])
-        assert all(type(v) is tuple for v in values)

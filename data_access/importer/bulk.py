@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from itertools import repeat
-from operator import add, itemgetter
 
 from sqlalchemy import any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql
@@ -27,40 +25,6 @@ def _processors(conn, table, columns):
     return [table.c[c].type._cached_bind_processor(dialect) for c in columns]
 
 
-def _insert_tuples(rows: list[dict], columns: list[str], processors: list) -> tuple[list[str], list[tuple]]:
-    """The rows as tuples after each column's bind processor, and their columns' order (an INSERT's column
-    order changes nothing stored). When every row has exactly ``columns``: the columns without a processor
-    first, taken from each row by one itemgetter, then the processed ones, each column's values taken, processed
-    and zipped onto them (no Python loop per row, no look-up per cell from Python); else ``_tuples``."""
-    plain = [c for c, p in zip(columns, processors) if not p]
-    done = [(c, p) for c, p in zip(columns, processors) if p]
-    if set(map(len, rows)) == {len(columns)}:
-        try:
-            heads = list(_take(rows, plain))
-            if not done:
-                return plain, heads
-            tails = zip(*(_processed(p, list(map(itemgetter(c), rows))) for c, p in done))
-            return plain + [c for c, _ in done], list(map(add, heads, tails))
-        except KeyError:  # (a row without one of the columns, and with some other key)
-            pass
-    return columns, _tuples(rows, columns, processors)
-
-
-def _take(rows: list[dict], columns: list[str]):
-    if len(columns) > 1:
-        return map(itemgetter(*columns), rows)
-    if columns:
-        return zip(map(itemgetter(columns[0]), rows))
-    return repeat((), len(rows))
-
-
-def _processed(p, column: list):
-    if set(map(type, column)) <= _DISTINCT:  # dates and yes/no repeat: each distinct value once
-        converted = {v: p(v) for v in set(column)}
-        return map(converted.__getitem__, column)
-    return map(p, column)
-
-
 def _tuples(rows, columns, processors):
     plain = [tuple(map(r.get, columns)) for r in rows]
     if not any(processors) or not plain:
@@ -69,12 +33,16 @@ def _tuples(rows, columns, processors):
     table = list(zip(*plain))
     for i, p in enumerate(processors):
         if p:
-            table[i] = _processed(p, table[i])
+            column = table[i]
+            if set(map(type, column)) <= _DATES:  # dates repeat (birth, join, leave): each distinct one once
+                converted = {v: p(v) for v in set(column)}
+                table[i] = map(converted.__getitem__, column)
+            else:
+                table[i] = map(p, column)
     return list(zip(*table))
 
 
-# Exactly these types (a datetime is never equal to a date, a bool is equal to 1): equal values, equal output.
-_DISTINCT = {dt.date, bool, type(None)}
+_DATES = {dt.date, type(None)}  # exactly date (a datetime is never equal to a date): equal values, equal output
 
 
 def _quoted(conn, names) -> str:
@@ -86,7 +54,7 @@ def insert_rows(conn, table, columns: list[str], rows: list[dict]) -> None:
     """INSERT ``rows`` (dicts; a missing key is NULL) into ``table``'s ``columns``."""
     if not rows:
         return
-    columns, values = _insert_tuples(rows, columns, _processors(conn, table, columns))
+    values = _tuples(rows, columns, _processors(conn, table, columns))
     name = conn.dialect.identifier_preparer.format_table(table)
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         sql = f"COPY {name} ({_quoted(conn, columns)}) FROM STDIN"
