@@ -7,6 +7,9 @@ their unit, missing required columns and cells are errors.
 
 from __future__ import annotations
 
+from itertools import chain, repeat
+from operator import itemgetter
+
 from . import spec, values as V
 from .batch import ERROR, Batch, Problem, Row, Sheet
 from .spec import Header
@@ -105,42 +108,65 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
         return sheet
     header_texts = [V.squeeze(V.clean(c)) for c in rows[header.row_index][1] if c is not None and V.clean(c)]
     specs = []
-    for col, key, _, _ in header.columns:
+    columns: list[_Column] = []
+    pending: list = []
+    risky: list[int] = []  # the cells (by position) whose column's cache holds a key equal to 0 or 1
+    for i, (col, key, _, _) in enumerate(header.columns):
         f = kind.field(key)
         sheet.cols.setdefault(key, col)
-        cache = {} if f.kind in CACHED_KINDS else None
-        specs.append((col, key, PARSERS[f.kind], f, sheet.units.get(key), cache, f.kind == "codes"))
+        multi = f.kind == "codes"
+        cache = _Column(PARSERS[f.kind], f, sheet.units.get(key), f.kind in CACHED_KINDS, multi, i, col, pending,
+                       risky)
+        columns.append(cache)
+        specs.append((col, key, cache.parse, f, cache.unit, cache if cache.store else None, multi))
     required = [kind.field(k) for k in sheet.present if kind.field(k).required]
+    keys = [s[1] for s in specs]
+    cols = [s[0] for s in specs]
+    # The usual sheet (each field in one column, two or more columns): a row's values are looked up in the
+    # columns' caches by one C-level map; a value not cached yet is parsed by its column's __missing__.
+    fast = len(set(keys)) == len(keys) and len(keys) > 1
+    if fast:
+        for c in columns:
+            c[None] = c.empty  # a blank cell (only the general path below sees a bool, which equals 0 or 1)
+        multis = [s[1] for s in specs if s[6]]
+        template = dict.fromkeys(keys)
+        seen = 0
+        if cols == list(range(len(cols))):
+            pick = None
+        else:
+            pick = itemgetter(*cols)
+            pad = [None] * (max(cols) + 1)
     for number, cells in rows[header.row_index + 1:]:
-        if _skip(cells, header_texts):
+        c0 = cells[0] if cells else None
+        # The usual first cell, plain ASCII digits (a code or number), is its own text and no 合计 or footnote word.
+        usual = type(c0) is str and c0.isdigit() and c0.isascii() and not (header_texts and c0 == header_texts[0])
+        if not usual and _skip(cells, header_texts):
             continue
-        values: dict = {}
-        row = Row(file_index, sheet, number, values, cells)
-        width = len(cells)
-        for col, key, parser, f, unit, cache, multi in specs:
-            raw = cells[col] if col < width else None
-            if raw is None:
-                value = [] if multi else None
-            elif cache is not None and type(raw) is not bool:
-                value = cache.get(raw, _MISS)
-                if value is _MISS:
-                    try:
-                        value = parser(raw, f, unit)
-                    except V.Bad as exc:
-                        value = _Failed(str(exc))
-                    cache[raw] = value
+        if fast and len(risky) != seen:
+            seen = len(risky)
+            check = sorted(set(risky))
+            top, check = check[-1], itemgetter(*check, check[0])
+        # a bool cell (True equals 1) goes cell by cell when its column's cache may hold a 0 or 1
+        if fast and (not seen or bool not in map(type, check(cells) if len(cells) > top else cells)):
+            if pick is None:
+                values = template.copy()  # (every key in place: no resizing while it fills)
+                values.update(zip(keys, map(dict.__getitem__, columns, chain(cells, _NONES))))
             else:
-                try:
-                    value = parser(raw, f, unit)
-                except V.Bad as exc:
-                    value = _Failed(str(exc))
-            if type(value) is _Failed:
-                batch.error(row, key, value.reason, raw, header=header_text(sheet, col))
-                value = [] if multi else None
-            if multi and key in values:  # several columns feed one list
-                values[key] = values[key] + [c for c in value if c not in values[key]]
-            else:
-                values[key] = list(value) if multi else value
+                width = len(cells)
+                values = template.copy()
+                values.update(zip(keys, map(dict.__getitem__, columns,
+                                            pick(cells + pad[width:] if width < len(pad) else cells))))
+            row = Row(file_index, sheet, number, values, cells)
+            for k in multis:
+                values[k] = list(values[k])
+            if pending:
+                for i, raw, reason in pending:
+                    batch.error(row, keys[i], reason, raw, header=header_text(sheet, cols[i]))
+                pending.clear()
+            width = len(cells)
+        else:
+            row, width = _general_row(batch, file_index, sheet, number, cells, specs, columns)
+        values = row.values
         for f in required:
             if values.get(f.key) in (None, []) and V.is_empty(cells[sheet.cols[f.key]]
                                                                if sheet.cols[f.key] < width else None):
@@ -149,16 +175,88 @@ def parse_sheet(batch: Batch, file_index: int, file_name: str, name: str, rows: 
     return sheet
 
 
+def _general_row(batch: Batch, file_index: int, sheet: Sheet, number: int, cells: list, specs: list,
+                 columns: list) -> tuple[Row, int]:
+    """One row cell by cell: any width, bool cells (never looked up in a cache: True equals 1), several
+    columns feeding one list."""
+    values: dict = {}
+    row = Row(file_index, sheet, number, values, cells)
+    width = len(cells)
+    for col, key, parser, f, unit, cache, multi in specs:
+        raw = cells[col] if col < width else None
+        reason = None
+        if raw is None:
+            value = [] if multi else None
+        elif cache is not None and type(raw) is not bool:
+            value = cache.get(raw, _MISS)
+            if value is _MISS:
+                reason = cache.failed.get(raw)
+                if reason is None:
+                    try:
+                        value = parser(raw, f, unit)
+                    except V.Bad as exc:
+                        reason = cache.failed[raw] = str(exc)
+                    else:
+                        cache.put(raw, value)
+        else:
+            try:
+                value = parser(raw, f, unit)
+            except V.Bad as exc:
+                reason = str(exc)
+        if reason is not None:
+            batch.error(row, key, reason, raw, header=header_text(sheet, col))
+            value = [] if multi else None
+        if multi and key in values:  # several columns feed one list
+            values[key] = values[key] + [c for c in value if c not in values[key]]
+        else:
+            values[key] = list(value) if multi else value
+    return row, width
+
+
+class _Column(dict):
+    """A column's parsed values by raw cell (``store``: cached; else parsed each time); a cell that does not
+    parse is noted in ``pending`` (column index, raw, reason) and reads as blank."""
+
+    __slots__ = ("parse", "f", "unit", "store", "multi", "index", "col", "pending", "risky", "failed", "empty")
+
+    def __init__(self, parse, f, unit, store: bool, multi: bool, index: int, col: int, pending: list, risky: list):
+        super().__init__()
+        self.parse, self.f, self.unit, self.store, self.multi = parse, f, unit, store, multi
+        self.index, self.col, self.pending, self.risky, self.failed = index, col, pending, risky, {}
+        self.empty = [] if multi else None
+
+    def __missing__(self, raw):
+        if type(raw) is bool:  # parsed each time, never stored (True equals 1)
+            try:
+                return self.parse(raw, self.f, self.unit)
+            except V.Bad as exc:
+                self.pending.append((self.index, raw, str(exc)))
+                return self.empty
+        reason = self.failed.get(raw)
+        if reason is None:
+            try:
+                value = self.parse(raw, self.f, self.unit)
+            except V.Bad as exc:
+                reason = self.failed[raw] = str(exc)
+            else:
+                if self.store:
+                    self.put(raw, value)
+                return value
+        self.pending.append((self.index, raw, reason))
+        return self.empty
+
+    def put(self, raw, value) -> None:
+        if type(raw) is not str and (raw == 1 or raw == 0):  # a bool cell would find it (True == 1, False == 0)
+            self.risky.append(self.col)
+        self[raw] = value
+
+
+_NONES = repeat(None)
+
+
 CACHED_KINDS = ("text", "id", "phone", "code", "codes", "bool", "year", "date", "int", "float", "money", "region",
                 "raw")
 _MISS = object()
-
-
-class _Failed:
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str):
-        self.reason = reason
 
 
 def header_text(sheet: Sheet, col: int) -> str:

@@ -31,13 +31,15 @@ import gc
 import getpass
 import hashlib
 import io
+from itertools import chain, compress
+from operator import attrgetter, le, methodcaller, not_
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, inspect, select
+from sqlalchemy import and_, bindparam, inspect, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -455,14 +457,21 @@ def _insert_defaults(table) -> dict:
 def _existing(conn, table, key_cols: tuple[str, ...], keys, known: dict | None = None) -> dict[tuple, dict]:
     """Stored rows by key; ``known`` (single-column keys: value -> row or None) are rows already read."""
     first = key_cols[0]
-    wanted = {k[0] for k in keys}
     found: dict[tuple, dict] = {}
     if known and len(key_cols) == 1:
-        for k in [k for k in wanted if k in known]:
-            wanted.discard(k)
-            if known[k] is not None:
-                found[(k,)] = known[k]
-    wanted = sorted(wanted, key=str)
+        wanted = []  # (the keys are distinct one-column tuples)
+        get = known.get
+        for key in keys:
+            row = get(key[0], _UNKNOWN)
+            if row is _UNKNOWN:
+                wanted.append(key[0])
+            elif row is not None:
+                found[key] = row
+    else:
+        wanted = list({k[0] for k in keys})
+    if not wanted or conn.execute(select(literal(1)).select_from(table).limit(1)).first() is None:
+        return found  # (an empty table, e.g. on a first import: no need to send the keys)
+    wanted.sort(key=None if all(type(k) is str for k in wanted) else str)  # (str(k) is k for a str)
     names = list(table.c.keys())
     where = [names.index(c) for c in key_cols]
     for row in bulk.select_in(conn, list(table.c), table.c[first], wanted):
@@ -470,6 +479,9 @@ def _existing(conn, table, key_cols: tuple[str, ...], keys, known: dict | None =
         if key not in found:
             found[key] = dict(zip(names, row))
     return found
+
+
+_UNKNOWN = object()
 
 
 def write_plan(conn, plan, progress: Progress | None = None,
@@ -563,31 +575,28 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
     inserts: list[dict] = []
     updates: dict[tuple, list[dict]] = {}
     if not existing:  # nothing stored yet (a first import): every record is an insert
-        inserts = [rec.defaults | rec.values if rec.defaults else rec.values for rec in records.values()]
-        changed.update(id(r) for rec in records.values() for r in rec.rows)
-    for key, rec in records.items() if existing else ():
-        old = existing.get(key)
-        if old is None:
-            inserts.append(rec.defaults | rec.values if rec.defaults else rec.values)
-            changed.update(map(id, rec.rows))
-            continue
-        values = rec.values
-        if list(map(old.get, values)) == list(values.values()):  # the usual re-import: nothing differs
-            continue  # (== element by element, what the test below starts with)
-        diff = {c: v for c, v in values.items()
-                if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
-        if diff:
-            if counts is not None:
-                counts.update(diff.keys())
-            where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
-            cols = tuple(sorted(diff))
-            updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
-                                                {f"v_{c}": v for c, v in diff.items()})
-            changed.update(map(id, rec.rows))
+        recs = records.values()
+        if any(map(_DEFAULTS, recs)):
+            inserts = [rec.defaults | rec.values if rec.defaults else rec.values for rec in recs]
+        else:
+            inserts = list(map(_VALUES, recs))
+        changed.update(map(id, chain.from_iterable(map(_ROWS, recs))))
+    olds = list(map(existing.get, records)) if existing else []
+    if olds and olds.count(None) == 0:  # the usual re-import: every record stored, most the same (each value
+        recs = list(records.values())  # `is` or == the stored one, what the test in _update starts with)
+        for i in compress(range(len(recs)), map(not_, _unchanged(recs, olds))):
+            _update(recs[i], olds[i], key_cols, surrogate, updates, changed, counts)
+    else:
+        for rec, old in zip(records.values(), olds):
+            if old is None:
+                inserts.append(rec.defaults | rec.values if rec.defaults else rec.values)
+                changed.update(map(id, rec.rows))
+            elif not rec.values.items() <= old.items():
+                _update(rec, old, key_cols, surrogate, updates, changed, counts)
     if inserts:
-        columns = sorted(set().union(*(r.keys() for r in inserts)) | set(defaults))
         if defaults:
             inserts = [r if defaults.keys() <= r.keys() else defaults | r for r in inserts]
+        columns = sorted(set().union(*(r.keys() for r in inserts)) | set(defaults))
         bulk.insert_rows(conn, table, columns, inserts)
     match_cols = (surrogate,) if surrogate else key_cols
     n_updates = 0
@@ -595,6 +604,32 @@ def _upsert(conn, table, key_cols, surrogate, records: dict[tuple, Record], chan
         bulk.update_rows(conn, table, match_cols, cols, params)
         n_updates += len(params)
     return {"新增": len(inserts), "更新": n_updates}
+
+
+def _unchanged(recs: list[Record], olds: list[dict]):
+    """Per record, True when each of its values `is` or == the stored record's (False: to be compared column by
+    column)."""
+    return map(le, map(_ITEMS, map(_VALUES, recs)), map(_ITEMS, olds))
+
+
+def _update(rec: Record, old: dict, key_cols, surrogate, updates: dict[tuple, list[dict]], changed: set[int],
+            counts: Counter | None) -> None:
+    """Plan the UPDATE of stored record ``old`` to ``rec`` (the columns that differ), if any differs."""
+    values = rec.values
+    diff = {c: v for c, v in values.items()
+            if c not in key_cols and old.get(c) != v and not same(old.get(c), v)}
+    if diff:
+        if counts is not None:
+            counts.update(diff.keys())
+        where = {surrogate: old[surrogate]} if surrogate else {c: old[c] for c in key_cols}
+        cols = tuple(sorted(diff))
+        updates.setdefault(cols, []).append({f"k_{c}": v for c, v in where.items()} |
+                                            {f"v_{c}": v for c, v in diff.items()})
+        changed.update(map(id, rec.rows))
+
+
+_DEFAULTS, _VALUES, _ROWS = attrgetter("defaults"), attrgetter("values"), attrgetter("rows")
+_ITEMS = methodcaller("items")
 
 
 def _write_other_causes(conn, wanted: dict[str, Record], changed: set[int]) -> dict[str, int]:

@@ -158,6 +158,8 @@ def region_code(raw) -> str | None:
 
 
 def phone(raw) -> str | None:
+    if type(raw) is str and 5 <= len(raw) <= 20 and raw.isdigit() and raw.isascii():
+        return raw  # the usual cell: nothing to clean or check (what the general path below gives)
     if is_empty(raw):
         return None
     value = re.sub(r"[\s\-()]", "", clean(raw)).lstrip("'")
@@ -250,6 +252,12 @@ def _serial(number: float) -> dt.date:
 
 def date(raw) -> dt.date | None:
     """A date from a date cell, text (2019-03-01, 2019/3/1, 2019年3月1日, 20190301) or an Excel serial."""
+    if (type(raw) is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-" and raw.isascii()
+            and raw[:4].isdigit() and raw[5:7].isdigit() and raw[8:].isdigit()):
+        try:  # the usual text, YYYY-MM-DD: what the first pattern below reads
+            return dt.date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
+        except ValueError:
+            raise Bad(f"日期 {raw} 不存在") from None
     if is_empty(raw):
         return None
     if isinstance(raw, dt.datetime):
