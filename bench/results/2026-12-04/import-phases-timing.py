@@ -1,38 +1,40 @@
-"""python phases.py ROOT FILE COUNTY_DB: first import + re-import with per-phase wall times (no cProfile)."""
-import os, sys, tempfile, time, functools, collections
+"""python import-phases-timing.py ROOT FILE COUNTY_DB: a first import and a re-import of FILE (into a new SQLite
+database holding the county's 区划) with the importer of ROOT, in this process, with per-phase wall times."""
+import collections
+import functools
+import os
+import sys
+import tempfile
+import time
+
 root, path, county = sys.argv[1:4]
 sys.path.insert(0, root)
-from data_access import db
-from data_access.importer import samples as import_samples, run as importer, read as R, parse as P
-from data_access.importer.builders import persons as BP
-import data_access.importer.builders as B
-T = collections.defaultdict(float)
-def wrap(mod, name, label=None):
-    fn = getattr(mod, name)
+from data_access import db  # noqa: E402
+from data_access.importer import parse as P, read as R, run as importer, samples as import_samples  # noqa: E402
+import data_access.importer.builders as B  # noqa: E402
+
+T: dict = collections.defaultdict(float)
+
+
+def timed_function(fn, label):
     @functools.wraps(fn)
-    def w(*a, **k):
-        t = time.perf_counter()
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
         try:
-            return fn(*a, **k)
+            return fn(*args, **kwargs)
         finally:
-            T[label or name] += time.perf_counter() - t
-    setattr(mod, name, w)
-    return w
-wrap(R, "check_zip"); wrap(R, "read_workbook"); wrap(R, "read")
-importer.read = R.read
-wrap(P, "parse_sheet"); importer.parse_sheet = P.parse_sheet
-wrap(importer, "write_plan")
-for k, v in list(B.BUILDERS.items()):
-    def mk(v, k):
-        def w(*a, **kw):
-            t = time.perf_counter()
-            try: return v(*a, **kw)
-            finally: T["build_" + str(k)] += time.perf_counter() - t
-        return w
-    B.BUILDERS[k] = mk(v, k)
-importer.BUILDERS = B.BUILDERS
-work = tempfile.mkdtemp(prefix="phases_")
-target_path = os.path.join(work, "target.db")
+            T[label] += time.perf_counter() - started
+    return timed
+
+
+for module, name in ((R, "check_zip"), (R, "read_workbook"), (R, "read"), (P, "parse_sheet"),
+                     (importer, "write_plan")):
+    setattr(module, name, timed_function(getattr(module, name), name))
+importer.read, importer.parse_sheet = R.read, P.parse_sheet
+for key, builder in list(B.BUILDERS.items()):
+    B.BUILDERS[key] = timed_function(builder, f"build_{key}")
+
+target_path = os.path.join(tempfile.mkdtemp(prefix="phases_"), "target.db")
 source = db.get_engine(f"sqlite:///{county}")
 data = open(path, "rb").read()
 places = import_samples.xlsx_bytes([("区划", *import_samples.sheet_from_db(source, "places"))])
@@ -43,7 +45,8 @@ name = os.path.basename(path)
 for label in ("first", "again"):
     T.clear()
     wall, cpu = time.perf_counter(), time.process_time()
-    r = importer.run_import(target, None, [(name, data)], user="bench", refresh="after")
+    importer.run_import(target, None, [(name, data)], user="bench", refresh="after")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{label}: {wall:.2f} s wall {cpu:.2f} CPU load {os.getloadavg()[0]:.2f}; " + ", ".join(f"{k} {v:.2f}" for k, v in T.items()))
+    print(f"{label}: {wall:.2f} s wall {cpu:.2f} CPU load {os.getloadavg()[0]:.2f}; "
+          + ", ".join(f"{k} {v:.2f}" for k, v in T.items()))
     importer.wait_for_refresh()
