@@ -299,7 +299,6 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             batch.rejected_households.add(hh_id)
     kept_blanks = batch.kept_blanks
     plan = batch.plan
-    person_table = work_table = None  # plan.tables["person"] / ["work_year"], once the first is put
     sheet_columns: dict = {}  # sheet -> the person columns its rows give (derived or not), their getters, flags
     sheet = columns = None
     work_years: dict[int, int] = {}  # id(sheet) -> work_year_of its rows
@@ -321,8 +320,6 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             defaults = {"main_risk": mon.pop("_default_risk")} if "_default_risk" in mon else {}
             mon["persons"] = final["member_count"]
             plan.put("monitoring_object", (hh_id, mon["identified_date"]), mon, members, defaults)
-        if person_table is None:
-            person_table = plan.tables["person"]
         village_code = final["village_code"]
         registered = final["kind"] == REGISTERED
         for row in members:
@@ -361,10 +358,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
             person["person_id"] = pid
             person["hh_id"] = hh_id
             person["village_code"] = village_code
-            if (pid,) in person_table:
-                plan.put("person", (pid,), person, [row], fresh=True)
-            else:
-                person_table[(pid,)] = Record(person, [row], {})
+            plan.put("person", (pid,), person, [row], fresh=True)
             if registered and has_work and pv.get("work_status"):  # 脱贫劳动力务工 of the year
                 skill = pv.get("labour_skill") if has_skill else (known or {}).get("labour_skill")
                 left = person["leave_date"] if "leave_date" in person else (known or {}).get("leave_date")
@@ -376,12 +370,7 @@ def build_persons(batch: Batch, sheets: list[Sheet]) -> None:
                             "work_status": pv["work_status"]}
                     if has_months:
                         work["work_months"] = pv.get("work_months")
-                    if work_table is None:
-                        work_table = plan.tables["work_year"]
-                    if (pid, year) in work_table:
-                        plan.put("work_year", (pid, year), work, [row], fresh=True)
-                    else:
-                        work_table[(pid, year)] = Record(work, [row], {})
+                    plan.put("work_year", (pid, year), work, [row], fresh=True)
     # Households outside the file that lose members to a move keep a true member_count.
     if moved_rows:
         remaining: dict[str, int] = Counter()
