@@ -93,16 +93,12 @@ def run_import_isolated(db_url: str, scope: Scope | None, files: list[tuple[str,
         while True:
             if not receive.poll(0.1):
                 if not child.is_alive() and not receive.poll(0):
-                    child.join()
-                    return _failed(files, options, f"导入进程意外退出(退出码 {child.exitcode}),"
-                                                   "本次导入已全部撤销,数据库未作任何修改。")
+                    return _died(child, files, options)
                 continue
             try:
                 kind, *payload = receive.recv()
             except EOFError:
-                child.join()
-                return _failed(files, options, f"导入进程意外退出(退出码 {child.exitcode}),"
-                                               "本次导入已全部撤销,数据库未作任何修改。")
+                return _died(child, files, options)
             if kind == "progress":
                 if progress is not None:
                     progress(*payload)
@@ -155,6 +151,11 @@ def _child(send, db_url: str, scope: Scope | None, files, options) -> None:
     run.wait_for_refresh()  # the summary rebuild ("after") runs in this process's background thread
 
 
+def _died(child, files, options) -> run.ImportResult:
+    child.join()
+    return _failed(files, options, f"导入进程意外退出(退出码 {child.exitcode}),本次导入已全部撤销,数据库未作任何修改。")
+
+
 def _failed(files, options, reason: str) -> run.ImportResult:
     reports = [run.FileReport(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
     return run.ImportResult(reports, [], {}, bool(options.get("dry_run")), bool(options.get("skip_invalid")),
@@ -162,8 +163,12 @@ def _failed(files, options, reason: str) -> run.ImportResult:
 
 
 def _reap() -> None:
+    """Forget (and join) the children that have exited."""
     with _LOCK:
-        _CHILDREN[:] = [c for c in _CHILDREN if c.is_alive() or c.join() or False]
+        done = [c for c in _CHILDREN if not c.is_alive()]
+        for c in done:
+            c.join()
+            _CHILDREN.remove(c)
 
 
 def wait_for_refresh(timeout: float | None = None) -> bool:
